@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need (Debian and npm packages), builds the solution in Release,
+# runs every test project and ends with one line "N passed, N failed" (totals over all projects).
+# Exits non-zero if a test failed, a project crashed, or the build failed.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+DEBIAN_PACKAGES=(zookeeper python3-kazoo kcat python3-confluent-kafka iperf3)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_debian_packages() {
+  local missing=() package
+  for package in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "== installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" </dev/null
+}
+
+install_npm_packages() {
+  [ -d tests/node/node_modules ] && return 0
+  echo "== installing npm packages in tests/node"
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error </dev/null)
+}
+
+# Counters of one trx file as "passed failed", or nothing if the file has none.
+trx_counts() {
+  local counters passed failed
+  counters="$(grep -o '<Counters [^>]*>' "$1" | head -n 1)"
+  [ -n "$counters" ] || return 0
+  passed="$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+  failed="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+  echo "${passed:-0} ${failed:-0}"
+}
+
+install_debian_packages || { echo "installing Debian packages failed"; exit 1; }
+install_npm_packages || { echo "installing npm packages failed"; exit 1; }
+
+echo "== dotnet build Quill.slnx -c Release"
+if ! dotnet build Quill.slnx -c Release -nologo -clp:ErrorsOnly; then
+  echo "build failed"
+  exit 1
+fi
+
+RESULTS="$ROOT/artifacts/test-results"
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+total_passed=0
+total_failed=0
+status=0
+for project in tests/*.Tests/*.csproj; do
+  name="$(basename "$project" .csproj)"
+  trx="$RESULTS/$name.trx"
+  echo "== $name"
+  # --blame-hang-timeout ends a test that hangs and reports it, so one stuck test cannot stall the whole run.
+  dotnet test "$project" --no-build -c Release --nologo \
+    --logger "trx;LogFileName=$trx" \
+    --blame-hang-timeout 5min </dev/null
+  code=$?
+
+  counts="$([ -f "$trx" ] && trx_counts "$trx")"
+  passed="${counts% *}"
+  failed="${counts#* }"
+  passed="${passed:-0}"
+  failed="${failed:-0}"
+  if [ "$code" -ne 0 ] && [ "$failed" -eq 0 ]; then
+    # No test failed but dotnet test did: the test host crashed or the project could not run. A project with no
+    # tests at all is not an error (xunit reports that with exit code 0).
+    echo "!! $name: dotnet test exited with $code and no failed test: counted as 1 failed"
+    failed=1
+  fi
+  echo "-- $name: $passed passed, $failed failed"
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  [ "$code" -ne 0 ] || [ "$failed" -ne 0 ] && status=1
+done
+
+echo "$total_passed passed, $total_failed failed"
+exit "$status"
