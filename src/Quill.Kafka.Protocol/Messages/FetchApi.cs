@@ -66,6 +66,6 @@ public static class FetchApi
                     Int64("ProducerId", "4+"),
                     Int64("FirstOffset", "4+")).Nullable("4+").DefaultsToNull(),
                 Int32("PreferredReadReplica", "11+", -1),
-                Records("Records", "0+").Nullable("0+"))),
+                F.Records("Records", "0+").Nullable("0+"))),
         ProduceApi.NodeEndpoints("16+").Tagged(0));
 }

@@ -18,7 +18,7 @@ public static class ProduceApi
             String("Name", "0+"),
             Array("PartitionData", "0+",
                 Int32("Index", "0+"),
-                Records("Records", "0+").Nullable("0+"))));
+                F.Records("Records", "0+").Nullable("0+"))));
 
     public static readonly MessageSchema Response = new("ProduceResponse", "0-12", "9+",
         Array("Responses", "0+",
