@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Metrics;
+using Quill.Keeper.Pipeline;
+using Quill.Keeper.Protocol;
+using Quill.Keeper.Server;
+using Quill.Keeper.Sessions;
+using Quill.Keeper.Storage;
+using Quill.Keeper.Tree;
+using Quill.Keeper.Txns;
+
+namespace Quill.Keeper;
+
+/// <summary>
+/// A standalone Keeper: recovers state from the data directory, then serves the ZooKeeper client protocol.
+/// Embeddable: the broker and the tests build one from <see cref="KeeperOptions"/> directly.
+/// </summary>
+public sealed class KeeperServer : IAsyncDisposable
+{
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<long, ClientConnection> _connections = new();
+    private readonly ConcurrentDictionary<string, int> _connectionsPerIp = new();
+    private readonly List<Task> _tasks = [];
+    private readonly SnapshotStore _snapshots;
+    private SyncStage? _sync;
+    private Socket? _listener;
+    private ITimer? _ticker;
+    private PurgeTask? _purge;
+    private MetricsEndpoint? _metricsEndpoint;
+    private Task _snapshotWrite = Task.CompletedTask;
+
+    public KeeperServer(KeeperOptions options, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        Options = options;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("Keeper");
+        _time = time ?? TimeProvider.System;
+        if (string.IsNullOrEmpty(options.DataDir)) throw new ArgumentException("dataDir is not set", nameof(options));
+        Directory.CreateDirectory(options.DataDir);
+        Directory.CreateDirectory(options.EffectiveDataLogDir);
+        _snapshots = new SnapshotStore(options.DataDir, loggers.CreateLogger("Keeper.Snapshots"));
+        TxnLog = new TxnLog(options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = options.ForceSync }, loggers.CreateLogger("Keeper.TxnLog"));
+        FourLetterWords = new FourLetterWords(this);
+    }
+
+    public KeeperOptions Options { get; }
+    public TxnLog TxnLog { get; }
+    public RequestProcessor Processor { get; private set; } = null!;
+    public FourLetterWords FourLetterWords { get; }
+    public ICollection<ClientConnection> Connections => _connections.Values;
+    /// <summary>The address clients connect to (the real port when the options asked for port 0).</summary>
+    public IPEndPoint Endpoint { get; private set; } = new(IPAddress.Loopback, 0);
+    public int MetricsPort => _metricsEndpoint?.Port ?? 0;
+
+    public async Task StartAsync()
+    {
+        var (tree, sessions) = Recover();
+        _sync = new SyncStage(TxnLog, _loggers.CreateLogger("Keeper.Sync"));
+        Processor = new RequestProcessor(Options, tree, sessions, _sync, new KeeperMetrics(), _time, _loggers.CreateLogger("Keeper.Requests"))
+        {
+            SnapshotReady = TakeSnapshot,
+        };
+        _sync.Start(batch => Processor.Post(new CommittedWork(batch)));
+        _tasks.Add(Task.Run(() => Processor.RunAsync(_stop.Token)));
+
+        var address = IPAddress.Parse(Options.ClientPortAddress is "" or "0.0.0.0" ? "0.0.0.0" : Options.ClientPortAddress);
+        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Bind(new IPEndPoint(address, Options.ClientPort));
+        _listener.Listen(512);
+        Endpoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _tasks.Add(Task.Run(AcceptLoopAsync));
+
+        int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
+        _ticker = _time.CreateTimer(_ => Processor.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
+        _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
+            TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
+        _purge.Start();
+        if (Options.MetricsPort > 0)
+            _metricsEndpoint = MetricsEndpoint.Start(this, Options.MetricsHost, Options.MetricsPort, _loggers.CreateLogger("Keeper.Metrics"));
+        _log.LogInformation("Keeper listening on {Endpoint}, data in {DataDir}, last zxid 0x{Zxid:x}", Endpoint, Path.GetFullPath(Options.DataDir), tree.LastZxid);
+        await Task.CompletedTask;
+    }
+
+    private (DataTree, SessionTracker) Recover()
+    {
+        var sessions = new SessionTracker(_time, LoadSecret());
+        DataTree tree;
+        var snapshot = _snapshots.ReadLatestValid();
+        if (snapshot is { } snap)
+        {
+            var r = new JuteReader(snap.Body);
+            int count = r.ReadInt();
+            for (int i = 0; i < count; i++) sessions.Add(r.ReadLong(), r.ReadInt());
+            tree = DataTree.Deserialize(ref r, Options.ExtendedTypesEnabled);
+            _log.LogInformation("Loaded snapshot at zxid 0x{Zxid:x}: {Nodes} znodes, {Sessions} sessions", snap.Zxid, tree.NodeCount, count);
+        }
+        else tree = new DataTree(Options.ExtendedTypesEnabled);
+
+        TxnLog.Recover(tree.LastZxid, entry =>
+        {
+            var txn = Txn.Decode((OpCode)entry.Type, entry.Body);
+            switch (txn)
+            {
+                case CreateSessionTxn cs: sessions.Add(entry.SessionId, cs.Timeout); tree.Apply(entry.Zxid, entry.Time, entry.SessionId, txn); break;
+                case CloseSessionTxn: tree.Apply(entry.Zxid, entry.Time, entry.SessionId, txn); sessions.Remove(entry.SessionId); break;
+                case MultiTxn m: tree.ApplyMulti(entry.Zxid, entry.Time, entry.SessionId, m); break;
+                default: tree.Apply(entry.Zxid, entry.Time, entry.SessionId, txn); break;
+            }
+        });
+        return (tree, sessions);
+    }
+
+    /// <summary>The secret that session passwords are derived from; kept in the data directory so restarts keep it.</summary>
+    private byte[] LoadSecret()
+    {
+        var path = Path.Combine(Options.DataDir, "keeper.secret");
+        if (File.Exists(path))
+        {
+            var existing = File.ReadAllBytes(path);
+            if (existing.Length == 32) return existing;
+            _log.LogWarning("{Path} is damaged; sessions from before this start cannot be resumed", path);
+        }
+        var secret = RandomNumberGenerator.GetBytes(32);
+        var tmp = path + ".tmp";
+        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            f.Write(secret);
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+        return secret;
+    }
+
+    /// <summary>Called on the processor's thread with a consistent copy of the state; the disk write happens elsewhere.</summary>
+    private void TakeSnapshot(byte[] state, long zxid)
+    {
+        _sync!.RequestRoll();
+        _snapshotWrite = _snapshotWrite.ContinueWith(_ =>
+        {
+            try { _snapshots.Write(zxid, s => s.Write(state)); }
+            catch (Exception e) { _log.LogError(e, "Snapshot at zxid 0x{Zxid:x} failed", zxid); }
+        }, TaskScheduler.Default);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await _listener!.AcceptAsync(_stop.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
+            var ip = (socket.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "";
+            int count = _connectionsPerIp.AddOrUpdate(ip, 1, (_, n) => n + 1);
+            if (Options.MaxClientCnxns > 0 && count > Options.MaxClientCnxns)
+            {
+                _log.LogWarning("Too many connections from {Ip} - max is {Max}", ip, Options.MaxClientCnxns);
+                _connectionsPerIp.AddOrUpdate(ip, 0, (_, n) => n - 1);
+                socket.Dispose();
+                continue;
+            }
+            var conn = new ClientConnection(socket, Processor, FourLetterWords, Options.JuteMaxBuffer, _loggers.CreateLogger("Keeper.Connection"));
+            _connections[conn.Id] = conn;
+            _ = Task.Run(async () =>
+            {
+                try { await conn.RunAsync(_stop.Token).ConfigureAwait(false); }
+                finally
+                {
+                    _connections.TryRemove(conn.Id, out _);
+                    _connectionsPerIp.AddOrUpdate(ip, 0, (_, n) => n - 1);
+                }
+            });
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener?.Dispose();
+        _ticker?.Dispose();
+        _purge?.Dispose();
+        _metricsEndpoint?.Dispose();
+        foreach (var c in _connections.Values) c.Close();
+        Processor?.Complete();
+        try { await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
+        _sync?.Dispose();
+        await _snapshotWrite.ConfigureAwait(false);
+        TxnLog.Dispose();
+    }
+}

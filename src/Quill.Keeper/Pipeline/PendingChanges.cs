@@ -1,0 +1,73 @@
+using Quill.Keeper.Protocol;
+using Quill.Keeper.Tree;
+
+namespace Quill.Keeper.Pipeline;
+
+/// <summary>What a node will look like once every accepted txn is applied (ZooKeeper's ChangeRecord).</summary>
+public sealed class NodeView
+{
+    public required string Path;
+    public bool Exists;
+    public int Version, Cversion, Aversion, ChildCount;
+    public long EphemeralOwner;
+    public IReadOnlyList<Acl> Acl = [];
+    /// <summary>The newest txn that produced this view; the view is dropped when that txn is applied.</summary>
+    public long Zxid;
+
+    public NodeView Clone() => (NodeView)MemberwiseClone();
+}
+
+/// <summary>
+/// Accepted but not yet applied changes. A write is validated against this view rather than against the tree,
+/// because the txns ahead of it in the log will have changed the tree by the time it is applied. This is the seam
+/// where a quorum slots in later: between acceptance (here) and application (after commit).
+/// </summary>
+public sealed class PendingChanges(DataTree tree)
+{
+    private readonly Dictionary<string, NodeView> _views = new(StringComparer.Ordinal);
+    private Dictionary<string, NodeView?>? _undo;
+
+    public int Count => _views.Count;
+
+    /// <summary>The node as it will be, or null when it will not exist.</summary>
+    public NodeView? Get(string path)
+    {
+        if (_views.TryGetValue(path, out var view)) return view.Exists ? view : null;
+        var node = tree.Get(path);
+        if (node is null) return null;
+        return new NodeView
+        {
+            Path = path, Exists = true, Version = node.Version, Cversion = node.Cversion, Aversion = node.Aversion,
+            ChildCount = node.Children.Count, EphemeralOwner = node.EphemeralOwner, Acl = node.Acl,
+        };
+    }
+
+    public void Put(NodeView view, long zxid)
+    {
+        if (_undo is not null && !_undo.ContainsKey(view.Path))
+            _undo[view.Path] = _views.TryGetValue(view.Path, out var old) ? old : null;
+        view.Zxid = zxid;
+        _views[view.Path] = view;
+    }
+
+    /// <summary>Starts recording changes so a failing multi can take them back.</summary>
+    public void BeginMulti() => _undo = new(StringComparer.Ordinal);
+
+    public void EndMulti(bool rollback)
+    {
+        if (rollback && _undo is not null)
+            foreach (var (path, old) in _undo)
+                if (old is null) _views.Remove(path); else _views[path] = old;
+        _undo = null;
+    }
+
+    /// <summary>Drops the views a just-applied txn produced: the tree now says the same.</summary>
+    public void Applied(long zxid)
+    {
+        if (_views.Count == 0) return;
+        List<string>? done = null;
+        foreach (var (path, view) in _views)
+            if (view.Zxid <= zxid) (done ??= []).Add(path);
+        if (done is not null) foreach (var p in done) _views.Remove(p);
+    }
+}

@@ -1,0 +1,43 @@
+using Quill.Keeper.Protocol;
+using Quill.Keeper.Server;
+using Quill.Keeper.Sessions;
+using Quill.Keeper.Txns;
+
+namespace Quill.Keeper.Pipeline;
+
+public enum RequestState
+{
+    /// <summary>Not yet looked at: a read waiting behind the session's earlier writes.</summary>
+    Deferred,
+    /// <summary>Accepted and on its way through the log; answered when it comes back committed.</summary>
+    InFlight,
+    /// <summary>Answer computed, waiting only for the session's earlier requests to be answered.</summary>
+    Answered,
+}
+
+/// <summary>One client request on its way through the request processor.</summary>
+public sealed class Request(ClientConnection? connection, Session session, int xid, OpCode type, byte[] body)
+{
+    public ClientConnection? Connection { get; } = connection;
+    public Session Session { get; } = session;
+    public int Xid { get; } = xid;
+    public OpCode Type { get; } = type;
+    public byte[] Body { get; } = body;
+    public long ReceivedTicks { get; } = Environment.TickCount64;
+
+    public RequestState State { get; set; }
+    /// <summary>The txn this request became, once accepted; null for reads and rejected writes.</summary>
+    public Txn? Txn { get; set; }
+    public long Zxid { get; set; }
+    public long Time { get; set; }
+    /// <summary>The encoded answer (frame included) once known.</summary>
+    public byte[]? Response { get; set; }
+    /// <summary>For a rejected write: its error, answered in turn.</summary>
+    public ErrorCode Error { get; set; }
+    /// <summary>After the answer goes out, close the connection (closeSession).</summary>
+    public bool CloseAfter { get; set; }
+    /// <summary>For a multi: the op type of each op, which decides the shape of its result.</summary>
+    public List<OpCode>? MultiOpTypes { get; set; }
+    /// <summary>For a new session: the handshake that waits on the createSession txn.</summary>
+    public ConnectRequest? Connect { get; set; }
+}

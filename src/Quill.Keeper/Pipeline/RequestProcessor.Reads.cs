@@ -1,0 +1,216 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Auth;
+using Quill.Keeper.Protocol;
+using Quill.Keeper.Tree;
+
+namespace Quill.Keeper.Pipeline;
+
+// Requests that change no znode: reads, watch bookkeeping, auth and pings. Answered against the applied tree.
+public sealed partial class RequestProcessor
+{
+    private void Answer(Request request)
+    {
+        request.State = RequestState.Answered;
+        try
+        {
+            request.Response = Read(request);
+        }
+        catch (KeeperException e)
+        {
+            request.Response = Reply(request.Xid, Tree.LastZxid, e.Code, null);
+        }
+        catch (JuteException e)
+        {
+            _log.LogWarning("Malformed {Type} request from session 0x{Session:x}: {Reason}", request.Type, request.Session.Id, e.Message);
+            request.Response = Reply(request.Xid, Tree.LastZxid, ErrorCode.MarshallingError, null);
+        }
+        Send(request);
+    }
+
+    private byte[] Read(Request request)
+    {
+        var r = new JuteReader(request.Body);
+        var conn = request.Connection!;
+        long zxid = Tree.LastZxid;
+        switch (request.Type)
+        {
+            case OpCode.Ping:
+                return Reply(Xids.Ping, zxid, ErrorCode.Ok, null);
+            case OpCode.Exists:
+            {
+                var q = PathWatchRequest.Read(ref r);
+                ValidatePath(q.Path);
+                var node = Tree.Get(q.Path);
+                if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
+                if (node is null) throw new KeeperException(ErrorCode.NoNode, q.Path);
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new StatResponse(node.ToStat()));
+            }
+            case OpCode.GetData:
+            {
+                var q = PathWatchRequest.Read(ref r);
+                var node = ReadableNode(request, q.Path, Perms.Read);
+                if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat()));
+            }
+            case OpCode.GetChildren or OpCode.GetChildren2:
+            {
+                var q = PathWatchRequest.Read(ref r);
+                var node = ReadableNode(request, q.Path, Perms.Read);
+                if (q.Watch) Tree.Watches.AddChildWatch(q.Path, conn);
+                var children = node.Children.ToList();
+                return Reply(request.Xid, zxid, ErrorCode.Ok, request.Type == OpCode.GetChildren
+                    ? new GetChildrenResponse(children)
+                    : new GetChildren2Response(children, node.ToStat()));
+            }
+            case OpCode.GetAcl:
+            {
+                var q = PathRequest.Read(ref r);
+                var node = ReadableNode(request, q.Path, Perms.Read | Perms.Admin);
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetAclResponse(node.Acl.ToList(), node.ToStat()));
+            }
+            case OpCode.GetAllChildrenNumber:
+            {
+                var q = PathRequest.Read(ref r);
+                ReadableNode(request, q.Path, Perms.Read);
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetAllChildrenNumberResponse(Tree.CountDescendants(q.Path)));
+            }
+            case OpCode.GetEphemerals:
+            {
+                var prefix = PathRequest.Read(ref r).Path;
+                bool all = string.IsNullOrWhiteSpace(prefix) || prefix.Trim() == "/";
+                var list = Tree.EphemeralsOf(request.Session.Id).Where(p => all || p.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetEphemeralsResponse(list));
+            }
+            case OpCode.CheckWatches or OpCode.RemoveWatches:
+            {
+                var q = WatchesRequest.Read(ref r);
+                ValidatePath(q.Path);
+                bool found = request.Type == OpCode.CheckWatches
+                    ? Tree.Watches.HasWatch(q.Path, conn, q.Type)
+                    : Tree.Watches.RemoveWatch(q.Path, conn, q.Type);
+                if (!found) throw new KeeperException(ErrorCode.NoWatcher, q.Path);
+                return Reply(request.Xid, zxid, ErrorCode.Ok, null);
+            }
+            case OpCode.AddWatch:
+            {
+                var q = AddWatchRequest.Read(ref r);
+                ValidatePath(q.Path);
+                if (q.Mode is not (AddWatchMode.Persistent or AddWatchMode.PersistentRecursive)) throw new KeeperException(ErrorCode.BadArguments, q.Path);
+                Tree.Watches.AddPersistentWatch(q.Path, conn, q.Mode == AddWatchMode.PersistentRecursive);
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new ErrorResponse(ErrorCode.Ok));
+            }
+            case OpCode.SetWatches or OpCode.SetWatches2:
+                SetWatches(conn, SetWatchesRequest.Read(ref r, request.Type == OpCode.SetWatches2));
+                return Reply(Xids.SetWatches, zxid, ErrorCode.Ok, null);
+            case OpCode.Auth:
+                return AddAuth(request, AuthPacket.Read(ref r));
+            case OpCode.WhoAmI:
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new WhoAmIResponse(conn.AuthIds
+                    .Select(id => new ClientInfo(id.Scheme, id.Scheme == "digest" ? id.Ident.Split(':')[0] : id.Ident)).ToList()));
+            case OpCode.MultiRead:
+                return MultiRead(request, ref r);
+            default:
+                _log.LogWarning("Unknown request type {Type} from session 0x{Session:x}", (int)request.Type, request.Session.Id);
+                throw new KeeperException(ErrorCode.Unimplemented);
+        }
+    }
+
+    private Znode ReadableNode(Request request, string path, Perms perm)
+    {
+        ValidatePath(path);
+        var node = Tree.Get(path) ?? throw new KeeperException(ErrorCode.NoNode, path);
+        if (!Acls.Allows(node.Acl, AuthOf(request), perm)) throw new KeeperException(ErrorCode.NoAuth, path);
+        return node;
+    }
+
+    /// <summary>
+    /// Re-registers a reconnecting client's watches. A watch whose node changed since the client's last zxid fires at
+    /// once (the client missed that event while away), as ZooKeeper does.
+    /// </summary>
+    private void SetWatches(IWatcher conn, SetWatchesRequest q)
+    {
+        long since = q.RelativeZxid;
+        foreach (var path in q.DataWatches)
+        {
+            var node = Tree.Get(path);
+            if (node is null) conn.Process(new WatcherEvent(EventType.NodeDeleted, KeeperState.SyncConnected, path));
+            else if (node.Mzxid > since) conn.Process(new WatcherEvent(EventType.NodeDataChanged, KeeperState.SyncConnected, path));
+            else Tree.Watches.AddDataWatch(path, conn);
+        }
+        foreach (var path in q.ExistWatches)
+        {
+            if (Tree.Get(path) is not null) conn.Process(new WatcherEvent(EventType.NodeCreated, KeeperState.SyncConnected, path));
+            else Tree.Watches.AddDataWatch(path, conn);
+        }
+        foreach (var path in q.ChildWatches)
+        {
+            var node = Tree.Get(path);
+            if (node is null) conn.Process(new WatcherEvent(EventType.NodeDeleted, KeeperState.SyncConnected, path));
+            else if (node.Pzxid > since) conn.Process(new WatcherEvent(EventType.NodeChildrenChanged, KeeperState.SyncConnected, path));
+            else Tree.Watches.AddChildWatch(path, conn);
+        }
+        foreach (var path in q.PersistentWatches) Tree.Watches.AddPersistentWatch(path, conn, recursive: false);
+        foreach (var path in q.PersistentRecursiveWatches) Tree.Watches.AddPersistentWatch(path, conn, recursive: true);
+    }
+
+    private byte[] AddAuth(Request request, AuthPacket auth)
+    {
+        var conn = request.Connection!;
+        if (auth.Scheme != "digest")
+        {
+            _log.LogWarning("No authentication provider for scheme {Scheme} (session 0x{Session:x}); closing the connection", auth.Scheme, request.Session.Id);
+            request.CloseAfter = true;
+            return Reply(Xids.Auth, 0, ErrorCode.AuthFailed, null);
+        }
+        string digest = Acls.Digest(Encoding.UTF8.GetString(auth.Auth));
+        var id = new Id("digest", digest);
+        if (!conn.AuthIds.Contains(id)) conn.AuthIds.Add(id);
+        if (_options.SuperDigest is { } super && super == digest && !conn.AuthIds.Contains(new Id("super", "")))
+            conn.AuthIds.Add(new Id("super", ""));
+        return Reply(Xids.Auth, 0, ErrorCode.Ok, null);
+    }
+
+    /// <summary>multiRead: getData and getChildren ops, each answered on its own (no all-or-nothing).</summary>
+    private byte[] MultiRead(Request request, ref JuteReader r)
+    {
+        var results = new List<(OpCode Type, ErrorCode Err, IJuteRecord? Body)>();
+        var conn = request.Connection!;
+        while (true)
+        {
+            var header = MultiHeader.Read(ref r);
+            if (header.Done) break;
+            var q = PathWatchRequest.Read(ref r);
+            try
+            {
+                if (header.Type is not (OpCode.GetData or OpCode.GetChildren)) throw new KeeperException(ErrorCode.Unimplemented);
+                var node = ReadableNode(request, q.Path, Perms.Read);
+                if (header.Type == OpCode.GetData)
+                {
+                    if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
+                    results.Add((header.Type, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat())));
+                }
+                else
+                {
+                    if (q.Watch) Tree.Watches.AddChildWatch(q.Path, conn);
+                    results.Add((header.Type, ErrorCode.Ok, new GetChildrenResponse(node.Children.ToList())));
+                }
+            }
+            catch (KeeperException e)
+            {
+                results.Add((OpCode.Error, e.Code, new ErrorResponse(e.Code)));
+            }
+        }
+        _writer.Clear();
+        _writer.BeginFrame();
+        new ReplyHeader(request.Xid, Tree.LastZxid, ErrorCode.Ok).Write(_writer);
+        foreach (var (type, err, body) in results)
+        {
+            new MultiHeader(type, false, err).Write(_writer);
+            body?.Write(_writer);
+        }
+        MultiHeader.End.Write(_writer);
+        _writer.EndFrame();
+        return _writer.ToArray();
+    }
+}

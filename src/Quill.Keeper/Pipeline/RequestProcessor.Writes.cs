@@ -1,0 +1,234 @@
+using Quill.Keeper.Auth;
+using Quill.Keeper.Protocol;
+using Quill.Keeper.Tree;
+using Quill.Keeper.Txns;
+
+namespace Quill.Keeper.Pipeline;
+
+// Accepting writes: each op is checked the way ZooKeeper's PrepRequestProcessor checks it, in the same order, so the
+// same bad request gets the same error code; an accepted op becomes a txn and updates the pending view.
+public sealed partial class RequestProcessor
+{
+    private Txn? Prepare(Request request, long zxid)
+    {
+        var r = new JuteReader(request.Body);
+        switch (request.Type)
+        {
+            case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl:
+                return PrepareCreate(request, CreateRequest.Read(ref r, request.Type == OpCode.CreateTtl), request.Type, zxid);
+            case OpCode.Delete or OpCode.DeleteContainer:
+                return PrepareDelete(request, DeleteRequest.Read(ref r), zxid);
+            case OpCode.SetData:
+                return PrepareSetData(request, SetDataRequest.Read(ref r), zxid);
+            case OpCode.SetAcl:
+                return PrepareSetAcl(request, SetAclRequest.Read(ref r), zxid);
+            case OpCode.Check:
+                return PrepareCheck(request, CheckVersionRequest.Read(ref r));
+            case OpCode.Multi:
+                return PrepareMulti(request, ref r, zxid);
+            case OpCode.CloseSession:
+                return PrepareCloseSession(request.Session.Id, zxid);
+            case OpCode.Sync:
+                PathRequest.Read(ref r);
+                return null;
+            case OpCode.Reconfig:
+                throw new KeeperException(ErrorCode.ReconfigDisabled);
+            default:
+                throw new KeeperException(ErrorCode.Unimplemented);
+        }
+    }
+
+    private IReadOnlyList<Id> AuthOf(Request request) => request.Connection?.AuthIds ?? SuperIds;
+    private static readonly IReadOnlyList<Id> SuperIds = [new Id("super", "")];
+
+    private void CheckAcl(Request request, IReadOnlyList<Acl> acl, Perms perm, string path)
+    {
+        if (!Acls.Allows(acl, AuthOf(request), perm)) throw new KeeperException(ErrorCode.NoAuth, path);
+    }
+
+    private static void ValidatePath(string path, bool sequential = false)
+    {
+        if (PathUtils.Validate(path, sequential) is not null) throw new KeeperException(ErrorCode.BadArguments, path);
+    }
+
+    private static int CheckVersion(int current, int expected, string path)
+    {
+        if (expected != -1 && expected != current) throw new KeeperException(ErrorCode.BadVersion, path);
+        return current + 1;
+    }
+
+    private NodeView GetNode(string path) => _pending.Get(path) ?? throw new KeeperException(ErrorCode.NoNode, path);
+
+    private static bool IsSpecialPath(string path) => path is "/" or "/zookeeper" or "/zookeeper/quota" or "/zookeeper/config";
+
+    private CreateTxn PrepareCreate(Request request, CreateRequest create, OpCode type, long zxid)
+    {
+        if (!CreateModes.IsValid(create.Flags)) throw new KeeperException(ErrorCode.BadArguments, create.Path);
+        var mode = (CreateMode)create.Flags;
+        if (mode.IsTtl() && !_options.ExtendedTypesEnabled) throw new KeeperException(ErrorCode.Unimplemented, create.Path);
+        if (mode.IsTtl() ? create.Ttl <= 0 || create.Ttl > EphemeralType.MaxTtl : create.Ttl >= 0)
+            throw new KeeperException(ErrorCode.BadArguments, create.Path);
+        if (type == OpCode.CreateContainer != mode.IsContainer()) throw new KeeperException(ErrorCode.BadArguments, create.Path);
+        if (create.Data is { Length: var length } && length > _options.JuteMaxBuffer) throw new KeeperException(ErrorCode.BadArguments, create.Path);
+
+        string path = create.Path;
+        ValidatePath(path, mode.IsSequential());
+        var acl = Acls.Fixup(create.Acl, AuthOf(request)) ?? throw new KeeperException(ErrorCode.InvalidAcl, path);
+        int slash = path.LastIndexOf('/');
+        string parentPath = slash == 0 ? "/" : path[..slash];
+        var parent = GetNode(parentPath);
+        CheckAcl(request, parent.Acl, Perms.Create, path);
+        if (mode.IsSequential()) path += parent.Cversion.ToString("D10", System.Globalization.CultureInfo.InvariantCulture);
+        ValidatePath(path);
+        if (_pending.Get(path) is not null) throw new KeeperException(ErrorCode.NodeExists, path);
+        if (EphemeralType.Get(parent.EphemeralOwner, _options.ExtendedTypesEnabled) == EphemeralKind.Normal)
+            throw new KeeperException(ErrorCode.NoChildrenForEphemerals, path);
+
+        long owner = mode.IsEphemeral() ? request.Session.Id
+            : mode.IsContainer() ? EphemeralType.ContainerOwner
+            : mode.IsTtl() ? EphemeralType.TtlOwner(create.Ttl) : 0;
+        int parentCversion = parent.Cversion + 1;
+        var parentView = parent.Clone();
+        parentView.Cversion = parentCversion;
+        parentView.ChildCount++;
+        _pending.Put(parentView, zxid);
+        _pending.Put(new NodeView { Path = path, Exists = true, EphemeralOwner = owner, Acl = acl }, zxid);
+        return new CreateTxn(path, create.Data ?? [], acl, owner, parentCversion);
+    }
+
+    private DeleteTxn? PrepareDelete(Request request, DeleteRequest delete, long zxid)
+    {
+        string path = delete.Path;
+        ValidatePath(path);
+        if (IsSpecialPath(path)) throw new KeeperException(ErrorCode.BadArguments, path);
+        string parentPath = PathUtils.Parent(path);
+        var parent = GetNode(parentPath);
+        var node = GetNode(path);
+        CheckAcl(request, parent.Acl, Perms.Delete, path);
+        CheckVersion(node.Version, delete.Version, path);
+        if (node.ChildCount > 0) throw new KeeperException(ErrorCode.NotEmpty, path);
+        MarkDeleted(node, parent, zxid);
+        return new DeleteTxn(path);
+    }
+
+    private void MarkDeleted(NodeView node, NodeView parent, long zxid)
+    {
+        var parentView = parent.Clone();
+        parentView.ChildCount--;
+        parentView.Cversion++;
+        _pending.Put(parentView, zxid);
+        var gone = node.Clone();
+        gone.Exists = false;
+        _pending.Put(gone, zxid);
+    }
+
+    private SetDataTxn PrepareSetData(Request request, SetDataRequest set, long zxid)
+    {
+        ValidatePath(set.Path);
+        if (set.Data is { Length: var length } && length > _options.JuteMaxBuffer) throw new KeeperException(ErrorCode.BadArguments, set.Path);
+        var node = GetNode(set.Path);
+        CheckAcl(request, node.Acl, Perms.Write, set.Path);
+        int newVersion = CheckVersion(node.Version, set.Version, set.Path);
+        var view = node.Clone();
+        view.Version = newVersion;
+        _pending.Put(view, zxid);
+        return new SetDataTxn(set.Path, set.Data ?? [], newVersion);
+    }
+
+    private SetAclTxn PrepareSetAcl(Request request, SetAclRequest set, long zxid)
+    {
+        ValidatePath(set.Path);
+        var acl = Acls.Fixup(set.Acl, AuthOf(request)) ?? throw new KeeperException(ErrorCode.InvalidAcl, set.Path);
+        var node = GetNode(set.Path);
+        CheckAcl(request, node.Acl, Perms.Admin, set.Path);
+        int newVersion = CheckVersion(node.Aversion, set.Version, set.Path);
+        var view = node.Clone();
+        view.Aversion = newVersion;
+        view.Acl = acl;
+        _pending.Put(view, zxid);
+        return new SetAclTxn(set.Path, acl, newVersion);
+    }
+
+    private CheckTxn PrepareCheck(Request request, CheckVersionRequest check)
+    {
+        ValidatePath(check.Path);
+        var node = GetNode(check.Path);
+        CheckAcl(request, node.Acl, Perms.Read, check.Path);
+        CheckVersion(node.Version, check.Version, check.Path);
+        return new CheckTxn(check.Path, check.Version);
+    }
+
+    /// <summary>
+    /// All or nothing: each op sees the ones before it; when one fails, the pending view is rolled back and the
+    /// answer lists Ok for the ops before it, its error, and RuntimeInconsistency for the ops after it, as ZooKeeper does.
+    /// </summary>
+    private MultiTxn PrepareMulti(Request request, ref JuteReader r, long zxid)
+    {
+        var txns = new List<Txn>();
+        var types = new List<OpCode>();
+        request.MultiOpTypes = types;
+        ErrorCode failure = ErrorCode.Ok;
+        _pending.BeginMulti();
+        try
+        {
+            while (true)
+            {
+                var header = MultiHeader.Read(ref r);
+                if (header.Done) break;
+                if (failure != ErrorCode.Ok)
+                {
+                    SkipMultiOp(header.Type, ref r);
+                    txns.Add(new ErrorTxn(ErrorCode.RuntimeInconsistency));
+                    continue;
+                }
+                try
+                {
+                    txns.Add(header.Type switch
+                    {
+                        OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl =>
+                            PrepareCreate(request, CreateRequest.Read(ref r, header.Type == OpCode.CreateTtl), header.Type, zxid),
+                        OpCode.Delete => PrepareDelete(request, DeleteRequest.Read(ref r), zxid)!,
+                        OpCode.SetData => PrepareSetData(request, SetDataRequest.Read(ref r), zxid),
+                        OpCode.Check => PrepareCheck(request, CheckVersionRequest.Read(ref r)),
+                        _ => throw new KeeperException(ErrorCode.Unimplemented),
+                    });
+                    types.Add(header.Type);
+                }
+                catch (KeeperException e)
+                {
+                    failure = e.Code;
+                    for (int i = 0; i < txns.Count; i++) txns[i] = new ErrorTxn(ErrorCode.Ok);
+                    txns.Add(new ErrorTxn(e.Code));
+                }
+            }
+        }
+        finally
+        {
+            _pending.EndMulti(rollback: failure != ErrorCode.Ok);
+        }
+        return new MultiTxn(txns);
+    }
+
+    private static void SkipMultiOp(OpCode type, ref JuteReader r)
+    {
+        switch (type)
+        {
+            case OpCode.Create or OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl: CreateRequest.Read(ref r, type == OpCode.CreateTtl); break;
+            case OpCode.Delete: DeleteRequest.Read(ref r); break;
+            case OpCode.SetData: SetDataRequest.Read(ref r); break;
+            case OpCode.Check: CheckVersionRequest.Read(ref r); break;
+            default: throw new JuteException($"unknown op {type} in multi");
+        }
+    }
+
+    private CloseSessionTxn PrepareCloseSession(long sessionId, long zxid)
+    {
+        foreach (var path in Tree.EphemeralsOf(sessionId))
+        {
+            var node = _pending.Get(path);
+            var parent = _pending.Get(PathUtils.Parent(path));
+            if (node is not null && parent is not null) MarkDeleted(node, parent, zxid);
+        }
+        return new CloseSessionTxn();
+    }
+}

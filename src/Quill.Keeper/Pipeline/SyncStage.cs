@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Storage;
+
+namespace Quill.Keeper.Pipeline;
+
+/// <summary>
+/// Makes accepted txns durable: one thread takes everything that queued up while the last fsync ran, appends it to
+/// the transaction log, fsyncs once (group commit) and hands the whole batch back to the request processor in order.
+/// Rejected writes and syncs travel through too, without a log entry, so that their answers keep their place.
+/// A quorum layer would sit here: "durable on a quorum" instead of "durable here".
+/// </summary>
+public sealed class SyncStage : IDisposable
+{
+    private readonly TxnLog _log;
+    private readonly ILogger _logger;
+    private readonly object _lock = new();
+    private List<Request> _incoming = [];
+    private bool _stopping, _rollRequested;
+    private Thread? _thread;
+    private Action<List<Request>>? _onCommitted;
+
+    public SyncStage(TxnLog log, ILogger logger)
+    {
+        _log = log;
+        _logger = logger;
+    }
+
+    public void Start(Action<List<Request>> onCommitted)
+    {
+        _onCommitted = onCommitted;
+        _thread = new Thread(Run) { IsBackground = true, Name = "keeper-sync" };
+        _thread.Start();
+    }
+
+    public void Submit(Request request)
+    {
+        lock (_lock)
+        {
+            _incoming.Add(request);
+            if (_incoming.Count == 1) Monitor.Pulse(_lock);
+        }
+    }
+
+    /// <summary>The next batch starts a new log file (after a snapshot, so old files can be purged).</summary>
+    public void RequestRoll()
+    {
+        lock (_lock) _rollRequested = true;
+    }
+
+    private void Run()
+    {
+        while (true)
+        {
+            List<Request> batch;
+            bool roll;
+            lock (_lock)
+            {
+                while (_incoming.Count == 0 && !_stopping) Monitor.Wait(_lock);
+                if (_incoming.Count == 0) return;
+                batch = _incoming;
+                _incoming = [];
+                roll = _rollRequested;
+                _rollRequested = false;
+            }
+            try
+            {
+                if (roll) _log.RollLog();
+                bool any = false;
+                foreach (var r in batch)
+                {
+                    if (r.Txn is null) continue;
+                    _log.Append(new TxnEntry(r.Zxid, r.Session.Id, r.Xid, r.Time, (int)r.Txn.Type, r.Txn.Encode()));
+                    any = true;
+                }
+                if (any) _log.Commit();
+            }
+            catch (Exception e)
+            {
+                // A log that cannot be written must not acknowledge anything: stop serving writes, loudly.
+                _logger.LogCritical(e, "Transaction log write failed; Keeper stops accepting writes");
+                Environment.FailFast("Keeper transaction log write failed: " + e.Message, e);
+            }
+            _onCommitted!(batch);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+            Monitor.Pulse(_lock);
+        }
+        _thread?.Join();
+    }
+}

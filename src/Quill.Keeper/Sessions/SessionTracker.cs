@@ -1,0 +1,56 @@
+using System.Security.Cryptography;
+
+namespace Quill.Keeper.Sessions;
+
+/// <summary>
+/// Live sessions, their passwords and expiry deadlines. Owned by the request processor's thread; time comes from a
+/// <see cref="TimeProvider"/> so tests can drive expiry.
+/// Session ids follow ZooKeeper's layout (server id in the top byte, start time and a counter below) so ids stay
+/// unique across restarts. Passwords are derived from the id with a per-data-directory secret, so a restarted server
+/// can check the password of a session it recovered from disk without ever having written the password down.
+/// </summary>
+public sealed class SessionTracker(TimeProvider time, byte[] secret, long serverId = 0)
+{
+    private readonly Dictionary<long, Session> _sessions = [];
+    private long _nextId = InitialId(serverId, time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    public int Count => _sessions.Count;
+    public IEnumerable<Session> All => _sessions.Values;
+
+    private static long InitialId(long serverId, long nowMs) => (long)((ulong)(nowMs << 24) >> 8) | (serverId << 56);
+
+    public long NextId() => _nextId++;
+
+    public byte[] PasswordFor(long sessionId)
+    {
+        Span<byte> id = stackalloc byte[8];
+        BitConverter.TryWriteBytes(id, sessionId);
+        return HMACSHA256.HashData(secret, id)[..16];
+    }
+
+    public Session? Get(long id) => _sessions.GetValueOrDefault(id);
+
+    public Session Add(long id, int timeoutMs)
+    {
+        var s = new Session(id, timeoutMs, PasswordFor(id));
+        _sessions[id] = s;
+        Touch(s);
+        return s;
+    }
+
+    public void Remove(long id) => _sessions.Remove(id);
+
+    public void Touch(Session s) => s.ExpiresAt = time.GetUtcNow().ToUnixTimeMilliseconds() + s.TimeoutMs;
+
+    public List<Session> Expired()
+    {
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var expired = new List<Session>();
+        foreach (var s in _sessions.Values)
+            if (!s.Closing && s.ExpiresAt <= now) expired.Add(s);
+        return expired;
+    }
+
+    public bool PasswordMatches(Session s, ReadOnlySpan<byte> password) =>
+        CryptographicOperations.FixedTimeEquals(s.Password, password);
+}

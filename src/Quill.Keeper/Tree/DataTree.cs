@@ -1,0 +1,225 @@
+using Quill.Keeper.Protocol;
+using Quill.Keeper.Txns;
+
+namespace Quill.Keeper.Tree;
+
+/// <summary>What applying one txn produced: the path it touched (sequential names resolved) and the node's new stat.</summary>
+public readonly record struct ApplyResult(OpCode Type, ErrorCode Err, string? Path = null, Stat? Stat = null);
+
+/// <summary>
+/// The in-memory tree of znodes. Owned by the request processor's thread: every read and every apply happens there,
+/// so nothing here locks. Applying a txn fires the watches it triggers, before the caller answers the request, which
+/// is what gives clients ZooKeeper's guarantee of seeing a watch event before the response that shows the change.
+/// </summary>
+public sealed class DataTree
+{
+    private readonly Dictionary<string, Znode> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, HashSet<string>> _ephemerals = [];
+
+    public DataTree(bool extendedTypes)
+    {
+        ExtendedTypes = extendedTypes;
+        _nodes["/"] = new Znode([], Acl.OpenAclUnsafe);
+        // ZooKeeper always has /zookeeper (and /zookeeper/quota); clients and tools expect to see it.
+        AddSystemNode("/zookeeper");
+        AddSystemNode("/zookeeper/quota");
+        AddSystemNode("/zookeeper/config");
+    }
+
+    public bool ExtendedTypes { get; }
+    public WatchManager Watches { get; } = new();
+    public HashSet<string> Containers { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> Ttls { get; } = new(StringComparer.Ordinal);
+    public int NodeCount => _nodes.Count;
+    public long LastZxid { get; private set; }
+    public IReadOnlyDictionary<long, HashSet<string>> EphemeralsBySession => _ephemerals;
+
+    public long ApproximateDataSize()
+    {
+        long size = 0;
+        foreach (var (path, node) in _nodes) size += path.Length + node.Data.Length;
+        return size;
+    }
+
+    private void AddSystemNode(string path)
+    {
+        _nodes[path] = new Znode([], Acl.OpenAclUnsafe);
+        _nodes[PathUtils.Parent(path)].Children.Add(PathUtils.Name(path));
+    }
+
+    public Znode? Get(string path) => _nodes.GetValueOrDefault(path);
+
+    public IReadOnlyCollection<string> EphemeralsOf(long sessionId) =>
+        _ephemerals.TryGetValue(sessionId, out var set) ? set : [];
+
+    /// <summary>getAllChildrenNumber: every node below the path, at any depth.</summary>
+    public int CountDescendants(string path)
+    {
+        var node = Get(path);
+        if (node is null) return 0;
+        int count = 0;
+        foreach (var child in node.Children) count += 1 + CountDescendants(PathUtils.Join(path, child));
+        return count;
+    }
+
+    /// <summary>Applies a committed txn. Zxids at or below one already applied are ignored (replay after restart).</summary>
+    public ApplyResult Apply(long zxid, long time, long sessionId, Txn txn)
+    {
+        var result = ApplyOne(zxid, time, sessionId, txn);
+        if (zxid > LastZxid) LastZxid = zxid;
+        return result;
+    }
+
+    private ApplyResult ApplyOne(long zxid, long time, long sessionId, Txn txn)
+    {
+        switch (txn)
+        {
+            case CreateTxn c:
+                return CreateNode(c, zxid, time);
+            case DeleteTxn d:
+                return DeleteNode(d.Path, zxid);
+            case SetDataTxn s:
+            {
+                var node = Get(s.Path);
+                if (node is null) return new(OpCode.SetData, ErrorCode.NoNode, s.Path);
+                node.Data = s.Data;
+                node.Version = s.Version;
+                node.Mzxid = zxid;
+                node.Mtime = time;
+                Watches.Trigger(s.Path, EventType.NodeDataChanged);
+                return new(OpCode.SetData, ErrorCode.Ok, s.Path, node.ToStat());
+            }
+            case SetAclTxn a:
+            {
+                var node = Get(a.Path);
+                if (node is null) return new(OpCode.SetAcl, ErrorCode.NoNode, a.Path);
+                node.Acl = a.Acl;
+                node.Aversion = a.Version;
+                return new(OpCode.SetAcl, ErrorCode.Ok, a.Path, node.ToStat());
+            }
+            case CheckTxn k:
+                return new(OpCode.Check, ErrorCode.Ok, k.Path);
+            case ErrorTxn e:
+                return new(OpCode.Error, e.Err);
+            case CloseSessionTxn:
+                foreach (var path in EphemeralsOf(sessionId).ToList()) DeleteNode(path, zxid);
+                return new(OpCode.CloseSession, ErrorCode.Ok);
+            case CreateSessionTxn:
+                return new(OpCode.CreateSession, ErrorCode.Ok);
+            default:
+                throw new InvalidOperationException($"txn {txn.Type} is not applied by the tree");
+        }
+    }
+
+    /// <summary>Applies every op of a successful multi; returns one result per op.</summary>
+    public List<ApplyResult> ApplyMulti(long zxid, long time, long sessionId, MultiTxn multi)
+    {
+        var results = new List<ApplyResult>(multi.Txns.Count);
+        foreach (var t in multi.Txns) results.Add(ApplyOne(zxid, time, sessionId, t));
+        if (zxid > LastZxid) LastZxid = zxid;
+        return results;
+    }
+
+    private ApplyResult CreateNode(CreateTxn c, long zxid, long time)
+    {
+        var parentPath = PathUtils.Parent(c.Path);
+        var parent = Get(parentPath);
+        if (parent is null) return new(OpCode.Create, ErrorCode.NoNode, c.Path);
+        if (_nodes.ContainsKey(c.Path)) return new(OpCode.Create, ErrorCode.NodeExists, c.Path);
+        var node = new Znode(c.Data, c.Acl)
+        {
+            Czxid = zxid, Mzxid = zxid, Pzxid = zxid, Ctime = time, Mtime = time, EphemeralOwner = c.EphemeralOwner,
+        };
+        _nodes[c.Path] = node;
+        parent.Children.Add(PathUtils.Name(c.Path));
+        if (c.ParentCversion > parent.Cversion) parent.Cversion = c.ParentCversion;
+        parent.Pzxid = zxid;
+        switch (EphemeralType.Get(c.EphemeralOwner, ExtendedTypes))
+        {
+            case EphemeralKind.Container: Containers.Add(c.Path); break;
+            case EphemeralKind.Ttl: Ttls.Add(c.Path); break;
+            case EphemeralKind.Normal:
+                if (!_ephemerals.TryGetValue(c.EphemeralOwner, out var set)) _ephemerals[c.EphemeralOwner] = set = new(StringComparer.Ordinal);
+                set.Add(c.Path);
+                break;
+        }
+        Watches.Trigger(c.Path, EventType.NodeCreated);
+        Watches.Trigger(parentPath, EventType.NodeChildrenChanged);
+        return new(OpCode.Create, ErrorCode.Ok, c.Path, node.ToStat());
+    }
+
+    private ApplyResult DeleteNode(string path, long zxid)
+    {
+        if (!_nodes.Remove(path, out var node)) return new(OpCode.Delete, ErrorCode.NoNode, path);
+        var parentPath = PathUtils.Parent(path);
+        if (_nodes.TryGetValue(parentPath, out var parent))
+        {
+            parent.Children.Remove(PathUtils.Name(path));
+            parent.Cversion++;
+            parent.Pzxid = zxid;
+        }
+        switch (EphemeralType.Get(node.EphemeralOwner, ExtendedTypes))
+        {
+            case EphemeralKind.Container: Containers.Remove(path); break;
+            case EphemeralKind.Ttl: Ttls.Remove(path); break;
+            case EphemeralKind.Normal:
+                if (_ephemerals.TryGetValue(node.EphemeralOwner, out var set) && set.Remove(path) && set.Count == 0)
+                    _ephemerals.Remove(node.EphemeralOwner);
+                break;
+        }
+        Watches.Trigger(path, EventType.NodeDeleted);
+        Watches.Trigger(parentPath, EventType.NodeChildrenChanged);
+        return new(OpCode.Delete, ErrorCode.Ok, path);
+    }
+
+    // ---- snapshots: every node in pre-order (parents before children), so loading is a plain insert ----
+
+    public void Serialize(JuteWriter w)
+    {
+        w.WriteLong(LastZxid);
+        w.WriteInt(_nodes.Count);
+        var stack = new Stack<string>();
+        stack.Push("/");
+        while (stack.Count > 0)
+        {
+            var path = stack.Pop();
+            var n = _nodes[path];
+            w.WriteString(path); w.WriteBuffer(n.Data); Acl.WriteList(w, n.Acl.ToList());
+            w.WriteLong(n.Czxid); w.WriteLong(n.Mzxid); w.WriteLong(n.Pzxid); w.WriteLong(n.Ctime); w.WriteLong(n.Mtime);
+            w.WriteInt(n.Version); w.WriteInt(n.Cversion); w.WriteInt(n.Aversion); w.WriteLong(n.EphemeralOwner);
+            foreach (var child in n.Children) stack.Push(PathUtils.Join(path, child));
+        }
+    }
+
+    public static DataTree Deserialize(ref JuteReader r, bool extendedTypes)
+    {
+        var tree = new DataTree(extendedTypes);
+        tree._nodes.Clear();
+        tree.LastZxid = r.ReadLong();
+        int count = r.ReadInt();
+        for (int i = 0; i < count; i++)
+        {
+            var path = r.ReadString()!;
+            var node = new Znode(r.ReadBuffer() ?? [], Acl.ReadList(ref r))
+            {
+                Czxid = r.ReadLong(), Mzxid = r.ReadLong(), Pzxid = r.ReadLong(), Ctime = r.ReadLong(), Mtime = r.ReadLong(),
+                Version = r.ReadInt(), Cversion = r.ReadInt(), Aversion = r.ReadInt(), EphemeralOwner = r.ReadLong(),
+            };
+            tree._nodes[path] = node;
+            if (path != "/") tree._nodes[PathUtils.Parent(path)].Children.Add(PathUtils.Name(path));
+            switch (EphemeralType.Get(node.EphemeralOwner, extendedTypes))
+            {
+                case EphemeralKind.Container: tree.Containers.Add(path); break;
+                case EphemeralKind.Ttl: tree.Ttls.Add(path); break;
+                case EphemeralKind.Normal:
+                    if (!tree._ephemerals.TryGetValue(node.EphemeralOwner, out var set)) tree._ephemerals[node.EphemeralOwner] = set = new(StringComparer.Ordinal);
+                    set.Add(path);
+                    break;
+            }
+        }
+        return tree;
+    }
+
+    /// <summary>Every node path, for the dump four-letter word and tests.</summary>
+    public IEnumerable<string> Paths => _nodes.Keys;
+}

@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Quill.Commands;
+
+namespace Quill;
+
+/// <summary>The `quill` command: one entry point for every part of Quill.</summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var root = new RootCommand("Quill: a Kafka-compatible broker and a ZooKeeper-compatible coordination service (Keeper), in .NET.");
+        root.Subcommands.Add(KeeperCommands.Create());
+        return await root.Parse(args).InvokeAsync();
+    }
+}
