@@ -55,11 +55,13 @@ public sealed partial class StructValue
             FieldKind.String => "",
             FieldKind.Uuid => BoxedEmptyUuid,
             FieldKind.Struct => field.Struct!.New(),
-            _ => null, // bytes and records: null reads as empty where not nullable
+            FieldKind.Bytes => BoxedEmptyBytes,
+            _ => null, // records default to null, as in Kafka
         };
     }
 
     private static readonly object BoxedEmptyUuid = Guid.Empty;
+    private static readonly object BoxedEmptyBytes = ReadOnlyMemory<byte>.Empty;
 
     private Field Checked(string name, bool number, string what)
     {
