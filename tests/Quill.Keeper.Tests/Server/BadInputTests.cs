@@ -1,0 +1,180 @@
+using System.Buffers.Binary;
+using Quill.Keeper.Protocol;
+
+namespace Quill.Keeper.Tests.Server;
+
+/// <summary>Bad input gets ZooKeeper's answer (or a closed connection where ZooKeeper closes it), and nobody else notices.</summary>
+public sealed class BadInputTests : IAsyncLifetime
+{
+    private InProcessKeeper _keeper = null!;
+    private RawZkClient _bystander = null!;
+
+    public async Task InitializeAsync()
+    {
+        _keeper = await InProcessKeeper.StartAsync(o => o.JuteMaxBuffer = 4096);
+        (_bystander, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        var (h, _) = await _bystander.CallAsync(OpCode.Create, new CreateRequest("/kept", "safe"u8.ToArray(), [.. Acl.OpenAclUnsafe], 0));
+        Assert.Equal(ErrorCode.Ok, h.Err);
+    }
+
+    public async Task DisposeAsync()
+    {
+        // Whatever happened, the other client's session and data are intact.
+        var (h, body) = await _bystander.CallAsync(OpCode.GetData, new PathWatchRequest("/kept", false));
+        Assert.Equal(ErrorCode.Ok, h.Err);
+        var r = new JuteReader(body);
+        Assert.Equal("safe"u8.ToArray(), GetDataResponse.Read(ref r).Data);
+        _bystander.Dispose();
+        await _keeper.DisposeAsync();
+    }
+
+    private static byte[] Prefix(int length)
+    {
+        var b = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(b, length);
+        return b;
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(int.MinValue)]
+    [InlineData(4097)]
+    [InlineData(int.MaxValue)]
+    public async Task FrameLengthOutsideJuteMaxBufferClosesTheConnection(int length)
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            c.SendRaw(Prefix(length));
+            Assert.True(await c.IsClosedByServerAsync());
+        }
+    }
+
+    [Fact]
+    public async Task OversizedLengthBeforeTheHandshakeClosesTheConnection()
+    {
+        using var c = RawZkClient.Open(_keeper.Port);
+        c.SendRaw(Prefix(1 << 30));
+        Assert.True(await c.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task TruncatedConnectRequestClosesTheConnection()
+    {
+        using var c = RawZkClient.Open(_keeper.Port);
+        c.SendRaw([.. Prefix(6), 0, 0, 0, 0, 0, 0]);
+        Assert.True(await c.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task RequestTooShortForItsHeaderClosesTheConnection()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            c.SendRaw([.. Prefix(3), 1, 2, 3]);
+            Assert.True(await c.IsClosedByServerAsync());
+        }
+    }
+
+    [Fact]
+    public async Task UnknownOpcodeIsAnsweredUnimplemented()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            var (h, _) = await c.CallAsync((OpCode)77, new PathRequest("/"));
+            Assert.Equal(ErrorCode.Unimplemented, h.Err);
+        }
+    }
+
+    [Fact]
+    public async Task MalformedBodyIsAnsweredMarshallingError()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            c.SendFrame(w => { new RequestHeader(5, OpCode.GetData).Write(w); w.WriteInt(1000); w.WriteRaw("/x"u8); });
+            var (h, _, _) = await c.ReadReplyAsync(5);
+            Assert.Equal(ErrorCode.MarshallingError, h.Err);
+            c.SendFrame(w => { new RequestHeader(6, OpCode.Create).Write(w); w.WriteInt(-7); });
+            (h, _, _) = await c.ReadReplyAsync(6);
+            Assert.Equal(ErrorCode.MarshallingError, h.Err);
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("relative")]
+    [InlineData("/trailing/")]
+    [InlineData("/double//slash")]
+    [InlineData("/dot/.")]
+    [InlineData("/dot/./x")]
+    [InlineData("/dotdot/..")]
+    [InlineData("/nul\0char")]
+    public async Task InvalidPathsAreBadArguments(string path)
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            var (create, _) = await c.CallAsync(OpCode.Create, new CreateRequest(path, [], [.. Acl.OpenAclUnsafe], 0));
+            Assert.Equal(ErrorCode.BadArguments, create.Err);
+            var (get, _) = await c.CallAsync(OpCode.GetData, new PathWatchRequest(path, false));
+            Assert.Equal(ErrorCode.BadArguments, get.Err);
+            var (set, _) = await c.CallAsync(OpCode.SetData, new SetDataRequest(path, [], -1));
+            Assert.Equal(ErrorCode.BadArguments, set.Err);
+        }
+    }
+
+    [Fact]
+    public async Task SequentialChildOfAnEphemeralIsNoChildrenForEphemerals()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            var (h, _) = await c.CallAsync(OpCode.Create, new CreateRequest("/eph-parent", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral));
+            Assert.Equal(ErrorCode.Ok, h.Err);
+            (h, _) = await c.CallAsync(OpCode.Create, new CreateRequest("/eph-parent/seq-", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.PersistentSequential));
+            Assert.Equal(ErrorCode.NoChildrenForEphemerals, h.Err);
+        }
+    }
+
+    [Fact]
+    public async Task InvalidCreateFlagsAreBadArguments()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            var (h, _) = await c.CallAsync(OpCode.Create, new CreateRequest("/flags", [], [.. Acl.OpenAclUnsafe], 42));
+            Assert.Equal(ErrorCode.BadArguments, h.Err);
+        }
+    }
+
+    [Fact]
+    public async Task TtlWithoutExtendedTypesIsUnimplemented()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            int xid = 9;
+            c.SendFrame(w => { new RequestHeader(xid, OpCode.CreateTtl).Write(w); new CreateRequest("/ttl", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.PersistentWithTtl, 1000).Write(w, withTtl: true); });
+            var (h, _, _) = await c.ReadReplyAsync(xid);
+            Assert.Equal(ErrorCode.Unimplemented, h.Err);
+        }
+    }
+
+    [Fact]
+    public async Task EmptyOrInvalidAclIsInvalidAcl()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            var (h, _) = await c.CallAsync(OpCode.Create, new CreateRequest("/noacl", [], [], 0));
+            Assert.Equal(ErrorCode.InvalidAcl, h.Err);
+            (h, _) = await c.CallAsync(OpCode.Create, new CreateRequest("/badacl", [], [new Acl(Perms.All, new Id("digest", "no-colon"))], 0));
+            Assert.Equal(ErrorCode.InvalidAcl, h.Err);
+            (h, _) = await c.CallAsync(OpCode.Create, new CreateRequest("/authacl", [], [new Acl(Perms.All, Id.AuthIds)], 0));
+            Assert.Equal(ErrorCode.InvalidAcl, h.Err);
+        }
+    }
+}
