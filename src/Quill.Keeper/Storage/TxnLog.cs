@@ -242,7 +242,10 @@ public sealed class TxnLog : IDisposable
                 goodDataFollows = reader.GoodFrameFollowsCorruptFrame();
             }
 
-            if (tail == TxnLogTail.Clean) continue;
+            // A newest file without one txn (the crash came right after its header) is removed, so the
+            // next file, named by the next zxid, cannot collide with it.
+            if (tail == TxnLogTail.Clean && (hasEntries || !isNewest)) continue;
+            reason ??= "nothing after the header";
             if (!isNewest && tail != TxnLogTail.ZeroFilled)
                 throw new InvalidDataException(
                     $"{path} is corrupt at offset {goodEnd} ({reason}), but it is not the newest log file ({files[i + 1].Path} follows), " +

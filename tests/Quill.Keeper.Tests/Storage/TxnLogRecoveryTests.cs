@@ -155,6 +155,18 @@ public class TxnLogRecoveryTests
     }
 
     [Fact]
+    public void Newest_file_with_only_a_header_is_deleted_so_the_next_file_can_take_its_name()
+    {
+        using var dir = new TempDirectory();
+        WriteTwoFiles(dir.Path);
+        File.WriteAllBytes(dir.File("log.15"), [.. "QKTL"u8, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+        Assert.Equal(20, Txns.Recover(dir.Path).Count);
+        Assert.Equal(["log.1", "log.b"], dir.FileNames());
+        AssertAppendsAfterRepair(dir.Path, 20);
+    }
+
+    [Fact]
     public void Newest_file_whose_only_entry_is_torn_is_deleted()
     {
         using var dir = new TempDirectory();
