@@ -103,7 +103,7 @@ public sealed class KeeperProcess : IAsyncDisposable
         if (process is null) return;
         try
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: false);
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
             process.WaitForExit(10_000);
         }
         catch (InvalidOperationException)

@@ -21,8 +21,8 @@ public static class LineDiff
         while (a < n || b < m)
         {
             if (a < n && b < m && expected[a] == actual[b]) { entries.Add((' ', expected[a])); a++; b++; }
-            else if (b < m && (a == n || common[a, b + 1] >= common[a + 1, b])) entries.Add(('+', actual[b++]));
-            else entries.Add(('-', expected[a++]));
+            else if (a < n && (b == m || common[a + 1, b] >= common[a, b + 1])) entries.Add(('-', expected[a++]));
+            else entries.Add(('+', actual[b++]));
         }
 
         // Show every change with `context` unchanged lines around it; "..." marks what is left out.
