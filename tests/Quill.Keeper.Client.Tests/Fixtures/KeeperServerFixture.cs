@@ -9,6 +9,8 @@ public abstract class KeeperServerFixture : IAsyncLifetime
     /// <summary>"127.0.0.1:port".</summary>
     public abstract string ConnectString { get; }
 
+    public int Port => int.Parse(ConnectString[(ConnectString.LastIndexOf(':') + 1)..]);
+
     /// <summary>The server's tick: sessions last at least two ticks.</summary>
     public virtual TimeSpan TickTime => TimeSpan.FromSeconds(2);
 
