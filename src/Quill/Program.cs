@@ -10,6 +10,7 @@ public static class Program
     {
         var root = new RootCommand("Quill: a Kafka-compatible broker and a ZooKeeper-compatible coordination service (Keeper), in .NET.");
         root.Subcommands.Add(KeeperCommands.Create());
+        root.Subcommands.Add(PerfCommands.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }
