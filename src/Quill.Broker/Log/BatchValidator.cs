@@ -1,0 +1,68 @@
+using System.Buffers.Binary;
+using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Records;
+
+namespace Quill.Broker.Log;
+
+/// <summary>
+/// Checks produced record batches before anything is written, as Kafka's LogValidator does for magic 2, without
+/// re-encoding them: framing and magic (CorruptMessage), CRC-32C (CorruptMessage), size against
+/// max.message.bytes (MessageTooLarge), record count against lastOffsetDelta and no control batches from
+/// clients (InvalidRecord). Compacted topics also need a key on every record (InvalidRecord), which is the one
+/// check that looks inside the records. Records are otherwise not parsed.
+/// </summary>
+public static class BatchValidator
+{
+    /// <summary>Parses and validates every batch of <paramref name="records"/> into <paramref name="headers"/>.</summary>
+    public static void Validate(ReadOnlyMemory<byte> records, LogConfig config, List<BatchHeader> headers)
+    {
+        headers.Clear();
+        var span = records.Span;
+        if (span.IsEmpty) throw new LogException(KafkaError.CorruptMessage, "no record batches to append");
+        int position = 0;
+        while (position < span.Length)
+        {
+            var rest = span[position..];
+            if (rest.Length < RecordBatch.LogOverhead + 5)
+                throw new LogException(KafkaError.CorruptMessage, $"{rest.Length} trailing bytes at position {position} are not a record batch");
+            int batchLength = BinaryPrimitives.ReadInt32BigEndian(rest[8..]);
+            byte magic = rest[16];
+            if (magic != RecordBatch.CurrentMagic)
+                throw new LogException(KafkaError.CorruptMessage, $"record batch at position {position} has magic {magic}; only magic 2 is supported");
+            if (batchLength < BatchHeader.Size - RecordBatch.LogOverhead || batchLength > rest.Length - RecordBatch.LogOverhead)
+                throw new LogException(KafkaError.CorruptMessage, $"record batch at position {position} has length {batchLength} but {rest.Length - RecordBatch.LogOverhead} bytes follow");
+            var header = BatchHeader.Parse(rest);
+            if (header.SizeInBytes > config.MaxMessageBytes)
+                throw new LogException(KafkaError.MessageTooLarge, $"record batch of {header.SizeInBytes} bytes exceeds max.message.bytes {config.MaxMessageBytes}");
+            var batchBytes = rest[..header.SizeInBytes];
+            uint crc = Crc32C.Compute(batchBytes[21..]);
+            if (crc != header.Crc)
+                throw new LogException(KafkaError.CorruptMessage, $"record batch at position {position}: CRC {header.Crc:x8} does not match the computed {crc:x8}");
+            if (header.RecordCount <= 0 || header.LastOffsetDelta < 0 || (long)header.LastOffsetDelta + 1 != header.RecordCount)
+                throw new LogException(KafkaError.InvalidRecord, $"record batch at position {position} has {header.RecordCount} records but last offset delta {header.LastOffsetDelta}");
+            if (header.IsControl)
+                throw new LogException(KafkaError.InvalidRecord, "clients may not send control batches");
+            if (header.HasProducerId && header.BaseSequence < 0)
+                throw new LogException(KafkaError.InvalidRecord, $"idempotent batch of producer {header.ProducerId} has no base sequence");
+            if (config.CleanupPolicy.HasFlag(CleanupPolicy.Compact)) RequireKeys(records.Slice(position, header.SizeInBytes));
+            headers.Add(header);
+            position += header.SizeInBytes;
+        }
+    }
+
+    private static void RequireKeys(ReadOnlyMemory<byte> batchBytes)
+    {
+        List<Record> records;
+        try
+        {
+            records = RecordBatch.Read(batchBytes).ReadRecords();
+        }
+        catch (KafkaProtocolException e)
+        {
+            throw new LogException(KafkaError.CorruptMessage, e.Message);
+        }
+        foreach (var record in records)
+            if (record.Key is null)
+                throw new LogException(KafkaError.InvalidRecord, "compacted topic cannot accept a record without a key");
+    }
+}

@@ -1,0 +1,125 @@
+namespace Quill.Broker.Log;
+
+/// <summary>
+/// The partition logs of one log dir (Kafka's LogManager): loads every <c>topic-N</c> directory at start, keeps
+/// the recovery-point and log-start-offset checkpoint files, and runs periodic upkeep (retention, flush.ms,
+/// compaction, producer id expiry) when <see cref="RunMaintenance"/> is called. A <c>.lock</c> file keeps a
+/// second broker out of the dir; a <c>.kafka_cleanshutdown</c> marker written on clean shutdown lets the next
+/// start skip recovery. Thread-safe.
+/// </summary>
+public sealed class LogManager : IDisposable
+{
+    private const string CleanShutdownFile = ".kafka_cleanshutdown";
+    private readonly Dictionary<(string, int), PartitionLog> _logs = [];
+    private readonly object _lock = new();
+    private readonly TimeProvider _time;
+    private readonly FileStream _dirLock;
+    private bool _disposed;
+
+    public LogManager(string logDir, LogConfig defaultConfig, TimeProvider? time = null,
+        Func<string, LogConfig>? topicConfig = null)
+    {
+        LogDir = Path.GetFullPath(logDir);
+        DefaultConfig = defaultConfig.Validate();
+        _time = time ?? TimeProvider.System;
+        TopicConfig = topicConfig ?? (_ => DefaultConfig);
+        Directory.CreateDirectory(LogDir);
+        _dirLock = new FileStream(Path.Combine(LogDir, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+        string marker = Path.Combine(LogDir, CleanShutdownFile);
+        bool clean = File.Exists(marker);
+        var recoveryPoints = OffsetCheckpointFile.Read(Path.Combine(LogDir, LogFileNames.RecoveryPointCheckpoint));
+        var startOffsets = OffsetCheckpointFile.Read(Path.Combine(LogDir, LogFileNames.LogStartOffsetCheckpoint));
+        foreach (var dir in Directory.EnumerateDirectories(LogDir))
+        {
+            if (!LogFileNames.TryParsePartitionDir(Path.GetFileName(dir), out var topic, out int partition)) continue;
+            var log = PartitionLog.Open(dir, topic, partition, TopicConfig(topic), _time,
+                recoveryPoints.GetValueOrDefault((topic, partition)), startOffsets.GetValueOrDefault((topic, partition)), clean);
+            _logs[(topic, partition)] = log;
+        }
+        File.Delete(marker); // from now on a crash is an unclean shutdown
+        Checkpoint();
+    }
+
+    public string LogDir { get; }
+    public LogConfig DefaultConfig { get; }
+    public Func<string, LogConfig> TopicConfig { get; }
+
+    public IReadOnlyList<PartitionLog> Logs
+    {
+        get { lock (_lock) return [.. _logs.Values]; }
+    }
+
+    public PartitionLog? Get(string topic, int partition)
+    {
+        lock (_lock) return _logs.GetValueOrDefault((topic, partition));
+    }
+
+    public PartitionLog GetOrCreate(string topic, int partition, LogConfig? config = null)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_logs.TryGetValue((topic, partition), out var log)) return log;
+            string dir = Path.Combine(LogDir, LogFileNames.PartitionDirName(topic, partition));
+            log = PartitionLog.Open(dir, topic, partition, config ?? TopicConfig(topic), _time);
+            _logs[(topic, partition)] = log;
+            return log;
+        }
+    }
+
+    /// <summary>Closes a partition's log and deletes its directory (topic deletion).</summary>
+    public bool Delete(string topic, int partition)
+    {
+        PartitionLog? log;
+        lock (_lock)
+        {
+            if (!_logs.Remove((topic, partition), out log)) return false;
+        }
+        log.CloseAbruptly();
+        Directory.Delete(log.Dir, recursive: true);
+        Checkpoint();
+        return true;
+    }
+
+    /// <summary>Writes both checkpoint files (Kafka does this every log.flush.offset.checkpoint.interval.ms).</summary>
+    public void Checkpoint()
+    {
+        lock (_lock)
+        {
+            var logs = _logs.Values.ToList();
+            OffsetCheckpointFile.Write(Path.Combine(LogDir, LogFileNames.RecoveryPointCheckpoint),
+                logs.Select(l => (l.Topic, l.Partition, l.RecoveryPoint)));
+            OffsetCheckpointFile.Write(Path.Combine(LogDir, LogFileNames.LogStartOffsetCheckpoint),
+                logs.Select(l => (l.Topic, l.Partition, l.LogStartOffset)));
+        }
+    }
+
+    /// <summary>One round of upkeep over every log: retention, flush.ms, compaction, producer expiry, checkpoints.</summary>
+    public void RunMaintenance()
+    {
+        foreach (var log in Logs)
+        {
+            log.DeleteOldSegments();
+            log.FlushIfDue();
+            LogCleaner.Clean(log, _time);
+            log.RemoveExpiredProducers();
+            log.CloseRetiredSegments();
+        }
+        Checkpoint();
+    }
+
+    /// <summary>Clean shutdown: every log flushed and closed, checkpoints written, the clean-shutdown marker left.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var log in _logs.Values) log.Dispose();
+        }
+        Checkpoint();
+        File.WriteAllBytes(Path.Combine(LogDir, CleanShutdownFile), []);
+        _dirLock.Dispose();
+    }
+}
