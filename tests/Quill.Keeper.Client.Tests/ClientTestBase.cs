@@ -25,7 +25,7 @@ public abstract class ClientTestBase(KeeperServerFixture server) : IAsyncLifetim
         await Client.CreateAsync(Root, null);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         foreach (var client in _clients) await client.DisposeAsync();
     }
@@ -34,7 +34,10 @@ public abstract class ClientTestBase(KeeperServerFixture server) : IAsyncLifetim
     protected async Task<KeeperClient> ConnectAsync(string chroot = "", KeeperClientOptions? options = null, string? connectString = null)
     {
         var client = await KeeperClient.ConnectAsync((connectString ?? Server.ConnectString) + chroot,
-            options ?? new KeeperClientOptions { SessionTimeout = TimeSpan.FromSeconds(10) });
+            (options ?? new KeeperClientOptions { SessionTimeout = TimeSpan.FromSeconds(10) }) with
+            {
+                Logger = new Fixtures.FileTestLogger(GetType().Name),
+            });
         lock (_clients) _clients.Add(client);
         return client;
     }

@@ -1,0 +1,269 @@
+using Quill.Keeper.Client.Tests.Fixtures;
+using Quill.Keeper.Protocol;
+
+namespace Quill.Keeper.Client.Tests;
+
+/// <summary>
+/// The session across failures: connection loss (through a proxy the test controls), a server crash and restart,
+/// and expiry, which the client must report rather than paper over with a new session.
+/// </summary>
+public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(server)
+{
+    private static KeeperClientOptions Timeout(double seconds) => new() { SessionTimeout = TimeSpan.FromSeconds(seconds) };
+
+    private readonly List<TcpProxy> _proxies = [];
+
+    private Task<TcpProxy> ProxyAsync()
+    {
+        var proxy = new TcpProxy(Server.Port);
+        _proxies.Add(proxy);
+        return Task.FromResult(proxy);
+    }
+
+    [Fact]
+    public async Task Session_moves_to_another_client_with_id_and_password()
+    {
+        var proxy = await ProxyAsync();
+        var first = await ConnectAsync(connectString: proxy.ConnectString);
+        proxy.Refusing = true; // the first client, cut off, cannot take the session back
+        var second = await ConnectAsync(options: new KeeperClientOptions { SessionId = first.SessionId, SessionPassword = first.SessionPassword });
+        Assert.Equal(first.SessionId, second.SessionId);
+        await second.CreateAsync(P("shared"), null, mode: CreateMode.Ephemeral);
+        Assert.Equal(first.SessionId, (await Client.ExistsAsync(P("shared")))!.Value.EphemeralOwner);
+        Assert.Equal(SessionState.Disconnected, first.State);
+    }
+
+    [Fact]
+    public async Task Session_closed_by_another_client_is_reported_as_expired()
+    {
+        var proxy = await ProxyAsync();
+        var victim = await ConnectAsync(connectString: proxy.ConnectString);
+        var states = new List<SessionState>();
+        victim.StateChanged += (_, s) => { lock (states) states.Add(s); };
+        await victim.CreateAsync(P("eph"), null, mode: CreateMode.Ephemeral);
+        var watch = new KeeperWatch();
+        await victim.ExistsAsync(P("other"), watch);
+
+        // Attaching elsewhere closes the victim's connection; keep it away until the session is closed.
+        proxy.Refusing = true;
+        var killer = await KeeperClient.ConnectAsync(Server.ConnectString,
+            new KeeperClientOptions { SessionId = victim.SessionId, SessionPassword = victim.SessionPassword });
+        await killer.CloseAsync();
+        Assert.Null(await Client.ExistsAsync(P("eph")));
+        proxy.Refusing = false;
+
+        await Soon(victim.WaitForStateAsync(SessionState.Expired));
+        var ended = await Soon(watch.Fired);
+        Assert.Equal((EventType.None, KeeperState.Expired), (ended.Type, ended.State));
+        await ThrowsKeeper(ErrorCode.SessionExpired, () => victim.GetDataAsync(Root));
+        await Soon(WaitUntilAsync(() => { lock (states) return states.Contains(SessionState.Expired); }));
+        lock (states) Assert.Equal([SessionState.Disconnected, SessionState.Expired], states);
+        await Task.Delay(300);
+        Assert.Equal(SessionState.Expired, victim.State); // no new session behind the caller's back
+    }
+
+    [Fact]
+    public async Task Session_expires_when_pings_stop()
+    {
+        var silent = await ConnectAsync(options: Timeout(Server.TickTime.TotalSeconds * 2));
+        await silent.CreateAsync(P("eph"), null, mode: CreateMode.Ephemeral);
+        silent.SuspendPings = true;
+        await silent.WaitForStateAsync(SessionState.Expired).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Null(await Client.ExistsAsync(P("eph")));
+    }
+
+    [Fact]
+    public async Task Wrong_password_cannot_attach()
+    {
+        var owner = await ConnectAsync();
+        var e = await Assert.ThrowsAsync<KeeperException>(() => KeeperClient.ConnectAsync(Server.ConnectString,
+            new KeeperClientOptions { SessionId = owner.SessionId, SessionPassword = new byte[16] }));
+        Assert.Equal(ErrorCode.SessionExpired, e.Code);
+        // The server drops the owner's connection on any attach attempt, but the session itself is unharmed.
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await owner.GetDataAsync(Root);
+                break;
+            }
+            catch (KeeperException loss) when (loss.Code == ErrorCode.ConnectionLoss && attempt < 20)
+            {
+                await Task.Delay(100);
+            }
+        }
+        Assert.Equal(SessionState.Connected, owner.State);
+    }
+
+    [Fact]
+    public async Task Dropped_connection_reconnects_with_the_same_session()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString);
+        long session = client.SessionId;
+        await client.CreateAsync(P("eph"), null, mode: CreateMode.Ephemeral);
+        var states = new List<SessionState>();
+        client.StateChanged += (_, s) => { lock (states) states.Add(s); };
+
+        proxy.DropAll();
+        await Soon(WaitUntilAsync(() => { lock (states) return states.Contains(SessionState.Disconnected); }));
+        await Soon(client.WaitForStateAsync(SessionState.Connected));
+
+        Assert.Equal(session, client.SessionId);
+        Assert.Equal(session, (await client.ExistsAsync(P("eph")))!.Value.EphemeralOwner);
+    }
+
+    [Fact]
+    public async Task Silent_server_is_abandoned_and_in_flight_calls_fail_with_ConnectionLoss()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString, options: Timeout(Server.TickTime.TotalSeconds * 4));
+        proxy.Swallowing = true;
+        var started = DateTime.UtcNow;
+        await ThrowsKeeper(ErrorCode.ConnectionLoss, () => client.GetDataAsync(Root).WaitAsync(Patience));
+        // Two thirds of the session timeout without a byte from the server, and the connection is given up.
+        Assert.InRange(DateTime.UtcNow - started, client.SessionTimeout / 2, client.SessionTimeout);
+        proxy.Swallowing = false;
+        proxy.DropAll(); // the reconnect attempt made while swallowing would otherwise wait out its handshake
+        await Soon(client.WaitForStateAsync(SessionState.Connected));
+        await client.GetDataAsync(Root);
+    }
+
+    [Fact]
+    public async Task Requests_made_while_disconnected_are_sent_after_reconnecting()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString);
+        proxy.Refusing = true;
+        proxy.DropAll();
+        await Soon(client.WaitForStateAsync(SessionState.Disconnected));
+        var create = client.CreateAsync(P("queued"), Bytes("q"));
+        await Task.Delay(300);
+        Assert.False(create.IsCompleted);
+        proxy.Refusing = false;
+        Assert.Equal(P("queued"), await Soon(create));
+    }
+
+    [Fact]
+    public async Task Watches_survive_a_reconnect_and_fire_for_changes_made_while_away()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString);
+        await Client.CreateAsync(P("data"), null);
+        await Client.CreateAsync(P("gone"), null);
+        var data = new KeeperWatch();
+        var created = new KeeperWatch();
+        var deleted = new KeeperWatch();
+        var children = new KeeperWatch();
+        await client.GetDataAsync(P("data"), data);
+        await client.ExistsAsync(P("born"), created);
+        await client.ExistsAsync(P("gone"), deleted);
+        await client.GetChildrenAsync(Root, children);
+
+        proxy.Refusing = true;
+        proxy.DropAll();
+        await Soon(client.WaitForStateAsync(SessionState.Disconnected));
+        await Client.SetDataAsync(P("data"), Bytes("changed while away"));
+        await Client.CreateAsync(P("born"), null);
+        await Client.DeleteAsync(P("gone"));
+        Assert.False(data.Fired.IsCompleted);
+        proxy.Refusing = false;
+
+        // setWatches carries the last zxid the client saw, so the server fires what changed after it.
+        Assert.Equal(EventType.NodeDataChanged, (await Soon(data.Fired)).Type);
+        Assert.Equal(EventType.NodeCreated, (await Soon(created.Fired)).Type);
+        Assert.Equal(EventType.NodeDeleted, (await Soon(deleted.Fired)).Type);
+        Assert.Equal(EventType.NodeChildrenChanged, (await Soon(children.Fired)).Type);
+    }
+
+    [Fact]
+    public async Task Persistent_watch_is_re_registered_after_a_reconnect()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString);
+        await Client.CreateAsync(P("p"), null);
+        var events = new List<WatchedEvent>();
+        await client.AddWatchAsync(P("p"), e => { lock (events) events.Add(e); }, AddWatchMode.PersistentRecursive);
+
+        proxy.DropAll();
+        await Soon(client.WaitForStateAsync(SessionState.Disconnected));
+        await Soon(client.WaitForStateAsync(SessionState.Connected));
+        await client.CheckWatchesAsync(P("p"), WatcherType.Any);
+        await Client.CreateAsync(P("p/child"), null);
+        await Soon(WaitUntilAsync(() => { lock (events) return events.Any(e => e.Path == P("p/child")); }));
+    }
+
+    [Fact]
+    public async Task Server_crash_and_restart_keeps_session_ephemerals_and_watches()
+    {
+        var client = await ConnectAsync(options: Timeout(20));
+        long session = client.SessionId;
+        await client.CreateAsync(P("eph"), Bytes("e"), mode: CreateMode.Ephemeral);
+        await client.CreateAsync(P("watched"), null);
+        var data = new KeeperWatch();
+        var persistent = new List<WatchedEvent>();
+        await client.GetDataAsync(P("watched"), data);
+        await client.AddWatchAsync(P("watched"), e => { lock (persistent) persistent.Add(e); }, AddWatchMode.Persistent);
+
+        await Server.KillAsync();
+        await Soon(client.WaitForStateAsync(SessionState.Disconnected));
+        var readWhileDown = client.GetDataAsync(P("eph")); // queued until the session is back
+        await Server.StartAgainAsync();
+
+        await Soon(client.WaitForStateAsync(SessionState.Connected));
+        Assert.Equal(session, client.SessionId);
+        Assert.Equal("e", Text((await Soon(readWhileDown)).Data));
+        var other = await ConnectAsync();
+        Assert.Equal(session, (await other.ExistsAsync(P("eph")))!.Value.EphemeralOwner);
+        await other.SetDataAsync(P("watched"), Bytes("after restart"));
+        Assert.Equal(EventType.NodeDataChanged, (await Soon(data.Fired)).Type);
+        await Soon(WaitUntilAsync(() => { lock (persistent) return persistent.Count == 1; }));
+    }
+
+    [Fact]
+    public async Task Dead_host_in_the_connect_string_is_skipped()
+    {
+        string dead = $"127.0.0.1:{Quill.Testing.FreePort.Get()}";
+        for (int i = 0; i < 3; i++)
+        {
+            await using var client = await KeeperClient.ConnectAsync($"{dead},{Server.ConnectString}{Root}");
+            Assert.Equal("/x" + i, await client.CreateAsync("/x" + i, null));
+        }
+    }
+
+    [Fact]
+    public async Task Connecting_to_nothing_times_out()
+    {
+        string dead = $"127.0.0.1:{Quill.Testing.FreePort.Get()}";
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => KeeperClient.ConnectAsync(dead,
+            new KeeperClientOptions { ConnectTimeout = TimeSpan.FromSeconds(1) }));
+        Assert.Contains(dead, e.Message);
+    }
+
+    [Fact]
+    public async Task Close_deletes_ephemerals_at_once_and_refuses_further_calls()
+    {
+        var client = await ConnectAsync();
+        await client.CreateAsync(P("eph"), null, mode: CreateMode.Ephemeral);
+        await client.CloseAsync();
+        Assert.Equal(SessionState.Closed, client.State);
+        Assert.Null(await Client.ExistsAsync(P("eph")));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => client.ExistsAsync(Root));
+        await client.CloseAsync(); // twice is fine
+    }
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> condition)
+    {
+        while (!condition()) await Task.Delay(20);
+        return true;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        foreach (var proxy in _proxies) await proxy.DisposeAsync();
+    }
+}
+
+public sealed class SessionTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
+    : SessionTests(server), IClassFixture<ApacheZooKeeperFixture>;
