@@ -54,7 +54,7 @@ public sealed class FourLetterWords(KeeperServer server)
                 break;
             case "conf":
                 var o = server.Options;
-                sb.Append(Inv($"clientPort={o.ClientPort}\nsecureClientPort=-1\ndataDir={Path.GetFullPath(o.DataDir)}\n"));
+                sb.Append(Inv($"clientPort={server.Endpoint.Port}\nsecureClientPort=-1\ndataDir={Path.GetFullPath(o.DataDir)}\n"));
                 sb.Append(Inv($"dataDirSize={DirSize(o.DataDir)}\ndataLogDir={Path.GetFullPath(o.EffectiveDataLogDir)}\ndataLogSize={DirSize(o.EffectiveDataLogDir)}\n"));
                 sb.Append(Inv($"tickTime={o.TickTime}\nmaxClientCnxns={o.MaxClientCnxns}\nminSessionTimeout={o.EffectiveMinSessionTimeout}\n"));
                 sb.Append(Inv($"maxSessionTimeout={o.EffectiveMaxSessionTimeout}\nclientPortListenBacklog=-1\nserverId=0\n"));
