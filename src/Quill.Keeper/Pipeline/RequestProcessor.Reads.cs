@@ -40,18 +40,18 @@ public sealed partial class RequestProcessor
             case OpCode.Exists:
             {
                 var q = PathWatchRequest.Read(ref r);
-                ValidatePath(q.Path);
+                if (q.Path.Contains('\0')) throw new KeeperException(ErrorCode.BadArguments, q.Path);
                 var node = Tree.Get(q.Path);
                 if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
                 if (node is null) throw new KeeperException(ErrorCode.NoNode, q.Path);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new StatResponse(node.ToStat()));
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new StatResponse(node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetData:
             {
                 var q = PathWatchRequest.Read(ref r);
                 var node = ReadableNode(request, q.Path, Perms.Read);
                 if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat()));
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetChildren or OpCode.GetChildren2:
             {
@@ -61,13 +61,17 @@ public sealed partial class RequestProcessor
                 var children = node.Children.ToList();
                 return Reply(request.Xid, zxid, ErrorCode.Ok, request.Type == OpCode.GetChildren
                     ? new GetChildrenResponse(children)
-                    : new GetChildren2Response(children, node.ToStat()));
+                    : new GetChildren2Response(children, node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetAcl:
             {
                 var q = PathRequest.Read(ref r);
                 var node = ReadableNode(request, q.Path, Perms.Read | Perms.Admin);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetAclResponse(node.Acl.ToList(), node.ToStat()));
+                // Without ADMIN, digest hashes are masked, as ZooKeeper does since 3.6.
+                bool admin = Acls.Allows(node.Acl, AuthOf(request), Perms.Admin);
+                var acl = node.Acl.Select(a => admin || a.Id.Scheme != "digest" ? a
+                    : new Acl(a.Perms, new Id("digest", a.Id.Ident.Split(':')[0] + ":x"))).ToList();
+                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetAclResponse(acl, node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetAllChildrenNumber:
             {
@@ -111,14 +115,16 @@ public sealed partial class RequestProcessor
             case OpCode.MultiRead:
                 return MultiRead(request, ref r);
             default:
-                _log.LogWarning("Unknown request type {Type} from session 0x{Session:x}", (int)request.Type, request.Session.Id);
-                throw new KeeperException(ErrorCode.Unimplemented);
+                // ZooKeeper answers an unknown request type with Unimplemented (zxid -1) and closes the connection.
+                _log.LogWarning("Unknown request type {Type} from session 0x{Session:x}; closing the connection", (int)request.Type, request.Session.Id);
+                request.CloseAfter = true;
+                return Reply(request.Xid, -1, ErrorCode.Unimplemented, null);
         }
     }
 
+    /// <summary>Reads do not validate paths (ZooKeeper doesn't): a malformed path is simply not there.</summary>
     private Znode ReadableNode(Request request, string path, Perms perm)
     {
-        ValidatePath(path);
         var node = Tree.Get(path) ?? throw new KeeperException(ErrorCode.NoNode, path);
         if (!Acls.Allows(node.Acl, AuthOf(request), perm)) throw new KeeperException(ErrorCode.NoAuth, path);
         return node;
@@ -188,7 +194,7 @@ public sealed partial class RequestProcessor
                 if (header.Type == OpCode.GetData)
                 {
                     if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
-                    results.Add((header.Type, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat())));
+                    results.Add((header.Type, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat(Tree.ExtendedTypes))));
                 }
                 else
                 {

@@ -61,6 +61,14 @@ public sealed partial class RequestProcessor
 
     private static bool IsSpecialPath(string path) => path is "/" or "/zookeeper" or "/zookeeper/quota" or "/zookeeper/config";
 
+    /// <summary>ZooKeeper's validatePathForCreate / getParentPathAndValidate: only a missing slash or a NUL fails here.</summary>
+    private static string ParentOf(string path)
+    {
+        int slash = path.LastIndexOf('/');
+        if (slash < 0 || path.Contains('\0')) throw new KeeperException(ErrorCode.BadArguments, path);
+        return slash == 0 ? "/" : path[..slash];
+    }
+
     private CreateTxn PrepareCreate(Request request, CreateRequest create, OpCode type, long zxid)
     {
         if (!CreateModes.IsValid(create.Flags)) throw new KeeperException(ErrorCode.BadArguments, create.Path);
@@ -68,14 +76,10 @@ public sealed partial class RequestProcessor
         if (mode.IsTtl() && !_options.ExtendedTypesEnabled) throw new KeeperException(ErrorCode.Unimplemented, create.Path);
         if (mode.IsTtl() ? create.Ttl <= 0 || create.Ttl > EphemeralType.MaxTtl : create.Ttl >= 0)
             throw new KeeperException(ErrorCode.BadArguments, create.Path);
-        if (type == OpCode.CreateContainer != mode.IsContainer()) throw new KeeperException(ErrorCode.BadArguments, create.Path);
-        if (create.Data is { Length: var length } && length > _options.JuteMaxBuffer) throw new KeeperException(ErrorCode.BadArguments, create.Path);
 
         string path = create.Path;
-        ValidatePath(path, mode.IsSequential());
+        string parentPath = ParentOf(path);
         var acl = Acls.Fixup(create.Acl, AuthOf(request)) ?? throw new KeeperException(ErrorCode.InvalidAcl, path);
-        int slash = path.LastIndexOf('/');
-        string parentPath = slash == 0 ? "/" : path[..slash];
         var parent = GetNode(parentPath);
         CheckAcl(request, parent.Acl, Perms.Create, path);
         if (mode.IsSequential()) path += parent.Cversion.ToString("D10", System.Globalization.CultureInfo.InvariantCulture);
@@ -84,27 +88,27 @@ public sealed partial class RequestProcessor
         if (EphemeralType.Get(parent.EphemeralOwner, _options.ExtendedTypesEnabled) == EphemeralKind.Normal)
             throw new KeeperException(ErrorCode.NoChildrenForEphemerals, path);
 
-        long owner = mode.IsEphemeral() ? request.Session.Id
-            : mode.IsContainer() ? EphemeralType.ContainerOwner
-            : mode.IsTtl() ? EphemeralType.TtlOwner(create.Ttl) : 0;
+        // As in ZooKeeper, the opcode decides container and TTL; the flags decide ephemeral and sequential.
+        long owner = type == OpCode.CreateContainer ? EphemeralType.ContainerOwner
+            : type == OpCode.CreateTtl ? EphemeralType.TtlOwner(create.Ttl)
+            : mode.IsEphemeral() ? request.Session.Id : 0;
         int parentCversion = parent.Cversion + 1;
         var parentView = parent.Clone();
         parentView.Cversion = parentCversion;
         parentView.ChildCount++;
         _pending.Put(parentView, zxid);
         _pending.Put(new NodeView { Path = path, Exists = true, EphemeralOwner = owner, Acl = acl }, zxid);
-        return new CreateTxn(path, create.Data ?? [], acl, owner, parentCversion);
+        return new CreateTxn(path, create.Data, acl, owner, parentCversion);
     }
 
     private DeleteTxn? PrepareDelete(Request request, DeleteRequest delete, long zxid)
     {
         string path = delete.Path;
-        ValidatePath(path);
+        string parentPath = ParentOf(path);
         if (IsSpecialPath(path)) throw new KeeperException(ErrorCode.BadArguments, path);
-        string parentPath = PathUtils.Parent(path);
         var parent = GetNode(parentPath);
-        var node = GetNode(path);
         CheckAcl(request, parent.Acl, Perms.Delete, path);
+        var node = GetNode(path);
         CheckVersion(node.Version, delete.Version, path);
         if (node.ChildCount > 0) throw new KeeperException(ErrorCode.NotEmpty, path);
         MarkDeleted(node, parent, zxid);
@@ -115,7 +119,6 @@ public sealed partial class RequestProcessor
     {
         var parentView = parent.Clone();
         parentView.ChildCount--;
-        parentView.Cversion++;
         _pending.Put(parentView, zxid);
         var gone = node.Clone();
         gone.Exists = false;
@@ -125,14 +128,13 @@ public sealed partial class RequestProcessor
     private SetDataTxn PrepareSetData(Request request, SetDataRequest set, long zxid)
     {
         ValidatePath(set.Path);
-        if (set.Data is { Length: var length } && length > _options.JuteMaxBuffer) throw new KeeperException(ErrorCode.BadArguments, set.Path);
         var node = GetNode(set.Path);
         CheckAcl(request, node.Acl, Perms.Write, set.Path);
         int newVersion = CheckVersion(node.Version, set.Version, set.Path);
         var view = node.Clone();
         view.Version = newVersion;
         _pending.Put(view, zxid);
-        return new SetDataTxn(set.Path, set.Data ?? [], newVersion);
+        return new SetDataTxn(set.Path, set.Data, newVersion);
     }
 
     private SetAclTxn PrepareSetAcl(Request request, SetAclRequest set, long zxid)

@@ -37,7 +37,7 @@ public sealed class DataTree
     public long ApproximateDataSize()
     {
         long size = 0;
-        foreach (var (path, node) in _nodes) size += path.Length + node.Data.Length;
+        foreach (var (path, node) in _nodes) size += path.Length + (node.Data?.Length ?? 0);
         return size;
     }
 
@@ -47,7 +47,8 @@ public sealed class DataTree
         _nodes[PathUtils.Parent(path)].Children.Add(PathUtils.Name(path));
     }
 
-    public Znode? Get(string path) => _nodes.GetValueOrDefault(path);
+    /// <summary>The node at a path; "" is the root too, as in ZooKeeper.</summary>
+    public Znode? Get(string path) => _nodes.GetValueOrDefault(path.Length == 0 ? "/" : path);
 
     public IReadOnlyCollection<string> EphemeralsOf(long sessionId) =>
         _ephemerals.TryGetValue(sessionId, out var set) ? set : [];
@@ -87,7 +88,7 @@ public sealed class DataTree
                 node.Mzxid = zxid;
                 node.Mtime = time;
                 Watches.Trigger(s.Path, EventType.NodeDataChanged);
-                return new(OpCode.SetData, ErrorCode.Ok, s.Path, node.ToStat());
+                return new(OpCode.SetData, ErrorCode.Ok, s.Path, node.ToStat(ExtendedTypes));
             }
             case SetAclTxn a:
             {
@@ -95,7 +96,7 @@ public sealed class DataTree
                 if (node is null) return new(OpCode.SetAcl, ErrorCode.NoNode, a.Path);
                 node.Acl = a.Acl;
                 node.Aversion = a.Version;
-                return new(OpCode.SetAcl, ErrorCode.Ok, a.Path, node.ToStat());
+                return new(OpCode.SetAcl, ErrorCode.Ok, a.Path, node.ToStat(ExtendedTypes));
             }
             case CheckTxn k:
                 return new(OpCode.Check, ErrorCode.Ok, k.Path);
@@ -145,7 +146,7 @@ public sealed class DataTree
         }
         Watches.Trigger(c.Path, EventType.NodeCreated);
         Watches.Trigger(parentPath, EventType.NodeChildrenChanged);
-        return new(OpCode.Create, ErrorCode.Ok, c.Path, node.ToStat());
+        return new(OpCode.Create, ErrorCode.Ok, c.Path, node.ToStat(ExtendedTypes));
     }
 
     private ApplyResult DeleteNode(string path, long zxid)
@@ -155,8 +156,7 @@ public sealed class DataTree
         if (_nodes.TryGetValue(parentPath, out var parent))
         {
             parent.Children.Remove(PathUtils.Name(path));
-            parent.Cversion++;
-            parent.Pzxid = zxid;
+            if (zxid > parent.Pzxid) parent.Pzxid = zxid;
         }
         switch (EphemeralType.Get(node.EphemeralOwner, ExtendedTypes))
         {
@@ -200,7 +200,7 @@ public sealed class DataTree
         for (int i = 0; i < count; i++)
         {
             var path = r.ReadString()!;
-            var node = new Znode(r.ReadBuffer() ?? [], Acl.ReadList(ref r))
+            var node = new Znode(r.ReadBuffer(), Acl.ReadList(ref r))
             {
                 Czxid = r.ReadLong(), Mzxid = r.ReadLong(), Pzxid = r.ReadLong(), Ctime = r.ReadLong(), Mtime = r.ReadLong(),
                 Version = r.ReadInt(), Cversion = r.ReadInt(), Aversion = r.ReadInt(), EphemeralOwner = r.ReadLong(),

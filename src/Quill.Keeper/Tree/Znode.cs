@@ -5,15 +5,26 @@ namespace Quill.Keeper.Tree;
 /// <summary>
 /// One node of the data tree. Mutated only by the request processor's owner thread, so it carries no locks.
 /// </summary>
-public sealed class Znode(byte[] data, IReadOnlyList<Acl> acl)
+public sealed class Znode(byte[]? data, IReadOnlyList<Acl> acl)
 {
-    public byte[] Data = data;
+    /// <summary>Null when the client sent null: ZooKeeper hands null back, not an empty array.</summary>
+    public byte[]? Data = data;
     public IReadOnlyList<Acl> Acl = acl;
     public long Czxid, Mzxid, Pzxid, Ctime, Mtime;
-    public int Version, Cversion, Aversion;
+    public int Version, Aversion;
+    /// <summary>
+    /// Counts creates of children only, as ZooKeeper stores it: sequential names come from it. Clients see
+    /// creates + deletes, which is 2 * Cversion - children (see <see cref="ToStat"/>).
+    /// </summary>
+    public int Cversion;
     /// <summary>Session id for ephemerals; ZooKeeper's encodings for containers and TTL nodes (see <see cref="EphemeralType"/>).</summary>
     public long EphemeralOwner;
     public readonly HashSet<string> Children = new(StringComparer.Ordinal);
 
-    public Stat ToStat() => new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion, Aversion, EphemeralOwner, Data.Length, Children.Count, Pzxid);
+    public Stat ToStat(bool extendedTypes) => new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion * 2 - Children.Count, Aversion,
+        ClientEphemeralOwner(extendedTypes), Data?.Length ?? 0, Children.Count, Pzxid);
+
+    /// <summary>Clients see 0 as the owner of containers and TTL nodes; only real ephemerals show their session.</summary>
+    private long ClientEphemeralOwner(bool extendedTypes) =>
+        EphemeralType.Get(EphemeralOwner, extendedTypes) == EphemeralKind.Normal ? EphemeralOwner : 0;
 }

@@ -27,9 +27,9 @@ public abstract record Txn
 
     public static Txn Read(OpCode type, ref JuteReader r) => type switch
     {
-        OpCode.Create => new CreateTxn(r.ReadString()!, r.ReadBuffer() ?? [], Acl.ReadList(ref r), r.ReadLong(), r.ReadInt()),
+        OpCode.Create => new CreateTxn(r.ReadString()!, r.ReadBuffer(), Acl.ReadList(ref r), r.ReadLong(), r.ReadInt()),
         OpCode.Delete => new DeleteTxn(r.ReadString()!),
-        OpCode.SetData => new SetDataTxn(r.ReadString()!, r.ReadBuffer() ?? [], r.ReadInt()),
+        OpCode.SetData => new SetDataTxn(r.ReadString()!, r.ReadBuffer(), r.ReadInt()),
         OpCode.SetAcl => new SetAclTxn(r.ReadString()!, Acl.ReadList(ref r), r.ReadInt()),
         OpCode.Check => new CheckTxn(r.ReadString()!, r.ReadInt()),
         OpCode.Error => new ErrorTxn((ErrorCode)r.ReadInt()),
@@ -53,7 +53,7 @@ public abstract record Txn
 }
 
 /// <summary>Every kind of create. EphemeralOwner carries the session, or the container/TTL encoding.</summary>
-public sealed record CreateTxn(string Path, byte[] Data, IReadOnlyList<Acl> Acl, long EphemeralOwner, int ParentCversion) : Txn
+public sealed record CreateTxn(string Path, byte[]? Data, IReadOnlyList<Acl> Acl, long EphemeralOwner, int ParentCversion) : Txn
 {
     public override OpCode Type => OpCode.Create;
     public override void Write(JuteWriter w)
@@ -68,7 +68,7 @@ public sealed record DeleteTxn(string Path) : Txn
     public override void Write(JuteWriter w) => w.WriteString(Path);
 }
 
-public sealed record SetDataTxn(string Path, byte[] Data, int Version) : Txn
+public sealed record SetDataTxn(string Path, byte[]? Data, int Version) : Txn
 {
     public override OpCode Type => OpCode.SetData;
     public override void Write(JuteWriter w) { w.WriteString(Path); w.WriteBuffer(Data); w.WriteInt(Version); }

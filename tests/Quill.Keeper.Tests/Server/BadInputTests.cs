@@ -78,13 +78,14 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UnknownOpcodeIsAnsweredUnimplemented()
+    public async Task UnknownOpcodeIsAnsweredUnimplementedAndTheConnectionClosed()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
         {
             var (h, _) = await c.CallAsync((OpCode)77, new PathRequest("/"));
             Assert.Equal(ErrorCode.Unimplemented, h.Err);
+            Assert.True(await c.IsClosedByServerAsync());
         }
     }
 
@@ -104,25 +105,43 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("relative")]
-    [InlineData("/trailing/")]
-    [InlineData("/double//slash")]
-    [InlineData("/dot/.")]
-    [InlineData("/dot/./x")]
-    [InlineData("/dotdot/..")]
-    [InlineData("/nul\0char")]
-    public async Task InvalidPathsAreBadArguments(string path)
+    [InlineData("", ErrorCode.BadArguments)]
+    [InlineData("relative", ErrorCode.BadArguments)]
+    [InlineData("/nul\0char", ErrorCode.BadArguments)]
+    [InlineData("/kept/", ErrorCode.BadArguments)]
+    [InlineData("/kept/.", ErrorCode.BadArguments)]
+    [InlineData("/kept/..", ErrorCode.BadArguments)]
+    // As in ZooKeeper, the parent is looked up before the whole path is validated.
+    [InlineData("/missing/", ErrorCode.NoNode)]
+    [InlineData("/double//slash", ErrorCode.NoNode)]
+    public async Task InvalidPathsInCreateAreRefused(string path, ErrorCode expected)
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
         {
             var (create, _) = await c.CallAsync(OpCode.Create, new CreateRequest(path, [], [.. Acl.OpenAclUnsafe], 0));
-            Assert.Equal(ErrorCode.BadArguments, create.Err);
-            var (get, _) = await c.CallAsync(OpCode.GetData, new PathWatchRequest(path, false));
-            Assert.Equal(ErrorCode.BadArguments, get.Err);
+            Assert.Equal(expected, create.Err);
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("relative")]
+    [InlineData("/trailing/")]
+    [InlineData("/double//slash")]
+    [InlineData("/dot/./x")]
+    [InlineData("/dotdot/..")]
+    [InlineData("/nul\0char")]
+    public async Task InvalidPathsInSetDataAreBadArgumentsAndReadsFindNothing(string path)
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
             var (set, _) = await c.CallAsync(OpCode.SetData, new SetDataRequest(path, [], -1));
             Assert.Equal(ErrorCode.BadArguments, set.Err);
+            if (path.Length == 0) return; // "" reads as the root in ZooKeeper
+            var (get, _) = await c.CallAsync(OpCode.GetData, new PathWatchRequest(path, false));
+            Assert.Equal(ErrorCode.NoNode, get.Err);
         }
     }
 
