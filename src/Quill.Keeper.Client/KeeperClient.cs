@@ -107,7 +107,10 @@ public sealed partial class KeeperClient : IAsyncDisposable
     /// </summary>
     public event EventHandler<SessionState>? StateChanged;
 
-    /// <summary>Completes when the session reaches <paramref name="state"/> (at once if it is there now).</summary>
+    /// <summary>
+    /// Completes when the session reaches <paramref name="state"/> (at once if it is there now). Throws if the
+    /// session ends (Expired or Closed) first, since it can then never get there.
+    /// </summary>
     public async Task WaitForStateAsync(SessionState state, CancellationToken cancellationToken = default)
     {
         while (true)
@@ -116,6 +119,8 @@ public sealed partial class KeeperClient : IAsyncDisposable
             lock (_stateLock)
             {
                 if (_state == state) return;
+                if (_state == SessionState.Closed || (_state == SessionState.Expired && state != SessionState.Closed))
+                    throw Unusable(null);
                 change = _stateChange.Task;
             }
             await change.WaitAsync(cancellationToken);
@@ -170,7 +175,7 @@ public sealed partial class KeeperClient : IAsyncDisposable
     }
 
     /// <summary>Why no more requests are taken: the session expired, or the client closed.</summary>
-    private Exception Unusable(string? path) => State == SessionState.Expired
+    private Exception Unusable(string? path) => _state == SessionState.Expired
         ? new KeeperException(ErrorCode.SessionExpired, path)
         : new ObjectDisposedException(nameof(KeeperClient), "the client is closed");
 
