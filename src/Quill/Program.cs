@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("Quill: a Kafka-compatible broker and a ZooKeeper-compatible coordination service (Keeper), in .NET.");
         root.Subcommands.Add(KeeperCommands.Create());
         root.Subcommands.Add(PerfCommands.Create());
+        root.Subcommands.Add(Commands.Zk.ZkCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }
