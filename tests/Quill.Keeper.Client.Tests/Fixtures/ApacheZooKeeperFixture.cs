@@ -24,6 +24,9 @@ public sealed class ApacheZooKeeperFixture : KeeperServerFixture
 
     public override string Diagnostics() => Server.Diagnostics();
 
+    public override async Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> WatchesBySessionAsync() =>
+        ParseWchc(await Server.FourLetterWordAsync("wchc"));
+
     public override async Task DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();

@@ -20,6 +20,26 @@ public abstract class KeeperServerFixture : IAsyncLifetime
     /// <summary>Starts it again after a kill, on the same port and data directory.</summary>
     public abstract Task StartAgainAsync();
 
+    /// <summary>
+    /// The paths each session watches, as the server sees them (ZooKeeper's <c>wchc</c> four-letter word).
+    /// </summary>
+    public abstract Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> WatchesBySessionAsync();
+
+    /// <summary>Parses the answer of <c>wchc</c>: a "0x&lt;session&gt;" line, then one tab-indented path per line.</summary>
+    protected static IReadOnlyDictionary<long, IReadOnlyList<string>> ParseWchc(string text)
+    {
+        var result = new Dictionary<long, IReadOnlyList<string>>();
+        List<string>? current = null;
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith("0x", StringComparison.Ordinal))
+                result[Convert.ToInt64(line.Trim()[2..], 16)] = current = [];
+            else if (line.StartsWith('\t') && current is not null)
+                current.Add(line.Trim());
+        }
+        return result;
+    }
+
     /// <summary>Server output and logs, to attach to a failing assertion.</summary>
     public virtual string Diagnostics() => "";
 
