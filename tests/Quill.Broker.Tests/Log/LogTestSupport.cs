@@ -45,7 +45,7 @@ public static class Batches
     {
         var builder = new RecordBatchBuilder(compression);
         foreach (var (key, value) in records)
-            builder.Add(timestamp, Encoding.UTF8.GetBytes(key), value is null ? null : Encoding.UTF8.GetBytes(value));
+            builder.Add(timestamp, Encoding.UTF8.GetBytes(key), value is null ? (ReadOnlyMemory<byte>?)null : Encoding.UTF8.GetBytes(value));
         return builder.Build();
     }
 
