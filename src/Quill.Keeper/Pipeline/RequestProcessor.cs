@@ -97,12 +97,17 @@ public sealed partial class RequestProcessor
     {
         var conn = work.Connection;
         var session = conn.Session;
-        if (session is null || conn.IsClosed) return;
+        if (session is null || conn.IsClosed)
+        {
+            conn.RequestDone();
+            return;
+        }
         conn.PacketsReceived++;
         Metrics.PacketsReceived++;
         if (session.Closing && work.Type != OpCode.CloseSession)
         {
             conn.Send(Reply(work.Xid, Tree.LastZxid, ErrorCode.SessionExpired, null));
+            conn.RequestDone();
             return;
         }
         Sessions.Touch(session);
@@ -193,7 +198,9 @@ public sealed partial class RequestProcessor
     private void Send(Request request)
     {
         var conn = request.Connection;
-        if (conn is null || request.Response is null) return;
+        if (conn is null) return;
+        if (request.Connect is null) conn.RequestDone(); // the handshake is not a counted request
+        if (request.Response is null) return;
         conn.Send(request.Response);
         conn.PacketsSent++;
         Metrics.PacketsSent++;

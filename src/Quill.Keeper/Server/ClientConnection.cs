@@ -31,6 +31,19 @@ public sealed class ClientConnection : IWatcher
     private byte[] _outSpare = new byte[4096];
     private int _outLength;
     private volatile bool _closed;
+    private int _inFlight;
+    private TaskCompletionSource? _roomSignal;
+
+    /// <summary>
+    /// Requests a connection may have waiting for answers before it is read no further (ZooKeeper's
+    /// globalOutstandingLimit, per connection): a client that floods requests slows down instead of filling memory.
+    /// </summary>
+    public const int MaxInFlight = 1000;
+
+    /// <summary>Answers queued but not yet taken by the socket; past this the connection is read no further.</summary>
+    public const int MaxPendingOutput = 1 << 20;
+
+    public int PendingOutputBytes => Volatile.Read(ref _outLength);
 
     public ClientConnection(Socket socket, RequestProcessor processor, FourLetterWords fourLetterWords, int maxFrame, ILogger log)
     {
@@ -114,6 +127,7 @@ public sealed class ClientConnection : IWatcher
                     first = false;
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
+                if (NoRoom) await WaitForRoomAsync().ConfigureAwait(false);
                 if (word is not null)
                 {
                     // A four-letter word takes over the connection: answer it, then close.
@@ -186,7 +200,28 @@ public sealed class ClientConnection : IWatcher
         }
         int xid = BinaryPrimitives.ReadInt32BigEndian(frame);
         var type = (OpCode)BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(4));
+        Interlocked.Increment(ref _inFlight);
         _processor.Post(new RequestWork(this, xid, type, frame[8..]));
+    }
+
+    /// <summary>Called once per request when its answer is queued (or it was dropped).</summary>
+    public void RequestDone()
+    {
+        if (Interlocked.Decrement(ref _inFlight) < MaxInFlight)
+            Interlocked.Exchange(ref _roomSignal, null)?.TrySetResult();
+    }
+
+    private bool NoRoom => Volatile.Read(ref _inFlight) >= MaxInFlight || Volatile.Read(ref _outLength) > MaxPendingOutput;
+
+    private async Task WaitForRoomAsync()
+    {
+        while (NoRoom && !_closed)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _roomSignal, signal);
+            if (!NoRoom) break;
+            await Task.WhenAny(signal.Task, Task.Delay(1000)).ConfigureAwait(false);
+        }
     }
 
     private async Task AnswerFourLetterWordAsync(string word)
@@ -216,6 +251,7 @@ public sealed class ClientConnection : IWatcher
                     if (length == 0 && _closed) break;
                 }
                 if (length > 0) await _stream.WriteAsync(chunk.AsMemory(0, length)).ConfigureAwait(false);
+                Interlocked.Exchange(ref _roomSignal, null)?.TrySetResult();
                 if (_closed && Volatile.Read(ref _outLength) == 0)
                 {
                     lock (_outLock) if (_outLength == 0) break;

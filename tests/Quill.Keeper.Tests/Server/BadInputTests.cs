@@ -196,4 +196,42 @@ public sealed class BadInputTests : IAsyncLifetime
             Assert.Equal(ErrorCode.InvalidAcl, h.Err);
         }
     }
+
+    [Fact]
+    public async Task AClientThatFloodsWithoutReadingIsSlowedDownNotBuffered()
+    {
+        var (flooder, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (flooder)
+        {
+            // Far more requests than fit in memory budgets, and not a single answer read.
+            const int count = 100_000;
+            var w = new JuteWriter();
+            for (int i = 1; i <= count; i++)
+            {
+                w.BeginFrame();
+                new RequestHeader(i, OpCode.Exists).Write(w);
+                new PathWatchRequest("/kept", false).Write(w);
+                w.EndFrame();
+            }
+            var send = Task.Run(() => { try { flooder.SendRaw(w.WrittenSpan); } catch (IOException) { } });
+            int maxPending = 0;
+            for (int i = 0; i < 20; i++)
+            {
+                await Task.Delay(50);
+                foreach (var c in _keeper.Server.Connections) maxPending = Math.Max(maxPending, c.PendingOutputBytes);
+            }
+            // The server stopped reading the flooder instead of buffering its ~10 MB of answers.
+            Assert.InRange(maxPending, 1, 2 * Quill.Keeper.Server.ClientConnection.MaxPendingOutput);
+            // Everyone else is still served.
+            var (h, _) = await _bystander.CallAsync(OpCode.Exists, new PathWatchRequest("/kept", false));
+            Assert.Equal(ErrorCode.Ok, h.Err);
+            // And the flooder gets every answer, in order, once it reads.
+            for (int i = 1; i <= count; i++)
+            {
+                var (reply, _, _) = await flooder.ReadReplyAsync(i);
+                Assert.Equal(i, reply.Xid);
+            }
+            await send;
+        }
+    }
 }
