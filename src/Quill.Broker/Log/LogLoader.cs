@@ -39,7 +39,7 @@ public static class LogLoader
             var segment = segments[i];
             bool cut = false;
             if (i >= firstUnflushed || !segment.TryLoadWithoutScan())
-                cut = segment.Recover(config.MaxMessageBytes) > 0;
+                cut = segment.Recover() > 0;
             bool misordered = i > 0 && segment.BaseOffset < segments[i - 1].NextOffset;
             if (cut || misordered)
             {

@@ -28,8 +28,8 @@ public sealed class LogManager : IDisposable
 
         string marker = Path.Combine(LogDir, CleanShutdownFile);
         bool clean = File.Exists(marker);
-        var recoveryPoints = OffsetCheckpointFile.Read(Path.Combine(LogDir, LogFileNames.RecoveryPointCheckpoint));
-        var startOffsets = OffsetCheckpointFile.Read(Path.Combine(LogDir, LogFileNames.LogStartOffsetCheckpoint));
+        var recoveryPoints = ReadCheckpoint(LogFileNames.RecoveryPointCheckpoint, ref clean);
+        var startOffsets = ReadCheckpoint(LogFileNames.LogStartOffsetCheckpoint, ref clean);
         foreach (var dir in Directory.EnumerateDirectories(LogDir))
         {
             if (!LogFileNames.TryParsePartitionDir(Path.GetFileName(dir), out var topic, out int partition)) continue;
@@ -39,6 +39,20 @@ public sealed class LogManager : IDisposable
         }
         File.Delete(marker); // from now on a crash is an unclean shutdown
         Checkpoint();
+    }
+
+    /// <summary>A damaged checkpoint is ignored: every log is then fully recovered, the slow but safe choice.</summary>
+    private Dictionary<(string Topic, int Partition), long> ReadCheckpoint(string name, ref bool clean)
+    {
+        try
+        {
+            return OffsetCheckpointFile.Read(Path.Combine(LogDir, name));
+        }
+        catch (InvalidDataException)
+        {
+            clean = false;
+            return [];
+        }
     }
 
     public string LogDir { get; }

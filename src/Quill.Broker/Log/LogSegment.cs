@@ -202,8 +202,9 @@ public sealed class LogSegment : IDisposable
     /// Rescans the file (recovery after an unclean shutdown, or a missing/broken index): checks every batch's
     /// size, magic, CRC-32C and offsets, rebuilds both indexes, and cuts the file at the first bad byte.
     /// Returns the number of bytes cut. <paramref name="onBatch"/> sees each valid batch header.
+    /// (Batch sizes are not held to max.message.bytes here: the setting may have shrunk since they were written.)
     /// </summary>
-    public int Recover(int maxBatchBytes, Action<BatchHeader>? onBatch = null)
+    public int Recover(Action<BatchHeader>? onBatch = null)
     {
         OffsetIndex.Clear();
         TimeIndex.Clear();
@@ -219,7 +220,7 @@ public sealed class LogSegment : IDisposable
             while (ReadHeader(position, fileSize) is { } header)
             {
                 if (header.Magic != RecordBatch.CurrentMagic || header.LastOffsetDelta < 0 || header.BaseOffset < expectedOffset
-                    || header.LastOffset - BaseOffset > int.MaxValue || header.SizeInBytes > Math.Max(maxBatchBytes, 0) + (long)int.MaxValue / 2)
+                    || header.LastOffset - BaseOffset > int.MaxValue)
                     break;
                 if (buffer.Length < header.SizeInBytes)
                 {
