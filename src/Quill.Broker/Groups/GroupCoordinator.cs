@@ -1,0 +1,189 @@
+// How BrokerServer creates and starts the coordinator (core helper: this is the whole integration):
+//
+//   var offsetsLog = PartitionOffsetsLog.Open(logManager, partitionCount);   // offsets.topic.num.partitions (default 50;
+//                                                                           // a single broker may use fewer, e.g. 1-10)
+//   var groups = new GroupCoordinator(offsetsLog, new GroupCoordinatorOptions
+//   {
+//       InitialRebalanceDelayMs = ...,   // group.initial.rebalance.delay.ms (Kafka default 3000; its sample server.properties says 0)
+//       // MinSessionTimeoutMs, MaxSessionTimeoutMs, OffsetsRetentionMs, ... from server.properties when set
+//   }, timeProvider, loggerFactory.CreateLogger<GroupCoordinator>());
+//   groups.Start();                                  // replays __consumer_offsets, then runs its deadline timer
+//   handlers.AddRange(GroupHandlers.Create(groups, brokerIdentity, partitionExists: (topic, p) => ...));
+//   ...
+//   groups.Dispose();                                // on shutdown, before the LogManager is disposed
+//
+// Until Start() returns, group APIs answer COORDINATOR_LOAD_IN_PROGRESS (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
+// Metadata should list __consumer_offsets (offsetsLog.PartitionCount partitions) with IsInternal = true.
+
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Quill.Broker.Log;
+using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Records;
+
+namespace Quill.Broker.Groups;
+
+/// <summary>
+/// The group coordinator of the classic protocol (Kafka's GroupCoordinator and GroupMetadataManager): group
+/// membership and rebalances (JoinGroup/SyncGroup/Heartbeat/LeaveGroup), static membership, committed offsets,
+/// and their durability in <c>__consumer_offsets</c>. Thread-safe: each group is owned by its lock (the group
+/// object); a timer on the <see cref="TimeProvider"/> drives every deadline (sessions, rebalance timeouts, the
+/// initial rebalance delay, offset retention). Waiting JoinGroup/SyncGroup requests are tasks completed when
+/// their round completes.
+/// </summary>
+public sealed partial class GroupCoordinator : IDisposable
+{
+    private const int Created = 0, Loading = 1, Active = 2, Stopped = 3;
+
+    private readonly ConcurrentDictionary<string, ClassicGroup> _groups = new();
+    private readonly IOffsetsLog _log;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly object _tickLock = new();
+    private ITimer? _timer;
+    private volatile int _status = Created;
+    private long _nextRetentionCheckMs;
+
+    public GroupCoordinator(IOffsetsLog offsetsLog, GroupCoordinatorOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
+    {
+        _log = offsetsLog;
+        Options = (options ?? new GroupCoordinatorOptions()).Validate();
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public GroupCoordinatorOptions Options { get; }
+    public IOffsetsLog OffsetsLog => _log;
+    /// <summary>Loaded and serving.</summary>
+    public bool IsActive => _status == Active;
+    /// <summary>The <c>__consumer_offsets</c> partition that holds a group.</summary>
+    public int PartitionFor(string groupId) => OffsetsTopic.PartitionFor(groupId, _log.PartitionCount);
+
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Replays <c>__consumer_offsets</c> (groups and offsets come back), then starts the deadline timer.</summary>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _status, Loading, Created) != Created)
+            throw new InvalidOperationException("the group coordinator was already started");
+        var started = _time.GetTimestamp();
+        var (groups, offsets) = GroupLoader.Load(_log, this, _groups, NowMs, _logger);
+        _nextRetentionCheckMs = NowMs + Options.OffsetsRetentionCheckIntervalMs;
+        _status = Active;
+        _logger.LogInformation("Group coordinator loaded {Groups} groups and {Offsets} committed offsets from {Partitions} partitions of {Topic} in {Elapsed} ms",
+            groups, offsets, _log.PartitionCount, OffsetsTopic.Name, (int)_time.GetElapsedTime(started).TotalMilliseconds);
+        var tick = TimeSpan.FromMilliseconds(Options.TickIntervalMs);
+        _timer = _time.CreateTimer(_ => Tick(), null, tick, tick);
+    }
+
+    /// <summary>Stops the timer; requests still waiting in a rebalance are answered NOT_COORDINATOR.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _status, Stopped) == Stopped) return;
+        _timer?.Dispose();
+        lock (_tickLock)
+        {
+            foreach (var group in _groups.Values)
+            {
+                lock (group)
+                {
+                    foreach (var member in group.Members)
+                    {
+                        member.CompleteJoin(JoinGroupResult.Failed(member.MemberId, KafkaError.NotCoordinator));
+                        member.CompleteSync(SyncGroupResult.Failed(KafkaError.NotCoordinator));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The error every group API answers while the coordinator is not serving, or null when it is.</summary>
+    private KafkaError? NotActiveError() => _status switch
+    {
+        Active => null,
+        Loading => KafkaError.CoordinatorLoadInProgress,
+        _ => KafkaError.CoordinatorNotAvailable,
+    };
+
+    /// <summary>Checks every deadline against the clock; the timer calls it every tick.</summary>
+    internal void Tick()
+    {
+        if (_status != Active) return;
+        lock (_tickLock)
+        {
+            long now = NowMs;
+            try
+            {
+                foreach (var group in _groups.Values)
+                    lock (group) CheckDeadlines(group, now);
+                if (now >= _nextRetentionCheckMs)
+                {
+                    _nextRetentionCheckMs = now + Options.OffsetsRetentionCheckIntervalMs;
+                    ExpireOffsets(now);
+                }
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Group coordinator tick failed");
+            }
+        }
+    }
+
+    /// <summary>Adds a group the loader rebuilt; only during <see cref="Start"/>.</summary>
+    internal ClassicGroup GetOrCreateGroup(string groupId, long now) => _groups.GetOrAdd(groupId, id => new ClassicGroup(id, now));
+
+    private ClassicGroup? FindGroup(string groupId) => _groups.GetValueOrDefault(groupId);
+
+    /// <summary>Marks a group Dead and forgets it. Requests that still hold it see Dead and retry.</summary>
+    private void RemoveGroup(ClassicGroup group, long now)
+    {
+        group.TransitionTo(GroupState.Dead, now);
+        _groups.TryRemove(new KeyValuePair<string, ClassicGroup>(group.GroupId, group));
+    }
+
+    // ---- writing to __consumer_offsets ----
+
+    /// <summary>Appends records to the group's partition; the Kafka error of a failure, else None.</summary>
+    private KafkaError Append(ClassicGroup group, RecordBatchBuilder records)
+    {
+        try
+        {
+            _log.Append(PartitionFor(group.GroupId), records.Build());
+            return KafkaError.None;
+        }
+        catch (LogException e)
+        {
+            _logger.LogWarning("Could not write to {Topic} for group {Group}: {Error} {Message}", OffsetsTopic.Name, group.GroupId, e.Error, e.Message);
+            return e.Error;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            _logger.LogError(e, "Could not write to {Topic} for group {Group}", OffsetsTopic.Name, group.GroupId);
+            return KafkaError.KafkaStorageError;
+        }
+    }
+
+    /// <summary>
+    /// Writes the group's metadata (generation, protocol, leader, members with their subscription and assignment).
+    /// Returns the error to give the members, as Kafka maps a failed write.
+    /// </summary>
+    private KafkaError StoreGroup(ClassicGroup group, long now, IReadOnlyDictionary<string, byte[]>? assignments = null)
+    {
+        var members = new List<StoredMember>(group.Size);
+        foreach (var m in group.Members)
+        {
+            members.Add(new StoredMember(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost, m.RebalanceTimeoutMs,
+                m.SessionTimeoutMs, m.MetadataFor(group.ProtocolName), assignments?.GetValueOrDefault(m.MemberId) ?? m.Assignment));
+        }
+        var stored = new StoredGroup(group.ProtocolType ?? "", group.GenerationId, group.ProtocolName, group.LeaderId,
+            group.CurrentStateTimestampMs, members);
+        var records = new RecordBatchBuilder().Add(now, OffsetsRecords.GroupKey(group.GroupId), OffsetsRecords.GroupValue(stored));
+        return Append(group, records) switch
+        {
+            KafkaError.None => KafkaError.None,
+            KafkaError.MessageTooLarge or KafkaError.RecordListTooLarge or KafkaError.InvalidRecord => KafkaError.UnknownServerError,
+            _ => KafkaError.NotCoordinator,
+        };
+    }
+}

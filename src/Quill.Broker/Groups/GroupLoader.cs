@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Quill.Kafka.Protocol;
+
+namespace Quill.Broker.Groups;
+
+/// <summary>
+/// Rebuilds groups and committed offsets from <c>__consumer_offsets</c> on start: replays every partition in
+/// order, the latest record per key wins, a tombstone (null value) deletes. A group with members comes back
+/// Stable with its generation and assignments, its members' sessions restarted from now, so consumers that
+/// outlive a broker restart carry on without a rebalance; a group without members comes back Empty.
+/// </summary>
+internal static class GroupLoader
+{
+    private sealed class Replayed
+    {
+        public StoredGroup? Group;
+        public readonly Dictionary<(string, int), CommittedOffset> Offsets = [];
+    }
+
+    public static (int Groups, int Offsets) Load(IOffsetsLog log, GroupCoordinator coordinator,
+        ConcurrentDictionary<string, ClassicGroup> groups, long now, ILogger logger)
+    {
+        var replayed = new Dictionary<string, Replayed>();
+        for (int partition = 0; partition < log.PartitionCount; partition++)
+        {
+            foreach (var batch in log.ReadAll(partition))
+            {
+                if (batch.IsControl) continue;
+                foreach (var record in batch.ReadRecords())
+                {
+                    if (record.Key is not { } key) continue;
+                    try
+                    {
+                        Apply(replayed, OffsetsRecords.ReadKey(key), record.Value);
+                    }
+                    catch (KafkaProtocolException e)
+                    {
+                        logger.LogWarning("Skipping unreadable record at offset {Offset} of {Topic}-{Partition}: {Message}",
+                            record.Offset, OffsetsTopic.Name, partition, e.Message);
+                    }
+                }
+            }
+        }
+
+        int offsetCount = 0, groupCount = 0;
+        foreach (var (groupId, state) in replayed)
+        {
+            if (state.Group is null && state.Offsets.Count == 0) continue;
+            var group = coordinator.GetOrCreateGroup(groupId, now);
+            if (state.Group is { } stored) Restore(group, stored, now);
+            foreach (var (key, offset) in state.Offsets) group.Offsets[key] = offset;
+            offsetCount += state.Offsets.Count;
+            groupCount++;
+        }
+        return (groupCount, offsetCount);
+    }
+
+    private static void Apply(Dictionary<string, Replayed> replayed, OffsetsRecordKey key, ReadOnlyMemory<byte>? value)
+    {
+        if (key.Kind == OffsetsRecordKind.Other) return;
+        if (!replayed.TryGetValue(key.Group, out var state)) replayed[key.Group] = state = new Replayed();
+        if (key.Kind == OffsetsRecordKind.OffsetCommit)
+        {
+            if (value is { } v) state.Offsets[(key.Topic, key.Partition)] = OffsetsRecords.ReadOffsetValue(v);
+            else state.Offsets.Remove((key.Topic, key.Partition));
+        }
+        else
+        {
+            state.Group = value is { } v ? OffsetsRecords.ReadGroupValue(v) : null;
+        }
+    }
+
+    private static void Restore(ClassicGroup group, StoredGroup stored, long now)
+    {
+        group.GenerationId = stored.Generation;
+        group.ProtocolType = stored.ProtocolType.Length == 0 ? null : stored.ProtocolType;
+        group.ProtocolName = stored.Protocol;
+        foreach (var m in stored.Members)
+        {
+            var member = new GroupMember(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost)
+            {
+                SessionTimeoutMs = m.SessionTimeoutMs,
+                RebalanceTimeoutMs = m.RebalanceTimeoutMs,
+                ProtocolType = stored.ProtocolType,
+                Protocols = stored.Protocol is { } protocol ? [new GroupProtocol(protocol, m.Subscription)] : [],
+                Assignment = m.Assignment,
+                JoinedAtMs = now,
+                LastHeartbeatMs = now,
+            };
+            group.Add(member);
+        }
+        group.LeaderId = stored.Leader is { } leader && group.Has(leader) ? leader : group.Members.Count > 0 ? group.Members[0].MemberId : null;
+        group.TransitionTo(group.Size > 0 ? GroupState.Stable : GroupState.Empty, stored.CurrentStateTimestampMs >= 0 ? stored.CurrentStateTimestampMs : now);
+        group.ProtocolType = stored.ProtocolType.Length == 0 ? null : stored.ProtocolType; // Add() set it from the first member too
+    }
+}

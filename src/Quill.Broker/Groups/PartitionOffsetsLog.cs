@@ -1,0 +1,64 @@
+using Quill.Broker.Log;
+using Quill.Kafka.Protocol.Records;
+
+namespace Quill.Broker.Groups;
+
+/// <summary>The offsets log over the broker's own partition logs (one <see cref="PartitionLog"/> per partition).</summary>
+public sealed class PartitionOffsetsLog : IOffsetsLog
+{
+    private const int ReadChunkBytes = 1024 * 1024;
+    private readonly PartitionLog[] _partitions;
+
+    /// <param name="partitions">The logs of partitions 0..n-1 of <c>__consumer_offsets</c>, in partition order.</param>
+    public PartitionOffsetsLog(IReadOnlyList<PartitionLog> partitions)
+    {
+        if (partitions.Count == 0) throw new ArgumentException("the offsets topic needs at least one partition", nameof(partitions));
+        for (int i = 0; i < partitions.Count; i++)
+            if (partitions[i].Partition != i)
+                throw new ArgumentException($"partition log {i} is {partitions[i].Topic}-{partitions[i].Partition}", nameof(partitions));
+        _partitions = [.. partitions];
+    }
+
+    /// <summary>
+    /// Opens (or creates) partitions 0..<paramref name="partitionCount"/>-1 of <c>__consumer_offsets</c> in a
+    /// log manager, compacted as Kafka's offsets topic is, whatever config they were loaded with.
+    /// </summary>
+    public static PartitionOffsetsLog Open(LogManager logs, int partitionCount = OffsetsTopic.DefaultPartitionCount)
+    {
+        if (partitionCount < 1) throw new ArgumentOutOfRangeException(nameof(partitionCount), "offsets.topic.num.partitions must be at least 1");
+        var config = OffsetsTopic.LogConfig(logs.DefaultConfig);
+        var partitions = new PartitionLog[partitionCount];
+        for (int p = 0; p < partitionCount; p++)
+        {
+            partitions[p] = logs.GetOrCreate(OffsetsTopic.Name, p, config);
+            if (partitions[p].Config != config) partitions[p].UpdateConfig(config);
+        }
+        return new PartitionOffsetsLog(partitions);
+    }
+
+    public int PartitionCount => _partitions.Length;
+
+    public IReadOnlyList<PartitionLog> Partitions => _partitions;
+
+    public void Append(int partition, ReadOnlyMemory<byte> batch) => _partitions[partition].Append(batch);
+
+    public IEnumerable<RecordBatch> ReadAll(int partition)
+    {
+        var log = _partitions[partition];
+        long offset = log.LogStartOffset;
+        long end = log.LogEndOffset;
+        while (offset < end)
+        {
+            var read = log.Read(offset, ReadChunkBytes);
+            if (read.Records.IsEmpty) yield break;
+            var batches = RecordBatch.ReadAll(read.Records.ToArray(), allowPartialTail: true);
+            if (batches.Count == 0) yield break;
+            foreach (var batch in batches)
+            {
+                if (batch.LastOffset < offset) continue;
+                yield return batch;
+            }
+            offset = batches[^1].LastOffset + 1;
+        }
+    }
+}
