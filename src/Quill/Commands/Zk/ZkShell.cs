@@ -126,8 +126,9 @@ public sealed class ZkShell : IAsyncDisposable
             _exitCode = ExitCodes.Failed;
             Err(ZkErrors.Message(e));
         }
-        catch (Exception e) when (e is ArgumentException or ObjectDisposedException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Anything else (a closed client, a protocol error) fails this command, not the shell.
             _exitCode = ExitCodes.Failed;
             Err(e.Message);
         }
