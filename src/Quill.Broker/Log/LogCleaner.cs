@@ -15,6 +15,18 @@ public static class LogCleaner
 {
     public readonly record struct CleanResult(int SegmentsRewritten, long RecordsRemoved, long BytesBefore, long BytesAfter);
 
+    /// <summary>
+    /// Whether a pass could change anything: a segment was rolled since the last pass, or delete.retention.ms went
+    /// by (tombstones may have expired). A cheap stand-in for Kafka's min.cleanable.dirty.ratio.
+    /// </summary>
+    public static bool NeedsCleaning(PartitionLog log, TimeProvider time)
+    {
+        var config = log.Config;
+        if (!config.CleanupPolicy.HasFlag(CleanupPolicy.Compact) || log.Segments.Count < 2) return false;
+        long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        return log.ActiveSegment.BaseOffset != log.LastCleanedBase || now - log.LastCleanMs > config.DeleteRetentionMs;
+    }
+
     public static CleanResult Clean(PartitionLog log, TimeProvider? time = null)
     {
         time ??= TimeProvider.System;
@@ -23,6 +35,8 @@ public static class LogCleaner
         var segments = log.CleanableSegments();
         if (segments.Length == 0) return default;
         long now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        log.LastCleanedBase = log.ActiveSegment.BaseOffset;
+        log.LastCleanMs = now;
 
         // Pass 1: the latest offset of every key in the cleanable range.
         var latest = new Dictionary<byte[], long>(ByteArrayComparer.Instance);

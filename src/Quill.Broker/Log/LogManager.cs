@@ -116,7 +116,7 @@ public sealed class LogManager : IDisposable
         {
             log.DeleteOldSegments();
             log.FlushIfDue();
-            LogCleaner.Clean(log, _time);
+            if (LogCleaner.NeedsCleaning(log, _time)) LogCleaner.Clean(log, _time);
             log.RemoveExpiredProducers();
             log.CloseRetiredSegments();
         }

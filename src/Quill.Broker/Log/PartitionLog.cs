@@ -26,6 +26,8 @@ public sealed partial class PartitionLog : IDisposable
     private long _logStartOffset;
     private long _recoveryPoint;
     private long _lastFlushMs;
+    /// <summary>The cleaner's bookmark: the active segment's base and the time at its last pass.</summary>
+    internal long LastCleanedBase = -1, LastCleanMs = long.MinValue;
     private bool _disposed;
 
     internal PartitionLog(string dir, string topic, int partition, LogConfig config, TimeProvider time,
@@ -123,8 +125,17 @@ public sealed partial class PartitionLog : IDisposable
             }
 
             var segment = ActiveSegment;
-            if (segment.ShouldRoll(config, totalBytes, next - 1, now)) segment = RollLocked(now);
-            WriteBatches(segment, batches, leaderEpoch, appendTime, totalBytes);
+            try
+            {
+                if (segment.ShouldRoll(config, totalBytes, next - 1, now)) segment = RollLocked(now);
+                WriteBatches(segment, batches, leaderEpoch, appendTime, totalBytes);
+            }
+            catch (IOException e)
+            {
+                // Disk full or failing: nothing is acknowledged; the next append overwrites any partial bytes.
+                _producers.DiscardPending();
+                throw new LogException(KafkaError.KafkaStorageError, $"append to {segment.LogPath} failed: {e.Message}");
+            }
             _producers.CommitPending(next);
             _end = new LogOffsetMetadata(next, segment.BaseOffset, segment.Size);
 

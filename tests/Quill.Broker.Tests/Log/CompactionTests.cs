@@ -46,6 +46,11 @@ public sealed class CompactionTests : IDisposable
         Assert.Equal(cleaned.Count, cleaned.Select(r => Batches.Text(r.Key)).Distinct().Count());
         Assert.Equal(after.Select(r => r.Offset).Order(), after.Select(r => r.Offset));
         Assert.True(after.Count < before.Count);
+        // Partly surviving batches were re-encoded with their own codec (and a valid CRC, checked by ReadAll).
+        var cleanedCodecs = log.Segments.SkipLast(1)
+            .SelectMany(s => RecordBatch.ReadAll(log.Read(s.BaseOffset, s.Size, s.NextOffset).Records.ToArray()))
+            .Select(b => b.Compression).ToHashSet();
+        Assert.Superset(new HashSet<CompressionType> { CompressionType.Gzip, CompressionType.Zstd }, cleanedCodecs);
         // Appends continue at the same offsets, and a reopened log agrees (its indexes match the new files).
         log.Append(Batches.Keyed(_clock.NowMs, ("a", "after")));
         log.Dispose();

@@ -66,8 +66,8 @@ public sealed class LogManagerTests : IDisposable
         using var manager = new LogManager(_dir.Path, Config, _clock);
         var lazy = manager.GetOrCreate("lazy", 0);
         var timed = manager.GetOrCreate("timed", 0, Config with { FlushMs = 1000 });
-        lazy.Append(Batches.Values("a"));
-        timed.Append(Batches.Values("a"));
+        lazy.Append(Batches.Make(CompressionType.None, _clock.NowMs, "a"));
+        timed.Append(Batches.Make(CompressionType.None, _clock.NowMs, "a"));
         Assert.Equal(0, lazy.RecoveryPoint);
         Assert.Equal(0, timed.RecoveryPoint);
 
