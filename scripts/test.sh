@@ -8,7 +8,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-DEBIAN_PACKAGES=(zookeeper python3-kazoo kcat python3-confluent-kafka iperf3)
+DEBIAN_PACKAGES=(zookeeper python3-kazoo kcat python3-confluent-kafka iperf3 libcurator-framework-java libcurator-recipes-java)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
