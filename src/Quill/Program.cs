@@ -12,6 +12,11 @@ public static class Program
         root.Subcommands.Add(KeeperCommands.Create());
         root.Subcommands.Add(PerfCommands.Create());
         root.Subcommands.Add(Commands.Zk.ZkCommand.Create());
+        root.Subcommands.Add(Commands.Kafka.TopicsCommand.Create());
+        root.Subcommands.Add(Commands.Kafka.ProduceCommand.Create());
+        root.Subcommands.Add(Commands.Kafka.ConsumeCommand.Create());
+        root.Subcommands.Add(Commands.Kafka.GroupsCommand.Create());
+        root.Subcommands.Add(Commands.Kafka.ConfigsCommand.Create());
         return await root.Parse(args).InvokeAsync();
     }
 }

@@ -12,6 +12,8 @@ public static class PerfCommands
     {
         var perf = new Command("perf", "Benchmarks: run them on Release builds, compare against the reference server in the same run.");
         perf.Subcommands.Add(KeeperCommand());
+        perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Produce());
+        perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Consume());
         return perf;
     }
 

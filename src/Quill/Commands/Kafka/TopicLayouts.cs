@@ -1,0 +1,72 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+
+namespace Quill.Commands.Kafka;
+
+public sealed record PartitionLayout(int Partition, int Leader, int[] Replicas, int[] Isr);
+
+/// <summary>What `topics --describe` prints for one topic: its id, partitions and the configs set on it.</summary>
+public sealed record TopicLayout(string Name, string? TopicId, IReadOnlyList<PartitionLayout> Partitions, IReadOnlyList<KeyValuePair<string, string>> Configs)
+{
+    public int ReplicationFactor => Partitions.Count == 0 ? 0 : Partitions[0].Replicas.Length;
+}
+
+/// <summary>
+/// Reads topic layouts. The partitions come from a Metadata request, which every broker answers. The topic id and
+/// the topic's own configs need DescribeTopics and DescribeConfigs, which librdkafka sends only once it knows the
+/// controller; a cluster that names none (librdkafka's mock broker) gets the layout without them.
+/// </summary>
+public static class TopicLayouts
+{
+    private static readonly TimeSpan ExtrasTimeout = TimeSpan.FromSeconds(5);
+
+    /// <param name="names">The topics to read; null for all of them. Unknown names are left out.</param>
+    public static async Task<List<TopicLayout>> ReadAsync(IAdminClient admin, IReadOnlyList<string>? names, TimeSpan timeout)
+    {
+        var metadata = names is { Count: 1 } ? admin.GetMetadata(names[0], timeout) : admin.GetMetadata(timeout);
+        var topics = metadata.Topics
+            .Where(t => t.Error.Code == ErrorCode.NoError && (names is null || names.Contains(t.Topic)))
+            .OrderBy(t => t.Topic, StringComparer.Ordinal)
+            .ToList();
+        if (topics.Count == 0) return [];
+
+        Dictionary<string, string>? ids = null;
+        try
+        {
+            var described = await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames(topics.Select(t => t.Topic)),
+                new DescribeTopicsOptions { RequestTimeout = ExtrasTimeout });
+            ids = described.TopicDescriptions.ToDictionary(d => d.Name, d => d.TopicId.ToString());
+        }
+        catch (KafkaException)
+        {
+            // No controller known (or an old broker): describe without ids and configs.
+        }
+
+        var configs = new Dictionary<string, List<KeyValuePair<string, string>>>();
+        if (ids is not null)
+        {
+            try
+            {
+                var results = await admin.DescribeConfigsAsync(topics.Select(t => new ConfigResource { Type = ResourceType.Topic, Name = t.Topic }),
+                    new DescribeConfigsOptions { RequestTimeout = ExtrasTimeout });
+                foreach (var r in results)
+                    configs[r.ConfigResource.Name] = r.Entries.Values
+                        .Where(e => e.Source == ConfigSource.DynamicTopicConfig)
+                        .OrderBy(e => e.Name, StringComparer.Ordinal)
+                        .Select(e => new KeyValuePair<string, string>(e.Name, e.Value))
+                        .ToList();
+            }
+            catch (KafkaException)
+            {
+                // Configs are optional in the listing.
+            }
+        }
+
+        return topics.Select(t => new TopicLayout(
+                t.Topic,
+                ids?.GetValueOrDefault(t.Topic),
+                t.Partitions.OrderBy(p => p.PartitionId).Select(p => new PartitionLayout(p.PartitionId, p.Leader, p.Replicas, p.InSyncReplicas)).ToList(),
+                configs.GetValueOrDefault(t.Topic) ?? []))
+            .ToList();
+    }
+}
