@@ -64,7 +64,15 @@ public sealed class LogSegment : IDisposable
     public void Append(ReadOnlySpan<BatchHeader> batches, IReadOnlyList<ReadOnlyMemory<byte>> buffers, int totalBytes)
     {
         int position = _size;
-        RandomAccess.Write(_file, buffers, position);
+        try
+        {
+            RandomAccess.Write(_file, buffers, position);
+        }
+        catch (IOException)
+        {
+            try { RandomAccess.SetLength(_file, position); } catch (IOException) { } // drop a partial write
+            throw;
+        }
         foreach (var batch in batches)
         {
             IndexBatch(batch, position);
