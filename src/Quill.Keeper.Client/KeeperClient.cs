@@ -237,6 +237,8 @@ public sealed partial class KeeperClient : IAsyncDisposable
         SetState(SessionState.Closed);
         Dispatcher.Complete();
         Logger.LogInformation("Closed session 0x{SessionId:x}", SessionId);
+        // Once CloseAsync returns every watcher and state handler has run (unless we are inside one of them).
+        if (!EventDispatcher.IsDispatching) await Dispatcher.Completion;
     }
 
     /// <summary>The session is over: every watcher hears so once, and the table is emptied.</summary>

@@ -210,7 +210,14 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
         var readWhileDown = client.GetDataAsync(P("eph")); // queued until the session is back
         await Server.StartAgainAsync();
 
-        await Soon(client.WaitForStateAsync(SessionState.Connected));
+        try
+        {
+            await Soon(client.WaitForStateAsync(SessionState.Connected));
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no reconnect after the restart (last zxid seen 0x{client.LastZxidSeen:x})\n{Server.Diagnostics()}");
+        }
         Assert.Equal(session, client.SessionId);
         Assert.Equal("e", Text((await Soon(readWhileDown)).Data));
         var other = await ConnectAsync();

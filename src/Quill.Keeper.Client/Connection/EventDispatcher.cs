@@ -22,6 +22,12 @@ internal sealed class EventDispatcher
 
     public Task Completion { get; }
 
+    /// <summary>True while the current thread runs a dispatched item (a callback must not wait for the dispatcher).</summary>
+    public static bool IsDispatching => t_dispatching;
+
+    [ThreadStatic]
+    private static bool t_dispatching;
+
     public void Post(IDispatchItem item)
     {
         // After Complete a call must still finish (its caller is waiting); anything else is dropped.
@@ -35,6 +41,7 @@ internal sealed class EventDispatcher
     {
         await foreach (var item in _items.Reader.ReadAllAsync())
         {
+            t_dispatching = true;
             try
             {
                 item.Dispatch();
@@ -42,6 +49,10 @@ internal sealed class EventDispatcher
             catch (Exception e)
             {
                 _logger.LogError(e, "A watcher or state handler threw");
+            }
+            finally
+            {
+                t_dispatching = false;
             }
         }
     }
