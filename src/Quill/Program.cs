@@ -9,6 +9,8 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         var root = new RootCommand("Quill: a Kafka-compatible broker and a ZooKeeper-compatible coordination service (Keeper), in .NET.");
+        root.Subcommands.Add(StartCommand.Create());
+        root.Subcommands.Add(BrokerCommands.Create());
         root.Subcommands.Add(KeeperCommands.Create());
         root.Subcommands.Add(PerfCommands.Create());
         root.Subcommands.Add(Commands.Zk.ZkCommand.Create());

@@ -1,0 +1,74 @@
+using Quill.Broker.Log;
+
+namespace Quill.Broker;
+
+/// <summary>
+/// Everything a broker is configured with, as plain settings (server.properties maps onto this; tests and
+/// `quill start` build one directly). Defaults are Kafka's, except where a field says otherwise.
+/// </summary>
+public sealed class BrokerOptions
+{
+    /// <summary>broker.id.</summary>
+    public int BrokerId { get; set; }
+    /// <summary>The address the Kafka listener binds (from listeners=PLAINTEXT://host:port); "" or 0.0.0.0 for all.</summary>
+    public string ListenHost { get; set; } = "127.0.0.1";
+    /// <summary>The Kafka port; 0 picks a free one (read it back from <see cref="BrokerServer.Port"/>).</summary>
+    public int Port { get; set; } = 9092;
+    /// <summary>advertised.listeners host: what Metadata tells clients; null means the listen host (or 127.0.0.1 for a wildcard).</summary>
+    public string? AdvertisedHost { get; set; }
+    /// <summary>advertised.listeners port; null means the bound port.</summary>
+    public int? AdvertisedPort { get; set; }
+    /// <summary>broker.rack.</summary>
+    public string? Rack { get; set; }
+    /// <summary>log.dirs (or log.dir).</summary>
+    public List<string> LogDirs { get; set; } = ["/tmp/kafka-logs"];
+
+    /// <summary>num.partitions: partitions of auto-created topics and of CreateTopics with -1.</summary>
+    public int NumPartitions { get; set; } = 1;
+    /// <summary>default.replication.factor.</summary>
+    public short DefaultReplicationFactor { get; set; } = 1;
+    /// <summary>auto.create.topics.enable.</summary>
+    public bool AutoCreateTopicsEnable { get; set; } = true;
+    /// <summary>delete.topic.enable.</summary>
+    public bool DeleteTopicEnable { get; set; } = true;
+    /// <summary>socket.request.max.bytes: a bigger request frame closes the connection.</summary>
+    public int SocketRequestMaxBytes { get; set; } = 100 * 1024 * 1024;
+
+    /// <summary>The log.* defaults every topic starts from (message.max.bytes becomes max.message.bytes, and so on).</summary>
+    public LogConfig LogDefaults { get; set; } = new() { MaxMessageBytes = 1024 * 1024 + 12 };
+    /// <summary>log.retention.check.interval.ms: how often retention, compaction and producer expiry run.</summary>
+    public long RetentionCheckIntervalMs { get; set; } = 5 * 60 * 1000;
+    /// <summary>log.flush.scheduler.interval.ms: how often logs are checked against flush.ms (Kafka's default is never).</summary>
+    public long FlushSchedulerIntervalMs { get; set; } = long.MaxValue;
+    /// <summary>log.flush.offset.checkpoint.interval.ms: how often recovery points are checkpointed.</summary>
+    public long FlushCheckpointIntervalMs { get; set; } = 60_000;
+
+    /// <summary>zookeeper.connect: the Keeper (or Apache ZooKeeper) ensemble, optionally with a chroot.</summary>
+    public string ZooKeeperConnect { get; set; } = "";
+    /// <summary>zookeeper.connection.timeout.ms: how long to wait for the first connection.</summary>
+    public int ZooKeeperConnectionTimeoutMs { get; set; } = 18_000;
+    /// <summary>zookeeper.session.timeout.ms.</summary>
+    public int ZooKeeperSessionTimeoutMs { get; set; } = 18_000;
+
+    /// <summary>offsets.topic.replication.factor.</summary>
+    public short OffsetsTopicReplicationFactor { get; set; } = 3;
+    /// <summary>offsets.topic.num.partitions.</summary>
+    public int OffsetsTopicNumPartitions { get; set; } = 50;
+    /// <summary>offsets.topic.segment.bytes.</summary>
+    public int OffsetsTopicSegmentBytes { get; set; } = 100 * 1024 * 1024;
+    /// <summary>group.initial.rebalance.delay.ms.</summary>
+    public int GroupInitialRebalanceDelayMs { get; set; } = 3000;
+    /// <summary>group.min.session.timeout.ms.</summary>
+    public int GroupMinSessionTimeoutMs { get; set; } = 6000;
+    /// <summary>group.max.session.timeout.ms.</summary>
+    public int GroupMaxSessionTimeoutMs { get; set; } = 1_800_000;
+    /// <summary>offsets.retention.minutes.</summary>
+    public int OffsetsRetentionMinutes { get; set; } = 7 * 24 * 60;
+
+    /// <summary>Every key=value the configuration file held (DescribeConfigs reports them as static broker configs).</summary>
+    public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The host clients are told to connect to.</summary>
+    public string EffectiveAdvertisedHost =>
+        AdvertisedHost is { Length: > 0 } host ? host : ListenHost is "" or "0.0.0.0" or "::" ? "127.0.0.1" : ListenHost;
+}

@@ -1,0 +1,194 @@
+using Microsoft.Extensions.Logging;
+using Quill.Broker.Config;
+using Quill.Broker.Handlers;
+using Quill.Broker.Metadata;
+using Quill.Broker.Network;
+using Quill.Broker.Partitions;
+using Quill.Keeper.Client;
+
+namespace Quill.Broker;
+
+/// <summary>
+/// One Kafka broker: connects to Keeper (the only path to metadata), checks its log dirs belong to this cluster,
+/// opens the logs, binds the Kafka listener, registers itself in /brokers/ids, becomes the controller, loads the
+/// topics, and then serves requests. Periodic upkeep: retention (log.retention.check.interval.ms), flush.ms and
+/// recovery-point checkpoints. Embeddable: `quill start`, `quill broker start` and the tests build it from
+/// <see cref="BrokerOptions"/>.
+/// </summary>
+public sealed class BrokerServer : IAsyncDisposable
+{
+    private readonly BrokerOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+    private readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> _handlerSets;
+    private readonly List<ITimer> _timers = [];
+    private KeeperClient? _keeper;
+    private ReplicaManager? _replicas;
+    private Controller? _controller;
+    private KafkaListener? _listener;
+    private int _disposed;
+
+    /// <param name="handlerSets">
+    /// The request handlers, as factories over the broker's services; by default <see cref="DefaultHandlers"/>.
+    /// </param>
+    public BrokerServer(BrokerOptions options, ILoggerFactory loggers, TimeProvider? time = null,
+        IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>>? handlerSets = null)
+    {
+        _options = options;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("Quill.Broker");
+        _time = time ?? TimeProvider.System;
+        _handlerSets = handlerSets ?? DefaultHandlers;
+    }
+
+    /// <summary>Every handler set the broker serves: the data path and admin APIs (more sets are added here as they are written).</summary>
+    public static readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> DefaultHandlers = [CoreHandlers];
+
+    /// <summary>The handlers of this folder: data path, admin, cluster. ApiVersions is added by the server itself.</summary>
+    public static IEnumerable<IApiHandler> CoreHandlers(BrokerServices s) =>
+    [
+        new MetadataHandler(s), new ProduceHandler(s), new FetchHandler(s), new ListOffsetsHandler(s),
+        new InitProducerIdHandler(s), new CreateTopicsHandler(s), new DeleteTopicsHandler(s), new CreatePartitionsHandler(s),
+        new DescribeConfigsHandler(s), new AlterConfigsHandler(s), new IncrementalAlterConfigsHandler(s),
+        new DeleteRecordsHandler(s), new DescribeClusterHandler(s), new OffsetForLeaderEpochHandler(s),
+    ];
+
+    public BrokerOptions Options => _options;
+    public BrokerServices Services { get; private set; } = null!;
+    /// <summary>The Kafka port actually bound (useful when the options asked for port 0).</summary>
+    public int Port => _listener?.Endpoint.Port ?? 0;
+    public string ClusterId => Services.Metadata.ClusterId;
+
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
+            throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
+        string firstDir = _options.LogDirs[0];
+        _keeper = await ConnectKeeperAsync(firstDir, ct);
+        var zk = new KafkaZkClient(_keeper, _loggers.CreateLogger("Quill.Broker.Keeper"));
+        await zk.EnsurePersistentPathsAsync(ct);
+        string clusterId = await zk.GetOrCreateClusterIdAsync(ct);
+        MetaProperties.CheckOrWrite(_options.LogDirs, _options.BrokerId, clusterId);
+
+        var topicConfigs = await zk.ReadAllTopicConfigsAsync(ct);
+        _replicas = new ReplicaManager(_options.LogDirs, _options.LogDefaults,
+            topic => TopicConfigs.ToLogConfig(_options.LogDefaults, topicConfigs.GetValueOrDefault(topic) ?? []),
+            _time, _loggers.CreateLogger("Quill.Broker.Replicas"));
+        var cache = new MetadataCache();
+        _controller = new Controller(zk, cache, _replicas, _options, _loggers.CreateLogger("Quill.Broker.Controller"));
+        Services = new BrokerServices
+        {
+            Options = _options,
+            Metadata = cache,
+            Controller = _controller,
+            Replicas = _replicas,
+            ProducerIds = new ProducerIdManager(zk, _options.BrokerId),
+            Zk = zk,
+            Loggers = _loggers,
+            Time = _time,
+        };
+
+        var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
+        RequestDispatcher? dispatcher = null;
+        handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
+        dispatcher = new RequestDispatcher(handlers);
+        _listener = new KafkaListener(dispatcher, _options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"));
+        _listener.Bind(_options.ListenHost, _options.Port);
+        Services.Self = new BrokerInfo(_options.BrokerId, _options.EffectiveAdvertisedHost, _options.AdvertisedPort ?? Port, _options.Rack);
+
+        var staleWait = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs * 1.5 + 2000);
+        await zk.RegisterBrokerAsync(Services.Self, staleWait, ct);
+        await _controller.StartAsync(clusterId, staleWait, ct);
+        StartTimers();
+        _listener.StartAccepting();
+        _log.LogInformation("Broker {Id} of cluster {ClusterId} started: {Partitions} partitions in {Dirs}",
+            _options.BrokerId, clusterId, _replicas.Partitions.Count, string.Join(", ", _options.LogDirs));
+    }
+
+    /// <summary>Connects to Keeper, re-attaching to the session a crashed predecessor left (see <see cref="KeeperSessionFile"/>).</summary>
+    private async Task<KeeperClient> ConnectKeeperAsync(string firstDir, CancellationToken ct)
+    {
+        var options = new KeeperClientOptions
+        {
+            SessionTimeout = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs),
+            ConnectTimeout = TimeSpan.FromMilliseconds(_options.ZooKeeperConnectionTimeoutMs),
+            Logger = _loggers.CreateLogger("Quill.Broker.KeeperClient"),
+        };
+        KeeperClient? client = null;
+        if (KeeperSessionFile.Read(firstDir) is { } saved)
+        {
+            try
+            {
+                client = await KeeperClient.ConnectAsync(_options.ZooKeeperConnect,
+                    options with { SessionId = saved.SessionId, SessionPassword = saved.Password }, ct);
+                _log.LogInformation("Re-attached to Keeper session 0x{Session:x}", saved.SessionId);
+            }
+            catch (Quill.Keeper.Protocol.KeeperException e) when (e.Code == Quill.Keeper.Protocol.ErrorCode.SessionExpired)
+            {
+                _log.LogInformation("The previous Keeper session 0x{Session:x} has expired; starting a new one", saved.SessionId);
+            }
+        }
+        try
+        {
+            client ??= await KeeperClient.ConnectAsync(_options.ZooKeeperConnect, options, ct);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"Timed out waiting for connection to Keeper/ZooKeeper at {_options.ZooKeeperConnect} " +
+                                       $"(zookeeper.connection.timeout.ms={_options.ZooKeeperConnectionTimeoutMs})");
+        }
+        KeeperSessionFile.Write(firstDir, client.SessionId, client.SessionPassword);
+        client.StateChanged += (_, state) =>
+        {
+            if (state == SessionState.Expired)
+                _log.LogCritical("The Keeper session expired: this broker's registration is gone. Restart the broker.");
+        };
+        return client;
+    }
+
+    private void StartTimers()
+    {
+        void Every(long intervalMs, Action work, string what)
+        {
+            if (intervalMs is <= 0 or >= int.MaxValue) return;
+            var period = TimeSpan.FromMilliseconds(intervalMs);
+            int running = 0;
+            _timers.Add(_time.CreateTimer(_ =>
+            {
+                if (Interlocked.Exchange(ref running, 1) == 1) return;
+                try
+                {
+                    work();
+                }
+                catch (Exception e)
+                {
+                    _log.LogError(e, "{What} failed", what);
+                }
+                finally
+                {
+                    Volatile.Write(ref running, 0);
+                }
+            }, null, period, period));
+        }
+        Every(_options.RetentionCheckIntervalMs, _replicas!.RunMaintenance, "Log retention check");
+        Every(_options.FlushSchedulerIntervalMs, _replicas.FlushDue, "Log flush");
+        Every(_options.FlushCheckpointIntervalMs, _replicas.Checkpoint, "Recovery point checkpoint");
+    }
+
+    /// <summary>Clean shutdown: stop serving, flush and close every log, close the Keeper session (its ephemerals go at once).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        foreach (var timer in _timers) await timer.DisposeAsync();
+        if (_listener is not null) await _listener.DisposeAsync();
+        if (_controller is not null) await _controller.DisposeAsync();
+        _replicas?.Dispose();
+        if (_keeper is not null)
+        {
+            await _keeper.CloseAsync();
+            KeeperSessionFile.Delete(_options.LogDirs[0]);
+        }
+        _log.LogInformation("Broker {Id} stopped", _options.BrokerId);
+    }
+}

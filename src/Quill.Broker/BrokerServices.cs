@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+using Quill.Broker.Metadata;
+using Quill.Broker.Partitions;
+
+namespace Quill.Broker;
+
+/// <summary>
+/// What request handlers work with: the broker's settings, the metadata cache and the controller that changes it,
+/// the partitions and their logs, producer ids, logging and the clock. Built by <see cref="BrokerServer"/>; handler
+/// sets (e.g. the consumer-group handlers) take it in their constructor.
+/// </summary>
+public sealed class BrokerServices
+{
+    public required BrokerOptions Options { get; init; }
+    public required MetadataCache Metadata { get; init; }
+    public required Controller Controller { get; init; }
+    public required ReplicaManager Replicas { get; init; }
+    public required ProducerIdManager ProducerIds { get; init; }
+    public required KafkaZkClient Zk { get; init; }
+    public required ILoggerFactory Loggers { get; init; }
+    public required TimeProvider Time { get; init; }
+
+    public int BrokerId => Options.BrokerId;
+
+    /// <summary>This broker as clients must reach it (the advertised host and the bound port).</summary>
+    public BrokerInfo Self { get; internal set; } = new(0, "127.0.0.1", 0, null);
+
+    /// <summary>The brokers to tell clients about: the registered ones, with this broker as it advertises itself.</summary>
+    public IReadOnlyList<BrokerInfo> LiveBrokers
+    {
+        get
+        {
+            var self = Self;
+            var brokers = Metadata.Brokers.Where(b => b.Id != self.Id).Append(self).ToList();
+            brokers.Sort((a, b) => a.Id.CompareTo(b.Id));
+            return brokers;
+        }
+    }
+}

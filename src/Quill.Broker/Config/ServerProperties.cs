@@ -1,0 +1,217 @@
+using System.Globalization;
+using Quill.Broker.Log;
+
+namespace Quill.Broker.Config;
+
+/// <summary>A configuration value the broker refuses; the message names the key.</summary>
+public sealed class BrokerConfigException(string message) : Exception(message);
+
+/// <summary>
+/// Reads server.properties as Kafka does: the keys below map onto <see cref="BrokerOptions"/>; thread-count and
+/// tuning keys Quill has no use for are accepted silently; any other key is reported as a warning; a bad value
+/// throws <see cref="BrokerConfigException"/> naming the key. Precedence follows Kafka (log.retention.ms over
+/// .minutes over .hours, log.roll.ms over .hours, log.dirs over log.dir).
+/// </summary>
+public static class ServerProperties
+{
+    /// <summary>Keys Kafka knows that do not change what Quill does (threads, buffers, replication, security defaults).</summary>
+    private static readonly HashSet<string> Accepted = new(StringComparer.Ordinal)
+    {
+        "num.network.threads", "num.io.threads", "num.recovery.threads.per.data.dir", "num.replica.fetchers",
+        "num.replica.alter.log.dirs.threads", "background.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
+        "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr", "transaction.state.log.num.partitions", "min.insync.replicas",
+        "unclean.leader.election.enable", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
+        "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms", "log.cleaner.min.cleanable.ratio",
+        "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
+        "inter.broker.protocol.version", "log.message.format.version", "replica.lag.time.max.ms",
+        "replica.fetch.max.bytes", "replica.socket.timeout.ms", "controlled.shutdown.enable",
+        "controlled.shutdown.max.retries", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
+        "leader.imbalance.per.broker.percentage", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
+        "max.connections", "max.connections.per.ip", "compression.type", "log.preallocate", "offsets.commit.timeout.ms",
+        "offsets.load.buffer.size", "offsets.topic.compression.codec", "transactional.id.expiration.ms",
+        "transaction.max.timeout.ms", "metrics.num.samples", "metrics.sample.window.ms", "quota.window.num",
+        "quota.window.size.seconds", "broker.id.generation.enable", "reserved.broker.max.id", "confluent.support.metrics.enable",
+        "offsets.retention.check.interval.ms", "fetch.purgatory.purge.interval.requests",
+        "producer.purgatory.purge.interval.requests", "delete.records.purgatory.purge.interval.requests",
+    };
+
+    public static BrokerOptions Load(string path, Action<string> warn)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BrokerConfigException($"cannot read {path}: {e.Message}");
+        }
+        return Parse(PropertiesFile.Parse(text), warn);
+    }
+
+    public static BrokerOptions Parse(IReadOnlyDictionary<string, string> properties, Action<string> warn)
+    {
+        var options = new BrokerOptions { Properties = new Dictionary<string, string>(properties, StringComparer.Ordinal) };
+        var reader = new Reader(properties);
+        var log = options.LogDefaults;
+
+        options.BrokerId = reader.Int("broker.id", options.BrokerId, min: 0);
+        if (reader.String("listeners") is { } listeners) (options.ListenHost, options.Port) = Listener("listeners", listeners);
+        if (reader.String("advertised.listeners") is { } advertised)
+        {
+            var (host, port) = Listener("advertised.listeners", advertised);
+            options.AdvertisedHost = host is "" ? null : host;
+            options.AdvertisedPort = port;
+        }
+        options.Rack = reader.String("broker.rack") ?? options.Rack;
+        string? dirs = reader.String("log.dirs") ?? reader.String("log.dir");
+        if (dirs is not null)
+        {
+            var list = dirs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+            if (list.Count == 0) throw new BrokerConfigException($"{(reader.Has("log.dirs") ? "log.dirs" : "log.dir")}: no directory given");
+            options.LogDirs = list;
+        }
+        reader.MarkRead("log.dir");
+
+        options.NumPartitions = reader.Int("num.partitions", options.NumPartitions, min: 1);
+        options.DefaultReplicationFactor = (short)reader.Int("default.replication.factor", options.DefaultReplicationFactor, min: 1, max: short.MaxValue);
+        options.AutoCreateTopicsEnable = reader.Bool("auto.create.topics.enable", options.AutoCreateTopicsEnable);
+        options.DeleteTopicEnable = reader.Bool("delete.topic.enable", options.DeleteTopicEnable);
+        options.SocketRequestMaxBytes = reader.Int("socket.request.max.bytes", options.SocketRequestMaxBytes, min: 1);
+
+        long retentionMs = reader.Long("log.retention.ms", long.MinValue, min: -1);
+        if (retentionMs == long.MinValue)
+        {
+            long minutes = reader.Long("log.retention.minutes", long.MinValue, min: -1);
+            long hours = reader.Long("log.retention.hours", 168, min: -1);
+            retentionMs = minutes != long.MinValue ? (minutes < 0 ? -1 : minutes * 60_000) : hours < 0 ? -1 : hours * 3_600_000;
+        }
+        else
+        {
+            reader.MarkRead("log.retention.minutes");
+            reader.MarkRead("log.retention.hours");
+        }
+        long rollMs = reader.Long("log.roll.ms", long.MinValue, min: 1);
+        if (rollMs == long.MinValue) rollMs = reader.Long("log.roll.hours", 168, min: 1) * 3_600_000;
+        else reader.MarkRead("log.roll.hours");
+
+        log = log with
+        {
+            MaxMessageBytes = reader.Int("message.max.bytes", log.MaxMessageBytes, min: 0),
+            RetentionMs = retentionMs,
+            RetentionBytes = reader.Long("log.retention.bytes", log.RetentionBytes, min: -1),
+            SegmentBytes = reader.Int("log.segment.bytes", log.SegmentBytes, min: 14),
+            SegmentMs = rollMs,
+            SegmentIndexBytes = reader.Int("log.index.size.max.bytes", log.SegmentIndexBytes, min: 8),
+            IndexIntervalBytes = reader.Int("log.index.interval.bytes", log.IndexIntervalBytes, min: 0),
+            FlushMessages = reader.Long("log.flush.interval.messages", log.FlushMessages, min: 1),
+            FlushMs = reader.Long("log.flush.interval.ms", log.FlushMs, min: 0),
+            CleanupPolicy = reader.Parsed("log.cleanup.policy", log.CleanupPolicy, TopicConfigs.ParseCleanupPolicy),
+            DeleteRetentionMs = reader.Long("log.cleaner.delete.retention.ms", log.DeleteRetentionMs, min: 0),
+            LogAppendTime = reader.Parsed("log.message.timestamp.type", log.LogAppendTime, TopicConfigs.ParseTimestampType),
+            FileDeleteDelayMs = reader.Long("log.segment.delete.delay.ms", log.FileDeleteDelayMs, min: 0),
+            ProducerIdExpirationMs = reader.Long("producer.id.expiration.ms", log.ProducerIdExpirationMs, min: 1),
+        };
+        // A flush interval set in ms is checked by the scheduler; Kafka's default scheduler interval is "never",
+        // which would silently ignore the setting, so follow the flush interval unless the scheduler is set.
+        options.FlushSchedulerIntervalMs = reader.Long("log.flush.scheduler.interval.ms",
+            log.FlushMs == long.MaxValue ? long.MaxValue : Math.Max(10, Math.Min(log.FlushMs, 1000)), min: 1);
+        options.LogDefaults = log;
+        options.RetentionCheckIntervalMs = reader.Long("log.retention.check.interval.ms", options.RetentionCheckIntervalMs, min: 1);
+        options.FlushCheckpointIntervalMs = reader.Long("log.flush.offset.checkpoint.interval.ms", options.FlushCheckpointIntervalMs, min: 1);
+
+        options.ZooKeeperConnect = reader.String("zookeeper.connect") ?? options.ZooKeeperConnect;
+        options.ZooKeeperConnectionTimeoutMs = reader.Int("zookeeper.connection.timeout.ms", options.ZooKeeperConnectionTimeoutMs, min: 1);
+        options.ZooKeeperSessionTimeoutMs = reader.Int("zookeeper.session.timeout.ms", options.ZooKeeperSessionTimeoutMs, min: 1);
+
+        options.OffsetsTopicReplicationFactor = (short)reader.Int("offsets.topic.replication.factor", options.OffsetsTopicReplicationFactor, min: 1, max: short.MaxValue);
+        options.OffsetsTopicNumPartitions = reader.Int("offsets.topic.num.partitions", options.OffsetsTopicNumPartitions, min: 1);
+        options.OffsetsTopicSegmentBytes = reader.Int("offsets.topic.segment.bytes", options.OffsetsTopicSegmentBytes, min: 14);
+        options.OffsetsRetentionMinutes = reader.Int("offsets.retention.minutes", options.OffsetsRetentionMinutes, min: 1);
+        options.GroupInitialRebalanceDelayMs = reader.Int("group.initial.rebalance.delay.ms", options.GroupInitialRebalanceDelayMs, min: 0);
+        options.GroupMinSessionTimeoutMs = reader.Int("group.min.session.timeout.ms", options.GroupMinSessionTimeoutMs, min: 0);
+        options.GroupMaxSessionTimeoutMs = reader.Int("group.max.session.timeout.ms", options.GroupMaxSessionTimeoutMs, min: 0);
+
+        try
+        {
+            log.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new BrokerConfigException(e.Message);
+        }
+        foreach (string key in properties.Keys)
+            if (!reader.WasRead(key) && !Accepted.Contains(key)) warn($"unknown configuration key '{key}' is ignored");
+        return options;
+    }
+
+    /// <summary>The PLAINTEXT listener of a listeners list: "PLAINTEXT://host:port" (host may be empty or bracketed IPv6).</summary>
+    private static (string Host, int Port) Listener(string key, string value)
+    {
+        foreach (string entry in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            int scheme = entry.IndexOf("://", StringComparison.Ordinal);
+            if (scheme < 0) throw new BrokerConfigException($"{key}: '{entry}' is not of the form PLAINTEXT://host:port");
+            string name = entry[..scheme];
+            if (!name.Equals("PLAINTEXT", StringComparison.OrdinalIgnoreCase)) continue;
+            string hostPort = entry[(scheme + 3)..];
+            int colon = hostPort.LastIndexOf(':');
+            if (colon < 0 || !int.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+                throw new BrokerConfigException($"{key}: '{entry}' has no valid port");
+            string host = hostPort[..colon].Trim('[', ']');
+            return (host, port);
+        }
+        throw new BrokerConfigException($"{key}: no PLAINTEXT listener in '{value}' (Quill serves PLAINTEXT only)");
+    }
+
+    /// <summary>Reads typed values and remembers which keys were consumed.</summary>
+    private sealed class Reader(IReadOnlyDictionary<string, string> properties)
+    {
+        private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+        public bool Has(string key) => properties.ContainsKey(key);
+        public bool WasRead(string key) => _read.Contains(key);
+        public void MarkRead(string key) => _read.Add(key);
+
+        public string? String(string key)
+        {
+            _read.Add(key);
+            return properties.TryGetValue(key, out var value) ? value.Trim() : null;
+        }
+
+        public int Int(string key, int fallback, int min = int.MinValue, int max = int.MaxValue) =>
+            (int)Long(key, fallback, min, max);
+
+        public long Long(string key, long fallback, long min = long.MinValue, long max = long.MaxValue)
+        {
+            if (String(key) is not { } text) return fallback;
+            if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+                throw new BrokerConfigException($"{key}: '{text}' is not a number");
+            if (value < min || value > max)
+                throw new BrokerConfigException($"{key}: {value} is out of range (at least {min}{(max == long.MaxValue || max == int.MaxValue ? "" : $", at most {max}")})");
+            return value;
+        }
+
+        public bool Bool(string key, bool fallback)
+        {
+            if (String(key) is not { } text) return fallback;
+            if (text.Equals("true", StringComparison.OrdinalIgnoreCase)) return true;
+            if (text.Equals("false", StringComparison.OrdinalIgnoreCase)) return false;
+            throw new BrokerConfigException($"{key}: '{text}' is not true or false");
+        }
+
+        public T Parsed<T>(string key, T fallback, Func<string, T> parse)
+        {
+            if (String(key) is not { } text) return fallback;
+            try
+            {
+                return parse(text);
+            }
+            catch (ArgumentException e)
+            {
+                throw new BrokerConfigException($"{key}: {e.Message}");
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+using System.Buffers;
+using Quill.Broker.Log;
+using Quill.Broker.Partitions;
+using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Messages;
+using Quill.Kafka.Protocol.Schema;
+
+namespace Quill.Broker.Handlers;
+
+/// <summary>
+/// Fetch: whole record batches straight from the logs (copied from the segment files into one pooled buffer, never
+/// parsed), at most PartitionMaxBytes per partition and MaxBytes per response, except that the first partition with
+/// data always gets at least one whole batch so a consumer can make progress (KIP-74). If fewer than MinBytes are
+/// available the request waits (a long poll) until enough is appended or MaxWaitMs passes. Topics by name, or by
+/// topic id from v13. Fetch sessions (KIP-227) are not kept: every response is a full one with session id 0, which
+/// tells a client to keep sending full requests.
+/// </summary>
+public sealed class FetchHandler(BrokerServices services) : IApiHandler
+{
+    public ApiKey ApiKey => ApiKey.Fetch;
+
+    /// <summary>One requested partition: where to read and where the answer goes.</summary>
+    private sealed class Slot(StructValue response, Partition? partition, long fetchOffset, int maxBytes)
+    {
+        public StructValue Response { get; } = response;
+        public Partition? Partition { get; } = partition;
+        public long FetchOffset { get; } = fetchOffset;
+        public int MaxBytes { get; } = maxBytes;
+        public LogReadResult Read { get; set; }
+    }
+
+    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    {
+        var request = context.Body;
+        short version = context.Version;
+        var response = context.NewResponse();
+        if (version >= 7 && request.GetInt32("SessionEpoch") > 0)
+        {
+            // A session we never created (we answer every request with session id 0).
+            response.SetInt("ErrorCode", (short)KafkaError.FetchSessionIdNotFound);
+            return response;
+        }
+
+        var slots = Resolve(request, version, response);
+        int maxWaitMs = request.GetInt32("MaxWaitMs");
+        int minBytes = request.GetInt32("MinBytes");
+        int maxBytes = version >= 3 ? request.GetInt32("MaxBytes") : int.MaxValue;
+        if (maxBytes <= 0) maxBytes = int.MaxValue;
+
+        var deadline = services.Time.GetUtcNow().AddMilliseconds(Math.Max(0, maxWaitMs));
+        while (true)
+        {
+            // Subscribe before reading, so an append between the read and the wait is not missed.
+            var appended = maxWaitMs > 0 ? slots.Where(s => s.Partition is not null).Select(s => s.Partition!.WhenAppended()).ToList() : null;
+            var (available, error) = ReadAll(slots, maxBytes);
+            var left = deadline - services.Time.GetUtcNow();
+            if (error || available >= minBytes || appended is not { Count: > 0 } || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+                break;
+            try
+            {
+                await Task.WhenAny(appended).WaitAsync(left, services.Time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        CopyRecords(slots, context);
+        return response;
+    }
+
+    /// <summary>Finds each partition and fills the errors that need no reading.</summary>
+    private List<Slot> Resolve(StructValue request, short version, StructValue response)
+    {
+        var slots = new List<Slot>();
+        var metadata = services.Metadata;
+        foreach (var topic in request.GetArray("Topics") ?? [])
+        {
+            var topicResponse = response.AddElement("Responses");
+            string? name;
+            KafkaError topicError = KafkaError.None;
+            if (version >= 13)
+            {
+                var id = topic.GetUuid("TopicId");
+                topicResponse.SetUuid("TopicId", id);
+                name = metadata.GetTopic(id)?.Name;
+                if (name is null) topicError = KafkaError.UnknownTopicId;
+            }
+            else
+            {
+                name = topic.GetString("Topic") ?? "";
+                topicResponse.SetString("Topic", name);
+            }
+            foreach (var p in topic.GetArray("Partitions") ?? [])
+            {
+                int index = p.GetInt32("Partition");
+                var partitionResponse = topicResponse.AddElement("Partitions").SetInt("PartitionIndex", index)
+                    .SetInt("HighWatermark", -1).SetInt("LastStableOffset", -1).SetInt("LogStartOffset", -1)
+                    .SetBytes("Records", ReadOnlyMemory<byte>.Empty);
+                var partition = name is null ? null : services.Replicas.Get(name, index);
+                var error = topicError;
+                if (error == KafkaError.None && partition is null)
+                    error = metadata.GetPartition(name!, index) is null ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower;
+                if (error == KafkaError.None && version >= 9 && p.GetInt32("CurrentLeaderEpoch") is var epoch and >= 0 && epoch != partition!.LeaderEpoch)
+                    error = epoch < partition.LeaderEpoch ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch;
+                if (error != KafkaError.None)
+                {
+                    partitionResponse.SetInt("ErrorCode", (short)error);
+                    partition = null;
+                }
+                slots.Add(new Slot(partitionResponse, partition, p.GetInt64("FetchOffset"), p.GetInt32("PartitionMaxBytes")));
+            }
+        }
+        return slots;
+    }
+
+    /// <summary>
+    /// Finds what each partition would return (positions in segment files, nothing copied yet) within the limits.
+    /// Returns the bytes available and whether any partition failed (which answers the fetch at once, as in Kafka).
+    /// </summary>
+    private static (long Bytes, bool Error) ReadAll(List<Slot> slots, int maxBytes)
+    {
+        long total = 0;
+        bool error = false;
+        foreach (var slot in slots)
+        {
+            if (slot.Partition is not { } partition) continue;
+            int limit = (int)Math.Min(slot.MaxBytes, maxBytes - total);
+            bool first = total == 0;
+            if (limit <= 0 && !first)
+            {
+                slot.Read = Empty(partition);
+                continue;
+            }
+            try
+            {
+                var read = partition.Log.Read(slot.FetchOffset, Math.Max(limit, 1));
+                // Only the first partition with data may go over the limits (with one whole batch).
+                if (!first && read.Records.Length > limit) read = read with { Records = FileRecords.Empty };
+                slot.Read = read;
+                slot.Response.SetInt("ErrorCode", 0);
+                total += read.Records.Length;
+            }
+            catch (LogException e)
+            {
+                slot.Response.SetInt("ErrorCode", (short)e.Error);
+                slot.Read = Empty(partition);
+                error = true;
+            }
+            catch (ObjectDisposedException)
+            {
+                slot.Response.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                slot.Read = default;
+                error = true;
+            }
+        }
+        return (total, error);
+    }
+
+    private static LogReadResult Empty(Partition partition) =>
+        new(FileRecords.Empty, partition.HighWatermark, partition.Log.LogStartOffset, partition.Log.LogEndOffset);
+
+    /// <summary>Copies every partition's batches into one pooled buffer that is returned after the response is sent.</summary>
+    private static void CopyRecords(List<Slot> slots, RequestContext context)
+    {
+        long total = slots.Sum(s => (long)s.Read.Records.Length);
+        byte[]? buffer = total > 0 ? ArrayPool<byte>.Shared.Rent((int)total) : null;
+        if (buffer is not null) context.ReturnAfterResponse(buffer);
+        int position = 0;
+        foreach (var slot in slots)
+        {
+            if (slot.Partition is null) continue;
+            var read = slot.Read;
+            slot.Response.SetInt("HighWatermark", read.HighWatermark)
+                .SetInt("LastStableOffset", read.HighWatermark)
+                .SetInt("LogStartOffset", read.LogStartOffset);
+            if (read.Records.IsEmpty) continue;
+            try
+            {
+                read.Records.CopyTo(buffer.AsSpan(position));
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                slot.Response.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                continue;
+            }
+            slot.Response.SetBytes("Records", buffer.AsMemory(position, read.Records.Length));
+            position += read.Records.Length;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Quill.Broker.Log;
+using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Messages;
+using Quill.Kafka.Protocol.Schema;
+
+namespace Quill.Broker.Handlers;
+
+/// <summary>
+/// ListOffsets: -2 the log start offset, -1 the log end (the high watermark), -3 the record with the largest
+/// timestamp (v7+), otherwise the first offset whose timestamp is at least the one asked for, through the time index
+/// (offset -1 if there is none). v0 answers in its old form: a list holding that one offset.
+/// </summary>
+public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
+{
+    public ApiKey ApiKey => ApiKey.ListOffsets;
+
+    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    {
+        short version = context.Version;
+        var response = context.NewResponse();
+        foreach (var topic in context.Body.GetArray("Topics") ?? [])
+        {
+            string name = topic.GetString("Name") ?? "";
+            var topicResponse = response.AddElement("Topics").SetString("Name", name);
+            foreach (var p in topic.GetArray("Partitions") ?? [])
+            {
+                int index = p.GetInt32("PartitionIndex");
+                var result = topicResponse.AddElement("Partitions").SetInt("PartitionIndex", index);
+                var partition = services.Replicas.Get(name, index);
+                if (partition is null)
+                {
+                    var error = services.Metadata.GetPartition(name, index) is null ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower;
+                    result.SetInt("ErrorCode", (short)error);
+                    continue;
+                }
+                int currentEpoch = version >= 4 ? p.GetInt32("CurrentLeaderEpoch") : -1;
+                if (currentEpoch >= 0 && currentEpoch != partition.LeaderEpoch)
+                {
+                    result.SetInt("ErrorCode", (short)(currentEpoch < partition.LeaderEpoch ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch));
+                    continue;
+                }
+                long timestamp = p.GetInt64("Timestamp");
+                if (timestamp == PartitionLog.MaxTimestampQuery && version < 7)
+                {
+                    result.SetInt("ErrorCode", (short)KafkaError.UnsupportedVersion);
+                    continue;
+                }
+                if (timestamp < PartitionLog.MaxTimestampQuery)
+                {
+                    result.SetInt("ErrorCode", (short)KafkaError.InvalidRequest);
+                    continue;
+                }
+                TimestampAndOffset? found;
+                try
+                {
+                    found = partition.Log.FetchOffsetByTimestamp(timestamp);
+                }
+                catch (ObjectDisposedException)
+                {
+                    result.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                    continue;
+                }
+                if (version == 0)
+                {
+                    result.SetInt64Array("OldStyleOffsets", found is { } f0 ? [f0.Offset] : []);
+                    continue;
+                }
+                result.SetInt("Timestamp", found?.Timestamp ?? -1)
+                    .SetInt("Offset", found?.Offset ?? -1)
+                    .SetInt("LeaderEpoch", found is null ? -1 : partition.LeaderEpoch);
+            }
+        }
+        return ValueTask.FromResult(response);
+    }
+}

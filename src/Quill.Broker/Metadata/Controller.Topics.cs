@@ -1,0 +1,226 @@
+using Quill.Broker.Config;
+using Quill.Kafka.Protocol;
+using Quill.Keeper.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Quill.Broker.Metadata;
+
+/// <summary>A topic to create, as CreateTopics carries it (-1 for "the broker's default").</summary>
+public sealed record NewTopic(string Name, int NumPartitions = -1, short ReplicationFactor = -1,
+    IReadOnlyDictionary<int, int[]>? Assignments = null, IReadOnlyDictionary<string, string?>? Configs = null);
+
+public sealed partial class Controller
+{
+    /// <summary>
+    /// Creates a topic: validates it as Kafka's CreateTopics does (name, partitions, replication factor against the live
+    /// brokers, assignment, configs), writes it to Keeper in one transaction, then opens its partitions.
+    /// </summary>
+    public async Task<(AdminResult Result, TopicInfo? Topic)> CreateTopicAsync(NewTopic request, bool validateOnly = false, CancellationToken ct = default)
+    {
+        var (plan, problem) = PlanTopic(request);
+        if (plan is null) return (problem, null);
+        if (validateOnly) return (_cache.GetTopic(request.Name) is null ? AdminResult.Ok : Exists(request.Name), plan);
+        await _changes.WaitAsync(ct);
+        try
+        {
+            if (_cache.GetTopic(request.Name) is not null) return (Exists(request.Name), null);
+            try
+            {
+                await _zk.CreateTopicAsync(plan, ct);
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+            {
+                // Created meanwhile by someone writing to Keeper directly; load theirs.
+                await LoadTopicLockedAsync(request.Name, ct);
+                return (Exists(request.Name), null);
+            }
+            _cache.Put(plan);
+            OpenLocalPartitions(plan);
+            _log.LogInformation("Created topic {Topic} with {Partitions} partitions, replication factor {Rf}, id {Id}",
+                plan.Name, plan.Partitions.Count, plan.ReplicationFactor, ZkData.TopicIdText(plan.Id));
+            return (AdminResult.Ok, plan);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>Creates the topic unless it exists (auto-creation, internal topics); returns the topic either way, or null and why not.</summary>
+    public async Task<(AdminResult Result, TopicInfo? Topic)> GetOrCreateTopicAsync(NewTopic request, CancellationToken ct = default)
+    {
+        if (_cache.GetTopic(request.Name) is { } existing) return (AdminResult.Ok, existing);
+        var (result, topic) = await CreateTopicAsync(request, false, ct);
+        if (result.Error == KafkaError.TopicAlreadyExists && _cache.GetTopic(request.Name) is { } raced) return (AdminResult.Ok, raced);
+        return (result, topic);
+    }
+
+    private static AdminResult Exists(string name) => new(KafkaError.TopicAlreadyExists, $"Topic '{name}' already exists.");
+
+    private (TopicInfo? Plan, AdminResult Problem) PlanTopic(NewTopic request)
+    {
+        if (TopicNames.Validate(request.Name) is { } bad) return (null, new(KafkaError.InvalidTopicException, bad));
+        var brokers = LiveBrokerIds();
+        var assignment = new SortedDictionary<int, int[]>();
+        if (request.Assignments is { Count: > 0 } given)
+        {
+            if (request.NumPartitions != -1 || request.ReplicationFactor != -1)
+                return (null, new(KafkaError.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."));
+            for (int p = 0; p < given.Count; p++)
+            {
+                if (!given.TryGetValue(p, out var replicas))
+                    return (null, new(KafkaError.InvalidReplicaAssignment, $"Partitions should be numbered from 0 to {given.Count - 1}; partition {p} is missing"));
+                if (CheckReplicas(replicas, brokers) is { } wrong) return (null, wrong);
+                assignment[p] = replicas;
+            }
+        }
+        else
+        {
+            int partitions = request.NumPartitions == -1 ? _options.NumPartitions : request.NumPartitions;
+            int rf = request.ReplicationFactor == -1 ? _options.DefaultReplicationFactor : request.ReplicationFactor;
+            if (partitions <= 0) return (null, new(KafkaError.InvalidPartitions, "Number of partitions must be larger than 0."));
+            if (rf <= 0) return (null, new(KafkaError.InvalidReplicationFactor, "Replication factor must be larger than 0."));
+            if (rf > brokers.Count)
+                return (null, new(KafkaError.InvalidReplicationFactor, $"Replication factor: {rf} larger than available brokers: {brokers.Count}."));
+            foreach (var (p, replicas) in Assign(partitions, rf, brokers, 0)) assignment[p] = replicas;
+        }
+        var configs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.Configs ?? new Dictionary<string, string?>())
+        {
+            if (TopicConfigs.Validate(name, value) is { } invalid) return (null, new(KafkaError.InvalidConfig, invalid));
+            configs[name] = value!.Trim();
+        }
+        var live = brokers.ToHashSet();
+        var infos = assignment.Select(a => new PartitionInfo(a.Key, a.Value,
+            new PartitionState(a.Value.FirstOrDefault(live.Contains, -1), 0, a.Value.Where(live.Contains).ToArray(), _controllerEpoch))).ToList();
+        return (new TopicInfo(request.Name, ZkData.NewTopicId(), infos, configs), AdminResult.Ok);
+    }
+
+    private List<int> LiveBrokerIds()
+    {
+        var ids = _cache.Brokers.Select(b => b.Id).ToHashSet();
+        ids.Add(BrokerId);
+        return [.. ids.Order()];
+    }
+
+    private static AdminResult? CheckReplicas(int[] replicas, List<int> brokers)
+    {
+        if (replicas.Length == 0) return new(KafkaError.InvalidReplicaAssignment, "Replica assignment has no replicas");
+        if (replicas.Distinct().Count() != replicas.Length)
+            return new(KafkaError.InvalidReplicaAssignment, $"Duplicate brokers not allowed in replica assignment: {string.Join(", ", replicas)}");
+        if (replicas.FirstOrDefault(r => !brokers.Contains(r), -1) is var missing and not -1)
+            return new(KafkaError.InvalidReplicaAssignment, $"Unknown broker {missing} in replica assignment; live brokers: {string.Join(", ", brokers)}");
+        return null;
+    }
+
+    /// <summary>Round-robin placement (Kafka's rack-unaware assignment, without the random start so it is predictable).</summary>
+    private static IEnumerable<(int Partition, int[] Replicas)> Assign(int partitions, int rf, List<int> brokers, int firstPartition)
+    {
+        for (int p = firstPartition; p < firstPartition + partitions; p++)
+        {
+            var replicas = new int[rf];
+            for (int r = 0; r < rf; r++) replicas[r] = brokers[(p + r) % brokers.Count];
+            yield return (p, replicas);
+        }
+    }
+
+    /// <summary>
+    /// Deletes a topic as Kafka does: marks it in /admin/delete_topics, deletes its logs, removes its znodes and
+    /// finally the marker (a crash in between is finished at the next start).
+    /// </summary>
+    public async Task<AdminResult> DeleteTopicAsync(string name, CancellationToken ct = default)
+    {
+        if (!_options.DeleteTopicEnable) return new(KafkaError.TopicDeletionDisabled, "Topic deletion is disabled.");
+        await _changes.WaitAsync(ct);
+        try
+        {
+            if (_cache.GetTopic(name) is null) return new(KafkaError.UnknownTopicOrPartition, "This server does not host this topic-partition.");
+            await _zk.MarkTopicForDeletionAsync(name, ct);
+            await DeleteTopicLockedAsync(name, ct);
+            return AdminResult.Ok;
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private async Task DeleteTopicLockedAsync(string name, CancellationToken ct)
+    {
+        if (_cache.GetTopic(name) is { } topic)
+        {
+            _cache.Remove(name);
+            foreach (var p in topic.Partitions) _replicas.Delete(name, p.Index);
+        }
+        foreach (var log in _replicas.AllLogs.Where(l => l.Topic == name).ToList()) _replicas.Delete(name, log.Partition);
+        await _zk.RemoveTopicAsync(name, ct);
+        _log.LogInformation("Deleted topic {Topic}", name);
+    }
+
+    /// <summary>CreatePartitions: grows a topic to <paramref name="count"/> partitions (never shrinks it).</summary>
+    public async Task<AdminResult> CreatePartitionsAsync(string name, int count, IReadOnlyList<int[]>? assignments, bool validateOnly, CancellationToken ct = default)
+    {
+        await _changes.WaitAsync(ct);
+        try
+        {
+            if (_cache.GetTopic(name) is not { } topic) return new(KafkaError.UnknownTopicOrPartition, $"The topic '{name}' does not exist.");
+            int current = topic.Partitions.Count;
+            if (count < current) return new(KafkaError.InvalidPartitions, $"Topic currently has {current} partitions, which is higher than the requested {count}.");
+            if (count == current) return new(KafkaError.InvalidPartitions, $"Topic already has {current} partitions.");
+            var brokers = LiveBrokerIds();
+            List<(int Partition, int[] Replicas)> added;
+            if (assignments is not null)
+            {
+                if (assignments.Count != count - current)
+                    return new(KafkaError.InvalidReplicaAssignment, $"Increasing the number of partitions by {count - current} but {assignments.Count} assignments provided.");
+                added = [];
+                for (int i = 0; i < assignments.Count; i++)
+                {
+                    if (CheckReplicas(assignments[i], brokers) is { } wrong) return wrong;
+                    if (assignments[i].Length != topic.ReplicationFactor)
+                        return new(KafkaError.InvalidReplicaAssignment, $"Inconsistent replication factor between partitions, partition 0 has {topic.ReplicationFactor} while partition {current + i} has replication factor {assignments[i].Length}.");
+                    added.Add((current + i, assignments[i]));
+                }
+            }
+            else
+            {
+                if (topic.ReplicationFactor > brokers.Count)
+                    return new(KafkaError.InvalidReplicationFactor, $"Replication factor: {topic.ReplicationFactor} larger than available brokers: {brokers.Count}.");
+                added = Assign(count - current, topic.ReplicationFactor, brokers, current).ToList();
+            }
+            if (validateOnly) return AdminResult.Ok;
+            var live = brokers.ToHashSet();
+            var newPartitions = added.Select(a => new PartitionInfo(a.Partition, a.Replicas,
+                new PartitionState(a.Replicas.FirstOrDefault(live.Contains, -1), 0, a.Replicas.Where(live.Contains).ToArray(), _controllerEpoch))).ToList();
+            var updated = topic with { Partitions = [.. topic.Partitions, .. newPartitions] };
+            await _zk.AddPartitionsAsync(updated, newPartitions, ct);
+            _cache.Put(updated);
+            OpenLocalPartitions(updated);
+            _log.LogInformation("Topic {Topic} now has {Count} partitions", name, count);
+            return AdminResult.Ok;
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>Replaces a topic's config overrides (already validated by the caller) and applies them to its logs.</summary>
+    public async Task<AdminResult> SetTopicConfigAsync(string name, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default)
+    {
+        await _changes.WaitAsync(ct);
+        try
+        {
+            if (_cache.GetTopic(name) is not { } topic) return new(KafkaError.UnknownTopicOrPartition, $"Topic {name} does not exist.");
+            await _zk.SetTopicConfigAsync(name, configs, ct);
+            var updated = topic with { Configs = new Dictionary<string, string>(configs, StringComparer.Ordinal) };
+            _cache.Put(updated);
+            _replicas.UpdateConfig(name, TopicConfigs.ToLogConfig(_options.LogDefaults, updated.Configs));
+            return AdminResult.Ok;
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+}

@@ -1,0 +1,338 @@
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Client;
+using Quill.Keeper.Protocol;
+
+namespace Quill.Broker.Metadata;
+
+/// <summary>
+/// The broker's metadata operations on Keeper (Kafka's KafkaZkClient): typed reads and writes of the znode layout in
+/// <see cref="ZkPaths"/>, with multi-ops where several nodes must change together. The only path to metadata.
+/// </summary>
+public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
+{
+    public KeeperClient Keeper { get; } = keeper;
+
+    public async Task EnsurePersistentPathsAsync(CancellationToken ct = default)
+    {
+        foreach (string path in ZkPaths.Persistent) await Keeper.EnsurePathAsync(path, ct);
+    }
+
+    /// <summary>The cluster id from /cluster/id, created (22 base64 characters, as Kafka's) if this is a new cluster.</summary>
+    public async Task<string> GetOrCreateClusterIdAsync(CancellationToken ct = default)
+    {
+        while (true)
+        {
+            try
+            {
+                return ZkData.ParseClusterId((await Keeper.GetDataAsync(ZkPaths.ClusterId, cancellationToken: ct)).Data);
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+            {
+            }
+            string id = ZkData.TopicIdText(ZkData.NewTopicId());
+            try
+            {
+                await Keeper.CreateAsync(ZkPaths.ClusterId, ZkData.ClusterIdJson(id), cancellationToken: ct);
+                return id;
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+            {
+                // Another broker made it first: read theirs.
+            }
+        }
+    }
+
+    /// <summary>Registers this broker as the ephemeral /brokers/ids/N; see <see cref="CreateEphemeralCheckedAsync"/>.</summary>
+    public Task RegisterBrokerAsync(BrokerInfo broker, TimeSpan waitForStale, CancellationToken ct = default) =>
+        CreateEphemeralCheckedAsync(ZkPaths.Broker(broker.Id), ZkData.BrokerRegistration(broker), waitForStale, ct);
+
+    /// <summary>
+    /// Creates an ephemeral node owned by this session. If it exists and is ours (a reattached session), that is
+    /// fine. If another session owns it, it may be a dead process whose session has not expired yet (kill -9), so
+    /// wait up to <paramref name="waitForStale"/> for it to go; a live owner (a second broker with the same id) makes
+    /// this fail, as in Kafka.
+    /// </summary>
+    public async Task CreateEphemeralCheckedAsync(string path, byte[] data, TimeSpan waitForStale, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + waitForStale;
+        bool logged = false;
+        while (true)
+        {
+            try
+            {
+                await Keeper.CreateAsync(path, data, mode: CreateMode.Ephemeral, cancellationToken: ct);
+                return;
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+            {
+            }
+            var gone = new KeeperWatch();
+            var stat = await Keeper.ExistsAsync(path, gone, ct);
+            if (stat is null) continue;
+            if (stat.Value.EphemeralOwner == Keeper.SessionId)
+            {
+                await Keeper.SetDataAsync(path, data, cancellationToken: ct);
+                return;
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+                throw new InvalidOperationException(
+                    $"{path} is held by another live session (0x{stat.Value.EphemeralOwner:x}): is another broker running with the same id?");
+            if (!logged)
+            {
+                log.LogWarning("{Path} is still held by session 0x{Owner:x}; waiting up to {Seconds:F0}s for that session to expire",
+                    path, stat.Value.EphemeralOwner, left.TotalSeconds);
+                logged = true;
+            }
+            try
+            {
+                await gone.Fired.WaitAsync(left, ct);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Becomes the controller: creates the ephemeral /controller (waiting out a dead previous holder) and bumps
+    /// /controller_epoch. Returns the new controller epoch.
+    /// </summary>
+    public async Task<int> BecomeControllerAsync(int brokerId, TimeSpan waitForStale, CancellationToken ct = default)
+    {
+        await CreateEphemeralCheckedAsync(ZkPaths.Controller, ZkData.ControllerJson(brokerId), waitForStale, ct);
+        while (true)
+        {
+            try
+            {
+                var current = await Keeper.GetDataAsync(ZkPaths.ControllerEpoch, cancellationToken: ct);
+                int epoch = int.Parse(System.Text.Encoding.UTF8.GetString(current.Data).Trim(), System.Globalization.CultureInfo.InvariantCulture) + 1;
+                await Keeper.SetDataAsync(ZkPaths.ControllerEpoch, System.Text.Encoding.UTF8.GetBytes(epoch.ToString(System.Globalization.CultureInfo.InvariantCulture)), current.Stat.Version, ct);
+                return epoch;
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+            {
+                try
+                {
+                    await Keeper.CreateAsync(ZkPaths.ControllerEpoch, "1"u8.ToArray(), cancellationToken: ct);
+                    return 1;
+                }
+                catch (KeeperException again) when (again.Code == ErrorCode.NodeExists)
+                {
+                }
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.BadVersion)
+            {
+            }
+        }
+    }
+
+    public async Task<List<BrokerInfo>> GetBrokersAsync(CancellationToken ct = default)
+    {
+        var brokers = new List<BrokerInfo>();
+        foreach (string child in await Keeper.GetChildrenAsync(ZkPaths.BrokerIds, cancellationToken: ct))
+        {
+            if (!int.TryParse(child, out int id)) continue;
+            try
+            {
+                brokers.Add(ZkData.ParseBroker(id, (await Keeper.GetDataAsync(ZkPaths.Broker(id), cancellationToken: ct)).Data));
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+            {
+            }
+        }
+        brokers.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return brokers;
+    }
+
+    public Task<IReadOnlyList<string>> GetTopicNamesAsync(Action<WatchedEvent>? watcher = null, CancellationToken ct = default) =>
+        Keeper.GetChildrenAsync(ZkPaths.BrokerTopics, watcher, ct);
+
+    public Task<IReadOnlyList<string>> GetTopicsMarkedForDeletionAsync(Action<WatchedEvent>? watcher = null, CancellationToken ct = default) =>
+        Keeper.GetChildrenAsync(ZkPaths.DeleteTopics, watcher, ct);
+
+    /// <summary>
+    /// Reads one topic: its assignment, the state of each partition (null where the controller has not written one
+    /// yet) and its config overrides. Null if the topic does not exist.
+    /// </summary>
+    public async Task<(Guid? Id, SortedDictionary<int, int[]> Assignment, Dictionary<int, PartitionState> States, Dictionary<string, string> Configs)?>
+        ReadTopicAsync(string topic, CancellationToken ct = default)
+    {
+        NodeData data;
+        try
+        {
+            data = await Keeper.GetDataAsync(ZkPaths.Topic(topic), cancellationToken: ct);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            return null;
+        }
+        var (id, assignment) = ZkData.ParseTopicAssignment(topic, data.Data);
+        var states = new Dictionary<int, PartitionState>();
+        foreach (int p in assignment.Keys)
+        {
+            try
+            {
+                var state = await Keeper.GetDataAsync(ZkPaths.PartitionState(topic, p), cancellationToken: ct);
+                states[p] = ZkData.ParsePartitionState(state.Data, $"{topic}-{p} state");
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+            {
+            }
+        }
+        return (id, assignment, states, await ReadTopicConfigAsync(topic, ct));
+    }
+
+    public async Task<Dictionary<string, string>> ReadTopicConfigAsync(string topic, CancellationToken ct = default)
+    {
+        try
+        {
+            var config = await Keeper.GetDataAsync(ZkPaths.TopicConfig(topic), cancellationToken: ct);
+            return ZkData.ParseEntityConfig(config.Data, $"config of {topic}");
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            return new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Every topic's config overrides (read before the logs are opened, so each is recovered with its own settings).</summary>
+    public async Task<Dictionary<string, Dictionary<string, string>>> ReadAllTopicConfigsAsync(CancellationToken ct = default)
+    {
+        var result = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        foreach (string topic in await Keeper.GetChildrenAsync(ZkPaths.ConfigTopics, cancellationToken: ct))
+            result[topic] = await ReadTopicConfigAsync(topic, ct);
+        return result;
+    }
+
+    /// <summary>
+    /// Creates a topic in one transaction: its config, its assignment with the topic id, and every partition's
+    /// state. Throws KeeperException(NodeExists) if the topic exists.
+    /// </summary>
+    public async Task CreateTopicAsync(TopicInfo topic, CancellationToken ct = default)
+    {
+        // A config left over from a half-finished deletion would fail the create below.
+        if (await Keeper.ExistsAsync(ZkPaths.Topic(topic.Name), cancellationToken: ct) is null)
+            await Keeper.DeleteIfExistsAsync(ZkPaths.TopicConfig(topic.Name), ct);
+        var ops = new List<Op>
+        {
+            Op.Create(ZkPaths.TopicConfig(topic.Name), ZkData.EntityConfig(topic.Configs)),
+            Op.Create(ZkPaths.Topic(topic.Name), ZkData.TopicAssignment(topic.Id, topic.Partitions.ToDictionary(p => p.Index, p => p.Replicas))),
+            Op.Create(ZkPaths.TopicPartitions(topic.Name), null),
+        };
+        ops.AddRange(PartitionOps(topic.Name, topic.Partitions));
+        await MultiAsync(ops, ct);
+    }
+
+    /// <summary>Adds partitions: the new assignment (only if the topic's node is still at <paramref name="expectedVersion"/>) and the new partitions' states.</summary>
+    public async Task AddPartitionsAsync(TopicInfo updated, IEnumerable<PartitionInfo> added, CancellationToken ct = default)
+    {
+        var ops = new List<Op>
+        {
+            Op.SetData(ZkPaths.Topic(updated.Name), ZkData.TopicAssignment(updated.Id, updated.Partitions.ToDictionary(p => p.Index, p => p.Replicas))),
+        };
+        if (await Keeper.ExistsAsync(ZkPaths.TopicPartitions(updated.Name), cancellationToken: ct) is null)
+            ops.Add(Op.Create(ZkPaths.TopicPartitions(updated.Name), null));
+        ops.AddRange(PartitionOps(updated.Name, added));
+        await MultiAsync(ops, ct);
+    }
+
+    private static IEnumerable<Op> PartitionOps(string topic, IEnumerable<PartitionInfo> partitions)
+    {
+        foreach (var p in partitions)
+        {
+            yield return Op.Create(ZkPaths.Partition(topic, p.Index), null);
+            yield return Op.Create(ZkPaths.PartitionState(topic, p.Index), ZkData.PartitionStateJson(p.State));
+        }
+    }
+
+    /// <summary>Writes a partition's state (leader, leader epoch, ISR), creating the node if needed.</summary>
+    public async Task SetPartitionStateAsync(string topic, int partition, PartitionState state, CancellationToken ct = default)
+    {
+        try
+        {
+            await Keeper.SetDataAsync(ZkPaths.PartitionState(topic, partition), ZkData.PartitionStateJson(state), cancellationToken: ct);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            await Keeper.EnsurePathAsync(ZkPaths.Partition(topic, partition), ct);
+            await Keeper.CreateAsync(ZkPaths.PartitionState(topic, partition), ZkData.PartitionStateJson(state), cancellationToken: ct);
+        }
+    }
+
+    /// <summary>Writes a topic id into an assignment that has none (topics created by tools that predate topic ids).</summary>
+    public Task SetTopicAssignmentAsync(string topic, Guid id, IReadOnlyDictionary<int, int[]> assignment, CancellationToken ct = default) =>
+        Keeper.SetDataAsync(ZkPaths.Topic(topic), ZkData.TopicAssignment(id, assignment), cancellationToken: ct);
+
+    /// <summary>Marks a topic for deletion, as Kafka's admin tools do; the controller then deletes it.</summary>
+    public async Task MarkTopicForDeletionAsync(string topic, CancellationToken ct = default)
+    {
+        try
+        {
+            await Keeper.CreateAsync(ZkPaths.DeleteTopic(topic), null, cancellationToken: ct);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+        {
+        }
+    }
+
+    /// <summary>The controller's last step of a deletion: the topic's nodes and config, then the deletion marker.</summary>
+    public async Task RemoveTopicAsync(string topic, CancellationToken ct = default)
+    {
+        await Keeper.DeleteRecursiveAsync(ZkPaths.Topic(topic), ct);
+        await Keeper.DeleteIfExistsAsync(ZkPaths.TopicConfig(topic), ct);
+        await Keeper.DeleteIfExistsAsync(ZkPaths.DeleteTopic(topic), ct);
+    }
+
+    /// <summary>Replaces a topic's config overrides and leaves a change notification for every broker.</summary>
+    public async Task SetTopicConfigAsync(string topic, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default)
+    {
+        byte[] data = ZkData.EntityConfig(configs);
+        try
+        {
+            await Keeper.SetDataAsync(ZkPaths.TopicConfig(topic), data, cancellationToken: ct);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            await Keeper.CreateAsync(ZkPaths.TopicConfig(topic), data, cancellationToken: ct);
+        }
+        await Keeper.CreateAsync(ZkPaths.ConfigChangePrefix, ZkData.ConfigChange($"topics/{topic}"),
+            mode: CreateMode.PersistentSequential, cancellationToken: ct);
+    }
+
+    /// <summary>
+    /// Reserves the next block of <paramref name="size"/> producer ids in /latest_producer_id_block (compare-and-set
+    /// on the node's version, so brokers never share ids). Returns the first id of the block.
+    /// </summary>
+    public async Task<long> AllocateProducerIdBlockAsync(int brokerId, int size, CancellationToken ct = default)
+    {
+        await Keeper.EnsurePathAsync(ZkPaths.LatestProducerIdBlock, ct);
+        while (true)
+        {
+            var current = await Keeper.GetDataAsync(ZkPaths.LatestProducerIdBlock, cancellationToken: ct);
+            long start = ZkData.ParseProducerIdBlockEnd(current.Data) + 1;
+            try
+            {
+                await Keeper.SetDataAsync(ZkPaths.LatestProducerIdBlock, ZkData.ProducerIdBlock(brokerId, start, start + size - 1),
+                    current.Stat.Version, ct);
+                return start;
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.BadVersion)
+            {
+                // Another broker took a block meanwhile: take the next one.
+            }
+        }
+    }
+
+    private async Task MultiAsync(List<Op> ops, CancellationToken ct)
+    {
+        try
+        {
+            await Keeper.MultiAsync(ops, ct);
+        }
+        catch (KeeperMultiException e)
+        {
+            throw new KeeperException(e.Code, e.FailedIndex >= 0 && e.FailedIndex < ops.Count ? ops[e.FailedIndex].Path : e.Path);
+        }
+    }
+}

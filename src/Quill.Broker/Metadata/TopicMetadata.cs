@@ -1,0 +1,23 @@
+namespace Quill.Broker.Metadata;
+
+/// <summary>
+/// The state of one partition as the controller keeps it in <c>/brokers/topics/T/partitions/P/state</c>: its leader,
+/// the leader's epoch (bumped on every leader change, stamped on every batch the leader appends), and the ISR.
+/// </summary>
+public sealed record PartitionState(int Leader, int LeaderEpoch, int[] Isr, int ControllerEpoch);
+
+/// <summary>One partition: its index, its assigned replicas (the first is the preferred leader) and its state.</summary>
+public sealed record PartitionInfo(int Index, int[] Replicas, PartitionState State);
+
+/// <summary>A topic as Keeper describes it: name, topic id, partitions and its config overrides.</summary>
+public sealed record TopicInfo(string Name, Guid Id, IReadOnlyList<PartitionInfo> Partitions, IReadOnlyDictionary<string, string> Configs)
+{
+    public const string ConsumerOffsetsTopic = "__consumer_offsets";
+    public const string TransactionStateTopic = "__transaction_state";
+
+    public bool IsInternal => Name is ConsumerOffsetsTopic or TransactionStateTopic;
+    public short ReplicationFactor => (short)(Partitions.Count == 0 ? 0 : Partitions[0].Replicas.Length);
+}
+
+/// <summary>A broker as registered in <c>/brokers/ids/N</c>.</summary>
+public sealed record BrokerInfo(int Id, string Host, int Port, string? Rack);

@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Quill.Broker.Metadata;
+
+/// <summary>
+/// The JSON that Kafka's ZooKeeper mode keeps in each znode, written and read here so the data is what Kafka's own
+/// tools would show: broker registrations, topic assignments (with the topic id), partition states, the controller,
+/// topic configs, config change notifications, the cluster id and producer id blocks.
+/// </summary>
+public static class ZkData
+{
+    private static byte[] Bytes(JsonNode node) => Encoding.UTF8.GetBytes(node.ToJsonString());
+
+    private static JsonNode Parse(byte[] data, string what)
+    {
+        try
+        {
+            return JsonNode.Parse(data) ?? throw new InvalidDataException($"{what}: empty JSON");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{what}: not valid JSON: {e.Message}");
+        }
+    }
+
+    private static string Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A topic id as Kafka prints it: the 16 bytes, most significant first, in URL-safe base64 without padding.</summary>
+    public static string TopicIdText(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    public static Guid ParseTopicId(string text)
+    {
+        string base64 = text.Replace('-', '+').Replace('_', '/');
+        base64 = base64.PadRight(base64.Length + (4 - base64.Length % 4) % 4, '=');
+        var bytes = Convert.FromBase64String(base64);
+        if (bytes.Length != 16) throw new InvalidDataException($"topic id '{text}' is not 16 bytes");
+        return new Guid(bytes, bigEndian: true);
+    }
+
+    /// <summary>A new random topic id (never the zero id or one whose text starts with '-', as Kafka avoids).</summary>
+    public static Guid NewTopicId()
+    {
+        while (true)
+        {
+            var id = Guid.NewGuid();
+            if (id != Guid.Empty && !TopicIdText(id).StartsWith('-')) return id;
+        }
+    }
+
+    public static byte[] BrokerRegistration(BrokerInfo broker)
+    {
+        string endpoint = $"PLAINTEXT://{(broker.Host.Contains(':') ? $"[{broker.Host}]" : broker.Host)}:{broker.Port}";
+        var node = new JsonObject
+        {
+            ["features"] = new JsonObject(),
+            ["listener_security_protocol_map"] = new JsonObject { ["PLAINTEXT"] = "PLAINTEXT" },
+            ["endpoints"] = new JsonArray(endpoint),
+            ["jmx_port"] = -1,
+            ["port"] = broker.Port,
+            ["host"] = broker.Host,
+            ["version"] = 5,
+            ["timestamp"] = Now(),
+        };
+        if (broker.Rack is not null) node["rack"] = broker.Rack;
+        return Bytes(node);
+    }
+
+    public static BrokerInfo ParseBroker(int id, byte[] data)
+    {
+        var node = Parse(data, $"broker {id}");
+        string host = node["host"]?.GetValue<string>() ?? "";
+        int port = node["port"]?.GetValue<int>() ?? -1;
+        if (node["endpoints"] is JsonArray endpoints)
+        {
+            foreach (var e in endpoints)
+            {
+                string text = e?.GetValue<string>() ?? "";
+                if (!text.StartsWith("PLAINTEXT://", StringComparison.Ordinal)) continue;
+                string hostPort = text["PLAINTEXT://".Length..];
+                int colon = hostPort.LastIndexOf(':');
+                host = hostPort[..colon].Trim('[', ']');
+                port = int.Parse(hostPort[(colon + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+        return new BrokerInfo(id, host, port, node["rack"]?.GetValue<string>());
+    }
+
+    /// <summary>/brokers/topics/T: version 3 carries the topic id (Kafka 2.8+), beside the assignment.</summary>
+    public static byte[] TopicAssignment(Guid topicId, IReadOnlyDictionary<int, int[]> assignment)
+    {
+        var partitions = new JsonObject();
+        foreach (var (p, replicas) in assignment.OrderBy(a => a.Key))
+            partitions[p.ToString(CultureInfo.InvariantCulture)] = new JsonArray(replicas.Select(r => (JsonNode)r).ToArray());
+        return Bytes(new JsonObject
+        {
+            ["partitions"] = partitions,
+            ["topic_id"] = TopicIdText(topicId),
+            ["adding_replicas"] = new JsonObject(),
+            ["removing_replicas"] = new JsonObject(),
+            ["version"] = 3,
+        });
+    }
+
+    /// <summary>The topic id (null in assignments written before topic ids) and the replicas per partition.</summary>
+    public static (Guid? TopicId, SortedDictionary<int, int[]> Assignment) ParseTopicAssignment(string topic, byte[] data)
+    {
+        var node = Parse(data, $"topic {topic}");
+        var assignment = new SortedDictionary<int, int[]>();
+        if (node["partitions"] is JsonObject partitions)
+            foreach (var (key, value) in partitions)
+                assignment[int.Parse(key, CultureInfo.InvariantCulture)] =
+                    (value as JsonArray)?.Select(r => r!.GetValue<int>()).ToArray() ?? [];
+        Guid? id = node["topic_id"]?.GetValue<string>() is { } text ? ParseTopicId(text) : null;
+        return (id, assignment);
+    }
+
+    public static byte[] PartitionStateJson(PartitionState state) => Bytes(new JsonObject
+    {
+        ["controller_epoch"] = state.ControllerEpoch,
+        ["leader"] = state.Leader,
+        ["version"] = 1,
+        ["leader_epoch"] = state.LeaderEpoch,
+        ["isr"] = new JsonArray(state.Isr.Select(r => (JsonNode)r).ToArray()),
+    });
+
+    public static PartitionState ParsePartitionState(byte[] data, string what)
+    {
+        var node = Parse(data, what);
+        return new PartitionState(
+            node["leader"]?.GetValue<int>() ?? -1,
+            node["leader_epoch"]?.GetValue<int>() ?? 0,
+            (node["isr"] as JsonArray)?.Select(r => r!.GetValue<int>()).ToArray() ?? [],
+            node["controller_epoch"]?.GetValue<int>() ?? 0);
+    }
+
+    /// <summary>/config/topics/T and /config/brokers/N: {"version":1,"config":{...}}.</summary>
+    public static byte[] EntityConfig(IReadOnlyDictionary<string, string> configs)
+    {
+        var config = new JsonObject();
+        foreach (var (k, v) in configs.OrderBy(c => c.Key, StringComparer.Ordinal)) config[k] = v;
+        return Bytes(new JsonObject { ["version"] = 1, ["config"] = config });
+    }
+
+    public static Dictionary<string, string> ParseEntityConfig(byte[] data, string what)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (data.Length == 0) return result;
+        if (Parse(data, what)["config"] is JsonObject config)
+            foreach (var (k, v) in config)
+                if (v is not null) result[k] = v.ToString();
+        return result;
+    }
+
+    /// <summary>A /config/changes notification telling every broker that an entity's config changed.</summary>
+    public static byte[] ConfigChange(string entityPath) =>
+        Bytes(new JsonObject { ["version"] = 2, ["entity_path"] = entityPath });
+
+    public static byte[] ControllerJson(int brokerId) =>
+        Bytes(new JsonObject { ["version"] = 1, ["brokerid"] = brokerId, ["timestamp"] = Now() });
+
+    public static int ParseControllerId(byte[] data) => Parse(data, "controller")["brokerid"]?.GetValue<int>() ?? -1;
+
+    public static byte[] ClusterIdJson(string clusterId) => Bytes(new JsonObject { ["version"] = "1", ["id"] = clusterId });
+
+    public static string ParseClusterId(byte[] data) =>
+        Parse(data, "cluster id")["id"]?.GetValue<string>() ?? throw new InvalidDataException("cluster id: no id field");
+
+    /// <summary>/latest_producer_id_block: the last block of producer ids handed to a broker (inclusive bounds).</summary>
+    public static byte[] ProducerIdBlock(int brokerId, long start, long end) => Bytes(new JsonObject
+    {
+        ["version"] = 1,
+        ["broker"] = brokerId,
+        ["block_start"] = start.ToString(CultureInfo.InvariantCulture),
+        ["block_end"] = end.ToString(CultureInfo.InvariantCulture),
+    });
+
+    public static long ParseProducerIdBlockEnd(byte[] data)
+    {
+        if (data.Length == 0) return -1;
+        var end = Parse(data, "producer id block")["block_end"];
+        return end is null ? -1 : long.Parse(end.ToString(), CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,252 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Quill.Broker.Handlers;
+using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Framing;
+using Quill.Kafka.Protocol.Messages;
+using Quill.Kafka.Protocol.Primitives;
+using Quill.Kafka.Protocol.Schema;
+
+namespace Quill.Broker.Network;
+
+/// <summary>
+/// One client connection. The read loop cuts the stream into size-prefixed frames, decodes each request and calls its
+/// handler, in order; a writer loop awaits the handlers' answers in the same order and sends them, several per write
+/// when they are ready together. Bad input is handled as Kafka does: a frame over socket.request.max.bytes (or with
+/// a negative size), an undecodable request, an unknown API or an unsupported version close the connection with a
+/// log line, except that an ApiVersions request of an unsupported version gets UNSUPPORTED_VERSION and the supported
+/// ranges (in the v0 format every client can read).
+/// </summary>
+public sealed class KafkaConnection
+{
+    private const int MaxQueuedResponses = 64;
+    private static long s_nextId;
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly RequestDispatcher _dispatcher;
+    private readonly int _maxRequestBytes;
+    private readonly ILogger _log;
+    private readonly Channel<Pending> _pending = Channel.CreateBounded<Pending>(
+        new BoundedChannelOptions(MaxQueuedResponses) { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _closed = new();
+
+    /// <summary>A request whose answer is on its way: the handler's task plus what encoding it needs.</summary>
+    private sealed record Pending(Api Api, short Version, int CorrelationId, ValueTask<StructValue> Body, RequestContext? Context, byte[]? Frame);
+
+    public KafkaConnection(Socket socket, RequestDispatcher dispatcher, int maxRequestBytes, ILogger log)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _dispatcher = dispatcher;
+        _maxRequestBytes = maxRequestBytes;
+        _log = log;
+        Id = Interlocked.Increment(ref s_nextId);
+        RemoteAddress = socket.RemoteEndPoint?.ToString() ?? "?";
+    }
+
+    public long Id { get; }
+    public string RemoteAddress { get; }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closed.Token);
+        var writer = Task.Run(() => WriteLoopAsync(stop.Token), CancellationToken.None);
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var result = await reader.ReadAsync(stop.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                bool keepGoing = true;
+                while (keepGoing && TryReadFrame(ref buffer, out var frame, out int length, out keepGoing))
+                    keepGoing = await OnFrameAsync(frame!, length, stop.Token).ConfigureAwait(false);
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (!keepGoing || result.IsCompleted) break;
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The client went away, or the broker is stopping.
+        }
+        finally
+        {
+            _pending.Writer.TryComplete();
+            await reader.CompleteAsync().ConfigureAwait(false);
+            await writer.ConfigureAwait(false);
+            _closed.Cancel();
+            _stream.Dispose();
+        }
+    }
+
+    /// <summary>Cuts one frame off the buffer into a pooled array; false when more bytes are needed or the size is refused.</summary>
+    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out byte[]? frame, out int length, out bool keepGoing)
+    {
+        frame = null;
+        length = 0;
+        keepGoing = true;
+        if (buffer.Length < 4) return false;
+        Span<byte> prefix = stackalloc byte[4];
+        buffer.Slice(0, 4).CopyTo(prefix);
+        length = BinaryPrimitives.ReadInt32BigEndian(prefix);
+        if (length < 0 || length > _maxRequestBytes)
+        {
+            _log.LogWarning("Closing connection {Id} from {Client}: request size {Size} is outside 0..{Max} (socket.request.max.bytes)",
+                Id, RemoteAddress, length, _maxRequestBytes);
+            keepGoing = false;
+            return false;
+        }
+        if (buffer.Length < 4 + (long)length) return false;
+        frame = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        buffer.Slice(4, length).CopyTo(frame);
+        buffer = buffer.Slice(4 + length);
+        return true;
+    }
+
+    /// <summary>Decodes a request and starts its handler; false to close the connection.</summary>
+    private async ValueTask<bool> OnFrameAsync(byte[] frame, int length, CancellationToken ct)
+    {
+        var bytes = frame.AsMemory(0, length);
+        if (!RequestHeader.TryPeek(bytes.Span, out short apiKey, out short version, out int correlationId))
+            return Refuse(frame, $"a request of {length} bytes is too short for a request header");
+
+        var handler = _dispatcher.Find(apiKey);
+        KafkaApis.TryGet(apiKey, out var api);
+        if (handler is null || api is null)
+            return Refuse(frame, $"unknown or unsupported API key {apiKey} (v{version}, correlation id {correlationId})");
+        if (!api.Supports(version))
+        {
+            if (api.Key != ApiKey.ApiVersions)
+                return Refuse(frame, $"{api.Key} v{version} is not supported (v{api.MinVersion}-{api.MaxVersion}; correlation id {correlationId})");
+            ArrayPool<byte>.Shared.Return(frame);
+            var refusal = ApiVersionsHandler.UnsupportedVersionResponse(_dispatcher.Supported);
+            await _pending.Writer.WriteAsync(new Pending(api, 0, correlationId, ValueTask.FromResult(refusal), null, null), ct).ConfigureAwait(false);
+            return true;
+        }
+
+        KafkaRequest request;
+        try
+        {
+            request = KafkaFrames.DecodeRequest(bytes);
+        }
+        catch (KafkaProtocolException e)
+        {
+            return Refuse(frame, $"malformed {api.Key} v{version} request (correlation id {correlationId}): {e.Message}");
+        }
+
+        var context = new RequestContext(request, RemoteAddress, Id);
+        ValueTask<StructValue> body;
+        try
+        {
+            body = handler.HandleAsync(context, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            body = ValueTask.FromException<StructValue>(e);
+        }
+        await _pending.Writer.WriteAsync(new Pending(api, version, correlationId, body, context, frame), ct).ConfigureAwait(false);
+        return !context.CloseConnection;
+    }
+
+    private bool Refuse(byte[] frame, string why)
+    {
+        ArrayPool<byte>.Shared.Return(frame);
+        _log.LogWarning("Closing connection {Id} from {Client}: {Reason}", Id, RemoteAddress, why);
+        return false;
+    }
+
+    private async Task WriteLoopAsync(CancellationToken ct)
+    {
+        var output = new KafkaWriter(64 * 1024);
+        bool open = true;
+        try
+        {
+            await foreach (var first in _pending.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                var next = first;
+                while (true)
+                {
+                    if (open) open = await EncodeAsync(next, output).ConfigureAwait(false);
+                    else await DiscardAsync(next).ConfigureAwait(false);
+                    // Gather whatever else is already answered into the same write.
+                    if (output.Length >= 256 * 1024 || !_pending.Reader.TryPeek(out var peeked) || !peeked.Body.IsCompleted) break;
+                    _pending.Reader.TryRead(out next!);
+                }
+                if (output.Length > 0 && open)
+                {
+                    try
+                    {
+                        await _stream.WriteAsync(output.WrittenMemory, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+                    {
+                        open = false;
+                    }
+                }
+                output.Reset();
+                if (!open) _closed.Cancel();
+            }
+        }
+        finally
+        {
+            output.Dispose();
+            while (_pending.Reader.TryRead(out var left)) await DiscardAsync(left).ConfigureAwait(false);
+            try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
+        }
+    }
+
+    /// <summary>Awaits one answer and encodes it; false when the connection must close after what is already encoded.</summary>
+    private async ValueTask<bool> EncodeAsync(Pending pending, KafkaWriter output)
+    {
+        try
+        {
+            var body = await pending.Body.ConfigureAwait(false);
+            if (pending.Context is { NoResponse: true } quiet) return !quiet.CloseConnection;
+            KafkaFrames.WriteResponse(output, pending.Api, pending.Version, pending.CorrelationId, body);
+            return pending.Context is not { CloseConnection: true };
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Closing connection {Id} from {Client}: {Api} v{Version} (correlation id {CorrelationId}) failed",
+                Id, RemoteAddress, pending.Api.Key, pending.Version, pending.CorrelationId);
+            return false;
+        }
+        finally
+        {
+            Release(pending);
+        }
+    }
+
+    /// <summary>Lets a handler finish (it may still read the request's frame) before its buffers go back to the pool.</summary>
+    private static async ValueTask DiscardAsync(Pending pending)
+    {
+        try
+        {
+            await pending.Body.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The connection is closing; the answer is not wanted.
+        }
+        Release(pending);
+    }
+
+    private static void Release(Pending pending)
+    {
+        pending.Context?.ReleasePooled();
+        if (pending.Frame is not null) ArrayPool<byte>.Shared.Return(pending.Frame);
+    }
+
+    /// <summary>Stops reading; answers already started still go out.</summary>
+    public void Close() => _closed.Cancel();
+}
