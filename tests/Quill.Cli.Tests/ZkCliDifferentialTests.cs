@@ -7,14 +7,15 @@ namespace Quill.Cli.Tests;
 /// <summary>
 /// The same one-shot commands through `quill zk` and Apache ZooKeeper's zkCli.sh, against the same Keeper: the
 /// lines each prints on stdout and on stderr (without zkCli's connection preamble) and the exit codes must be equal.
-/// Each tool works in a mirror-image tree of its own, so the two sequences can run side by side; then both read the
+/// Each tool works in mirror-image trees of its own, so the sequences can run side by side; then both read the
 /// same nodes, where even the zxids and dates must match.
 /// </summary>
 public sealed class ZkCliDifferentialTests(KeeperFixture fixture) : ZkTestBase(fixture)
 {
-    // "{r}" is the tool's own root. Not here: "create path" without data, which zkCli reads back as "null" and
-    // quill zk as an empty line (the Keeper client does not tell a null payload from an empty one).
-    private static readonly string[][] Writes =
+    // "{r}" is the tool's own root. Two scenarios, each in its own trees, so that four sequences (two per tool) run
+    // side by side. Not here: "create path" without data, which zkCli reads back as "null" and quill zk as an empty
+    // line (the Keeper client does not tell a null payload from an empty one).
+    private static readonly string[][] Nodes =
     [
         ["create", "{r}", "hello"],
         ["create", "{r}/a", "1"],
@@ -22,9 +23,6 @@ public sealed class ZkCliDifferentialTests(KeeperFixture fixture) : ZkTestBase(f
         ["create", "-s", "{r}/seq-", "x"],
         ["create", "-c", "{r}/box"],
         ["create", "-t", "600000", "{r}/ttl", "x"],
-        ["create", "{r}/acl", "x", "world:anyone:cdr,ip:127.0.0.1:cdrwa"],
-        ["create", "{r}/bad", "x", "nonsense"],
-        ["create", "{r}/perm", "x", "world:anyone:rz"],
         ["create", "relative", "x"],
         ["create", "{r}//x", "x"],
         ["create", "-c", "-e", "{r}/ce"],
@@ -35,18 +33,26 @@ public sealed class ZkCliDifferentialTests(KeeperFixture fixture) : ZkTestBase(f
         ["set", "-s", "{r}", "again"],
         ["set", "-v", "0", "{r}", "stale"],
         ["stat", "{r}/missing"],
-        ["getAcl", "{r}/acl"],
-        ["setAcl", "-s", "{r}/a", "world:anyone:cdr"],
-        ["setAcl", "{r}/perm", "world:anyone:cdrwa"],
         ["getAllChildrenNumber", "{r}"],
+        ["delete", "{r}"],
+        ["delete", "{r}/a"],
+    ];
+
+    private static readonly string[][] AclsAndSession =
+    [
+        ["create", "{r}", "x"],
+        ["create", "{r}/acl", "x", "world:anyone:cdrwa,ip:127.0.0.1:cdrwa"],
+        ["create", "{r}/bad", "x", "nonsense"],
+        ["create", "{r}/perm", "x", "world:anyone:rz"],
+        ["getAcl", "{r}/acl"],
+        ["setAcl", "-s", "{r}/acl", "world:anyone:cdr,ip:127.0.0.1:cdrwa"],
+        ["setAcl", "{r}/perm", "world:anyone:cdrwa"],
         ["getEphemerals", "{r}"],
         ["whoami"],
         ["sync", "{r}"],
-        ["delete", "{r}"],
         ["removewatches", "{r}"],
         ["ls"],
         ["ls", "-x", "{r}"],
-        ["delete", "{r}/a"],
         ["frobnicate", "{r}"],
     ];
 
@@ -56,13 +62,12 @@ public sealed class ZkCliDifferentialTests(KeeperFixture fixture) : ZkTestBase(f
     public async Task One_shot_commands_print_what_zkcli_prints()
     {
         string id = Guid.NewGuid().ToString("N")[..8];
-        string zkRoot = $"/diff-zk-{id}", quillRoot = $"/diff-qz-{id}";
+        string[] zkRoots = [$"/diff-zk-{id}-1", $"/diff-zk-{id}-2"], quillRoots = [$"/diff-qz-{id}-1", $"/diff-qz-{id}-2"];
 
-        var (zkRuns, quillRuns) = await BothAsync(Writes, zkRoot, quillRoot);
-        var mismatches = Compare(Writes, zkRuns, quillRuns, zkRoot, quillRoot);
+        var mismatches = await CompareAsync([Nodes, AclsAndSession], zkRoots, quillRoots);
 
         // Both tools read the same nodes: nothing may differ, not even zxids and dates.
-        string[][] sameNodeReads = [["get", "-s", zkRoot], ["getAcl", "-s", $"{quillRoot}/acl"], ["ls", "-R", quillRoot]];
+        string[][] sameNodeReads = [["get", "-s", zkRoots[0]], ["getAcl", "-s", $"{quillRoots[1]}/acl"], ["ls", "-R", quillRoots[0]]];
         foreach (var args in sameNodeReads)
         {
             var zk = await QuillZk.RunZkCliAsync(Server, args);
@@ -70,32 +75,36 @@ public sealed class ZkCliDifferentialTests(KeeperFixture fixture) : ZkTestBase(f
             if (Describe(zk) != Describe(quill)) mismatches.Add(Mismatch(args, zk, quill));
         }
 
-        var (zkCleanup, quillCleanup) = await BothAsync(Cleanup, zkRoot, quillRoot);
-        mismatches.AddRange(Compare(Cleanup, zkCleanup, quillCleanup, zkRoot, quillRoot));
-
+        mismatches.AddRange(await CompareAsync([Cleanup, Cleanup], zkRoots, quillRoots));
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} command(s) differ:\n{string.Join("\n", mismatches)}");
+
         // Proof that zkCli really ran the commands (and the comparison is not between two empty outputs).
-        Assert.True(zkRuns[0].Messages.SequenceEqual([$"Created {zkRoot}"]), zkRuns[0].ToString());
+        var proof = await QuillZk.RunZkCliAsync(Server, "getAcl", "/zookeeper");
+        Assert.True(proof.Output.SequenceEqual(["'world,'anyone", ": cdrwa"]), proof.ToString());
     }
 
-    /// <summary>Runs the steps through zkCli (under <paramref name="zkRoot"/>) and quill zk (under
-    /// <paramref name="quillRoot"/>), each in order, the two sequences side by side.</summary>
-    private async Task<(List<ZkCliResult> ZkCli, List<ZkCliResult> Quill)> BothAsync(string[][] steps, string zkRoot, string quillRoot)
+    /// <summary>
+    /// Runs each scenario through zkCli (under its zkCli root) and quill zk (under its quill root), every sequence in
+    /// order and all of them side by side, and returns the steps whose outputs differ.
+    /// </summary>
+    private async Task<List<string>> CompareAsync(string[][][] scenarios, string[] zkRoots, string[] quillRoots)
     {
-        var zk = Task.Run(async () =>
-        {
-            var runs = new List<ZkCliResult>();
-            foreach (var step in steps) runs.Add(await QuillZk.RunZkCliAsync(Server, Bind(step, zkRoot)));
-            return runs;
-        });
-        var quill = Task.Run(async () =>
-        {
-            var runs = new List<ZkCliResult>();
-            foreach (var step in steps) runs.Add(await QuillZk.RunAsync(Server, Bind(step, quillRoot)));
-            return runs;
-        });
-        return (await zk, await quill);
+        var zk = scenarios.Select((steps, i) => RunInOrderAsync(steps, zkRoots[i], args => QuillZk.RunZkCliAsync(Server, args))).ToList();
+        var quill = scenarios.Select((steps, i) => RunInOrderAsync(steps, quillRoots[i], args => QuillZk.RunAsync(Server, args))).ToList();
+        await Task.WhenAll(zk.Concat(quill));
+        var mismatches = new List<string>();
+        for (int i = 0; i < scenarios.Length; i++)
+            mismatches.AddRange(Compare(scenarios[i], zk[i].Result, quill[i].Result, zkRoots[i], quillRoots[i]));
+        return mismatches;
     }
+
+    private static Task<List<ZkCliResult>> RunInOrderAsync(string[][] steps, string root, Func<string[], Task<ZkCliResult>> run) =>
+        Task.Run(async () =>
+        {
+            var runs = new List<ZkCliResult>();
+            foreach (var step in steps) runs.Add(await run(Bind(step, root)));
+            return runs;
+        });
 
     private static List<string> Compare(string[][] steps, List<ZkCliResult> zkRuns, List<ZkCliResult> quillRuns, string zkRoot, string quillRoot)
     {
