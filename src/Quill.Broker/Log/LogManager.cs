@@ -77,6 +77,7 @@ public sealed class LogManager : IDisposable
             if (_logs.TryGetValue((topic, partition), out var log)) return log;
             string dir = Path.Combine(LogDir, LogFileNames.PartitionDirName(topic, partition));
             log = PartitionLog.Open(dir, topic, partition, config ?? TopicConfig(topic), _time);
+            DirectorySync.Flush(LogDir); // the new partition directory itself
             _logs[(topic, partition)] = log;
             return log;
         }

@@ -26,6 +26,7 @@ public sealed partial class PartitionLog : IDisposable
     private long _logStartOffset;
     private long _recoveryPoint;
     private long _lastFlushMs;
+    private bool _dirDirty = true; // a segment file was created since the directory was last fsynced
     /// <summary>The cleaner's bookmark: the active segment's base and the time at its last pass.</summary>
     internal long LastCleanedBase = -1, LastCleanMs = long.MinValue;
     private bool _disposed;
@@ -197,6 +198,7 @@ public sealed partial class PartitionLog : IDisposable
         if (old.Size == 0) return old;
         old.OnBecomeInactive();
         var segment = new LogSegment(Dir, newBase, Config, now);
+        _dirDirty = true;
         _segments = [.. _segments, segment];
         _end = new LogOffsetMetadata(newBase, newBase, 0);
         _producers.TakeSnapshot();
@@ -236,6 +238,11 @@ public sealed partial class PartitionLog : IDisposable
         long end = _end.Offset;
         foreach (var segment in _segments)
             if (segment.NextOffset > _recoveryPoint || segment == ActiveSegment) segment.Flush();
+        if (_dirDirty)
+        {
+            DirectorySync.Flush(Dir); // the new segment files' names must survive a power loss too
+            _dirDirty = false;
+        }
         Volatile.Write(ref _recoveryPoint, end);
         _lastFlushMs = NowMs;
     }

@@ -75,7 +75,7 @@ public static class ProducerStateSnapshot
     }
 }
 
-/// <summary>Replaces a small file atomically: write a temporary file, fsync it, rename it over the target.</summary>
+/// <summary>Replaces a small file atomically and durably: write a temporary file, fsync it, rename it over the target, fsync the directory.</summary>
 public static class AtomicFile
 {
     public static void Write(string path, ReadOnlySpan<byte> bytes)
@@ -87,5 +87,6 @@ public static class AtomicFile
             stream.Flush(flushToDisk: true);
         }
         File.Move(tmp, path, overwrite: true);
+        DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 }
