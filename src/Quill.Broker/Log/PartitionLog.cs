@@ -221,6 +221,10 @@ public sealed partial class PartitionLog : IDisposable
         {
             // The log was closed (or the segment retired) meanwhile; closing flushes everything anyway.
         }
+        catch (IOException)
+        {
+            // The recovery point stays where it was; the next flush or recovery covers these segments.
+        }
     }
 
     /// <summary>fsyncs the log up to its end (Kafka's flush): everything appended so far survives a crash.</summary>
