@@ -109,11 +109,22 @@ public static class GroupOffsets
 
     private static async Task<Dictionary<TopicPartition, long>> CommittedAsync(IAdminClient admin, string group, TimeSpan timeout)
     {
-        var results = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, null)],
-            new ListConsumerGroupOffsetsOptions { RequestTimeout = timeout });
-        return results.SelectMany(r => r.Partitions)
-            .Where(p => !p.Error.IsError && p.Offset.Value >= 0)
-            .ToDictionary(p => p.TopicPartition, p => p.Offset.Value);
+        var options = new ListConsumerGroupOffsetsOptions { RequestTimeout = timeout };
+        var results = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, null)], options);
+        var committed = Valid(results);
+        if (committed.Count > 0) return committed;
+        // Brokers that cannot fetch "all topics" at once (OffsetFetch before v2, librdkafka's mock) answer nothing:
+        // ask again naming every partition of every topic.
+        var partitions = admin.GetMetadata(timeout).Topics
+            .SelectMany(t => t.Partitions.Select(p => new TopicPartition(t.Topic, p.PartitionId)))
+            .ToList();
+        if (partitions.Count == 0) return committed;
+        return Valid(await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)], options));
+
+        static Dictionary<TopicPartition, long> Valid(List<ListConsumerGroupOffsetsResult> results) =>
+            results.SelectMany(r => r.Partitions)
+                .Where(p => !p.Error.IsError && p.Offset.Value >= 0)
+                .ToDictionary(p => p.TopicPartition, p => p.Offset.Value);
     }
 
     private static async Task<Dictionary<TopicPartition, long>> EndOffsetsAsync(IAdminClient admin, IReadOnlyList<TopicPartition> partitions,

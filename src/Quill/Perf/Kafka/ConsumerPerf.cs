@@ -62,7 +62,9 @@ public static class ConsumerPerf
             var result = consumer.Consume(100);
             if (result?.Message is null)
             {
-                if (Stopwatch.GetElapsedTime(lastMessage) > o.Timeout)
+                // Silence counts from the last message or the assignment; joining the group has its own 30 s on top.
+                long quietSince = assignedAt == 0 ? lastMessage : Math.Max(lastMessage, assignedAt);
+                if (Stopwatch.GetElapsedTime(quietSince) > o.Timeout + (assignedAt == 0 ? TimeSpan.FromSeconds(30) : TimeSpan.Zero))
                 {
                     timedOut = true;
                     break;
