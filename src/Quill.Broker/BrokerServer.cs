@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Config;
+using Quill.Broker.Groups;
 using Quill.Broker.Handlers;
+using Quill.Broker.Handlers.Groups;
 using Quill.Broker.Metadata;
 using Quill.Broker.Network;
 using Quill.Broker.Partitions;
@@ -43,7 +45,11 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>Every handler set the broker serves: the data path and admin APIs (more sets are added here as they are written).</summary>
-    public static readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> DefaultHandlers = [CoreHandlers];
+    public static readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> DefaultHandlers = [CoreHandlers, GroupHandlerSet];
+
+    /// <summary>The consumer-group APIs, answered by the group coordinator.</summary>
+    public static IEnumerable<IApiHandler> GroupHandlerSet(BrokerServices s) =>
+        s.Groups is null ? [] : GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null);
 
     /// <summary>The handlers of this folder: data path, admin, cluster. ApiVersions is added by the server itself.</summary>
     public static IEnumerable<IApiHandler> CoreHandlers(BrokerServices s) =>
@@ -89,19 +95,21 @@ public sealed class BrokerServer : IAsyncDisposable
             Time = _time,
         };
 
-        var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
-        RequestDispatcher? dispatcher = null;
-        handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
-        dispatcher = new RequestDispatcher(handlers);
-        _listener = new KafkaListener(dispatcher, _options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"));
+        _listener = new KafkaListener(_options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"));
         _listener.Bind(_options.ListenHost, _options.Port);
         Services.Self = new BrokerInfo(_options.BrokerId, _options.EffectiveAdvertisedHost, _options.AdvertisedPort ?? Port, _options.Rack);
 
         var staleWait = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs * 1.5 + 2000);
         await zk.RegisterBrokerAsync(Services.Self, staleWait, ct);
         await _controller.StartAsync(clusterId, staleWait, ct);
+        Services.Groups = await StartGroupCoordinatorAsync(ct);
+
+        var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
+        RequestDispatcher? dispatcher = null;
+        handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
+        dispatcher = new RequestDispatcher(handlers);
         StartTimers();
-        _listener.StartAccepting();
+        _listener.StartAccepting(dispatcher);
         _log.LogInformation("Broker {Id} of cluster {ClusterId} started: {Partitions} partitions in {Dirs}",
             _options.BrokerId, clusterId, _replicas.Partitions.Count, string.Join(", ", _options.LogDirs));
     }
@@ -147,6 +155,43 @@ public sealed class BrokerServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// Opens <c>__consumer_offsets</c> (creating it with offsets.topic.num.partitions, compacted) and starts the group
+    /// coordinator on it. Kafka refuses to create the topic while fewer brokers than offsets.topic.replication.factor
+    /// are up, which leaves groups unusable on a lone broker with the default of 3; Quill creates it with the
+    /// replicas available instead, and says so.
+    /// </summary>
+    private async Task<GroupCoordinator> StartGroupCoordinatorAsync(CancellationToken ct)
+    {
+        int live = Services.LiveBrokers.Count;
+        short rf = _options.OffsetsTopicReplicationFactor;
+        if (rf > live && Services.Metadata.GetTopic(OffsetsTopic.Name) is null)
+        {
+            _log.LogWarning("offsets.topic.replication.factor is {Rf} but only {Live} broker(s) are up: creating {Topic} with {Live} replica(s)",
+                rf, live, OffsetsTopic.Name, live);
+            rf = (short)live;
+        }
+        var (result, topic) = await _controller!.GetOrCreateTopicAsync(new NewTopic(OffsetsTopic.Name, _options.OffsetsTopicNumPartitions, rf,
+            Configs: new Dictionary<string, string?>
+            {
+                ["cleanup.policy"] = "compact",
+                ["segment.bytes"] = _options.OffsetsTopicSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["compression.type"] = "producer",
+            }), ct);
+        if (topic is null) throw new InvalidOperationException($"cannot create {OffsetsTopic.Name}: {result.Error} {result.Message}");
+        var logs = topic.Partitions.Select(p => _replicas!.Get(OffsetsTopic.Name, p.Index)?.Log
+            ?? throw new InvalidOperationException($"{OffsetsTopic.Name}-{p.Index} is not led by this broker")).ToList();
+        var groups = new GroupCoordinator(new PartitionOffsetsLog(logs), new GroupCoordinatorOptions
+        {
+            InitialRebalanceDelayMs = _options.GroupInitialRebalanceDelayMs,
+            MinSessionTimeoutMs = _options.GroupMinSessionTimeoutMs,
+            MaxSessionTimeoutMs = _options.GroupMaxSessionTimeoutMs,
+            OffsetsRetentionMs = _options.OffsetsRetentionMinutes * 60_000L,
+        }, _time, _loggers.CreateLogger("Quill.Broker.Groups"));
+        groups.Start();
+        return groups;
+    }
+
     private void StartTimers()
     {
         void Every(long intervalMs, Action work, string what)
@@ -182,6 +227,7 @@ public sealed class BrokerServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         foreach (var timer in _timers) await timer.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
+        Services?.Groups?.Dispose();
         if (_controller is not null) await _controller.DisposeAsync();
         _replicas?.Dispose();
         if (_keeper is not null)

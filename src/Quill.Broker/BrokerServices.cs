@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Quill.Broker.Groups;
 using Quill.Broker.Metadata;
 using Quill.Broker.Partitions;
 
@@ -9,7 +10,7 @@ namespace Quill.Broker;
 /// the partitions and their logs, producer ids, logging and the clock. Built by <see cref="BrokerServer"/>; handler
 /// sets (e.g. the consumer-group handlers) take it in their constructor.
 /// </summary>
-public sealed class BrokerServices
+public sealed class BrokerServices : IBrokerIdentity
 {
     public required BrokerOptions Options { get; init; }
     public required MetadataCache Metadata { get; init; }
@@ -21,6 +22,13 @@ public sealed class BrokerServices
     public required TimeProvider Time { get; init; }
 
     public int BrokerId => Options.BrokerId;
+
+    /// <summary>The group coordinator, once <c>__consumer_offsets</c> is open.</summary>
+    public GroupCoordinator? Groups { get; internal set; }
+
+    int IBrokerIdentity.NodeId => Self.Id;
+    string IBrokerIdentity.Host => Self.Host;
+    int IBrokerIdentity.Port => Self.Port;
 
     /// <summary>This broker as clients must reach it (the advertised host and the bound port).</summary>
     public BrokerInfo Self { get; internal set; } = new(0, "127.0.0.1", 0, null);

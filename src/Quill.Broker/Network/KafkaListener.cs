@@ -8,7 +8,7 @@ namespace Quill.Broker.Network;
 /// <summary>The Kafka listener: accepts connections and runs each as a <see cref="KafkaConnection"/> until it ends.</summary>
 public sealed class KafkaListener : IAsyncDisposable
 {
-    private readonly RequestDispatcher _dispatcher;
+    private RequestDispatcher _dispatcher = null!;
     private readonly int _maxRequestBytes;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
@@ -16,9 +16,8 @@ public sealed class KafkaListener : IAsyncDisposable
     private Socket? _socket;
     private Task _acceptLoop = Task.CompletedTask;
 
-    public KafkaListener(RequestDispatcher dispatcher, int maxRequestBytes, ILogger log)
+    public KafkaListener(int maxRequestBytes, ILogger log)
     {
-        _dispatcher = dispatcher;
         _maxRequestBytes = maxRequestBytes;
         _log = log;
     }
@@ -40,7 +39,11 @@ public sealed class KafkaListener : IAsyncDisposable
     }
 
     /// <summary>Starts accepting connections (once the broker has loaded its metadata).</summary>
-    public void StartAccepting() => _acceptLoop = Task.Run(AcceptLoopAsync);
+    public void StartAccepting(RequestDispatcher dispatcher)
+    {
+        _dispatcher = dispatcher;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
 
     private async Task AcceptLoopAsync()
     {

@@ -1,0 +1,65 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+
+namespace Quill.Broker.Compat.Tests;
+
+/// <summary>Small helpers over Confluent.Kafka (librdkafka) for the tests.</summary>
+public static class Clients
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public static string NewTopic(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    public static IAdminClient Admin(string bootstrap) =>
+        new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+
+    public static async Task CreateTopicAsync(string bootstrap, string topic, int partitions, Dictionary<string, string>? configs = null)
+    {
+        using var admin = Admin(bootstrap);
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1, Configs = configs }]);
+    }
+
+    public static IProducer<string, string> Producer(string bootstrap, Action<ProducerConfig>? configure = null)
+    {
+        var config = new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, LingerMs = 5 };
+        configure?.Invoke(config);
+        return new ProducerBuilder<string, string>(config).Build();
+    }
+
+    /// <summary>A consumer with manually assigned partitions (no group protocol involved).</summary>
+    public static IConsumer<string, string> Consumer(string bootstrap, Action<ConsumerConfig>? configure = null)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "unused-" + Guid.NewGuid().ToString("N")[..8],
+            EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Error,
+        };
+        configure?.Invoke(config);
+        return new ConsumerBuilder<string, string>(config).Build();
+    }
+
+    /// <summary>Reads <paramref name="count"/> messages from the given positions, failing if they do not come within the timeout.</summary>
+    public static List<ConsumeResult<string, string>> Consume(string bootstrap, IEnumerable<TopicPartitionOffset> from, int count,
+        Action<ConsumerConfig>? configure = null)
+    {
+        using var consumer = Consumer(bootstrap, configure);
+        consumer.Assign(from);
+        var results = new List<ConsumeResult<string, string>>();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (results.Count < count)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"consumed {results.Count} of {count} messages within {Timeout}");
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(500));
+            if (result is null || result.IsPartitionEOF) continue;
+            results.Add(result);
+        }
+        consumer.Close();
+        return results;
+    }
+
+    public static List<ConsumeResult<string, string>> ConsumeFromStart(string bootstrap, string topic, int partitions, int count) =>
+        Consume(bootstrap, Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)), count);
+}
