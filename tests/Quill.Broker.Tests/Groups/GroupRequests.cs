@@ -129,5 +129,36 @@ public static class GroupRequests
     public static Task<StructValue> DescribeGroups(this GroupHarness h, short version = 5, params string[] groups) =>
         h.Send(ApiKey.DescribeGroups, version, b => b.SetStringArray("Groups", groups));
 
+    /// <summary>
+    /// Forms a stable group of new members (named by client id), the first one leading: joins all, waits out the
+    /// initial delay, and syncs with the leader assigning "p-{client}" to each. Returns their member ids and the generation.
+    /// </summary>
+    public static async Task<(Dictionary<string, string> Members, int Generation)> FormGroup(this GroupHarness h, string group,
+        params string[] clients)
+    {
+        var joining = new List<(string Client, string MemberId, Task<StructValue> Join)>();
+        foreach (string client in clients)
+        {
+            var (memberId, join) = await h.JoinNew(group, client);
+            joining.Add((client, memberId, join));
+        }
+        h.Advance(2L * h.Options.InitialRebalanceDelayMs + 1);
+        var joins = await Task.WhenAll(joining.Select(j => j.Join)).Within();
+        int generation = joins[0].GetInt32("GenerationId");
+        var members = joining.ToDictionary(j => j.Client, j => j.MemberId);
+        await h.SyncAround(group, generation, joins[0].GetString("Leader")!, members);
+        return (members, generation);
+    }
+
+    /// <summary>Syncs every member of a completed join round; the leader assigns "p-{client}" to each.</summary>
+    public static async Task SyncAround(this GroupHarness h, string group, int generation, string leader, Dictionary<string, string> members)
+    {
+        var followers = members.Values.Where(m => m != leader).Select(m => h.SyncGroup(group, generation, m)).ToList();
+        var leaderSync = await h.SyncGroup(group, generation, leader,
+            assignments: [.. members.Select(m => (m.Value, Bytes("p-" + m.Key)))]).Within();
+        Assert.Equal(KafkaError.None, Errors.Of(leaderSync));
+        foreach (var f in await Task.WhenAll(followers).Within()) Assert.Equal(KafkaError.None, Errors.Of(f));
+    }
+
     public static async Task<T> Within<T>(this Task<T> task, int seconds = 10) => await task.WaitAsync(TimeSpan.FromSeconds(seconds));
 }
