@@ -123,6 +123,7 @@ public sealed class BrokerServer : IAsyncDisposable
             ConnectTimeout = TimeSpan.FromMilliseconds(_options.ZooKeeperConnectionTimeoutMs),
             Logger = _loggers.CreateLogger("Quill.Broker.KeeperClient"),
         };
+        await EnsureChrootAsync(options, ct);
         KeeperClient? client = null;
         if (KeeperSessionFile.Read(firstDir) is { } saved)
         {
@@ -190,6 +191,16 @@ public sealed class BrokerServer : IAsyncDisposable
         }, _time, _loggers.CreateLogger("Quill.Broker.Groups"));
         groups.Start();
         return groups;
+    }
+
+    /// <summary>zookeeper.connect may end in a chroot ("host:port/kafka"); like Kafka, create it if it is missing.</summary>
+    private async Task EnsureChrootAsync(KeeperClientOptions options, CancellationToken ct)
+    {
+        string connect = _options.ZooKeeperConnect;
+        int slash = connect.IndexOf('/');
+        if (slash < 0 || slash == connect.Length - 1) return;
+        await using var root = await KeeperClient.ConnectAsync(connect[..slash], options with { SessionTimeout = TimeSpan.FromSeconds(10) }, ct);
+        await root.EnsurePathAsync(connect[slash..], ct);
     }
 
     private void StartTimers()
