@@ -36,7 +36,7 @@ public sealed class ApacheZooKeeperServer : IAsyncLifetime, IAsyncDisposable
         DataDir = Path.Combine(Directory, "data");
     }
 
-    /// <summary>Starts a server and waits until it answers <c>ruok</c>.</summary>
+    /// <summary>Starts a server and waits until it answers <c>ruok</c> and serves requests.</summary>
     /// <param name="tickTime">ZooKeeper's tick in ms; sessions may last from 2 to 20 ticks.</param>
     /// <param name="extendedTypesEnabled">Enables TTL nodes (and the server id is then limited to 254).</param>
     /// <param name="extraConfig">More zoo.cfg lines, key to value.</param>
@@ -204,7 +204,10 @@ public sealed class ApacheZooKeeperServer : IAsyncLifetime, IAsyncDisposable
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                if ((await FourLetterWordAsync("ruok", timeout.Token)).StartsWith("imok", StringComparison.Ordinal)) return;
+                // imok only says the process is up; srvr says whether it serves requests yet (data loaded).
+                if ((await FourLetterWordAsync("ruok", timeout.Token)).StartsWith("imok", StringComparison.Ordinal) &&
+                    (await FourLetterWordAsync("srvr", timeout.Token)).Contains("Mode:", StringComparison.Ordinal))
+                    return;
             }
             catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
             {
