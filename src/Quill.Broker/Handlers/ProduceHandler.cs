@@ -77,7 +77,9 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
         }
         catch (LogException e)
         {
-            _log.LogDebug("Produce to {Topic}-{Partition} refused: {Error} {Reason}", topic, index, e.Error, e.Message);
+            // Bad batches are worth a line; sequence and epoch refusals are part of normal idempotent retries.
+            var level = e.Error is KafkaError.CorruptMessage or KafkaError.MessageTooLarge or KafkaError.InvalidRecord ? LogLevel.Warning : LogLevel.Debug;
+            _log.Log(level, "Produce to {Topic}-{Partition} refused: {Error} {Reason}", topic, index, e.Error, e.Message);
             return (e.Error, e.Message);
         }
         catch (IOException e)

@@ -1,0 +1,135 @@
+using Quill.Broker.Config;
+using Quill.Broker.Log;
+
+namespace Quill.Broker.Tests.Config;
+
+public sealed class ServerPropertiesTests
+{
+    private static BrokerOptions Parse(string text, List<string>? warnings = null) =>
+        ServerProperties.Parse(PropertiesFile.Parse(text), w => warnings?.Add(w));
+
+    [Fact]
+    public void Kafkas_sample_server_properties_is_read_without_warnings()
+    {
+        var warnings = new List<string>();
+        var options = Parse("""
+            # Licensed to the Apache Software Foundation (ASF)
+            broker.id=0
+            listeners=PLAINTEXT://:9092
+            num.network.threads=3
+            num.io.threads=8
+            socket.send.buffer.bytes=102400
+            socket.receive.buffer.bytes=102400
+            socket.request.max.bytes=104857600
+            log.dirs=/tmp/kafka-logs
+            num.partitions=1
+            num.recovery.threads.per.data.dir=1
+            offsets.topic.replication.factor=1
+            transaction.state.log.replication.factor=1
+            transaction.state.log.min.isr=1
+            log.retention.hours=168
+            log.segment.bytes=1073741824
+            log.retention.check.interval.ms=300000
+            zookeeper.connect=localhost:2181
+            zookeeper.connection.timeout.ms=18000
+            group.initial.rebalance.delay.ms=0
+            """, warnings);
+        Assert.Empty(warnings);
+        Assert.Equal(0, options.BrokerId);
+        Assert.Equal("", options.ListenHost);
+        Assert.Equal(9092, options.Port);
+        Assert.Equal("127.0.0.1", options.EffectiveAdvertisedHost);
+        Assert.Equal(["/tmp/kafka-logs"], options.LogDirs);
+        Assert.Equal(168L * 3_600_000, options.LogDefaults.RetentionMs);
+        Assert.Equal(1073741824, options.LogDefaults.SegmentBytes);
+        Assert.Equal("localhost:2181", options.ZooKeeperConnect);
+        Assert.Equal(1, options.OffsetsTopicReplicationFactor);
+        Assert.Equal(0, options.GroupInitialRebalanceDelayMs);
+    }
+
+    [Fact]
+    public void Retention_and_roll_follow_kafkas_precedence()
+    {
+        var options = Parse("log.retention.hours=1\nlog.retention.minutes=5\nlog.retention.ms=1234\nlog.roll.hours=2\n");
+        Assert.Equal(1234, options.LogDefaults.RetentionMs);
+        Assert.Equal(2 * 3_600_000, options.LogDefaults.SegmentMs);
+        Assert.Equal(5 * 60_000, Parse("log.retention.hours=1\nlog.retention.minutes=5").LogDefaults.RetentionMs);
+        Assert.Equal(-1, Parse("log.retention.ms=-1").LogDefaults.RetentionMs);
+        Assert.Equal(99, Parse("log.roll.ms=99\nlog.roll.hours=3").LogDefaults.SegmentMs);
+    }
+
+    [Fact]
+    public void Log_settings_map_onto_the_log_config()
+    {
+        var log = Parse("""
+            log.dirs=/a, /b
+            message.max.bytes=2000000
+            log.retention.bytes=1000000
+            log.flush.interval.messages=1
+            log.flush.interval.ms=500
+            log.cleanup.policy=compact,delete
+            advertised.listeners=PLAINTEXT://broker.example:19092
+            """);
+        Assert.Equal(["/a", "/b"], log.LogDirs);
+        Assert.Equal(2_000_000, log.LogDefaults.MaxMessageBytes);
+        Assert.Equal(1_000_000, log.LogDefaults.RetentionBytes);
+        Assert.Equal(1, log.LogDefaults.FlushMessages);
+        Assert.Equal(500, log.LogDefaults.FlushMs);
+        Assert.Equal(500, log.FlushSchedulerIntervalMs);
+        Assert.Equal(CleanupPolicy.Compact | CleanupPolicy.Delete, log.LogDefaults.CleanupPolicy);
+        Assert.Equal("broker.example", log.EffectiveAdvertisedHost);
+        Assert.Equal(19092, log.AdvertisedPort);
+    }
+
+    [Fact]
+    public void Unknown_keys_are_warned_about()
+    {
+        var warnings = new List<string>();
+        Parse("brokr.id=1\nnum.io.threads=8", warnings);
+        Assert.Equal(["unknown configuration key 'brokr.id' is ignored"], warnings);
+    }
+
+    [Theory]
+    [InlineData("broker.id=abc", "broker.id")]
+    [InlineData("num.partitions=0", "num.partitions")]
+    [InlineData("auto.create.topics.enable=yes", "auto.create.topics.enable")]
+    [InlineData("log.segment.bytes=10", "log.segment.bytes")]
+    [InlineData("log.cleanup.policy=shred", "log.cleanup.policy")]
+    [InlineData("listeners=SSL://:9093", "listeners")]
+    [InlineData("listeners=PLAINTEXT://host", "listeners")]
+    [InlineData("socket.request.max.bytes=-5", "socket.request.max.bytes")]
+    public void Bad_values_are_refused_naming_the_key(string line, string key)
+    {
+        var e = Assert.Throws<BrokerConfigException>(() => Parse(line));
+        Assert.StartsWith(key + ":", e.Message);
+    }
+
+    [Fact]
+    public void Properties_syntax_follows_java()
+    {
+        var props = PropertiesFile.Parse("a = 1\n! comment\nb:2\nc 3\nd=one,\\\n    two\ne=x\\ty\\u0041\n  # indented comment\n");
+        Assert.Equal("1", props["a"]);
+        Assert.Equal("2", props["b"]);
+        Assert.Equal("3", props["c"]);
+        Assert.Equal("one,two", props["d"]);
+        Assert.Equal("x\tyA", props["e"]);
+        Assert.Equal(5, props.Count);
+    }
+
+    [Fact]
+    public void Topic_configs_are_validated_and_applied_over_the_broker_defaults()
+    {
+        Assert.Null(TopicConfigs.Validate("retention.ms", "1000"));
+        Assert.NotNull(TopicConfigs.Validate("retention.ms", "soon"));
+        Assert.NotNull(TopicConfigs.Validate("no.such.config", "1"));
+        Assert.NotNull(TopicConfigs.Validate("cleanup.policy", "shred"));
+        var config = TopicConfigs.ToLogConfig(LogConfig.Default, new Dictionary<string, string>
+        {
+            ["retention.ms"] = "1000", ["segment.bytes"] = "4096", ["cleanup.policy"] = "compact", ["message.timestamp.type"] = "LogAppendTime",
+        });
+        Assert.Equal(1000, config.RetentionMs);
+        Assert.Equal(4096, config.SegmentBytes);
+        Assert.Equal(CleanupPolicy.Compact, config.CleanupPolicy);
+        Assert.True(config.LogAppendTime);
+    }
+}
