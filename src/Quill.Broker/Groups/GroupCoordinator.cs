@@ -102,7 +102,7 @@ public sealed partial class GroupCoordinator : IDisposable
     private KafkaError? NotActiveError() => _status switch
     {
         Active => null,
-        Loading => KafkaError.CoordinatorLoadInProgress,
+        Created or Loading => KafkaError.CoordinatorLoadInProgress,
         _ => KafkaError.CoordinatorNotAvailable,
     };
 
