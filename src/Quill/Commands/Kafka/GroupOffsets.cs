@@ -81,7 +81,7 @@ public static class GroupOffsets
                     : throw new ToolException($"--topic {topic}: expected topic:0,1,...")).ToList();
             else
             {
-                var metadata = admin.GetMetadata(topic, timeout).Topics.FirstOrDefault(t => t.Topic == topic);
+                var metadata = admin.GetMetadata(timeout).Topics.FirstOrDefault(t => t.Topic == topic); // all topics: never auto-creates
                 if (metadata is null || metadata.Error.IsError) throw new ToolException($"Topic '{topic}' does not exist", ExitCodes.Failed);
                 partitions = metadata.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
             }

@@ -20,10 +20,21 @@ public static class TopicLayouts
 {
     private static readonly TimeSpan ExtrasTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>Kafka prints a topic id as URL-safe base64 of its 16 bytes, without padding (Confluent's ToString uses +/=).</summary>
+    public static string KafkaUuid(Uuid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bytes, id.MostSignificantBits);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bytes[8..], id.LeastSignificantBits);
+        return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
     /// <param name="names">The topics to read; null for all of them. Unknown names are left out.</param>
     public static async Task<List<TopicLayout>> ReadAsync(IAdminClient admin, IReadOnlyList<string>? names, TimeSpan timeout)
     {
-        var metadata = names is { Count: 1 } ? admin.GetMetadata(names[0], timeout) : admin.GetMetadata(timeout);
+        // Always the all-topics request: one that names a topic may auto-create it (librdkafka may set
+        // AllowAutoTopicCreation), and --describe must never create what it describes.
+        var metadata = admin.GetMetadata(timeout);
         var topics = metadata.Topics
             .Where(t => t.Error.Code == ErrorCode.NoError && (names is null || names.Contains(t.Topic)))
             .OrderBy(t => t.Topic, StringComparer.Ordinal)
@@ -35,7 +46,7 @@ public static class TopicLayouts
         {
             var described = await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames(topics.Select(t => t.Topic)),
                 new DescribeTopicsOptions { RequestTimeout = ExtrasTimeout });
-            ids = described.TopicDescriptions.ToDictionary(d => d.Name, d => d.TopicId.ToString());
+            ids = described.TopicDescriptions.ToDictionary(d => d.Name, d => KafkaUuid(d.TopicId));
         }
         catch (KafkaException)
         {

@@ -75,7 +75,8 @@ public static class ProducerPerf
             throttle.Wait(i + 1, started);
         }
         while (producer.Flush(TimeSpan.FromMilliseconds(200)) > 0) ct.ThrowIfCancellationRequested();
-        await Task.Yield();
+        // Flush returns once librdkafka's queues are empty; the last delivery handlers may still be running.
+        while (stats.Done < o.NumRecords) await Task.Delay(1, ct);
         return stats.Finish();
     }
 
@@ -87,6 +88,9 @@ public static class ProducerPerf
         private string? _firstError;
         private long _finished;
 
+        public long Done => Volatile.Read(ref _done);
+        private long _done;
+
         public void Start(long timestamp)
         {
             _started = timestamp;
@@ -94,6 +98,18 @@ public static class ProducerPerf
         }
 
         public void Completed(long sendTime, Error error)
+        {
+            try
+            {
+                Record(sendTime, error);
+            }
+            finally
+            {
+                Volatile.Write(ref _done, _done + 1);
+            }
+        }
+
+        private void Record(long sendTime, Error error)
         {
             long now = Stopwatch.GetTimestamp();
             if (error.IsError)
