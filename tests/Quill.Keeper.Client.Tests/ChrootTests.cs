@@ -57,3 +57,6 @@ public abstract class ChrootTests(KeeperServerFixture server) : ClientTestBase(s
 
 public sealed class ChrootTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : ChrootTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class ChrootTestsOnKeeper(QuillKeeperFixture server)
+    : ChrootTests(server), IClassFixture<QuillKeeperFixture>;

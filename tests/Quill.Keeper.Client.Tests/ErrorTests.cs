@@ -121,3 +121,6 @@ public abstract class ErrorTests(KeeperServerFixture server) : ClientTestBase(se
 
 public sealed class ErrorTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : ErrorTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class ErrorTestsOnKeeper(QuillKeeperFixture server)
+    : ErrorTests(server), IClassFixture<QuillKeeperFixture>;

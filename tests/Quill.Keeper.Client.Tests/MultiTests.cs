@@ -103,3 +103,6 @@ public abstract class MultiTests(KeeperServerFixture server) : ClientTestBase(se
 
 public sealed class MultiTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : MultiTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class MultiTestsOnKeeper(QuillKeeperFixture server)
+    : MultiTests(server), IClassFixture<QuillKeeperFixture>;

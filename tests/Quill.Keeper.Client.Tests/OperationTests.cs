@@ -187,3 +187,6 @@ public abstract class OperationTests(KeeperServerFixture server) : ClientTestBas
 
 public sealed class OperationTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : OperationTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class OperationTestsOnKeeper(QuillKeeperFixture server)
+    : OperationTests(server), IClassFixture<QuillKeeperFixture>;

@@ -274,3 +274,6 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
 
 public sealed class SessionTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : SessionTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class SessionTestsOnKeeper(QuillKeeperFixture server)
+    : SessionTests(server), IClassFixture<QuillKeeperFixture>;

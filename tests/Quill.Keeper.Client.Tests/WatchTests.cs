@@ -259,3 +259,6 @@ public abstract class WatchTests(KeeperServerFixture server) : ClientTestBase(se
 
 public sealed class WatchTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : WatchTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class WatchTestsOnKeeper(QuillKeeperFixture server)
+    : WatchTests(server), IClassFixture<QuillKeeperFixture>;

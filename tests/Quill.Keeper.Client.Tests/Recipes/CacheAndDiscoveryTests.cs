@@ -88,3 +88,6 @@ public abstract class CacheAndDiscoveryTests(KeeperServerFixture server) : Clien
 
 public sealed class CacheAndDiscoveryTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : CacheAndDiscoveryTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class CacheAndDiscoveryTestsOnKeeper(QuillKeeperFixture server)
+    : CacheAndDiscoveryTests(server), IClassFixture<QuillKeeperFixture>;

@@ -129,3 +129,6 @@ public abstract class CoordinationTests(KeeperServerFixture server) : ClientTest
 
 public sealed class CoordinationTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : CoordinationTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class CoordinationTestsOnKeeper(QuillKeeperFixture server)
+    : CoordinationTests(server), IClassFixture<QuillKeeperFixture>;

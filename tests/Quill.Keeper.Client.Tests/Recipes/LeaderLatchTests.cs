@@ -71,3 +71,6 @@ public abstract class LeaderLatchTests(KeeperServerFixture server) : ClientTestB
 
 public sealed class LeaderLatchTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : LeaderLatchTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class LeaderLatchTestsOnKeeper(QuillKeeperFixture server)
+    : LeaderLatchTests(server), IClassFixture<QuillKeeperFixture>;

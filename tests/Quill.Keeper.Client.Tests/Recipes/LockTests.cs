@@ -119,3 +119,6 @@ public abstract class LockTests(KeeperServerFixture server) : ClientTestBase(ser
 
 public sealed class LockTestsOnApacheZooKeeper(ApacheZooKeeperFixture server)
     : LockTests(server), IClassFixture<ApacheZooKeeperFixture>;
+
+public sealed class LockTestsOnKeeper(QuillKeeperFixture server)
+    : LockTests(server), IClassFixture<QuillKeeperFixture>;
