@@ -66,7 +66,7 @@ public sealed partial class KeeperClient
     {
         var response = await SendAsync(OpCode.GetData, new PathWatchRequest(ServerPath(path), watcher is not null), ReadData, path,
             cancellationToken, Registration(WatchKind.Data, path, watcher));
-        return new NodeData(response.Data ?? [], response.Stat);
+        return new NodeData(response.Data ?? [], response.Stat) { IsNull = response.Data is null };
     }
 
     /// <summary>Replaces the node's data if its version is <paramref name="version"/> (-1: any version).</summary>

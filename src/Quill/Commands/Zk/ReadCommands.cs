@@ -36,8 +36,8 @@ public sealed class GetCommand() : ZkCliCommand("get", "[-s] [-w] path", flags: 
         string path = args.Args[1];
         ZkErrors.CheckPath(path);
         var node = await shell.Client.GetDataAsync(path, watch ? shell.Watcher : null);
-        // zkCli prints "null" for a node created without data; the client reads that as empty, so this prints "".
-        shell.Out(Encoding.UTF8.GetString(node.Data));
+        // zkCli prints "null" for a node created without data.
+        shell.Out(node.IsNull ? "null" : Encoding.UTF8.GetString(node.Data));
         if (args.Has('s'))
             foreach (string line in ZkFormat.StatLines(node.Stat)) shell.Out(line);
     }
