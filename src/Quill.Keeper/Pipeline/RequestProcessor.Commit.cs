@@ -25,6 +25,7 @@ public sealed partial class RequestProcessor
                 Sessions.Remove(request.Session.Id);
                 request.Response = Reply(request.Xid, zxid, ErrorCode.Ok, null);
                 request.CloseAfter = true;
+                if (request.Connection is null) request.Session.Connection?.Close(); // expired: its ephemerals are gone now
                 break;
             case MultiTxn multi:
                 request.Response = MultiReply(request, multi, Tree.ApplyMulti(zxid, request.Time, request.Session.Id, multi));

@@ -65,8 +65,9 @@ public sealed partial class RequestProcessor
         foreach (var session in Sessions.Expired())
         {
             _log.LogInformation("Expiring session 0x{Session:x}, timeout of {Timeout}ms exceeded", session.Id, session.TimeoutMs);
+            // The connection stays open until the close is applied, as in ZooKeeper: a client that learns of the
+            // expiry (by reconnecting) must find its ephemerals already gone.
             session.Closing = true;
-            session.Connection?.Close();
             Accept(new Request(null, session, 0, OpCode.CloseSession, []));
         }
 

@@ -140,4 +140,20 @@ public sealed class HandshakeTests : IAsyncLifetime
             Assert.Equal(new WatcherEvent(EventType.NodeDeleted, KeeperState.SyncConnected, "/expiring"), WatcherEvent.Read(ref r));
         }
     }
+
+    [Fact]
+    public async Task AnExpiredSessionsConnectionClosesOnlyOnceItsEphemeralsAreGone()
+    {
+        var (observer, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 4000);
+        var (silent, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 200);
+        using (observer) using (silent)
+        {
+            var (h, _) = await silent.CallAsync(OpCode.Create, new CreateRequest("/lingering", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral));
+            Assert.Equal(ErrorCode.Ok, h.Err);
+            // The silent client sends no pings; when Keeper closes its connection, the expiry must be complete.
+            Assert.True(await silent.IsClosedByServerAsync());
+            var (eh, _) = await observer.CallAsync(OpCode.Exists, new PathWatchRequest("/lingering", false));
+            Assert.Equal(ErrorCode.NoNode, eh.Err);
+        }
+    }
 }
