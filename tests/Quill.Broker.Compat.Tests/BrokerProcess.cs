@@ -82,18 +82,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     /// <summary>SIGKILL: no clean shutdown, no flush; waits until the process is gone.</summary>
     public void Kill()
     {
-        var process = _process;
-        if (process is null) return;
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        process.Dispose();
-        _process = null;
+        ProcessKiller.KillAndWait(ref _process);
     }
 
     /// <summary>Starts the broker again after <see cref="Kill"/>, on the same ports and data.</summary>

@@ -80,19 +80,7 @@ public sealed class ApacheZooKeeperServer : IAsyncLifetime, IAsyncDisposable
     /// <summary>Kills the server with SIGKILL (no clean shutdown) and waits for the process to end.</summary>
     public void Kill()
     {
-        var process = _process;
-        if (process is null) return;
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: false);
-            process.WaitForExit(10_000);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        process.Dispose();
-        _process = null;
+        ProcessKiller.KillAndWait(ref _process, entireProcessTree: false);
     }
 
     /// <summary>Starts the server again after <see cref="Kill"/>, on the same port and data directory.</summary>

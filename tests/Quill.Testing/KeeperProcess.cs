@@ -99,19 +99,7 @@ public sealed class KeeperProcess : IAsyncDisposable
     /// <summary>Kills the process with SIGKILL (no clean shutdown) and waits for it to end.</summary>
     public void Kill()
     {
-        var process = _process;
-        if (process is null) return;
-        try
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        process.Dispose();
-        _process = null;
+        ProcessKiller.KillAndWait(ref _process);
     }
 
     /// <summary>Starts Keeper again after <see cref="Kill"/>, on the same port and data directory.</summary>
