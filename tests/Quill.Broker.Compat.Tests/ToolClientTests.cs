@@ -47,6 +47,9 @@ public sealed class ToolClientTests(BrokerFixture fixture) : IClassFixture<Broke
         using var doc = JsonDocument.Parse(run.StdOut.Trim().Split('\n')[^1]);
         var root = doc.RootElement;
         Assert.Equal("1048576", root.GetProperty("retention").GetString());
+        Assert.Equal(3, root.GetProperty("partitionsAfter").GetInt32());
+        Assert.Equal("3600000", root.GetProperty("retentionMs").GetString());
+        Assert.False(root.GetProperty("listedAfterDelete").GetBoolean());
         var sent = root.GetProperty("sent").EnumerateArray().Select(e => e.GetString()).ToList();
         var seen = root.GetProperty("seen").EnumerateArray().ToList();
         Assert.Equal(sent.Order(), seen.Select(s => s.GetProperty("value").GetString()).Order());

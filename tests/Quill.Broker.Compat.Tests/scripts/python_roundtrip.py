@@ -2,7 +2,7 @@
 # manual-assign consume, offsets for times. Usage: python_roundtrip.py <bootstrap> <topic>. Prints one JSON line.
 import json, sys
 from confluent_kafka import Producer, Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic, ConfigResource
+from confluent_kafka.admin import AdminClient, NewTopic, NewPartitions, ConfigResource
 
 bootstrap, topic = sys.argv[1], sys.argv[2]
 admin = AdminClient({'bootstrap.servers': bootstrap})
@@ -35,4 +35,16 @@ while len(eof) < 2:
     seen.append({'partition': m.partition(), 'offset': m.offset(), 'key': m.key().decode(), 'value': m.value().decode(), 'ts': m.timestamp()[1]})
 times = c.offsets_for_times([TopicPartition(topic, p, 1700000000000 + 1000) for p in range(2)], timeout=10)
 c.close()
-print(json.dumps({'retention': retention, 'sent': sent, 'seen': seen, 'byTime': [t.offset for t in times]}))
+
+# The rest of the admin API: add partitions, alter a config, delete the topic.
+for f in admin.create_partitions([NewPartitions(topic, 3)]).values():
+    f.result()
+partitions_after = len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+for f in admin.alter_configs([ConfigResource(ConfigResource.Type.TOPIC, topic, set_config={'retention.ms': '3600000'})]).values():
+    f.result()
+retention_ms = list(admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)]).values())[0].result()['retention.ms'].value
+for f in admin.delete_topics([topic]).values():
+    f.result()
+listed_after_delete = topic in admin.list_topics(timeout=10).topics
+print(json.dumps({'retention': retention, 'sent': sent, 'seen': seen, 'byTime': [t.offset for t in times],
+                  'partitionsAfter': partitions_after, 'retentionMs': retention_ms, 'listedAfterDelete': listed_after_delete}))
