@@ -80,9 +80,14 @@ public static class ProducerPerf
         return stats.Finish();
     }
 
-    /// <summary>Counts acknowledgements: all are made on librdkafka's single delivery-report thread.</summary>
+    /// <summary>
+    /// Counts acknowledgements. They usually arrive on Confluent.Kafka's poll thread, but Flush polls as well, so two
+    /// threads can run delivery handlers at once at the end of a run: a lock keeps the counts and the histogram whole
+    /// (a lost increment used to leave the run waiting forever for its last acknowledgement).
+    /// </summary>
     private sealed class DeliveryStats(int recordSize, Action<string>? windowReport, Action<long>? progress)
     {
+        private readonly Lock _lock = new();
         private readonly LongHistogram _latency = new(TimeSpan.FromMinutes(10).Ticks / 10, 3);
         private long _started, _records, _errors, _windowStart, _windowCount, _windowLatencySum, _windowMax;
         private string? _firstError;
@@ -99,13 +104,16 @@ public static class ProducerPerf
 
         public void Completed(long sendTime, Error error)
         {
-            try
+            lock (_lock)
             {
-                Record(sendTime, error);
-            }
-            finally
-            {
-                Volatile.Write(ref _done, _done + 1);
+                try
+                {
+                    Record(sendTime, error);
+                }
+                finally
+                {
+                    Volatile.Write(ref _done, _done + 1);
+                }
             }
         }
 
@@ -139,6 +147,11 @@ public static class ProducerPerf
         }
 
         public ProducerPerfResult Finish()
+        {
+            lock (_lock) return FinishLocked();
+        }
+
+        private ProducerPerfResult FinishLocked()
         {
             var elapsed = Stopwatch.GetElapsedTime(_started, Math.Max(_finished, _started + 1));
             return new ProducerPerfResult(_records, _errors, _records * recordSize, elapsed, _latency, _firstError);
