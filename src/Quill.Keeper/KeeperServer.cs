@@ -173,7 +173,8 @@ public sealed class KeeperServer : IAsyncDisposable
                 finally
                 {
                     _connections.TryRemove(conn.Id, out _);
-                    _connectionsPerIp.AddOrUpdate(ip, 0, (_, n) => n - 1);
+                    if (_connectionsPerIp.AddOrUpdate(ip, 0, (_, n) => n - 1) == 0)
+                        _connectionsPerIp.TryRemove(new KeyValuePair<string, int>(ip, 0));
                 }
             });
         }
@@ -181,14 +182,15 @@ public sealed class KeeperServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _stop.Cancel();
         _listener?.Dispose();
         _ticker?.Dispose();
         _purge?.Dispose();
         _metricsEndpoint?.Dispose();
         foreach (var c in _connections.Values) c.Close();
+        // Let the processor finish what is queued before anything is cancelled.
         Processor?.Complete();
         try { await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
+        _stop.Cancel();
         _sync?.Dispose();
         await _snapshotWrite.ConfigureAwait(false);
         TxnLog.Dispose();

@@ -36,6 +36,8 @@ public sealed class Request(ClientConnection? connection, Session session, int x
     public ErrorCode Error { get; set; }
     /// <summary>After the answer goes out, close the connection (closeSession).</summary>
     public bool CloseAfter { get; set; }
+    /// <summary>A multi that failed validation: nothing to log, answered with per-op errors at its turn.</summary>
+    public MultiTxn? FailedMulti { get; set; }
     /// <summary>For a multi: the op type of each op, which decides the shape of its result.</summary>
     public List<OpCode>? MultiOpTypes { get; set; }
     /// <summary>For a new session: the handshake that waits on the createSession txn.</summary>

@@ -25,7 +25,8 @@ public sealed partial class RequestProcessor
                 Sessions.Remove(request.Session.Id);
                 request.Response = Reply(request.Xid, zxid, ErrorCode.Ok, null);
                 request.CloseAfter = true;
-                if (request.Connection is null) request.Session.Connection?.Close(); // expired: its ephemerals are gone now
+                // Expired, or closed while another connection was attached: that connection ends now that the ephemerals are gone.
+                if (request.Session.Connection is { } other && other != request.Connection) other.Close();
                 break;
             case MultiTxn multi:
                 request.Response = MultiReply(request, multi, Tree.ApplyMulti(zxid, request.Time, request.Session.Id, multi));

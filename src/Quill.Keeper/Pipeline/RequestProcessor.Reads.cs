@@ -12,6 +12,12 @@ public sealed partial class RequestProcessor
     private void Answer(Request request)
     {
         request.State = RequestState.Answered;
+        if (request.Connection is not { IsClosed: false })
+        {
+            // Its connection is gone (or was replaced): a read now would only leave watches on a dead connection.
+            request.Connection?.RequestDone();
+            return;
+        }
         try
         {
             request.Response = Read(request);
@@ -107,8 +113,6 @@ public sealed partial class RequestProcessor
             case OpCode.SetWatches or OpCode.SetWatches2:
                 SetWatches(conn, SetWatchesRequest.Read(ref r, request.Type == OpCode.SetWatches2));
                 return Reply(Xids.SetWatches, zxid, ErrorCode.Ok, null);
-            case OpCode.Auth:
-                return AddAuth(request, AuthPacket.Read(ref r));
             case OpCode.WhoAmI:
                 return Reply(request.Xid, zxid, ErrorCode.Ok, new WhoAmIResponse(conn.AuthIds
                     .Select(id => new ClientInfo(id.Scheme, id.Scheme == "digest" ? id.Ident.Split(':')[0] : id.Ident)).ToList()));
@@ -160,21 +164,55 @@ public sealed partial class RequestProcessor
         foreach (var path in q.PersistentRecursiveWatches) Tree.Watches.AddPersistentWatch(path, conn, recursive: true);
     }
 
-    private byte[] AddAuth(Request request, AuthPacket auth)
+    /// <summary>Connections may hold this many digest identities; more is an abuse, not a use.</summary>
+    private const int MaxAuthIds = 32;
+
+    /// <summary>
+    /// addAuth takes effect the moment it arrives, as in ZooKeeper: the writes a client pipelines behind it are
+    /// checked with the new identity. Its answer (xid -4) goes out at once, or right after the handshake's.
+    /// </summary>
+    private void AddAuthNow(Request request)
+    {
+        var conn = request.Connection!;
+        bool ok;
+        try
+        {
+            var r = new JuteReader(request.Body);
+            ok = AddAuth(request, AuthPacket.Read(ref r));
+        }
+        catch (JuteException e)
+        {
+            _log.LogWarning("Malformed auth packet from session 0x{Session:x}: {Reason}", request.Session.Id, e.Message);
+            ok = false;
+        }
+        request.State = RequestState.Answered;
+        request.Response = Reply(Xids.Auth, 0, ok ? ErrorCode.Ok : ErrorCode.AuthFailed, null);
+        request.CloseAfter = !ok;
+        // A session still being created answers its handshake first (ZooKeeper reads nothing more until then).
+        if (request.Session.Creating) Enqueue(request);
+        else Send(request);
+    }
+
+    private bool AddAuth(Request request, AuthPacket auth)
     {
         var conn = request.Connection!;
         if (auth.Scheme != "digest")
         {
             _log.LogWarning("No authentication provider for scheme {Scheme} (session 0x{Session:x}); closing the connection", auth.Scheme, request.Session.Id);
-            request.CloseAfter = true;
-            return Reply(Xids.Auth, 0, ErrorCode.AuthFailed, null);
+            return false;
         }
         string digest = Acls.Digest(Encoding.UTF8.GetString(auth.Auth));
         var id = new Id("digest", digest);
-        if (!conn.AuthIds.Contains(id)) conn.AuthIds.Add(id);
+        if (conn.AuthIds.Contains(id)) return true;
+        if (conn.AuthIds.Count >= MaxAuthIds)
+        {
+            _log.LogWarning("Session 0x{Session:x} added more than {Max} identities; closing the connection", request.Session.Id, MaxAuthIds);
+            return false;
+        }
+        conn.AuthIds.Add(id);
         if (_options.SuperDigest is { } super && super == digest && !conn.AuthIds.Contains(new Id("super", "")))
             conn.AuthIds.Add(new Id("super", ""));
-        return Reply(Xids.Auth, 0, ErrorCode.Ok, null);
+        return true;
     }
 
     /// <summary>multiRead: getData and getChildren ops, each answered on its own (no all-or-nothing).</summary>

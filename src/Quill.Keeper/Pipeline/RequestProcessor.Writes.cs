@@ -170,6 +170,7 @@ public sealed partial class RequestProcessor
         var types = new List<OpCode>();
         request.MultiOpTypes = types;
         ErrorCode failure = ErrorCode.Ok;
+        bool complete = false;
         _pending.BeginMulti();
         try
         {
@@ -203,10 +204,12 @@ public sealed partial class RequestProcessor
                     txns.Add(new ErrorTxn(e.Code));
                 }
             }
+            complete = true;
         }
         finally
         {
-            _pending.EndMulti(rollback: failure != ErrorCode.Ok);
+            // A malformed multi (JuteException) rolls back too: none of its ops will ever be applied.
+            _pending.EndMulti(rollback: !complete || failure != ErrorCode.Ok);
         }
         return new MultiTxn(txns);
     }

@@ -57,7 +57,7 @@ public sealed partial class RequestProcessor
     public Task<string> QueryAsync(Func<string> query)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(new QueryWork(query, done));
+        if (!_inbox.Writer.TryWrite(new QueryWork(query, done))) done.TrySetException(new ObjectDisposedException("Keeper is stopping"));
         return done.Task;
     }
 
@@ -104,15 +104,18 @@ public sealed partial class RequestProcessor
         }
         conn.PacketsReceived++;
         Metrics.PacketsReceived++;
+        var request = new Request(conn, session, work.Xid, work.Type, work.Body);
         if (session.Closing && work.Type != OpCode.CloseSession)
         {
-            conn.Send(Reply(work.Xid, Tree.LastZxid, ErrorCode.SessionExpired, null));
-            conn.RequestDone();
+            // Answered in turn, behind the session's earlier requests (clients check that xids come back in order).
+            request.State = RequestState.Answered;
+            request.Response = Reply(work.Xid, Tree.LastZxid, ErrorCode.SessionExpired, null);
+            if (session.Queue.Count == 0) Send(request); else Enqueue(request);
             return;
         }
         Sessions.Touch(session);
-        var request = new Request(conn, session, work.Xid, work.Type, work.Body);
-        if (IsWrite(work.Type)) Accept(request);
+        if (work.Type == OpCode.Auth) AddAuthNow(request);
+        else if (IsWrite(work.Type)) Accept(request);
         else
         {
             request.State = RequestState.Deferred;
@@ -137,10 +140,11 @@ public sealed partial class RequestProcessor
         request.Time = _time.GetUtcNow().ToUnixTimeMilliseconds();
         try
         {
+            if (request.Type == OpCode.CloseSession) request.Session.Closing = true; // nothing more from this session is accepted
             long zxid = _lastAcceptedZxid + 1;
             var txn = Prepare(request, zxid);
             if (txn is MultiTxn { Failed: true } failed)
-                request.Response = MultiReply(request, failed, null);
+                request.FailedMulti = failed; // answered at commit, with the zxid of that moment
             else if (txn is not null)
             {
                 request.Txn = txn;
@@ -166,11 +170,20 @@ public sealed partial class RequestProcessor
     {
         foreach (var request in batch)
         {
-            if (request.Txn is not null) ApplyCommitted(request);
+            try
+            {
+                if (request.Txn is not null) ApplyCommitted(request);
+                request.Response ??= request.FailedMulti is { } failed ? MultiReply(request, failed, null)
+                    : request.Error != ErrorCode.Ok ? ErrorReply(request)
+                    : Reply(request.Xid, Tree.LastZxid, ErrorCode.Ok, request.Type == OpCode.Sync ? SyncReply(request) : null);
+            }
+            catch (Exception e)
+            {
+                // A committed txn that cannot be applied is a bug; answer the client and keep serving everyone else.
+                _log.LogCritical(e, "Applying {Type} (zxid 0x{Zxid:x}) from session 0x{Session:x} failed", request.Type, request.Zxid, request.Session.Id);
+                request.Response = Reply(request.Xid, Tree.LastZxid, ErrorCode.SystemError, null);
+            }
             request.State = RequestState.Answered;
-            request.Response ??= request.Error != ErrorCode.Ok
-                ? ErrorReply(request)
-                : Reply(request.Xid, Tree.LastZxid, ErrorCode.Ok, request.Type == OpCode.Sync ? SyncReply(request) : null);
             Drain(request.Session);
         }
         if (_txnsSinceSnapshot >= _options.SnapCount && SnapshotReady is not null)

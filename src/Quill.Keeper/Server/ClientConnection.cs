@@ -120,13 +120,16 @@ public sealed class ClientConnection : IWatcher
                 var result = await reader.ReadAsync(ct).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 string? word = null;
-                while (!_closed && TryReadFrame(ref buffer, first, out var frame, out word))
+                bool full = false;
+                while (!_closed && !(full = NoRoom) && TryReadFrame(ref buffer, first, out var frame, out word))
                 {
                     if (word is not null) break;
                     if (first) OnConnect(frame!); else OnRequest(frame!);
                     first = false;
                 }
-                reader.AdvanceTo(buffer.Start, buffer.End);
+                // Stopped for lack of room: leave the rest unexamined, so the next read returns it without waiting for more.
+                if (full) reader.AdvanceTo(buffer.Start);
+                else reader.AdvanceTo(buffer.Start, buffer.End);
                 if (NoRoom) await WaitForRoomAsync().ConfigureAwait(false);
                 if (word is not null)
                 {
@@ -145,6 +148,12 @@ public sealed class ClientConnection : IWatcher
         {
             Close();
             await reader.CompleteAsync().ConfigureAwait(false);
+            // A client that stopped reading can hold the writer in a send forever: give it a moment, then cut it off.
+            if (await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false) != writer)
+            {
+                _log.LogWarning("Connection from {Client} does not take its answers; dropping it", RemoteAddress);
+                _socket.Dispose();
+            }
             await writer.ConfigureAwait(false);
             _processor.Post(new ConnectionClosedWork(this));
         }
