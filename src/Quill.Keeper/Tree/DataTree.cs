@@ -135,18 +135,24 @@ public sealed class DataTree
         parent.Children.Add(PathUtils.Name(c.Path));
         if (c.ParentCversion > parent.Cversion) parent.Cversion = c.ParentCversion;
         parent.Pzxid = zxid;
-        switch (EphemeralType.Get(c.EphemeralOwner, ExtendedTypes))
-        {
-            case EphemeralKind.Container: Containers.Add(c.Path); break;
-            case EphemeralKind.Ttl: Ttls.Add(c.Path); break;
-            case EphemeralKind.Normal:
-                if (!_ephemerals.TryGetValue(c.EphemeralOwner, out var set)) _ephemerals[c.EphemeralOwner] = set = new(StringComparer.Ordinal);
-                set.Add(c.Path);
-                break;
-        }
+        Track(c.Path, c.EphemeralOwner);
         Watches.Trigger(c.Path, EventType.NodeCreated);
         Watches.Trigger(parentPath, EventType.NodeChildrenChanged);
         return new(OpCode.Create, ErrorCode.Ok, c.Path, node.ToStat(ExtendedTypes));
+    }
+
+    /// <summary>Files a node under the sets the server's cleanup walks: containers, TTL nodes, a session's ephemerals.</summary>
+    private void Track(string path, long owner)
+    {
+        switch (EphemeralType.Get(owner, ExtendedTypes))
+        {
+            case EphemeralKind.Container: Containers.Add(path); break;
+            case EphemeralKind.Ttl: Ttls.Add(path); break;
+            case EphemeralKind.Normal:
+                if (!_ephemerals.TryGetValue(owner, out var set)) _ephemerals[owner] = set = new(StringComparer.Ordinal);
+                set.Add(path);
+                break;
+        }
     }
 
     private ApplyResult DeleteNode(string path, long zxid)
@@ -207,15 +213,7 @@ public sealed class DataTree
             };
             tree._nodes[path] = node;
             if (path != "/") tree._nodes[PathUtils.Parent(path)].Children.Add(PathUtils.Name(path));
-            switch (EphemeralType.Get(node.EphemeralOwner, extendedTypes))
-            {
-                case EphemeralKind.Container: tree.Containers.Add(path); break;
-                case EphemeralKind.Ttl: tree.Ttls.Add(path); break;
-                case EphemeralKind.Normal:
-                    if (!tree._ephemerals.TryGetValue(node.EphemeralOwner, out var set)) tree._ephemerals[node.EphemeralOwner] = set = new(StringComparer.Ordinal);
-                    set.Add(path);
-                    break;
-            }
+            tree.Track(path, node.EphemeralOwner);
         }
         return tree;
     }

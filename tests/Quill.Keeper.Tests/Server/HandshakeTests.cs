@@ -125,14 +125,14 @@ public sealed class HandshakeTests : IAsyncLifetime
     public async Task SessionExpiresDeletesEphemeralsAndFiresWatches()
     {
         var (watcher, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 4000);
-        var (owner, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 200);
+        var (owner, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 1000);
         using (watcher)
         {
             var (h, _) = await owner.CallAsync(OpCode.Create, new CreateRequest("/expiring", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral));
             Assert.Equal(ErrorCode.Ok, h.Err);
             var (eh, _) = await watcher.CallAsync(OpCode.Exists, new PathWatchRequest("/expiring", true));
             Assert.Equal(ErrorCode.Ok, eh.Err);
-            owner.Dispose(); // no more pings: the session runs out after 200 ms
+            owner.Dispose(); // no more pings: the session runs out after a second
 
             var frame = await watcher.ReadFrameAsync();
             var r = new JuteReader(frame);
@@ -145,7 +145,7 @@ public sealed class HandshakeTests : IAsyncLifetime
     public async Task AnExpiredSessionsConnectionClosesOnlyOnceItsEphemeralsAreGone()
     {
         var (observer, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 4000);
-        var (silent, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 200);
+        var (silent, _) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 1000);
         using (observer) using (silent)
         {
             var (h, _) = await silent.CallAsync(OpCode.Create, new CreateRequest("/lingering", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral));
