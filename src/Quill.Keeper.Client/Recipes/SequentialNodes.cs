@@ -31,7 +31,9 @@ internal static class SequentialNodes
         {
             try
             {
-                return await client.CreateAsync(PathUtils.Join(parent, marker + prefix), data, mode: mode, cancellationToken: cancellationToken);
+                // The create itself is not cancelled: once sent it may happen, and a caller that gave up must still
+                // learn the node's name to delete it. Cancellation applies to the waits around it.
+                return await client.CreateAsync(PathUtils.Join(parent, marker + prefix), data, mode: mode, cancellationToken: CancellationToken.None);
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
             {
