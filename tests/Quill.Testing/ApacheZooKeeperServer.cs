@@ -12,7 +12,7 @@ namespace Quill.Testing;
 /// (default settings) or start one with <see cref="StartAsync"/>. It can be killed (SIGKILL) and started again on
 /// the same port and data directory, which is how tests check that sessions and data survive a crash.
 /// </summary>
-public sealed class ApacheZooKeeperServer : IAsyncLifetime, IAsyncDisposable
+public sealed class ApacheZooKeeperServer : IZooKeeperServerProcess, IAsyncLifetime
 {
     private const string JarDirectory = "/usr/share/java";
     private const string InstallHint = "Apache ZooKeeper 3.8 and a JRE are needed: apt-get install zookeeper";

@@ -12,7 +12,7 @@ namespace Quill.Testing;
 /// that differential tests configure both servers alike. It can be killed (SIGKILL) and started again on the same
 /// port and data directory.
 /// </summary>
-public sealed class KeeperProcess : IAsyncDisposable
+public sealed class KeeperProcess : IZooKeeperServerProcess
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 

@@ -3,32 +3,5 @@ using Quill.Testing;
 namespace Quill.Keeper.Client.Tests.Fixtures;
 
 /// <summary>The reference: Apache ZooKeeper 3.8 (Debian package), standalone, TTL nodes enabled.</summary>
-public sealed class ApacheZooKeeperFixture : KeeperServerFixture
-{
-    private ApacheZooKeeperServer? _server;
-
-    private ApacheZooKeeperServer Server => _server ?? throw new InvalidOperationException("not started");
-
-    public override string ConnectString => Server.ConnectString;
-    public override TimeSpan TickTime => TimeSpan.FromMilliseconds(Server.TickTime);
-
-    public override async Task InitializeAsync() => _server = await ApacheZooKeeperServer.StartAsync(extendedTypesEnabled: true);
-
-    public override Task KillAsync()
-    {
-        Server.Kill();
-        return Task.CompletedTask;
-    }
-
-    public override Task StartAgainAsync() => Server.StartAgainAsync();
-
-    public override string Diagnostics() => Server.Diagnostics();
-
-    public override async Task<IReadOnlyDictionary<long, IReadOnlyList<string>>> WatchesBySessionAsync() =>
-        ParseWchc(await Server.FourLetterWordAsync("wchc"));
-
-    public override async Task DisposeAsync()
-    {
-        if (_server is not null) await _server.DisposeAsync();
-    }
-}
+public sealed class ApacheZooKeeperFixture()
+    : ProcessServerFixture(async () => await ApacheZooKeeperServer.StartAsync(extendedTypesEnabled: true));
