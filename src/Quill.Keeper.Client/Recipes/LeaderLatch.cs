@@ -174,13 +174,16 @@ public sealed class LeaderLatch : IAsyncDisposable
 
     private void SetLeadership(bool leader)
     {
+        TaskCompletionSource? becameLeader = null;
         lock (_lock)
         {
             if (_hasLeadership == leader) return;
             _hasLeadership = leader;
-            if (leader) _leader.TrySetResult();
+            if (leader) becameLeader = _leader;
             else if (_leader.Task.IsCompleted) _leader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+        // The event is raised before AwaitLeadershipAsync completes, so whoever awaited leadership has seen the event.
         LeadershipChanged?.Invoke(this, leader);
+        becameLeader?.TrySetResult();
     }
 }
