@@ -46,7 +46,8 @@ public sealed class CreateTopicsHandler(BrokerServices services) : IApiHandler
                 SetError(result, version, outcome);
                 continue;
             }
-            result.SetUuid("TopicId", validateOnly ? Guid.Empty : created.Id)
+            result.SetString("ErrorMessage", null) // success has no message: null, not the spec's default ""
+                .SetUuid("TopicId", validateOnly ? Guid.Empty : created.Id)
                 .SetInt("NumPartitions", created.Partitions.Count)
                 .SetInt("ReplicationFactor", created.ReplicationFactor);
             if (version >= 5)

@@ -99,7 +99,8 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
                 int index = p.GetInt32("Partition");
                 var partitionResponse = topicResponse.AddElement("Partitions").SetInt("PartitionIndex", index)
                     .SetInt("HighWatermark", -1).SetInt("LastStableOffset", -1).SetInt("LogStartOffset", -1)
-                    .SetBytes("Records", ReadOnlyMemory<byte>.Empty);
+                    .SetBytes("Records", ReadOnlyMemory<byte>.Empty)
+                    .SetArray("AbortedTransactions", null); // no transactions here: null, as Kafka sends for read_uncommitted
                 var partition = name is null ? null : services.Replicas.Get(name, index);
                 var error = topicError;
                 if (error == KafkaError.None && partition is null)

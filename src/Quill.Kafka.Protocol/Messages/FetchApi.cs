@@ -64,7 +64,7 @@ public static class FetchApi
                     Int32("Epoch", "12+", -1)).Tagged(2),
                 Array("AbortedTransactions", "4+",
                     Int64("ProducerId", "4+"),
-                    Int64("FirstOffset", "4+")).Nullable("4+").DefaultsToNull(),
+                    Int64("FirstOffset", "4+")).Nullable("4+"),
                 Int32("PreferredReadReplica", "11+", -1),
                 F.Records("Records", "0+").Nullable("0+"))),
         ProduceApi.NodeEndpoints("16+").Tagged(0));

@@ -17,7 +17,7 @@ public static class FindCoordinatorApi
     public static readonly MessageSchema Response = new("FindCoordinatorResponse", "0-6", "3+",
         Int32("ThrottleTimeMs", "1+"),
         Int16("ErrorCode", "0-3"),
-        NullableString("ErrorMessage", "1-3", "1-3"),
+        String("ErrorMessage", "1-3").Nullable("1-3"),
         Int32("NodeId", "0-3"),
         String("Host", "0-3"),
         Int32("Port", "0-3"),
@@ -27,5 +27,5 @@ public static class FindCoordinatorApi
             String("Host", "4+"),
             Int32("Port", "4+"),
             Int16("ErrorCode", "4+"),
-            NullableString("ErrorMessage", "4+", "4+")));
+            String("ErrorMessage", "4+").Nullable("4+")));
 }

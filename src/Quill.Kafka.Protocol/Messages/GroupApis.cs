@@ -63,7 +63,7 @@ public static class LeaveGroupApi
         Int16("ErrorCode", "0+"),
         Array("Members", "3+",
             String("MemberId", "3+"),
-            NullableString("GroupInstanceId", "3+", "3+"),
+            String("GroupInstanceId", "3+").Nullable("3+"),
             Int16("ErrorCode", "3+")));
 }
 

@@ -26,7 +26,7 @@ public static class CreateTopicsApi
             String("Name", "0+"),
             Uuid("TopicId", "7+"),
             Int16("ErrorCode", "0+"),
-            NullableString("ErrorMessage", "1+", "0+"),
+            String("ErrorMessage", "1+").Nullable("1+"),
             Int16("TopicConfigErrorCode", "5+").Tagged(0),
             Int32("NumPartitions", "5+", -1),
             Int16("ReplicationFactor", "5+", -1),
