@@ -25,7 +25,10 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> _handlerSets;
     private readonly List<ITimer> _timers = [];
-    private KeeperClient? _keeper;
+    private KafkaZkClient? _zk;
+    private KeeperClientOptions? _keeperOptions;
+    private TimeSpan _staleWait;
+    private readonly CancellationTokenSource _stopping = new();
     private ReplicaManager? _replicas;
     private Controller? _controller;
     private KafkaListener? _listener;
@@ -71,21 +74,26 @@ public sealed class BrokerServer : IAsyncDisposable
         if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
             throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
         string firstDir = _options.LogDirs[0];
-        _keeper = await ConnectKeeperAsync(firstDir, ct);
-        var zk = new KafkaZkClient(_keeper, _loggers.CreateLogger("Quill.Broker.Keeper"));
+        var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"));
         await zk.EnsurePersistentPathsAsync(ct);
         string clusterId = await zk.GetOrCreateClusterIdAsync(ct);
         MetaProperties.CheckOrWrite(_options.LogDirs, _options.BrokerId, clusterId);
+
+        // Dynamic broker configs change the log defaults, so they are read before any log is opened.
+        var dynamicConfig = new DynamicBrokerConfig(_options);
+        dynamicConfig.Update(await zk.ReadBrokerConfigAsync(Metadata.ZkPaths.DefaultBrokerEntity, ct),
+            await zk.ReadBrokerConfigAsync(_options.BrokerId.ToString(System.Globalization.CultureInfo.InvariantCulture), ct));
 
         var topicConfigs = await zk.ReadAllTopicConfigsAsync(ct);
         _replicas = new ReplicaManager(_options.LogDirs, _options.LogDefaults,
             topic => TopicConfigs.ToLogConfig(_options.LogDefaults, topicConfigs.GetValueOrDefault(topic) ?? []),
             _time, _loggers.CreateLogger("Quill.Broker.Replicas"));
         var cache = new MetadataCache();
-        _controller = new Controller(zk, cache, _replicas, _options, _loggers.CreateLogger("Quill.Broker.Controller"));
+        _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _loggers.CreateLogger("Quill.Broker.Controller"));
         Services = new BrokerServices
         {
             Options = _options,
+            DynamicConfig = dynamicConfig,
             Metadata = cache,
             Controller = _controller,
             Replicas = _replicas,
@@ -99,7 +107,7 @@ public sealed class BrokerServer : IAsyncDisposable
         _listener.Bind(_options.ListenHost, _options.Port);
         Services.Self = new BrokerInfo(_options.BrokerId, _options.EffectiveAdvertisedHost, _options.AdvertisedPort ?? Port, _options.Rack);
 
-        var staleWait = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs * 1.5 + 2000);
+        var staleWait = _staleWait = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs * 1.5 + 2000);
         await zk.RegisterBrokerAsync(Services.Self, staleWait, ct);
         await _controller.StartAsync(clusterId, staleWait, ct);
         Services.Groups = await StartGroupCoordinatorAsync(ct);
@@ -117,7 +125,7 @@ public sealed class BrokerServer : IAsyncDisposable
     /// <summary>Connects to Keeper, re-attaching to the session a crashed predecessor left (see <see cref="KeeperSessionFile"/>).</summary>
     private async Task<KeeperClient> ConnectKeeperAsync(string firstDir, CancellationToken ct)
     {
-        var options = new KeeperClientOptions
+        var options = _keeperOptions = new KeeperClientOptions
         {
             SessionTimeout = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs),
             ConnectTimeout = TimeSpan.FromMilliseconds(_options.ZooKeeperConnectionTimeoutMs),
@@ -148,12 +156,58 @@ public sealed class BrokerServer : IAsyncDisposable
                                        $"(zookeeper.connection.timeout.ms={_options.ZooKeeperConnectionTimeoutMs})");
         }
         KeeperSessionFile.Write(firstDir, client.SessionId, client.SessionPassword);
-        client.StateChanged += (_, state) =>
-        {
-            if (state == SessionState.Expired)
-                _log.LogCritical("The Keeper session expired: this broker's registration is gone. Restart the broker.");
-        };
+        client.StateChanged += OnKeeperState;
         return client;
+    }
+
+    private void OnKeeperState(object? sender, SessionState state)
+    {
+        if (state != SessionState.Expired || _stopping.IsCancellationRequested || !ReferenceEquals(sender, _zk?.Keeper)) return;
+        _log.LogWarning("The Keeper session expired: this broker's registration is gone; starting a new session to register again");
+        _ = Task.Run(RenewKeeperSessionAsync);
+    }
+
+    /// <summary>
+    /// What Kafka does when its ZooKeeper session expires: make a new session, register again in /brokers/ids, and
+    /// reload the metadata as controller (watches set on the old session are gone). Until that is done, requests are
+    /// served from the metadata already cached. Retries until it works or the broker stops.
+    /// </summary>
+    private async Task RenewKeeperSessionAsync()
+    {
+        var ct = _stopping.Token;
+        var delay = TimeSpan.FromMilliseconds(500);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var client = await KeeperClient.ConnectAsync(_options.ZooKeeperConnect, _keeperOptions!, ct);
+                KeeperSessionFile.Write(_options.LogDirs[0], client.SessionId, client.SessionPassword);
+                client.StateChanged += OnKeeperState;
+                var old = _zk!.UseSession(client);
+                _ = old.DisposeAsync().AsTask();
+                await _zk.RegisterBrokerAsync(Services.Self, _staleWait, ct);
+                await _controller!.ResumeAsync(_staleWait, ct);
+                _log.LogInformation("Registered again in Keeper with session 0x{Session:x}", client.SessionId);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning("Could not register again in Keeper yet ({Reason}); retrying in {Delay} ms", e.Message, delay.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(delay, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
+            }
+        }
     }
 
     /// <summary>
@@ -236,14 +290,15 @@ public sealed class BrokerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _stopping.Cancel();
         foreach (var timer in _timers) await timer.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
         Services?.Groups?.Dispose();
         if (_controller is not null) await _controller.DisposeAsync();
         _replicas?.Dispose();
-        if (_keeper is not null)
+        if (_zk is not null)
         {
-            await _keeper.CloseAsync();
+            await _zk.Keeper.CloseAsync();
             KeeperSessionFile.Delete(_options.LogDirs[0]);
         }
         _log.LogInformation("Broker {Id} stopped", _options.BrokerId);

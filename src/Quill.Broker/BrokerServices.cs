@@ -13,6 +13,8 @@ namespace Quill.Broker;
 public sealed class BrokerServices : IBrokerIdentity
 {
     public required BrokerOptions Options { get; init; }
+    /// <summary>The broker configs set at runtime in Keeper (their log defaults are already in <see cref="Options"/>).</summary>
+    public required Config.DynamicBrokerConfig DynamicConfig { get; init; }
     public required MetadataCache Metadata { get; init; }
     public required Controller Controller { get; init; }
     public required ReplicaManager Replicas { get; init; }

@@ -6,17 +6,19 @@ namespace Quill.Broker.Config;
 public sealed record ConfigEntry(string Name, string? Value, ConfigSource Source, ConfigType Type, bool ReadOnly = false, bool IsSensitive = false);
 
 /// <summary>
-/// The configs DescribeConfigs and CreateTopics report: a topic's full set (its overrides, else the broker's
-/// server.properties value, else Kafka's default, each with that source), and a broker's own settings.
+/// The configs DescribeConfigs and CreateTopics report: a topic's full set (its overrides, else the broker's dynamic
+/// config, else its server.properties value, else Kafka's default, each with that source), and a broker's own settings.
 /// </summary>
 public static class ConfigDescriber
 {
-    public static IEnumerable<ConfigEntry> TopicEntries(BrokerOptions options, IReadOnlyDictionary<string, string> overrides)
+    public static IEnumerable<ConfigEntry> TopicEntries(BrokerOptions options, DynamicBrokerConfig dynamic, IReadOnlyDictionary<string, string> overrides)
     {
         foreach (var def in TopicConfigs.All)
         {
             if (overrides.TryGetValue(def.Name, out var value))
                 yield return new ConfigEntry(def.Name, value, ConfigSource.DynamicTopic, def.Type);
+            else if (def.BrokerKey is not null && dynamic.SourceOf(def.BrokerKey) is { } dynamicSource)
+                yield return new ConfigEntry(def.Name, def.Default(options), dynamicSource, def.Type);
             else if (def.BrokerKey is not null && options.Properties.ContainsKey(def.BrokerKey))
                 yield return new ConfigEntry(def.Name, def.Default(options), ConfigSource.StaticBroker, def.Type);
             else
@@ -24,8 +26,19 @@ public static class ConfigDescriber
         }
     }
 
-    /// <summary>The broker's settings: every key server.properties held, plus the main ones at their effective values.</summary>
-    public static IEnumerable<ConfigEntry> BrokerEntries(BrokerOptions options, int boundPort)
+    /// <summary>
+    /// The configs set for every broker at runtime (what Kafka reports for the broker resource named ""), each with
+    /// source DYNAMIC_DEFAULT_BROKER_CONFIG.
+    /// </summary>
+    public static IEnumerable<ConfigEntry> ClusterDefaultEntries(DynamicBrokerConfig dynamic) =>
+        dynamic.ClusterDefaults.OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => new ConfigEntry(c.Key, c.Value, ConfigSource.DynamicDefaultBroker, ConfigType.String));
+
+    /// <summary>
+    /// The broker's settings: the main ones at their effective values, every key server.properties held, and every
+    /// key set at runtime, each with its source. Keys that can be changed at runtime are not read-only.
+    /// </summary>
+    public static IEnumerable<ConfigEntry> BrokerEntries(BrokerOptions options, DynamicBrokerConfig dynamic, int boundPort)
     {
         string I(long v) => v.ToString(CultureInfo.InvariantCulture);
         var log = options.LogDefaults;
@@ -60,10 +73,15 @@ public static class ConfigDescriber
         foreach (var (key, value, type) in effective)
         {
             seen.Add(key);
-            var source = options.Properties.ContainsKey(key) ? ConfigSource.StaticBroker : ConfigSource.Default;
-            yield return new ConfigEntry(key, value, source, type, ReadOnly: true);
+            bool readOnly = !DynamicBrokerConfig.IsDynamic(key);
+            if (dynamic.SourceOf(key) is { } dynamicSource)
+                yield return new ConfigEntry(key, value, dynamicSource, type, readOnly);
+            else
+                yield return new ConfigEntry(key, value, options.Properties.ContainsKey(key) ? ConfigSource.StaticBroker : ConfigSource.Default, type, readOnly);
         }
+        foreach (var key in dynamic.PerBroker.Keys.Concat(dynamic.ClusterDefaults.Keys).Order(StringComparer.Ordinal))
+            if (seen.Add(key)) yield return new ConfigEntry(key, dynamic.ValueOf(key), dynamic.SourceOf(key)!.Value, ConfigType.String);
         foreach (var (key, value) in options.Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
-            if (seen.Add(key)) yield return new ConfigEntry(key, value, ConfigSource.StaticBroker, ConfigType.String, ReadOnly: true);
+            if (seen.Add(key)) yield return new ConfigEntry(key, value, ConfigSource.StaticBroker, ConfigType.String, !DynamicBrokerConfig.IsDynamic(key));
     }
 }

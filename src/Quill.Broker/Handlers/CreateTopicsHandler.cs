@@ -51,7 +51,7 @@ public sealed class CreateTopicsHandler(BrokerServices services) : IApiHandler
                 .SetInt("NumPartitions", created.Partitions.Count)
                 .SetInt("ReplicationFactor", created.ReplicationFactor);
             if (version >= 5)
-                foreach (var entry in ConfigDescriber.TopicEntries(services.Options, created.Configs))
+                foreach (var entry in ConfigDescriber.TopicEntries(services.Options, services.DynamicConfig, created.Configs))
                     result.AddElement("Configs").SetString("Name", entry.Name).SetString("Value", entry.Value)
                         .SetBool("ReadOnly", false).SetInt("ConfigSource", (sbyte)entry.Source).SetBool("IsSensitive", false);
         }

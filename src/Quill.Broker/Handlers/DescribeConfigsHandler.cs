@@ -13,8 +13,9 @@ internal static class ResourceTypes
 }
 
 /// <summary>
-/// DescribeConfigs: a topic's configs (every topic config, with its override, server.properties or default value
-/// and that source) or this broker's settings; only the keys asked for when a list is given.
+/// DescribeConfigs: a topic's configs (every topic config, with its override, dynamic broker config, server.properties
+/// or default value and that source), this broker's settings, or (broker "") the configs set at runtime for every
+/// broker; only the keys asked for when a list is given.
 /// </summary>
 public sealed class DescribeConfigsHandler(BrokerServices services) : IApiHandler
 {
@@ -36,14 +37,17 @@ public sealed class DescribeConfigsHandler(BrokerServices services) : IApiHandle
             switch (type)
             {
                 case ResourceTypes.Topic when services.Metadata.GetTopic(name) is { } topic:
-                    entries = ConfigDescriber.TopicEntries(services.Options, topic.Configs);
+                    entries = ConfigDescriber.TopicEntries(services.Options, services.DynamicConfig, topic.Configs);
                     break;
                 case ResourceTypes.Topic:
                     result.SetInt("ErrorCode", (short)(Metadata.TopicNames.IsValid(name) ? KafkaError.UnknownTopicOrPartition : KafkaError.InvalidTopicException))
                         .SetString("ErrorMessage", $"Topic '{name}' does not exist.");
                     continue;
-                case ResourceTypes.Broker when name == "" || name == services.BrokerId.ToString(CultureInfo.InvariantCulture):
-                    entries = ConfigDescriber.BrokerEntries(services.Options, services.Self.Port);
+                case ResourceTypes.Broker when name == "":
+                    entries = ConfigDescriber.ClusterDefaultEntries(services.DynamicConfig);
+                    break;
+                case ResourceTypes.Broker when name == services.BrokerId.ToString(CultureInfo.InvariantCulture):
+                    entries = ConfigDescriber.BrokerEntries(services.Options, services.DynamicConfig, services.Self.Port);
                     break;
                 case ResourceTypes.Broker:
                     result.SetInt("ErrorCode", (short)KafkaError.InvalidRequest).SetString("ErrorMessage", $"Unexpected broker id, expected {services.BrokerId} but received {name}");

@@ -5,7 +5,10 @@ using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
-/// <summary>IncrementalAlterConfigs: set (0), delete (1), append to (2) and subtract from (3) list configs of a topic.</summary>
+/// <summary>
+/// IncrementalAlterConfigs: set (0), delete (1), append to (2) and subtract from (3) list configs, of a topic, of this
+/// broker, or (broker "") of every broker.
+/// </summary>
 public sealed class IncrementalAlterConfigsHandler(BrokerServices services) : IApiHandler
 {
     public ApiKey ApiKey => ApiKey.IncrementalAlterConfigs;
@@ -19,34 +22,11 @@ public sealed class IncrementalAlterConfigsHandler(BrokerServices services) : IA
             sbyte type = resource.GetInt8("ResourceType");
             string name = resource.GetString("ResourceName") ?? "";
             var result = response.AddElement("Responses").SetInt("ResourceType", type).SetString("ResourceName", name);
-            if (TopicConfigChange.RefuseResource(services, result, type, name)) continue;
-            var configs = new Dictionary<string, string>(services.Metadata.GetTopic(name)!.Configs, StringComparer.Ordinal);
+            if (ConfigResourceChange.Current(services, result, type, name) is not { } configs) continue;
             string? problem = null;
             foreach (var c in resource.GetArray("Configs") ?? [])
             {
-                string key = c.GetString("Name") ?? "";
-                string? value = c.GetString("Value");
-                var def = TopicConfigs.Find(key);
-                if (def is null) { problem = $"Unknown topic config name: {key}"; break; }
-                switch (c.GetInt8("ConfigOperation"))
-                {
-                    case 0 when value is not null: configs[key] = value; break;
-                    case 1: configs.Remove(key); break;
-                    case 2 or 3 when def.Type != ConfigType.List:
-                        problem = $"Config value append is not allowed for config key: {key}";
-                        break;
-                    case 2 when value is not null:
-                        var current = Items(configs.GetValueOrDefault(key) ?? def.Default(services.Options));
-                        foreach (var item in Items(value)) if (!current.Contains(item)) current.Add(item);
-                        configs[key] = string.Join(',', current);
-                        break;
-                    case 3 when value is not null:
-                        var remaining = Items(configs.GetValueOrDefault(key) ?? def.Default(services.Options));
-                        remaining.RemoveAll(Items(value).Contains);
-                        configs[key] = string.Join(',', remaining);
-                        break;
-                    default: problem = $"Invalid operation or null value for config key: {key}"; break;
-                }
+                problem = ApplyOperation(configs, type, c.GetString("Name") ?? "", c.GetInt8("ConfigOperation"), c.GetString("Value"));
                 if (problem is not null) break;
             }
             if (problem is not null)
@@ -54,9 +34,50 @@ public sealed class IncrementalAlterConfigsHandler(BrokerServices services) : IA
                 result.SetInt("ErrorCode", (short)KafkaError.InvalidConfig).SetString("ErrorMessage", problem);
                 continue;
             }
-            await TopicConfigChange.ApplyAsync(services, result, name, configs, validateOnly, cancellationToken);
+            await ConfigResourceChange.ApplyAsync(services, result, type, name, configs, validateOnly, cancellationToken);
         }
         return response;
+    }
+
+    /// <summary>Applies one operation to the stored set; the reason it cannot be applied, or null.</summary>
+    private string? ApplyOperation(Dictionary<string, string> configs, sbyte type, string key, sbyte operation, string? value)
+    {
+        if (operation == 1)
+        {
+            // Deleting a key that is not set is fine; an unknown key is not.
+            if (ConfigResourceChange.Validate(type, key, "0") is { } unknown && unknown.StartsWith("Unknown", StringComparison.Ordinal)) return unknown;
+            configs.Remove(key);
+            return null;
+        }
+        if (value is null) return $"Invalid operation or null value for config key: {key}";
+        switch (operation)
+        {
+            case 0:
+                configs[key] = value;
+                return null;
+            case 2 or 3:
+                if (ListDefault(type, key) is not { } listDefault) return $"Config value append is not allowed for config key: {key}";
+                var items = Items(configs.GetValueOrDefault(key) ?? listDefault);
+                if (operation == 2)
+                {
+                    foreach (var item in Items(value)) if (!items.Contains(item)) items.Add(item);
+                }
+                else
+                {
+                    items.RemoveAll(Items(value).Contains);
+                }
+                configs[key] = string.Join(',', items);
+                return null;
+            default:
+                return $"Invalid operation {operation} for config key: {key}";
+        }
+    }
+
+    /// <summary>The current effective value of a list-typed config (the starting point for append/subtract); null if not a list.</summary>
+    private string? ListDefault(sbyte type, string key)
+    {
+        var def = type == ResourceTypes.Topic ? TopicConfigs.Find(key) : TopicConfigs.All.FirstOrDefault(d => d.BrokerKey == key);
+        return def is { Type: ConfigType.List } ? def.Default(services.Options) : null;
     }
 
     private static List<string> Items(string value) =>

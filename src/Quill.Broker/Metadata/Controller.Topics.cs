@@ -36,6 +36,7 @@ public sealed partial class Controller
             }
             _cache.Put(plan);
             OpenLocalPartitions(plan);
+            await _zk.WatchTopicAsync(plan.Name, OnTopicChanged, ct);
             _log.LogInformation("Created topic {Topic} with {Partitions} partitions, replication factor {Rf}, id {Id}",
                 plan.Name, plan.Partitions.Count, plan.ReplicationFactor, ZkData.TopicIdText(plan.Id));
             return (AdminResult.Ok, plan);
@@ -197,25 +198,6 @@ public sealed partial class Controller
             _cache.Put(updated);
             OpenLocalPartitions(updated);
             _log.LogInformation("Topic {Topic} now has {Count} partitions", name, count);
-            return AdminResult.Ok;
-        }
-        finally
-        {
-            _changes.Release();
-        }
-    }
-
-    /// <summary>Replaces a topic's config overrides (already validated by the caller) and applies them to its logs.</summary>
-    public async Task<AdminResult> SetTopicConfigAsync(string name, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default)
-    {
-        await _changes.WaitAsync(ct);
-        try
-        {
-            if (_cache.GetTopic(name) is not { } topic) return new(KafkaError.UnknownTopicOrPartition, $"Topic {name} does not exist.");
-            await _zk.SetTopicConfigAsync(name, configs, ct);
-            var updated = topic with { Configs = new Dictionary<string, string>(configs, StringComparer.Ordinal) };
-            _cache.Put(updated);
-            _replicas.UpdateConfig(name, TopicConfigs.ToLogConfig(_options.LogDefaults, updated.Configs));
             return AdminResult.Ok;
         }
         finally

@@ -18,8 +18,9 @@ public readonly record struct AdminResult(Kafka.Protocol.KafkaError Error, strin
 /// The controller of a one-broker cluster (Kafka's KafkaController in ZooKeeper mode): holds /controller, owns every
 /// metadata change (topic creation, deletion, new partitions, config changes), writes it to Keeper first and then to
 /// the <see cref="MetadataCache"/> and the <see cref="ReplicaManager"/>. Changes made by other tools directly in
-/// Keeper (a topic node created, a /admin/delete_topics marker) are picked up through watches. Changes run one at
-/// a time. Leader epochs live in each partition's state znode; they change only when a partition's leader changes
+/// Keeper (a topic node created or given more partitions, a /admin/delete_topics marker, a config change notification)
+/// are picked up through watches. When the Keeper session expires, <see cref="ResumeAsync"/> takes the new session
+/// and reloads everything, as a new controller would. Changes run one at a time. Leader epochs live in each partition's state znode; they change only when a partition's leader changes
 /// (which, with one broker, happens only when the broker's id changes), so a restart keeps them.
 /// </summary>
 public sealed partial class Controller : IAsyncDisposable
@@ -28,13 +29,16 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly MetadataCache _cache;
     private readonly ReplicaManager _replicas;
     private readonly BrokerOptions _options;
+    private readonly DynamicBrokerConfig _dynamicConfig;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private int _controllerEpoch;
 
-    public Controller(KafkaZkClient zk, MetadataCache cache, ReplicaManager replicas, BrokerOptions options, ILogger log)
+    public Controller(KafkaZkClient zk, MetadataCache cache, ReplicaManager replicas, BrokerOptions options,
+        DynamicBrokerConfig dynamicConfig, ILogger log)
     {
+        _dynamicConfig = dynamicConfig;
         _zk = zk;
         _cache = cache;
         _replicas = replicas;
@@ -54,29 +58,47 @@ public sealed partial class Controller : IAsyncDisposable
     /// </summary>
     public async Task StartAsync(string clusterId, TimeSpan waitForStale, CancellationToken ct)
     {
+        await LoadEverythingAsync(clusterId, waitForStale, ct);
+        CleanStrayLogs();
+    }
+
+    /// <summary>
+    /// After the Keeper session expired and a new one was made (this broker registered again): becomes the controller
+    /// again and reloads every topic and config, since changes made meanwhile fired no watch on the old session.
+    /// Topics that are gone from Keeper are dropped; the others keep their open logs.
+    /// </summary>
+    public Task ResumeAsync(TimeSpan waitForStale, CancellationToken ct) =>
+        LoadEverythingAsync(_cache.ClusterId, waitForStale, ct);
+
+    private async Task LoadEverythingAsync(string clusterId, TimeSpan waitForStale, CancellationToken ct)
+    {
         _controllerEpoch = await _zk.BecomeControllerAsync(BrokerId, waitForStale, ct);
         _cache.SetCluster(clusterId, BrokerId, await _zk.GetBrokersAsync(ct));
         _log.LogInformation("Broker {Id} is the controller (epoch {Epoch})", BrokerId, _controllerEpoch);
         await _changes.WaitAsync(ct);
         try
         {
-            foreach (string topic in await _zk.GetTopicNamesAsync(OnTopicsChanged, ct)) await LoadTopicLockedAsync(topic, ct);
+            await WatchConfigChangesLockedAsync(ct);
+            await ReloadBrokerConfigsLockedAsync(ct);
+            var names = await _zk.GetTopicNamesAsync(OnTopicsChanged, ct);
+            foreach (string topic in names) await LoadTopicLockedAsync(topic, ct);
+            foreach (var gone in _cache.Topics.Where(t => !names.Contains(t.Name)).ToList()) DropTopicLocked(gone.Name);
             foreach (string topic in await _zk.GetTopicsMarkedForDeletionAsync(OnDeletionsChanged, ct)) await DeleteTopicLockedAsync(topic, ct);
         }
         finally
         {
             _changes.Release();
         }
-        CleanStrayLogs();
     }
 
     /// <summary>
-    /// Reads a topic from Keeper into the cache: gives it a topic id if an older tool wrote it without one, writes a
-    /// state for partitions that lack one or whose leader is gone, and opens the partitions this broker leads.
+    /// Reads a topic from Keeper into the cache (watching its node for new partitions): gives it a topic id if an
+    /// older tool wrote it without one, writes a state for partitions that lack one or whose leader is gone, and
+    /// opens the partitions this broker leads. Loading a topic already known refreshes it.
     /// </summary>
     private async Task LoadTopicLockedAsync(string name, CancellationToken ct)
     {
-        if (await _zk.ReadTopicAsync(name, ct) is not { } read)
+        if (await _zk.ReadTopicAsync(name, OnTopicChanged, ct) is not { } read)
         {
             DropTopicLocked(name);
             return;
@@ -86,6 +108,11 @@ public sealed partial class Controller : IAsyncDisposable
         {
             id = ZkData.NewTopicId();
             await _zk.SetTopicAssignmentAsync(name, id.Value, assignment, ct);
+        }
+        if (_cache.GetTopic(name) is { } known && known.Id != id)
+        {
+            // Deleted and created again while this broker was not watching: the old topic's logs are not this one's.
+            DropTopicLocked(name);
         }
         var live = _cache.Brokers.Select(b => b.Id).Append(BrokerId).ToHashSet();
         var partitions = new List<PartitionInfo>();
@@ -107,6 +134,7 @@ public sealed partial class Controller : IAsyncDisposable
         var topic = new TopicInfo(name, id.Value, partitions, configs);
         _cache.Put(topic);
         OpenLocalPartitions(topic);
+        _replicas.UpdateConfig(name, TopicConfigs.ToLogConfig(_options.LogDefaults, configs));
     }
 
     private void OpenLocalPartitions(TopicInfo topic)
@@ -155,6 +183,14 @@ public sealed partial class Controller : IAsyncDisposable
         foreach (string name in names.Where(n => !known.Contains(n))) await LoadTopicLockedAsync(name, ct);
         foreach (string name in known.Where(n => !names.Contains(n))) DropTopicLocked(name);
     });
+
+    /// <summary>A topic's node changed (e.g. a tool wrote more partitions into it): load it again.</summary>
+    private void OnTopicChanged(WatchedEvent e)
+    {
+        if (e.Type != EventType.NodeDataChanged || e.Path is null) return;
+        string name = e.Path[(ZkPaths.BrokerTopics.Length + 1)..];
+        RunWatchWork(ct => LoadTopicLockedAsync(name, ct));
+    }
 
     private void OnDeletionsChanged(WatchedEvent e) => RunWatchWork(async ct =>
     {

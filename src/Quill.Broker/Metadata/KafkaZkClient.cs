@@ -10,7 +10,13 @@ namespace Quill.Broker.Metadata;
 /// </summary>
 public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
 {
-    public KeeperClient Keeper { get; } = keeper;
+    private volatile KeeperClient _keeper = keeper;
+
+    /// <summary>The current session. Replaced (<see cref="UseSession"/>) when the old one expires.</summary>
+    public KeeperClient Keeper => _keeper;
+
+    /// <summary>Switches every later operation to a new session; returns the old client for the caller to close.</summary>
+    public KeeperClient UseSession(KeeperClient client) => Interlocked.Exchange(ref _keeper, client);
 
     public async Task EnsurePersistentPathsAsync(CancellationToken ct = default)
     {
@@ -156,12 +162,12 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
     /// yet) and its config overrides. Null if the topic does not exist.
     /// </summary>
     public async Task<(Guid? Id, SortedDictionary<int, int[]> Assignment, Dictionary<int, PartitionState> States, Dictionary<string, string> Configs)?>
-        ReadTopicAsync(string topic, CancellationToken ct = default)
+        ReadTopicAsync(string topic, Action<WatchedEvent>? watcher = null, CancellationToken ct = default)
     {
         NodeData data;
         try
         {
-            data = await Keeper.GetDataAsync(ZkPaths.Topic(topic), cancellationToken: ct);
+            data = await Keeper.GetDataAsync(ZkPaths.Topic(topic), watcher, ct);
         }
         catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
         {
@@ -183,20 +189,14 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
         return (id, assignment, states, await ReadTopicConfigAsync(topic, ct));
     }
 
-    public async Task<Dictionary<string, string>> ReadTopicConfigAsync(string topic, CancellationToken ct = default)
-    {
-        try
-        {
-            var config = await Keeper.GetDataAsync(ZkPaths.TopicConfig(topic), cancellationToken: ct);
-            return ZkData.ParseEntityConfig(config.Data, $"config of {topic}");
-        }
-        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
-        {
-            return new Dictionary<string, string>(StringComparer.Ordinal);
-        }
-    }
+    public Task<Dictionary<string, string>> ReadTopicConfigAsync(string topic, CancellationToken ct = default) =>
+        ReadEntityConfigAsync(ZkPaths.TopicConfig(topic), $"config of {topic}", ct);
 
     /// <summary>Every topic's config overrides (read before the logs are opened, so each is recovered with its own settings).</summary>
+    /// <summary>Watches a topic's node for changes (more partitions written by another tool).</summary>
+    public Task WatchTopicAsync(string topic, Action<WatchedEvent> watcher, CancellationToken ct = default) =>
+        Keeper.ExistsAsync(ZkPaths.Topic(topic), watcher, ct);
+
     public async Task<Dictionary<string, Dictionary<string, string>>> ReadAllTopicConfigsAsync(CancellationToken ct = default)
     {
         var result = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
@@ -285,20 +285,67 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
     }
 
     /// <summary>Replaces a topic's config overrides and leaves a change notification for every broker.</summary>
-    public async Task SetTopicConfigAsync(string topic, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default)
+    public Task SetTopicConfigAsync(string topic, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default) =>
+        SetEntityConfigAsync("topics", topic, configs, ct);
+
+    /// <summary>
+    /// Replaces the dynamic configs of a broker (<paramref name="entity"/> is its id) or of every broker
+    /// (<see cref="ZkPaths.DefaultBrokerEntity"/>) in /config/brokers, and leaves a change notification.
+    /// </summary>
+    public Task SetBrokerConfigAsync(string entity, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default) =>
+        SetEntityConfigAsync("brokers", entity, configs, ct);
+
+    /// <summary>The dynamic configs stored for a broker id or for the cluster default (empty if none).</summary>
+    public Task<Dictionary<string, string>> ReadBrokerConfigAsync(string entity, CancellationToken ct = default) =>
+        ReadEntityConfigAsync($"{ZkPaths.ConfigBrokers}/{entity}", $"config of broker {entity}", ct);
+
+    private async Task SetEntityConfigAsync(string type, string name, IReadOnlyDictionary<string, string> configs, CancellationToken ct)
     {
+        string path = $"{ZkPaths.Config}/{type}/{name}";
         byte[] data = ZkData.EntityConfig(configs);
         try
         {
-            await Keeper.SetDataAsync(ZkPaths.TopicConfig(topic), data, cancellationToken: ct);
+            await Keeper.SetDataAsync(path, data, cancellationToken: ct);
         }
         catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
         {
-            await Keeper.CreateAsync(ZkPaths.TopicConfig(topic), data, cancellationToken: ct);
+            await Keeper.CreateAsync(path, data, cancellationToken: ct);
         }
-        await Keeper.CreateAsync(ZkPaths.ConfigChangePrefix, ZkData.ConfigChange($"topics/{topic}"),
+        await Keeper.CreateAsync(ZkPaths.ConfigChangePrefix, ZkData.ConfigChange($"{type}/{name}"),
             mode: CreateMode.PersistentSequential, cancellationToken: ct);
     }
+
+    private async Task<Dictionary<string, string>> ReadEntityConfigAsync(string path, string what, CancellationToken ct)
+    {
+        try
+        {
+            return ZkData.ParseEntityConfig((await Keeper.GetDataAsync(path, cancellationToken: ct)).Data, what);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            return new Dictionary<string, string>(StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>The names of the /config/changes notifications (config_change_NNNNNNNNNN), watching for new ones.</summary>
+    public Task<IReadOnlyList<string>> GetConfigChangesAsync(Action<WatchedEvent>? watcher, CancellationToken ct = default) =>
+        Keeper.GetChildrenAsync(ZkPaths.ConfigChanges, watcher, ct);
+
+    /// <summary>One notification: its contents and when it was made; null if it is gone.</summary>
+    public async Task<NodeData?> ReadConfigChangeAsync(string name, CancellationToken ct = default)
+    {
+        try
+        {
+            return await Keeper.GetDataAsync($"{ZkPaths.ConfigChanges}/{name}", cancellationToken: ct);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            return null;
+        }
+    }
+
+    public Task DeleteConfigChangeAsync(string name, CancellationToken ct = default) =>
+        Keeper.DeleteIfExistsAsync($"{ZkPaths.ConfigChanges}/{name}", ct);
 
     /// <summary>
     /// Reserves the next block of <paramref name="size"/> producer ids in /latest_producer_id_block (compare-and-set

@@ -163,6 +163,22 @@ public static class ZkData
     public static byte[] ConfigChange(string entityPath) =>
         Bytes(new JsonObject { ["version"] = 2, ["entity_path"] = entityPath });
 
+    /// <summary>
+    /// The entity a /config/changes notification names, as (type, name): version 2 writes
+    /// {"entity_path":"topics/T"} (or "brokers/0", "brokers/&lt;default&gt;"), version 1 wrote entity_type and entity_name.
+    /// Null if the notification is not understood.
+    /// </summary>
+    public static (string Type, string Name)? ParseConfigChange(byte[] data)
+    {
+        var node = Parse(data, "config change notification");
+        if (node["entity_path"]?.ToString() is { } path)
+        {
+            int slash = path.IndexOf('/');
+            return slash > 0 && slash < path.Length - 1 ? (path[..slash], path[(slash + 1)..]) : null;
+        }
+        return node["entity_type"]?.ToString() is { } type && node["entity_name"]?.ToString() is { } name ? (type, name) : null;
+    }
+
     public static byte[] ControllerJson(int brokerId) =>
         Bytes(new JsonObject { ["version"] = 1, ["brokerid"] = brokerId, ["timestamp"] = Now() });
 

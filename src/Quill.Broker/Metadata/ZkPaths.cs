@@ -34,4 +34,6 @@ public static class ZkPaths
     public static string TopicConfig(string topic) => $"{ConfigTopics}/{topic}";
     public static string DeleteTopic(string topic) => $"{DeleteTopics}/{topic}";
     public const string ConfigChangePrefix = ConfigChanges + "/config_change_";
+    /// <summary>The /config/brokers entity holding configs for every broker (Kafka's cluster-wide default).</summary>
+    public const string DefaultBrokerEntity = "<default>";
 }
