@@ -7,11 +7,16 @@ namespace Quill.Broker.Handlers;
 
 /// <summary>
 /// ListOffsets: -2 the log start offset, -1 the log end (the high watermark), -3 the record with the largest
-/// timestamp (v7+), otherwise the first offset whose timestamp is at least the one asked for, through the time index
-/// (offset -1 if there is none). v0 answers in its old form: a list holding that one offset.
+/// timestamp (v7+), -4 the earliest offset kept locally (v8+, KIP-405), -5 the latest offset in tiered storage
+/// (v9+, KIP-1005), otherwise the first offset whose timestamp is at least the one asked for, through the time index
+/// (offset -1 if there is none). There is no tiered storage here, so -4 is the log start offset and -5 is answered
+/// with offset -1, as Kafka answers for a topic that is not tiered. v10's TimeoutMs bounds remote lookups, of which
+/// there are none. v0 answers in its old form: a list holding that one offset.
 /// </summary>
 public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
 {
+    internal const long EarliestLocalTimestamp = -4, LatestTieredTimestamp = -5;
+
     public ApiKey ApiKey => ApiKey.ListOffsets;
 
     public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
@@ -40,12 +45,13 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
                     continue;
                 }
                 long timestamp = p.GetInt64("Timestamp");
-                if (timestamp == PartitionLog.MaxTimestampQuery && version < 7)
+                int needs = timestamp switch { PartitionLog.MaxTimestampQuery => 7, EarliestLocalTimestamp => 8, LatestTieredTimestamp => 9, _ => 0 };
+                if (version < needs)
                 {
                     result.SetInt("ErrorCode", (short)KafkaError.UnsupportedVersion);
                     continue;
                 }
-                if (timestamp < PartitionLog.MaxTimestampQuery)
+                if (timestamp < LatestTieredTimestamp)
                 {
                     result.SetInt("ErrorCode", (short)KafkaError.InvalidRequest);
                     continue;
@@ -53,7 +59,12 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
                 TimestampAndOffset? found;
                 try
                 {
-                    found = partition.Log.FetchOffsetByTimestamp(timestamp);
+                    found = timestamp switch
+                    {
+                        LatestTieredTimestamp => new TimestampAndOffset(-1, -1),
+                        EarliestLocalTimestamp => partition.Log.FetchOffsetByTimestamp(PartitionLog.EarliestTimestamp),
+                        _ => partition.Log.FetchOffsetByTimestamp(timestamp),
+                    };
                 }
                 catch (ObjectDisposedException)
                 {
@@ -67,7 +78,7 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
                 }
                 result.SetInt("Timestamp", found?.Timestamp ?? -1)
                     .SetInt("Offset", found?.Offset ?? -1)
-                    .SetInt("LeaderEpoch", found is null ? -1 : partition.LeaderEpoch);
+                    .SetInt("LeaderEpoch", found is { Offset: >= 0 } ? partition.LeaderEpoch : -1);
             }
         }
         return ValueTask.FromResult(response);
