@@ -3,7 +3,10 @@ using static Quill.Kafka.Protocol.Schema.F;
 
 namespace Quill.Kafka.Protocol.Messages;
 
-/// <summary>InitProducerId (22): v2 flexible, v3 producer id and epoch for re-initialisation (KIP-360), v4 and v5 same bytes.</summary>
+/// <summary>
+/// InitProducerId (22): v2 flexible, v3 producer id and epoch for re-initialisation (KIP-360), v4 and v5 same bytes
+/// (new error codes). Not advertised beyond 5: v6 is two-phase commit (KIP-939), and transactions are not supported.
+/// </summary>
 public static class InitProducerIdApi
 {
     public static readonly MessageSchema Request = new("InitProducerIdRequest", "0-5", "2+",
@@ -19,7 +22,10 @@ public static class InitProducerIdApi
         Int16("ProducerEpoch", "0+"));
 }
 
-/// <summary>OffsetForLeaderEpoch (23): v1 end offsets with epochs, v2 current leader epoch, v3 replica id, v4 flexible.</summary>
+/// <summary>
+/// OffsetForLeaderEpoch (23): v1 end offsets with epochs, v2 current leader epoch, v3 replica id, v4 flexible. Not
+/// advertised beyond 4: v5 names topics by id.
+/// </summary>
 public static class OffsetForLeaderEpochApi
 {
     public static readonly MessageSchema Request = new("OffsetForLeaderEpochRequest", "0-4", "4+",

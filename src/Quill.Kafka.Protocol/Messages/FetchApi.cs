@@ -6,8 +6,10 @@ namespace Quill.Kafka.Protocol.Messages;
 /// <summary>
 /// Fetch (1). v3 MaxBytes, v4 isolation level and aborted transactions, v5 log start offset, v7 fetch
 /// sessions, v9 current leader epoch, v11 rack id and preferred read replica, v12 flexible with diverging
-/// epoch / current leader / snapshot id tagged, v13 topic ids replace names, v15 replica state replaces
-/// ReplicaId, v16 node endpoints, v17 replica directory id.
+/// epoch / current leader / snapshot id tagged, v13 topic ids replace names (the handler resolves them), v15
+/// replica state replaces ReplicaId, v16 node endpoints, v17 replica directory id (v15-17 add only what followers
+/// send, which a consumer leaves at the defaults). Not advertised beyond 17: v18 adds a follower's high watermark
+/// (KIP-1166), which a broker without followers has no use for.
 /// </summary>
 public static class FetchApi
 {

@@ -6,7 +6,8 @@ namespace Quill.Kafka.Protocol.Messages;
 /// <summary>
 /// ListOffsets (2). v1 returns a single offset and its timestamp, v2 isolation level, v4 leader epochs,
 /// v6 flexible, v7 max timestamp (KIP-734), v8 local log start (KIP-405), v9 last tiered offset (KIP-1005),
-/// v10 a timeout for remote lookups (KIP-1075).
+/// v10 a timeout for remote lookups (KIP-1075). With no tiered storage the broker answers -4 with the log start
+/// and -5 with offset -1, as Kafka does for a topic that is not tiered.
 /// </summary>
 public static class ListOffsetsApi
 {

@@ -6,7 +6,8 @@ namespace Quill.Kafka.Protocol.Messages;
 /// <summary>
 /// Metadata (3). In v0 an empty topic list means all topics; from v1 a null list does. v4 auto-creation,
 /// v8 authorized operations, v9 flexible, v10 topic ids, v11 drops cluster authorized operations (now in
-/// DescribeCluster), v12 lookups by id (nullable names), v13 a top-level error code.
+/// DescribeCluster), v12 lookups by id (nullable names), v13 a top-level error code. Not advertised beyond 13
+/// (what librdkafka 2.x uses).
 /// </summary>
 public static class MetadataApi
 {

@@ -6,7 +6,8 @@ namespace Quill.Kafka.Protocol.Messages;
 /// <summary>
 /// OffsetCommit (8). v1 generation, member and commit timestamp; v2-4 retention time (timestamp dropped);
 /// v5 drops retention; v6 leader epoch; v7 group instance id; v8 flexible; v9 same bytes, usable by the
-/// KIP-848 consumer (GenerationIdOrMemberEpoch then carries the member epoch).
+/// KIP-848 consumer (GenerationIdOrMemberEpoch then carries the member epoch; groups here are all classic, where
+/// it is the generation). Advertised up to 9, the highest in the specs checked.
 /// </summary>
 public static class OffsetCommitApi
 {

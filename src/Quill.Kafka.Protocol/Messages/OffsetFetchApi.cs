@@ -5,7 +5,8 @@ namespace Quill.Kafka.Protocol.Messages;
 
 /// <summary>
 /// OffsetFetch (9). v2 null topics means all topics and adds a top-level error; v5 leader epoch; v6
-/// flexible; v7 RequireStable; v8 several groups per request; v9 member id and epoch (KIP-848).
+/// flexible; v7 RequireStable; v8 several groups per request; v9 member id and epoch (KIP-848, checked only for
+/// consumer-protocol groups, and groups here are classic). Advertised up to 9, the highest in the specs checked.
 /// </summary>
 public static class OffsetFetchApi
 {

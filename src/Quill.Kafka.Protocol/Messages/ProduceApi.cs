@@ -6,7 +6,9 @@ namespace Quill.Kafka.Protocol.Messages;
 /// <summary>
 /// Produce (0). v3 adds the transactional id and record batches (magic 2); v9 is flexible; v10 adds the
 /// current leader and node endpoints (KIP-951) as tagged response fields; v11 and v12 change only semantics
-/// (KIP-890). v13 (topic ids instead of names) is not described.
+/// (KIP-890: TRANSACTION_ABORTABLE, and implicit AddPartitionsToTxn for transactions, which this broker refuses
+/// at InitProducerId anyway). Not advertised beyond 12: v13 names topics by id instead of name (KIP-516), and the
+/// produce path works by name. Min version stays 0 (librdkafka needs Produce 0-2 listed, KAFKA-18659).
 /// </summary>
 public static class ProduceApi
 {

@@ -17,7 +17,11 @@ public static class F
     public static Field Float64(string name, string versions) => new(name, FieldKind.Float64, false, versions, null);
     public static Field Uuid(string name, string versions) => new(name, FieldKind.Uuid, false, versions, null);
     public static Field String(string name, string versions) => new(name, FieldKind.String, false, versions, null);
-    /// <summary>A string that is nullable in <paramref name="nullable"/> versions and defaults to null.</summary>
+    /// <summary>
+    /// A string that is nullable in <paramref name="nullable"/> versions and defaults to null: for spec fields with
+    /// "default": "null". A nullable field without that default defaults to "" in Kafka; write it
+    /// <c>String(...).Nullable(...)</c>.
+    /// </summary>
     public static Field NullableString(string name, string versions, string nullable) =>
         String(name, versions).Nullable(nullable).DefaultsToNull();
     public static Field Bytes(string name, string versions) => new(name, FieldKind.Bytes, false, versions, null);
