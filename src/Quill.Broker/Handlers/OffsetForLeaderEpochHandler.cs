@@ -1,3 +1,5 @@
+using Microsoft.Win32.SafeHandles;
+using Quill.Broker.Log;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Schema;
@@ -5,9 +7,11 @@ using Quill.Kafka.Protocol.Schema;
 namespace Quill.Broker.Handlers;
 
 /// <summary>
-/// OffsetForLeaderEpoch: where an epoch's log ends, which consumers use to detect a truncated log. For the current
-/// epoch that is the log end. A single broker never truncates, and keeps no history of past epochs, so an older epoch
-/// is also answered with the log end (no truncation to report); an epoch newer than the leader's is unknown (-1, -1).
+/// OffsetForLeaderEpoch: where an epoch's log ends, which consumers use to detect a truncated log (KIP-320). As in
+/// Kafka: the current epoch ends at the log end; an older epoch ends where the first batch of a later epoch starts,
+/// answered with the latest epoch at or below the asked one that has batches (or the asked one if none has); an epoch
+/// newer than the leader's, or -1, is unknown (-1, -1). A current leader epoch other than the partition's is
+/// FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer).
 /// </summary>
 public sealed class OffsetForLeaderEpochHandler(BrokerServices services) : IApiHandler
 {
@@ -39,12 +43,49 @@ public sealed class OffsetForLeaderEpochHandler(BrokerServices services) : IApiH
                     continue;
                 }
                 int requested = p.GetInt32("LeaderEpoch");
-                if (requested > current || requested < 0)
-                    result.SetInt("LeaderEpoch", -1).SetInt("EndOffset", -1);
-                else
-                    result.SetInt("LeaderEpoch", requested).SetInt("EndOffset", partition.Log.LogEndOffset);
+                try
+                {
+                    var (epoch, end) = requested == current ? (requested, partition.Log.LogEndOffset)
+                        : requested > current || requested < 0 ? (-1, -1L)
+                        : EndOfEarlierEpoch(partition.Log, requested);
+                    result.SetInt("LeaderEpoch", epoch).SetInt("EndOffset", end);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or LogException)
+                {
+                    result.SetInt("ErrorCode", (short)KafkaError.KafkaStorageError);
+                }
             }
         }
         return ValueTask.FromResult(response);
+    }
+
+    /// <summary>
+    /// The end of an epoch before the current one: the base offset of the first batch stamped with a later epoch (the
+    /// log end if there is none), found by binary search since a leader's epochs only grow along its log. A single
+    /// broker keeps no leader-epoch checkpoint, so the batches' partitionLeaderEpoch stamps are the history.
+    /// </summary>
+    private static (int Epoch, long EndOffset) EndOfEarlierEpoch(PartitionLog log, int requested)
+    {
+        long lo = log.LogStartOffset, hi = log.LogEndOffset; // batches before lo are at most requested; the one at hi is later
+        while (lo < hi)
+        {
+            long mid = lo + (hi - lo) / 2;
+            if (BatchAt(log, mid) is not { } batch) { hi = mid; continue; }
+            if (batch.PartitionLeaderEpoch > requested) hi = Math.Max(lo, batch.BaseOffset);
+            else lo = Math.Min(hi, batch.LastOffset + 1);
+        }
+        int floor = hi > log.LogStartOffset && BatchAt(log, hi - 1) is { } last && last.PartitionLeaderEpoch <= requested
+            ? last.PartitionLeaderEpoch : requested;
+        return (floor, hi);
+    }
+
+    /// <summary>The header of the batch holding <paramref name="offset"/> (or the first after it), or null past the end.</summary>
+    private static BatchHeader? BatchAt(PartitionLog log, long offset)
+    {
+        var records = log.Read(offset, 1).Records;
+        if (records.Length < BatchHeader.Size || records.Handle is not SafeFileHandle handle) return null;
+        Span<byte> header = stackalloc byte[BatchHeader.Size];
+        if (RandomAccess.Read(handle, header, records.Position) < BatchHeader.Size) return null;
+        return BatchHeader.Parse(header);
     }
 }
