@@ -68,6 +68,33 @@ public sealed class BrokerToolTests(QuillBroker broker)
     }
 
     [Fact]
+    public async Task Configs_alter_and_describe_the_cluster_wide_broker_defaults_and_one_broker()
+    {
+        var alter = await QuillTool.RunAsync("configs", "--bootstrap-server", Bootstrap, "--entity-type", "brokers", "--entity-default",
+            "--alter", "--add-config", "num.io.threads=4");
+        Assert.True(alter.Succeeded, alter.ToString());
+        Assert.Equal("Completed updating default config for brokers in the cluster.", alter.Lines().Single());
+        var defaults = await QuillTool.RunAsync("configs", "--bootstrap-server", Bootstrap, "--entity-type", "brokers", "--entity-default", "--describe");
+        Assert.True(defaults.Succeeded, defaults.ToString());
+        Assert.Equal(["Dynamic configs for the default broker are:",
+            "  num.io.threads=4 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:num.io.threads=4}"], defaults.Lines());
+        // Broker 0 sees the cluster-wide value, with where it comes from.
+        var broker0 = await QuillTool.RunAsync("configs", "--bootstrap-server", Bootstrap, "--entity-type", "brokers", "--entity-name", "0", "--describe");
+        Assert.Contains(broker0.Lines(), l => l.StartsWith("  num.io.threads=4 sensitive=false synonyms={DYNAMIC_DEFAULT_BROKER_CONFIG:num.io.threads=4"));
+
+        var refused = await QuillTool.RunAsync("configs", "--bootstrap-server", Bootstrap, "--entity-type", "brokers", "--entity-default",
+            "--alter", "--add-config", "log.dirs=/elsewhere");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("Cannot update these configs dynamically", refused.StdErr);
+
+        var remove = await QuillTool.RunAsync("configs", "--bootstrap-server", Bootstrap, "--entity-type", "brokers", "--entity-default",
+            "--alter", "--delete-config", "num.io.threads");
+        Assert.True(remove.Succeeded, remove.ToString());
+        var after = await QuillTool.RunAsync("configs", "--bootstrap-server", Bootstrap, "--entity-type", "brokers", "--entity-default", "--describe");
+        Assert.Equal(["Dynamic configs for the default broker are:"], after.Lines());
+    }
+
+    [Fact]
     public async Task Groups_list_describe_reset_delete()
     {
         string topic = NewTopic(), group = "g-" + topic;

@@ -39,7 +39,9 @@ public static class ConfigsCommand
             if (name is null) throw new ToolException("--entity-name is required");
             var resource = new ConfigResource { Type = isTopic ? ResourceType.Topic : ResourceType.Broker, Name = name };
             string label = isTopic ? $"topic {name}" : name.Length == 0 ? "the default broker" : $"broker {name}";
-            using var admin = new AdminClientBuilder(await cluster.ClientConfigAsync(parse, ct)).Build();
+            var clientConfig = await cluster.ClientConfigAsync(parse, ct);
+            if (name.Length == 0) return await BrokerDefaultsAsync(parse, clientConfig.BootstrapServers, label, ct);
+            using var admin = new AdminClientBuilder(clientConfig).Build();
 
             if (parse.GetValue(describe))
             {
@@ -54,18 +56,42 @@ public static class ConfigsCommand
                 return ExitCodes.Ok;
             }
 
-            var changes = KeyValues.ParseConfigList(parse.GetValue(addConfig))
-                .Select(kv => new ConfigEntry { Name = kv.Key, Value = kv.Value, IncrementalOperation = AlterConfigOpType.Set })
-                .Concat((parse.GetValue(deleteConfig) ?? []).SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    .Select(k => new ConfigEntry { Name = k, IncrementalOperation = AlterConfigOpType.Delete }))
+            var changes = Changes(parse).Select(c => c.Value is null
+                    ? new ConfigEntry { Name = c.Name, IncrementalOperation = AlterConfigOpType.Delete }
+                    : new ConfigEntry { Name = c.Name, Value = c.Value, IncrementalOperation = AlterConfigOpType.Set })
                 .ToList();
-            if (changes.Count == 0) throw new ToolException("--alter needs --add-config or --delete-config");
             await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>> { [resource] = changes },
                 new IncrementalAlterConfigsOptions { RequestTimeout = Timeout });
             Console.WriteLine($"Completed updating config for {label}.");
             return ExitCodes.Ok;
         }));
         return command;
+
+        // --add-config k=v (value) and --delete-config k (null), in that order.
+        List<(string Name, string? Value)> Changes(ParseResult parse)
+        {
+            var changes = KeyValues.ParseConfigList(parse.GetValue(addConfig)).Select(kv => (kv.Key, (string?)kv.Value))
+                .Concat((parse.GetValue(deleteConfig) ?? []).SelectMany(d => d.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    .Select(k => (k, (string?)null)))
+                .ToList();
+            if (changes.Count == 0) throw new ToolException("--alter needs --add-config or --delete-config");
+            return changes;
+        }
+
+        // The cluster-wide broker defaults cannot be named through the .NET client (it refuses the empty name).
+        async Task<int> BrokerDefaultsAsync(ParseResult parse, string bootstrap, string label, CancellationToken ct)
+        {
+            if (parse.GetValue(describe))
+            {
+                Console.WriteLine($"Dynamic configs for {label} are:");
+                foreach (var (key, value) in (await BrokerDefaultConfigs.DescribeAsync(bootstrap, ct)).OrderBy(c => c.Name, StringComparer.Ordinal))
+                    Console.WriteLine($"  {key}={value ?? "null"} sensitive=false synonyms={{DYNAMIC_DEFAULT_BROKER_CONFIG:{key}={value ?? "null"}}}");
+                return ExitCodes.Ok;
+            }
+            await BrokerDefaultConfigs.AlterAsync(bootstrap, Changes(parse), ct);
+            Console.WriteLine($"Completed updating default config for brokers in the cluster.");
+            return ExitCodes.Ok;
+        }
     }
 
     private static bool IsDynamic(ConfigSource source) =>
