@@ -1,13 +1,7 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Quill.Broker.Handlers;
 using Quill.Broker.Log;
-using Quill.Broker.Metadata;
-using Quill.Broker.Partitions;
 using Quill.Broker.Tests.Log;
 using Quill.Kafka.Protocol;
-using Quill.Kafka.Protocol.Framing;
-using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Primitives;
 using Quill.Kafka.Protocol.Records;
 using Quill.Kafka.Protocol.Schema;
 
@@ -21,47 +15,24 @@ namespace Quill.Broker.Tests.Handlers;
 public sealed class ListOffsetsHandlerTests : IDisposable
 {
     private const int LeaderEpoch = 3;
-    private readonly TempDir _dir = new();
-    private readonly ReplicaManager _replicas;
+    private readonly HandlerHarness _harness = new();
     private readonly ListOffsetsHandler _handler;
 
     public ListOffsetsHandlerTests()
     {
-        _replicas = new ReplicaManager([_dir.Path], LogConfig.Default, _ => LogConfig.Default, TimeProvider.System, NullLogger.Instance);
-        var partition = _replicas.Open("t", 0, Guid.NewGuid(), LeaderEpoch, LogConfig.Default);
+        var partition = _harness.Replicas.Open("t", 0, Guid.NewGuid(), LeaderEpoch, LogConfig.Default);
         partition.Append(Batches.Make(CompressionType.None, 1000, "a", "b", "c")); // offsets 0-2, timestamps 1000-1002
         partition.Append(Batches.Make(CompressionType.None, 5000, "d", "e"));      // offsets 3-4, timestamps 5000-5001
         partition.Log.DeleteRecordsBefore(1);
-        var services = new BrokerServices
-        {
-            Options = new BrokerOptions(),
-            Metadata = new MetadataCache(),
-            Replicas = _replicas,
-            Loggers = NullLoggerFactory.Instance,
-            Time = TimeProvider.System,
-            // Not used by ListOffsets.
-            DynamicConfig = null!,
-            Controller = null!,
-            ProducerIds = null!,
-            Zk = null!,
-        };
-        _handler = new ListOffsetsHandler(services);
+        _handler = new ListOffsetsHandler(_harness.Services);
     }
 
     private async Task<StructValue> ListOffset(short version, long timestamp)
     {
-        var api = KafkaApis.ListOffsets;
-        var body = api.Request.New().SetInt("ReplicaId", -1);
-        body.AddElement("Topics").SetString("Name", "t")
-            .AddElement("Partitions").SetInt("PartitionIndex", 0).SetInt("CurrentLeaderEpoch", version >= 4 ? LeaderEpoch : -1).SetInt("Timestamp", timestamp);
-        using var requestWriter = new KafkaWriter();
-        KafkaFrames.WriteRequest(requestWriter, new RequestHeader((short)ApiKey.ListOffsets, version, 1, "test"), body);
-        var request = KafkaFrames.DecodeRequest(requestWriter.ToArray().AsMemory(4));
-        var response = await _handler.HandleAsync(new RequestContext(request, "127.0.0.1:50000", 1), CancellationToken.None);
-        using var responseWriter = new KafkaWriter();
-        KafkaFrames.WriteResponse(responseWriter, api, version, 1, response);
-        var (_, decoded) = KafkaFrames.DecodeResponse(responseWriter.ToArray().AsMemory(4), api, version);
-        return decoded.GetArray("Topics")![0].GetArray("Partitions")![0];
+        var response = await _harness.Send(_handler, version, body =>
+            body.SetInt("ReplicaId", -1).AddElement("Topics").SetString("Name", "t")
+                .AddElement("Partitions").SetInt("PartitionIndex", 0).SetInt("CurrentLeaderEpoch", version >= 4 ? LeaderEpoch : -1).SetInt("Timestamp", timestamp));
+        return response.GetArray("Topics")![0].GetArray("Partitions")![0];
     }
 
     private static KafkaError ErrorOf(StructValue partition) => (KafkaError)partition.GetInt16("ErrorCode");
@@ -127,9 +98,5 @@ public sealed class ListOffsetsHandlerTests : IDisposable
         Assert.Equal(5001, p.GetInt64("Timestamp"));
     }
 
-    public void Dispose()
-    {
-        _replicas.Dispose();
-        _dir.Dispose();
-    }
+    public void Dispose() => _harness.Dispose();
 }
