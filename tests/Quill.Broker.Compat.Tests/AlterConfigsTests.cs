@@ -106,6 +106,34 @@ public sealed class AlterConfigsTests(BrokerFixture fixture) : IClassFixture<Bro
     }
 
     [Fact]
+    public async Task Confluent_admin_alter_configs_replaces_a_brokers_dynamic_configs()
+    {
+        string topic = Clients.NewTopic("alter-broker");
+        await Clients.CreateTopicAsync(Bootstrap, topic, 1);
+        using var admin = Clients.Admin(Bootstrap);
+        var self = new ConfigResource { Type = ResourceType.Broker, Name = "0" };
+        var topicResource = new ConfigResource { Type = ResourceType.Topic, Name = topic };
+        try
+        {
+            await AlterAsync(admin, self, new() { ["log.retention.ms"] = "7200000", ["num.io.threads"] = "4" });
+            Assert.Equal(("7200000", ConfigSource.DynamicBrokerConfig), (await DescribeAsync(admin, self))["log.retention.ms"]);
+            // A topic without its own retention follows the broker's.
+            Assert.Equal(("7200000", ConfigSource.DynamicBrokerConfig), (await DescribeAsync(admin, topicResource))["retention.ms"]);
+
+            await AlterAsync(admin, self, new() { ["num.io.threads"] = "4" }); // log.retention.ms not named: no longer dynamic
+            Assert.NotEqual(ConfigSource.DynamicBrokerConfig, (await DescribeAsync(admin, self))["log.retention.ms"].Source);
+            Assert.NotEqual("7200000", (await DescribeAsync(admin, topicResource))["retention.ms"].Value);
+
+            var staticKey = await Assert.ThrowsAsync<AlterConfigsException>(() => AlterAsync(admin, self, new() { ["broker.id"] = "7" }));
+            Assert.Equal(ErrorCode.InvalidConfig, staticKey.Results[0].Error.Code);
+        }
+        finally
+        {
+            await AlterAsync(admin, self, []); // the other tests of this broker expect no dynamic broker configs
+        }
+    }
+
+    [Fact]
     public async Task Confluent_kafka_python_alter_configs_validates_replaces_and_refuses()
     {
         if (!File.Exists(ToolRunner.Python)) Assert.Fail($"{ToolRunner.Python} not found: apt-get install python3 python3-confluent-kafka");
