@@ -108,14 +108,22 @@ public sealed partial class KeeperClient
             // Java's rhythm: ping after a third of the timeout idle; give up on a server silent for two thirds.
             var reason = await connection.RunAsync(_outgoing.Reader,
                 TimeSpan.FromMilliseconds(timeoutMs / 3.0), TimeSpan.FromMilliseconds(timeoutMs * 2 / 3.0));
-            await connection.DisposeAsync();
             _connection = null;
-            if (_closing) return;
+            if (_closing)
+            {
+                await connection.DisposeAsync();
+                return;
+            }
 
             Logger.LogInformation("Lost connection to {Host} ({Reason}); reconnecting session 0x{SessionId:x}",
                 connection.Host, reason.Message, SessionId);
-            FailQueued(call => new KeeperException(ErrorCode.ConnectionLoss, call.Path));
+            // In this order: take what is queued, say Disconnected, and only then fail the calls (queued and in
+            // flight). A caller who hears ConnectionLoss thus finds the client Disconnected, and what it sends next
+            // (WaitForStateAsync(Connected), a retry) waits for the reconnect instead of being failed by this loss.
+            var queued = TakeQueued();
             SetState(SessionState.Disconnected);
+            Fail(queued, call => new KeeperException(ErrorCode.ConnectionLoss, call.Path));
+            await connection.DisposeAsync();
 
             var next = await ReconnectAsync();
             if (next is null) return;

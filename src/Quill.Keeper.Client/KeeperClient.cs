@@ -180,9 +180,18 @@ public sealed partial class KeeperClient : IAsyncDisposable
         : new ObjectDisposedException(nameof(KeeperClient), "the client is closed");
 
     /// <summary>Fails requests queued but not yet sent (Java's client does the same on a lost connection).</summary>
-    private void FailQueued(Func<PendingCall, Exception> error)
+    private void FailQueued(Func<PendingCall, Exception> error) => Fail(TakeQueued(), error);
+
+    private List<PendingCall> TakeQueued()
     {
-        while (_outgoing.Reader.TryRead(out var call))
+        var calls = new List<PendingCall>();
+        while (_outgoing.Reader.TryRead(out var call)) calls.Add(call);
+        return calls;
+    }
+
+    private void Fail(List<PendingCall> calls, Func<PendingCall, Exception> error)
+    {
+        foreach (var call in calls)
         {
             call.SetFailure(error(call));
             Dispatcher.Post(call);

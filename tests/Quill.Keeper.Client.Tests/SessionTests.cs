@@ -130,6 +130,29 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
     }
 
     [Fact]
+    public async Task A_caller_hearing_ConnectionLoss_finds_the_client_disconnected_and_its_retry_waits_for_the_reconnect()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString);
+        var heard = new List<string>();
+        client.StateChanged += (_, s) => { lock (heard) heard.Add(s.ToString()); };
+        proxy.Swallowing = true; // no answer: the call is still in flight when the connection drops
+        var inFlight = client.GetDataAsync(Root);
+        proxy.Refusing = true;
+        proxy.DropAll();
+        await ThrowsKeeper(ErrorCode.ConnectionLoss, () => inFlight.WaitAsync(Patience));
+        lock (heard) heard.Add("ConnectionLoss");
+        Assert.Equal(SessionState.Disconnected, client.State);
+
+        // Retried at once, as a recipe does: this same loss must not fail it too.
+        var retry = client.CreateAsync(P("retried"), null);
+        proxy.Swallowing = false;
+        proxy.Refusing = false;
+        Assert.Equal(P("retried"), await Soon(retry));
+        lock (heard) Assert.Equal(["Disconnected", "ConnectionLoss", "Connected"], heard);
+    }
+
+    [Fact]
     public async Task Requests_made_while_disconnected_are_sent_after_reconnecting()
     {
         var proxy = await ProxyAsync();

@@ -119,8 +119,9 @@ internal sealed class KeeperConnection : IAsyncDisposable
             CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>
-    /// Runs both loops until one fails or <see cref="Abort"/> is called, then fails every unanswered call with
-    /// ConnectionLoss. Returns why the connection ended.
+    /// Runs both loops until one fails or <see cref="Abort"/> is called. Returns why the connection ended; the calls
+    /// still unanswered are failed (ConnectionLoss) by <see cref="DisposeAsync"/>, so the client can first say it is
+    /// Disconnected.
     /// </summary>
     public async Task<Exception> RunAsync(ChannelReader<PendingCall> outgoing, TimeSpan pingInterval, TimeSpan readTimeout)
     {
@@ -140,7 +141,6 @@ internal sealed class KeeperConnection : IAsyncDisposable
         {
             // Both loops end with the socket; their errors are the reason already taken, or follow from it.
         }
-        FailUnanswered();
         return reason;
     }
 
