@@ -189,8 +189,12 @@ internal sealed class KeeperConnection : IAsyncDisposable
             waiting ??= outgoing.WaitToReadAsync(token).AsTask();
             if (!waiting.IsCompleted)
             {
+                // Wake for the next ping or for the read deadline, whichever comes first: a silent server is given
+                // up two thirds into the session timeout, not a ping interval later.
                 long idleLeft = pingMs - (now - _lastSendTicks);
-                if (idleLeft > 0) await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(idleLeft), token));
+                long readLeft = readTimeoutMs - (now - Volatile.Read(ref _lastReceiveTicks)) + 1;
+                long sleep = _client.SuspendPings ? idleLeft : Math.Min(idleLeft, readLeft);
+                if (sleep > 0) await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(sleep), token));
                 token.ThrowIfCancellationRequested();
                 if (!waiting.IsCompleted)
                 {
