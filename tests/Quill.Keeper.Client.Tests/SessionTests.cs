@@ -30,6 +30,9 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
         Assert.Equal(first.SessionId, second.SessionId);
         await second.CreateAsync(P("shared"), null, mode: CreateMode.Ephemeral);
         Assert.Equal(first.SessionId, (await Client.ExistsAsync(P("shared")))!.Value.EphemeralOwner);
+        // The server closed the first client's connection when the second attached; the first hears of it through
+        // the proxy in its own time.
+        await Soon(first.WaitForStateAsync(SessionState.Disconnected));
         Assert.Equal(SessionState.Disconnected, first.State);
     }
 
@@ -211,8 +214,11 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
         var events = new List<WatchedEvent>();
         await client.AddWatchAsync(P("p"), e => { lock (events) events.Add(e); }, AddWatchMode.PersistentRecursive);
 
+        // The proxy lets the client straight back in: it may be Connected again before a WaitForStateAsync(Disconnected)
+        // called after DropAll would look, so listen before dropping.
+        var disconnected = NextTime(client, SessionState.Disconnected);
         proxy.DropAll();
-        await Soon(client.WaitForStateAsync(SessionState.Disconnected));
+        await Soon(disconnected);
         await Soon(client.WaitForStateAsync(SessionState.Connected));
         await client.CheckWatchesAsync(P("p"), WatcherType.Any);
         await Client.CreateAsync(P("p/child"), null);
@@ -283,6 +289,17 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
         Assert.Null(await Client.ExistsAsync(P("eph")));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.ExistsAsync(Root));
         await client.CloseAsync(); // twice is fine
+    }
+
+    /// <summary>Completes the next time the client reaches <paramref name="state"/>; call it before causing the change.</summary>
+    private static Task NextTime(KeeperClient client, SessionState state)
+    {
+        var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.StateChanged += (_, s) =>
+        {
+            if (s == state) reached.TrySetResult();
+        };
+        return reached.Task;
     }
 
     private static async Task<bool> WaitUntilAsync(Func<bool> condition)
