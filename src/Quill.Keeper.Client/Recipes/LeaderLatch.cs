@@ -16,6 +16,7 @@ public sealed class LeaderLatch : IAsyncDisposable
     private readonly KeeperClient _client;
     private readonly SemaphoreSlim _checkGate = new(1, 1);
     private readonly object _lock = new();
+    private readonly object _announceLock = new();
     private TaskCompletionSource _leader = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _node;
     private bool _hasLeadership;
@@ -172,18 +173,28 @@ public sealed class LeaderLatch : IAsyncDisposable
         }
     }
 
+    /// <remarks>
+    /// Called from the check, the session's event stream and CloseAsync, possibly at once: changes are applied and
+    /// announced one at a time, so handlers hear true and false alternately and the last one they hear is
+    /// <see cref="HasLeadership"/>. The event is raised before AwaitLeadershipAsync completes, so whoever awaited
+    /// leadership has seen the event. Leadership is only taken while connected and open: a check whose answer
+    /// arrives after the connection was lost (or the latch closed) must not undo what that loss (or close) did.
+    /// </remarks>
     private void SetLeadership(bool leader)
     {
-        TaskCompletionSource? becameLeader = null;
-        lock (_lock)
+        lock (_announceLock)
         {
-            if (_hasLeadership == leader) return;
-            _hasLeadership = leader;
-            if (leader) becameLeader = _leader;
-            else if (_leader.Task.IsCompleted) _leader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (leader && (_closed || _client.State is not (SessionState.Connected or SessionState.ConnectedReadOnly))) return;
+            TaskCompletionSource? becameLeader = null;
+            lock (_lock)
+            {
+                if (_hasLeadership == leader) return;
+                _hasLeadership = leader;
+                if (leader) becameLeader = _leader;
+                else if (_leader.Task.IsCompleted) _leader = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            LeadershipChanged?.Invoke(this, leader);
+            becameLeader?.TrySetResult();
         }
-        // The event is raised before AwaitLeadershipAsync completes, so whoever awaited leadership has seen the event.
-        LeadershipChanged?.Invoke(this, leader);
-        becameLeader?.TrySetResult();
     }
 }
