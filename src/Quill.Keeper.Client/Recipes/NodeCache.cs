@@ -15,6 +15,7 @@ public sealed class NodeCache : IAsyncDisposable
     private readonly object _lock = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private NodeData? _current;
+    private NodeData? _announced; // what WaitForAsync sees: _current once Changed has been raised for it
     private volatile bool _running;
     private bool _published;
 
@@ -34,7 +35,10 @@ public sealed class NodeCache : IAsyncDisposable
         }
     }
 
-    /// <summary>Raised (on the client's event stream) with the new value each time the node changes.</summary>
+    /// <summary>
+    /// Raised with the new value each time the node changes, one change at a time and before
+    /// <see cref="WaitForAsync"/> sees the change (so a waiter that returns knows its handlers have run).
+    /// </summary>
     public event EventHandler<NodeData?>? Changed;
 
     /// <summary>Loads the node and starts following it.</summary>
@@ -54,7 +58,7 @@ public sealed class NodeCache : IAsyncDisposable
             NodeData? current;
             lock (_lock)
             {
-                current = _current;
+                current = _announced;
                 changed = _changed.Task;
             }
             if (condition(current)) return current;
@@ -121,6 +125,7 @@ public sealed class NodeCache : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs under the refresh gate, so changes are announced one at a time and in order.</summary>
     private void Publish(NodeData? value)
     {
         lock (_lock)
@@ -130,10 +135,20 @@ public sealed class NodeCache : IAsyncDisposable
             if (same) return;
             _published = true;
             _current = value;
-            var changed = _changed;
-            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            changed.TrySetResult();
         }
-        Changed?.Invoke(this, value);
+        try
+        {
+            Changed?.Invoke(this, value);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _announced = value;
+                var changed = _changed;
+                _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                changed.TrySetResult();
+            }
+        }
     }
 }
