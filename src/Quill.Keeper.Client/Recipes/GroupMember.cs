@@ -92,26 +92,34 @@ public sealed class GroupMember : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await LeaveAsync();
 
-    /// <summary>Re-reads the membership and re-arms the child watch; runs one at a time.</summary>
+    /// <summary>
+    /// Re-reads the membership and re-arms the child watch; runs one at a time, and raises MembershipChanged
+    /// before the next refresh starts, so handlers hear the memberships in the order they were read.
+    /// </summary>
     private async Task RefreshAsync()
     {
         await _refreshGate.WaitAsync();
         try
         {
             if (!_joined) return;
-            await _client.GetChildrenAsync(GroupPath, OnGroupEvent);
-            _members = await GetMembersAsync();
-        }
-        catch (Exception e) when (e is KeeperException or ObjectDisposedException)
-        {
-            _client.Logger.LogDebug(e, "Group {Path} refresh failed", GroupPath);
-            return;
+            IReadOnlyDictionary<string, byte[]> members;
+            try
+            {
+                await _client.GetChildrenAsync(GroupPath, OnGroupEvent);
+                members = await GetMembersAsync();
+            }
+            catch (Exception e) when (e is KeeperException or ObjectDisposedException)
+            {
+                _client.Logger.LogDebug(e, "Group {Path} refresh failed", GroupPath);
+                return;
+            }
+            _members = members;
+            MembershipChanged?.Invoke(this, members);
         }
         finally
         {
             _refreshGate.Release();
         }
-        MembershipChanged?.Invoke(this, _members);
     }
 
     private void OnGroupEvent(WatchedEvent e)
