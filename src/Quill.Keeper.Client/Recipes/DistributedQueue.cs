@@ -78,7 +78,9 @@ public sealed class DistributedQueue(KeeperClient client, string queuePath)
             try
             {
                 var node = await client.GetDataAsync(path, cancellationToken: cancellationToken);
-                await client.DeleteAsync(path, node.Stat.Version, cancellationToken);
+                // Not cancelled once sent: a delete that happens is an item taken, and the caller must get it
+                // (a cancelled wait for the reply would lose the item).
+                await client.DeleteAsync(path, node.Stat.Version, CancellationToken.None);
                 return node.Data;
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
