@@ -7,7 +7,13 @@ public sealed class HandshakeTests : IAsyncLifetime
 {
     private InProcessKeeper _keeper = null!;
 
-    public async Task InitializeAsync() => _keeper = await InProcessKeeper.StartAsync(o => { o.TickTime = 100; });
+    // ZooKeeper's own bounds (2 and 20 ticks). A 250 ms tick keeps expiry tests quick while the longest session
+    // here (4 s, for the client that must outlive a 1 s one) keeps a margin a loaded machine cannot eat.
+    public async Task InitializeAsync() => _keeper = await InProcessKeeper.StartAsync(o =>
+    {
+        o.TickTime = 250;
+        o.MaxSessionTimeout = -1;
+    });
     public async Task DisposeAsync() => await _keeper.DisposeAsync();
 
     [Fact]
@@ -31,8 +37,8 @@ public sealed class HandshakeTests : IAsyncLifetime
         var (high, highResponse) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 1_000_000);
         using (low) using (high)
         {
-            Assert.Equal(200, lowResponse.Timeout);
-            Assert.Equal(2000, highResponse.Timeout);
+            Assert.Equal(500, lowResponse.Timeout);
+            Assert.Equal(5000, highResponse.Timeout);
             Assert.NotEqual(0, lowResponse.SessionId);
             Assert.Equal(16, lowResponse.Password.Length);
         }
@@ -79,13 +85,13 @@ public sealed class HandshakeTests : IAsyncLifetime
     [Fact]
     public async Task ResumedSessionKeepsItsIdAndItsEphemerals()
     {
-        var (first, session) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 2000);
+        var (first, session) = await RawZkClient.ConnectAsync(_keeper.Port, timeout: 5000);
         var (h, _) = await first.CallAsync(OpCode.Create, new CreateRequest("/eph", [1], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral));
         Assert.Equal(ErrorCode.Ok, h.Err);
         first.Dispose();
 
         using var again = RawZkClient.Open(_keeper.Port);
-        again.SendFrame(w => new ConnectRequest(0, h.Zxid, 2000, session.SessionId, session.Password, false, true).Write(w));
+        again.SendFrame(w => new ConnectRequest(0, h.Zxid, 5000, session.SessionId, session.Password, false, true).Write(w));
         var frame = await again.ReadFrameAsync();
         var r = new JuteReader(frame);
         var resumed = ConnectResponse.Read(ref r);

@@ -32,6 +32,9 @@ public sealed class InProcessKeeper : IAsyncDisposable
         DataDir = dir,
         ClientPort = port,
         TickTime = 200,
+        // Raw test clients send no pings: up to 30 s of silence (a loaded machine, a slow step) must not expire them.
+        // Tests of expiry ask for a short timeout, which the 2-tick minimum (400 ms) allows.
+        MaxSessionTimeout = 30_000,
         FourLetterWordWhitelist = new HashSet<string>(StringComparer.Ordinal) { "*" },
     };
 

@@ -24,7 +24,8 @@ public sealed class RawZkClient : IDisposable
 
     public static RawZkClient Open(int port) => new(new TcpClient("127.0.0.1", port));
 
-    public static async Task<(RawZkClient Client, ConnectResponse Response)> ConnectAsync(int port, int timeout = 4000)
+    /// <summary>Opens a session; it sends no pings, so the default timeout is long (the server may clamp it).</summary>
+    public static async Task<(RawZkClient Client, ConnectResponse Response)> ConnectAsync(int port, int timeout = 30_000)
     {
         var c = Open(port);
         c.SendFrame(w => new ConnectRequest(0, 0, timeout, 0, new byte[16], false, true).Write(w));
