@@ -58,7 +58,10 @@ public sealed class KeeperKillTests
             keeper.Kill();
             foreach (var w in writers)
             {
-                if (!w.WaitForExit(30_000)) w.Kill(entireProcessTree: true);
+                // WaitForExit(timeout) can return before the last "ack" lines reach the handler; the parameterless
+                // one, once the process has exited, waits for them, so every acknowledgement is checked.
+                if (w.WaitForExit(30_000)) w.WaitForExit();
+                else w.Kill(entireProcessTree: true);
                 w.Dispose();
             }
 
