@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Xunit;
 
@@ -12,28 +10,17 @@ namespace Quill.Testing;
 /// (default settings) or start one with <see cref="StartAsync"/>. It can be killed (SIGKILL) and started again on
 /// the same port and data directory, which is how tests check that sessions and data survive a crash.
 /// </summary>
-public sealed class ApacheZooKeeperServer : IZooKeeperServerProcess, IAsyncLifetime
+public sealed class ApacheZooKeeperServer : ZooKeeperServerProcess, IAsyncLifetime
 {
     private const string JarDirectory = "/usr/share/java";
     private const string InstallHint = "Apache ZooKeeper 3.8 and a JRE are needed: apt-get install zookeeper";
-    private static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(30);
-
-    private readonly int _tickTime;
-    private readonly bool _extendedTypesEnabled;
-    private readonly IReadOnlyDictionary<string, string> _extraConfig;
-    private readonly StringBuilder _output = new();
-    private Process? _process;
 
     /// <summary>Creates an unstarted server with default settings; xunit starts it through <see cref="IAsyncLifetime"/>.</summary>
     public ApacheZooKeeperServer() : this(2000, true, null) { }
 
     private ApacheZooKeeperServer(int tickTime, bool extendedTypesEnabled, IReadOnlyDictionary<string, string>? extraConfig)
+        : base("quill-zk-", tickTime, extendedTypesEnabled, extraConfig)
     {
-        _tickTime = tickTime;
-        _extendedTypesEnabled = extendedTypesEnabled;
-        _extraConfig = extraConfig ?? new Dictionary<string, string>();
-        Directory = Path.Combine(Path.GetTempPath(), "quill-zk-" + Guid.NewGuid().ToString("N")[..12]);
-        DataDir = Path.Combine(Directory, "data");
     }
 
     /// <summary>Starts a server and waits until it answers <c>ruok</c> and serves requests.</summary>
@@ -44,106 +31,37 @@ public sealed class ApacheZooKeeperServer : IZooKeeperServerProcess, IAsyncLifet
         int tickTime = 2000, bool extendedTypesEnabled = true, IReadOnlyDictionary<string, string>? extraConfig = null)
     {
         var server = new ApacheZooKeeperServer(tickTime, extendedTypesEnabled, extraConfig);
-        try
-        {
-            await server.InitializeAsync();
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
+        await server.InitializeAsync();
+        return server;
     }
 
-    /// <summary>The temp directory holding zoo.cfg, the logs and <see cref="DataDir"/>.</summary>
-    public string Directory { get; }
-    public string DataDir { get; }
-    public int Port { get; private set; }
-    public string ConnectString => $"127.0.0.1:{Port}";
-    public int TickTime => _tickTime;
-    public bool IsRunning => _process is { HasExited: false };
     public string LogFile => Path.Combine(Directory, "zookeeper.log");
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync()
     {
-        string java = FindJava() ?? throw new InvalidOperationException($"java not found. {InstallHint}");
+        if (FindJava() is null) throw new InvalidOperationException($"java not found. {InstallHint}");
         if (!File.Exists(Path.Combine(JarDirectory, "zookeeper.jar")))
             throw new InvalidOperationException($"{JarDirectory}/zookeeper.jar not found. {InstallHint}");
-
-        System.IO.Directory.CreateDirectory(DataDir);
-        Port = FreePort.Get();
-        WriteConfig();
-        await LaunchAsync(java);
-    }
-
-    /// <summary>Kills the server with SIGKILL (no clean shutdown) and waits for the process to end.</summary>
-    public void Kill()
-    {
-        ProcessKiller.KillAndWait(ref _process, entireProcessTree: false);
-    }
-
-    /// <summary>Starts the server again after <see cref="Kill"/>, on the same port and data directory.</summary>
-    public async Task StartAgainAsync()
-    {
-        if (IsRunning) throw new InvalidOperationException("the server is still running");
-        await LaunchAsync(FindJava() ?? throw new InvalidOperationException($"java not found. {InstallHint}"));
-    }
-
-    /// <summary>Kill, then start again on the same port and data directory.</summary>
-    public async Task RestartAsync()
-    {
-        Kill();
-        await StartAgainAsync();
-    }
-
-    /// <summary>Sends a four-letter word (ruok, stat, wchc, ...) and returns the whole answer.</summary>
-    public async Task<string> FourLetterWordAsync(string command, CancellationToken cancellationToken = default)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(command), cancellationToken);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync(cancellationToken);
-    }
-
-    /// <summary>What the process printed plus the server log, for failure messages.</summary>
-    public string Diagnostics()
-    {
-        string log = File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(no log file)";
-        lock (_output) return $"--- process output ---\n{_output}\n--- {LogFile} (tail) ---\n{Tail(log, 8000)}";
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        Kill();
-        try
-        {
-            if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held open: the temp dir is left behind, which is harmless.
-        }
-        return ValueTask.CompletedTask;
+        return StartFreshAsync();
     }
 
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
 
-    private void WriteConfig()
+    /// <summary>What the process printed plus the server log, for failure messages.</summary>
+    public override string Diagnostics()
     {
-        var config = new StringBuilder()
-            .AppendLine($"tickTime={_tickTime}")
-            .AppendLine($"dataDir={DataDir}")
-            .AppendLine($"clientPort={Port}")
-            .AppendLine("clientPortAddress=127.0.0.1")
-            .AppendLine("admin.enableServer=false")
-            .AppendLine("4lw.commands.whitelist=*")
-            .AppendLine($"extendedTypesEnabled={(_extendedTypesEnabled ? "true" : "false")}");
-        foreach (var (key, value) in _extraConfig) config.AppendLine($"{key}={value}");
-        File.WriteAllText(Path.Combine(Directory, "zoo.cfg"), config.ToString());
+        string log = File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(no log file)";
+        return $"{base.Diagnostics()}\n--- {LogFile} (tail) ---\n{Tail(log, 8000)}";
+    }
 
+    protected override string Name => "ZooKeeper";
+
+    // The JVM has no children worth killing, and killing the tree would race with its own exit.
+    protected override bool KillProcessTree => false;
+
+    protected override void WriteExtraConfig(StringBuilder config)
+    {
+        config.AppendLine("admin.enableServer=false");
         File.WriteAllText(Path.Combine(Directory, "log4j.properties"), $$"""
             log4j.rootLogger=INFO,FILE
             log4j.appender.FILE=org.apache.log4j.FileAppender
@@ -153,72 +71,30 @@ public sealed class ApacheZooKeeperServer : IZooKeeperServerProcess, IAsyncLifet
             """);
     }
 
-    private async Task LaunchAsync(string java)
+    protected override ProcessStartInfo CreateStartInfo()
     {
+        string java = FindJava() ?? throw new InvalidOperationException($"java not found. {InstallHint}");
         // zookeeper.jar's manifest names its other dependencies; log4j 1.2 plus its slf4j binding keep the
         // server's log in our temp dir instead of nowhere.
         string classPath = string.Join(':', new[] { "zookeeper.jar", "zookeeper-jute.jar", "slf4j-log4j12.jar", "log4j-1.2.jar" }
             .Select(jar => Path.Combine(JarDirectory, jar)).Where(File.Exists));
-        var start = new ProcessStartInfo(java)
-        {
-            WorkingDirectory = Directory,
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = new ProcessStartInfo(java);
         // Small heap, serial GC and C1 only: several of these run at once on a 2-core machine and must start fast.
         foreach (var arg in new[]
                  {
                      "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                      "-Djava.net.preferIPv4Stack=true", "-Dzookeeper.jmx.log4j.disable=true",
                      $"-Dlog4j.configuration=file:{Path.Combine(Directory, "log4j.properties")}",
-                     "-cp", classPath, "org.apache.zookeeper.server.ZooKeeperServerMain", Path.Combine(Directory, "zoo.cfg"),
+                     "-cp", classPath, "org.apache.zookeeper.server.ZooKeeperServerMain", ConfigPath,
                  })
             start.ArgumentList.Add(arg);
-
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
-
-        var deadline = DateTime.UtcNow + DefaultStartTimeout;
-        while (true)
-        {
-            if (process.HasExited)
-                throw new InvalidOperationException($"ZooKeeper exited with code {process.ExitCode} while starting.\n{Diagnostics()}");
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                // imok only says the process is up; srvr says whether it serves requests yet (data loaded).
-                if ((await FourLetterWordAsync("ruok", timeout.Token)).StartsWith("imok", StringComparison.Ordinal) &&
-                    (await FourLetterWordAsync("srvr", timeout.Token)).Contains("Mode:", StringComparison.Ordinal))
-                    return;
-            }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
-            {
-                // Not listening yet.
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                string diagnostics = Diagnostics();
-                Kill();
-                throw new TimeoutException($"ZooKeeper did not answer ruok on port {Port} within {DefaultStartTimeout}.\n{diagnostics}");
-            }
-            await Task.Delay(100);
-        }
+        return start;
     }
 
-    private void Append(string? line)
-    {
-        if (line is null) return;
-        lock (_output)
-        {
-            if (_output.Length < 64 * 1024) _output.AppendLine(line);
-        }
-    }
+    /// <summary>imok only says the process is up; srvr says whether it serves requests yet (data loaded).</summary>
+    protected override async Task<bool> IsServingAsync(CancellationToken cancellationToken) =>
+        await base.IsServingAsync(cancellationToken) &&
+        (await FourLetterWordAsync("srvr", cancellationToken)).Contains("Mode:", StringComparison.Ordinal);
 
     private static string? FindJava()
     {
@@ -229,6 +105,4 @@ public sealed class ApacheZooKeeperServer : IZooKeeperServerProcess, IAsyncLifet
         candidates.Add("/usr/bin/java");
         return candidates.FirstOrDefault(File.Exists);
     }
-
-    private static string Tail(string text, int length) => text.Length <= length ? text : text[^length..];
 }
