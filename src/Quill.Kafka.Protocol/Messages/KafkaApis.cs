@@ -22,6 +22,10 @@ public static class KafkaApis
     public static readonly Api DeleteRecords = new(ApiKey.DeleteRecords, DeleteRecordsApi.Request, DeleteRecordsApi.Response);
     public static readonly Api InitProducerId = new(ApiKey.InitProducerId, InitProducerIdApi.Request, InitProducerIdApi.Response);
     public static readonly Api OffsetForLeaderEpoch = new(ApiKey.OffsetForLeaderEpoch, OffsetForLeaderEpochApi.Request, OffsetForLeaderEpochApi.Response);
+    public static readonly Api AddPartitionsToTxn = new(ApiKey.AddPartitionsToTxn, AddPartitionsToTxnApi.Request, AddPartitionsToTxnApi.Response);
+    public static readonly Api AddOffsetsToTxn = new(ApiKey.AddOffsetsToTxn, AddOffsetsToTxnApi.Request, AddOffsetsToTxnApi.Response);
+    public static readonly Api EndTxn = new(ApiKey.EndTxn, EndTxnApi.Request, EndTxnApi.Response);
+    public static readonly Api TxnOffsetCommit = new(ApiKey.TxnOffsetCommit, TxnOffsetCommitApi.Request, TxnOffsetCommitApi.Response);
     public static readonly Api DescribeConfigs = new(ApiKey.DescribeConfigs, DescribeConfigsApi.Request, DescribeConfigsApi.Response);
     public static readonly Api AlterConfigs = new(ApiKey.AlterConfigs, AlterConfigsApi.Request, AlterConfigsApi.Response);
     public static readonly Api CreatePartitions = new(ApiKey.CreatePartitions, CreatePartitionsApi.Request, CreatePartitionsApi.Response);
@@ -33,7 +37,7 @@ public static class KafkaApis
     [
         Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat,
         LeaveGroup, SyncGroup, DescribeGroups, ListGroups, ApiVersions, CreateTopics, DeleteTopics, DeleteRecords,
-        InitProducerId, OffsetForLeaderEpoch, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
+        InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
         IncrementalAlterConfigs, DescribeCluster,
     ];
 
