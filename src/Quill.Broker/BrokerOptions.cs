@@ -62,6 +62,16 @@ public sealed class BrokerOptions
     public int GroupMinSessionTimeoutMs { get; set; } = 6000;
     /// <summary>group.max.session.timeout.ms.</summary>
     public int GroupMaxSessionTimeoutMs { get; set; } = 1_800_000;
+    /// <summary>transaction.state.log.replication.factor (like offsets.topic.replication.factor, capped at the live brokers).</summary>
+    public short TransactionStateLogReplicationFactor { get; set; } = 3;
+    /// <summary>transaction.state.log.num.partitions.</summary>
+    public int TransactionStateLogNumPartitions { get; set; } = 50;
+    /// <summary>transaction.state.log.segment.bytes.</summary>
+    public int TransactionStateLogSegmentBytes { get; set; } = 100 * 1024 * 1024;
+    /// <summary>transaction.max.timeout.ms: the longest transaction.timeout.ms a producer may ask for.</summary>
+    public int TransactionMaxTimeoutMs { get; set; } = 900_000;
+    /// <summary>transaction.abort.timed.out.transaction.cleanup.interval.ms.</summary>
+    public int TransactionAbortTimedOutIntervalMs { get; set; } = 10_000;
     /// <summary>offsets.retention.minutes.</summary>
     public int OffsetsRetentionMinutes { get; set; } = 7 * 24 * 60;
 

@@ -3,6 +3,7 @@ using Quill.Broker.Config;
 using Quill.Broker.Groups;
 using Quill.Broker.Handlers;
 using Quill.Broker.Handlers.Groups;
+using Quill.Broker.Handlers.Transactions;
 using Quill.Broker.Metadata;
 using Quill.Broker.Network;
 using Quill.Broker.Partitions;
@@ -48,11 +49,19 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>Every handler set the broker serves: the data path and admin APIs (more sets are added here as they are written).</summary>
-    public static readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> DefaultHandlers = [CoreHandlers, GroupHandlerSet];
+    public static readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> DefaultHandlers = [CoreHandlers, GroupHandlerSet, TransactionHandlerSet];
 
     /// <summary>The consumer-group APIs, answered by the group coordinator.</summary>
     public static IEnumerable<IApiHandler> GroupHandlerSet(BrokerServices s) =>
-        s.Groups is null ? [] : GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null);
+        s.Groups is null ? [] : GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null,
+            s.Transactions is { } transactions ? async ct => (await transactions.GetAsync(ct)).IsActive : null);
+
+    /// <summary>The transaction APIs, answered by the transaction coordinator (InitProducerId is in <see cref="CoreHandlers"/>).</summary>
+    public static IEnumerable<IApiHandler> TransactionHandlerSet(BrokerServices s) =>
+        s.Transactions is null || s.Groups is null ? [] :
+        [
+            new AddPartitionsToTxnHandler(s), new AddOffsetsToTxnHandler(s), new EndTxnHandler(s), new TxnOffsetCommitHandler(s),
+        ];
 
     /// <summary>The handlers of this folder: data path, admin, cluster. ApiVersions is added by the server itself.</summary>
     public static IEnumerable<IApiHandler> CoreHandlers(BrokerServices s) =>
@@ -111,6 +120,8 @@ public sealed class BrokerServer : IAsyncDisposable
         await zk.RegisterBrokerAsync(Services.Self, staleWait, ct);
         await _controller.StartAsync(clusterId, staleWait, ct);
         Services.Groups = await StartGroupCoordinatorAsync(ct);
+        Services.Transactions = new Transactions.TransactionCoordinatorHost(Services, _loggers.CreateLogger("Quill.Broker.Transactions"));
+        await Services.Transactions.StartIfTopicExistsAsync(ct);
 
         var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
         RequestDispatcher? dispatcher = null;
@@ -293,6 +304,7 @@ public sealed class BrokerServer : IAsyncDisposable
         _stopping.Cancel();
         foreach (var timer in _timers) await timer.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
+        Services?.Transactions?.Dispose();
         Services?.Groups?.Dispose();
         if (_controller is not null) await _controller.DisposeAsync();
         _replicas?.Dispose();

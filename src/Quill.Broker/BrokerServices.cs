@@ -28,6 +28,9 @@ public sealed class BrokerServices : IBrokerIdentity
     /// <summary>The group coordinator, once <c>__consumer_offsets</c> is open.</summary>
     public GroupCoordinator? Groups { get; internal set; }
 
+    /// <summary>Starts (on first use) and holds the transaction coordinator.</summary>
+    public Transactions.TransactionCoordinatorHost? Transactions { get; internal set; }
+
     int IBrokerIdentity.NodeId => Self.Id;
     string IBrokerIdentity.Host => Self.Host;
     int IBrokerIdentity.Port => Self.Port;

@@ -19,8 +19,7 @@ public static class ServerProperties
     {
         "num.network.threads", "num.io.threads", "num.recovery.threads.per.data.dir", "num.replica.fetchers",
         "num.replica.alter.log.dirs.threads", "background.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
-        "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.replication.factor",
-        "transaction.state.log.min.isr", "transaction.state.log.num.partitions", "min.insync.replicas",
+        "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.min.isr", "min.insync.replicas",
         "unclean.leader.election.enable", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
         "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms", "log.cleaner.min.cleanable.ratio",
         "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
@@ -30,7 +29,7 @@ public static class ServerProperties
         "leader.imbalance.per.broker.percentage", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
         "max.connections", "max.connections.per.ip", "compression.type", "log.preallocate", "offsets.commit.timeout.ms",
         "offsets.load.buffer.size", "offsets.topic.compression.codec", "transactional.id.expiration.ms",
-        "transaction.max.timeout.ms", "metrics.num.samples", "metrics.sample.window.ms", "quota.window.num",
+        "transaction.state.log.load.buffer.size", "metrics.num.samples", "metrics.sample.window.ms", "quota.window.num",
         "quota.window.size.seconds", "broker.id.generation.enable", "reserved.broker.max.id", "confluent.support.metrics.enable",
         "offsets.retention.check.interval.ms", "fetch.purgatory.purge.interval.requests",
         "producer.purgatory.purge.interval.requests", "delete.records.purgatory.purge.interval.requests",
@@ -132,6 +131,11 @@ public static class ServerProperties
         options.GroupInitialRebalanceDelayMs = reader.Int("group.initial.rebalance.delay.ms", options.GroupInitialRebalanceDelayMs, min: 0);
         options.GroupMinSessionTimeoutMs = reader.Int("group.min.session.timeout.ms", options.GroupMinSessionTimeoutMs, min: 0);
         options.GroupMaxSessionTimeoutMs = reader.Int("group.max.session.timeout.ms", options.GroupMaxSessionTimeoutMs, min: 0);
+        options.TransactionStateLogReplicationFactor = (short)reader.Int("transaction.state.log.replication.factor", options.TransactionStateLogReplicationFactor, min: 1, max: short.MaxValue);
+        options.TransactionStateLogNumPartitions = reader.Int("transaction.state.log.num.partitions", options.TransactionStateLogNumPartitions, min: 1);
+        options.TransactionStateLogSegmentBytes = reader.Int("transaction.state.log.segment.bytes", options.TransactionStateLogSegmentBytes, min: 14);
+        options.TransactionMaxTimeoutMs = reader.Int("transaction.max.timeout.ms", options.TransactionMaxTimeoutMs, min: 1);
+        options.TransactionAbortTimedOutIntervalMs = reader.Int("transaction.abort.timed.out.transaction.cleanup.interval.ms", options.TransactionAbortTimedOutIntervalMs, min: 1);
 
         try
         {

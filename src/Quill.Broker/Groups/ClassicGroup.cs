@@ -38,6 +38,8 @@ internal sealed class ClassicGroup(string groupId, long nowMs)
     public long SyncDeadlineMs { get; set; } = long.MaxValue;
 
     public Dictionary<(string Topic, int Partition), CommittedOffset> Offsets { get; } = [];
+    /// <summary>Offsets committed inside a transaction not yet ended (TxnOffsetCommit), by producer id.</summary>
+    public Dictionary<long, Dictionary<(string Topic, int Partition), CommittedOffset>> PendingTransactionalOffsets { get; } = [];
 
     public bool Is(GroupState state) => State == state;
     public bool Has(string memberId) => _byId.ContainsKey(memberId);

@@ -95,8 +95,9 @@ public sealed partial class GroupCoordinator
 
     /// <summary>
     /// OffsetFetch for one group: the committed offset of each partition asked for (offset -1 and empty metadata
-    /// when none), or of every committed partition when <paramref name="topics"/> is null. With no pending
-    /// transactional offsets here, RequireStable changes nothing.
+    /// when none), or of every committed partition when <paramref name="topics"/> is null. With
+    /// <paramref name="requireStable"/> (read_committed consumers), a partition whose offset an open transaction is
+    /// committing answers UNSTABLE_OFFSET_COMMIT, which the client retries.
     /// </summary>
     public OffsetFetchResult FetchOffsets(string groupId, IReadOnlyList<TopicPartitions>? topics, bool requireStable = false)
     {
@@ -125,6 +126,11 @@ public sealed partial class GroupCoordinator
             {
                 foreach (int partition in t.Partitions)
                 {
+                    if (requireStable && HasPendingOffset(group, t.Topic, partition))
+                    {
+                        result.Add(new FetchedOffset(t.Topic, partition, -1, -1, "", KafkaError.UnstableOffsetCommit));
+                        continue;
+                    }
                     result.Add(group.Offsets.TryGetValue((t.Topic, partition), out var offset)
                         ? new FetchedOffset(t.Topic, partition, offset.Offset, offset.LeaderEpoch, offset.Metadata, KafkaError.None)
                         : new FetchedOffset(t.Topic, partition, -1, -1, "", KafkaError.None));

@@ -8,7 +8,9 @@ namespace Quill.Broker.Groups;
 /// Rebuilds groups and committed offsets from <c>__consumer_offsets</c> on start: replays every partition in
 /// order, the latest record per key wins, a tombstone (null value) deletes. A group with members comes back
 /// Stable with its generation and assignments, its members' sessions restarted from now, so consumers that
-/// outlive a broker restart carry on without a rebalance; a group without members comes back Empty.
+/// outlive a broker restart carry on without a rebalance; a group without members comes back Empty. Offsets written
+/// inside a transaction count from its COMMIT marker on, are dropped at an ABORT marker, and are pending while the
+/// transaction has no marker yet.
 /// </summary>
 internal static class GroupLoader
 {
@@ -22,17 +24,32 @@ internal static class GroupLoader
         ConcurrentDictionary<string, ClassicGroup> groups, long now, ILogger logger)
     {
         var replayed = new Dictionary<string, Replayed>();
+        var open = new Dictionary<long, List<(OffsetsRecordKey Key, ReadOnlyMemory<byte>? Value)>>();
         for (int partition = 0; partition < log.PartitionCount; partition++)
         {
             foreach (var batch in log.ReadAll(partition))
             {
-                if (batch.IsControl) continue;
+                if (batch.IsControl)
+                {
+                    if (open.Remove(batch.ProducerId, out var ended) && IsCommitMarker(batch))
+                        foreach (var (key, value) in ended) Apply(replayed, key, value);
+                    continue;
+                }
                 foreach (var record in batch.ReadRecords())
                 {
                     if (record.Key is not { } key) continue;
                     try
                     {
-                        Apply(replayed, OffsetsRecords.ReadKey(key), record.Value);
+                        var parsed = OffsetsRecords.ReadKey(key);
+                        if (batch.IsTransactional)
+                        {
+                            if (!open.TryGetValue(batch.ProducerId, out var list)) open[batch.ProducerId] = list = [];
+                            list.Add((parsed, record.Value));
+                        }
+                        else
+                        {
+                            Apply(replayed, parsed, record.Value);
+                        }
                     }
                     catch (KafkaProtocolException e)
                     {
@@ -53,7 +70,27 @@ internal static class GroupLoader
             offsetCount += state.Offsets.Count;
             groupCount++;
         }
+        // Transactions still open: their offsets wait for the marker the transaction coordinator will write.
+        foreach (var (producerId, records) in open)
+        {
+            foreach (var (key, value) in records)
+            {
+                if (key.Kind != OffsetsRecordKind.OffsetCommit || value is not { } v) continue;
+                var group = coordinator.GetOrCreateGroup(key.Group, now);
+                if (!group.PendingTransactionalOffsets.TryGetValue(producerId, out var pending))
+                    group.PendingTransactionalOffsets[producerId] = pending = [];
+                pending[(key.Topic, key.Partition)] = OffsetsRecords.ReadOffsetValue(v);
+            }
+        }
         return (groupCount, offsetCount);
+    }
+
+    /// <summary>A control batch's record key is int16 version + int16 type: 0 ABORT, 1 COMMIT.</summary>
+    private static bool IsCommitMarker(Kafka.Protocol.Records.RecordBatch batch)
+    {
+        foreach (var record in batch.ReadRecords())
+            return record.Key is { Length: >= 4 } key && System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(key.Span[2..]) == 1;
+        return false;
     }
 
     private static void Apply(Dictionary<string, Replayed> replayed, OffsetsRecordKey key, ReadOnlyMemory<byte>? value)

@@ -60,6 +60,7 @@ public static class StartCommand
             LogDirs = [Path.Combine(root, "kafka-logs")],
             ZooKeeperConnect = $"127.0.0.1:{keeper.Endpoint.Port}",
             OffsetsTopicReplicationFactor = 1,
+            TransactionStateLogReplicationFactor = 1,
             GroupInitialRebalanceDelayMs = 0,
         };
         return await BrokerCommands.RunBrokerAsync(brokerOptions, loggers,

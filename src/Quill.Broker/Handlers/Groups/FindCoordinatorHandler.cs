@@ -6,41 +6,48 @@ using Quill.Kafka.Protocol.Schema;
 namespace Quill.Broker.Handlers.Groups;
 
 /// <summary>
-/// FindCoordinator (v0-6): one broker coordinates every group, so the answer is this broker once the coordinator
-/// has loaded (COORDINATOR_NOT_AVAILABLE before, which clients retry). v4+ answers a batch of keys. There is no
-/// transaction coordinator: transaction keys get INVALID_REQUEST, so a transactional producer fails fast.
+/// FindCoordinator (v0-6): one broker coordinates every group and every transactional id, so the answer is this
+/// broker once the coordinator has loaded (COORDINATOR_NOT_AVAILABLE before, which clients retry). v4+ answers a
+/// batch of keys. The first transaction key starts the transaction coordinator (creating <c>__transaction_state</c>).
 /// </summary>
-internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrokerIdentity broker) : IApiHandler
+internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrokerIdentity broker,
+    Func<CancellationToken, Task<bool>>? startTransactionCoordinator) : IApiHandler
 {
-    private const sbyte GroupKeyType = 0;
+    private const sbyte GroupKeyType = 0, TransactionKeyType = 1;
 
     public ApiKey ApiKey => ApiKey.FindCoordinator;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
     {
         var body = context.Body;
         var response = context.NewResponse();
         sbyte keyType = context.Version >= 1 ? body.GetInt8("KeyType") : GroupKeyType;
+        var (error, message) = await CheckAsync(keyType, cancellationToken);
         if (context.Version < 4)
         {
-            var (error, message) = Check(keyType);
             Fill(response, error, message);
-            return ValueTask.FromResult(response);
+            return response;
         }
         foreach (string? key in body.GetStringArray("CoordinatorKeys") ?? [])
         {
-            var (error, message) = Check(keyType);
             var coordinatorEntry = response.AddElement("Coordinators").SetString("Key", key ?? "");
             Fill(coordinatorEntry, error, message);
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 
-    private (KafkaError, string?) Check(sbyte keyType)
+    private async Task<(KafkaError, string?)> CheckAsync(sbyte keyType, CancellationToken ct)
     {
-        if (keyType != GroupKeyType) return (KafkaError.InvalidRequest, $"coordinator key type {keyType} is not supported: Quill coordinates groups only");
-        if (!coordinator.IsActive) return (KafkaError.CoordinatorNotAvailable, "the group coordinator is not available yet");
-        return (KafkaError.None, null);
+        switch (keyType)
+        {
+            case GroupKeyType:
+                return coordinator.IsActive ? (KafkaError.None, null) : (KafkaError.CoordinatorNotAvailable, "the group coordinator is not available yet");
+            case TransactionKeyType when startTransactionCoordinator is not null:
+                return await startTransactionCoordinator(ct) ? (KafkaError.None, null)
+                    : (KafkaError.CoordinatorNotAvailable, "the transaction coordinator is not available yet");
+            default:
+                return (KafkaError.InvalidRequest, $"coordinator key type {keyType} is not supported");
+        }
     }
 
     private void Fill(StructValue target, KafkaError error, string? message)

@@ -11,11 +11,12 @@ public static class GroupHandlers
     /// DescribeGroups and DeleteGroups, all answered by <paramref name="coordinator"/>; FindCoordinator names
     /// <paramref name="broker"/>. <paramref name="partitionExists"/> (topic, partition) lets OffsetCommit refuse
     /// unknown partitions with UNKNOWN_TOPIC_OR_PARTITION as Kafka does; without it every partition is accepted.
+    /// <paramref name="startTransactionCoordinator"/> (true once it serves) lets FindCoordinator answer transaction keys.
     /// </summary>
     public static IReadOnlyList<IApiHandler> Create(GroupCoordinator coordinator, IBrokerIdentity broker,
-        Func<string, int, bool>? partitionExists = null) =>
+        Func<string, int, bool>? partitionExists = null, Func<CancellationToken, Task<bool>>? startTransactionCoordinator = null) =>
     [
-        new FindCoordinatorHandler(coordinator, broker),
+        new FindCoordinatorHandler(coordinator, broker, startTransactionCoordinator),
         new JoinGroupHandler(coordinator),
         new SyncGroupHandler(coordinator),
         new HeartbeatHandler(coordinator),

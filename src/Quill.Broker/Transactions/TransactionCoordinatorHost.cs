@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+using Quill.Broker.Groups;
+using Quill.Broker.Metadata;
+
+namespace Quill.Broker.Transactions;
+
+/// <summary>
+/// Starts the transaction coordinator when it is first needed, as Kafka creates <c>__transaction_state</c> on the
+/// first FindCoordinator for a transactional id — or at broker start when the topic already exists, so transactions a
+/// crash left half-ended are finished at once. Like <c>__consumer_offsets</c>, the topic gets the replicas available
+/// when fewer brokers are up than transaction.state.log.replication.factor asks for.
+/// </summary>
+public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger log) : IDisposable
+{
+    private readonly SemaphoreSlim _starting = new(1, 1);
+    private volatile TransactionCoordinator? _coordinator;
+
+    /// <summary>The coordinator if it has started.</summary>
+    public TransactionCoordinator? Current => _coordinator;
+
+    /// <summary>Starts the coordinator now if its topic exists (broker start).</summary>
+    public async Task StartIfTopicExistsAsync(CancellationToken ct)
+    {
+        if (services.Metadata.GetTopic(TransactionStateTopic.Name) is not null) await GetAsync(ct);
+    }
+
+    /// <summary>The running coordinator, creating its topic and loading it first if needed.</summary>
+    public async Task<TransactionCoordinator> GetAsync(CancellationToken ct)
+    {
+        if (_coordinator is { } running) return running;
+        await _starting.WaitAsync(ct);
+        try
+        {
+            if (_coordinator is { } started) return started;
+            var options = services.Options;
+            short rf = (short)Math.Min(options.TransactionStateLogReplicationFactor, services.LiveBrokers.Count);
+            var (result, topic) = await services.Controller.GetOrCreateTopicAsync(new NewTopic(TransactionStateTopic.Name,
+                options.TransactionStateLogNumPartitions, rf, Configs: new Dictionary<string, string?>
+                {
+                    ["cleanup.policy"] = "compact",
+                    ["segment.bytes"] = options.TransactionStateLogSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["compression.type"] = "uncompressed",
+                    ["min.insync.replicas"] = "1",
+                }), ct);
+            if (topic is null) throw new InvalidOperationException($"cannot create {TransactionStateTopic.Name}: {result.Error} {result.Message}");
+            var logs = topic.Partitions.Select(p => services.Replicas.Get(TransactionStateTopic.Name, p.Index)?.Log
+                ?? throw new InvalidOperationException($"{TransactionStateTopic.Name}-{p.Index} is not led by this broker")).ToList();
+            var coordinator = new TransactionCoordinator(new PartitionOffsetsLog(logs), services.Replicas,
+                services.Groups ?? throw new InvalidOperationException("the group coordinator has not started"), services.ProducerIds,
+                new TransactionCoordinatorOptions
+                {
+                    MaxTimeoutMs = options.TransactionMaxTimeoutMs,
+                    AbortTimedOutIntervalMs = options.TransactionAbortTimedOutIntervalMs,
+                }, services.Time, log);
+            await coordinator.StartAsync(ct);
+            _coordinator = coordinator;
+            return coordinator;
+        }
+        finally
+        {
+            _starting.Release();
+        }
+    }
+
+    public void Dispose() => _coordinator?.Dispose();
+}
