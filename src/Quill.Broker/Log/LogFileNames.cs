@@ -4,13 +4,14 @@ namespace Quill.Broker.Log;
 
 /// <summary>
 /// Kafka's file names: a partition directory <c>topic-partition</c>, and per segment
-/// <c>{baseOffset:D20}.log / .index / .timeindex</c>; producer state snapshots are <c>{offset:D20}.snapshot</c>.
+/// <c>{baseOffset:D20}.log / .index / .timeindex / .txnindex</c>; producer state snapshots are <c>{offset:D20}.snapshot</c>.
 /// </summary>
 public static class LogFileNames
 {
     public const string LogSuffix = ".log";
     public const string IndexSuffix = ".index";
     public const string TimeIndexSuffix = ".timeindex";
+    public const string TxnIndexSuffix = ".txnindex";
     public const string SnapshotSuffix = ".snapshot";
     /// <summary>A file being written by the cleaner; discarded if found at startup.</summary>
     public const string CleanedSuffix = ".cleaned";
@@ -22,6 +23,7 @@ public static class LogFileNames
     public static string LogFile(string dir, long baseOffset) => Path.Combine(dir, OffsetName(baseOffset) + LogSuffix);
     public static string IndexFile(string dir, long baseOffset) => Path.Combine(dir, OffsetName(baseOffset) + IndexSuffix);
     public static string TimeIndexFile(string dir, long baseOffset) => Path.Combine(dir, OffsetName(baseOffset) + TimeIndexSuffix);
+    public static string TxnIndexFile(string dir, long baseOffset) => Path.Combine(dir, OffsetName(baseOffset) + TxnIndexSuffix);
     public static string SnapshotFile(string dir, long offset) => Path.Combine(dir, OffsetName(offset) + SnapshotSuffix);
 
     public static string PartitionDirName(string topic, int partition) => $"{topic}-{partition.ToString(CultureInfo.InvariantCulture)}";

@@ -9,8 +9,11 @@ namespace Quill.Broker.Log;
 /// <item>after an unclean shutdown, scans the segment holding the recovery point and all later ones: every batch's
 /// framing, CRC-32C and offsets are checked, indexes rebuilt, and the log cut at the first bad byte (a torn or
 /// corrupt tail); segments after a cut are deleted;</item>
-/// <item>restores the log end offset, clamps the log start offset, and rebuilds idempotent producer state from the
-/// newest snapshot plus the batches after it.</item>
+/// <item>restores the log end offset, clamps the log start offset, and rebuilds producer state (idempotence and
+/// ongoing transactions) from the newest snapshot plus the batches after it;</item>
+/// <item>rebuilds the aborted transaction index of every segment that was rescanned or whose index file was missing
+/// or torn: that needs the ongoing transactions as of the segment's start, so the replay then starts from a
+/// snapshot at or before the first such segment (or the log start), and re-records each ABORT marker it meets there.</item>
 /// </list>
 /// </summary>
 public static class LogLoader
@@ -30,6 +33,7 @@ public static class LogLoader
 
         // The segment holding the recovery point, and all after it, were not known to be flushed.
         int firstUnflushed = segments.Count;
+        var rebuildTxnIndex = new HashSet<LogSegment>();
         if (!hadCleanShutdown)
             for (int i = 0; i < segments.Count; i++)
                 if (i == segments.Count - 1 || segments[i + 1].BaseOffset > recoveryPoint) { firstUnflushed = i; break; }
@@ -39,7 +43,10 @@ public static class LogLoader
             var segment = segments[i];
             bool cut = false;
             if (i >= firstUnflushed || !segment.TryLoadWithoutScan())
+            {
                 cut = segment.Recover() > 0;
+                rebuildTxnIndex.Add(segment);
+            }
             bool misordered = i > 0 && segment.BaseOffset < segments[i - 1].NextOffset;
             if (cut || misordered)
             {
@@ -68,15 +75,25 @@ public static class LogLoader
         logStartOffset = Math.Max(logStartOffset, segments[0].BaseOffset);
         recoveryPoint = hadCleanShutdown ? nextOffset : Math.Min(recoveryPoint, nextOffset);
 
+        foreach (var s in segments)
+            if (s.TxnIndex.WasMissing || !s.TxnIndex.IsSane) rebuildTxnIndex.Add(s);
+        rebuildTxnIndex.IntersectWith(segments); // not those deleted after a cut
+        foreach (var s in rebuildTxnIndex) s.TxnIndex.Clear();
+        long rebuildFrom = rebuildTxnIndex.Count > 0 ? rebuildTxnIndex.Min(s => s.BaseOffset) : long.MaxValue;
+
         var producers = new ProducerStateManager(dir);
-        long replayFrom = producers.LoadSnapshot(segments[0].BaseOffset, nextOffset);
+        long replayFrom = producers.LoadSnapshot(segments[0].BaseOffset, nextOffset, rebuildFrom);
         foreach (var segment in segments)
         {
             if (segment.NextOffset <= replayFrom) continue;
+            bool rebuild = rebuildTxnIndex.Contains(segment);
             int position = segment.TranslateOffset(replayFrom, segment.Size)?.Position ?? segment.Size;
             while (segment.ReadHeader(position, segment.Size) is { } header)
             {
-                producers.Replay(header);
+                var marker = header.IsControl && header.HasProducerId ? ControlMarker.Parse(segment.ReadBatch(position, header)) : null;
+                var completed = producers.Replay(header, marker);
+                if (rebuild && marker is { Commit: false } && completed is { FirstOffset: >= 0 } txn)
+                    segment.TxnIndex.Append(new AbortedTxn(txn.ProducerId, txn.FirstOffset, txn.LastOffset, txn.LastStableOffset));
                 position += header.SizeInBytes;
             }
         }
@@ -96,7 +113,7 @@ public static class LogLoader
                 File.Delete(path);
                 continue;
             }
-            foreach (var suffix in new[] { LogFileNames.IndexSuffix, LogFileNames.TimeIndexSuffix })
+            foreach (var suffix in new[] { LogFileNames.IndexSuffix, LogFileNames.TimeIndexSuffix, LogFileNames.TxnIndexSuffix })
                 if (LogFileNames.TryParseOffset(path, suffix, out long b) && !File.Exists(LogFileNames.LogFile(dir, b)))
                     File.Delete(path);
         }

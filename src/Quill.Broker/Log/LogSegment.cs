@@ -5,7 +5,8 @@ using Quill.Kafka.Protocol.Records;
 namespace Quill.Broker.Log;
 
 /// <summary>
-/// One segment of a partition log: the batch file <c>{base}.log</c> with its offset and time indexes.
+/// One segment of a partition log: the batch file <c>{base}.log</c> with its offset and time indexes and its
+/// aborted transaction index (created with the segment, even when empty, so a missing one means "rebuild").
 /// Batches are appended whole, as they arrived (with offsets already in their headers), and read back as byte
 /// ranges. Appends come from the log's single writer; reads are positional and lock-free, bounded by a size the
 /// reader captured, so they never see a half-written batch.
@@ -19,7 +20,7 @@ public sealed class LogSegment : IDisposable
     private long _maxTimestampSoFar = -1;
     private long _offsetOfMaxTimestampSoFar = -1;
 
-    /// <param name="suffix">Appended to all three file names (the cleaner builds segments as <c>.cleaned</c>).</param>
+    /// <param name="suffix">Appended to all four file names (the cleaner builds segments as <c>.cleaned</c>).</param>
     public LogSegment(string dir, long baseOffset, LogConfig config, long createdMs, string suffix = "")
     {
         Dir = dir;
@@ -33,6 +34,7 @@ public sealed class LogSegment : IDisposable
         _size = checked((int)RandomAccess.GetLength(_file));
         OffsetIndex = new OffsetIndex(indexPath, baseOffset, config.SegmentIndexBytes);
         TimeIndex = new TimeIndex(timeIndexPath, baseOffset, config.SegmentIndexBytes);
+        TxnIndex = new TransactionIndex(LogFileNames.TxnIndexFile(dir, baseOffset) + suffix);
         CreatedMs = createdMs;
         NextOffset = baseOffset;
     }
@@ -42,6 +44,7 @@ public sealed class LogSegment : IDisposable
     public string LogPath { get; private set; }
     public OffsetIndex OffsetIndex { get; }
     public TimeIndex TimeIndex { get; }
+    public TransactionIndex TxnIndex { get; }
     public SafeFileHandle Handle => _file;
     /// <summary>Bytes of whole batches in the file.</summary>
     public int Size => _size;
@@ -294,9 +297,10 @@ public sealed class LogSegment : IDisposable
         RandomAccess.FlushToDisk(_file);
         OffsetIndex.Flush();
         TimeIndex.Flush();
+        TxnIndex.Flush();
     }
 
-    /// <summary>Renames the three files to their names plus <paramref name="suffix"/> (e.g. dropping ".cleaned").</summary>
+    /// <summary>Renames the four files to their names plus <paramref name="suffix"/> (e.g. dropping ".cleaned").</summary>
     internal void RenameFiles(string suffix)
     {
         string log = LogFileNames.LogFile(Dir, BaseOffset) + suffix;
@@ -304,6 +308,7 @@ public sealed class LogSegment : IDisposable
         LogPath = log;
         OffsetIndex.Rename(LogFileNames.IndexFile(Dir, BaseOffset) + suffix);
         TimeIndex.Rename(LogFileNames.TimeIndexFile(Dir, BaseOffset) + suffix);
+        TxnIndex.Rename(LogFileNames.TxnIndexFile(Dir, BaseOffset) + suffix);
     }
 
     /// <summary>Unlinks the files; open handles keep working for reads in flight until <see cref="Dispose"/>.</summary>
@@ -312,6 +317,7 @@ public sealed class LogSegment : IDisposable
         File.Delete(LogPath);
         File.Delete(OffsetIndex.Path);
         File.Delete(TimeIndex.Path);
+        File.Delete(TxnIndex.Path);
     }
 
     public void Dispose()
@@ -319,6 +325,7 @@ public sealed class LogSegment : IDisposable
         _file.Dispose();
         OffsetIndex.Dispose();
         TimeIndex.Dispose();
+        TxnIndex.Dispose();
     }
 
     public override string ToString() => $"LogSegment({LogPath}, base {BaseOffset}, size {_size})";

@@ -54,6 +54,7 @@ public sealed partial class PartitionLog
         Volatile.Write(ref _logStartOffset, newStart);
         for (int i = 0; i < count; i++) Retire(segments[i], now, deleteFiles: true);
         _producers.TruncateHead(newStart);
+        PublishLastStableOffsetLocked();
     }
 
     /// <summary>
@@ -105,6 +106,7 @@ public sealed partial class PartitionLog
             }
             DeleteSegmentsLocked(count, NowMs);
             _producers.TruncateHead(offset);
+            PublishLastStableOffsetLocked();
             return LogStartOffset;
         }
     }
@@ -143,6 +145,7 @@ public sealed partial class PartitionLog
             }
             File.Delete(old.OffsetIndex.Path);
             File.Delete(old.TimeIndex.Path);
+            File.Delete(old.TxnIndex.Path);
             cleaned.RenameFiles("");
             var replaced = (LogSegment[])segments.Clone();
             replaced[i] = cleaned;

@@ -46,6 +46,7 @@ public sealed partial class PartitionLog : IDisposable
         _recoveryPoint = recoveryPoint;
         _producers = producers;
         _lastFlushMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        PublishLastStableOffsetLocked();
     }
 
     /// <summary>Opens (recovering if needed) or creates the log in <paramref name="dir"/>; see <see cref="LogLoader"/>.</summary>
@@ -139,6 +140,7 @@ public sealed partial class PartitionLog : IDisposable
             }
             _producers.CommitPending(next);
             _end = new LogOffsetMetadata(next, segment.BaseOffset, segment.Size);
+            PublishLastStableOffsetLocked();
 
             if (next - _recoveryPoint >= config.FlushMessages) FlushLocked();
             return new LogAppendInfo(_headers[0].BaseOffset, next - 1, appendTime, LogStartOffset, maxTimestamp, recordCount, IsDuplicate: false);

@@ -4,18 +4,30 @@ namespace Quill.Broker.Partitions;
 
 /// <summary>
 /// A partition this broker leads: its log, the leader epoch stamped on every batch it appends, and a signal that
-/// fetches waiting for data (long polls) await. The log has its own lock; the signal is lock-free.
+/// fetches waiting for data (long polls) await. The log has its own lock; the signal is lock-free. A transaction
+/// marker written to the log (however it is called) also fires the signal: it moves the last stable offset that
+/// read_committed fetches wait on.
 /// </summary>
-public sealed class Partition(string topic, int index, Guid topicId, PartitionLog log, int leaderEpoch)
+public sealed class Partition
 {
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _hasWaiters;
 
-    public string Topic { get; } = topic;
-    public int Index { get; } = index;
-    public Guid TopicId { get; } = topicId;
-    public PartitionLog Log { get; } = log;
-    public int LeaderEpoch { get; set; } = leaderEpoch;
+    public Partition(string topic, int index, Guid topicId, PartitionLog log, int leaderEpoch)
+    {
+        Topic = topic;
+        Index = index;
+        TopicId = topicId;
+        Log = log;
+        LeaderEpoch = leaderEpoch;
+        log.ControlMarkerAppended += NotifyAppended;
+    }
+
+    public string Topic { get; }
+    public int Index { get; }
+    public Guid TopicId { get; }
+    public PartitionLog Log { get; }
+    public int LeaderEpoch { get; set; }
 
     /// <summary>With one replica, everything appended is committed: the high watermark is the log end.</summary>
     public long HighWatermark => Log.LogEndOffset;
@@ -27,6 +39,10 @@ public sealed class Partition(string topic, int index, Guid topicId, PartitionLo
         if (!info.IsDuplicate) NotifyAppended();
         return info;
     }
+
+    /// <summary>Writes a transaction marker with this partition's leader epoch (see <see cref="PartitionLog.AppendControlMarker"/>); waiting fetches wake.</summary>
+    public long AppendControlMarker(long producerId, short producerEpoch, bool commit, int coordinatorEpoch) =>
+        Log.AppendControlMarker(producerId, producerEpoch, commit, coordinatorEpoch, LeaderEpoch);
 
     /// <summary>Completes at the next append (or at once if one happened since the caller last looked).</summary>
     public Task WhenAppended()
