@@ -12,7 +12,9 @@ namespace Quill.Broker.Handlers;
 /// parsed), at most PartitionMaxBytes per partition and MaxBytes per response, except that the first partition with
 /// data always gets at least one whole batch so a consumer can make progress (KIP-74). If fewer than MinBytes are
 /// available the request waits (a long poll) until enough is appended or MaxWaitMs passes. Topics by name, or by
-/// topic id from v13. Fetch sessions (KIP-227) are not kept: every response is a full one with session id 0, which
+/// topic id from v13. IsolationLevel 1 (read_committed, v4+) reads only below the last stable offset and lists the
+/// aborted transactions of the range returned, so the consumer can drop their records; every response reports the
+/// last stable offset. Fetch sessions (KIP-227) are not kept: every response is a full one with session id 0, which
 /// tells a client to keep sending full requests.
 /// </summary>
 public sealed class FetchHandler(BrokerServices services) : IApiHandler
@@ -27,6 +29,8 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
         public long FetchOffset { get; } = fetchOffset;
         public int MaxBytes { get; } = maxBytes;
         public LogReadResult Read { get; set; }
+        /// <summary>The partition's last stable offset as of the read (at most its log end then).</summary>
+        public long LastStableOffset { get; set; } = -1;
     }
 
     public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
@@ -46,13 +50,14 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
         int minBytes = request.GetInt32("MinBytes");
         int maxBytes = version >= 3 ? request.GetInt32("MaxBytes") : int.MaxValue;
         if (maxBytes <= 0) maxBytes = int.MaxValue;
+        bool readCommitted = version >= 4 && request.GetInt8("IsolationLevel") == 1;
 
         var deadline = services.Time.GetUtcNow().AddMilliseconds(Math.Max(0, maxWaitMs));
         while (true)
         {
             // Subscribe before reading, so an append between the read and the wait is not missed.
             var appended = maxWaitMs > 0 ? slots.Where(s => s.Partition is not null).Select(s => s.Partition!.WhenAppended()).ToList() : null;
-            var (available, error) = ReadAll(slots, maxBytes);
+            var (available, error) = ReadAll(slots, maxBytes, readCommitted);
             var left = deadline - services.Time.GetUtcNow();
             if (error || available >= minBytes || appended is not { Count: > 0 } || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
                 break;
@@ -68,7 +73,7 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
                 break;
             }
         }
-        CopyRecords(slots, context);
+        CopyRecords(slots, context, readCommitted);
         return response;
     }
 
@@ -100,7 +105,7 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
                 var partitionResponse = topicResponse.AddElement("Partitions").SetInt("PartitionIndex", index)
                     .SetInt("HighWatermark", -1).SetInt("LastStableOffset", -1).SetInt("LogStartOffset", -1)
                     .SetBytes("Records", ReadOnlyMemory<byte>.Empty)
-                    .SetArray("AbortedTransactions", null); // no transactions here: null, as Kafka sends for read_uncommitted
+                    .SetArray("AbortedTransactions", null); // null, as Kafka sends for read_uncommitted
                 var partition = name is null ? null : services.Replicas.Get(name, index);
                 var error = topicError;
                 if (error == KafkaError.None && partition is null)
@@ -122,7 +127,7 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
     /// Finds what each partition would return (positions in segment files, nothing copied yet) within the limits.
     /// Returns the bytes available and whether any partition failed (which answers the fetch at once, as in Kafka).
     /// </summary>
-    private static (long Bytes, bool Error) ReadAll(List<Slot> slots, int maxBytes)
+    private static (long Bytes, bool Error) ReadAll(List<Slot> slots, int maxBytes, bool readCommitted)
     {
         long total = 0;
         bool error = false;
@@ -134,11 +139,15 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
             if (limit <= 0 && !first)
             {
                 slot.Read = Empty(partition);
+                slot.LastStableOffset = Math.Min(partition.Log.LastStableOffset, slot.Read.LogEndOffset);
                 continue;
             }
             try
             {
-                var read = partition.Log.Read(slot.FetchOffset, Math.Max(limit, 1));
+                // Captured before the read, so it is at most the log end the read sees.
+                long stable = partition.Log.LastStableOffset;
+                var read = partition.Log.Read(slot.FetchOffset, Math.Max(limit, 1), readCommitted ? stable : long.MaxValue);
+                slot.LastStableOffset = stable;
                 // Only the first partition with data may go over the limits (with one whole batch).
                 if (!first && read.Records.Length > limit) read = read with { Records = FileRecords.Empty };
                 slot.Read = read;
@@ -149,6 +158,7 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
             {
                 slot.Response.SetInt("ErrorCode", (short)e.Error);
                 slot.Read = Empty(partition);
+                slot.LastStableOffset = Math.Min(partition.Log.LastStableOffset, slot.Read.LogEndOffset);
                 error = true;
             }
             catch (ObjectDisposedException)
@@ -161,11 +171,23 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
         return (total, error);
     }
 
+    /// <summary>The aborted transactions overlapping [fetch offset, where the read stopped): always a list, empty if none.</summary>
+    private static void AddAbortedTransactions(Slot slot)
+    {
+        slot.Response.SetArray("AbortedTransactions", []);
+        if (slot.Read.Records.IsEmpty || slot.Partition is not { } partition) return;
+        foreach (var (producerId, firstOffset) in partition.Log.CollectAbortedTransactions(slot.FetchOffset, slot.Read.HighWatermark))
+            slot.Response.AddElement("AbortedTransactions").SetInt("ProducerId", producerId).SetInt("FirstOffset", firstOffset);
+    }
+
     private static LogReadResult Empty(Partition partition) =>
         new(FileRecords.Empty, partition.HighWatermark, partition.Log.LogStartOffset, partition.Log.LogEndOffset);
 
-    /// <summary>Copies every partition's batches into one pooled buffer that is returned after the response is sent.</summary>
-    private static void CopyRecords(List<Slot> slots, RequestContext context)
+    /// <summary>
+    /// Copies every partition's batches into one pooled buffer that is returned after the response is sent; for
+    /// read_committed, lists the aborted transactions reaching into the returned range.
+    /// </summary>
+    private static void CopyRecords(List<Slot> slots, RequestContext context, bool readCommitted)
     {
         long total = slots.Sum(s => (long)s.Read.Records.Length);
         byte[]? buffer = total > 0 ? ArrayPool<byte>.Shared.Rent((int)total) : null;
@@ -175,9 +197,11 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
         {
             if (slot.Partition is null) continue;
             var read = slot.Read;
-            slot.Response.SetInt("HighWatermark", read.HighWatermark)
-                .SetInt("LastStableOffset", read.HighWatermark)
+            // One replica: the high watermark is the log end (read.HighWatermark is where this read had to stop).
+            slot.Response.SetInt("HighWatermark", read.LogEndOffset)
+                .SetInt("LastStableOffset", slot.LastStableOffset)
                 .SetInt("LogStartOffset", read.LogStartOffset);
+            if (readCommitted) AddAbortedTransactions(slot);
             if (read.Records.IsEmpty) continue;
             try
             {

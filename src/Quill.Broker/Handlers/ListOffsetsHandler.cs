@@ -11,7 +11,8 @@ namespace Quill.Broker.Handlers;
 /// (v9+, KIP-1005), otherwise the first offset whose timestamp is at least the one asked for, through the time index
 /// (offset -1 if there is none). There is no tiered storage here, so -4 is the log start offset and -5 is answered
 /// with offset -1, as Kafka answers for a topic that is not tiered. v10's TimeoutMs bounds remote lookups, of which
-/// there are none. v0 answers in its old form: a list holding that one offset.
+/// there are none. v0 answers in its old form: a list holding that one offset. IsolationLevel 1 (read_committed,
+/// v2+) answers -1 with the last stable offset and finds no timestamp at or past it, as Kafka does.
 /// </summary>
 public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
 {
@@ -23,6 +24,7 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
     {
         short version = context.Version;
         var response = context.NewResponse();
+        bool readCommitted = version >= 2 && context.Body.GetInt8("IsolationLevel") == 1;
         foreach (var topic in context.Body.GetArray("Topics") ?? [])
         {
             string name = topic.GetString("Name") ?? "";
@@ -63,8 +65,11 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
                     {
                         LatestTieredTimestamp => new TimestampAndOffset(-1, -1),
                         EarliestLocalTimestamp => partition.Log.FetchOffsetByTimestamp(PartitionLog.EarliestTimestamp),
+                        PartitionLog.LatestTimestamp when readCommitted => new TimestampAndOffset(-1, partition.Log.LastStableOffset),
                         _ => partition.Log.FetchOffsetByTimestamp(timestamp),
                     };
+                    if (readCommitted && timestamp is >= 0 or PartitionLog.MaxTimestampQuery && found is { } f && f.Offset >= partition.Log.LastStableOffset)
+                        found = null; // not yet readable by a read_committed consumer
                 }
                 catch (ObjectDisposedException)
                 {
