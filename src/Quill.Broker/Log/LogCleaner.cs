@@ -10,6 +10,13 @@ namespace Quill.Broker.Log;
 /// their original offsets and codec (<see cref="CompactedBatchWriter"/>); empty ones disappear. Each segment is
 /// rewritten beside the original as <c>*.cleaned</c>, fsynced, and swapped in under the log's lock.
 /// Appends and reads continue during the pass; only the swap is exclusive.
+/// <para>
+/// Transactions: only segments wholly below the last stable offset are cleaned, so no record of an undecided
+/// transaction is judged. Records of aborted transactions (from the aborted transaction index) never count as a
+/// key's latest value, so they cannot shadow committed ones, and their batches are kept whole; control batches are
+/// always kept. So nothing of a transaction is lost, but aborted data and old markers are not removed yet (Kafka
+/// drops both after delete.retention.ms).
+/// </para>
 /// </summary>
 public static class LogCleaner
 {
@@ -38,11 +45,16 @@ public static class LogCleaner
         log.LastCleanedBase = log.ActiveSegment.BaseOffset;
         log.LastCleanMs = now;
 
-        // Pass 1: the latest offset of every key in the cleanable range.
+        var aborted = log.CollectAbortedTxns(segments[0].BaseOffset, segments[^1].NextOffset)
+            .ToLookup(t => t.ProducerId);
+        bool IsAborted(RecordBatch batch) => batch.IsTransactional
+            && aborted[batch.ProducerId].Any(t => t.FirstOffset <= batch.BaseOffset && batch.BaseOffset <= t.LastOffset);
+
+        // Pass 1: the latest offset of every key in the cleanable range, aborted records aside.
         var latest = new Dictionary<byte[], long>(ByteArrayComparer.Instance);
         foreach (var segment in segments)
             foreach (var batch in Batches(segment))
-                if (!batch.IsControl)
+                if (!batch.IsControl && !IsAborted(batch))
                     foreach (var record in batch.ReadRecords())
                         if (record.Key is { } key) latest[key.ToArray()] = record.Offset;
 
@@ -57,7 +69,7 @@ public static class LogCleaner
             long segmentRemoved = 0;
             foreach (var batch in Batches(segment))
             {
-                if (batch.IsControl) { output.Add(batch.Bytes.ToArray()); continue; }
+                if (batch.IsControl || IsAborted(batch)) { output.Add(batch.Bytes.ToArray()); continue; }
                 var records = batch.ReadRecords();
                 var kept = records.Where(r => r.Key is { } key
                     && latest.TryGetValue(key.ToArray(), out long newest) && newest == r.Offset
@@ -92,6 +104,7 @@ public static class LogCleaner
             var headers = batches.Select(b => BatchHeader.Parse(b)).ToArray();
             cleaned.Append(headers, batches.Select(b => (ReadOnlyMemory<byte>)b).ToList(), batches.Sum(b => b.Length));
         }
+        foreach (var txn in original.TxnIndex.Entries) cleaned.TxnIndex.Append(txn); // every marker and aborted batch is kept
         cleaned.OnBecomeInactive();
         cleaned.Flush();
         return cleaned;

@@ -118,11 +118,17 @@ public sealed partial class PartitionLog
             if (!_disposed) _producers.RemoveExpired(NowMs, Config.ProducerIdExpirationMs);
     }
 
-    /// <summary>The segments compaction may rewrite: all but the active one. Captured, not live.</summary>
+    /// <summary>
+    /// The segments compaction may rewrite: all but the active one, and none reaching the last stable offset (an
+    /// undecided transaction's records must not be judged yet, as in Kafka). Captured, not live.
+    /// </summary>
     internal LogSegment[] CleanableSegments()
     {
+        long stable = LastStableOffset;
         var segments = _segments;
-        return segments[..^1];
+        int count = 0;
+        while (count < segments.Length - 1 && segments[count].NextOffset <= stable) count++;
+        return segments[..count];
     }
 
     /// <summary>

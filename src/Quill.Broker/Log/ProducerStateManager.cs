@@ -9,7 +9,8 @@ namespace Quill.Broker.Log;
 /// <list type="bullet">
 /// <item>an epoch older than the known one: InvalidProducerEpoch;</item>
 /// <item>a newer epoch must start at sequence 0, else OutOfOrderSequenceNumber;</item>
-/// <item>same epoch: the first sequence must follow the last one (wrapping at int.MaxValue), else OutOfOrderSequenceNumber;</item>
+/// <item>same epoch: the first sequence must follow the last one (wrapping at int.MaxValue), else OutOfOrderSequenceNumber;
+/// an epoch known only from a transaction marker must start at 0;</item>
 /// <item>a producer id with no state (new, or its batches were deleted by retention/DeleteRecords) is accepted at any
 /// sequence, as Kafka does since 2.5 (KIP-360), instead of the older UnknownProducerId answer.</item>
 /// </list>
@@ -79,8 +80,9 @@ public sealed class ProducerStateManager
                 throw new LogException(KafkaError.OutOfOrderSequenceNumber,
                     $"producer {pid} started epoch {batch.ProducerEpoch} at sequence {batch.BaseSequence}, not 0");
         }
-        else if (current!.Batches.Count > 0 && !InSequence(current.LastSeq, batch.BaseSequence))
+        else if (current!.Batches.Count == 0 ? batch.BaseSequence != 0 : !InSequence(current.LastSeq, batch.BaseSequence))
         {
+            // No batches in the known epoch: a marker set it (the coordinator's bump), so the epoch starts at 0, as in Kafka.
             throw new LogException(KafkaError.OutOfOrderSequenceNumber,
                 $"producer {pid} sent sequence {batch.BaseSequence} after {current.LastSeq}");
         }
