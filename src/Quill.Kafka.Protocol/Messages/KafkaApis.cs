@@ -33,12 +33,22 @@ public static class KafkaApis
     public static readonly Api IncrementalAlterConfigs = new(ApiKey.IncrementalAlterConfigs, IncrementalAlterConfigsApi.Request, IncrementalAlterConfigsApi.Response);
     public static readonly Api DescribeCluster = new(ApiKey.DescribeCluster, DescribeClusterApi.Request, DescribeClusterApi.Response);
 
+    public static readonly Api DescribeAcls = new(ApiKey.DescribeAcls, DescribeAclsApi.Request, DescribeAclsApi.Response);
+    public static readonly Api CreateAcls = new(ApiKey.CreateAcls, CreateAclsApi.Request, CreateAclsApi.Response);
+    public static readonly Api DeleteAcls = new(ApiKey.DeleteAcls, DeleteAclsApi.Request, DeleteAclsApi.Response);
+    public static readonly Api DescribeLogDirs = new(ApiKey.DescribeLogDirs, DescribeLogDirsApi.Request, DescribeLogDirsApi.Response);
+    public static readonly Api ElectLeaders = new(ApiKey.ElectLeaders, ElectLeadersApi.Request, ElectLeadersApi.Response);
+    public static readonly Api AlterPartitionReassignments = new(ApiKey.AlterPartitionReassignments, AlterPartitionReassignmentsApi.Request, AlterPartitionReassignmentsApi.Response);
+    public static readonly Api ListPartitionReassignments = new(ApiKey.ListPartitionReassignments, ListPartitionReassignmentsApi.Request, ListPartitionReassignmentsApi.Response);
+    public static readonly Api OffsetDelete = new(ApiKey.OffsetDelete, OffsetDeleteApi.Request, OffsetDeleteApi.Response);
+
     public static readonly IReadOnlyList<Api> All =
     [
         Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat,
         LeaveGroup, SyncGroup, DescribeGroups, ListGroups, ApiVersions, CreateTopics, DeleteTopics, DeleteRecords,
         InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
         IncrementalAlterConfigs, DescribeCluster,
+        DescribeAcls, CreateAcls, DeleteAcls, DescribeLogDirs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, OffsetDelete,
     ];
 
     private static readonly Api?[] ByKey = BuildIndex();

@@ -44,6 +44,9 @@ public class SpecConformanceTests
     /// files): Produce 13, Fetch 18, Metadata 14, OffsetCommit/OffsetFetch 10, OffsetForLeaderEpoch 5 (topic ids or
     /// fields it does not keep), InitProducerId 6 (two-phase commit).
     /// </summary>
+    /// <summary>The flexible-version column of an API whose spec says "flexibleVersions": "none".</summary>
+    private const short NotFlexible = -1;
+
     [Theory]
     [InlineData(ApiKey.Produce, 12, 9)]
     [InlineData(ApiKey.Fetch, 17, 12)]
@@ -74,11 +77,24 @@ public class SpecConformanceTests
     [InlineData(ApiKey.DeleteGroups, 2, 2)]
     [InlineData(ApiKey.IncrementalAlterConfigs, 1, 1)]
     [InlineData(ApiKey.DescribeCluster, 2, 0)]
+    [InlineData(ApiKey.DescribeAcls, 3, 2)]
+    [InlineData(ApiKey.CreateAcls, 3, 2)]
+    [InlineData(ApiKey.DeleteAcls, 3, 2)]
+    [InlineData(ApiKey.DescribeLogDirs, 4, 2)]
+    [InlineData(ApiKey.ElectLeaders, 2, 2)]
+    [InlineData(ApiKey.AlterPartitionReassignments, 0, 0)]
+    [InlineData(ApiKey.ListPartitionReassignments, 0, 0)]
+    [InlineData(ApiKey.OffsetDelete, 0, NotFlexible)]
     public void AdvertisedRangeAndFlexibleVersionsAreTheSpecs(ApiKey key, short maxVersion, short firstFlexible)
     {
         var api = KafkaApis.Get(key);
         Assert.Equal(0, api.MinVersion);
         Assert.Equal(maxVersion, api.MaxVersion);
+        if (firstFlexible == NotFlexible)
+        {
+            Assert.True(api.Request.FlexibleVersions.IsEmpty && api.Response.FlexibleVersions.IsEmpty, $"{key} has flexible versions");
+            return;
+        }
         Assert.Equal(firstFlexible, api.Request.FlexibleVersions.Min);
         Assert.Equal(firstFlexible, api.Response.FlexibleVersions.Min);
         Assert.Equal(short.MaxValue, api.Request.FlexibleVersions.Max); // "N+": every later version is flexible too
