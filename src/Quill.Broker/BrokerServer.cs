@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Quill.Broker.Config;
 using Quill.Broker.Groups;
 using Quill.Broker.Handlers;
+using Quill.Broker.Handlers.Acls;
 using Quill.Broker.Handlers.Groups;
 using Quill.Broker.Handlers.Transactions;
 using Quill.Broker.Metadata;
@@ -53,8 +54,12 @@ public sealed class BrokerServer : IAsyncDisposable
 
     /// <summary>The consumer-group APIs, answered by the group coordinator.</summary>
     public static IEnumerable<IApiHandler> GroupHandlerSet(BrokerServices s) =>
-        s.Groups is null ? [] : GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null,
-            s.Transactions is { } transactions ? async ct => (await transactions.GetAsync(ct)).IsActive : null);
+        s.Groups is null ? [] :
+        [
+            .. GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null,
+                s.Transactions is { } transactions ? async ct => (await transactions.GetAsync(ct)).IsActive : null),
+            new OffsetDeleteHandler(s.Groups, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null),
+        ];
 
     /// <summary>The transaction APIs, answered by the transaction coordinator (InitProducerId is in <see cref="CoreHandlers"/>).</summary>
     public static IEnumerable<IApiHandler> TransactionHandlerSet(BrokerServices s) =>
@@ -70,6 +75,8 @@ public sealed class BrokerServer : IAsyncDisposable
         new InitProducerIdHandler(s), new CreateTopicsHandler(s), new DeleteTopicsHandler(s), new CreatePartitionsHandler(s),
         new DescribeConfigsHandler(s), new AlterConfigsHandler(s), new IncrementalAlterConfigsHandler(s),
         new DeleteRecordsHandler(s), new DescribeClusterHandler(s), new OffsetForLeaderEpochHandler(s),
+        new DescribeAclsHandler(), new CreateAclsHandler(), new DeleteAclsHandler(), new ElectLeadersHandler(s),
+        new AlterPartitionReassignmentsHandler(s), new ListPartitionReassignmentsHandler(), new DescribeLogDirsHandler(s),
     ];
 
     public BrokerOptions Options => _options;

@@ -1,0 +1,17 @@
+using Quill.Kafka.Protocol.Messages;
+using Quill.Kafka.Protocol.Schema;
+
+namespace Quill.Broker.Handlers;
+
+/// <summary>
+/// ListPartitionReassignments (v0): no reassignment is ever in progress here (one that is accepted completes at once,
+/// see <see cref="AlterPartitionReassignmentsHandler"/>), so the list is empty; partitions asked for that are not
+/// being reassigned, known or not, are left out, as Kafka leaves them out.
+/// </summary>
+public sealed class ListPartitionReassignmentsHandler : IApiHandler
+{
+    public ApiKey ApiKey => ApiKey.ListPartitionReassignments;
+
+    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(context.NewResponse());
+}
