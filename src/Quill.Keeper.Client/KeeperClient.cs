@@ -34,6 +34,7 @@ public sealed partial class KeeperClient : IAsyncDisposable
     private readonly List<AuthPacket> _credentials = [];
 
     private SessionState _state = SessionState.Disconnected;
+    private SessionState _deliveredState = SessionState.Disconnected; // the last state StateChanged was raised for
     private TaskCompletionSource _stateChange = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _sessionId;
     private byte[] _sessionPassword;
@@ -108,8 +109,10 @@ public sealed partial class KeeperClient : IAsyncDisposable
     public event EventHandler<SessionState>? StateChanged;
 
     /// <summary>
-    /// Completes when the session reaches <paramref name="state"/> (at once if it is there now). Throws if the
-    /// session ends (Expired or Closed) first, since it can then never get there.
+    /// Completes when the session reaches <paramref name="state"/> (at once if it is there now), once the
+    /// <see cref="StateChanged"/> handlers have run for it, so whatever reacts to the change (a recipe dropping
+    /// leadership on Disconnected) has done so. Throws if the session ends (Expired or Closed) first, since it can
+    /// then never get there.
     /// </summary>
     public async Task WaitForStateAsync(SessionState state, CancellationToken cancellationToken = default)
     {
@@ -118,8 +121,8 @@ public sealed partial class KeeperClient : IAsyncDisposable
             Task change;
             lock (_stateLock)
             {
-                if (_state == state) return;
-                if (_state == SessionState.Closed || (_state == SessionState.Expired && state != SessionState.Closed))
+                if (_deliveredState == state) return;
+                if (_deliveredState == SessionState.Closed || (_deliveredState == SessionState.Expired && state != SessionState.Closed))
                     throw Unusable(null);
                 change = _stateChange.Task;
             }
@@ -205,11 +208,21 @@ public sealed partial class KeeperClient : IAsyncDisposable
             if (_state == state || _state == SessionState.Closed) return;
             if (_state == SessionState.Expired && state != SessionState.Closed) return;
             _state = state;
+            // Posted under the lock: two threads changing the state at once cannot deliver it out of order.
+            Dispatcher.Post(new StateDelivery(this, state));
+        }
+    }
+
+    /// <summary>The StateChanged handlers have run for <paramref name="state"/>: now its waiters may go on.</summary>
+    private void OnStateDelivered(SessionState state)
+    {
+        lock (_stateLock)
+        {
+            _deliveredState = state;
             var change = _stateChange;
             _stateChange = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             change.TrySetResult();
         }
-        Dispatcher.Post(new StateDelivery(this, state));
     }
 
     private async Task CloseCoreAsync()
@@ -259,7 +272,17 @@ public sealed partial class KeeperClient : IAsyncDisposable
 
     private sealed class StateDelivery(KeeperClient client, SessionState state) : IDispatchItem
     {
-        public void Dispatch() => client.StateChanged?.Invoke(client, state);
+        public void Dispatch()
+        {
+            try
+            {
+                client.StateChanged?.Invoke(client, state);
+            }
+            finally
+            {
+                client.OnStateDelivered(state);
+            }
+        }
     }
 
     internal sealed class WatchDelivery(WatchedEvent e, List<Action<WatchedEvent>> watchers) : IDispatchItem

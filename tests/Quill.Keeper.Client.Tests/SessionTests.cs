@@ -159,6 +159,24 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
     }
 
     [Fact]
+    public async Task WaitForState_returns_once_the_StateChanged_handlers_have_run()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString);
+        bool handled = false;
+        client.StateChanged += (_, s) =>
+        {
+            if (s != SessionState.Disconnected) return;
+            Thread.Sleep(200); // a slow handler, such as a recipe giving up leadership
+            Volatile.Write(ref handled, true);
+        };
+        proxy.Refusing = true;
+        proxy.DropAll();
+        await Soon(client.WaitForStateAsync(SessionState.Disconnected));
+        Assert.True(Volatile.Read(ref handled), "WaitForStateAsync returned before the handlers heard the change");
+    }
+
+    [Fact]
     public async Task Requests_made_while_disconnected_are_sent_after_reconnecting()
     {
         var proxy = await ProxyAsync();
