@@ -51,6 +51,7 @@ public sealed class GroupMember : IAsyncDisposable
             if (stat?.EphemeralOwner != _client.SessionId) throw;
         }
         _joined = true;
+        _client.StateChanged += OnSessionState;
         await RefreshAsync();
     }
 
@@ -80,6 +81,7 @@ public sealed class GroupMember : IAsyncDisposable
     {
         if (!_joined) return;
         _joined = false;
+        _client.StateChanged -= OnSessionState;
         try
         {
             await Retry.OnConnectionLossAsync(_client, () => _client.DeleteIfExistsAsync(NodePath), CancellationToken.None);
@@ -125,5 +127,11 @@ public sealed class GroupMember : IAsyncDisposable
     private void OnGroupEvent(WatchedEvent e)
     {
         if (e.Type != EventType.None) _ = RefreshAsync();
+    }
+
+    /// <summary>A refresh cut short by a lost connection may not have set its watch: look again once connected.</summary>
+    private void OnSessionState(object? sender, SessionState state)
+    {
+        if (state == SessionState.Connected) _ = RefreshAsync();
     }
 }
