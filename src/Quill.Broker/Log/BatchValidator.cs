@@ -7,9 +7,9 @@ namespace Quill.Broker.Log;
 /// <summary>
 /// Checks produced record batches before anything is written, as Kafka's LogValidator does for magic 2, without
 /// re-encoding them: framing and magic (CorruptMessage), CRC-32C (CorruptMessage), size against
-/// max.message.bytes (MessageTooLarge), record count against lastOffsetDelta and no control batches from
-/// clients (InvalidRecord). Compacted topics also need a key on every record (InvalidRecord), which is the one
-/// check that looks inside the records. Records are otherwise not parsed.
+/// max.message.bytes (MessageTooLarge), record count against lastOffsetDelta, no control batches from clients
+/// and no transactional batch without a producer id (InvalidRecord). Compacted topics also need a key on every
+/// record (InvalidRecord), which is the one check that looks inside the records. Records are otherwise not parsed.
 /// </summary>
 public static class BatchValidator
 {
@@ -42,6 +42,8 @@ public static class BatchValidator
                 throw new LogException(KafkaError.InvalidRecord, $"record batch at position {position} has {header.RecordCount} records but last offset delta {header.LastOffsetDelta}");
             if (header.IsControl)
                 throw new LogException(KafkaError.InvalidRecord, "clients may not send control batches");
+            if (header.IsTransactional && !header.HasProducerId)
+                throw new LogException(KafkaError.InvalidRecord, $"transactional record batch at position {position} has no producer id");
             if (header.HasProducerId && header.BaseSequence < 0)
                 throw new LogException(KafkaError.InvalidRecord, $"idempotent batch of producer {header.ProducerId} has no base sequence");
             if (config.CleanupPolicy.HasFlag(CleanupPolicy.Compact)) RequireKeys(records.Slice(position, header.SizeInBytes));

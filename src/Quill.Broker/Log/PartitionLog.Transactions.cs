@@ -83,29 +83,32 @@ public sealed partial class PartitionLog
     /// </summary>
     public IReadOnlyList<(long ProducerId, long FirstOffset)> CollectAbortedTransactions(long startOffset, long upperBoundOffset)
     {
-        var found = CollectAbortedTxns(startOffset, upperBoundOffset);
-        if (found.Count == 0) return [];
-        var result = new (long, long)[found.Count];
-        for (int i = 0; i < result.Length; i++) result[i] = (found[i].ProducerId, found[i].FirstOffset);
-        return result;
+        List<(long, long)>? result = null;
+        Collect(startOffset, upperBoundOffset, txn => (result ??= []).Add((txn.ProducerId, txn.FirstOffset)));
+        return (IReadOnlyList<(long, long)>?)result ?? [];
     }
 
     /// <summary>As <see cref="CollectAbortedTransactions"/>, with the whole index entries.</summary>
     internal List<AbortedTxn> CollectAbortedTxns(long startOffset, long upperBoundOffset)
     {
         var result = new List<AbortedTxn>();
-        if (upperBoundOffset <= startOffset) return result;
+        Collect(startOffset, upperBoundOffset, result.Add);
+        return result;
+    }
+
+    private void Collect(long startOffset, long upperBoundOffset, Action<AbortedTxn> found)
+    {
+        if (upperBoundOffset <= startOffset) return;
         var segments = _segments;
         // An entry lives in the segment of its marker, so segments ending before startOffset hold none that reach it.
         for (int i = FloorIndex(segments, startOffset); i < segments.Length; i++)
         {
             foreach (var txn in segments[i].TxnIndex.Entries)
             {
-                if (txn.LastOffset >= startOffset && txn.FirstOffset < upperBoundOffset) result.Add(txn);
+                if (txn.LastOffset >= startOffset && txn.FirstOffset < upperBoundOffset) found(txn);
                 // Every later transaction began at or after this one's stable offset: none can start below the bound.
-                if (txn.LastStableOffset >= upperBoundOffset) return result;
+                if (txn.LastStableOffset >= upperBoundOffset) return;
             }
         }
-        return result;
     }
 }

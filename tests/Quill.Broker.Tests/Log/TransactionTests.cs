@@ -185,6 +185,15 @@ public sealed class TransactionTests : IDisposable
     }
 
     [Fact]
+    public void A_transactional_batch_without_a_producer_id_is_invalid()
+    {
+        using var log = Open();
+        var batch = new RecordBatchBuilder { IsTransactional = true }.Add(1000, null, new byte[] { 1 }).Build();
+        Assert.Equal(KafkaError.InvalidRecord, Assert.Throws<LogException>(() => log.Append(batch)).Error);
+        Assert.Equal(0, log.LogEndOffset);
+    }
+
+    [Fact]
     public void A_retried_transactional_batch_is_a_duplicate_and_does_not_move_the_transaction_start()
     {
         using var log = Open();
