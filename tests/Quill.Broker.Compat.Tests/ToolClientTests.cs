@@ -70,6 +70,23 @@ public sealed class ToolClientTests(BrokerFixture fixture) : IClassFixture<Broke
     }
 
     [Fact]
+    public async Task Kafkajs_transactions_commit_abort_and_send_offsets()
+    {
+        string? nodeDir = FindUp("tests/node/node_modules/kafkajs");
+        if (nodeDir is null) Assert.Fail("kafkajs is not installed: cd tests/node && npm ci");
+        string topic = Clients.NewTopic("kafkajs-txn");
+        var run = await ToolRunner.RunAsync("node", [Script("kafkajs_transactions.js"), _broker.BootstrapServers, topic],
+            timeout: TimeSpan.FromSeconds(120),
+            environment: new Dictionary<string, string> { ["NODE_PATH"] = Path.GetDirectoryName(nodeDir)! });
+        Assert.True(run.Succeeded, run + "\n" + _broker.Diagnostics());
+        using var doc = JsonDocument.Parse(run.StdOut.Trim().Split('\n')[^1]);
+        var root = doc.RootElement;
+        Assert.Equal(["committed-0", "committed-1", "committed-2", "committed-3"],
+            root.GetProperty("seen").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal([42], root.GetProperty("committed").EnumerateArray().Select(v => v.GetInt32()));
+    }
+
+    [Fact]
     public async Task Kafkajs_creates_produces_consumes_in_a_group_and_deletes()
     {
         string? nodeDir = FindUp("tests/node/node_modules/kafkajs");

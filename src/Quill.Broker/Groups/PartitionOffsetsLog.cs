@@ -40,7 +40,7 @@ public sealed class PartitionOffsetsLog : IOffsetsLog
 
     public IReadOnlyList<PartitionLog> Partitions => _partitions;
 
-    public void Append(int partition, ReadOnlyMemory<byte> batch) => _partitions[partition].Append(batch);
+    public void Append(int partition, ReadOnlyMemory<byte> batch) => _partitions[partition].Append(batch, origin: AppendOrigin.Coordinator);
 
     public IEnumerable<RecordBatch> ReadAll(int partition)
     {

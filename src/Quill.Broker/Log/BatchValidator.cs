@@ -14,7 +14,7 @@ namespace Quill.Broker.Log;
 public static class BatchValidator
 {
     /// <summary>Parses and validates every batch of <paramref name="records"/> into <paramref name="headers"/>.</summary>
-    public static void Validate(ReadOnlyMemory<byte> records, LogConfig config, List<BatchHeader> headers)
+    public static void Validate(ReadOnlyMemory<byte> records, LogConfig config, List<BatchHeader> headers, AppendOrigin origin = AppendOrigin.Client)
     {
         headers.Clear();
         var span = records.Span;
@@ -44,7 +44,7 @@ public static class BatchValidator
                 throw new LogException(KafkaError.InvalidRecord, "clients may not send control batches");
             if (header.IsTransactional && !header.HasProducerId)
                 throw new LogException(KafkaError.InvalidRecord, $"transactional record batch at position {position} has no producer id");
-            if (header.HasProducerId && header.BaseSequence < 0)
+            if (header.HasProducerId && header.BaseSequence < 0 && origin == AppendOrigin.Client)
                 throw new LogException(KafkaError.InvalidRecord, $"idempotent batch of producer {header.ProducerId} has no base sequence");
             if (config.CleanupPolicy.HasFlag(CleanupPolicy.Compact)) RequireKeys(records.Slice(position, header.SizeInBytes));
             headers.Add(header);

@@ -80,13 +80,15 @@ public sealed partial class PartitionLog : IDisposable
     /// and writes them unchanged otherwise. All or nothing: on a <see cref="LogException"/> nothing was written.
     /// A retried duplicate returns its original offsets with <see cref="LogAppendInfo.IsDuplicate"/> set.
     /// </summary>
-    public LogAppendInfo Append(ReadOnlyMemory<byte> batches, int leaderEpoch = 0)
+    /// <param name="origin">Who writes: a client's batches have their producer sequences checked; a coordinator's
+    /// (the group coordinator's transactional offset commits) carry none.</param>
+    public LogAppendInfo Append(ReadOnlyMemory<byte> batches, int leaderEpoch = 0, AppendOrigin origin = AppendOrigin.Client)
     {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var config = Config;
-            BatchValidator.Validate(batches, config, _headers);
+            BatchValidator.Validate(batches, config, _headers, origin);
             long now = NowMs;
             long appendTime = config.LogAppendTime ? now : -1;
 
@@ -100,7 +102,7 @@ public sealed partial class PartitionLog : IDisposable
                 {
                     var h = _headers[i];
                     long first = next, last = next + h.LastOffsetDelta;
-                    if (h.HasProducerId && _producers.CheckAndStage(h, first, last) is { } duplicate)
+                    if (h.HasProducerId && _producers.CheckAndStage(h, first, last, origin) is { } duplicate)
                     {
                         _producers.DiscardPending();
                         return new LogAppendInfo(duplicate.FirstOffset, duplicate.LastOffset, appendTime, LogStartOffset,

@@ -63,18 +63,23 @@ public sealed class ProducerStateManager
     /// batches before it in the same append. Returns the original batch if it is a retried duplicate.
     /// Throws <see cref="LogException"/> on a sequence or epoch error. Nothing is applied until <see cref="CommitPending"/>.
     /// </summary>
-    public ProducerBatch? CheckAndStage(in BatchHeader batch, long firstOffset, long lastOffset)
+    public ProducerBatch? CheckAndStage(in BatchHeader batch, long firstOffset, long lastOffset, AppendOrigin origin = AppendOrigin.Client)
     {
         long pid = batch.ProducerId;
         var current = _pending.GetValueOrDefault(pid) ?? _producers.GetValueOrDefault(pid);
-        if (current?.FindDuplicate(batch.ProducerEpoch, batch.BaseSequence, batch.LastSequence) is { } duplicate)
+        bool client = origin == AppendOrigin.Client;
+        if (client && current?.FindDuplicate(batch.ProducerEpoch, batch.BaseSequence, batch.LastSequence) is { } duplicate)
             return duplicate;
 
         short knownEpoch = current?.Epoch ?? ProducerStateEntry.NoEpoch;
         if (batch.ProducerEpoch < knownEpoch)
             throw new LogException(KafkaError.InvalidProducerEpoch,
                 $"producer {pid} epoch {batch.ProducerEpoch} is older than the current epoch {knownEpoch}");
-        if (batch.ProducerEpoch != knownEpoch)
+        if (!client)
+        {
+            // A coordinator's batch (transactional offsets) carries no sequence: only its epoch is checked, as in Kafka.
+        }
+        else if (batch.ProducerEpoch != knownEpoch)
         {
             if (batch.BaseSequence != 0 && knownEpoch != ProducerStateEntry.NoEpoch)
                 throw new LogException(KafkaError.OutOfOrderSequenceNumber,
