@@ -70,6 +70,23 @@ public sealed class ToolClientTests(BrokerFixture fixture) : IClassFixture<Broke
     }
 
     [Fact]
+    public async Task Python_confluent_kafka_transactions_commit_and_abort()
+    {
+        if (!File.Exists(ToolRunner.Python)) Assert.Fail($"{ToolRunner.Python} not found: apt-get install python3 python3-confluent-kafka");
+        string topic = Clients.NewTopic("python-txn");
+        var run = await ToolRunner.RunAsync(ToolRunner.Python, [Script("python_transactions.py"), _broker.BootstrapServers, topic],
+            timeout: TimeSpan.FromSeconds(120));
+        if (run.StdErr.Contains("No module named 'confluent_kafka'"))
+            Assert.Fail($"confluent_kafka is missing: apt-get install python3-confluent-kafka\n{run}");
+        Assert.True(run.Succeeded, run + "\n" + _broker.Diagnostics());
+        using var doc = JsonDocument.Parse(run.StdOut.Trim().Split('\n')[^1]);
+        Assert.Equal(["committed-0", "committed-1", "committed-2"],
+            doc.RootElement.GetProperty("committed").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(["committed-0", "committed-1", "committed-2", "aborted-0", "aborted-1"],
+            doc.RootElement.GetProperty("uncommitted").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
     public async Task Kafkajs_transactions_commit_abort_and_send_offsets()
     {
         string? nodeDir = FindUp("tests/node/node_modules/kafkajs");
