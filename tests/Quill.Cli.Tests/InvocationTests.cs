@@ -53,7 +53,11 @@ public sealed class InvocationTests(KeeperFixture fixture) : ZkTestBase(fixture)
     [Fact]
     public async Task Unreachable_server_fails_with_connection_loss()
     {
-        int port = FreePort.Get(); // nothing listens there
+        // Bound but not listening, and held until the end: connections are refused, and no test server probing for a
+        // free port can start listening there meanwhile.
+        using var reserved = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        reserved.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int port = ((System.Net.IPEndPoint)reserved.LocalEndPoint!).Port;
         var run = await QuillZk.RunRawAsync(["-server", $"127.0.0.1:{port}", "-timeout", "1500", "ls", "/"], timeout: TimeSpan.FromSeconds(30));
         Expect(run.ExitCode == 1 && run.StdOut.StartsWith($"Connecting to 127.0.0.1:{port}") && run.StdErr.Contains("KeeperErrorCode = ConnectionLoss"), run);
     }

@@ -280,7 +280,7 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
     [Fact]
     public async Task Dead_host_in_the_connect_string_is_skipped()
     {
-        string dead = $"127.0.0.1:{Quill.Testing.FreePort.Get()}";
+        using var reserved = ReserveDeadPort(out string dead);
         for (int i = 0; i < 3; i++)
         {
             await using var client = await KeeperClient.ConnectAsync($"{dead},{Server.ConnectString}{Root}");
@@ -291,7 +291,7 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
     [Fact]
     public async Task Connecting_to_nothing_times_out()
     {
-        string dead = $"127.0.0.1:{Quill.Testing.FreePort.Get()}";
+        using var reserved = ReserveDeadPort(out string dead);
         var e = await Assert.ThrowsAsync<TimeoutException>(() => KeeperClient.ConnectAsync(dead,
             new KeeperClientOptions { ConnectTimeout = TimeSpan.FromSeconds(1) }));
         Assert.Contains(dead, e.Message);
@@ -307,6 +307,18 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
         Assert.Null(await Client.ExistsAsync(P("eph")));
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.ExistsAsync(Root));
         await client.CloseAsync(); // twice is fine
+    }
+
+    /// <summary>
+    /// A port that refuses connections: bound but not listening, and held for the test, so no other process (a test
+    /// server probing for a free port) can start listening there meanwhile.
+    /// </summary>
+    private static System.Net.Sockets.Socket ReserveDeadPort(out string address)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        address = $"127.0.0.1:{((System.Net.IPEndPoint)socket.LocalEndPoint!).Port}";
+        return socket;
     }
 
     /// <summary>Completes the next time the client reaches <paramref name="state"/>; call it before causing the change.</summary>
