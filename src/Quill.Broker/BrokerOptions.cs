@@ -70,6 +70,8 @@ public sealed class BrokerOptions
     public int TransactionStateLogSegmentBytes { get; set; } = 100 * 1024 * 1024;
     /// <summary>transaction.max.timeout.ms: the longest transaction.timeout.ms a producer may ask for.</summary>
     public int TransactionMaxTimeoutMs { get; set; } = 900_000;
+    /// <summary>transactional.id.expiration.ms.</summary>
+    public long TransactionalIdExpirationMs { get; set; } = 7L * 24 * 3600 * 1000;
     /// <summary>transaction.abort.timed.out.transaction.cleanup.interval.ms.</summary>
     public int TransactionAbortTimedOutIntervalMs { get; set; } = 10_000;
     /// <summary>offsets.retention.minutes.</summary>

@@ -179,6 +179,45 @@ public sealed class TransactionTests(BrokerFixture fixture) : IClassFixture<Brok
         crashed.Dispose();
     }
 
+    [Fact]
+    public async Task A_transaction_open_past_its_timeout_is_aborted_and_its_producer_fenced()
+    {
+        await using var keeper = await Quill.Testing.KeeperProcess.StartAsync();
+        await using var broker = await BrokerProcess.StartWithConfigAsync(keeper.ConnectString, new Dictionary<string, string>
+        {
+            ["transaction.state.log.replication.factor"] = "1",
+            ["transaction.state.log.num.partitions"] = "3",
+            ["transaction.abort.timed.out.transaction.cleanup.interval.ms"] = "500",
+        });
+        string topic = Clients.NewTopic("txn-timeout");
+        await Clients.CreateTopicAsync(broker.BootstrapServers, topic, 1);
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            TransactionalId = "txn-" + topic,
+            TransactionTimeoutMs = 3000,
+        }).Build();
+        producer.InitTransactions(TxnTimeout);
+        producer.BeginTransaction();
+        producer.Produce(topic, new Message<string, string> { Key = "k", Value = "abandoned" });
+        producer.Flush(TxnTimeout);
+        using (var plain = Clients.Producer(broker.BootstrapServers))
+            await plain.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = "plain" });
+
+        // Until the coordinator aborts it, the open transaction holds read_committed consumers before it; then they
+        // move on, past the aborted record, to the plain one.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        List<string> committed;
+        do committed = ReadAll(broker.BootstrapServers, topic, IsolationLevel.ReadCommitted, 1, TimeSpan.FromSeconds(2));
+        while (committed.Count == 0 && DateTime.UtcNow < deadline);
+        Assert.Equal(["plain"], committed);
+
+        var fenced = Assert.ThrowsAny<KafkaException>(() => producer.CommitTransaction(TxnTimeout));
+        Assert.True(fenced.Error.Code is ErrorCode.ProducerFenced or ErrorCode.InvalidProducerEpoch || fenced.Error.IsFatal
+                    || fenced is KafkaTxnRequiresAbortException,
+            $"expected the commit of a timed-out transaction to fail as fenced or abortable, got {fenced.Error.Code}: {fenced.Error.Reason}");
+    }
+
     private static Offset Committed(IConsumer<string, string> consumer, string topic) =>
         consumer.Committed([new TopicPartition(topic, 0)], Clients.Timeout)[0].Offset;
 

@@ -28,7 +28,7 @@ public static class ServerProperties
         "controlled.shutdown.max.retries", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
         "leader.imbalance.per.broker.percentage", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
         "max.connections", "max.connections.per.ip", "compression.type", "log.preallocate", "offsets.commit.timeout.ms",
-        "offsets.load.buffer.size", "offsets.topic.compression.codec", "transactional.id.expiration.ms",
+        "offsets.load.buffer.size", "offsets.topic.compression.codec",
         "transaction.state.log.load.buffer.size", "metrics.num.samples", "metrics.sample.window.ms", "quota.window.num",
         "quota.window.size.seconds", "broker.id.generation.enable", "reserved.broker.max.id", "confluent.support.metrics.enable",
         "offsets.retention.check.interval.ms", "fetch.purgatory.purge.interval.requests",
@@ -134,6 +134,7 @@ public static class ServerProperties
         options.TransactionStateLogReplicationFactor = (short)reader.Int("transaction.state.log.replication.factor", options.TransactionStateLogReplicationFactor, min: 1, max: short.MaxValue);
         options.TransactionStateLogNumPartitions = reader.Int("transaction.state.log.num.partitions", options.TransactionStateLogNumPartitions, min: 1);
         options.TransactionStateLogSegmentBytes = reader.Int("transaction.state.log.segment.bytes", options.TransactionStateLogSegmentBytes, min: 14);
+        options.TransactionalIdExpirationMs = reader.Long("transactional.id.expiration.ms", options.TransactionalIdExpirationMs, min: 1);
         options.TransactionMaxTimeoutMs = reader.Int("transaction.max.timeout.ms", options.TransactionMaxTimeoutMs, min: 1);
         options.TransactionAbortTimedOutIntervalMs = reader.Int("transaction.abort.timed.out.transaction.cleanup.interval.ms", options.TransactionAbortTimedOutIntervalMs, min: 1);
 

@@ -15,6 +15,8 @@ public sealed record TransactionCoordinatorOptions
     public int MaxTimeoutMs { get; init; } = 900_000;
     /// <summary>transaction.abort.timed.out.transaction.cleanup.interval.ms: how often timed-out transactions are aborted.</summary>
     public int AbortTimedOutIntervalMs { get; init; } = 10_000;
+    /// <summary>transactional.id.expiration.ms: a transactional id unused this long (no transaction open) is forgotten.</summary>
+    public long TransactionalIdExpirationMs { get; init; } = 7L * 24 * 3600 * 1000;
 }
 
 /// <summary>
@@ -24,7 +26,8 @@ public sealed record TransactionCoordinatorOptions
 /// or ABORT marker into each of them and telling the group coordinator to keep or drop the transaction's offsets.
 /// Its state lives in the compacted <c>__transaction_state</c> topic: every change is written there before it is
 /// answered, and on start the coordinator replays it, finishing transactions a crash left half-ended. Transactions
-/// that outlive their timeout are aborted, and their producer fenced by an epoch bump. Operations run one at a time.
+/// that outlive their timeout are aborted, and their producer fenced by an epoch bump; transactional ids unused for
+/// transactional.id.expiration.ms are forgotten (a tombstone). Operations run one at a time.
 /// </summary>
 public sealed class TransactionCoordinator : IDisposable
 {
@@ -292,7 +295,25 @@ public sealed class TransactionCoordinator : IDisposable
         }
     }
 
-    /// <summary>Aborts transactions open longer than their timeout and fences their producers (the next epoch).</summary>
+    private bool PersistTombstone(string transactionalId)
+    {
+        var records = new RecordBatchBuilder().Add(NowMs, TransactionLogRecords.KeyOf(transactionalId), null);
+        try
+        {
+            _stateLog.Append(TransactionStateTopic.PartitionFor(transactionalId, _stateLog.PartitionCount), records.Build());
+            return true;
+        }
+        catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)
+        {
+            _log.LogError(e, "Could not forget transactional id {Id} in {Topic}", transactionalId, TransactionStateTopic.Name);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Aborts transactions open longer than their timeout and fences their producers (the next epoch), and forgets
+    /// transactional ids with no transaction open that have not been used for transactional.id.expiration.ms.
+    /// </summary>
     private async Task AbortTimedOutAsync()
     {
         if (!_active) return;
@@ -313,6 +334,13 @@ public sealed class TransactionCoordinator : IDisposable
                 _log.LogInformation("Aborting transaction {Txn}: open for more than its timeout of {Timeout} ms", txn, txn.TimeoutMs);
                 FenceEpoch(txn);
                 PersistAndCompleteLocked(txn, commit: false, now);
+            }
+            foreach (var txn in _transactions.Values.Where(t => (t.State is TransactionState.Empty or TransactionState.CompleteCommit or TransactionState.CompleteAbort)
+                         && t.LastUpdateTimestampMs + _options.TransactionalIdExpirationMs <= now).ToList())
+            {
+                if (!PersistTombstone(txn.TransactionalId)) continue;
+                _transactions.Remove(txn.TransactionalId);
+                _log.LogInformation("Transactional id {Id} expired: unused for {Ms} ms", txn.TransactionalId, _options.TransactionalIdExpirationMs);
             }
         }
         catch (Exception e)

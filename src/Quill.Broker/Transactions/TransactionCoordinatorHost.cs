@@ -51,6 +51,7 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
                 {
                     MaxTimeoutMs = options.TransactionMaxTimeoutMs,
                     AbortTimedOutIntervalMs = options.TransactionAbortTimedOutIntervalMs,
+                    TransactionalIdExpirationMs = options.TransactionalIdExpirationMs,
                 }, services.Time, log);
             await coordinator.StartAsync(ct);
             _coordinator = coordinator;
