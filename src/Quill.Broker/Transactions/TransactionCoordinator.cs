@@ -124,7 +124,8 @@ public sealed class TransactionCoordinator : IDisposable
             }
             else
             {
-                if (expectedProducerId >= 0 && (expectedProducerId != txn.ProducerId || expectedEpoch != txn.ProducerEpoch))
+                if (expectedProducerId >= 0 && (expectedProducerId != txn.ProducerId
+                                                || (expectedEpoch != txn.ProducerEpoch && expectedEpoch != txn.FencedEpoch)))
                     return (KafkaError.ProducerFenced, -1, -1);
                 if (txn.IsCompleting) return (KafkaError.ConcurrentTransactions, -1, -1);
                 if (txn.State == TransactionState.Ongoing)
@@ -137,6 +138,7 @@ public sealed class TransactionCoordinator : IDisposable
                 await BumpEpochAsync(txn, ct);
             }
             txn.TimeoutMs = timeoutMs;
+            txn.FencedEpoch = -1;
             txn.State = TransactionState.Empty;
             txn.Partitions.Clear();
             txn.StartTimestampMs = -1;
@@ -277,27 +279,19 @@ public sealed class TransactionCoordinator : IDisposable
     /// </summary>
     private static void FenceEpoch(TransactionMetadata txn)
     {
-        if (txn.ProducerEpoch < short.MaxValue) txn.ProducerEpoch++;
+        if (txn.ProducerEpoch >= short.MaxValue) return;
+        txn.FencedEpoch = txn.ProducerEpoch;
+        txn.ProducerEpoch++;
     }
 
-    private bool Persist(TransactionMetadata txn)
-    {
-        var records = new RecordBatchBuilder().Add(NowMs, TransactionLogRecords.KeyOf(txn.TransactionalId), TransactionLogRecords.ValueOf(txn));
-        try
-        {
-            _stateLog.Append(TransactionStateTopic.PartitionFor(txn.TransactionalId, _stateLog.PartitionCount), records.Build());
-            return true;
-        }
-        catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)
-        {
-            _log.LogError(e, "Could not write the state of transaction {Txn} to {Topic}", txn.TransactionalId, TransactionStateTopic.Name);
-            return false;
-        }
-    }
+    private bool Persist(TransactionMetadata txn) => WriteState(txn.TransactionalId, TransactionLogRecords.ValueOf(txn));
 
-    private bool PersistTombstone(string transactionalId)
+    /// <summary>A tombstone: the transactional id is forgotten.</summary>
+    private bool PersistTombstone(string transactionalId) => WriteState(transactionalId, null);
+
+    private bool WriteState(string transactionalId, byte[]? value)
     {
-        var records = new RecordBatchBuilder().Add(NowMs, TransactionLogRecords.KeyOf(transactionalId), null);
+        var records = new RecordBatchBuilder().Add(NowMs, TransactionLogRecords.KeyOf(transactionalId), value);
         try
         {
             _stateLog.Append(TransactionStateTopic.PartitionFor(transactionalId, _stateLog.PartitionCount), records.Build());
@@ -305,7 +299,7 @@ public sealed class TransactionCoordinator : IDisposable
         }
         catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)
         {
-            _log.LogError(e, "Could not forget transactional id {Id} in {Topic}", transactionalId, TransactionStateTopic.Name);
+            _log.LogError(e, "Could not write the state of transactional id {Id} to {Topic}", transactionalId, TransactionStateTopic.Name);
             return false;
         }
     }

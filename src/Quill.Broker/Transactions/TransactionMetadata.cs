@@ -23,6 +23,11 @@ public sealed class TransactionMetadata(string transactionalId)
     public string TransactionalId { get; } = transactionalId;
     public long ProducerId { get; set; } = -1;
     public short ProducerEpoch { get; set; } = -1;
+    /// <summary>
+    /// The epoch before the coordinator fenced the producer to abort its transaction (a timeout), so that producer may
+    /// still re-initialise with its own id and epoch (KIP-360) instead of being fenced for good. -1 when none.
+    /// </summary>
+    public short FencedEpoch { get; set; } = -1;
     public int TimeoutMs { get; set; }
     public TransactionState State { get; set; } = TransactionState.Empty;
     public HashSet<(string Topic, int Partition)> Partitions { get; } = [];
