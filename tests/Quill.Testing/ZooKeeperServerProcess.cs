@@ -100,15 +100,30 @@ public abstract class ZooKeeperServerProcess : IZooKeeperServerProcess
     protected virtual async Task<bool> IsServingAsync(CancellationToken cancellationToken) =>
         (await FourLetterWordAsync("ruok", cancellationToken)).StartsWith("imok", StringComparison.Ordinal);
 
-    /// <summary>Creates the directory, picks the port, writes zoo.cfg and launches; disposes on failure.</summary>
+    /// <summary>
+    /// Creates the directory, picks the port, writes zoo.cfg and launches; disposes on failure. A free port is only
+    /// free when it is probed: if the server exits while starting (another process took the port meanwhile), it is
+    /// tried again on another port, twice at most.
+    /// </summary>
     protected async Task StartFreshAsync()
     {
         try
         {
             System.IO.Directory.CreateDirectory(DataDir);
-            Port = FreePort.Get();
-            WriteConfig();
-            await LaunchAsync();
+            for (int attempt = 1; ; attempt++)
+            {
+                Port = FreePort.Get();
+                WriteConfig();
+                try
+                {
+                    await LaunchAsync();
+                    return;
+                }
+                catch (ServerExitedException) when (attempt < 3)
+                {
+                    lock (_output) _output.AppendLine($"--- exited while starting on port {Port}; trying another port ---");
+                }
+            }
         }
         catch
         {
@@ -116,6 +131,9 @@ public abstract class ZooKeeperServerProcess : IZooKeeperServerProcess
             throw;
         }
     }
+
+    /// <summary>The server process ended before it served.</summary>
+    private sealed class ServerExitedException(string message) : InvalidOperationException(message);
 
     private void WriteConfig()
     {
@@ -154,7 +172,7 @@ public abstract class ZooKeeperServerProcess : IZooKeeperServerProcess
             if (process.HasExited)
             {
                 process.WaitForExit(); // flushes the redirected output
-                throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} while starting.\n{Diagnostics()}");
+                throw new ServerExitedException($"{Name} exited with code {process.ExitCode} while starting.\n{Diagnostics()}");
             }
             try
             {
