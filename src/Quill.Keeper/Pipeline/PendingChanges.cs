@@ -25,6 +25,8 @@ public sealed class NodeView
 public sealed class PendingChanges(DataTree tree)
 {
     private readonly Dictionary<string, NodeView> _views = new(StringComparer.Ordinal);
+    /// <summary>Every Put in zxid order, so <see cref="Applied"/> looks only at what the applied txns produced.</summary>
+    private readonly Queue<(long Zxid, string Path)> _byZxid = new();
     private Dictionary<string, NodeView?>? _undo;
 
     public int Count => _views.Count;
@@ -48,6 +50,17 @@ public sealed class PendingChanges(DataTree tree)
             _undo[view.Path] = _views.TryGetValue(view.Path, out var old) ? old : null;
         view.Zxid = zxid;
         _views[view.Path] = view;
+        _byZxid.Enqueue((zxid, view.Path));
+    }
+
+    /// <summary>
+    /// The ephemeral nodes of a session that accepted txns will create (ZooKeeper's outstanding changes): a closing
+    /// session's pending creates must be deleted with it, as well as those already in the tree.
+    /// </summary>
+    public IEnumerable<string> PendingEphemeralsOf(long sessionId)
+    {
+        foreach (var view in _views.Values)
+            if (view.Exists && view.EphemeralOwner == sessionId) yield return view.Path;
     }
 
     /// <summary>Starts recording changes so a failing multi can take them back.</summary>
@@ -61,13 +74,16 @@ public sealed class PendingChanges(DataTree tree)
         _undo = null;
     }
 
-    /// <summary>Drops the views a just-applied txn produced: the tree now says the same.</summary>
+    /// <summary>
+    /// Drops the views the txns up to <paramref name="zxid"/> produced: the tree now says the same. A view a later
+    /// txn replaced stays (its own entry comes later in the queue).
+    /// </summary>
     public void Applied(long zxid)
     {
-        if (_views.Count == 0) return;
-        List<string>? done = null;
-        foreach (var (path, view) in _views)
-            if (view.Zxid <= zxid) (done ??= []).Add(path);
-        if (done is not null) foreach (var p in done) _views.Remove(p);
+        while (_byZxid.TryPeek(out var head) && head.Zxid <= zxid)
+        {
+            _byZxid.Dequeue();
+            if (_views.TryGetValue(head.Path, out var view) && view.Zxid <= zxid) _views.Remove(head.Path);
+        }
     }
 }

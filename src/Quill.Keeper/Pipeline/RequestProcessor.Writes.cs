@@ -226,9 +226,14 @@ public sealed partial class RequestProcessor
         }
     }
 
+    /// <summary>
+    /// Marks every ephemeral of the session deleted in the pending view: those in the tree and those its accepted
+    /// creates will add (applying the close deletes whatever the session owns by then), so that later writes are
+    /// judged against a view without them, as ZooKeeper's PrepRequestProcessor does.
+    /// </summary>
     private CloseSessionTxn PrepareCloseSession(long sessionId, long zxid)
     {
-        foreach (var path in Tree.EphemeralsOf(sessionId))
+        foreach (var path in Tree.EphemeralsOf(sessionId).Union(_pending.PendingEphemeralsOf(sessionId), StringComparer.Ordinal).ToList())
         {
             var node = _pending.Get(path);
             var parent = _pending.Get(PathUtils.Parent(path));

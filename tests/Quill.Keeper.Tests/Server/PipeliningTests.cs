@@ -39,6 +39,31 @@ public sealed class PipeliningTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnEphemeralStillBeingCreatedWhenItsSessionClosesIsGoneForTheNextWriter()
+    {
+        var (owner, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        var (next, nextSession) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (owner) using (next)
+        {
+            // The create is accepted but not yet applied (its fsync is under way) when the close is judged, and the
+            // other session's create is judged right behind them: it must see the node as deleted with the session.
+            var w = new JuteWriter();
+            Frame(w, 1, OpCode.Create, x => new CreateRequest("/handover", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral).Write(x));
+            Frame(w, 2, OpCode.CloseSession, null);
+            owner.SendRaw(w.WrittenSpan);
+            var (created, _) = await next.CallAsync(OpCode.Create, new CreateRequest("/handover", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral));
+            Assert.Equal(ErrorCode.Ok, created.Err);
+            Assert.Equal(ErrorCode.Ok, (await owner.ReadReplyAsync(1)).Header.Err);
+            Assert.Equal(ErrorCode.Ok, (await owner.ReadReplyAsync(2)).Header.Err);
+            // And the node that exists is the second session's, not a leftover of the first.
+            var (exists, body) = await next.CallAsync(OpCode.Exists, new PathWatchRequest("/handover", false));
+            Assert.Equal(ErrorCode.Ok, exists.Err);
+            var reader = new JuteReader(body);
+            Assert.Equal(nextSession.SessionId, Stat.Read(ref reader).EphemeralOwner);
+        }
+    }
+
+    [Fact]
     public async Task AuthTakesEffectForTheWritesPipelinedBehindIt()
     {
         var (owner, _) = await RawZkClient.ConnectAsync(_keeper.Port);
