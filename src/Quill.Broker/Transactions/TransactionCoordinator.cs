@@ -224,9 +224,15 @@ public sealed class TransactionCoordinator : IDisposable
     /// <summary>Ends an open transaction: PrepareCommit/PrepareAbort written first, then the markers, then Complete*.</summary>
     private bool PersistAndCompleteLocked(TransactionMetadata txn, bool commit, long now)
     {
+        var before = txn.State;
         txn.State = commit ? TransactionState.PrepareCommit : TransactionState.PrepareAbort;
         txn.LastUpdateTimestampMs = now;
-        if (!Persist(txn)) return false;
+        if (!Persist(txn))
+        {
+            // Not recorded, so not begun: the transaction stays open and the client may retry.
+            txn.State = before;
+            return false;
+        }
         CompleteLocked(txn, commit);
         return true;
     }
