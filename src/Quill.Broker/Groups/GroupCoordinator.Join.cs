@@ -183,7 +183,8 @@ public sealed partial class GroupCoordinator
     /// <summary>Forgets a group that a failed first join left behind with nothing in it.</summary>
     private void RemoveIfUnused(ClassicGroup group, long now)
     {
-        if (group.Is(GroupState.Empty) && group.Size == 0 && group.PendingMembers.Count == 0 && group.Offsets.Count == 0 && group.GenerationId == 0)
+        if (group.Is(GroupState.Empty) && group.Size == 0 && group.PendingMembers.Count == 0 && group.Offsets.Count == 0 && group.GenerationId == 0
+            && group.PendingTransactionalOffsets.Count == 0)
             RemoveGroup(group, now);
     }
 }

@@ -168,7 +168,8 @@ public sealed partial class GroupCoordinator
                     long expiresAt = offset.ExpireTimestampMs >= 0 ? offset.ExpireTimestampMs : baseTimestamp + Options.OffsetsRetentionMs;
                     if (expiresAt <= now) expired.Add(key);
                 }
-                bool deleteGroup = group.Offsets.Count == expired.Count && group.Size == 0 && group.PendingMembers.Count == 0;
+                bool deleteGroup = group.Offsets.Count == expired.Count && group.Size == 0 && group.PendingMembers.Count == 0
+                                   && group.PendingTransactionalOffsets.Count == 0;
                 if (expired.Count == 0 && !deleteGroup) continue;
 
                 var tombstones = new RecordBatchBuilder();
