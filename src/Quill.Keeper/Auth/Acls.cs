@@ -54,9 +54,10 @@ public static class Acls
 
     /// <summary>
     /// ZooKeeper's fixupACL: checks each entry, replaces the "auth" scheme with the caller's authenticated ids,
-    /// drops duplicates. Null means InvalidACL.
+    /// drops duplicates. Null means InvalidACL. The usual world:anyone list comes back as one shared instance per
+    /// permission set, so the thousands of nodes that carry it do not each hold a copy.
     /// </summary>
-    public static List<Acl>? Fixup(IReadOnlyList<Acl> acl, IReadOnlyList<Id> authIds)
+    public static IReadOnlyList<Acl>? Fixup(IReadOnlyList<Acl> acl, IReadOnlyList<Id> authIds)
     {
         if (acl.Count == 0) return null;
         var result = new List<Acl>(acl.Count);
@@ -83,8 +84,13 @@ public static class Acls
                     return null;
             }
         }
+        if (result is [{ Id.Scheme: "world", Id.Ident: "anyone" } only] && (int)only.Perms is >= 0 and < 32)
+            return s_worldLists[(int)only.Perms] ??= [new Acl(only.Perms, Id.Anyone)];
         return result;
     }
+
+    // Indexed by permission bits, filled on first use; a race between servers in one process only builds a list twice.
+    private static readonly IReadOnlyList<Acl>?[] s_worldLists = new IReadOnlyList<Acl>?[32];
 
     private static void Add(List<Acl> list, Acl a)
     {

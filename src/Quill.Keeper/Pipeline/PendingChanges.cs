@@ -40,7 +40,7 @@ public sealed class PendingChanges(DataTree tree)
         return new NodeView
         {
             Path = path, Exists = true, Version = node.Version, Cversion = node.Cversion, Aversion = node.Aversion,
-            ChildCount = node.Children.Count, EphemeralOwner = node.EphemeralOwner, Acl = node.Acl,
+            ChildCount = node.ChildCount, EphemeralOwner = node.EphemeralOwner, Acl = node.Acl,
         };
     }
 

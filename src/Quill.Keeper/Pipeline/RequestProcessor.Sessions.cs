@@ -89,12 +89,12 @@ public sealed partial class RequestProcessor
         foreach (var path in Tree.Containers)
         {
             var node = Tree.Get(path);
-            if (node is { Children.Count: 0, Cversion: > 0 }) doomed.Add(path);
+            if (node is { ChildCount: 0, Cversion: > 0 }) doomed.Add(path);
         }
         foreach (var path in Tree.Ttls)
         {
             var node = Tree.Get(path);
-            if (node is { Children.Count: 0 } && now - node.Mtime > EphemeralType.Ttl(node.EphemeralOwner)) doomed.Add(path);
+            if (node is { ChildCount: 0 } && now - node.Mtime > EphemeralType.Ttl(node.EphemeralOwner)) doomed.Add(path);
         }
         foreach (var path in doomed)
         {

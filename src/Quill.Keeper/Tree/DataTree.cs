@@ -44,7 +44,7 @@ public sealed class DataTree
     private void AddSystemNode(string path)
     {
         _nodes[path] = new Znode([], Acl.OpenAclUnsafe);
-        _nodes[PathUtils.Parent(path)].Children.Add(PathUtils.Name(path));
+        _nodes[PathUtils.Parent(path)].AddChild(PathUtils.Name(path));
     }
 
     /// <summary>The node at a path; "" is the root too, as in ZooKeeper.</summary>
@@ -132,7 +132,7 @@ public sealed class DataTree
             Czxid = zxid, Mzxid = zxid, Pzxid = zxid, Ctime = time, Mtime = time, EphemeralOwner = c.EphemeralOwner,
         };
         _nodes[c.Path] = node;
-        parent.Children.Add(PathUtils.Name(c.Path));
+        parent.AddChild(PathUtils.Name(c.Path));
         if (c.ParentCversion > parent.Cversion) parent.Cversion = c.ParentCversion;
         parent.Pzxid = zxid;
         Track(c.Path, c.EphemeralOwner);
@@ -161,7 +161,7 @@ public sealed class DataTree
         var parentPath = PathUtils.Parent(path);
         if (_nodes.TryGetValue(parentPath, out var parent))
         {
-            parent.Children.Remove(PathUtils.Name(path));
+            parent.RemoveChild(PathUtils.Name(path));
             if (zxid > parent.Pzxid) parent.Pzxid = zxid;
         }
         switch (EphemeralType.Get(node.EphemeralOwner, ExtendedTypes))
@@ -212,7 +212,7 @@ public sealed class DataTree
                 Version = r.ReadInt(), Cversion = r.ReadInt(), Aversion = r.ReadInt(), EphemeralOwner = r.ReadLong(),
             };
             tree._nodes[path] = node;
-            if (path != "/") tree._nodes[PathUtils.Parent(path)].Children.Add(PathUtils.Name(path));
+            if (path != "/") tree._nodes[PathUtils.Parent(path)].AddChild(PathUtils.Name(path));
             tree.Track(path, node.EphemeralOwner);
         }
         return tree;

@@ -50,9 +50,13 @@ public sealed class WatchManager
     /// <summary>Fires the watches an event on <paramref name="path"/> triggers.</summary>
     public void Trigger(string path, EventType type)
     {
+        var oneShot = type == EventType.NodeChildrenChanged ? _child : _data;
+        // Most changes fire nothing: look before building the event.
+        if (!oneShot.ContainsKey(path) && _persistent.Count == 0 && _recursive.Count == 0
+            && !(type == EventType.NodeDeleted && _child.ContainsKey(path)))
+            return;
         var e = new WatcherEvent(type, KeeperState.SyncConnected, path);
         _fired.Clear();
-        var oneShot = type == EventType.NodeChildrenChanged ? _child : _data;
         if (oneShot.Remove(path, out var watchers))
             foreach (var w in watchers) Fire(w, e);
         if (type == EventType.NodeDeleted && _child.Remove(path, out var childWatchers))

@@ -19,10 +19,18 @@ public sealed class Znode(byte[]? data, IReadOnlyList<Acl> acl)
     public int Cversion;
     /// <summary>Session id for ephemerals; ZooKeeper's encodings for containers and TTL nodes (see <see cref="EphemeralType"/>).</summary>
     public long EphemeralOwner;
-    public readonly HashSet<string> Children = new(StringComparer.Ordinal);
+    // Most nodes are leaves: their set is made on the first child, so a leaf costs no set (less to copy in every GC).
+    private HashSet<string>? _children;
+    private static readonly HashSet<string> NoChildren = [];
 
-    public Stat ToStat(bool extendedTypes) => new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion * 2 - Children.Count, Aversion,
-        ClientEphemeralOwner(extendedTypes), Data?.Length ?? 0, Children.Count, Pzxid);
+    /// <summary>Child names; change them through <see cref="AddChild"/> and <see cref="RemoveChild"/>.</summary>
+    public IReadOnlyCollection<string> Children => _children ?? NoChildren;
+    public int ChildCount => _children?.Count ?? 0;
+    public void AddChild(string name) => (_children ??= new(StringComparer.Ordinal)).Add(name);
+    public void RemoveChild(string name) => _children?.Remove(name);
+
+    public Stat ToStat(bool extendedTypes) => new(Czxid, Mzxid, Ctime, Mtime, Version, Cversion * 2 - ChildCount, Aversion,
+        ClientEphemeralOwner(extendedTypes), Data?.Length ?? 0, ChildCount, Pzxid);
 
     /// <summary>Clients see 0 as the owner of containers and TTL nodes; only real ephemerals show their session.</summary>
     private long ClientEphemeralOwner(bool extendedTypes) =>

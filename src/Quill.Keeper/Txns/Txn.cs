@@ -58,7 +58,7 @@ public sealed record CreateTxn(string Path, byte[]? Data, IReadOnlyList<Acl> Acl
     public override OpCode Type => OpCode.Create;
     public override void Write(JuteWriter w)
     {
-        w.WriteString(Path); w.WriteBuffer(Data); Protocol.Acl.WriteList(w, Acl.ToList()); w.WriteLong(EphemeralOwner); w.WriteInt(ParentCversion);
+        w.WriteString(Path); w.WriteBuffer(Data); Protocol.Acl.WriteList(w, Acl); w.WriteLong(EphemeralOwner); w.WriteInt(ParentCversion);
     }
 }
 
@@ -77,7 +77,7 @@ public sealed record SetDataTxn(string Path, byte[]? Data, int Version) : Txn
 public sealed record SetAclTxn(string Path, IReadOnlyList<Acl> Acl, int Version) : Txn
 {
     public override OpCode Type => OpCode.SetAcl;
-    public override void Write(JuteWriter w) { w.WriteString(Path); Protocol.Acl.WriteList(w, Acl.ToList()); w.WriteInt(Version); }
+    public override void Write(JuteWriter w) { w.WriteString(Path); Protocol.Acl.WriteList(w, Acl); w.WriteInt(Version); }
 }
 
 /// <summary>A version check inside a multi: nothing to apply, but it keeps the op's place in the results.</summary>
