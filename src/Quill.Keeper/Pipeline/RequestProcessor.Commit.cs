@@ -18,24 +18,24 @@ public sealed partial class RequestProcessor
             case CreateSessionTxn:
                 Tree.Apply(zxid, request.Time, request.Session.Id, txn);
                 request.Session.Creating = false;
-                request.Response = ConnectReply(request.Connect!, request.Session.TimeoutMs, request.Session.Id, request.Session.Password);
+                WriteConnectReply(request.Connect!, request.Session.TimeoutMs, request.Session.Id, request.Session.Password);
                 break;
             case CloseSessionTxn:
                 Tree.Apply(zxid, request.Time, request.Session.Id, txn);
                 Sessions.Remove(request.Session.Id);
-                request.Response = Reply(request.Xid, zxid, ErrorCode.Ok, null);
+                WriteReply(request.Xid, zxid, ErrorCode.Ok, null);
                 request.CloseAfter = true;
                 // Expired, or closed while another connection was attached: that connection ends now that the ephemerals are gone.
                 if (request.Session.Connection is { } other && other != request.Connection) other.Close();
                 break;
             case MultiTxn multi:
-                request.Response = MultiReply(request, multi, Tree.ApplyMulti(zxid, request.Time, request.Session.Id, multi));
+                WriteMultiReply(request, multi, Tree.ApplyMulti(zxid, request.Time, request.Session.Id, multi));
                 break;
             default:
                 var result = Tree.Apply(zxid, request.Time, request.Session.Id, txn);
                 if (result.Err != ErrorCode.Ok)
                     _log.LogError("Txn 0x{Zxid:x} ({Type} {Path}) did not apply: {Err}", zxid, txn.Type, result.Path, result.Err);
-                request.Response = Reply(request.Xid, zxid, result.Err, result.Err != ErrorCode.Ok ? null : request.Type switch
+                WriteReply(request.Xid, zxid, result.Err, result.Err != ErrorCode.Ok ? null : request.Type switch
                 {
                     OpCode.Create => new CreateResponse(result.Path!),
                     OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl => new Create2Response(result.Path!, result.Stat!.Value),
@@ -47,7 +47,7 @@ public sealed partial class RequestProcessor
         _pending.Applied(zxid);
     }
 
-    private byte[] MultiReply(Request request, MultiTxn multi, List<ApplyResult>? results)
+    private void WriteMultiReply(Request request, MultiTxn multi, List<ApplyResult>? results)
     {
         _writer.Clear();
         _writer.BeginFrame();
@@ -72,16 +72,20 @@ public sealed partial class RequestProcessor
         }
         MultiHeader.End.Write(_writer);
         _writer.EndFrame();
-        return _writer.ToArray();
     }
 
     private byte[] ConnectReply(ConnectRequest connect, int timeout, long sessionId, byte[] password)
+    {
+        WriteConnectReply(connect, timeout, sessionId, password);
+        return _writer.ToArray();
+    }
+
+    private void WriteConnectReply(ConnectRequest connect, int timeout, long sessionId, byte[] password)
     {
         _writer.Clear();
         _writer.BeginFrame();
         new ConnectResponse(0, timeout, sessionId, password, false, connect.HasReadOnlyFlag).Write(_writer);
         _writer.EndFrame();
-        return _writer.ToArray();
     }
 
     private PathResponse SyncReply(Request request)

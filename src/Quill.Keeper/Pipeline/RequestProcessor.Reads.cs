@@ -18,23 +18,25 @@ public sealed partial class RequestProcessor
             request.Connection?.RequestDone();
             return;
         }
+        // Answered as soon as read: the answer goes out straight from the writer.
+        ReadOnlySpan<byte> response;
         try
         {
-            request.Response = Read(request);
+            response = Read(request);
         }
         catch (KeeperException e)
         {
-            request.Response = Reply(request.Xid, Tree.LastZxid, e.Code, null);
+            response = WriteReply(request.Xid, Tree.LastZxid, e.Code, null);
         }
         catch (JuteException e)
         {
             _log.LogWarning("Malformed {Type} request from session 0x{Session:x}: {Reason}", request.Type, request.Session.Id, e.Message);
-            request.Response = Reply(request.Xid, Tree.LastZxid, ErrorCode.MarshallingError, null);
+            response = WriteReply(request.Xid, Tree.LastZxid, ErrorCode.MarshallingError, null);
         }
-        Send(request);
+        Send(request, response);
     }
 
-    private byte[] Read(Request request)
+    private ReadOnlySpan<byte> Read(Request request)
     {
         var r = new JuteReader(request.Body);
         var conn = request.Connection!;
@@ -42,7 +44,7 @@ public sealed partial class RequestProcessor
         switch (request.Type)
         {
             case OpCode.Ping:
-                return Reply(Xids.Ping, zxid, ErrorCode.Ok, null);
+                return WriteReply(Xids.Ping, zxid, ErrorCode.Ok, null);
             case OpCode.Exists:
             {
                 var q = PathWatchRequest.Read(ref r);
@@ -50,14 +52,14 @@ public sealed partial class RequestProcessor
                 var node = Tree.Get(q.Path);
                 if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
                 if (node is null) throw new KeeperException(ErrorCode.NoNode, q.Path);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new StatResponse(node.ToStat(Tree.ExtendedTypes)));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new StatResponse(node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetData:
             {
                 var q = PathWatchRequest.Read(ref r);
                 var node = ReadableNode(request, q.Path, Perms.Read);
                 if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat(Tree.ExtendedTypes)));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetChildren or OpCode.GetChildren2:
             {
@@ -65,7 +67,7 @@ public sealed partial class RequestProcessor
                 var node = ReadableNode(request, q.Path, Perms.Read);
                 if (q.Watch) Tree.Watches.AddChildWatch(q.Path, conn);
                 var children = node.Children.ToList();
-                return Reply(request.Xid, zxid, ErrorCode.Ok, request.Type == OpCode.GetChildren
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, request.Type == OpCode.GetChildren
                     ? new GetChildrenResponse(children)
                     : new GetChildren2Response(children, node.ToStat(Tree.ExtendedTypes)));
             }
@@ -77,20 +79,20 @@ public sealed partial class RequestProcessor
                 bool admin = Acls.Allows(node.Acl, AuthOf(request), Perms.Admin);
                 var acl = node.Acl.Select(a => admin || a.Id.Scheme != "digest" ? a
                     : new Acl(a.Perms, new Id("digest", a.Id.Ident.Split(':')[0] + ":x"))).ToList();
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetAclResponse(acl, node.ToStat(Tree.ExtendedTypes)));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new GetAclResponse(acl, node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetAllChildrenNumber:
             {
                 var q = PathRequest.Read(ref r);
                 ReadableNode(request, q.Path, Perms.Read);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetAllChildrenNumberResponse(Tree.CountDescendants(q.Path)));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new GetAllChildrenNumberResponse(Tree.CountDescendants(q.Path)));
             }
             case OpCode.GetEphemerals:
             {
                 var prefix = PathRequest.Read(ref r).Path;
                 bool all = string.IsNullOrWhiteSpace(prefix) || prefix.Trim() == "/";
                 var list = Tree.EphemeralsOf(request.Session.Id).Where(p => all || p.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new GetEphemeralsResponse(list));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new GetEphemeralsResponse(list));
             }
             case OpCode.CheckWatches or OpCode.RemoveWatches:
             {
@@ -100,7 +102,7 @@ public sealed partial class RequestProcessor
                     ? Tree.Watches.HasWatch(q.Path, conn, q.Type)
                     : Tree.Watches.RemoveWatch(q.Path, conn, q.Type);
                 if (!found) throw new KeeperException(ErrorCode.NoWatcher, q.Path);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, null);
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, null);
             }
             case OpCode.AddWatch:
             {
@@ -108,13 +110,13 @@ public sealed partial class RequestProcessor
                 ValidatePath(q.Path);
                 if (q.Mode is not (AddWatchMode.Persistent or AddWatchMode.PersistentRecursive)) throw new KeeperException(ErrorCode.BadArguments, q.Path);
                 Tree.Watches.AddPersistentWatch(q.Path, conn, q.Mode == AddWatchMode.PersistentRecursive);
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new ErrorResponse(ErrorCode.Ok));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new ErrorResponse(ErrorCode.Ok));
             }
             case OpCode.SetWatches or OpCode.SetWatches2:
                 SetWatches(conn, SetWatchesRequest.Read(ref r, request.Type == OpCode.SetWatches2));
-                return Reply(Xids.SetWatches, zxid, ErrorCode.Ok, null);
+                return WriteReply(Xids.SetWatches, zxid, ErrorCode.Ok, null);
             case OpCode.WhoAmI:
-                return Reply(request.Xid, zxid, ErrorCode.Ok, new WhoAmIResponse(conn.AuthIds
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new WhoAmIResponse(conn.AuthIds
                     .Select(id => new ClientInfo(id.Scheme, id.Scheme == "digest" ? id.Ident.Split(':')[0] : id.Ident)).ToList()));
             case OpCode.MultiRead:
                 return MultiRead(request, ref r);
@@ -122,7 +124,7 @@ public sealed partial class RequestProcessor
                 // ZooKeeper answers an unknown request type with Unimplemented (zxid -1) and closes the connection.
                 _log.LogWarning("Unknown request type {Type} from session 0x{Session:x}; closing the connection", (int)request.Type, request.Session.Id);
                 request.CloseAfter = true;
-                return Reply(request.Xid, -1, ErrorCode.Unimplemented, null);
+                return WriteReply(request.Xid, -1, ErrorCode.Unimplemented, null);
         }
     }
 
@@ -216,7 +218,7 @@ public sealed partial class RequestProcessor
     }
 
     /// <summary>multiRead: getData and getChildren ops, each answered on its own (no all-or-nothing).</summary>
-    private byte[] MultiRead(Request request, ref JuteReader r)
+    private ReadOnlySpan<byte> MultiRead(Request request, scoped ref JuteReader r)
     {
         var results = new List<(OpCode Type, ErrorCode Err, IJuteRecord? Body)>();
         var conn = request.Connection!;
@@ -255,6 +257,6 @@ public sealed partial class RequestProcessor
         }
         MultiHeader.End.Write(_writer);
         _writer.EndFrame();
-        return _writer.ToArray();
+        return _writer.WrittenSpan;
     }
 }

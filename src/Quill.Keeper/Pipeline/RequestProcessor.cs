@@ -172,18 +172,28 @@ public sealed partial class RequestProcessor
         {
             try
             {
+                // Each branch leaves the answer in _writer.
                 if (request.Txn is not null) ApplyCommitted(request);
-                request.Response ??= request.FailedMulti is { } failed ? MultiReply(request, failed, null)
-                    : request.Error != ErrorCode.Ok ? ErrorReply(request)
-                    : Reply(request.Xid, Tree.LastZxid, ErrorCode.Ok, request.Type == OpCode.Sync ? SyncReply(request) : null);
+                else if (request.FailedMulti is { } failed) WriteMultiReply(request, failed, null);
+                else if (request.Error != ErrorCode.Ok) WriteReply(request.Xid, Tree.LastZxid, request.Error, null);
+                else WriteReply(request.Xid, Tree.LastZxid, ErrorCode.Ok, request.Type == OpCode.Sync ? SyncReply(request) : null);
             }
             catch (Exception e)
             {
                 // A committed txn that cannot be applied is a bug; answer the client and keep serving everyone else.
                 _log.LogCritical(e, "Applying {Type} (zxid 0x{Zxid:x}) from session 0x{Session:x} failed", request.Type, request.Zxid, request.Session.Id);
-                request.Response = Reply(request.Xid, Tree.LastZxid, ErrorCode.SystemError, null);
+                WriteReply(request.Xid, Tree.LastZxid, ErrorCode.SystemError, null);
             }
             request.State = RequestState.Answered;
+            var queue = request.Session.Queue;
+            if (queue.TryPeek(out var head) && head == request)
+            {
+                // First in its session's line (the usual case): the answer goes out now, without a copy of its own.
+                queue.Dequeue();
+                Outstanding--;
+                Send(request, _writer.WrittenSpan);
+            }
+            else request.Response = _writer.ToArray();
             Drain(request.Session);
         }
         if (_txnsSinceSnapshot >= _options.SnapCount && SnapshotReady is not null)
@@ -210,28 +220,39 @@ public sealed partial class RequestProcessor
 
     private void Send(Request request)
     {
+        if (request.Response is null)
+        {
+            if (request.Connection is { } conn && request.Connect is null) conn.RequestDone();
+            return;
+        }
+        Send(request, request.Response);
+    }
+
+    private void Send(Request request, ReadOnlySpan<byte> response)
+    {
         var conn = request.Connection;
         if (conn is null) return;
         if (request.Connect is null) conn.RequestDone(); // the handshake is not a counted request
-        if (request.Response is null) return;
-        conn.Send(request.Response);
+        conn.Send(response);
         conn.PacketsSent++;
         Metrics.PacketsSent++;
         Metrics.RecordLatency(Environment.TickCount64 - request.ReceivedTicks);
         if (request.CloseAfter) conn.Close();
     }
 
-    private byte[] Reply(int xid, long zxid, ErrorCode err, IJuteRecord? body)
+    /// <summary>Builds an answer in <see cref="_writer"/>, valid until the next one is built.</summary>
+    private ReadOnlySpan<byte> WriteReply(int xid, long zxid, ErrorCode err, IJuteRecord? body)
     {
         _writer.Clear();
         _writer.BeginFrame();
         new ReplyHeader(xid, zxid, err).Write(_writer);
         body?.Write(_writer);
         _writer.EndFrame();
-        return _writer.ToArray();
+        return _writer.WrittenSpan;
     }
 
-    private byte[] ErrorReply(Request request) => Reply(request.Xid, Tree.LastZxid, request.Error, null);
+    /// <summary>An answer that waits for its turn: a copy of its own.</summary>
+    private byte[] Reply(int xid, long zxid, ErrorCode err, IJuteRecord? body) => WriteReply(xid, zxid, err, body).ToArray();
 
     internal byte[] SerializeState()
     {

@@ -180,10 +180,27 @@ public sealed class ClientConnection : IWatcher
             return false;
         }
         if (buffer.Length < 4 + length) return false;
-        frame = buffer.Slice(4, length).ToArray();
+        _headerMissing = !first && length < RequestHeaderSize;
+        if (first || _headerMissing)
+            frame = buffer.Slice(4, length).ToArray();
+        else
+        {
+            // A request: read its header here and copy only the body, once.
+            Span<byte> header = stackalloc byte[RequestHeaderSize];
+            buffer.Slice(4, RequestHeaderSize).CopyTo(header);
+            _xid = BinaryPrimitives.ReadInt32BigEndian(header);
+            _type = (OpCode)BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+            frame = buffer.Slice(4 + RequestHeaderSize, length - RequestHeaderSize).ToArray();
+        }
         buffer = buffer.Slice(4 + length);
         return true;
     }
+
+    private const int RequestHeaderSize = 8;
+    // The header of the frame TryReadFrame just returned (reader loop only).
+    private int _xid;
+    private OpCode _type;
+    private bool _headerMissing;
 
     private void OnConnect(byte[] frame)
     {
@@ -199,18 +216,17 @@ public sealed class ClientConnection : IWatcher
         }
     }
 
-    private void OnRequest(byte[] frame)
+    /// <summary>A request whose header TryReadFrame took off: <paramref name="body"/> is what follows it.</summary>
+    private void OnRequest(byte[] body)
     {
-        if (frame.Length < 8)
+        if (_headerMissing)
         {
-            _log.LogWarning("Closing connection from {Client}: request of {Length} bytes has no room for its header", RemoteAddress, frame.Length);
+            _log.LogWarning("Closing connection from {Client}: request of {Length} bytes has no room for its header", RemoteAddress, body.Length);
             Close();
             return;
         }
-        int xid = BinaryPrimitives.ReadInt32BigEndian(frame);
-        var type = (OpCode)BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(4));
         Interlocked.Increment(ref _inFlight);
-        _processor.Post(new RequestWork(this, xid, type, frame[8..]));
+        _processor.Post(new RequestWork(this, _xid, _type, body));
     }
 
     /// <summary>Called once per request when its answer is queued (or it was dropped).</summary>
