@@ -44,6 +44,10 @@ public sealed class PendingChanges(DataTree tree)
         };
     }
 
+    /// <summary>As <see cref="Get"/>, but a view the caller may change and then <see cref="Put"/>.</summary>
+    public NodeView? GetForChange(string path) =>
+        _views.TryGetValue(path, out var view) ? (view.Exists ? view.Clone() : null) : Get(path);
+
     public void Put(NodeView view, long zxid)
     {
         if (_undo is not null && !_undo.ContainsKey(view.Path))

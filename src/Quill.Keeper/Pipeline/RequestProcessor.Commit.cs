@@ -35,13 +35,15 @@ public sealed partial class RequestProcessor
                 var result = Tree.Apply(zxid, request.Time, request.Session.Id, txn);
                 if (result.Err != ErrorCode.Ok)
                     _log.LogError("Txn 0x{Zxid:x} ({Type} {Path}) did not apply: {Err}", zxid, txn.Type, result.Path, result.Err);
-                WriteReply(request.Xid, zxid, result.Err, result.Err != ErrorCode.Ok ? null : request.Type switch
-                {
-                    OpCode.Create => new CreateResponse(result.Path!),
-                    OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl => new Create2Response(result.Path!, result.Stat!.Value),
-                    OpCode.SetData or OpCode.SetAcl => new StatResponse(result.Stat!.Value),
-                    _ => null,
-                });
+                if (result.Err == ErrorCode.Ok && request.Type is OpCode.SetData or OpCode.SetAcl)
+                    WriteReply(request.Xid, zxid, ErrorCode.Ok, result.Stat!.Value);
+                else
+                    WriteReply(request.Xid, zxid, result.Err, result.Err != ErrorCode.Ok ? null : request.Type switch
+                    {
+                        OpCode.Create => new CreateResponse(result.Path!),
+                        OpCode.Create2 or OpCode.CreateContainer or OpCode.CreateTtl => new Create2Response(result.Path!, result.Stat!.Value),
+                        _ => null,
+                    });
                 break;
         }
         _pending.Applied(zxid);

@@ -52,14 +52,14 @@ public sealed partial class RequestProcessor
                 var node = Tree.Get(q.Path);
                 if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
                 if (node is null) throw new KeeperException(ErrorCode.NoNode, q.Path);
-                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new StatResponse(node.ToStat(Tree.ExtendedTypes)));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, node.ToStat(Tree.ExtendedTypes));
             }
             case OpCode.GetData:
             {
                 var q = PathWatchRequest.Read(ref r);
                 var node = ReadableNode(request, q.Path, Perms.Read);
                 if (q.Watch) Tree.Watches.AddDataWatch(q.Path, conn);
-                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new GetDataResponse(node.Data, node.ToStat(Tree.ExtendedTypes)));
+                return WriteReply(request.Xid, zxid, ErrorCode.Ok, new DataAndStat(node.Data, node.ToStat(Tree.ExtendedTypes)));
             }
             case OpCode.GetChildren or OpCode.GetChildren2:
             {

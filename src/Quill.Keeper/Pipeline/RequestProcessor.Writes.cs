@@ -58,6 +58,7 @@ public sealed partial class RequestProcessor
     }
 
     private NodeView GetNode(string path) => _pending.Get(path) ?? throw new KeeperException(ErrorCode.NoNode, path);
+    private NodeView GetNodeForChange(string path) => _pending.GetForChange(path) ?? throw new KeeperException(ErrorCode.NoNode, path);
 
     private static bool IsSpecialPath(string path) => path is "/" or "/zookeeper" or "/zookeeper/quota" or "/zookeeper/config";
 
@@ -80,7 +81,7 @@ public sealed partial class RequestProcessor
         string path = create.Path;
         string parentPath = ParentOf(path);
         var acl = Acls.Fixup(create.Acl, AuthOf(request)) ?? throw new KeeperException(ErrorCode.InvalidAcl, path);
-        var parent = GetNode(parentPath);
+        var parent = GetNodeForChange(parentPath);
         CheckAcl(request, parent.Acl, Perms.Create, path);
         if (mode.IsSequential()) path += parent.Cversion.ToString("D10", System.Globalization.CultureInfo.InvariantCulture);
         ValidatePath(path);
@@ -93,7 +94,7 @@ public sealed partial class RequestProcessor
             : type == OpCode.CreateTtl ? EphemeralType.TtlOwner(create.Ttl)
             : mode.IsEphemeral() ? request.Session.Id : 0;
         int parentCversion = parent.Cversion + 1;
-        var parentView = parent.Clone();
+        var parentView = parent;
         parentView.Cversion = parentCversion;
         parentView.ChildCount++;
         _pending.Put(parentView, zxid);
@@ -128,10 +129,9 @@ public sealed partial class RequestProcessor
     private SetDataTxn PrepareSetData(Request request, SetDataRequest set, long zxid)
     {
         ValidatePath(set.Path);
-        var node = GetNode(set.Path);
-        CheckAcl(request, node.Acl, Perms.Write, set.Path);
-        int newVersion = CheckVersion(node.Version, set.Version, set.Path);
-        var view = node.Clone();
+        var view = GetNodeForChange(set.Path);
+        CheckAcl(request, view.Acl, Perms.Write, set.Path);
+        int newVersion = CheckVersion(view.Version, set.Version, set.Path);
         view.Version = newVersion;
         _pending.Put(view, zxid);
         return new SetDataTxn(set.Path, set.Data, newVersion);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Quill.Keeper.Protocol;
 using Quill.Keeper.Storage;
 
 namespace Quill.Keeper.Pipeline;
@@ -14,6 +15,7 @@ public sealed class SyncStage : IDisposable
     private readonly TxnLog _log;
     private readonly ILogger _logger;
     private readonly object _lock = new();
+    private readonly JuteWriter _body = new(1024);
     private List<Request> _incoming = [];
     private bool _stopping, _rollRequested;
     private Thread? _thread;
@@ -69,7 +71,9 @@ public sealed class SyncStage : IDisposable
                 foreach (var r in batch)
                 {
                     if (r.Txn is null) continue;
-                    _log.Append(new TxnEntry(r.Zxid, r.Session.Id, r.Xid, r.Time, (int)r.Txn.Type, r.Txn.Encode()));
+                    _body.Clear();
+                    r.Txn.Write(_body);
+                    _log.Append(r.Zxid, r.Session.Id, r.Xid, r.Time, (int)r.Txn.Type, _body.WrittenSpan);
                     any = true;
                 }
                 if (any) _log.Commit();

@@ -115,23 +115,26 @@ public sealed class TxnLog : IDisposable
     public IEnumerable<TxnEntry> ReadFrom(long afterZxid) => Scan(afterZxid, repair: false);
 
     /// <summary>Buffers one txn; durable only after the next <see cref="Commit"/>. Zxids must increase.</summary>
-    public void Append(TxnEntry entry)
+    public void Append(TxnEntry entry) => Append(entry.Zxid, entry.SessionId, entry.Cxid, entry.Time, entry.Type, entry.Body);
+
+    /// <summary>As <see cref="Append(TxnEntry)"/>, with the body copied from a span (no entry object, no body array).</summary>
+    public void Append(long zxid, long sessionId, int cxid, long time, int type, ReadOnlySpan<byte> body)
     {
         ThrowIfUnusable();
         if (!_recovered) throw new InvalidOperationException("Call TxnLog.Recover before the first Append.");
-        if (entry.Zxid <= _lastZxid)
-            throw new ArgumentException($"zxid 0x{entry.Zxid:x} does not follow the last logged zxid 0x{_lastZxid:x}.", nameof(entry));
-        if (entry.Body.Length > TxnLogFormat.MaxBodySize)
-            throw new ArgumentException($"txn body of {entry.Body.Length} bytes exceeds {TxnLogFormat.MaxBodySize}.", nameof(entry));
+        if (zxid <= _lastZxid)
+            throw new ArgumentException($"zxid 0x{zxid:x} does not follow the last logged zxid 0x{_lastZxid:x}.", "entry");
+        if (body.Length > TxnLogFormat.MaxBodySize)
+            throw new ArgumentException($"txn body of {body.Length} bytes exceeds {TxnLogFormat.MaxBodySize}.", "entry");
 
-        int frameSize = TxnLogFormat.FrameSize(entry);
+        int frameSize = TxnLogFormat.FrameSize(body.Length);
         int needed = TxnLogFormat.FileHeaderSize + _pendingBytes + frameSize;
         if (needed > _buffer.Length) Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
-        TxnLogFormat.WriteFrame(entry, _buffer.AsSpan(TxnLogFormat.FileHeaderSize + _pendingBytes, frameSize));
+        TxnLogFormat.WriteFrame(zxid, sessionId, cxid, time, type, body, _buffer.AsSpan(TxnLogFormat.FileHeaderSize + _pendingBytes, frameSize));
 
-        if (_pendingBytes == 0) _pendingFirstZxid = entry.Zxid;
+        if (_pendingBytes == 0) _pendingFirstZxid = zxid;
         _pendingBytes += frameSize;
-        Volatile.Write(ref _lastZxid, entry.Zxid);
+        Volatile.Write(ref _lastZxid, zxid);
     }
 
     /// <summary>Writes all appended txns in one write and fsyncs once (when ForceSync). No-op when nothing is pending.</summary>

@@ -38,18 +38,22 @@ internal static class TxnLogFormat
         BinaryPrimitives.WriteUInt64LittleEndian(destination[8..], 0);
     }
 
-    public static int FrameSize(TxnEntry entry) => FrameHeaderSize + EntryHeaderSize + entry.Body.Length;
+    public static int FrameSize(TxnEntry entry) => FrameSize(entry.Body.Length);
+    public static int FrameSize(int bodyLength) => FrameHeaderSize + EntryHeaderSize + bodyLength;
 
-    /// <summary>Writes one frame; <paramref name="destination"/> must be exactly <see cref="FrameSize"/> bytes.</summary>
-    public static void WriteFrame(TxnEntry entry, Span<byte> destination)
+    /// <summary>Writes one frame; <paramref name="destination"/> must be exactly <see cref="FrameSize(TxnEntry)"/> bytes.</summary>
+    public static void WriteFrame(TxnEntry entry, Span<byte> destination) =>
+        WriteFrame(entry.Zxid, entry.SessionId, entry.Cxid, entry.Time, entry.Type, entry.Body, destination);
+
+    public static void WriteFrame(long zxid, long sessionId, int cxid, long time, int type, ReadOnlySpan<byte> body, Span<byte> destination)
     {
         var payload = destination[FrameHeaderSize..];
-        BinaryPrimitives.WriteInt64LittleEndian(payload, entry.Zxid);
-        BinaryPrimitives.WriteInt64LittleEndian(payload[8..], entry.SessionId);
-        BinaryPrimitives.WriteInt32LittleEndian(payload[16..], entry.Cxid);
-        BinaryPrimitives.WriteInt64LittleEndian(payload[20..], entry.Time);
-        BinaryPrimitives.WriteInt32LittleEndian(payload[28..], entry.Type);
-        entry.Body.CopyTo(payload[EntryHeaderSize..]);
+        BinaryPrimitives.WriteInt64LittleEndian(payload, zxid);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[8..], sessionId);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[16..], cxid);
+        BinaryPrimitives.WriteInt64LittleEndian(payload[20..], time);
+        BinaryPrimitives.WriteInt32LittleEndian(payload[28..], type);
+        body.CopyTo(payload[EntryHeaderSize..]);
         BinaryPrimitives.WriteInt32LittleEndian(destination, payload.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], Crc32.HashToUInt32(payload));
     }
