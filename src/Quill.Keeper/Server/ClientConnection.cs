@@ -97,6 +97,27 @@ public sealed class ClientConnection : IWatcher
         }
     }
 
+    /// <summary>
+    /// Queues a frame without waking the writer, so that answers made together leave in one send. True when the
+    /// caller must call <see cref="Flush"/> soon (the frame may otherwise wait for the next wake-up).
+    /// </summary>
+    public bool SendDeferred(ReadOnlySpan<byte> frame)
+    {
+        lock (_outLock)
+        {
+            if (_closed) return false;
+            if (_outLength + frame.Length > _out.Length)
+                Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLength + frame.Length));
+            frame.CopyTo(_out.AsSpan(_outLength));
+            bool wasEmpty = _outLength == 0;
+            _outLength += frame.Length;
+            return wasEmpty;
+        }
+    }
+
+    /// <summary>Wakes the writer for frames queued by <see cref="SendDeferred"/>.</summary>
+    public void Flush() => _outSignal.Release();
+
     /// <summary>Closes after what is already queued has been sent.</summary>
     public void Close()
     {
