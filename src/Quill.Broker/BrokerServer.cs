@@ -57,7 +57,7 @@ public sealed class BrokerServer : IAsyncDisposable
         s.Groups is null ? [] :
         [
             .. GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null,
-                s.Transactions is { } transactions ? async ct => (await transactions.GetAsync(ct)).IsActive : null),
+                s.Transactions is { } transactions ? transactions.TryStartAsync : null),
             new OffsetDeleteHandler(s.Groups, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null),
         ];
 

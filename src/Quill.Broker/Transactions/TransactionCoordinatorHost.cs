@@ -24,6 +24,23 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
         if (services.Metadata.GetTopic(TransactionStateTopic.Name) is not null) await GetAsync(ct);
     }
 
+    /// <summary>
+    /// Whether the coordinator serves, starting it if needed (FindCoordinator): a failure to start is logged and answered
+    /// as "not available yet", which clients retry, rather than closing their connection.
+    /// </summary>
+    public async Task<bool> TryStartAsync(CancellationToken ct)
+    {
+        try
+        {
+            return (await GetAsync(ct)).IsActive;
+        }
+        catch (Exception e) when (e is InvalidOperationException or Quill.Keeper.Protocol.KeeperException or IOException)
+        {
+            log.LogError(e, "The transaction coordinator could not start");
+            return false;
+        }
+    }
+
     /// <summary>The running coordinator, creating its topic and loading it first if needed.</summary>
     public async Task<TransactionCoordinator> GetAsync(CancellationToken ct)
     {
