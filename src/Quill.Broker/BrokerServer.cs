@@ -229,31 +229,18 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens <c>__consumer_offsets</c> (creating it with offsets.topic.num.partitions, compacted) and starts the group
-    /// coordinator on it. Kafka refuses to create the topic while fewer brokers than offsets.topic.replication.factor
-    /// are up, which leaves groups unusable on a lone broker with the default of 3; Quill creates it with the
-    /// replicas available instead, and says so.
+    /// Opens <c>__consumer_offsets</c> (creating it with offsets.topic.num.partitions, compacted; see
+    /// <see cref="Controller.OpenInternalTopicAsync"/>) and starts the group coordinator on it.
     /// </summary>
     private async Task<GroupCoordinator> StartGroupCoordinatorAsync(CancellationToken ct)
     {
-        int live = Services.LiveBrokers.Count;
-        short rf = _options.OffsetsTopicReplicationFactor;
-        if (rf > live && Services.Metadata.GetTopic(OffsetsTopic.Name) is null)
-        {
-            _log.LogWarning("offsets.topic.replication.factor is {Rf} but only {Live} broker(s) are up: creating {Topic} with {Live} replica(s)",
-                rf, live, OffsetsTopic.Name, live);
-            rf = (short)live;
-        }
-        var (result, topic) = await _controller!.GetOrCreateTopicAsync(new NewTopic(OffsetsTopic.Name, _options.OffsetsTopicNumPartitions, rf,
-            Configs: new Dictionary<string, string?>
+        var logs = await _controller!.OpenInternalTopicAsync(OffsetsTopic.Name, _options.OffsetsTopicNumPartitions,
+            _options.OffsetsTopicReplicationFactor, new Dictionary<string, string?>
             {
                 ["cleanup.policy"] = "compact",
                 ["segment.bytes"] = _options.OffsetsTopicSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["compression.type"] = "producer",
-            }), ct);
-        if (topic is null) throw new InvalidOperationException($"cannot create {OffsetsTopic.Name}: {result.Error} {result.Message}");
-        var logs = topic.Partitions.Select(p => _replicas!.Get(OffsetsTopic.Name, p.Index)?.Log
-            ?? throw new InvalidOperationException($"{OffsetsTopic.Name}-{p.Index} is not led by this broker")).ToList();
+            }, ct);
         var groups = new GroupCoordinator(new PartitionOffsetsLog(logs), new GroupCoordinatorOptions
         {
             InitialRebalanceDelayMs = _options.GroupInitialRebalanceDelayMs,

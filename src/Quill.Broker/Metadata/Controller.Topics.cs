@@ -1,4 +1,5 @@
 using Quill.Broker.Config;
+using Quill.Broker.Log;
 using Quill.Kafka.Protocol;
 using Quill.Keeper.Protocol;
 using Microsoft.Extensions.Logging;
@@ -204,5 +205,27 @@ public sealed partial class Controller
         {
             _changes.Release();
         }
+    }
+
+    /// <summary>
+    /// Opens an internal compacted topic (<c>__consumer_offsets</c>, <c>__transaction_state</c>), creating it if needed,
+    /// and returns the logs of its partitions in partition order. Kafka refuses to create such a topic while fewer brokers
+    /// are up than its replication factor asks for, which would leave a lone broker unusable with the default of 3; it is
+    /// created with the replicas available instead, and the log says so.
+    /// </summary>
+    public async Task<IReadOnlyList<PartitionLog>> OpenInternalTopicAsync(string name, int partitions, short replicationFactor,
+        IReadOnlyDictionary<string, string?> configs, CancellationToken ct)
+    {
+        int live = LiveBrokerIds().Count;
+        if (replicationFactor > live && _cache.GetTopic(name) is null)
+        {
+            _log.LogWarning("The replication factor of {Topic} is {Rf} but only {Live} broker(s) are up: creating it with {Live} replica(s)",
+                name, replicationFactor, live, live);
+            replicationFactor = (short)live;
+        }
+        var (result, topic) = await GetOrCreateTopicAsync(new NewTopic(name, partitions, replicationFactor, Configs: configs), ct);
+        if (topic is null) throw new InvalidOperationException($"cannot create {name}: {result.Error} {result.Message}");
+        return [.. topic.Partitions.Select(p => _replicas.Get(name, p.Index)?.Log
+            ?? throw new InvalidOperationException($"{name}-{p.Index} is not led by this broker"))];
     }
 }

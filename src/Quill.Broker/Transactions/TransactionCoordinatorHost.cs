@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Groups;
-using Quill.Broker.Metadata;
 
 namespace Quill.Broker.Transactions;
 
@@ -50,18 +49,14 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
         {
             if (_coordinator is { } started) return started;
             var options = services.Options;
-            short rf = (short)Math.Min(options.TransactionStateLogReplicationFactor, services.LiveBrokers.Count);
-            var (result, topic) = await services.Controller.GetOrCreateTopicAsync(new NewTopic(TransactionStateTopic.Name,
-                options.TransactionStateLogNumPartitions, rf, Configs: new Dictionary<string, string?>
+            var logs = await services.Controller.OpenInternalTopicAsync(TransactionStateTopic.Name, options.TransactionStateLogNumPartitions,
+                options.TransactionStateLogReplicationFactor, new Dictionary<string, string?>
                 {
                     ["cleanup.policy"] = "compact",
                     ["segment.bytes"] = options.TransactionStateLogSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["compression.type"] = "uncompressed",
                     ["min.insync.replicas"] = "1",
-                }), ct);
-            if (topic is null) throw new InvalidOperationException($"cannot create {TransactionStateTopic.Name}: {result.Error} {result.Message}");
-            var logs = topic.Partitions.Select(p => services.Replicas.Get(TransactionStateTopic.Name, p.Index)?.Log
-                ?? throw new InvalidOperationException($"{TransactionStateTopic.Name}-{p.Index} is not led by this broker")).ToList();
+                }, ct);
             var coordinator = new TransactionCoordinator(new PartitionOffsetsLog(logs), services.Replicas,
                 services.Groups ?? throw new InvalidOperationException("the group coordinator has not started"), services.ProducerIds,
                 new TransactionCoordinatorOptions
