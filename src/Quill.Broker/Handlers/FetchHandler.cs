@@ -2,7 +2,10 @@ using System.Buffers;
 using Quill.Broker.Log;
 using Quill.Broker.Partitions;
 using Quill.Kafka.Protocol;
+using Microsoft.Extensions.Logging;
 using Quill.Kafka.Protocol.Messages;
+using Quill.Kafka.Protocol.Primitives;
+using Quill.Kafka.Protocol.Records;
 using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
@@ -16,6 +19,12 @@ namespace Quill.Broker.Handlers;
 /// aborted transactions of the range returned, so the consumer can drop their records; every response reports the
 /// last stable offset. Fetch sessions (KIP-227) are not kept: every response is a full one with session id 0, which
 /// tells a client to keep sending full requests.
+/// <para>
+/// Fetch below v4 predates record batches: v0-1 read magic 0 message sets, v2-3 magic 1. For them each partition's
+/// batches are converted down (uncompressed messages from the fetch offset on, control batches and headers left out),
+/// as Kafka does while the topic's message.downconversion.enable is true; otherwise the partition is answered
+/// UNSUPPORTED_VERSION. A batch that does not decode is answered CORRUPT_MESSAGE for its partition.
+/// </para>
 /// </summary>
 public sealed class FetchHandler(BrokerServices services) : IApiHandler
 {
@@ -74,6 +83,7 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
             }
         }
         CopyRecords(slots, context, readCommitted);
+        if (version < 4) DownConvert(slots, version);
         return response;
     }
 
@@ -214,6 +224,35 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
             }
             slot.Response.SetBytes("Records", buffer.AsMemory(position, read.Records.Length));
             position += read.Records.Length;
+        }
+    }
+
+    /// <summary>Rewrites each partition's records as magic 0 (v0-1) or magic 1 (v2-3) messages for an old fetcher.</summary>
+    private void DownConvert(List<Slot> slots, short version)
+    {
+        byte magic = version <= 1 ? (byte)0 : (byte)1;
+        foreach (var slot in slots)
+        {
+            if (slot.Partition is not { } partition || slot.Read.Records.IsEmpty) continue;
+            if (slot.Response.GetBytes("Records") is not { Length: > 0 } records) continue;
+            if (!partition.Log.Config.DownConversionEnable)
+            {
+                slot.Response.SetInt("ErrorCode", (short)KafkaError.UnsupportedVersion).SetBytes("Records", ReadOnlyMemory<byte>.Empty);
+                continue;
+            }
+            using var output = new KafkaWriter(records.Length + 64);
+            try
+            {
+                LegacyRecords.WriteDownConverted(records, magic, slot.FetchOffset, output);
+            }
+            catch (KafkaProtocolException e)
+            {
+                services.Loggers.CreateLogger("Quill.Broker.Fetch").LogWarning(
+                    "Down-converting {Topic}-{Partition} from offset {Offset} failed: {Reason}", partition.Topic, partition.Index, slot.FetchOffset, e.Message);
+                slot.Response.SetInt("ErrorCode", (short)KafkaError.CorruptMessage).SetBytes("Records", ReadOnlyMemory<byte>.Empty);
+                continue;
+            }
+            slot.Response.SetBytes("Records", output.ToArray());
         }
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Quill.Broker.Log;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
@@ -16,6 +17,8 @@ namespace Quill.Broker.Handlers;
 /// </summary>
 public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
 {
+    private readonly ILogger _log = services.Loggers.CreateLogger("Quill.Broker.ListOffsets");
+
     internal const long EarliestLocalTimestamp = -4, LatestTieredTimestamp = -5;
 
     public ApiKey ApiKey => ApiKey.ListOffsets;
@@ -74,6 +77,14 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
                 catch (ObjectDisposedException)
                 {
                     result.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                    continue;
+                }
+                catch (KafkaProtocolException e)
+                {
+                    // A stored batch that does not decode (written before produce checked every record): this
+                    // partition gets an error, the connection and the other partitions carry on.
+                    _log.LogWarning("ListOffsets on {Topic}-{Partition} for timestamp {Timestamp}: a stored batch does not decode: {Reason}", name, index, timestamp, e.Message);
+                    result.SetInt("ErrorCode", (short)KafkaError.CorruptMessage);
                     continue;
                 }
                 if (version == 0)

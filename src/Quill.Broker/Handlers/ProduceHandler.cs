@@ -3,6 +3,7 @@ using Quill.Broker.Log;
 using Quill.Broker.Metadata;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
+using Quill.Kafka.Protocol.Records;
 using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
@@ -13,6 +14,12 @@ namespace Quill.Broker.Handlers;
 /// in the log (with one replica the ISR is just this broker, so -1 waits for nothing more); acks 0 gets no response,
 /// and an error then closes the connection, as Kafka does. Appends happen before the first await, so the batches of
 /// one connection are appended in request order.
+/// <para>
+/// Per version, as Kafka's ProduceRequest checks them: v3+ carries exactly one magic-2 batch per partition; v0-2 may
+/// carry magic 0/1 message sets, which are converted into one magic-2 batch before the log sees them; zstd needs
+/// v7+ (UNSUPPORTED_COMPRESSION_TYPE below). From v8 a refusal carries its message, and the records that caused it
+/// (e.g. keyless records on a compacted topic) as RecordErrors, so a client fails exactly those.
+/// </para>
 /// </summary>
 public sealed class ProduceHandler(BrokerServices services) : IApiHandler
 {
@@ -37,13 +44,17 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
                 int index = partitionData.GetInt32("Index");
                 var result = topicResponse.AddElement("PartitionResponses").SetInt("Index", index)
                     .SetInt("BaseOffset", -1).SetInt("LogAppendTimeMs", -1).SetInt("LogStartOffset", -1);
+                IReadOnlyList<RecordError> recordErrors = [];
                 var (error, message) = validAcks
-                    ? Append(name, index, partitionData.GetBytes("Records"), result)
+                    ? Append(name, index, partitionData.GetBytes("Records"), context.Version, result, out recordErrors)
                     : (KafkaError.InvalidRequiredAcks, $"acks must be -1, 0 or 1, not {acks}");
                 if (error == KafkaError.None) continue;
                 anyError = true;
                 result.SetInt("ErrorCode", (short)error);
-                if (context.Version >= 8) result.SetString("ErrorMessage", message);
+                if (context.Version < 8) continue;
+                result.SetString("ErrorMessage", message);
+                foreach (var recordError in recordErrors)
+                    result.AddElement("RecordErrors").SetInt("BatchIndex", recordError.BatchIndex).SetString("BatchIndexErrorMessage", recordError.Message);
             }
         }
         if (acks == 0)
@@ -54,8 +65,10 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
         return ValueTask.FromResult(response);
     }
 
-    private (KafkaError, string?) Append(string topic, int index, ReadOnlyMemory<byte>? records, StructValue result)
+    private (KafkaError, string?) Append(string topic, int index, ReadOnlyMemory<byte>? records, short version, StructValue result,
+        out IReadOnlyList<RecordError> recordErrors)
     {
+        recordErrors = [];
         var partition = services.Replicas.Get(topic, index);
         if (partition is null)
         {
@@ -69,6 +82,7 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
         if (records is not { Length: > 0 } bytes) return (KafkaError.CorruptMessage, "no record batches");
         try
         {
+            bytes = CheckForVersion(bytes, version);
             var info = partition.Append(bytes);
             result.SetInt("BaseOffset", info.FirstOffset)
                 .SetInt("LogAppendTimeMs", info.LogAppendTime)
@@ -80,6 +94,7 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
             // Bad batches are worth a line; sequence and epoch refusals are part of normal idempotent retries.
             var level = e.Error is KafkaError.CorruptMessage or KafkaError.MessageTooLarge or KafkaError.InvalidRecord ? LogLevel.Warning : LogLevel.Debug;
             _log.Log(level, "Produce to {Topic}-{Partition} refused: {Error} {Reason}", topic, index, e.Error, e.Message);
+            recordErrors = e.RecordErrors;
             return (e.Error, e.Message);
         }
         catch (IOException e)
@@ -91,5 +106,47 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
         {
             return (KafkaError.NotLeaderOrFollower, "the partition was closed (deleted or the broker is stopping)");
         }
+    }
+
+    /// <summary>
+    /// What Kafka's ProduceRequest checks by version before the log sees the records, and the up-conversion of magic
+    /// 0/1 message sets (v0-2) into one magic-2 batch. Returns the records to append.
+    /// </summary>
+    private static ReadOnlyMemory<byte> CheckForVersion(ReadOnlyMemory<byte> records, short version)
+    {
+        int magic = LegacyRecords.MagicOf(records.Span);
+        if (magic is 0 or 1)
+        {
+            if (version >= 3)
+                throw new LogException(KafkaError.InvalidRecord, $"Produce v{version} may carry only record batches of magic 2, not magic {magic}");
+            try
+            {
+                return LegacyRecords.ToBatch(records);
+            }
+            catch (KafkaProtocolException e)
+            {
+                throw new LogException(KafkaError.CorruptMessage, $"magic {magic} message set does not decode: {e.Message}");
+            }
+        }
+        if (magic != RecordBatch.CurrentMagic || records.Length < RecordBatch.HeaderSize) return records; // the validator says why
+        int count = 0;
+        for (var rest = records; rest.Length >= RecordBatch.HeaderSize && LegacyRecords.MagicOf(rest.Span) == RecordBatch.CurrentMagic; count++)
+        {
+            RecordBatch next;
+            try
+            {
+                next = RecordBatch.Read(rest);
+            }
+            catch (KafkaProtocolException)
+            {
+                break; // malformed framing: the log's validator refuses it with the reason
+            }
+            if (version < 7 && next.Compression == CompressionType.Zstd)
+                throw new LogException(KafkaError.UnsupportedCompressionType, $"Produce v{version} may not use zstd compression (v7+ may)");
+            if (version >= 3 && count > 0)
+                throw new LogException(KafkaError.InvalidRecord, $"Produce v{version} must carry exactly one record batch per partition");
+            rest = rest[next.SizeInBytes..];
+        }
+        return records;
     }
 }

@@ -8,8 +8,11 @@ namespace Quill.Broker.Log;
 /// Checks produced record batches before anything is written, as Kafka's LogValidator does for magic 2, without
 /// re-encoding them: framing and magic (CorruptMessage), CRC-32C (CorruptMessage), size against
 /// max.message.bytes (MessageTooLarge), record count against lastOffsetDelta, no control batches from clients
-/// and no transactional batch without a producer id (InvalidRecord). Compacted topics also need a key on every
-/// record (InvalidRecord), which is the one check that looks inside the records. Records are otherwise not parsed.
+/// and no transactional batch without a producer id (InvalidRecord). Every record is then walked (compressed batches
+/// decompressed first) so that nothing stored is unreadable later: a record that does not decode is CorruptMessage.
+/// The walk also gives each CreateTime batch its true max timestamp (some producers leave -1 there; Kafka recomputes
+/// it too), and on compacted topics every record without a key is named in the refusal (InvalidRecord with
+/// RecordErrors, as Kafka answers Produce v8+). Uncompressed batches are walked in place, allocating nothing.
 /// </summary>
 public static class BatchValidator
 {
@@ -46,25 +49,38 @@ public static class BatchValidator
                 throw new LogException(KafkaError.InvalidRecord, $"transactional record batch at position {position} has no producer id");
             if (header.HasProducerId && header.BaseSequence < 0 && origin == AppendOrigin.Client)
                 throw new LogException(KafkaError.InvalidRecord, $"idempotent batch of producer {header.ProducerId} has no base sequence");
-            if (config.CleanupPolicy.HasFlag(CleanupPolicy.Compact)) RequireKeys(records.Slice(position, header.SizeInBytes));
+            long maxTimestamp = ScanRecords(records.Slice(position, header.SizeInBytes), header, config, position);
+            if ((header.Attributes & 0x08) == 0) header = header with { MaxTimestamp = maxTimestamp };
             headers.Add(header);
             position += header.SizeInBytes;
         }
     }
 
-    private static void RequireKeys(ReadOnlyMemory<byte> batchBytes)
+    /// <summary>Walks the batch's records (see the class comment); returns their largest timestamp.</summary>
+    private static long ScanRecords(ReadOnlyMemory<byte> batchBytes, BatchHeader header, LogConfig config, int position)
     {
-        List<Record> records;
+        bool compacted = config.CleanupPolicy.HasFlag(CleanupPolicy.Compact);
+        var keyless = compacted ? new List<int>() : null;
+        long maxTimestamp;
         try
         {
-            records = RecordBatch.Read(batchBytes).ReadRecords();
+            var section = batchBytes[BatchHeader.Size..];
+            if (header.Compression != CompressionType.None)
+                section = Compression.Decompress(header.Compression, section);
+            maxTimestamp = RecordScan.Scan(section, header.RecordCount, header.BaseTimestamp, keyless);
         }
         catch (KafkaProtocolException e)
         {
-            throw new LogException(KafkaError.CorruptMessage, e.Message);
+            throw new LogException(KafkaError.CorruptMessage, $"record batch at position {position} does not decode: {e.Message}");
         }
-        foreach (var record in records)
-            if (record.Key is null)
-                throw new LogException(KafkaError.InvalidRecord, "compacted topic cannot accept a record without a key");
+        if (keyless is { Count: > 0 })
+        {
+            const string why = "a compacted topic cannot accept a record without a key";
+            var errors = keyless.Select(i => new RecordError(i, why)).ToList();
+            throw new LogException(KafkaError.InvalidRecord,
+                $"{errors.Count} record(s) of the batch at position {position} were refused ({why}): indexes {string.Join(", ", keyless.Take(10))}{(keyless.Count > 10 ? ", ..." : "")}",
+                errors);
+        }
+        return maxTimestamp;
     }
 }

@@ -150,8 +150,9 @@ public sealed partial class PartitionLog : IDisposable
     }
 
     /// <summary>
-    /// One gathered write per append: for each batch, a patched copy of its 61-byte header (offset, leader epoch,
-    /// and for LogAppendTime topics the timestamp and CRC), then its records straight from the request buffer.
+    /// One gathered write per append: for each batch, a patched copy of its 61-byte header (offset, leader epoch;
+    /// for LogAppendTime topics the timestamp, or else a max timestamp the validator recomputed, with the CRC),
+    /// then its records straight from the request buffer.
     /// </summary>
     private void WriteBatches(LogSegment segment, ReadOnlyMemory<byte> input, int leaderEpoch, long appendTime, int totalBytes)
     {
@@ -167,7 +168,9 @@ public sealed partial class PartitionLog : IDisposable
             RecordBatch.SetBaseOffset(header, h.BaseOffset);
             RecordBatch.SetPartitionLeaderEpoch(header, leaderEpoch);
             var records = input.Slice(position + BatchHeader.Size, h.SizeInBytes - BatchHeader.Size);
-            if (appendTime >= 0) StampLogAppendTime(header, records.Span, appendTime);
+            if (appendTime >= 0) StampMaxTimestamp(header, records.Span, appendTime, logAppendTime: true);
+            else if (System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(header[35..]) != h.MaxTimestamp)
+                StampMaxTimestamp(header, records.Span, h.MaxTimestamp, logAppendTime: false);
             _writeBuffers.Add(_headerScratch.AsMemory(i * BatchHeader.Size, BatchHeader.Size));
             if (!records.IsEmpty) _writeBuffers.Add(records);
             position += h.SizeInBytes;
@@ -176,10 +179,10 @@ public sealed partial class PartitionLog : IDisposable
         _writeBuffers.Clear();
     }
 
-    private static void StampLogAppendTime(Span<byte> header, ReadOnlySpan<byte> records, long timestamp)
+    private static void StampMaxTimestamp(Span<byte> header, ReadOnlySpan<byte> records, long timestamp, bool logAppendTime)
     {
         short attributes = System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(header[21..]);
-        System.Buffers.Binary.BinaryPrimitives.WriteInt16BigEndian(header[21..], (short)(attributes | 0x08));
+        if (logAppendTime) System.Buffers.Binary.BinaryPrimitives.WriteInt16BigEndian(header[21..], (short)(attributes | 0x08));
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(header[35..], timestamp);
         uint crc = Crc32C.Append(Crc32C.Compute(header[21..]), records);
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header[17..], crc);
