@@ -1,3 +1,4 @@
+using Quill.Kafka.Protocol.Records;
 using Microsoft.Win32.SafeHandles;
 using Quill.Broker.Log;
 using Quill.Kafka.Protocol;

@@ -28,8 +28,8 @@ public static class BatchValidator
             var rest = span[position..];
             if (rest.Length < RecordBatch.LogOverhead + 5)
                 throw new LogException(KafkaError.CorruptMessage, $"{rest.Length} trailing bytes at position {position} are not a record batch");
-            int batchLength = BinaryPrimitives.ReadInt32BigEndian(rest[8..]);
-            byte magic = rest[16];
+            int batchLength = BinaryPrimitives.ReadInt32BigEndian(rest[BatchHeader.BatchLengthOffset..]);
+            byte magic = rest[BatchHeader.MagicOffset];
             if (magic != RecordBatch.CurrentMagic)
                 throw new LogException(KafkaError.CorruptMessage, $"record batch at position {position} has magic {magic}; only magic 2 is supported");
             if (batchLength < BatchHeader.Size - RecordBatch.LogOverhead || batchLength > rest.Length - RecordBatch.LogOverhead)
@@ -38,7 +38,7 @@ public static class BatchValidator
             if (header.SizeInBytes > config.MaxMessageBytes)
                 throw new LogException(KafkaError.MessageTooLarge, $"record batch of {header.SizeInBytes} bytes exceeds max.message.bytes {config.MaxMessageBytes}");
             var batchBytes = rest[..header.SizeInBytes];
-            uint crc = Crc32C.Compute(batchBytes[21..]);
+            uint crc = Crc32C.Compute(batchBytes[BatchHeader.AttributesOffset..]);
             if (crc != header.Crc)
                 throw new LogException(KafkaError.CorruptMessage, $"record batch at position {position}: CRC {header.Crc:x8} does not match the computed {crc:x8}");
             if (header.RecordCount <= 0 || header.LastOffsetDelta < 0 || (long)header.LastOffsetDelta + 1 != header.RecordCount)
@@ -50,7 +50,7 @@ public static class BatchValidator
             if (header.HasProducerId && header.BaseSequence < 0 && origin == AppendOrigin.Client)
                 throw new LogException(KafkaError.InvalidRecord, $"idempotent batch of producer {header.ProducerId} has no base sequence");
             long maxTimestamp = ScanRecords(records.Slice(position, header.SizeInBytes), header, config, position);
-            if ((header.Attributes & 0x08) == 0) header = header with { MaxTimestamp = maxTimestamp };
+            if (!header.IsLogAppendTime) header = header with { MaxTimestamp = maxTimestamp };
             headers.Add(header);
             position += header.SizeInBytes;
         }

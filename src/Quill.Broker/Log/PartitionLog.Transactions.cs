@@ -1,3 +1,4 @@
+using Quill.Kafka.Protocol.Records;
 using Quill.Kafka.Protocol;
 
 namespace Quill.Broker.Log;

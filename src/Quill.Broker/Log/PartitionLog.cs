@@ -165,27 +165,18 @@ public sealed partial class PartitionLog : IDisposable
             var h = _headers[i];
             var header = _headerScratch.AsSpan(i * BatchHeader.Size, BatchHeader.Size);
             input.Span.Slice(position, BatchHeader.Size).CopyTo(header);
-            RecordBatch.SetBaseOffset(header, h.BaseOffset);
-            RecordBatch.SetPartitionLeaderEpoch(header, leaderEpoch);
+            BatchHeader.WriteBaseOffset(header, h.BaseOffset);
+            BatchHeader.WritePartitionLeaderEpoch(header, leaderEpoch);
             var records = input.Slice(position + BatchHeader.Size, h.SizeInBytes - BatchHeader.Size);
-            if (appendTime >= 0) StampMaxTimestamp(header, records.Span, appendTime, logAppendTime: true);
-            else if (System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(header[35..]) != h.MaxTimestamp)
-                StampMaxTimestamp(header, records.Span, h.MaxTimestamp, logAppendTime: false);
+            if (appendTime >= 0) BatchHeader.WriteMaxTimestamp(header, records.Span, appendTime, logAppendTime: true);
+            else if (BatchHeader.Parse(header).MaxTimestamp != h.MaxTimestamp)
+                BatchHeader.WriteMaxTimestamp(header, records.Span, h.MaxTimestamp, logAppendTime: false);
             _writeBuffers.Add(_headerScratch.AsMemory(i * BatchHeader.Size, BatchHeader.Size));
             if (!records.IsEmpty) _writeBuffers.Add(records);
             position += h.SizeInBytes;
         }
         segment.Append(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_headers), _writeBuffers, totalBytes);
         _writeBuffers.Clear();
-    }
-
-    private static void StampMaxTimestamp(Span<byte> header, ReadOnlySpan<byte> records, long timestamp, bool logAppendTime)
-    {
-        short attributes = System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(header[21..]);
-        if (logAppendTime) System.Buffers.Binary.BinaryPrimitives.WriteInt16BigEndian(header[21..], (short)(attributes | 0x08));
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(header[35..], timestamp);
-        uint crc = Crc32C.Append(Crc32C.Compute(header[21..]), records);
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header[17..], crc);
     }
 
     /// <summary>Starts a new segment at the log end offset (also used by tests and retention).</summary>

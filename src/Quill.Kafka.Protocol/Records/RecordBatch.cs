@@ -11,20 +11,15 @@ public enum TimestampType : byte
 }
 
 /// <summary>
-/// A view over one record batch (magic 2) in raw bytes; nothing is copied or decoded until asked.
-/// Layout: baseOffset int64 @0, batchLength int32 @8 (bytes after it), partitionLeaderEpoch int32 @12,
-/// magic int8 @16, crc uint32 @17 (CRC-32C of everything from attributes to the end), attributes int16 @21,
-/// lastOffsetDelta int32 @23, baseTimestamp int64 @27, maxTimestamp int64 @35, producerId int64 @43,
-/// producerEpoch int16 @51, baseSequence int32 @53, recordCount int32 @57, records @61.
-/// The broker assigns offsets and leader epochs by rewriting the first 16 bytes, which the CRC does not cover.
+/// A view over one record batch (magic 2) in raw bytes; nothing is copied or decoded until asked. The header layout
+/// is <see cref="BatchHeader"/>'s. The broker assigns offsets and leader epochs by rewriting the first 16 bytes,
+/// which the CRC does not cover.
 /// </summary>
 public readonly struct RecordBatch
 {
-    public const int HeaderSize = 61;
-    public const int LogOverhead = 12; // baseOffset + batchLength
+    public const int HeaderSize = BatchHeader.Size;
+    public const int LogOverhead = BatchHeader.LogOverhead;
     public const byte CurrentMagic = 2;
-    private const int CrcOffset = 17;
-    private const int AttributesOffset = 21;
 
     private readonly ReadOnlyMemory<byte> _bytes;
 
@@ -36,28 +31,28 @@ public readonly struct RecordBatch
     private ReadOnlySpan<byte> Span => _bytes.Span;
 
     public long BaseOffset => BinaryPrimitives.ReadInt64BigEndian(Span);
-    public int BatchLength => BinaryPrimitives.ReadInt32BigEndian(Span[8..]);
-    public int PartitionLeaderEpoch => BinaryPrimitives.ReadInt32BigEndian(Span[12..]);
-    public byte Magic => Span[16];
-    public uint Crc => BinaryPrimitives.ReadUInt32BigEndian(Span[CrcOffset..]);
-    public short Attributes => BinaryPrimitives.ReadInt16BigEndian(Span[AttributesOffset..]);
+    public int BatchLength => BinaryPrimitives.ReadInt32BigEndian(Span[BatchHeader.BatchLengthOffset..]);
+    public int PartitionLeaderEpoch => BinaryPrimitives.ReadInt32BigEndian(Span[BatchHeader.PartitionLeaderEpochOffset..]);
+    public byte Magic => Span[BatchHeader.MagicOffset];
+    public uint Crc => BinaryPrimitives.ReadUInt32BigEndian(Span[BatchHeader.CrcOffset..]);
+    public short Attributes => BinaryPrimitives.ReadInt16BigEndian(Span[BatchHeader.AttributesOffset..]);
     public CompressionType Compression => (CompressionType)(Attributes & 0x07);
     public TimestampType TimestampType => (Attributes & 0x08) != 0 ? TimestampType.LogAppendTime : TimestampType.CreateTime;
     public bool IsTransactional => (Attributes & 0x10) != 0;
     public bool IsControl => (Attributes & 0x20) != 0;
     public bool HasDeleteHorizon => (Attributes & 0x40) != 0;
-    public int LastOffsetDelta => BinaryPrimitives.ReadInt32BigEndian(Span[23..]);
-    public long BaseTimestamp => BinaryPrimitives.ReadInt64BigEndian(Span[27..]);
-    public long MaxTimestamp => BinaryPrimitives.ReadInt64BigEndian(Span[35..]);
-    public long ProducerId => BinaryPrimitives.ReadInt64BigEndian(Span[43..]);
-    public short ProducerEpoch => BinaryPrimitives.ReadInt16BigEndian(Span[51..]);
-    public int BaseSequence => BinaryPrimitives.ReadInt32BigEndian(Span[53..]);
-    public int RecordCount => BinaryPrimitives.ReadInt32BigEndian(Span[57..]);
+    public int LastOffsetDelta => BinaryPrimitives.ReadInt32BigEndian(Span[BatchHeader.LastOffsetDeltaOffset..]);
+    public long BaseTimestamp => BinaryPrimitives.ReadInt64BigEndian(Span[BatchHeader.BaseTimestampOffset..]);
+    public long MaxTimestamp => BinaryPrimitives.ReadInt64BigEndian(Span[BatchHeader.MaxTimestampOffset..]);
+    public long ProducerId => BinaryPrimitives.ReadInt64BigEndian(Span[BatchHeader.ProducerIdOffset..]);
+    public short ProducerEpoch => BinaryPrimitives.ReadInt16BigEndian(Span[BatchHeader.ProducerEpochOffset..]);
+    public int BaseSequence => BinaryPrimitives.ReadInt32BigEndian(Span[BatchHeader.BaseSequenceOffset..]);
+    public int RecordCount => BinaryPrimitives.ReadInt32BigEndian(Span[BatchHeader.RecordCountOffset..]);
     public long LastOffset => BaseOffset + LastOffsetDelta;
     /// <summary>The records section, compressed as <see cref="Compression"/> says.</summary>
     public ReadOnlyMemory<byte> RecordsSection => _bytes[HeaderSize..];
 
-    public uint ComputeCrc() => Crc32C.Compute(Span[AttributesOffset..]);
+    public uint ComputeCrc() => Crc32C.Compute(Span[BatchHeader.AttributesOffset..]);
     public bool IsCrcValid => ComputeCrc() == Crc;
 
     /// <summary>
@@ -67,10 +62,10 @@ public readonly struct RecordBatch
     public static RecordBatch Read(ReadOnlyMemory<byte> bytes)
     {
         if (bytes.Length < HeaderSize) throw new KafkaProtocolException($"record batch of {bytes.Length} bytes is shorter than its {HeaderSize}-byte header");
-        int batchLength = BinaryPrimitives.ReadInt32BigEndian(bytes.Span[8..]);
+        int batchLength = BinaryPrimitives.ReadInt32BigEndian(bytes.Span[BatchHeader.BatchLengthOffset..]);
         if (batchLength < HeaderSize - LogOverhead) throw new KafkaProtocolException($"record batch length {batchLength} is shorter than a batch header");
         if (batchLength > bytes.Length - LogOverhead) throw new KafkaProtocolException($"record batch length {batchLength} exceeds the {bytes.Length - LogOverhead} bytes present");
-        byte magic = bytes.Span[16];
+        byte magic = bytes.Span[BatchHeader.MagicOffset];
         if (magic != CurrentMagic) throw new KafkaProtocolException($"record batch magic {magic} is not supported (only 2)");
         return new RecordBatch(bytes[..(LogOverhead + batchLength)]);
     }
@@ -86,7 +81,7 @@ public readonly struct RecordBatch
         {
             if (records.Length >= LogOverhead)
             {
-                int batchLength = BinaryPrimitives.ReadInt32BigEndian(records.Span[8..]);
+                int batchLength = BinaryPrimitives.ReadInt32BigEndian(records.Span[BatchHeader.BatchLengthOffset..]);
                 if (batchLength >= 0 && batchLength > records.Length - LogOverhead && allowPartialTail) break;
             }
             else if (allowPartialTail) break;
@@ -106,22 +101,17 @@ public readonly struct RecordBatch
     }
 
     /// <summary>Sets baseOffset in place. The CRC does not cover it, so the batch stays valid.</summary>
-    public static void SetBaseOffset(Span<byte> batch, long baseOffset) => BinaryPrimitives.WriteInt64BigEndian(batch, baseOffset);
+    public static void SetBaseOffset(Span<byte> batch, long baseOffset) => BatchHeader.WriteBaseOffset(batch, baseOffset);
 
     /// <summary>Sets partitionLeaderEpoch in place; not covered by the CRC either.</summary>
-    public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) => BinaryPrimitives.WriteInt32BigEndian(batch[12..], epoch);
+    public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) => BatchHeader.WritePartitionLeaderEpoch(batch, epoch);
 
     /// <summary>
     /// Sets maxTimestamp and the LogAppendTime bit, as a broker does for topics with LogAppendTime. These are
     /// covered by the CRC, so it is recomputed (over the header and the still-compressed records; no re-encode).
     /// </summary>
-    public static void SetLogAppendTime(Span<byte> batch, long timestamp)
-    {
-        short attributes = BinaryPrimitives.ReadInt16BigEndian(batch[AttributesOffset..]);
-        BinaryPrimitives.WriteInt16BigEndian(batch[AttributesOffset..], (short)(attributes | 0x08));
-        BinaryPrimitives.WriteInt64BigEndian(batch[35..], timestamp);
-        BinaryPrimitives.WriteUInt32BigEndian(batch[CrcOffset..], Crc32C.Compute(batch[AttributesOffset..]));
-    }
+    public static void SetLogAppendTime(Span<byte> batch, long timestamp) =>
+        BatchHeader.WriteMaxTimestamp(batch, batch[BatchHeader.Size..], timestamp, logAppendTime: true);
 
     /// <summary>
     /// Decodes the records (decompressing first if needed), for when the broker must look inside a batch

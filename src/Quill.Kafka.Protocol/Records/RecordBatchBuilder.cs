@@ -6,11 +6,13 @@ namespace Quill.Kafka.Protocol.Records;
 
 /// <summary>
 /// Writes one record batch (magic 2), e.g. for the broker's own records in __consumer_offsets. Add records,
-/// then <see cref="Build"/>. Offsets are consecutive from <see cref="BaseOffset"/>.
+/// then <see cref="Build"/>. Offsets are consecutive from <see cref="BaseOffset"/> unless records are added with
+/// their own offset delta (compaction keeps each surviving record's original offset, and the batch's original base
+/// timestamp and last offset delta through the optional overrides).
 /// </summary>
 public sealed class RecordBatchBuilder(CompressionType compression = CompressionType.None)
 {
-    private readonly List<(long Timestamp, ReadOnlyMemory<byte>? Key, ReadOnlyMemory<byte>? Value, RecordHeader[] Headers)> _records = [];
+    private readonly List<(int OffsetDelta, long Timestamp, ReadOnlyMemory<byte>? Key, ReadOnlyMemory<byte>? Value, IReadOnlyList<RecordHeader> Headers)> _records = [];
 
     public CompressionType Compression { get; } = compression;
     public long BaseOffset { get; init; }
@@ -21,11 +23,26 @@ public sealed class RecordBatchBuilder(CompressionType compression = Compression
     public bool IsTransactional { get; init; }
     public bool IsControl { get; init; }
     public TimestampType TimestampType { get; init; } = TimestampType.CreateTime;
+    /// <summary>The batch's base timestamp; by default the smallest record timestamp.</summary>
+    public long? BaseTimestamp { get; init; }
+    /// <summary>The batch's max timestamp; by default the largest record timestamp (a LogAppendTime batch's append time).</summary>
+    public long? MaxTimestamp { get; init; }
+    /// <summary>The batch's last offset delta; by default the largest record offset delta.</summary>
+    public int? LastOffsetDelta { get; init; }
     public int Count => _records.Count;
 
     public RecordBatchBuilder Add(long timestamp, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value, params RecordHeader[] headers)
     {
-        _records.Add((timestamp, key, value, headers));
+        _records.Add((_records.Count == 0 ? 0 : _records[^1].OffsetDelta + 1, timestamp, key, value, headers));
+        return this;
+    }
+
+    /// <summary>Adds a record at <paramref name="offsetDelta"/> from the base offset (increasing from record to record).</summary>
+    public RecordBatchBuilder Add(int offsetDelta, long timestamp, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value, IReadOnlyList<RecordHeader> headers)
+    {
+        if (_records.Count > 0 && offsetDelta <= _records[^1].OffsetDelta)
+            throw new ArgumentException($"offset delta {offsetDelta} does not follow {_records[^1].OffsetDelta}", nameof(offsetDelta));
+        _records.Add((offsetDelta, timestamp, key, value, headers));
         return this;
     }
 
@@ -42,8 +59,10 @@ public sealed class RecordBatchBuilder(CompressionType compression = Compression
     public void WriteTo(KafkaWriter output)
     {
         if (_records.Count == 0) throw new InvalidOperationException("a record batch needs at least one record");
-        long baseTimestamp = _records.Min(r => r.Timestamp);
-        long maxTimestamp = _records.Max(r => r.Timestamp);
+        long baseTimestamp = BaseTimestamp ?? _records.Min(r => r.Timestamp);
+        long maxTimestamp = MaxTimestamp ?? _records.Max(r => r.Timestamp);
+        // In a LogAppendTime batch every record's time is the batch's max timestamp; the deltas are not read.
+        if (TimestampType == TimestampType.LogAppendTime) baseTimestamp = BaseTimestamp ?? maxTimestamp;
 
         int start = output.Reserve(RecordBatch.HeaderSize);
         if (Compression == CompressionType.None) WriteRecords(output, baseTimestamp);
@@ -60,28 +79,29 @@ public sealed class RecordBatchBuilder(CompressionType compression = Compression
             | (IsTransactional ? 0x10 : 0)
             | (IsControl ? 0x20 : 0));
         BinaryPrimitives.WriteInt64BigEndian(header, BaseOffset);
-        BinaryPrimitives.WriteInt32BigEndian(header[8..], header.Length - RecordBatch.LogOverhead);
-        BinaryPrimitives.WriteInt32BigEndian(header[12..], PartitionLeaderEpoch);
-        header[16] = RecordBatch.CurrentMagic;
-        BinaryPrimitives.WriteInt16BigEndian(header[21..], attributes);
-        BinaryPrimitives.WriteInt32BigEndian(header[23..], _records.Count - 1);
-        BinaryPrimitives.WriteInt64BigEndian(header[27..], baseTimestamp);
-        BinaryPrimitives.WriteInt64BigEndian(header[35..], maxTimestamp);
-        BinaryPrimitives.WriteInt64BigEndian(header[43..], ProducerId);
-        BinaryPrimitives.WriteInt16BigEndian(header[51..], ProducerEpoch);
-        BinaryPrimitives.WriteInt32BigEndian(header[53..], BaseSequence);
-        BinaryPrimitives.WriteInt32BigEndian(header[57..], _records.Count);
-        BinaryPrimitives.WriteUInt32BigEndian(header[17..], Crc32C.Compute(header[21..]));
+        BinaryPrimitives.WriteInt32BigEndian(header[BatchHeader.BatchLengthOffset..], header.Length - RecordBatch.LogOverhead);
+        BinaryPrimitives.WriteInt32BigEndian(header[BatchHeader.PartitionLeaderEpochOffset..], PartitionLeaderEpoch);
+        header[BatchHeader.MagicOffset] = RecordBatch.CurrentMagic;
+        BinaryPrimitives.WriteInt16BigEndian(header[BatchHeader.AttributesOffset..], attributes);
+        BinaryPrimitives.WriteInt32BigEndian(header[BatchHeader.LastOffsetDeltaOffset..], LastOffsetDelta ?? _records[^1].OffsetDelta);
+        BinaryPrimitives.WriteInt64BigEndian(header[BatchHeader.BaseTimestampOffset..], baseTimestamp);
+        BinaryPrimitives.WriteInt64BigEndian(header[BatchHeader.MaxTimestampOffset..], maxTimestamp);
+        BinaryPrimitives.WriteInt64BigEndian(header[BatchHeader.ProducerIdOffset..], ProducerId);
+        BinaryPrimitives.WriteInt16BigEndian(header[BatchHeader.ProducerEpochOffset..], ProducerEpoch);
+        BinaryPrimitives.WriteInt32BigEndian(header[BatchHeader.BaseSequenceOffset..], BaseSequence);
+        BinaryPrimitives.WriteInt32BigEndian(header[BatchHeader.RecordCountOffset..], _records.Count);
+        BinaryPrimitives.WriteUInt32BigEndian(header[BatchHeader.CrcOffset..], Crc32C.Compute(header[BatchHeader.AttributesOffset..]));
     }
 
     private void WriteRecords(KafkaWriter writer, long baseTimestamp)
     {
+        bool logAppendTime = TimestampType == TimestampType.LogAppendTime;
         for (int i = 0; i < _records.Count; i++)
         {
-            var (timestamp, key, value, headers) = _records[i];
-            long timestampDelta = timestamp - baseTimestamp;
-            int size = 1 + KafkaWriter.SizeOfVarlong(timestampDelta) + KafkaWriter.SizeOfVarint(i)
-                + SizeOfVarBytes(key) + SizeOfVarBytes(value) + KafkaWriter.SizeOfVarint(headers.Length);
+            var (offsetDelta, timestamp, key, value, headers) = _records[i];
+            long timestampDelta = logAppendTime ? 0 : timestamp - baseTimestamp;
+            int size = 1 + KafkaWriter.SizeOfVarlong(timestampDelta) + KafkaWriter.SizeOfVarint(offsetDelta)
+                + SizeOfVarBytes(key) + SizeOfVarBytes(value) + KafkaWriter.SizeOfVarint(headers.Count);
             foreach (var h in headers)
             {
                 int keyBytes = Encoding.UTF8.GetByteCount(h.Key);
@@ -90,10 +110,10 @@ public sealed class RecordBatchBuilder(CompressionType compression = Compression
             writer.WriteVarint(size);
             writer.WriteInt8(0);
             writer.WriteVarlong(timestampDelta);
-            writer.WriteVarint(i);
+            writer.WriteVarint(offsetDelta);
             WriteVarBytes(writer, key);
             WriteVarBytes(writer, value);
-            writer.WriteVarint(headers.Length);
+            writer.WriteVarint(headers.Count);
             foreach (var h in headers)
             {
                 var keyBytes = Encoding.UTF8.GetBytes(h.Key);
