@@ -107,6 +107,24 @@ public sealed class GoClientTests(GoClientFixture fixture) : IClassFixture<GoCli
             modern.Select(r => (r.Partition.Value, r.Offset.Value, r.Message.Key, r.Message.Value)).Order());
     }
 
+    [Fact]
+    public async Task Sarama_fetch_v0_gets_records_down_converted_to_magic_0_without_timestamps()
+    {
+        // sarama's default Version (V0_8_2_0) fetches with Fetch v0, whose answer Kafka down-converts to magic 0
+        // messages: the records come with their keys and values but without timestamps (a magic 0 message has none).
+        // sarama would also decode v2 batches, so timestamps in its results mean the broker skipped the conversion.
+        string topic = Clients.NewTopic("sarama-fetch-v0");
+        await Clients.CreateTopicAsync(Bootstrap, topic, 1);
+        var values = ProduceWithLibrdkafka(topic, 50, keys: 5);
+
+        var consumed = Ok(await SaramaAsync("consume", "-topic", topic, "-version", "default", "-count", "50")).Records("consumed");
+        Assert.Equal(values, consumed.Select(r => r.Value));
+        Assert.All(consumed, r => Assert.Equal($"key-{IndexOf(r.Value) % 5}", r.Key));
+        Assert.True(consumed.All(r => r.Timestamp == -1),
+            $"Fetch v0 answers magic 0 messages, which have no timestamp; sarama saw {consumed.Count(r => r.Timestamp != -1)} of " +
+            $"{consumed.Count} records with one (first: {consumed.First(r => r.Timestamp != -1).Timestamp})");
+    }
+
     [Theory]
     [InlineData("gzip", "default", 1)]
     [InlineData("snappy", "default", 2)]
