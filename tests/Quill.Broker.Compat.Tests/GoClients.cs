@@ -45,6 +45,16 @@ public static class GoClients
 
         string output = Path.Combine(Path.GetTempPath(), "quill-go-clients-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(output);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(output, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
         var environment = Environment(goPath);
         var built = new List<string>();
         foreach (string program in new[] { "saramaclient", "kafkagoclient" })
