@@ -8,7 +8,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-DEBIAN_PACKAGES=(zookeeper python3-kazoo kcat python3-confluent-kafka iperf3 libcurator-framework-java libcurator-recipes-java)
+# golang-go and the two Go Kafka libraries build tests/go (GOPATH mode, offline); gcc is cgo's compiler for sarama's
+# zstd (DataDog/zstd over libzstd), only a Recommends of golang-go.
+DEBIAN_PACKAGES=(zookeeper python3-kazoo kcat python3-confluent-kafka iperf3 libcurator-framework-java libcurator-recipes-java
+  golang-go golang-github-shopify-sarama-dev golang-github-segmentio-kafka-go-dev gcc)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
