@@ -23,7 +23,8 @@ namespace Quill.Broker.Handlers;
 /// Fetch below v4 predates record batches: v0-1 read magic 0 message sets, v2-3 magic 1. For them each partition's
 /// batches are converted down (uncompressed messages from the fetch offset on, control batches and headers left out),
 /// as Kafka does while the topic's message.downconversion.enable is true; otherwise the partition is answered
-/// UNSUPPORTED_VERSION. A batch that does not decode is answered CORRUPT_MESSAGE for its partition.
+/// UNSUPPORTED_VERSION. A batch that does not decode is answered CORRUPT_MESSAGE for its partition. A topic with
+/// compression.type=zstd answers Fetch below v10 UNSUPPORTED_COMPRESSION_TYPE, as Kafka does.
 /// </para>
 /// </summary>
 public sealed class FetchHandler(BrokerServices services) : IApiHandler
@@ -122,6 +123,9 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
                     error = metadata.GetPartition(name!, index) is null ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower;
                 if (error == KafkaError.None && version >= 9 && p.GetInt32("CurrentLeaderEpoch") is var epoch and >= 0 && epoch != partition!.LeaderEpoch)
                     error = epoch < partition.LeaderEpoch ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch;
+                // As Kafka: a consumer below Fetch v10 cannot read zstd, so a zstd topic refuses it outright.
+                if (error == KafkaError.None && version < 10 && partition!.Log.Config.CompressionType == "zstd")
+                    error = KafkaError.UnsupportedCompressionType;
                 if (error != KafkaError.None)
                 {
                     partitionResponse.SetInt("ErrorCode", (short)error);

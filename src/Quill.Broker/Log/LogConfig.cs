@@ -43,6 +43,11 @@ public sealed record LogConfig
     public long ProducerIdExpirationMs { get; init; } = 24L * 60 * 60 * 1000;
     /// <summary>file.delete.delay.ms: deleted segments keep their open files this long for in-flight reads.</summary>
     public long FileDeleteDelayMs { get; init; } = 60_000;
+    /// <summary>
+    /// compression.type: kept as given. The broker stores batches as produced (as Kafka does for "producer"); the value
+    /// matters to Fetch, which refuses a zstd topic below v10 (clients that old cannot read zstd).
+    /// </summary>
+    public string CompressionType { get; init; } = "producer";
     /// <summary>message.downconversion.enable: whether Fetch below v4 gets the batches converted to magic 0/1 (else UNSUPPORTED_VERSION).</summary>
     public bool DownConversionEnable { get; init; } = true;
 
