@@ -109,7 +109,7 @@ public sealed partial class GroupCoordinator
         };
         group.ReplaceStaticMember(old, member);
         WatchSession(group, member);
-        _logger.LogInformation("Static member {Instance} of group {Group} rejoined as {Member}, fencing {Old}", instanceId, group.GroupId, memberId, oldMemberId);
+        _logger.LogInformation("Static member {Instance} of group {Group} rejoined as {Member}, fencing {Old}", LogSafe.Text(instanceId), LogSafe.Text(group.GroupId), LogSafe.Text(memberId), LogSafe.Text(oldMemberId));
 
         switch (group.State)
         {

@@ -36,7 +36,7 @@ public sealed partial class GroupCoordinator
             group.JoinDeadlineMs = now + group.RebalanceTimeoutMs;
         }
         group.TransitionTo(GroupState.PreparingRebalance, now);
-        _logger.LogInformation("Preparing to rebalance group {Group} in generation {Generation}: {Reason}", group.GroupId, group.GenerationId, reason);
+        _logger.LogInformation("Preparing to rebalance group {Group} in generation {Generation}: {Reason}", LogSafe.Text(group.GroupId), group.GenerationId, LogSafe.Text(reason));
         TryCompleteJoin(group, now);
     }
 
@@ -71,7 +71,7 @@ public sealed partial class GroupCoordinator
         foreach (var member in group.Members.ToList())
         {
             if (member.IsAwaitingJoin || member.IsStatic) continue;
-            _logger.LogInformation("Removing member {Member} of group {Group}: it did not rejoin in time", member.MemberId, group.GroupId);
+            _logger.LogInformation("Removing member {Member} of group {Group}: it did not rejoin in time", LogSafe.Text(member.MemberId), LogSafe.Text(group.GroupId));
             group.Remove(member);
         }
         group.InInitialDelay = false;
@@ -87,7 +87,7 @@ public sealed partial class GroupCoordinator
         {
             group.ProtocolName = null;
             group.TransitionTo(GroupState.Empty, now);
-            _logger.LogInformation("Group {Group} is empty in generation {Generation}", group.GroupId, group.GenerationId);
+            _logger.LogInformation("Group {Group} is empty in generation {Generation}", LogSafe.Text(group.GroupId), group.GenerationId);
             StoreGroup(group, now);
             return;
         }
@@ -95,7 +95,7 @@ public sealed partial class GroupCoordinator
         group.ProtocolName = group.SelectProtocol();
         group.TransitionTo(GroupState.CompletingRebalance, now);
         _logger.LogInformation("Group {Group} generation {Generation}: {Members} members, protocol {Protocol}, leader {Leader}",
-            group.GroupId, group.GenerationId, group.Size, group.ProtocolName, group.LeaderId);
+            LogSafe.Text(group.GroupId), group.GenerationId, group.Size, LogSafe.Text(group.ProtocolName), LogSafe.Text(group.LeaderId));
         List<JoinGroupMember>? all = null;
         foreach (var member in group.Members)
         {
@@ -139,7 +139,7 @@ public sealed partial class GroupCoordinator
         member.CompleteJoin(JoinGroupResult.Failed(member.MemberId, KafkaError.UnknownMemberId));
         member.CompleteSync(SyncGroupResult.Failed(KafkaError.UnknownMemberId));
         group.Remove(member);
-        _logger.LogInformation("Member {Member} left group {Group}: {Reason}", member, group.GroupId, reason);
+        _logger.LogInformation("Member {Member} left group {Group}: {Reason}", LogSafe.Text(member), LogSafe.Text(group.GroupId), LogSafe.Text(reason));
         switch (group.State)
         {
             case GroupState.Stable:

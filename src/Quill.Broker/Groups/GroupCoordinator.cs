@@ -127,7 +127,7 @@ public sealed partial class GroupCoordinator : IDisposable
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "Checking the deadlines of group {Group} failed", group.GroupId);
+            _logger.LogError(e, "Checking the deadlines of group {Group} failed", LogSafe.Text(group.GroupId));
         }
     }
 
@@ -153,7 +153,7 @@ public sealed partial class GroupCoordinator : IDisposable
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "Expiring member {Member} of group {Group} failed", member.MemberId, group.GroupId);
+            _logger.LogError(e, "Expiring member {Member} of group {Group} failed", LogSafe.Text(member.MemberId), LogSafe.Text(group.GroupId));
         }
     }
 
@@ -242,12 +242,12 @@ public sealed partial class GroupCoordinator : IDisposable
         }
         catch (LogException e)
         {
-            _logger.LogWarning("Could not write to {Topic} for group {Group}: {Error} {Message}", OffsetsTopic.Name, group.GroupId, e.Error, e.Message);
+            _logger.LogWarning("Could not write to {Topic} for group {Group}: {Error} {Message}", OffsetsTopic.Name, LogSafe.Text(group.GroupId), e.Error, LogSafe.Text(e.Message));
             return e.Error;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
         {
-            _logger.LogError(e, "Could not write to {Topic} for group {Group}", OffsetsTopic.Name, group.GroupId);
+            _logger.LogError(e, "Could not write to {Topic} for group {Group}", OffsetsTopic.Name, LogSafe.Text(group.GroupId));
             return KafkaError.KafkaStorageError;
         }
     }
