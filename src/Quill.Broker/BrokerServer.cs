@@ -77,6 +77,7 @@ public sealed class BrokerServer : IAsyncDisposable
         new DeleteRecordsHandler(s), new DescribeClusterHandler(s), new OffsetForLeaderEpochHandler(s),
         new DescribeAclsHandler(), new CreateAclsHandler(), new DeleteAclsHandler(), new ElectLeadersHandler(s),
         new AlterPartitionReassignmentsHandler(s), new ListPartitionReassignmentsHandler(), new DescribeLogDirsHandler(s),
+        new SaslHandshakeHandler(s.Loggers.CreateLogger("Quill.Broker.Sasl")), new SaslAuthenticateHandler(),
     ];
 
     public BrokerOptions Options => _options;

@@ -167,6 +167,50 @@ public sealed class AlterConfigsTests(BrokerFixture fixture) : IClassFixture<Bro
         Assert.Equal("UNKNOWN_TOPIC_OR_PART", root.GetProperty("unknownTopic").GetProperty("name").GetString());
     }
 
+    [Fact]
+    public async Task The_deprecated_message_format_version_is_taken_kept_and_described_as_kafka_3_does()
+    {
+        string topic = Clients.NewTopic("format");
+        using var admin = Clients.Admin(Bootstrap);
+        var resource = new ConfigResource { Type = ResourceType.Topic, Name = topic };
+        await Clients.CreateTopicAsync(Bootstrap, topic, 1, new() { ["message.format.version"] = "2.8" });
+        Assert.Equal(("2.8", ConfigSource.DynamicTopicConfig), (await DescribeAsync(admin, resource))["message.format.version"]);
+
+        await AlterAsync(admin, resource, new() { ["message.format.version"] = "0.10.2-IV0", ["retention.ms"] = "3600000" });
+        var entries = await DescribeAsync(admin, resource);
+        Assert.Equal(("0.10.2-IV0", ConfigSource.DynamicTopicConfig), entries["message.format.version"]);
+        Assert.Equal(("3600000", ConfigSource.DynamicTopicConfig), entries["retention.ms"]);
+
+        await admin.IncrementalAlterConfigsAsync(new Dictionary<ConfigResource, List<ConfigEntry>>
+        {
+            [resource] = [new ConfigEntry { Name = "message.format.version", Value = "3.0-IV1", IncrementalOperation = AlterConfigOpType.Set }],
+        });
+        Assert.Equal(("3.0-IV1", ConfigSource.DynamicTopicConfig), (await DescribeAsync(admin, resource))["message.format.version"]);
+
+        var refused = await Assert.ThrowsAsync<AlterConfigsException>(() => AlterAsync(admin, resource, new() { ["message.format.version"] = "latest" }));
+        Assert.Equal(ErrorCode.InvalidConfig, refused.Results[0].Error.Code);
+        Assert.Contains("message.format.version", refused.Results[0].Error.Reason);
+
+        // Kafka 3.x ignores it: the records stay in the v2 format (headers need v2) whatever version the topic names.
+        await AlterAsync(admin, resource, new() { ["message.format.version"] = "0.10.0" });
+        using (var producer = Clients.Producer(Bootstrap))
+        {
+            var sent = await producer.ProduceAsync(topic, new Message<string, string>
+            {
+                Key = "k", Value = "v", Headers = [new Header("h", "x"u8.ToArray())],
+            });
+            Assert.Equal(PersistenceStatus.Persisted, sent.Status);
+        }
+        var read = Assert.Single(Clients.ConsumeFromStart(Bootstrap, topic, 1, 1));
+        Assert.Equal("x"u8.ToArray(), Assert.Single(read.Message.Headers).GetValueBytes());
+
+        // A new topic without it describes Kafka 3.x's default.
+        string plain = Clients.NewTopic("format-default");
+        await Clients.CreateTopicAsync(Bootstrap, plain, 1);
+        Assert.Equal(("3.0-IV1", ConfigSource.DefaultConfig),
+            (await DescribeAsync(admin, new ConfigResource { Type = ResourceType.Topic, Name = plain }))["message.format.version"]);
+    }
+
     private static async Task AlterAsync(IAdminClient admin, ConfigResource resource, Dictionary<string, string> configs, bool validateOnly = false)
     {
 #pragma warning disable CS0618 // AlterConfigsAsync is obsolete in the client, but it is the API under test

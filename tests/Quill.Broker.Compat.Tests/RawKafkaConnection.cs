@@ -22,6 +22,9 @@ public sealed class RawKafkaConnection : IDisposable
         return connection;
     }
 
+    /// <summary>The client id the request headers carry.</summary>
+    public string ClientId { get; set; } = "raw-test";
+
     public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
 
     /// <summary>Sends a request for <paramref name="api"/> at <paramref name="version"/>; returns its correlation id.</summary>
@@ -29,7 +32,7 @@ public sealed class RawKafkaConnection : IDisposable
     {
         int id = ++_correlationId;
         using var writer = new KafkaWriter();
-        KafkaFrames.WriteRequest(writer, new RequestHeader((short)api.Key, version, id, "raw-test"), body);
+        KafkaFrames.WriteRequest(writer, new RequestHeader((short)api.Key, version, id, ClientId), body);
         await _stream.WriteAsync(writer.WrittenMemory);
         return id;
     }

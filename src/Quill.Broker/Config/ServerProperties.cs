@@ -23,7 +23,7 @@ public static class ServerProperties
         "unclean.leader.election.enable", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
         "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms", "log.cleaner.min.cleanable.ratio",
         "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
-        "inter.broker.protocol.version", "log.message.format.version", "replica.lag.time.max.ms",
+        "replica.lag.time.max.ms",
         "replica.fetch.max.bytes", "replica.socket.timeout.ms", "controlled.shutdown.enable",
         "controlled.shutdown.max.retries", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
         "leader.imbalance.per.broker.percentage", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
@@ -137,6 +137,12 @@ public static class ServerProperties
         options.TransactionalIdExpirationMs = reader.Long("transactional.id.expiration.ms", options.TransactionalIdExpirationMs, min: 1);
         options.TransactionMaxTimeoutMs = reader.Int("transaction.max.timeout.ms", options.TransactionMaxTimeoutMs, min: 1);
         options.TransactionAbortTimedOutIntervalMs = reader.Int("transaction.abort.timed.out.transaction.cleanup.interval.ms", options.TransactionAbortTimedOutIntervalMs, min: 1);
+
+        // Kafka 3.x checks both version strings at startup, then (from 3.0 on) writes every log in the v2 format
+        // whatever they say; so does Quill. The value of log.message.format.version is what topics describe.
+        foreach (string key in new[] { "inter.broker.protocol.version", "log.message.format.version" })
+            if (reader.String(key) is { } version && TopicConfigs.CheckKafkaVersion(version) is { } problem)
+                throw new BrokerConfigException($"{key}: {problem}");
 
         try
         {

@@ -70,9 +70,28 @@ public static class TopicConfigs
         new("message.timestamp.after.max.ms", ConfigType.Long, "log.message.timestamp.after.max.ms", _ => L(long.MaxValue), v => Long(v, 0)),
         new("preallocate", ConfigType.Boolean, "log.preallocate", _ => "false", Bool),
         new("message.downconversion.enable", ConfigType.Boolean, "log.message.downconversion.enable", _ => "true", Bool),
+        // Deprecated since Kafka 3.0, which ignores it (every log is written in the v2 format) but still takes,
+        // keeps and describes it, so tools and old scripts that set it keep working.
+        new("message.format.version", ConfigType.String, "log.message.format.version",
+            o => o.Properties.GetValueOrDefault("log.message.format.version")?.Trim() ?? DefaultMessageFormatVersion, CheckKafkaVersion),
         new("follower.replication.throttled.replicas", ConfigType.List, null, _ => "", _ => null),
         new("leader.replication.throttled.replicas", ConfigType.List, null, _ => "", _ => null),
     ];
+
+    /// <summary>Kafka 3.x's default for message.format.version: the 3.0 format, which is v2.</summary>
+    public const string DefaultMessageFormatVersion = "3.0-IV1";
+
+    /// <summary>Kafka releases up to 3.x, as version strings (message.format.version, inter.broker.protocol.version) name them.</summary>
+    private static readonly System.Text.RegularExpressions.Regex KafkaVersion = new(
+        @"^(0\.8\.[0-2]|0\.9\.0|0\.10\.[0-2]|0\.11\.0|1\.[01]|2\.[0-8]|3\.[0-9])(\.[0-9]+)*(-IV[0-9]+)?$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Checks a Kafka version string as Kafka 3.x reads one: a release (0.8.0 to 3.9) with optional further numbers
+    /// (2.8.1, 0.10.0.1) and an optional internal version (3.0-IV1). Null if valid.
+    /// </summary>
+    public static string? CheckKafkaVersion(string v) =>
+        KafkaVersion.IsMatch(v) ? null : $"Version `{v}` is not a valid version";
 
     private static readonly Dictionary<string, TopicConfigDef> ByName = All.ToDictionary(d => d.Name, StringComparer.Ordinal);
 

@@ -26,16 +26,26 @@ internal sealed class ClassicGroup(string groupId, long nowMs)
 
     /// <summary>Members told MEMBER_ID_REQUIRED that have not joined with their id yet, with when they expire.</summary>
     public Dictionary<string, long> PendingMembers { get; } = [];
+    /// <summary>Fires at the group's own deadlines: the join round, the sync round, pending members. Null only in tests of the books.</summary>
+    public DeadlineTimer? Timer { get; set; }
     /// <summary>Members of the current generation that have not sent SyncGroup yet.</summary>
     public HashSet<string> PendingSync { get; } = [];
 
     // The join round in progress: its deadline, and the initial-delay bookkeeping of a new group.
-    public long JoinDeadlineMs { get; set; } = long.MaxValue;
+    public long JoinDeadlineMs
+    {
+        get;
+        set { field = value; Timer?.ArmBy(value); }
+    } = long.MaxValue;
     public bool InInitialDelay { get; set; }
     public long InitialDelayRemainingMs { get; set; }
     public bool NewMemberAdded { get; set; }
     /// <summary>When members still in <see cref="PendingSync"/> are dropped.</summary>
-    public long SyncDeadlineMs { get; set; } = long.MaxValue;
+    public long SyncDeadlineMs
+    {
+        get;
+        set { field = value; Timer?.ArmBy(value); }
+    } = long.MaxValue;
 
     public Dictionary<(string Topic, int Partition), CommittedOffset> Offsets { get; } = [];
     /// <summary>Offsets committed inside a transaction not yet ended (TxnOffsetCommit), by producer id.</summary>
@@ -48,6 +58,12 @@ internal sealed class ClassicGroup(string groupId, long nowMs)
     public bool HasStaticMember(string? instanceId) => instanceId is not null && _staticMembers.ContainsKey(instanceId);
     public string? StaticMemberId(string instanceId) => _staticMembers.GetValueOrDefault(instanceId);
     public bool IsPending(string memberId) => PendingMembers.ContainsKey(memberId);
+
+    public void AddPendingMember(string memberId, long expiresAtMs)
+    {
+        PendingMembers[memberId] = expiresAtMs;
+        Timer?.ArmBy(expiresAtMs);
+    }
 
     /// <summary>A request names a group.instance.id that now belongs to another member id: the sender was replaced.</summary>
     public bool IsStaticMemberFenced(string? instanceId, string memberId) =>
@@ -94,6 +110,7 @@ internal sealed class ClassicGroup(string groupId, long nowMs)
 
     public void Remove(GroupMember member)
     {
+        member.SessionTimer?.Dispose();
         _members.Remove(member);
         _byId.Remove(member.MemberId);
         PendingSync.Remove(member.MemberId);
@@ -108,6 +125,7 @@ internal sealed class ClassicGroup(string groupId, long nowMs)
     /// </summary>
     public void ReplaceStaticMember(GroupMember old, GroupMember replacement)
     {
+        old.SessionTimer?.Dispose();
         int index = _members.IndexOf(old);
         _members[index] = replacement;
         _byId.Remove(old.MemberId);

@@ -48,7 +48,7 @@ public sealed partial class GroupCoordinator
         {
             // KIP-394: the member must come back with this id, so that a client retrying a lost response
             // does not leave defunct members behind. It counts as pending until then.
-            group.PendingMembers[memberId] = now + request.SessionTimeoutMs;
+            group.AddPendingMember(memberId, now + request.SessionTimeoutMs);
             return Done(memberId, KafkaError.MemberIdRequired);
         }
         return AddMemberAndRebalance(group, request, memberId, now);
@@ -108,7 +108,8 @@ public sealed partial class GroupCoordinator
             LastHeartbeatMs = now,
         };
         group.ReplaceStaticMember(old, member);
-        _logger.LogInformation("Static member {Instance} of group {Group} rejoined as {Member}, fencing {Old}", instanceId, group.GroupId, memberId, oldMemberId);
+        WatchSession(group, member);
+        _logger.LogInformation("Static member {Instance} of group {Group} rejoined as {Member}, fencing {Old}", LogSafe.Text(instanceId), LogSafe.Text(group.GroupId), LogSafe.Text(memberId), LogSafe.Text(oldMemberId));
 
         switch (group.State)
         {
@@ -116,6 +117,7 @@ public sealed partial class GroupCoordinator
                 string? selectedBefore = group.ProtocolName;
                 var oldProtocols = member.Protocols;
                 UpdateMember(member, request);
+                WatchSession(group, member); // its session timeout may be shorter now
                 if (group.SelectProtocol() != selectedBefore)
                     return UpdateMemberAndRebalance(group, member, request, now);
                 var error = StoreGroup(group, now);
@@ -153,6 +155,7 @@ public sealed partial class GroupCoordinator
         // A new group still in its initial delay waits longer for every member that arrives.
         if (group.Is(GroupState.PreparingRebalance) && group.GenerationId == 0) group.NewMemberAdded = true;
         group.Add(member);
+        WatchSession(group, member);
         MaybePrepareRebalance(group, now, $"member {memberId} joined");
         return waiter.Task;
     }

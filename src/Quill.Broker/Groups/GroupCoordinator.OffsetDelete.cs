@@ -60,7 +60,7 @@ public sealed partial class GroupCoordinator
                 if (Append(group, tombstones) != KafkaError.None) return new OffsetDeleteResult(KafkaError.NotCoordinator, []);
                 foreach (var key in removed) group.Offsets.Remove(key);
                 if (deleteGroup) RemoveGroup(group, now);
-                _logger.LogInformation("Deleted {Count} committed offsets of group {Group}{Deleted}", removed.Count, group.GroupId,
+                _logger.LogInformation("Deleted {Count} committed offsets of group {Group}{Deleted}", removed.Count, LogSafe.Text(group.GroupId),
                     deleteGroup ? "; the group is gone" : "");
             }
             foreach (var (topic, partition) in deletable) results.Add((topic, partition, KafkaError.None));

@@ -178,7 +178,7 @@ public sealed partial class GroupCoordinator
                 if (Append(group, tombstones) != KafkaError.None) continue;
                 foreach (var key in expired) group.Offsets.Remove(key);
                 if (deleteGroup) RemoveGroup(group, now);
-                _logger.LogInformation("Expired {Count} offsets of group {Group}{Deleted}", expired.Count, group.GroupId, deleteGroup ? "; the group is gone" : "");
+                _logger.LogInformation("Expired {Count} offsets of group {Group}{Deleted}", expired.Count, LogSafe.Text(group.GroupId), deleteGroup ? "; the group is gone" : "");
             }
         }
     }

@@ -36,7 +36,7 @@ public sealed partial class GroupCoordinator
             group.JoinDeadlineMs = now + group.RebalanceTimeoutMs;
         }
         group.TransitionTo(GroupState.PreparingRebalance, now);
-        _logger.LogInformation("Preparing to rebalance group {Group} in generation {Generation}: {Reason}", group.GroupId, group.GenerationId, reason);
+        _logger.LogInformation("Preparing to rebalance group {Group} in generation {Generation}: {Reason}", LogSafe.Text(group.GroupId), group.GenerationId, LogSafe.Text(reason));
         TryCompleteJoin(group, now);
     }
 
@@ -71,7 +71,7 @@ public sealed partial class GroupCoordinator
         foreach (var member in group.Members.ToList())
         {
             if (member.IsAwaitingJoin || member.IsStatic) continue;
-            _logger.LogInformation("Removing member {Member} of group {Group}: it did not rejoin in time", member.MemberId, group.GroupId);
+            _logger.LogInformation("Removing member {Member} of group {Group}: it did not rejoin in time", LogSafe.Text(member.MemberId), LogSafe.Text(group.GroupId));
             group.Remove(member);
         }
         group.InInitialDelay = false;
@@ -87,7 +87,7 @@ public sealed partial class GroupCoordinator
         {
             group.ProtocolName = null;
             group.TransitionTo(GroupState.Empty, now);
-            _logger.LogInformation("Group {Group} is empty in generation {Generation}", group.GroupId, group.GenerationId);
+            _logger.LogInformation("Group {Group} is empty in generation {Generation}", LogSafe.Text(group.GroupId), group.GenerationId);
             StoreGroup(group, now);
             return;
         }
@@ -95,7 +95,7 @@ public sealed partial class GroupCoordinator
         group.ProtocolName = group.SelectProtocol();
         group.TransitionTo(GroupState.CompletingRebalance, now);
         _logger.LogInformation("Group {Group} generation {Generation}: {Members} members, protocol {Protocol}, leader {Leader}",
-            group.GroupId, group.GenerationId, group.Size, group.ProtocolName, group.LeaderId);
+            LogSafe.Text(group.GroupId), group.GenerationId, group.Size, LogSafe.Text(group.ProtocolName), LogSafe.Text(group.LeaderId));
         List<JoinGroupMember>? all = null;
         foreach (var member in group.Members)
         {
@@ -105,28 +105,31 @@ public sealed partial class GroupCoordinator
             member.LastHeartbeatMs = now;
             member.IsNew = false;
             group.PendingSync.Add(member.MemberId);
+            WatchSession(group, member);
         }
         group.SyncDeadlineMs = now + group.RebalanceTimeoutMs;
     }
 
     /// <summary>The leader's assignment arrived and is stored: every member gets its part, and the group is Stable.</summary>
-    private static void SetAndPropagateAssignment(ClassicGroup group, IReadOnlyDictionary<string, byte[]> assignments, long now)
+    private void SetAndPropagateAssignment(ClassicGroup group, IReadOnlyDictionary<string, byte[]> assignments, long now)
     {
         foreach (var member in group.Members)
         {
             member.Assignment = assignments.GetValueOrDefault(member.MemberId) ?? [];
             member.CompleteSync(new SyncGroupResult(KafkaError.None, group.ProtocolType, group.ProtocolName, member.Assignment));
             member.LastHeartbeatMs = now;
+            WatchSession(group, member);
         }
         group.TransitionTo(GroupState.Stable, now);
     }
 
-    private static void ResetAndPropagateAssignmentError(ClassicGroup group, KafkaError error)
+    private void ResetAndPropagateAssignmentError(ClassicGroup group, KafkaError error)
     {
         foreach (var member in group.Members)
         {
             member.Assignment = [];
             member.CompleteSync(SyncGroupResult.Failed(error));
+            WatchSession(group, member); // no longer waiting: its session counts again
         }
     }
 
@@ -136,7 +139,7 @@ public sealed partial class GroupCoordinator
         member.CompleteJoin(JoinGroupResult.Failed(member.MemberId, KafkaError.UnknownMemberId));
         member.CompleteSync(SyncGroupResult.Failed(KafkaError.UnknownMemberId));
         group.Remove(member);
-        _logger.LogInformation("Member {Member} left group {Group}: {Reason}", member, group.GroupId, reason);
+        _logger.LogInformation("Member {Member} left group {Group}: {Reason}", LogSafe.Text(member), LogSafe.Text(group.GroupId), LogSafe.Text(reason));
         switch (group.State)
         {
             case GroupState.Stable:
@@ -149,11 +152,9 @@ public sealed partial class GroupCoordinator
         }
     }
 
-    /// <summary>Every deadline of one group: pending and member sessions, the join round, the sync round.</summary>
-    private void CheckDeadlines(ClassicGroup group, long now)
+    /// <summary>The group's own deadlines (members' sessions have their own timers): pending members, the join round, the sync round.</summary>
+    private void CheckGroupDeadlines(ClassicGroup group, long now)
     {
-        if (group.Is(GroupState.Dead)) return;
-
         if (group.PendingMembers.Count > 0)
         {
             bool removed = false;
@@ -164,13 +165,6 @@ public sealed partial class GroupCoordinator
                 removed = true;
             }
             if (removed) TryCompleteJoin(group, now);
-        }
-
-        foreach (var member in group.Members.ToList())
-        {
-            if (!group.Has(member.MemberId) || ShouldKeepAlive(member, now)) continue;
-            RemoveMemberAndUpdateGroup(group, member, now,
-                member.IsAwaitingJoin ? "its join request timed out" : $"no heartbeat within session timeout {member.SessionTimeoutMs} ms");
         }
 
         if (group.Is(GroupState.PreparingRebalance) && now >= group.JoinDeadlineMs) TryCompleteJoin(group, now);
@@ -184,17 +178,5 @@ public sealed partial class GroupCoordinator
                 if (group.Has(member.MemberId))
                     RemoveMemberAndUpdateGroup(group, member, now, "it did not send SyncGroup within the rebalance timeout");
         }
-    }
-
-    /// <summary>
-    /// Whether a member's session is alive. A member waiting in a join round cannot heartbeat and stays (a new
-    /// one only for the new-member join timeout); one waiting for its assignment stays (the sync deadline
-    /// covers it); otherwise its last heartbeat must be within its session timeout.
-    /// </summary>
-    private bool ShouldKeepAlive(GroupMember member, long now)
-    {
-        if (member.IsAwaitingJoin) return !member.IsNew || member.JoinedAtMs + Options.NewMemberJoinTimeoutMs > now;
-        if (member.IsAwaitingSync) return true;
-        return member.LastHeartbeatMs + member.SessionTimeoutMs > now;
     }
 }

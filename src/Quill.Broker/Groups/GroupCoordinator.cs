@@ -7,7 +7,7 @@
 //       InitialRebalanceDelayMs = ...,   // group.initial.rebalance.delay.ms (Kafka default 3000; its sample server.properties says 0)
 //       // MinSessionTimeoutMs, MaxSessionTimeoutMs, OffsetsRetentionMs, ... from server.properties when set
 //   }, timeProvider, loggerFactory.CreateLogger<GroupCoordinator>());
-//   groups.Start();                                  // replays __consumer_offsets, then runs its deadline timer
+//   groups.Start();                                  // replays __consumer_offsets, then arms its deadline timers
 //   handlers.AddRange(GroupHandlers.Create(groups, brokerIdentity, partitionExists: (topic, p) => ...));
 //   ...
 //   groups.Dispose();                                // on shutdown, before the LogManager is disposed
@@ -28,9 +28,10 @@ namespace Quill.Broker.Groups;
 /// The group coordinator of the classic protocol (Kafka's GroupCoordinator and GroupMetadataManager): group
 /// membership and rebalances (JoinGroup/SyncGroup/Heartbeat/LeaveGroup), static membership, committed offsets,
 /// and their durability in <c>__consumer_offsets</c>. Thread-safe: each group is owned by its lock (the group
-/// object); a timer on the <see cref="TimeProvider"/> drives every deadline (sessions, rebalance timeouts, the
-/// initial rebalance delay, offset retention). Waiting JoinGroup/SyncGroup requests are tasks completed when
-/// their round completes.
+/// object). Deadlines run on timers of the <see cref="TimeProvider"/>, each at its own time as Kafka's purgatory
+/// does: one per member for its session, one per group for its join round (rebalance timeout, initial delay),
+/// sync round and pending members, and one periodic timer for offset retention. Waiting JoinGroup/SyncGroup
+/// requests are tasks completed when their round completes.
 /// </summary>
 public sealed partial class GroupCoordinator : IDisposable
 {
@@ -40,10 +41,9 @@ public sealed partial class GroupCoordinator : IDisposable
     private readonly IOffsetsLog _log;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly object _tickLock = new();
-    private ITimer? _timer;
+    private readonly object _retentionLock = new();
+    private ITimer? _retentionTimer;
     private volatile int _status = Created;
-    private long _nextRetentionCheckMs;
 
     public GroupCoordinator(IOffsetsLog offsetsLog, GroupCoordinatorOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -62,37 +62,41 @@ public sealed partial class GroupCoordinator : IDisposable
 
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Replays <c>__consumer_offsets</c> (groups and offsets come back), then starts the deadline timer.</summary>
+    /// <summary>Replays <c>__consumer_offsets</c> (groups and offsets come back), then starts the deadline timers.</summary>
     public void Start()
     {
         if (Interlocked.CompareExchange(ref _status, Loading, Created) != Created)
             throw new InvalidOperationException("the group coordinator was already started");
         var started = _time.GetTimestamp();
         var (groups, offsets) = GroupLoader.Load(_log, this, _groups, NowMs, _logger);
-        _nextRetentionCheckMs = NowMs + Options.OffsetsRetentionCheckIntervalMs;
         _status = Active;
+        // Loaded members start a fresh session now (the loader's clock); they expire unless they heartbeat.
+        foreach (var group in _groups.Values)
+        {
+            lock (group)
+                foreach (var member in group.Members) WatchSession(group, member);
+        }
         _logger.LogInformation("Group coordinator loaded {Groups} groups and {Offsets} committed offsets from {Partitions} partitions of {Topic} in {Elapsed} ms",
             groups, offsets, _log.PartitionCount, OffsetsTopic.Name, (int)_time.GetElapsedTime(started).TotalMilliseconds);
-        var tick = TimeSpan.FromMilliseconds(Options.TickIntervalMs);
-        _timer = _time.CreateTimer(_ => Tick(), null, tick, tick);
+        var interval = TimeSpan.FromMilliseconds(Options.OffsetsRetentionCheckIntervalMs);
+        _retentionTimer = _time.CreateTimer(_ => CheckRetention(), null, interval, interval);
     }
 
-    /// <summary>Stops the timer; requests still waiting in a rebalance are answered NOT_COORDINATOR.</summary>
+    /// <summary>Stops the timers; requests still waiting in a rebalance are answered NOT_COORDINATOR.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _status, Stopped) == Stopped) return;
-        _timer?.Dispose();
-        lock (_tickLock)
+        _retentionTimer?.Dispose();
+        foreach (var group in _groups.Values)
         {
-            foreach (var group in _groups.Values)
+            lock (group)
             {
-                lock (group)
+                group.Timer?.Dispose();
+                foreach (var member in group.Members)
                 {
-                    foreach (var member in group.Members)
-                    {
-                        member.CompleteJoin(JoinGroupResult.Failed(member.MemberId, KafkaError.NotCoordinator));
-                        member.CompleteSync(SyncGroupResult.Failed(KafkaError.NotCoordinator));
-                    }
+                    member.SessionTimer?.Dispose();
+                    member.CompleteJoin(JoinGroupResult.Failed(member.MemberId, KafkaError.NotCoordinator));
+                    member.CompleteSync(SyncGroupResult.Failed(KafkaError.NotCoordinator));
                 }
             }
         }
@@ -106,32 +110,114 @@ public sealed partial class GroupCoordinator : IDisposable
         _ => KafkaError.CoordinatorNotAvailable,
     };
 
-    /// <summary>Checks every deadline against the clock; the timer calls it every tick.</summary>
-    internal void Tick()
+    /// <summary>The group's timer fired: its join round, sync round or a pending member may be due.</summary>
+    private void OnGroupTimer(ClassicGroup group)
     {
         if (_status != Active) return;
-        lock (_tickLock)
+        try
         {
-            long now = NowMs;
-            try
+            lock (group)
             {
-                foreach (var group in _groups.Values)
-                    lock (group) CheckDeadlines(group, now);
-                if (now >= _nextRetentionCheckMs)
+                group.Timer!.Fired();
+                if (group.Is(GroupState.Dead)) return;
+                long now = NowMs;
+                CheckGroupDeadlines(group, now);
+                WatchGroup(group);
+            }
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Checking the deadlines of group {Group} failed", LogSafe.Text(group.GroupId));
+        }
+    }
+
+    /// <summary>A member's session timer fired: it goes if its session really ended, else the timer is armed for the new deadline.</summary>
+    private void OnSessionTimer(ClassicGroup group, GroupMember member)
+    {
+        if (_status != Active) return;
+        try
+        {
+            lock (group)
+            {
+                member.SessionTimer?.Fired();
+                if (group.Is(GroupState.Dead) || !group.Has(member.MemberId) || !ReferenceEquals(group.Get(member.MemberId), member)) return;
+                long now = NowMs;
+                if (now < SessionDeadline(member))
                 {
-                    _nextRetentionCheckMs = now + Options.OffsetsRetentionCheckIntervalMs;
-                    ExpireOffsets(now);
+                    WatchSession(group, member);
+                    return;
                 }
+                RemoveMemberAndUpdateGroup(group, member, now,
+                    member.IsAwaitingJoin ? "its join request timed out" : $"no heartbeat within session timeout {member.SessionTimeoutMs} ms");
             }
-            catch (Exception e)
-            {
-                _logger.LogError(e, "Group coordinator tick failed");
-            }
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Expiring member {Member} of group {Group} failed", LogSafe.Text(member.MemberId), LogSafe.Text(group.GroupId));
+        }
+    }
+
+    /// <summary>
+    /// When a member's session ends: a member waiting in a join round cannot heartbeat and stays (a new one only
+    /// for the new-member join timeout); one waiting for its assignment stays (the sync deadline covers it);
+    /// otherwise its last heartbeat plus its session timeout.
+    /// </summary>
+    private long SessionDeadline(GroupMember member)
+    {
+        if (member.IsAwaitingJoin) return member.IsNew ? member.JoinedAtMs + Options.NewMemberJoinTimeoutMs : long.MaxValue;
+        if (member.IsAwaitingSync) return long.MaxValue;
+        return member.LastHeartbeatMs + member.SessionTimeoutMs;
+    }
+
+    /// <summary>
+    /// Arms the member's timer by its session deadline. Call it (under the group's lock) whenever that deadline
+    /// may have moved earlier: the member joined, stopped waiting for a round, or changed its session timeout.
+    /// A later deadline (a heartbeat) needs no call: the timer fires at the old one, finds the session alive and re-arms.
+    /// </summary>
+    private void WatchSession(ClassicGroup group, GroupMember member)
+    {
+        member.SessionTimer ??= new DeadlineTimer(_time, () => OnSessionTimer(group, member));
+        member.SessionTimer.ArmBy(SessionDeadline(member));
+    }
+
+    /// <summary>Arms the group's timer by its next own deadline.</summary>
+    private static void WatchGroup(ClassicGroup group)
+    {
+        if (group.Timer is not { } timer) return;
+        if (group.Is(GroupState.PreparingRebalance)) timer.ArmBy(group.JoinDeadlineMs);
+        if (group.State is GroupState.CompletingRebalance or GroupState.Stable) timer.ArmBy(group.SyncDeadlineMs);
+        foreach (long expiresAt in group.PendingMembers.Values) timer.ArmBy(expiresAt);
+    }
+
+    /// <summary>Offset retention, every offsets.retention.check.interval.ms.</summary>
+    private void CheckRetention()
+    {
+        if (_status != Active) return;
+        // A slow run (a big log) must not overlap the next one.
+        if (!Monitor.TryEnter(_retentionLock)) return;
+        try
+        {
+            ExpireOffsets(NowMs);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Expiring committed offsets failed");
+        }
+        finally
+        {
+            Monitor.Exit(_retentionLock);
         }
     }
 
     /// <summary>Adds a group the loader rebuilt; only during <see cref="Start"/>.</summary>
-    internal ClassicGroup GetOrCreateGroup(string groupId, long now) => _groups.GetOrAdd(groupId, id => new ClassicGroup(id, now));
+    internal ClassicGroup GetOrCreateGroup(string groupId, long now) => _groups.GetOrAdd(groupId, NewGroup, now);
+
+    private ClassicGroup NewGroup(string groupId, long now)
+    {
+        var group = new ClassicGroup(groupId, now);
+        group.Timer = new DeadlineTimer(_time, () => OnGroupTimer(group));
+        return group;
+    }
 
     private ClassicGroup? FindGroup(string groupId) => _groups.GetValueOrDefault(groupId);
 
@@ -139,6 +225,8 @@ public sealed partial class GroupCoordinator : IDisposable
     private void RemoveGroup(ClassicGroup group, long now)
     {
         group.TransitionTo(GroupState.Dead, now);
+        group.Timer?.Dispose();
+        foreach (var member in group.Members) member.SessionTimer?.Dispose();
         _groups.TryRemove(new KeyValuePair<string, ClassicGroup>(group.GroupId, group));
     }
 
@@ -154,12 +242,12 @@ public sealed partial class GroupCoordinator : IDisposable
         }
         catch (LogException e)
         {
-            _logger.LogWarning("Could not write to {Topic} for group {Group}: {Error} {Message}", OffsetsTopic.Name, group.GroupId, e.Error, e.Message);
+            _logger.LogWarning("Could not write to {Topic} for group {Group}: {Error} {Message}", OffsetsTopic.Name, LogSafe.Text(group.GroupId), e.Error, LogSafe.Text(e.Message));
             return e.Error;
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
         {
-            _logger.LogError(e, "Could not write to {Topic} for group {Group}", OffsetsTopic.Name, group.GroupId);
+            _logger.LogError(e, "Could not write to {Topic} for group {Group}", OffsetsTopic.Name, LogSafe.Text(group.GroupId));
             return KafkaError.KafkaStorageError;
         }
     }

@@ -20,8 +20,6 @@ public sealed record GroupCoordinatorOptions
     public long OffsetsRetentionMs { get; init; } = 7L * 24 * 60 * 60 * 1000;
     /// <summary>offsets.retention.check.interval.ms.</summary>
     public long OffsetsRetentionCheckIntervalMs { get; init; } = 600_000;
-    /// <summary>How often deadlines (session timeouts, rebalance timeouts, delays) are checked. Kafka's purgatory is finer; 100 ms is plenty for second-scale timeouts.</summary>
-    public int TickIntervalMs { get; init; } = 100;
     /// <summary>A new member that joins but never completes the join round is dropped after this long (Kafka's fixed 5 minutes).</summary>
     public int NewMemberJoinTimeoutMs { get; init; } = 300_000;
 
@@ -34,7 +32,6 @@ public sealed record GroupCoordinatorOptions
         if (OffsetMetadataMaxBytes < 0) throw new ArgumentException($"offset.metadata.max.bytes {OffsetMetadataMaxBytes} is negative");
         if (OffsetsRetentionMs < 1) throw new ArgumentException($"offsets.retention.minutes must be positive");
         if (OffsetsRetentionCheckIntervalMs < 1) throw new ArgumentException($"offsets.retention.check.interval.ms {OffsetsRetentionCheckIntervalMs} must be positive");
-        if (TickIntervalMs < 1) throw new ArgumentException($"tick interval {TickIntervalMs} must be positive");
         return this;
     }
 }

@@ -25,6 +25,8 @@ internal sealed class GroupMember(string memberId, string? groupInstanceId, stri
     public bool IsNew { get; set; }
     public long JoinedAtMs { get; set; }
     public long LastHeartbeatMs { get; set; }
+    /// <summary>Fires by the member's session deadline; created when the member joins, disposed when it leaves.</summary>
+    public DeadlineTimer? SessionTimer { get; set; }
 
     public bool IsStatic => GroupInstanceId is not null;
     public bool IsAwaitingJoin => JoinWaiter is not null;

@@ -101,7 +101,7 @@ public sealed partial class Controller
         }
         catch (InvalidDataException e)
         {
-            _log.LogWarning("Ignoring config change notification {Name}: {Reason}", name, e.Message);
+            _log.LogWarning("Ignoring config change notification {Name}: {Reason}", name, LogSafe.Text(e.Message));
             return;
         }
         switch (entity)
@@ -144,6 +144,7 @@ public sealed partial class Controller
     private static bool SameConfigs(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
         a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
+    /// <summary>Configs for a log line; keys and values came from clients (AlterConfigs), so they are escaped.</summary>
     private static string Describe(IReadOnlyDictionary<string, string> configs) =>
-        configs.Count == 0 ? "{}" : "{" + string.Join(", ", configs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")) + "}";
+        LogSafe.Text(configs.Count == 0 ? "{}" : "{" + string.Join(", ", configs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")) + "}")!;
 }

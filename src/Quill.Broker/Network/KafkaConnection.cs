@@ -157,7 +157,7 @@ public sealed class KafkaConnection
     private bool Refuse(byte[] frame, string why)
     {
         ArrayPool<byte>.Shared.Return(frame);
-        _log.LogWarning("Closing connection {Id} from {Client}: {Reason}", Id, RemoteAddress, why);
+        _log.LogWarning("Closing connection {Id} from {Client}: {Reason}", Id, RemoteAddress, LogSafe.Text(why));
         return false;
     }
 

@@ -88,7 +88,7 @@ public sealed class TransactionCoordinator : IDisposable
             }
             foreach (var txn in _transactions.Values.Where(t => t.IsCompleting).ToList())
             {
-                _log.LogInformation("Finishing transaction {Txn} that was ending when the broker stopped", txn);
+                _log.LogInformation("Finishing transaction {Txn} that was ending when the broker stopped", LogSafe.Text(txn));
                 CompleteLocked(txn, txn.State == TransactionState.PrepareCommit);
             }
             _active = true;
@@ -131,7 +131,7 @@ public sealed class TransactionCoordinator : IDisposable
                 if (txn.State == TransactionState.Ongoing)
                 {
                     // The old producer's transaction: fence it with the next epoch and abort it.
-                    _log.LogInformation("Aborting the open transaction of {Txn}: a new producer with the same transactional id started", txn);
+                    _log.LogInformation("Aborting the open transaction of {Txn}: a new producer with the same transactional id started", LogSafe.Text(txn));
                     FenceEpoch(txn);
                     if (!PersistAndCompleteLocked(txn, commit: false, now)) return (KafkaError.NotCoordinator, -1, -1);
                 }
@@ -244,7 +244,7 @@ public sealed class TransactionCoordinator : IDisposable
         {
             if (_replicas.Get(topic, index) is not { } partition)
             {
-                _log.LogWarning("Transaction {Txn}: {Topic}-{Partition} is gone; no marker written there", txn.TransactionalId, topic, index);
+                _log.LogWarning("Transaction {Txn}: {Topic}-{Partition} is gone; no marker written there", LogSafe.Text(txn.TransactionalId), topic, index);
                 continue;
             }
             try
@@ -254,7 +254,7 @@ public sealed class TransactionCoordinator : IDisposable
             }
             catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)
             {
-                _log.LogError(e, "Transaction {Txn}: writing the {Marker} marker into {Topic}-{Partition} failed", txn.TransactionalId,
+                _log.LogError(e, "Transaction {Txn}: writing the {Marker} marker into {Topic}-{Partition} failed", LogSafe.Text(txn.TransactionalId),
                     commit ? "COMMIT" : "ABORT", topic, index);
             }
             if (topic == OffsetsTopic.Name) _groups.CompleteTransaction(txn.ProducerId, index, commit);
@@ -262,7 +262,7 @@ public sealed class TransactionCoordinator : IDisposable
         txn.State = commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort;
         txn.Partitions.Clear();
         txn.LastUpdateTimestampMs = NowMs;
-        if (!Persist(txn)) _log.LogWarning("Transaction {Txn}: its completion could not be recorded; it is finished again at the next start", txn);
+        if (!Persist(txn)) _log.LogWarning("Transaction {Txn}: its completion could not be recorded; it is finished again at the next start", LogSafe.Text(txn));
     }
 
     /// <summary>The next epoch for the transactional id; a new producer id once the epoch is used up.</summary>
@@ -305,7 +305,7 @@ public sealed class TransactionCoordinator : IDisposable
         }
         catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)
         {
-            _log.LogError(e, "Could not write the state of transactional id {Id} to {Topic}", transactionalId, TransactionStateTopic.Name);
+            _log.LogError(e, "Could not write the state of transactional id {Id} to {Topic}", LogSafe.Text(transactionalId), TransactionStateTopic.Name);
             return false;
         }
     }
@@ -331,7 +331,7 @@ public sealed class TransactionCoordinator : IDisposable
             foreach (var txn in _transactions.Values)
             {
                 if (txn.State != TransactionState.Ongoing || txn.StartTimestampMs + txn.TimeoutMs > now) continue;
-                _log.LogInformation("Aborting transaction {Txn}: open for more than its timeout of {Timeout} ms", txn, txn.TimeoutMs);
+                _log.LogInformation("Aborting transaction {Txn}: open for more than its timeout of {Timeout} ms", LogSafe.Text(txn), txn.TimeoutMs);
                 FenceEpoch(txn);
                 PersistAndCompleteLocked(txn, commit: false, now);
             }
@@ -340,7 +340,7 @@ public sealed class TransactionCoordinator : IDisposable
             {
                 if (!PersistTombstone(txn.TransactionalId)) continue;
                 _transactions.Remove(txn.TransactionalId);
-                _log.LogInformation("Transactional id {Id} expired: unused for {Ms} ms", txn.TransactionalId, _options.TransactionalIdExpirationMs);
+                _log.LogInformation("Transactional id {Id} expired: unused for {Ms} ms", LogSafe.Text(txn.TransactionalId), _options.TransactionalIdExpirationMs);
             }
         }
         catch (Exception e)

@@ -41,6 +41,8 @@ public static class KafkaApis
     public static readonly Api AlterPartitionReassignments = new(ApiKey.AlterPartitionReassignments, AlterPartitionReassignmentsApi.Request, AlterPartitionReassignmentsApi.Response);
     public static readonly Api ListPartitionReassignments = new(ApiKey.ListPartitionReassignments, ListPartitionReassignmentsApi.Request, ListPartitionReassignmentsApi.Response);
     public static readonly Api OffsetDelete = new(ApiKey.OffsetDelete, OffsetDeleteApi.Request, OffsetDeleteApi.Response);
+    public static readonly Api SaslHandshake = new(ApiKey.SaslHandshake, SaslHandshakeApi.Request, SaslHandshakeApi.Response);
+    public static readonly Api SaslAuthenticate = new(ApiKey.SaslAuthenticate, SaslAuthenticateApi.Request, SaslAuthenticateApi.Response);
 
     public static readonly IReadOnlyList<Api> All =
     [
@@ -49,6 +51,7 @@ public static class KafkaApis
         InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
         IncrementalAlterConfigs, DescribeCluster,
         DescribeAcls, CreateAcls, DeleteAcls, DescribeLogDirs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, OffsetDelete,
+        SaslHandshake, SaslAuthenticate,
     ];
 
     private static readonly Api?[] ByKey = BuildIndex();

@@ -132,6 +132,58 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
         Assert.DoesNotContain(after.Valid, g => g.GroupId == group);
     }
 
+    [Fact]
+    public async Task A_consumer_gone_without_leaving_is_expired_when_its_session_times_out_and_its_group_can_then_be_deleted()
+    {
+        const int sessionTimeoutMs = 6000, heartbeatIntervalMs = 500;
+        string topic = Clients.NewTopic("vanish");
+        string group = Clients.NewTopic("g");
+        await Clients.CreateTopicAsync(Bootstrap, topic, 1);
+        using var admin = Clients.Admin(Bootstrap);
+        var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        {
+            BootstrapServers = Bootstrap,
+            GroupId = group,
+            ClientId = "vanishing",
+            SessionTimeoutMs = sessionTimeoutMs,
+            HeartbeatIntervalMs = heartbeatIntervalMs,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe(topic);
+        var deadline = DateTime.UtcNow + Patience;
+        while (consumer.Assignment.Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the consumer was never assigned its partition");
+            consumer.Consume(TimeSpan.FromMilliseconds(100));
+        }
+
+        // Dispose without Close: librdkafka goes away without LeaveGroup, as a crashed consumer would.
+        var sinceGone = System.Diagnostics.Stopwatch.StartNew();
+        consumer.Dispose();
+        var refused = await Assert.ThrowsAsync<Confluent.Kafka.Admin.DeleteGroupsException>(() => admin.DeleteGroupsAsync([group]));
+        Assert.Equal(ErrorCode.NonEmptyGroup, Assert.Single(refused.Results).Error.Code);
+
+        while (true)
+        {
+            try
+            {
+                await admin.DeleteGroupsAsync([group]);
+                break;
+            }
+            catch (Confluent.Kafka.Admin.DeleteGroupsException e) when (Assert.Single(e.Results).Error.Code == ErrorCode.NonEmptyGroup)
+            {
+                Assert.True(sinceGone.Elapsed < Patience, $"the member never expired\n{_broker.Diagnostics()}");
+                await Task.Delay(50);
+            }
+        }
+        var elapsed = sinceGone.ElapsedMilliseconds;
+        // The session ran from the last heartbeat, about one interval (two, for a late one) before the consumer went.
+        Assert.True(elapsed >= sessionTimeoutMs - 2 * heartbeatIntervalMs, $"the member expired after {elapsed} ms, before its session ran out");
+        Assert.Contains($"no heartbeat within session timeout {sessionTimeoutMs} ms", _broker.Output);
+        var after = await admin.ListConsumerGroupsAsync();
+        Assert.DoesNotContain(after.Valid, g => g.GroupId == group);
+    }
+
     private List<string> ConsumeAndCommit(string group, string topic, int count)
     {
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig

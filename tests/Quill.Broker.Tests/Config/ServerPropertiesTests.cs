@@ -98,10 +98,27 @@ public sealed class ServerPropertiesTests
     [InlineData("listeners=SSL://:9093", "listeners")]
     [InlineData("listeners=PLAINTEXT://host", "listeners")]
     [InlineData("socket.request.max.bytes=-5", "socket.request.max.bytes")]
+    [InlineData("log.message.format.version=latest", "log.message.format.version")]
+    [InlineData("inter.broker.protocol.version=4.9", "inter.broker.protocol.version")]
     public void Bad_values_are_refused_naming_the_key(string line, string key)
     {
         var e = Assert.Throws<BrokerConfigException>(() => Parse(line));
         Assert.StartsWith(key + ":", e.Message);
+    }
+
+    [Fact]
+    public void Deprecated_version_settings_of_kafka_3_are_taken_without_warning_and_topics_describe_the_format_version()
+    {
+        var warnings = new List<string>();
+        var options = Parse("inter.broker.protocol.version=2.8\nlog.message.format.version=2.8-IV1\n", warnings);
+        Assert.Empty(warnings);
+        var entry = TopicConfigs.Find("message.format.version")!;
+        Assert.Equal("2.8-IV1", entry.Default(options));
+        Assert.Equal("3.0-IV1", entry.Default(Parse("")));
+        foreach (string version in new[] { "0.10.0", "0.10.0.1", "0.10.0-IV1", "2.8.1", "3.0-IV1", "3.7" })
+            Assert.Null(TopicConfigs.Validate("message.format.version", version));
+        foreach (string version in new[] { "", "2", "latest", "4.0", "3.0-beta", "0.7.0" })
+            Assert.NotNull(TopicConfigs.Validate("message.format.version", version));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Quill.Broker.Groups;
 using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Messages;
 
 namespace Quill.Broker.Tests.Groups;
 
@@ -87,5 +88,104 @@ public class ExpiryTests
         h.Advance(500); // the round completed at 2 s; 20 s later the sync deadline passes
         Assert.Equal(KafkaError.RebalanceInProgress, await h.Heartbeat("g", 1, a.MemberId));
         Assert.Equal(KafkaError.UnknownMemberId, await h.Heartbeat("g", 1, b.MemberId));
+    }
+
+    // Each deadline below is at an odd millisecond on purpose: a coordinator that checks deadlines on a periodic
+    // tick instead of at each deadline gets these wrong.
+
+    [Fact]
+    public async Task A_member_is_gone_exactly_when_its_session_timeout_passes_and_DeleteGroups_then_succeeds()
+    {
+        using var h = NewHarness();
+        var (members, _) = await h.FormGroup("g", "a");
+        h.Advance(1_237);
+        Assert.Equal(KafkaError.None, await h.Heartbeat("g", 1, members["a"]));
+        h.Advance(GroupRequests.SessionTimeoutMs - 1);
+        Assert.Equal(("Stable", 1), await StateAndSize(h, "g"));
+        Assert.Equal(KafkaError.NonEmptyGroup, await DeleteGroup(h, "g"));
+        h.Advance(1);
+        Assert.Equal(("Empty", 0), await StateAndSize(h, "g"));
+        Assert.Equal(KafkaError.None, await DeleteGroup(h, "g"));
+    }
+
+    [Fact]
+    public async Task A_silent_member_holds_up_a_JoinGroup_until_exactly_its_session_deadline()
+    {
+        using var h = NewHarness();
+        var (members, _) = await h.FormGroup("g", "a", "b");
+        h.Advance(3_001);
+        Assert.Equal(KafkaError.None, await h.Heartbeat("g", 1, members["a"]));
+        h.Advance(GroupRequests.SessionTimeoutMs - 3_001 - 1); // b's last sign of life was the sync
+        Assert.Equal(KafkaError.None, await h.Heartbeat("g", 1, members["a"]));
+        Assert.Equal(("Stable", 2), await StateAndSize(h, "g"));
+        h.Advance(1);
+        Assert.Equal(KafkaError.RebalanceInProgress, await h.Heartbeat("g", 1, members["a"]));
+        // b is gone already, so the next JoinGroup does not wait for it.
+        var join = await h.JoinGroup("g", members["a"], clientId: "a").Within();
+        Assert.Equal(2, join.GetInt32("GenerationId"));
+        Assert.Equal(members["a"], Assert.Single(join.GetArray("Members")!).GetString("MemberId"));
+    }
+
+    [Fact]
+    public async Task The_initial_delay_ends_exactly_on_time()
+    {
+        using var h = NewHarness();
+        h.Advance(17);
+        var a = await h.JoinNew("g", "a");
+        h.Advance(h.Options.InitialRebalanceDelayMs - 1);
+        Assert.Equal(("PreparingRebalance", 1), await StateAndSize(h, "g"));
+        h.Advance(1);
+        Assert.Equal(("CompletingRebalance", 1), await StateAndSize(h, "g"));
+        Assert.Equal(1, (await a.Join.Within()).GetInt32("GenerationId"));
+    }
+
+    [Fact]
+    public async Task A_join_round_ends_exactly_at_the_rebalance_timeout_without_the_member_that_did_not_rejoin()
+    {
+        using var h = NewHarness();
+        var (members, _) = await h.FormGroup("g", "a", "b");
+        h.Advance(311);
+        // The leader rejoining starts a round; b keeps its session alive but never rejoins.
+        var rejoin = h.JoinGroup("g", members["a"], clientId: "a");
+        for (int i = 0; i < 5; i++)
+        {
+            h.Advance(5_000);
+            Assert.Equal(KafkaError.RebalanceInProgress, await h.Heartbeat("g", 1, members["b"]));
+        }
+        h.Advance(GroupRequests.RebalanceTimeoutMs - 25_000 - 1);
+        Assert.Equal(("PreparingRebalance", 2), await StateAndSize(h, "g"));
+        h.Advance(1);
+        Assert.Equal(("CompletingRebalance", 1), await StateAndSize(h, "g"));
+        var join = await rejoin.Within();
+        Assert.Equal(2, join.GetInt32("GenerationId"));
+        Assert.Equal(members["a"], Assert.Single(join.GetArray("Members")!).GetString("MemberId"));
+    }
+
+    [Fact]
+    public async Task A_member_told_member_id_required_stops_counting_exactly_at_its_session_timeout()
+    {
+        using var h = NewHarness();
+        var (members, _) = await h.FormGroup("g", "a");
+        h.Advance(53);
+        var ghost = await h.JoinGroup("g", "", clientId: "ghost");
+        Assert.Equal(KafkaError.MemberIdRequired, Errors.Of(ghost));
+        var a = h.JoinGroup("g", members["a"], clientId: "a");
+        h.Advance(GroupRequests.SessionTimeoutMs - 1);
+        Assert.Equal("PreparingRebalance", (await StateAndSize(h, "g")).State);
+        h.Advance(1);
+        Assert.Equal(("CompletingRebalance", 1), await StateAndSize(h, "g"));
+        Assert.Equal(2, (await a.Within()).GetInt32("GenerationId"));
+    }
+
+    private static async Task<(string State, int Members)> StateAndSize(GroupHarness h, string group)
+    {
+        var described = Assert.Single((await h.DescribeGroups(5, group)).GetArray("Groups")!);
+        return (described.GetString("GroupState")!, described.GetArray("Members")!.Count);
+    }
+
+    private static async Task<KafkaError> DeleteGroup(GroupHarness h, string group)
+    {
+        var response = await h.Send(ApiKey.DeleteGroups, 2, b => b.SetStringArray("GroupsNames", [group]));
+        return Errors.Of(Assert.Single(response.GetArray("Results")!));
     }
 }

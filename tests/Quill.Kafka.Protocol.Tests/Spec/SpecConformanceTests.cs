@@ -85,6 +85,8 @@ public class SpecConformanceTests
     [InlineData(ApiKey.AlterPartitionReassignments, 0, 0)]
     [InlineData(ApiKey.ListPartitionReassignments, 0, 0)]
     [InlineData(ApiKey.OffsetDelete, 0, NotFlexible)]
+    [InlineData(ApiKey.SaslHandshake, 1, NotFlexible)]
+    [InlineData(ApiKey.SaslAuthenticate, 2, 2)]
     public void AdvertisedRangeAndFlexibleVersionsAreTheSpecs(ApiKey key, short maxVersion, short firstFlexible)
     {
         var api = KafkaApis.Get(key);
