@@ -69,7 +69,8 @@ public static class TopicConfigs
         new("message.timestamp.before.max.ms", ConfigType.Long, "log.message.timestamp.before.max.ms", _ => L(long.MaxValue), v => Long(v, 0)),
         new("message.timestamp.after.max.ms", ConfigType.Long, "log.message.timestamp.after.max.ms", _ => L(long.MaxValue), v => Long(v, 0)),
         new("preallocate", ConfigType.Boolean, "log.preallocate", _ => "false", Bool),
-        new("message.downconversion.enable", ConfigType.Boolean, "log.message.downconversion.enable", _ => "true", Bool),
+        new("message.downconversion.enable", ConfigType.Boolean, "log.message.downconversion.enable", _ => "true", Bool,
+            (c, v) => c with { DownConversionEnable = bool.Parse(v) }),
         // Deprecated since Kafka 3.0, which ignores it (every log is written in the v2 format) but still takes,
         // keeps and describes it, so tools and old scripts that set it keep working.
         new("message.format.version", ConfigType.String, "log.message.format.version",
