@@ -175,21 +175,29 @@ public sealed partial class RequestProcessor
     /// </summary>
     private void AddAuthNow(Request request)
     {
-        var conn = request.Connection!;
-        bool ok;
+        AuthPacket? auth;
         try
         {
             var r = new JuteReader(request.Body);
-            ok = AddAuth(request, AuthPacket.Read(ref r));
+            auth = AuthPacket.Read(ref r);
         }
         catch (JuteException e)
         {
-            _log.LogWarning("Malformed auth packet from session 0x{Session:x}: {Reason}", request.Session.Id, e.Message);
-            ok = false;
+            // ZooKeeper reads the auth packet on its network thread and drops the connection, unanswered, when it
+            // cannot: no AuthFailed for what was never a request.
+            _log.LogWarning("Closing the connection of session 0x{Session:x}: malformed auth packet (opcode {Type}): {Reason}",
+                request.Session.Id, (int)request.Type, e.Message);
+            auth = null;
         }
         request.State = RequestState.Answered;
-        request.Response = Reply(Xids.Auth, 0, ok ? ErrorCode.Ok : ErrorCode.AuthFailed, null);
-        request.CloseAfter = !ok;
+        if (auth is null) request.CloseAfter = true;
+        else
+        {
+            bool ok = AddAuth(request, auth);
+            // The answer carries the request's own xid (clients send -4), as ZooKeeper's does.
+            request.Response = Reply(request.Xid, 0, ok ? ErrorCode.Ok : ErrorCode.AuthFailed, null);
+            request.CloseAfter = !ok;
+        }
         // A session still being created answers its handshake first (ZooKeeper reads nothing more until then).
         if (request.Session.Creating) Enqueue(request);
         else Send(request);
