@@ -208,7 +208,7 @@ public sealed partial class RequestProcessor
         var conn = request.Connection!;
         if (auth.Scheme != "digest")
         {
-            _log.LogWarning("No authentication provider for scheme {Scheme} (session 0x{Session:x}); closing the connection", auth.Scheme, request.Session.Id);
+            _log.LogWarning("No authentication provider for scheme {Scheme} (session 0x{Session:x}); closing the connection", LogText.Escape(auth.Scheme), request.Session.Id);
             return false;
         }
         string digest = Acls.Digest(Encoding.UTF8.GetString(auth.Auth));
