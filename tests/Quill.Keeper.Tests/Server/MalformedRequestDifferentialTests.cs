@@ -71,6 +71,23 @@ public sealed class MalformedRequestDifferentialTests(ApacheZooKeeperServer zk, 
             new RequestHeader(5, OpCode.Auth).Write(w);
             new AuthPacket(0, "digest", "a:b"u8.ToArray()).Write(w);
         }, $"Ok (xid 5), {KeptOpen}"),
+        ["auth with the ip scheme"] = (w =>
+        {
+            new RequestHeader(Xids.Auth, OpCode.Auth).Write(w);
+            new AuthPacket(0, "ip", "10.1.2.3"u8.ToArray()).Write(w);
+        }, $"Ok (xid -4), {KeptOpen}"),
+        ["digest auth with null data"] = (w =>
+        {
+            new RequestHeader(Xids.Auth, OpCode.Auth).Write(w);
+            w.WriteInt(0);
+            w.WriteString("digest");
+            w.WriteInt(-1);
+        }, "AuthFailed (xid -4), then closed"),
+        ["digest auth without a colon"] = (w =>
+        {
+            new RequestHeader(Xids.Auth, OpCode.Auth).Write(w);
+            new AuthPacket(0, "digest", "nocolon"u8.ToArray()).Write(w);
+        }, $"Ok (xid -4), {KeptOpen}"),
         ["unknown opcode"] = (w =>
         {
             new RequestHeader(9, (OpCode)77).Write(w);
