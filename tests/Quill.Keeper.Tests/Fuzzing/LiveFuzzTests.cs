@@ -28,7 +28,7 @@ public sealed partial class LiveFuzzTests(ITestOutputHelper output)
         int totalFrames = EnvInt("QUILL_FUZZ_FRAMES", DefaultFrames);
         int seed = EnvInt("QUILL_FUZZ_SEED", DefaultSeed);
         int rounds = Math.Clamp(totalFrames / 1000, 1, 200);
-        int perWorkerPerRound = Math.Max(1, totalFrames / rounds / Workers);
+        int perWorkerPerRound = (totalFrames + rounds * Workers - 1) / (rounds * Workers); // at least the frames asked for
         var clock = Stopwatch.StartNew();
 
         await using var keeper = await FileLoggedKeeperProcess.StartAsync();
