@@ -34,7 +34,7 @@ public sealed partial class RequestProcessor
             default:
                 var result = Tree.Apply(zxid, request.Time, request.Session.Id, txn);
                 if (result.Err != ErrorCode.Ok)
-                    _log.LogError("Txn 0x{Zxid:x} ({Type} {Path}) did not apply: {Err}", zxid, txn.Type, result.Path, result.Err);
+                    _log.LogError("Txn 0x{Zxid:x} ({Type} {Path}) did not apply: {Err}", zxid, txn.Type, LogText.Escape(result.Path), result.Err);
                 if (result.Err == ErrorCode.Ok && request.Type is OpCode.SetData or OpCode.SetAcl)
                     WriteReply(request.Xid, zxid, ErrorCode.Ok, result.Stat!.Value);
                 else

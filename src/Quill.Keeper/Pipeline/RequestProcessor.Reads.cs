@@ -175,35 +175,58 @@ public sealed partial class RequestProcessor
     /// </summary>
     private void AddAuthNow(Request request)
     {
-        var conn = request.Connection!;
-        bool ok;
+        (string? Scheme, byte[]? Data)? auth;
         try
         {
+            // Read field by field rather than as an AuthPacket, which cannot tell null data from empty.
             var r = new JuteReader(request.Body);
-            ok = AddAuth(request, AuthPacket.Read(ref r));
+            r.ReadInt(); // type, unused (as in ZooKeeper)
+            auth = (r.ReadString(), r.ReadBuffer());
         }
         catch (JuteException e)
         {
-            _log.LogWarning("Malformed auth packet from session 0x{Session:x}: {Reason}", request.Session.Id, e.Message);
-            ok = false;
+            // ZooKeeper reads the auth packet on its network thread and drops the connection, unanswered, when it
+            // cannot: no AuthFailed for what was never a request.
+            _log.LogWarning("Closing the connection of session 0x{Session:x}: malformed auth packet (opcode {Type}): {Reason}",
+                request.Session.Id, (int)request.Type, e.Message);
+            auth = null;
         }
         request.State = RequestState.Answered;
-        request.Response = Reply(Xids.Auth, 0, ok ? ErrorCode.Ok : ErrorCode.AuthFailed, null);
-        request.CloseAfter = !ok;
+        if (auth is null) request.CloseAfter = true;
+        else
+        {
+            bool ok = AddAuth(request, auth.Value.Scheme, auth.Value.Data);
+            // The answer carries the request's own xid (clients send -4), as ZooKeeper's does.
+            request.Response = Reply(request.Xid, 0, ok ? ErrorCode.Ok : ErrorCode.AuthFailed, null);
+            request.CloseAfter = !ok;
+        }
         // A session still being created answers its handshake first (ZooKeeper reads nothing more until then).
         if (request.Session.Creating) Enqueue(request);
         else Send(request);
     }
 
-    private bool AddAuth(Request request, AuthPacket auth)
+    private bool AddAuth(Request request, string? scheme, byte[]? data)
     {
         var conn = request.Connection!;
-        if (auth.Scheme != "digest")
+        if (scheme == "ip")
         {
-            _log.LogWarning("No authentication provider for scheme {Scheme} (session 0x{Session:x}); closing the connection", auth.Scheme, request.Session.Id);
+            // ZooKeeper's ip provider ignores the data and vouches for the address the client connects from, which
+            // the connection already holds.
+            var ip = new Id("ip", conn.RemoteIp);
+            if (!conn.AuthIds.Contains(ip)) conn.AuthIds.Add(ip);
+            return true;
+        }
+        if (scheme != "digest")
+        {
+            _log.LogWarning("No authentication provider for scheme {Scheme} (session 0x{Session:x}); closing the connection", LogText.Escape(scheme), request.Session.Id);
             return false;
         }
-        string digest = Acls.Digest(Encoding.UTF8.GetString(auth.Auth));
+        if (data is null)
+        {
+            _log.LogWarning("Digest authentication without data (session 0x{Session:x}); closing the connection", request.Session.Id);
+            return false;
+        }
+        string digest = Acls.Digest(Encoding.UTF8.GetString(data));
         var id = new Id("digest", digest);
         if (conn.AuthIds.Contains(id)) return true;
         if (conn.AuthIds.Count >= MaxAuthIds)

@@ -175,7 +175,7 @@ public sealed partial class RequestProcessor
         }
         catch (JuteException e)
         {
-            _log.LogWarning("Malformed {Type} request from 0x{Session:x}: {Reason}", request.Type, request.Session.Id, e.Message);
+            _log.LogWarning("Malformed {Type} request from session 0x{Session:x}: {Reason}", request.Type, request.Session.Id, e.Message);
             request.Error = ErrorCode.MarshallingError;
         }
         request.State = RequestState.InFlight;
@@ -239,7 +239,11 @@ public sealed partial class RequestProcessor
     {
         if (request.Response is null)
         {
-            if (request.Connection is { } conn && request.Connect is null) conn.RequestDone();
+            if (request.Connection is { } conn && request.Connect is null)
+            {
+                conn.RequestDone();
+                if (request.CloseAfter) conn.Close(); // dropped unanswered (a malformed auth packet)
+            }
             return;
         }
         Send(request, request.Response);

@@ -90,8 +90,9 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MalformedBodyIsAnsweredMarshallingError()
+    public async Task MalformedBodyIsAnsweredMarshallingErrorAndTheConnectionKept()
     {
+        // ZooKeeper 3.8 does the same (MalformedRequestDifferentialTests compares the two).
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
         {
@@ -101,7 +102,45 @@ public sealed class BadInputTests : IAsyncLifetime
             c.SendFrame(w => { new RequestHeader(6, OpCode.Create).Write(w); w.WriteInt(-7); });
             (h, _, _) = await c.ReadReplyAsync(6);
             Assert.Equal(ErrorCode.MarshallingError, h.Err);
+            var (exists, _) = await c.CallAsync(OpCode.Exists, new PathWatchRequest("/kept", false));
+            Assert.Equal(ErrorCode.Ok, exists.Err);
         }
+    }
+
+    [Fact]
+    public async Task MalformedAuthPacketClosesTheConnectionUnansweredAndLosesNothingAcknowledged()
+    {
+        var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
+        using (c)
+        {
+            var (create, _) = await c.CallAsync(OpCode.Create, new CreateRequest("/before-bad-auth", "v"u8.ToArray(), [.. Acl.OpenAclUnsafe], 0));
+            Assert.Equal(ErrorCode.Ok, create.Err);
+            c.SendFrame(w => { new RequestHeader(Xids.Auth, OpCode.Auth).Write(w); w.WriteInt(0); w.WriteString("digest"); w.WriteInt(50); });
+            Assert.Null(await c.ReadFrameAsync());
+        }
+        var (h, _) = await _bystander.CallAsync(OpCode.Exists, new PathWatchRequest("/before-bad-auth", false));
+        Assert.Equal(ErrorCode.Ok, h.Err);
+    }
+
+    [Fact]
+    public async Task MalformedAuthPipelinedBehindTheHandshakeClosesAfterTheHandshakeIsAnswered()
+    {
+        using var c = RawZkClient.Open(_keeper.Port);
+        var w = new JuteWriter();
+        w.BeginFrame();
+        new ConnectRequest(0, 0, 30_000, 0, new byte[16], false, true).Write(w);
+        w.EndFrame();
+        w.BeginFrame();
+        new RequestHeader(Xids.Auth, OpCode.Auth).Write(w);
+        w.WriteInt(0);
+        w.WriteInt(999_999);
+        w.EndFrame();
+        c.SendRaw(w.WrittenSpan);
+        var handshake = await c.ReadFrameAsync();
+        Assert.NotNull(handshake);
+        var r = new JuteReader(handshake);
+        Assert.NotEqual(0, ConnectResponse.Read(ref r).SessionId);
+        Assert.Null(await c.ReadFrameAsync());
     }
 
     [Theory]
