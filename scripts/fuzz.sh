@@ -3,12 +3,16 @@
 # with as many frames as asked for.
 #
 #   scripts/fuzz.sh keeper [FRAMES] [SEED]     e.g. scripts/fuzz.sh keeper 1000000
+#   scripts/fuzz.sh broker [FRAMES] [SEED]     e.g. scripts/fuzz.sh broker 1000000
 #
-# Keeper runs as the real `quill keeper start` process; mutated frames of every request type go at it in rounds, and
-# after each round a kazoo client checks that it is still served and that all it wrote before is still there. It
-# fails on a crash, a hang (a connection not closed, a check not answered within 60 s), anything lost, or an error
-# line in Keeper's log. FRAMES and SEED reach the test as QUILL_FUZZ_FRAMES and QUILL_FUZZ_SEED; the summary (frames,
-# connections, time, warnings by kind) is printed at the end. Needs python3-kazoo (scripts/test.sh installs it).
+# keeper: Keeper runs as the real `quill keeper start` process; mutated frames of every request type go at it in
+# rounds, and after each round a kazoo client checks that it is still served and that all it wrote before is still
+# there. broker: the same against `quill start` with mutated Kafka requests (produce batches mostly re-signed so the
+# mutations reach the records), and after each round a Confluent.Kafka client checks that every record it was
+# acknowledged is still at its offset, that it can read everything stored in the fuzzed topics, and that lookups by
+# time answer. Either fails on a crash, a hang (a connection not closed, a check not answered within 60 s), anything
+# lost, or an error line in the server's log. FRAMES and SEED reach the test as QUILL_FUZZ_FRAMES and QUILL_FUZZ_SEED; the summary (frames,
+# connections, time, warnings by kind) is printed at the end. Needs python3-kazoo for keeper (scripts/test.sh installs it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,8 +28,12 @@ case "$target" in
     project=tests/Quill.Keeper.Tests
     filter="FullyQualifiedName~Quill.Keeper.Tests.Fuzzing.LiveFuzzTests"
     ;;
+  broker)
+    project=tests/Quill.Broker.Compat.Tests
+    filter="FullyQualifiedName~Quill.Broker.Compat.Tests.Fuzzing.BrokerLiveFuzzTests"
+    ;;
   *)
-    echo "usage: scripts/fuzz.sh keeper [FRAMES] [SEED]" >&2
+    echo "usage: scripts/fuzz.sh keeper|broker [FRAMES] [SEED]" >&2
     exit 2
     ;;
 esac

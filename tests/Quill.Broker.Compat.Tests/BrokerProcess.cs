@@ -18,6 +18,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private readonly List<string> _arguments;
     private Process? _process;
+    private StreamWriter? _logFile;
     private TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private BrokerProcess(string directory, int kafkaPort, int keeperPort, List<string> arguments)
@@ -28,13 +29,17 @@ public sealed class BrokerProcess : IAsyncDisposable
         _arguments = arguments;
     }
 
-    /// <summary>`quill start`: a broker with an embedded Keeper.</summary>
-    public static async Task<BrokerProcess> StartAsync()
+    /// <summary>
+    /// `quill start`: a broker with an embedded Keeper. With <paramref name="logFile"/>, every line it prints also goes
+    /// there (the in-memory copy stops growing at 512 KiB; a fuzz run logs far more, and all of it must be read).
+    /// </summary>
+    public static async Task<BrokerProcess> StartAsync(string? logFile = null)
     {
         string dir = NewDirectory();
         int kafka = FreePort.Get(), keeper = FreePort.Get();
         var broker = new BrokerProcess(dir, kafka, keeper,
             ["start", "--kafka-port", $"{kafka}", "--keeper-port", $"{keeper}", "--data-dir", Path.Combine(dir, "data")]);
+        if (logFile is not null) broker._logFile = new StreamWriter(logFile, append: true) { AutoFlush = true };
         return await broker.LaunchOrDisposeAsync();
     }
 
@@ -159,13 +164,21 @@ public sealed class BrokerProcess : IAsyncDisposable
     {
         if (line is null) return;
         lock (_output)
+        {
             if (_output.Length < 512 * 1024) _output.AppendLine(line);
+            _logFile?.WriteLine(line);
+        }
         if (line.StartsWith($"Kafka listening on 127.0.0.1:{KafkaPort}", StringComparison.Ordinal)) ready.TrySetResult();
     }
 
     public ValueTask DisposeAsync()
     {
         Kill();
+        lock (_output)
+        {
+            _logFile?.Dispose();
+            _logFile = null;
+        }
         try
         {
             if (System.IO.Directory.Exists(Directory)) System.IO.Directory.Delete(Directory, recursive: true);
