@@ -53,13 +53,22 @@ if ! dotnet build Quill.slnx -c Release -nologo -clp:ErrorsOnly; then
   exit 1
 fi
 
+total_passed=0
+total_failed=0
+status=0
+
+# Formatting is part of the build's contract (.editorconfig says the style); a drift fails the run like a test.
+echo "== dotnet format --verify-no-changes"
+if ! dotnet format Quill.slnx --verify-no-changes --no-restore -v q; then
+  echo "!! dotnet format found files to reformat: run 'dotnet format Quill.slnx' and commit the result (counted as 1 failed)"
+  total_failed=$((total_failed + 1))
+  status=1
+fi
+
 RESULTS="$ROOT/artifacts/test-results"
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
-total_passed=0
-total_failed=0
-status=0
 for project in tests/*.Tests/*.csproj; do
   name="$(basename "$project" .csproj)"
   trx="$RESULTS/$name.trx"

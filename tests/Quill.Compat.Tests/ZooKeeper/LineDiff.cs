@@ -12,8 +12,8 @@ public static class LineDiff
         int n = expected.Count, m = actual.Count;
         var common = new int[n + 1, m + 1];
         for (int i = n - 1; i >= 0; i--)
-        for (int j = m - 1; j >= 0; j--)
-            common[i, j] = expected[i] == actual[j] ? common[i + 1, j + 1] + 1 : Math.Max(common[i + 1, j], common[i, j + 1]);
+            for (int j = m - 1; j >= 0; j--)
+                common[i, j] = expected[i] == actual[j] ? common[i + 1, j + 1] + 1 : Math.Max(common[i + 1, j], common[i, j + 1]);
 
         // Walk the table into (kind, text) entries: ' ' same, '-' only expected, '+' only actual.
         var entries = new List<(char Kind, string Text)>();
