@@ -8,6 +8,8 @@ using Quill.Kafka.Protocol.Records;
 using Quill.Kafka.Protocol.Schema;
 using Quill.Testing;
 
+using static Quill.Broker.Compat.Tests.RawRequests;
+
 namespace Quill.Broker.Compat.Tests;
 
 /// <summary>
@@ -142,24 +144,6 @@ public sealed class MessageFormatTests(BrokerFixture fixture) : IClassFixture<Br
     }
 
     private static string? Text(ReadOnlyMemory<byte>? bytes) => bytes is { } b ? System.Text.Encoding.UTF8.GetString(b.Span) : null;
-
-    private static async Task<StructValue> ProduceAsync(RawKafkaConnection connection, string topic, short version, byte[] records)
-    {
-        var request = KafkaApis.Produce.Request.New().SetInt("Acks", -1).SetInt("TimeoutMs", 5000);
-        request.AddElement("TopicData").SetString("Name", topic)
-            .AddElement("PartitionData").SetInt("Index", 0).SetBytes("Records", records);
-        var response = await connection.RequestAsync(KafkaApis.Produce, version, request);
-        return response.GetArray("Responses")![0].GetArray("PartitionResponses")![0];
-    }
-
-    private static async Task<StructValue> FetchAsync(RawKafkaConnection connection, string topic, short version, long offset)
-    {
-        var request = KafkaApis.Fetch.Request.New().SetInt("ReplicaId", -1).SetInt("MaxWaitMs", 0).SetInt("MinBytes", 1).SetInt("MaxBytes", 1 << 20);
-        request.AddElement("Topics").SetString("Topic", topic)
-            .AddElement("Partitions").SetInt("Partition", 0).SetInt("FetchOffset", offset).SetInt("PartitionMaxBytes", 1 << 20);
-        var response = await connection.RequestAsync(KafkaApis.Fetch, version, request);
-        return response.GetArray("Responses")![0].GetArray("Partitions")![0];
-    }
 }
 
 public sealed record OldMessage(string? Key, string? Value, long Timestamp, long Offset = 0, byte Magic = 1);

@@ -6,6 +6,8 @@ using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Records;
 using Quill.Kafka.Protocol.Schema;
 
+using static Quill.Broker.Compat.Tests.RawRequests;
+
 namespace Quill.Broker.Compat.Tests;
 
 /// <summary>
@@ -174,30 +176,9 @@ public sealed class ProduceValidationTests(BrokerFixture fixture) : IClassFixtur
     private static void Resign(byte[] batch) =>
         BinaryPrimitives.WriteUInt32BigEndian(batch.AsSpan(17), Crc32C.Compute(batch.AsSpan(21)));
 
-    private static async Task<StructValue> ProduceAsync(RawKafkaConnection connection, string topic, short version, byte[] records)
-    {
-        var request = KafkaApis.Produce.Request.New().SetInt("Acks", -1).SetInt("TimeoutMs", 5000);
-        request.AddElement("TopicData").SetString("Name", topic)
-            .AddElement("PartitionData").SetInt("Index", 0).SetBytes("Records", records);
-        var response = await connection.RequestAsync(KafkaApis.Produce, version, request);
-        return response.GetArray("Responses")![0].GetArray("PartitionResponses")![0];
-    }
-
-    private static async Task<long> OffsetForTimestampAsync(RawKafkaConnection connection, string topic, long timestamp)
-    {
-        var request = KafkaApis.ListOffsets.Request.New().SetInt("ReplicaId", -1);
-        request.AddElement("Topics").SetString("Name", topic).AddElement("Partitions").SetInt("PartitionIndex", 0).SetInt("Timestamp", timestamp);
-        var partition = (await connection.RequestAsync(KafkaApis.ListOffsets, 7, request)).GetArray("Topics")![0].GetArray("Partitions")![0];
-        Assert.Equal((short)0, partition.GetInt16("ErrorCode"));
-        return partition.GetInt64("Offset");
-    }
-
     private static async Task<ReadOnlyMemory<byte>> FetchRecordsAsync(RawKafkaConnection connection, string topic)
     {
-        var request = KafkaApis.Fetch.Request.New().SetInt("ReplicaId", -1).SetInt("MaxWaitMs", 0).SetInt("MinBytes", 1).SetInt("MaxBytes", 1 << 20);
-        request.AddElement("Topics").SetString("Topic", topic)
-            .AddElement("Partitions").SetInt("Partition", 0).SetInt("FetchOffset", 0).SetInt("PartitionMaxBytes", 1 << 20);
-        var partition = (await connection.RequestAsync(KafkaApis.Fetch, 11, request)).GetArray("Responses")![0].GetArray("Partitions")![0];
+        var partition = await FetchAsync(connection, topic, 11, 0);
         return partition.GetBytes("Records")!.Value;
     }
 }

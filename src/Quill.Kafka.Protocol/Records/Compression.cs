@@ -111,7 +111,8 @@ public static class Compression
 
     private static byte[] DecompressSnappy(ReadOnlySpan<byte> data, int maxSize)
     {
-        if (data.Length < 16 || !data[..8].SequenceEqual(XerialMagic)) return SnappyBlock(data, maxSize, alreadyOut: 0).ToArray();
+        // As librdkafka decides it: xerial framing needs its 16-byte header and at least one block length after it.
+        if (data.Length <= 20 || !data[..8].SequenceEqual(XerialMagic)) return SnappyBlock(data, maxSize, alreadyOut: 0).ToArray();
         data = data[16..];
         var output = new ArrayBufferWriter<byte>();
         while (!data.IsEmpty)
@@ -130,10 +131,68 @@ public static class Compression
     {
         int length = Snappier.Snappy.GetUncompressedLength(block);
         if (length < 0 || length > maxSize - alreadyOut) throw new KafkaProtocolException($"snappy: block expands past the {maxSize} byte limit");
+        CheckSnappyElements(block, length);
         var output = new byte[length];
         int written = Snappier.Snappy.Decompress(block, output);
         if (written != length) throw new KafkaProtocolException("snappy: block shorter than its declared length");
         return output;
+    }
+
+    /// <summary>
+    /// Walks a snappy block's elements (literals and copies) and requires them to make exactly the declared length
+    /// and to end exactly where the block ends. The decoder used here stops once its output is full and ignores what
+    /// follows, while librdkafka refuses such a block: a batch stored with bytes after its snappy data would be
+    /// acknowledged and then unreadable to those consumers.
+    /// </summary>
+    private static void CheckSnappyElements(ReadOnlySpan<byte> block, int declared)
+    {
+        int i = 0;
+        while (i < block.Length && (block[i] & 0x80) != 0) i++;
+        i++; // the last byte of the length varint
+        long produced = 0;
+        while (i < block.Length)
+        {
+            byte tag = block[i++];
+            long length, offset = 0;
+            switch (tag & 3)
+            {
+                case 0: // literal: length-1 in the tag's upper 6 bits, or in 1-4 little-endian bytes after it
+                    length = (tag >> 2) + 1;
+                    if (length > 60)
+                    {
+                        int extra = (int)length - 60;
+                        if (extra > block.Length - i) throw new KafkaProtocolException("snappy: truncated literal length");
+                        length = 0;
+                        for (int k = extra - 1; k >= 0; k--) length = (length << 8) | block[i + k];
+                        length++;
+                        i += extra;
+                    }
+                    if (length > block.Length - i) throw new KafkaProtocolException("snappy: literal runs past the block's end");
+                    i += (int)length;
+                    break;
+                case 1: // copy with a 1-byte offset
+                    if (i >= block.Length) throw new KafkaProtocolException("snappy: truncated copy");
+                    length = ((tag >> 2) & 7) + 4;
+                    offset = ((tag >> 5) << 8) | block[i++];
+                    break;
+                case 2: // copy with a 2-byte offset
+                    if (2 > block.Length - i) throw new KafkaProtocolException("snappy: truncated copy");
+                    length = (tag >> 2) + 1;
+                    offset = BinaryPrimitives.ReadUInt16LittleEndian(block[i..]);
+                    i += 2;
+                    break;
+                default: // copy with a 4-byte offset
+                    if (4 > block.Length - i) throw new KafkaProtocolException("snappy: truncated copy");
+                    length = (tag >> 2) + 1;
+                    offset = BinaryPrimitives.ReadUInt32LittleEndian(block[i..]);
+                    i += 4;
+                    break;
+            }
+            if ((tag & 3) != 0 && (offset == 0 || offset > produced)) throw new KafkaProtocolException($"snappy: copy offset {offset} reaches before the start");
+            produced += length;
+            if (produced > declared) throw new KafkaProtocolException($"snappy: the block makes more than its declared {declared} bytes");
+        }
+        if (produced != declared) throw new KafkaProtocolException($"snappy: the block makes {produced} bytes, not its declared {declared}");
     }
 
     private static byte[] ReadAll(Stream stream, int maxSize)

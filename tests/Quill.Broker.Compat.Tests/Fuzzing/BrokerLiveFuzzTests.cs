@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Quill.Kafka.Protocol.Records;
 using Quill.Testing.Fuzzing;
@@ -17,7 +16,7 @@ namespace Quill.Broker.Compat.Tests.Fuzzing;
 /// the broker must still run and its log must hold no error line. The suite runs a short form; the long form is the
 /// same test with QUILL_FUZZ_FRAMES set (scripts/fuzz.sh broker 1000000).
 /// </summary>
-public sealed partial class BrokerLiveFuzzTests(ITestOutputHelper output)
+public sealed class BrokerLiveFuzzTests(ITestOutputHelper output)
 {
     private const int DefaultFrames = 20_000;
     private const int DefaultSeed = 20261203;
@@ -61,7 +60,7 @@ public sealed partial class BrokerLiveFuzzTests(ITestOutputHelper output)
                 Assert.True(problem is null, $"round {round}: {problem}\n{Context()}");
             }
 
-            var (problems, warnings) = ScanLog(logFile);
+            var (problems, warnings) = ServerLogScan.Scan(logFile);
             Assert.True(problems.Count == 0, $"the broker logged errors:\n{string.Join('\n', problems)}\n{Context()}");
             output.WriteLine($"{workers.Sum(w => w.Frames)} frames over {workers.Sum(w => w.Connections)} connections " +
                 $"({workers.Sum(w => w.ClosedEarly)} closed by the broker before their last frame) in {rounds} rounds, " +
@@ -76,32 +75,6 @@ public sealed partial class BrokerLiveFuzzTests(ITestOutputHelper output)
             File.Delete(logFile);
         }
     }
-
-    private static (List<string> Problems, Dictionary<string, long> Warnings) ScanLog(string path)
-    {
-        var problems = new List<string>();
-        var warnings = new Dictionary<string, long>();
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (reader.ReadLine() is { } line)
-        {
-            int warn = line.IndexOf(" warn: ", StringComparison.Ordinal);
-            if (warn >= 0)
-            {
-                string kind = Digits().Replace(line[(warn + 7)..], "N");
-                kind = kind[..Math.Min(kind.Length, 100)];
-                warnings[kind] = warnings.GetValueOrDefault(kind) + 1;
-            }
-            else if (ErrorLine().IsMatch(line) && problems.Count < 20) problems.Add(line.Length > 2000 ? line[..2000] : line);
-        }
-        return (problems, warnings);
-    }
-
-    [GeneratedRegex(@"^\S+ \S+ (fail|crit): |Unhandled exception|Process terminated|OutOfMemory|StackOverflow")]
-    private static partial Regex ErrorLine();
-
-    [GeneratedRegex(@"[0-9a-f]*[0-9][0-9a-f]*")]
-    private static partial Regex Digits();
 
     private static int EnvInt(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out int value) && value > 0 ? value : fallback;

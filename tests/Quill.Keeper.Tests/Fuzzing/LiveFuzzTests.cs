@@ -13,7 +13,7 @@ namespace Quill.Keeper.Tests.Fuzzing;
 /// up and its log must hold no error or crash. The suite runs a short form; the long form is the same test with
 /// QUILL_FUZZ_FRAMES set (scripts/fuzz.sh keeper 1000000). QUILL_FUZZ_SEED picks another sequence of mutations.
 /// </summary>
-public sealed partial class LiveFuzzTests(ITestOutputHelper output)
+public sealed class LiveFuzzTests(ITestOutputHelper output)
 {
     private const int DefaultFrames = 20_000;
     private const int DefaultSeed = 20261203;
@@ -57,7 +57,7 @@ public sealed partial class LiveFuzzTests(ITestOutputHelper output)
         long frames = workers.Sum(w => w.Frames);
         string srvr = await keeper.FourLetterWordAsync("srvr");
         long received = long.Parse(Regex.Match(srvr, @"Received: (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        var (problems, warnings) = ScanLog(keeper.LogFile);
+        var (problems, warnings) = ServerLogScan.Scan(keeper.LogFile);
         Assert.True(problems.Count == 0, $"Keeper logged errors:\n{string.Join('\n', problems)}\n{Context()}");
 
         output.WriteLine($"{frames} frames ({received} requests taken by Keeper) over {workers.Sum(w => w.Connections)} connections " +
@@ -68,34 +68,6 @@ public sealed partial class LiveFuzzTests(ITestOutputHelper output)
         output.WriteLine("mutations: " + string.Join(", ", counts));
         Assert.True(received > frames / 4, $"Keeper took only {received} of the {frames} frames: the fuzzing hardly reached it\n{srvr}");
     }
-
-    /// <summary>Lines at error or critical level, and anything the runtime prints when a process dies of an exception.</summary>
-    private static (List<string> Problems, Dictionary<string, long> Warnings) ScanLog(string path)
-    {
-        var problems = new List<string>();
-        // Warnings by kind (numbers left out), for the run's summary.
-        var warnings = new Dictionary<string, long>();
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (reader.ReadLine() is { } line)
-        {
-            int warn = line.IndexOf(" warn: ", StringComparison.Ordinal);
-            if (warn >= 0)
-            {
-                string kind = Digits().Replace(line[(warn + 7)..], "N");
-                kind = kind[..Math.Min(kind.Length, 100)];
-                warnings[kind] = warnings.GetValueOrDefault(kind) + 1;
-            }
-            else if (ErrorLine().IsMatch(line) && problems.Count < 20) problems.Add(line.Length > 2000 ? line[..2000] : line);
-        }
-        return (problems, warnings);
-    }
-
-    [GeneratedRegex(@"^\S+ \S+ (fail|crit): |Unhandled exception|Process terminated|OutOfMemory|StackOverflow")]
-    private static partial Regex ErrorLine();
-
-    [GeneratedRegex(@"(0x)?[0-9a-f]*[0-9][0-9a-f]*")]
-    private static partial Regex Digits();
 
     private static int EnvInt(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out int value) && value > 0 ? value : fallback;
