@@ -51,7 +51,16 @@ internal sealed class MessageEmitter(MessageSource source)
             _w.Open($"public sealed partial class {s.ClassName}");
         }
 
-        foreach (var f in s.Fields) _w.Line($"public {f.Type} {f.Property} {{ get; set; }}");
+        foreach (var f in s.Fields)
+        {
+            if (!f.IsLazy)
+            {
+                _w.Line($"public {f.Type} {f.Property} {{ get; set; }}");
+                continue;
+            }
+            _w.Line($"private {f.Type}? {f.Backing};");
+            _w.Line($"public {f.Type} {f.Property} {{ get => {f.Backing} ??= new(); set => {f.Backing} = value; }}");
+        }
         _w.Line("/// <summary>Tagged fields this description does not know, in tag order; written back as they came.</summary>");
         _w.Line("public List<RawTaggedField>? UnknownTaggedFields { get; set; }");
         _w.Line();
@@ -126,7 +135,7 @@ internal sealed class MessageEmitter(MessageSource source)
 
     private void EmitIsDefault(StructModel s)
     {
-        var parts = s.Fields.Select(f => f.IsDefault(f.Property)).Append("(UnknownTaggedFields is null || UnknownTaggedFields.Count == 0)");
+        var parts = s.Fields.Select(f => f.IsDefault()).Append("(UnknownTaggedFields is null || UnknownTaggedFields.Count == 0)");
         _w.Line();
         _w.Line("/// <summary>Whether every field holds its default (a tagged field holding this is left off the wire).</summary>");
         _w.Line($"internal bool IsAllDefaults() => {string.Join(" && ", parts)};");
@@ -183,7 +192,7 @@ internal sealed class MessageEmitter(MessageSource source)
             foreach (var f in tagged)
             {
                 string present = s.Condition(f.IsTaggedIn);
-                string write = present == "true" ? $"!{Paren(f.IsDefault(f.Property))}" : $"{Paren(present)} && !{Paren(f.IsDefault(f.Property))}";
+                string write = present == "true" ? $"!{Paren(f.IsDefault())}" : $"{Paren(present)} && !{Paren(f.IsDefault())}";
                 _w.Line($"bool {f.Local}Written = {write};");
                 counted.Add($"({f.Local}Written ? 1 : 0)");
             }
@@ -270,7 +279,9 @@ internal sealed class MessageEmitter(MessageSource source)
                 }
                 break;
             case FieldKind.Struct:
-                _w.Line($"({p} ?? throw {notNullable}).WriteBody(writer, version);");
+                _w.Line(f.IsLazy
+                    ? $"({f.Backing} ?? new {f.ElementType}()).WriteBody(writer, version);"
+                    : $"({p} ?? throw {notNullable}).WriteBody(writer, version);");
                 break;
             default: throw new InvalidOperationException(f.Path);
         }
@@ -375,7 +386,7 @@ internal sealed class MessageEmitter(MessageSource source)
     private void EmitReadField(FieldModel f, string reader, string flexible)
     {
         var field = f.Field;
-        string target = "value." + f.Property;
+        string target = "value." + f.Storage;
         string nullable = f.Owner.Condition(v => field.IsNullableIn(v));
         if (field.IsArray)
         {

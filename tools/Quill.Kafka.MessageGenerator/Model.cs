@@ -127,6 +127,16 @@ internal sealed class FieldModel
     public string ElementType { get; }
     public bool NullableType { get; }
     public StructModel? Child { get; }
+
+    /// <summary>
+    /// A single struct (not an array) that is never null: kept in a backing field and made on first use, so that the
+    /// tagged structs a message rarely carries (Fetch's DivergingEpoch, CurrentLeader, SnapshotId) cost nothing when
+    /// absent. Null written or set means the default struct.
+    /// </summary>
+    public bool IsLazy => Field.Kind == FieldKind.Struct && !Field.IsArray && !NullableType;
+    public string Backing => "_" + Naming.Local(Field.Name);
+    /// <summary>Where generated code inside the class reads the value without making it.</summary>
+    public string Storage => IsLazy ? Backing : Property;
     public string Path => $"{Owner.Path}.{Field.Name}";
     /// <summary>A name for locals of this field that cannot clash with those of an enclosing or sibling field.</summary>
     public string Local => Naming.Local(Field.Name) + Field.Index;
@@ -178,7 +188,7 @@ internal sealed class FieldModel
                 FieldKind.String => f.DefaultNull ? null : "\"\"",
                 FieldKind.Bytes => NullableType && !f.DefaultNull ? "ReadOnlyMemory<byte>.Empty" : null,
                 FieldKind.Records => null,
-                FieldKind.Struct => f.DefaultNull ? null : "new()",
+                FieldKind.Struct => f.DefaultNull || IsLazy ? null : "new()",
                 _ => throw new InvalidOperationException(f.ToString()),
             };
         }
@@ -188,9 +198,10 @@ internal sealed class FieldModel
     /// Whether the field holds its default, which keeps a tagged field off the wire. The same rule as the codec's:
     /// empty strings, bytes and arrays and all-default structs count as default unless the default is null.
     /// </summary>
-    public string IsDefault(string p)
+    public string IsDefault()
     {
         var field = Field;
+        string p = Storage;
         if (field.IsArray) return field.DefaultNull ? $"{p} is null" : $"({p} is null || {p}.Count == 0)";
         return field.Kind switch
         {
@@ -202,7 +213,7 @@ internal sealed class FieldModel
             FieldKind.String => field.DefaultNull ? $"{p} is null" : $"({p} is not null && {p}.Length == 0)",
             FieldKind.Bytes or FieldKind.Records => !NullableType ? $"{p}.Length == 0"
                 : field.DefaultNull ? $"{p} is null" : $"({p} is null || {p}.Value.Length == 0)",
-            FieldKind.Struct => field.DefaultNull ? $"{p} is null" : $"({p} is not null && {p}.IsAllDefaults())",
+            FieldKind.Struct => field.DefaultNull ? $"{p} is null" : IsLazy ? $"({p} is null || {p}.IsAllDefaults())" : $"({p} is not null && {p}.IsAllDefaults())",
             _ => throw new InvalidOperationException(field.ToString()),
         };
     }
