@@ -25,7 +25,7 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
-    private readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> _handlerSets;
+    private readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IRequestHandler>>> _handlerSets;
     private readonly List<ITimer> _timers = [];
     private KafkaZkClient? _zk;
     private KeeperClientOptions? _keeperOptions;
@@ -40,7 +40,7 @@ public sealed class BrokerServer : IAsyncDisposable
     /// The request handlers, as factories over the broker's services; by default <see cref="DefaultHandlers"/>.
     /// </param>
     public BrokerServer(BrokerOptions options, ILoggerFactory loggers, TimeProvider? time = null,
-        IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>>? handlerSets = null)
+        IReadOnlyList<Func<BrokerServices, IEnumerable<IRequestHandler>>>? handlerSets = null)
     {
         _options = options;
         _loggers = loggers;
@@ -50,10 +50,10 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>Every handler set the broker serves: the data path and admin APIs (more sets are added here as they are written).</summary>
-    public static readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IApiHandler>>> DefaultHandlers = [CoreHandlers, GroupHandlerSet, TransactionHandlerSet];
+    public static readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IRequestHandler>>> DefaultHandlers = [CoreHandlers, GroupHandlerSet, TransactionHandlerSet];
 
     /// <summary>The consumer-group APIs, answered by the group coordinator.</summary>
-    public static IEnumerable<IApiHandler> GroupHandlerSet(BrokerServices s) =>
+    public static IEnumerable<IRequestHandler> GroupHandlerSet(BrokerServices s) =>
         s.Groups is null ? [] :
         [
             .. GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null,
@@ -62,14 +62,14 @@ public sealed class BrokerServer : IAsyncDisposable
         ];
 
     /// <summary>The transaction APIs, answered by the transaction coordinator (InitProducerId is in <see cref="CoreHandlers"/>).</summary>
-    public static IEnumerable<IApiHandler> TransactionHandlerSet(BrokerServices s) =>
+    public static IEnumerable<IRequestHandler> TransactionHandlerSet(BrokerServices s) =>
         s.Transactions is null || s.Groups is null ? [] :
         [
             new AddPartitionsToTxnHandler(s), new AddOffsetsToTxnHandler(s), new EndTxnHandler(s), new TxnOffsetCommitHandler(s),
         ];
 
     /// <summary>The handlers of this folder: data path, admin, cluster. ApiVersions is added by the server itself.</summary>
-    public static IEnumerable<IApiHandler> CoreHandlers(BrokerServices s) =>
+    public static IEnumerable<IRequestHandler> CoreHandlers(BrokerServices s) =>
     [
         new MetadataHandler(s), new ProduceHandler(s), new FetchHandler(s), new ListOffsetsHandler(s),
         new InitProducerIdHandler(s), new CreateTopicsHandler(s), new DeleteTopicsHandler(s), new CreatePartitionsHandler(s),

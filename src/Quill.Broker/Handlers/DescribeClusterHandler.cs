@@ -1,6 +1,6 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -9,31 +9,26 @@ namespace Quill.Broker.Handlers;
 /// MISMATCHED_ENDPOINT_TYPE), other types are UNSUPPORTED_ENDPOINT_TYPE, as in Kafka. v2's IncludeFencedBrokers
 /// changes nothing: a registered broker here is never fenced.
 /// </summary>
-public sealed class DescribeClusterHandler(BrokerServices services) : IApiHandler
+public sealed class DescribeClusterHandler(BrokerServices services) : ApiHandler<DescribeClusterRequestData, DescribeClusterResponseData>
 {
-    public ApiKey ApiKey => ApiKey.DescribeCluster;
+    public override ApiKey ApiKey => ApiKey.DescribeCluster;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<DescribeClusterResponseData> HandleAsync(DescribeClusterRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var request = context.Body;
-        var response = context.NewResponse();
-        sbyte endpointType = request.GetInt8("EndpointType");
-        if (context.Version >= 1 && endpointType != 1)
+        var response = new DescribeClusterResponseData();
+        if (context.Version >= 1 && request.EndpointType != 1)
         {
-            if (endpointType == 2)
-                response.SetInt("ErrorCode", (short)KafkaError.MismatchedEndpointType)
-                    .SetString("ErrorMessage", "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER");
-            else
-                response.SetInt("ErrorCode", (short)KafkaError.UnsupportedEndpointType)
-                    .SetString("ErrorMessage", $"Unsupported endpoint type {endpointType}");
+            response.ErrorCode = (short)(request.EndpointType == 2 ? KafkaError.MismatchedEndpointType : KafkaError.UnsupportedEndpointType);
+            response.ErrorMessage = request.EndpointType == 2
+                ? "The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type CONTROLLER"
+                : $"Unsupported endpoint type {request.EndpointType}";
             return ValueTask.FromResult(response);
         }
-        response.SetString("ClusterId", services.Metadata.ClusterId).SetInt("ControllerId", services.Metadata.ControllerId);
+        response.ClusterId = services.Metadata.ClusterId;
+        response.ControllerId = services.Metadata.ControllerId;
         foreach (var broker in services.LiveBrokers)
-            response.AddElement("Brokers").SetInt("BrokerId", broker.Id).SetString("Host", broker.Host)
-                .SetInt("Port", broker.Port).SetString("Rack", broker.Rack);
-        if (request.GetBool("IncludeClusterAuthorizedOperations"))
-            response.SetInt("ClusterAuthorizedOperations", MetadataHandler.AllClusterOperations);
+            response.Brokers.Add(new DescribeClusterResponseData.BrokersItem { BrokerId = broker.Id, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
+        if (request.IncludeClusterAuthorizedOperations) response.ClusterAuthorizedOperations = MetadataHandler.AllClusterOperations;
         return ValueTask.FromResult(response);
     }
 }

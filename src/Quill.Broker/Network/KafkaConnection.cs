@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Handlers;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Framing;
 using Quill.Kafka.Protocol.Messages;
@@ -35,8 +36,8 @@ public sealed class KafkaConnection
         new BoundedChannelOptions(MaxQueuedResponses) { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _closed = new();
 
-    /// <summary>A request whose answer is on its way: the handler's task plus what encoding it needs.</summary>
-    private sealed record Pending(Api Api, short Version, int CorrelationId, ValueTask<StructValue> Body, RequestContext? Context, byte[]? Frame);
+    /// <summary>A request whose answer is on its way: the handler's task (a StructValue or an IApiResponse) plus what encoding it needs.</summary>
+    private sealed record Pending(Api Api, short Version, int CorrelationId, ValueTask<object> Body, RequestContext? Context, byte[]? Frame);
 
     public KafkaConnection(Socket socket, RequestDispatcher dispatcher, int maxRequestBytes, ILogger log)
     {
@@ -126,33 +127,47 @@ public sealed class KafkaConnection
                 return Refuse(frame, $"{api.Key} v{version} is not supported (v{api.MinVersion}-{api.MaxVersion}; correlation id {correlationId})");
             ArrayPool<byte>.Shared.Return(frame);
             var refusal = ApiVersionsHandler.UnsupportedVersionResponse(_dispatcher.Supported);
-            await _pending.Writer.WriteAsync(new Pending(api, 0, correlationId, ValueTask.FromResult(refusal), null, null), ct).ConfigureAwait(false);
+            await _pending.Writer.WriteAsync(new Pending(api, 0, correlationId, ValueTask.FromResult<object>(refusal), null, null), ct).ConfigureAwait(false);
             return true;
         }
 
-        KafkaRequest request;
+        RequestContext context;
         try
         {
-            request = KafkaFrames.DecodeRequest(bytes);
+            context = handler is ITypedApiHandler
+                ? TypedContext(MessageFrames.ReadRequest(bytes))
+                : new RequestContext(KafkaFrames.DecodeRequest(bytes), RemoteAddress, Id);
         }
         catch (KafkaProtocolException e)
         {
             return Refuse(frame, $"malformed {api.Key} v{version} request (correlation id {correlationId}): {e.Message}");
         }
 
-        var context = new RequestContext(request, RemoteAddress, Id);
-        ValueTask<StructValue> body;
+        ValueTask<object> body;
         try
         {
-            body = handler.HandleAsync(context, ct);
+            body = handler switch
+            {
+                ITypedApiHandler typed => Box(typed.HandleAsync(context, ct)),
+                IApiHandler interpreted => Box(interpreted.HandleAsync(context, ct)),
+                _ => throw new InvalidOperationException($"{handler.GetType().Name} is neither kind of handler"),
+            };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            body = ValueTask.FromException<StructValue>(e);
+            body = ValueTask.FromException<object>(e);
         }
         await _pending.Writer.WriteAsync(new Pending(api, version, correlationId, body, context, frame), ct).ConfigureAwait(false);
         return !context.CloseConnection;
     }
+
+    private RequestContext TypedContext(TypedRequest request) => new(request.Header, request.Body, RemoteAddress, Id);
+
+    /// <summary>A handler's answer as the writer loop takes it; no allocation when the handler finished at once.</summary>
+    private static ValueTask<object> Box<T>(ValueTask<T> answer) where T : class =>
+        answer.IsCompletedSuccessfully ? ValueTask.FromResult<object>(answer.Result) : Await(answer);
+
+    private static async ValueTask<object> Await<T>(ValueTask<T> answer) where T : class => await answer.ConfigureAwait(false);
 
     private bool Refuse(byte[] frame, string why)
     {
@@ -208,7 +223,8 @@ public sealed class KafkaConnection
         {
             var body = await pending.Body.ConfigureAwait(false);
             if (pending.Context is { NoResponse: true } quiet) return !quiet.CloseConnection;
-            KafkaFrames.WriteResponse(output, pending.Api, pending.Version, pending.CorrelationId, body);
+            if (body is IApiResponse typed) MessageFrames.WriteResponse(output, pending.Version, pending.CorrelationId, typed);
+            else KafkaFrames.WriteResponse(output, pending.Api, pending.Version, pending.CorrelationId, (StructValue)body);
             return pending.Context is not { CloseConnection: true };
         }
         catch (OperationCanceledException)

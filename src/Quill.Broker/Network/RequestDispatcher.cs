@@ -9,9 +9,9 @@ namespace Quill.Broker.Network;
 /// </summary>
 public sealed class RequestDispatcher
 {
-    private readonly IApiHandler?[] _byKey;
+    private readonly IRequestHandler?[] _byKey;
 
-    public RequestDispatcher(IEnumerable<IApiHandler> handlers)
+    public RequestDispatcher(IEnumerable<IRequestHandler> handlers)
     {
         var list = handlers.ToList();
         _byKey = new IApiHandler?[list.Count == 0 ? 1 : list.Max(h => (int)h.ApiKey) + 1];
@@ -29,5 +29,5 @@ public sealed class RequestDispatcher
     /// <summary>The APIs with a handler, each with every version described (what ApiVersions advertises).</summary>
     public IReadOnlyList<Api> Supported { get; }
 
-    public IApiHandler? Find(short apiKey) => (uint)apiKey < (uint)_byKey.Length ? _byKey[apiKey] : null;
+    public IRequestHandler? Find(short apiKey) => (uint)apiKey < (uint)_byKey.Length ? _byKey[apiKey] : null;
 }

@@ -8,6 +8,8 @@ using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Primitives;
 using Quill.Kafka.Protocol.Schema;
 
+using Quill.Broker.Tests.Handlers;
+
 namespace Quill.Broker.Tests.Groups;
 
 /// <summary>
@@ -20,7 +22,7 @@ public sealed class GroupHarness : IDisposable
     public const int Partitions = 3;
     private readonly bool _ownsDir;
     private int _correlationId;
-    private Dictionary<ApiKey, IApiHandler> _handlers = [];
+    private Dictionary<ApiKey, IRequestHandler> _handlers = [];
 
     public GroupHarness(GroupCoordinatorOptions? options = null, DrivenClock? clock = null, string? dir = null, bool start = true,
         Func<string, int, bool>? partitionExists = null)
@@ -72,19 +74,7 @@ public sealed class GroupHarness : IDisposable
         build(body);
         using var requestWriter = new KafkaWriter();
         KafkaFrames.WriteRequest(requestWriter, new RequestHeader((short)key, version, ++_correlationId, clientId), body);
-        var request = KafkaFrames.DecodeRequest(requestWriter.ToArray().AsMemory(4));
-        return Handle(api, version, request);
-    }
-
-    private async Task<StructValue> Handle(Api api, short version, KafkaRequest request)
-    {
-        var context = new RequestContext(request, "127.0.0.1:50000", 1);
-        var response = await _handlers[api.Key].HandleAsync(context, CancellationToken.None);
-        using var responseWriter = new KafkaWriter();
-        KafkaFrames.WriteResponse(responseWriter, api, version, request.Header.CorrelationId, response);
-        var (correlationId, decoded) = KafkaFrames.DecodeResponse(responseWriter.ToArray().AsMemory(4), api, version);
-        Assert.Equal(request.Header.CorrelationId, correlationId);
-        return decoded;
+        return HandlerCall.InvokeAsync(_handlers[api.Key], requestWriter.ToArray().AsMemory(4));
     }
 
     public void Dispose()

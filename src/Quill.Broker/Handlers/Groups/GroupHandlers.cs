@@ -13,7 +13,7 @@ public static class GroupHandlers
     /// unknown partitions with UNKNOWN_TOPIC_OR_PARTITION as Kafka does; without it every partition is accepted.
     /// <paramref name="startTransactionCoordinator"/> (true once it serves) lets FindCoordinator answer transaction keys.
     /// </summary>
-    public static IReadOnlyList<IApiHandler> Create(GroupCoordinator coordinator, IBrokerIdentity broker,
+    public static IReadOnlyList<IRequestHandler> Create(GroupCoordinator coordinator, IBrokerIdentity broker,
         Func<string, int, bool>? partitionExists = null, Func<CancellationToken, Task<bool>>? startTransactionCoordinator = null) =>
     [
         new FindCoordinatorHandler(coordinator, broker, startTransactionCoordinator),
