@@ -211,6 +211,28 @@ public sealed class AlterConfigsTests(BrokerFixture fixture) : IClassFixture<Bro
             (await DescribeAsync(admin, new ConfigResource { Type = ResourceType.Topic, Name = plain }))["message.format.version"]);
     }
 
+    [Fact]
+    public async Task Newer_kafka_3_topic_configs_are_taken_and_tiered_storage_is_refused_as_on_a_broker_without_it()
+    {
+        string topic = Clients.NewTopic("newer-configs");
+        using var admin = Clients.Admin(Bootstrap);
+        var resource = new ConfigResource { Type = ResourceType.Topic, Name = topic };
+        await Clients.CreateTopicAsync(Bootstrap, topic, 1, new()
+        {
+            ["compression.zstd.level"] = "7", ["local.retention.ms"] = "60000", ["remote.log.copy.disable"] = "true",
+        });
+        var entries = await DescribeAsync(admin, resource);
+        Assert.Equal(("7", ConfigSource.DynamicTopicConfig), entries["compression.zstd.level"]);
+        Assert.Equal(("60000", ConfigSource.DynamicTopicConfig), entries["local.retention.ms"]);
+        Assert.Equal(("-1", ConfigSource.DefaultConfig), entries["compression.gzip.level"]);
+        Assert.Equal(("false", ConfigSource.DefaultConfig), entries["remote.storage.enable"]);
+
+        var refused = await Assert.ThrowsAsync<AlterConfigsException>(() => AlterAsync(admin, resource, new() { ["remote.storage.enable"] = "true" }));
+        Assert.Equal(ErrorCode.InvalidConfig, refused.Results[0].Error.Code);
+        var badLevel = await Assert.ThrowsAsync<AlterConfigsException>(() => AlterAsync(admin, resource, new() { ["compression.gzip.level"] = "12" }));
+        Assert.Equal(ErrorCode.InvalidConfig, badLevel.Results[0].Error.Code);
+    }
+
     private static async Task AlterAsync(IAdminClient admin, ConfigResource resource, Dictionary<string, string> configs, bool validateOnly = false)
     {
 #pragma warning disable CS0618 // AlterConfigsAsync is obsolete in the client, but it is the API under test

@@ -75,6 +75,21 @@ public static class TopicConfigs
         // keeps and describes it, so tools and old scripts that set it keep working.
         new("message.format.version", ConfigType.String, "log.message.format.version",
             o => o.Properties.GetValueOrDefault("log.message.format.version")?.Trim() ?? DefaultMessageFormatVersion, CheckKafkaVersion),
+        // Tiered storage (Kafka 3.6+): there is none here, so, as Kafka with remote.log.storage.system.enable=false,
+        // a topic may not turn it on; the other keys are taken and kept.
+        new("remote.storage.enable", ConfigType.Boolean, null, _ => "false",
+            v => v == "false" ? null : v == "true" ? "Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage." : Bool(v)),
+        new("local.retention.ms", ConfigType.Long, "log.local.retention.ms", _ => "-2", v => Long(v, -2)),
+        new("local.retention.bytes", ConfigType.Long, "log.local.retention.bytes", _ => "-2", v => Long(v, -2)),
+        new("remote.log.copy.disable", ConfigType.Boolean, null, _ => "false", Bool),
+        new("remote.log.delete.on.disable", ConfigType.Boolean, null, _ => "false", Bool),
+        // Compression levels (Kafka 3.8+, KIP-390): batches are stored as produced, so they change nothing here.
+        new("compression.gzip.level", ConfigType.Int, "compression.gzip.level", _ => "-1",
+            v => int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int l) && (l == -1 || l is >= 1 and <= 9) ? null : $"'{v}' is not -1 or in [1, 9]"),
+        new("compression.lz4.level", ConfigType.Int, "compression.lz4.level", _ => "9",
+            v => int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int l) && l is >= 1 and <= 17 ? null : $"'{v}' is not in [1, 17]"),
+        new("compression.zstd.level", ConfigType.Int, "compression.zstd.level", _ => "3",
+            v => int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int l) && l is >= -131072 and <= 22 ? null : $"'{v}' is not in [-131072, 22]"),
         new("follower.replication.throttled.replicas", ConfigType.List, null, _ => "", _ => null),
         new("leader.replication.throttled.replicas", ConfigType.List, null, _ => "", _ => null),
     ];
