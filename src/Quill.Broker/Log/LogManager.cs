@@ -1,3 +1,7 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Quill.Kafka.Protocol;
+
 namespace Quill.Broker.Log;
 
 /// <summary>
@@ -13,12 +17,14 @@ public sealed class LogManager : IDisposable
     private readonly Dictionary<(string, int), PartitionLog> _logs = [];
     private readonly object _lock = new();
     private readonly TimeProvider _time;
+    private readonly ILogger _log;
     private readonly FileStream _dirLock;
     private bool _disposed;
 
     public LogManager(string logDir, LogConfig defaultConfig, TimeProvider? time = null,
-        Func<string, LogConfig>? topicConfig = null)
+        Func<string, LogConfig>? topicConfig = null, ILogger? logger = null)
     {
+        _log = logger ?? NullLogger.Instance;
         LogDir = Path.GetFullPath(logDir);
         DefaultConfig = defaultConfig.Validate();
         _time = time ?? TimeProvider.System;
@@ -117,11 +123,29 @@ public sealed class LogManager : IDisposable
         {
             log.DeleteOldSegments();
             log.FlushIfDue();
-            if (LogCleaner.NeedsCleaning(log, _time)) LogCleaner.Clean(log, _time);
+            if (!log.Uncleanable && LogCleaner.NeedsCleaning(log, _time)) Clean(log);
             log.RemoveExpiredProducers();
             log.CloseRetiredSegments();
         }
         Checkpoint();
+    }
+
+    /// <summary>
+    /// Compacts one log. A batch that does not decode (stored before produce checked every record) stops its log's
+    /// compaction for good, as Kafka marks such a partition uncleanable; the other logs' upkeep carries on.
+    /// </summary>
+    private void Clean(PartitionLog log)
+    {
+        try
+        {
+            LogCleaner.Clean(log, _time);
+        }
+        catch (KafkaProtocolException e)
+        {
+            log.Uncleanable = true;
+            _log.LogError("Compaction of {Topic}-{Partition} stopped: a stored batch does not decode ({Reason}); the partition is marked uncleanable",
+                log.Topic, log.Partition, e.Message);
+        }
     }
 
     /// <summary>Clean shutdown: every log flushed and closed, checkpoints written, the clean-shutdown marker left.</summary>

@@ -29,6 +29,8 @@ public sealed partial class PartitionLog : IDisposable
     private bool _dirDirty = true; // a segment file was created since the directory was last fsynced
     /// <summary>The cleaner's bookmark: the active segment's base and the time at its last pass.</summary>
     internal long LastCleanedBase = -1, LastCleanMs = long.MinValue;
+    /// <summary>Set when compaction met a batch it cannot decode; the cleaner leaves this log alone from then on.</summary>
+    internal volatile bool Uncleanable;
     private bool _disposed;
 
     internal PartitionLog(string dir, string topic, int partition, LogConfig config, TimeProvider time,

@@ -21,7 +21,7 @@ public sealed class ReplicaManager : IDisposable
         _log = log;
         try
         {
-            foreach (string dir in logDirs) _logManagers.Add(new LogManager(dir, defaults, time, topicConfig));
+            foreach (string dir in logDirs) _logManagers.Add(new LogManager(dir, defaults, time, topicConfig, log));
         }
         catch
         {

@@ -32,6 +32,41 @@ public sealed class LogManagerTests : IDisposable
     }
 
     [Fact]
+    public void A_stored_batch_that_does_not_decode_stops_compaction_of_its_log_only()
+    {
+        var compact = new LogConfig { SegmentBytes = 300, CleanupPolicy = CleanupPolicy.Compact, DeleteRetentionMs = 60_000 };
+        var expiring = new LogConfig { SegmentBytes = 300, RetentionMs = 1000 };
+        LogConfig TopicConfig(string topic) => topic == "c" ? compact : expiring;
+
+        // A compacted log whose first batch (below the recovery point, so recovery trusts it) has a record that does
+        // not decode, as a broker before produce-time record checks could have stored.
+        string partitionDir = _dir.Partition("c", 0);
+        var log = PartitionLog.Open(partitionDir, "c", 0, compact, _clock);
+        for (int i = 0; i < 12; i++) log.Append(Batches.Keyed(_clock.NowMs, ($"k{i % 3}", $"v{i}")));
+        log.Flush();
+        long recoveryPoint = log.RecoveryPoint;
+        log.CloseAbruptly();
+        OffsetCheckpointFile.Write(Path.Combine(_dir.Path, LogFileNames.RecoveryPointCheckpoint), [("c", 0, recoveryPoint)]);
+        string first = LogFileNames.LogFile(partitionDir, 0);
+        byte[] bytes = File.ReadAllBytes(first);
+        bytes[RecordBatch.HeaderSize] = 0x7F; // the first record's length varint: -64
+        File.WriteAllBytes(first, bytes);
+
+        using var manager = new LogManager(_dir.Path, Config, _clock, TopicConfig);
+        var other = manager.GetOrCreate("d", 0);
+        for (int i = 0; i < 12; i++) other.Append(Batches.Values($"old-{i}"));
+        _clock.Advance(5000);
+        other.Append(Batches.Values("new"));
+        int segmentsBefore = other.Segments.Count;
+
+        manager.RunMaintenance(); // must not throw
+        Assert.True(manager.Get("c", 0)!.Uncleanable);
+        Assert.True(other.Segments.Count < segmentsBefore, "retention of the other log must still run");
+        Assert.Equal(12, manager.Get("c", 0)!.LogEndOffset);
+        manager.RunMaintenance(); // and the uncleanable log is left alone from then on
+    }
+
+    [Fact]
     public void Segments_below_the_checkpointed_recovery_point_are_not_rescanned()
     {
         string partitionDir = _dir.Partition("t", 0);
