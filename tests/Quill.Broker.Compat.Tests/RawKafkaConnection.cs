@@ -27,6 +27,9 @@ public sealed class RawKafkaConnection : IDisposable
 
     public async Task SendRawAsync(byte[] bytes) => await _stream.WriteAsync(bytes);
 
+    /// <summary>Closes the sending side only (the client has nothing more to ask), as a client finishing up may.</summary>
+    public void ShutdownSend() => _client.Client.Shutdown(SocketShutdown.Send);
+
     /// <summary>Sends a request for <paramref name="api"/> at <paramref name="version"/>; returns its correlation id.</summary>
     public async Task<int> SendAsync(Api api, short version, StructValue body)
     {

@@ -124,6 +124,28 @@ public sealed class WireTests(BrokerFixture fixture) : IClassFixture<BrokerFixtu
     }
 
     [Fact]
+    public async Task A_long_poll_of_a_client_that_stopped_sending_is_answered_at_once_and_the_connection_closed()
+    {
+        // Found by the fuzz test: a fetch asking to wait int.MaxValue ms for int.MaxValue bytes held its connection
+        // (and the broker's resources for it) open long after the client had finished.
+        string topic = Clients.NewTopic("longpoll-gone");
+        await Clients.CreateTopicAsync(_broker.BootstrapServers, topic, 1);
+        using var connection = await RawKafkaConnection.ConnectAsync(_broker.KafkaPort);
+        var fetch = FetchRequest(topic, 0, maxWaitMs: int.MaxValue).SetInt("MinBytes", int.MaxValue);
+        int id = await connection.SendAsync(KafkaApis.Fetch, 11, fetch);
+        await Task.Delay(200); // the fetch is waiting now
+        connection.ShutdownSend();
+
+        var frame = await connection.ReadFrameAsync(TimeSpan.FromSeconds(20));
+        Assert.NotNull(frame);
+        var (correlationId, body) = KafkaFrames.DecodeResponse(frame, KafkaApis.Fetch, 11);
+        Assert.Equal(id, correlationId);
+        Assert.Equal((short)0, body.GetArray("Responses")![0].GetArray("Partitions")![0].GetInt16("ErrorCode"));
+        Assert.True(await connection.IsClosedByBrokerAsync(), "the broker should close the connection after the last answer");
+        await AssertServingAsync();
+    }
+
+    [Fact]
     public async Task Mutated_requests_never_stop_the_broker()
     {
         string topic = Clients.NewTopic("fuzz");

@@ -57,6 +57,9 @@ public sealed class KafkaConnection
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closed.Token);
+        // Handlers also stop waiting once nothing more will be read: a long-poll fetch (or a join) of a client that has
+        // gone or finished sending answers with what it has, instead of holding the connection for its MaxWaitMs.
+        using var inputEnded = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var writer = Task.Run(() => WriteLoopAsync(stop.Token), CancellationToken.None);
         var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         try
@@ -67,7 +70,7 @@ public sealed class KafkaConnection
                 var buffer = result.Buffer;
                 bool keepGoing = true;
                 while (keepGoing && TryReadFrame(ref buffer, out var frame, out int length, out keepGoing))
-                    keepGoing = await OnFrameAsync(frame!, length, stop.Token).ConfigureAwait(false);
+                    keepGoing = await OnFrameAsync(frame!, length, inputEnded.Token).ConfigureAwait(false);
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (!keepGoing || result.IsCompleted) break;
             }
@@ -78,6 +81,7 @@ public sealed class KafkaConnection
         }
         finally
         {
+            inputEnded.Cancel();
             _pending.Writer.TryComplete();
             await reader.CompleteAsync().ConfigureAwait(false);
             await writer.ConfigureAwait(false);
