@@ -1,6 +1,6 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -8,32 +8,28 @@ namespace Quill.Broker.Handlers;
 /// ApiVersions: every API that has a handler, with exactly the versions described for it (all of which work). An
 /// unsupported ApiVersions version is answered by the network layer with <see cref="UnsupportedVersionResponse"/>.
 /// </summary>
-public sealed class ApiVersionsHandler(Func<IReadOnlyList<Api>> supported) : IApiHandler
+public sealed class ApiVersionsHandler(Func<IReadOnlyList<Api>> supported) : ApiHandler<ApiVersionsRequestData, ApiVersionsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.ApiVersions;
+    public override ApiKey ApiKey => ApiKey.ApiVersions;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<ApiVersionsResponseData> HandleAsync(ApiVersionsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var response = context.NewResponse();
+        var response = new ApiVersionsResponseData();
         AddApiKeys(response, supported());
         return ValueTask.FromResult(response);
     }
 
     /// <summary>UNSUPPORTED_VERSION with the supported ranges, for encoding as ApiVersions v0.</summary>
-    public static StructValue UnsupportedVersionResponse(IReadOnlyList<Api> supported)
+    public static ApiVersionsResponseData UnsupportedVersionResponse(IReadOnlyList<Api> supported)
     {
-        var response = KafkaApis.ApiVersions.Response.New();
-        response.SetInt("ErrorCode", (short)KafkaError.UnsupportedVersion);
+        var response = new ApiVersionsResponseData { ErrorCode = (short)KafkaError.UnsupportedVersion };
         AddApiKeys(response, supported);
         return response;
     }
 
-    private static void AddApiKeys(StructValue response, IReadOnlyList<Api> supported)
+    private static void AddApiKeys(ApiVersionsResponseData response, IReadOnlyList<Api> supported)
     {
         foreach (var api in supported)
-            response.AddElement("ApiKeys")
-                .SetInt("ApiKey", (short)api.Key)
-                .SetInt("MinVersion", api.MinVersion)
-                .SetInt("MaxVersion", api.MaxVersion);
+            response.ApiKeys.Add(new ApiVersionsResponseData.ApiKeysItem { ApiKey = (short)api.Key, MinVersion = api.MinVersion, MaxVersion = api.MaxVersion });
     }
 }

@@ -1,48 +1,50 @@
 using Quill.Broker.Log;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
 /// <summary>DeleteRecords: moves each partition's log start offset up (-1 means the high watermark) and reports it.</summary>
-public sealed class DeleteRecordsHandler(BrokerServices services) : IApiHandler
+public sealed class DeleteRecordsHandler(BrokerServices services) : ApiHandler<DeleteRecordsRequestData, DeleteRecordsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.DeleteRecords;
+    public override ApiKey ApiKey => ApiKey.DeleteRecords;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<DeleteRecordsResponseData> HandleAsync(DeleteRecordsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var response = context.NewResponse();
-        foreach (var topic in context.Body.GetArray("Topics") ?? [])
+        var response = new DeleteRecordsResponseData();
+        foreach (var topic in request.Topics)
         {
-            string name = topic.GetString("Name") ?? "";
-            var topicResult = response.AddElement("Topics").SetString("Name", name);
-            foreach (var p in topic.GetArray("Partitions") ?? [])
+            string name = topic.Name;
+            var topicResult = new DeleteRecordsResponseData.TopicsItem { Name = name };
+            response.Topics.Add(topicResult);
+            foreach (var p in topic.Partitions)
             {
-                int index = p.GetInt32("PartitionIndex");
-                var result = topicResult.AddElement("Partitions").SetInt("PartitionIndex", index).SetInt("LowWatermark", -1);
+                int index = p.PartitionIndex;
+                var result = new DeleteRecordsResponseData.TopicsItem.PartitionsItem { PartitionIndex = index, LowWatermark = -1 };
+                topicResult.Partitions.Add(result);
                 var partition = services.Replicas.Get(name, index);
                 if (partition is null)
                 {
-                    result.SetInt("ErrorCode", (short)(services.Metadata.GetPartition(name, index) is null
-                        ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower));
+                    result.ErrorCode = (short)(services.Metadata.GetPartition(name, index) is null
+                        ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower);
                     continue;
                 }
-                long offset = p.GetInt64("Offset");
+                long offset = p.Offset;
                 if (offset == -1) offset = partition.HighWatermark;
                 try
                 {
-                    result.SetInt("LowWatermark", offset < 0
+                    result.LowWatermark = offset < 0
                         ? throw new LogException(KafkaError.OffsetOutOfRange, $"offset {offset} is negative")
-                        : partition.Log.DeleteRecordsBefore(offset));
+                        : partition.Log.DeleteRecordsBefore(offset);
                 }
                 catch (LogException e)
                 {
-                    result.SetInt("ErrorCode", (short)e.Error);
+                    result.ErrorCode = (short)e.Error;
                 }
                 catch (ObjectDisposedException)
                 {
-                    result.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                    result.ErrorCode = (short)KafkaError.NotLeaderOrFollower;
                 }
             }
         }

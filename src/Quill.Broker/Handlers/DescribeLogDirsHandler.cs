@@ -1,7 +1,7 @@
 using Quill.Broker.Log;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -12,44 +12,53 @@ namespace Quill.Broker.Handlers;
 /// in a dir is listed, with only the asked-for partitions (so possibly none); null topics asks for every log.
 /// A dir that cannot be read answers KAFKA_STORAGE_ERROR.
 /// </summary>
-public sealed class DescribeLogDirsHandler(BrokerServices services) : IApiHandler
+public sealed class DescribeLogDirsHandler(BrokerServices services) : ApiHandler<DescribeLogDirsRequestData, DescribeLogDirsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.DescribeLogDirs;
+    public override ApiKey ApiKey => ApiKey.DescribeLogDirs;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<DescribeLogDirsResponseData> HandleAsync(DescribeLogDirsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         var logs = services.Replicas.AllLogs.ToList();
-        var requested = context.Body.GetArray("Topics");
+        var requested = request.Topics;
         var wanted = requested is null
             ? logs.Select(l => (l.Topic, l.Partition)).ToHashSet()
-            : requested.SelectMany(t => (t.GetInt32Array("Partitions") ?? []).Select(p => (t.GetString("Topic") ?? "", p))).ToHashSet();
+            : requested.SelectMany(t => t.Partitions.Select(p => (t.Topic, p))).ToHashSet();
 
-        var response = context.NewResponse();
+        var response = new DescribeLogDirsResponseData();
         foreach (string configured in services.Options.LogDirs.Distinct())
         {
             string dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(configured));
-            var result = response.AddElement("Results").SetString("LogDir", dir);
+            var result = new DescribeLogDirsResponseData.ResultsItem { LogDir = dir };
+            response.Results.Add(result);
             try
             {
                 var drive = new DriveInfo(dir);
-                result.SetInt("TotalBytes", drive.TotalSize).SetInt("UsableBytes", drive.AvailableFreeSpace);
+                result.TotalBytes = drive.TotalSize;
+                result.UsableBytes = drive.AvailableFreeSpace;
                 var inDir = logs.Where(l => string.Equals(Path.GetDirectoryName(Path.GetFullPath(l.Dir)), dir, StringComparison.Ordinal));
                 foreach (var topicLogs in inDir.GroupBy(l => l.Topic, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
                 {
-                    var topic = result.AddElement("Topics").SetString("Name", topicLogs.Key);
+                    var topic = new DescribeLogDirsResponseData.ResultsItem.TopicsItem { Name = topicLogs.Key };
+                    result.Topics.Add(topic);
                     foreach (var log in topicLogs.Where(l => wanted.Contains((l.Topic, l.Partition))).OrderBy(l => l.Partition))
                     {
-                        topic.AddElement("Partitions")
-                            .SetInt("PartitionIndex", log.Partition)
-                            .SetInt("PartitionSize", log.Size)
-                            .SetInt("OffsetLag", OffsetLag(log))
-                            .SetBool("IsFutureKey", false);
+                        topic.Partitions.Add(new DescribeLogDirsResponseData.ResultsItem.TopicsItem.PartitionsItem
+                        {
+                            PartitionIndex = log.Partition,
+                            PartitionSize = log.Size,
+                            OffsetLag = OffsetLag(log),
+                            IsFutureKey = false,
+                        });
                     }
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
-                result.SetInt("ErrorCode", (short)KafkaError.KafkaStorageError).SetArray("Topics", []).SetInt("TotalBytes", -1).SetInt("UsableBytes", -1);
+                // Nothing half-listed: whatever this dir gave before failing is dropped.
+                result.ErrorCode = (short)KafkaError.KafkaStorageError;
+                result.Topics = [];
+                result.TotalBytes = -1;
+                result.UsableBytes = -1;
             }
         }
         return ValueTask.FromResult(response);

@@ -1,12 +1,12 @@
 using System.Buffers;
 using Quill.Broker.Log;
 using Quill.Broker.Partitions;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Microsoft.Extensions.Logging;
 using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Primitives;
 using Quill.Kafka.Protocol.Records;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -27,14 +27,14 @@ namespace Quill.Broker.Handlers;
 /// compression.type=zstd answers Fetch below v10 UNSUPPORTED_COMPRESSION_TYPE, as Kafka does.
 /// </para>
 /// </summary>
-public sealed class FetchHandler(BrokerServices services) : IApiHandler
+public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequestData, FetchResponseData>
 {
-    public ApiKey ApiKey => ApiKey.Fetch;
+    public override ApiKey ApiKey => ApiKey.Fetch;
 
     /// <summary>One requested partition: where to read and where the answer goes.</summary>
-    private sealed class Slot(StructValue response, Partition? partition, long fetchOffset, int maxBytes)
+    private sealed class Slot(FetchResponseData.ResponsesItem.PartitionsItem response, Partition? partition, long fetchOffset, int maxBytes)
     {
-        public StructValue Response { get; } = response;
+        public FetchResponseData.ResponsesItem.PartitionsItem Response { get; } = response;
         public Partition? Partition { get; } = partition;
         public long FetchOffset { get; } = fetchOffset;
         public int MaxBytes { get; } = maxBytes;
@@ -43,24 +43,23 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
         public long LastStableOffset { get; set; } = -1;
     }
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<FetchResponseData> HandleAsync(FetchRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var request = context.Body;
         short version = context.Version;
-        var response = context.NewResponse();
-        if (version >= 7 && request.GetInt32("SessionEpoch") > 0)
+        var response = new FetchResponseData();
+        if (version >= 7 && request.SessionEpoch > 0)
         {
             // A session we never created (we answer every request with session id 0).
-            response.SetInt("ErrorCode", (short)KafkaError.FetchSessionIdNotFound);
+            response.ErrorCode = (short)KafkaError.FetchSessionIdNotFound;
             return response;
         }
 
         var slots = Resolve(request, version, response);
-        int maxWaitMs = request.GetInt32("MaxWaitMs");
-        int minBytes = request.GetInt32("MinBytes");
-        int maxBytes = version >= 3 ? request.GetInt32("MaxBytes") : int.MaxValue;
+        int maxWaitMs = request.MaxWaitMs;
+        int minBytes = request.MinBytes;
+        int maxBytes = version >= 3 ? request.MaxBytes : int.MaxValue;
         if (maxBytes <= 0) maxBytes = int.MaxValue;
-        bool readCommitted = version >= 4 && request.GetInt8("IsolationLevel") == 1;
+        bool readCommitted = version >= 4 && request.IsolationLevel == 1;
 
         var deadline = services.Time.GetUtcNow().AddMilliseconds(Math.Max(0, maxWaitMs));
         while (true)
@@ -89,49 +88,53 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
     }
 
     /// <summary>Finds each partition and fills the errors that need no reading.</summary>
-    private List<Slot> Resolve(StructValue request, short version, StructValue response)
+    private List<Slot> Resolve(FetchRequestData request, short version, FetchResponseData response)
     {
         var slots = new List<Slot>();
         var metadata = services.Metadata;
-        foreach (var topic in request.GetArray("Topics") ?? [])
+        foreach (var topic in request.Topics)
         {
-            var topicResponse = response.AddElement("Responses");
+            var topicResponse = new FetchResponseData.ResponsesItem();
+            response.Responses.Add(topicResponse);
             string? name;
             KafkaError topicError = KafkaError.None;
             if (version >= 13)
             {
-                var id = topic.GetUuid("TopicId");
-                topicResponse.SetUuid("TopicId", id);
+                var id = topic.TopicId;
+                topicResponse.TopicId = id;
                 name = metadata.GetTopic(id)?.Name;
                 if (name is null) topicError = KafkaError.UnknownTopicId;
             }
             else
             {
-                name = topic.GetString("Topic") ?? "";
-                topicResponse.SetString("Topic", name);
+                name = topic.Topic;
+                topicResponse.Topic = name;
             }
-            foreach (var p in topic.GetArray("Partitions") ?? [])
+            foreach (var p in topic.Partitions)
             {
-                int index = p.GetInt32("Partition");
-                var partitionResponse = topicResponse.AddElement("Partitions").SetInt("PartitionIndex", index)
-                    .SetInt("HighWatermark", -1).SetInt("LastStableOffset", -1).SetInt("LogStartOffset", -1)
-                    .SetBytes("Records", ReadOnlyMemory<byte>.Empty)
-                    .SetArray("AbortedTransactions", null); // null, as Kafka sends for read_uncommitted
+                int index = p.Partition;
+                var partitionResponse = new FetchResponseData.ResponsesItem.PartitionsItem
+                {
+                    PartitionIndex = index, HighWatermark = -1, LastStableOffset = -1, LogStartOffset = -1,
+                    Records = ReadOnlyMemory<byte>.Empty,
+                    AbortedTransactions = null, // null, as Kafka sends for read_uncommitted
+                };
+                topicResponse.Partitions.Add(partitionResponse);
                 var partition = name is null ? null : services.Replicas.Get(name, index);
                 var error = topicError;
                 if (error == KafkaError.None && partition is null)
                     error = metadata.GetPartition(name!, index) is null ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower;
-                if (error == KafkaError.None && version >= 9 && p.GetInt32("CurrentLeaderEpoch") is var epoch and >= 0 && epoch != partition!.LeaderEpoch)
+                if (error == KafkaError.None && version >= 9 && p.CurrentLeaderEpoch is var epoch and >= 0 && epoch != partition!.LeaderEpoch)
                     error = epoch < partition.LeaderEpoch ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch;
                 // As Kafka: a consumer below Fetch v10 cannot read zstd, so a zstd topic refuses it outright.
                 if (error == KafkaError.None && version < 10 && partition!.Log.Config.CompressionType == "zstd")
                     error = KafkaError.UnsupportedCompressionType;
                 if (error != KafkaError.None)
                 {
-                    partitionResponse.SetInt("ErrorCode", (short)error);
+                    partitionResponse.ErrorCode = (short)error;
                     partition = null;
                 }
-                slots.Add(new Slot(partitionResponse, partition, p.GetInt64("FetchOffset"), p.GetInt32("PartitionMaxBytes")));
+                slots.Add(new Slot(partitionResponse, partition, p.FetchOffset, p.PartitionMaxBytes));
             }
         }
         return slots;
@@ -165,19 +168,19 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
                 // Only the first partition with data may go over the limits (with one whole batch).
                 if (!first && read.Records.Length > limit) read = read with { Records = FileRecords.Empty };
                 slot.Read = read;
-                slot.Response.SetInt("ErrorCode", 0);
+                slot.Response.ErrorCode = 0;
                 total += read.Records.Length;
             }
             catch (LogException e)
             {
-                slot.Response.SetInt("ErrorCode", (short)e.Error);
+                slot.Response.ErrorCode = (short)e.Error;
                 slot.Read = Empty(partition);
                 slot.LastStableOffset = Math.Min(partition.Log.LastStableOffset, slot.Read.LogEndOffset);
                 error = true;
             }
             catch (ObjectDisposedException)
             {
-                slot.Response.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                slot.Response.ErrorCode = (short)KafkaError.NotLeaderOrFollower;
                 slot.Read = default;
                 error = true;
             }
@@ -188,10 +191,10 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
     /// <summary>The aborted transactions overlapping [fetch offset, where the read stopped): always a list, empty if none.</summary>
     private static void AddAbortedTransactions(Slot slot)
     {
-        slot.Response.SetArray("AbortedTransactions", []);
+        var aborted = slot.Response.AbortedTransactions = [];
         if (slot.Read.Records.IsEmpty || slot.Partition is not { } partition) return;
         foreach (var (producerId, firstOffset) in partition.Log.CollectAbortedTransactions(slot.FetchOffset, slot.Read.HighWatermark))
-            slot.Response.AddElement("AbortedTransactions").SetInt("ProducerId", producerId).SetInt("FirstOffset", firstOffset);
+            aborted.Add(new() { ProducerId = producerId, FirstOffset = firstOffset });
     }
 
     private static LogReadResult Empty(Partition partition) =>
@@ -212,9 +215,9 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
             if (slot.Partition is null) continue;
             var read = slot.Read;
             // One replica: the high watermark is the log end (read.HighWatermark is where this read had to stop).
-            slot.Response.SetInt("HighWatermark", read.LogEndOffset)
-                .SetInt("LastStableOffset", slot.LastStableOffset)
-                .SetInt("LogStartOffset", read.LogStartOffset);
+            slot.Response.HighWatermark = read.LogEndOffset;
+            slot.Response.LastStableOffset = slot.LastStableOffset;
+            slot.Response.LogStartOffset = read.LogStartOffset;
             if (readCommitted) AddAbortedTransactions(slot);
             if (read.Records.IsEmpty) continue;
             try
@@ -223,10 +226,10 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
-                slot.Response.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                slot.Response.ErrorCode = (short)KafkaError.NotLeaderOrFollower;
                 continue;
             }
-            slot.Response.SetBytes("Records", buffer.AsMemory(position, read.Records.Length));
+            slot.Response.Records = buffer.AsMemory(position, read.Records.Length);
             position += read.Records.Length;
         }
     }
@@ -238,10 +241,11 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
         foreach (var slot in slots)
         {
             if (slot.Partition is not { } partition || slot.Read.Records.IsEmpty) continue;
-            if (slot.Response.GetBytes("Records") is not { Length: > 0 } records) continue;
+            if (slot.Response.Records is not { Length: > 0 } records) continue;
             if (!partition.Log.Config.DownConversionEnable)
             {
-                slot.Response.SetInt("ErrorCode", (short)KafkaError.UnsupportedVersion).SetBytes("Records", ReadOnlyMemory<byte>.Empty);
+                slot.Response.ErrorCode = (short)KafkaError.UnsupportedVersion;
+                slot.Response.Records = ReadOnlyMemory<byte>.Empty;
                 continue;
             }
             using var output = new KafkaWriter(records.Length + 64);
@@ -253,10 +257,11 @@ public sealed class FetchHandler(BrokerServices services) : IApiHandler
             {
                 services.Loggers.CreateLogger("Quill.Broker.Fetch").LogWarning(
                     "Down-converting {Topic}-{Partition} from offset {Offset} failed: {Reason}", partition.Topic, partition.Index, slot.FetchOffset, e.Message);
-                slot.Response.SetInt("ErrorCode", (short)KafkaError.CorruptMessage).SetBytes("Records", ReadOnlyMemory<byte>.Empty);
+                slot.Response.ErrorCode = (short)KafkaError.CorruptMessage;
+                slot.Response.Records = ReadOnlyMemory<byte>.Empty;
                 continue;
             }
-            slot.Response.SetBytes("Records", output.ToArray());
+            slot.Response.Records = output.ToArray();
         }
     }
 }

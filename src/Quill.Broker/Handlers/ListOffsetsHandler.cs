@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Log;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -15,50 +15,52 @@ namespace Quill.Broker.Handlers;
 /// there are none. v0 answers in its old form: a list holding that one offset. IsolationLevel 1 (read_committed,
 /// v2+) answers -1 with the last stable offset and finds no timestamp at or past it, as Kafka does.
 /// </summary>
-public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
+public sealed class ListOffsetsHandler(BrokerServices services) : ApiHandler<ListOffsetsRequestData, ListOffsetsResponseData>
 {
     private readonly ILogger _log = services.Loggers.CreateLogger("Quill.Broker.ListOffsets");
 
     internal const long EarliestLocalTimestamp = -4, LatestTieredTimestamp = -5;
 
-    public ApiKey ApiKey => ApiKey.ListOffsets;
+    public override ApiKey ApiKey => ApiKey.ListOffsets;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<ListOffsetsResponseData> HandleAsync(ListOffsetsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         short version = context.Version;
-        var response = context.NewResponse();
-        bool readCommitted = version >= 2 && context.Body.GetInt8("IsolationLevel") == 1;
-        foreach (var topic in context.Body.GetArray("Topics") ?? [])
+        var response = new ListOffsetsResponseData();
+        bool readCommitted = version >= 2 && request.IsolationLevel == 1;
+        foreach (var topic in request.Topics)
         {
-            string name = topic.GetString("Name") ?? "";
-            var topicResponse = response.AddElement("Topics").SetString("Name", name);
-            foreach (var p in topic.GetArray("Partitions") ?? [])
+            string name = topic.Name;
+            var topicResponse = new ListOffsetsResponseData.TopicsItem { Name = name };
+            response.Topics.Add(topicResponse);
+            foreach (var p in topic.Partitions)
             {
-                int index = p.GetInt32("PartitionIndex");
-                var result = topicResponse.AddElement("Partitions").SetInt("PartitionIndex", index);
+                int index = p.PartitionIndex;
+                var result = new ListOffsetsResponseData.TopicsItem.PartitionsItem { PartitionIndex = index };
+                topicResponse.Partitions.Add(result);
                 var partition = services.Replicas.Get(name, index);
                 if (partition is null)
                 {
                     var error = services.Metadata.GetPartition(name, index) is null ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower;
-                    result.SetInt("ErrorCode", (short)error);
+                    result.ErrorCode = (short)error;
                     continue;
                 }
-                int currentEpoch = version >= 4 ? p.GetInt32("CurrentLeaderEpoch") : -1;
+                int currentEpoch = version >= 4 ? p.CurrentLeaderEpoch : -1;
                 if (currentEpoch >= 0 && currentEpoch != partition.LeaderEpoch)
                 {
-                    result.SetInt("ErrorCode", (short)(currentEpoch < partition.LeaderEpoch ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch));
+                    result.ErrorCode = (short)(currentEpoch < partition.LeaderEpoch ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch);
                     continue;
                 }
-                long timestamp = p.GetInt64("Timestamp");
+                long timestamp = p.Timestamp;
                 int needs = timestamp switch { PartitionLog.MaxTimestampQuery => 7, EarliestLocalTimestamp => 8, LatestTieredTimestamp => 9, _ => 0 };
                 if (version < needs)
                 {
-                    result.SetInt("ErrorCode", (short)KafkaError.UnsupportedVersion);
+                    result.ErrorCode = (short)KafkaError.UnsupportedVersion;
                     continue;
                 }
                 if (timestamp < LatestTieredTimestamp)
                 {
-                    result.SetInt("ErrorCode", (short)KafkaError.InvalidRequest);
+                    result.ErrorCode = (short)KafkaError.InvalidRequest;
                     continue;
                 }
                 TimestampAndOffset? found;
@@ -76,7 +78,7 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
                 }
                 catch (ObjectDisposedException)
                 {
-                    result.SetInt("ErrorCode", (short)KafkaError.NotLeaderOrFollower);
+                    result.ErrorCode = (short)KafkaError.NotLeaderOrFollower;
                     continue;
                 }
                 catch (KafkaProtocolException e)
@@ -84,17 +86,17 @@ public sealed class ListOffsetsHandler(BrokerServices services) : IApiHandler
                     // A stored batch that does not decode (written before produce checked every record): this
                     // partition gets an error, the connection and the other partitions carry on.
                     _log.LogWarning("ListOffsets on {Topic}-{Partition} for timestamp {Timestamp}: a stored batch does not decode: {Reason}", name, index, timestamp, e.Message);
-                    result.SetInt("ErrorCode", (short)KafkaError.CorruptMessage);
+                    result.ErrorCode = (short)KafkaError.CorruptMessage;
                     continue;
                 }
                 if (version == 0)
                 {
-                    result.SetInt64Array("OldStyleOffsets", found is { } f0 ? [f0.Offset] : []);
+                    if (found is { } f0) result.OldStyleOffsets.Add(f0.Offset);
                     continue;
                 }
-                result.SetInt("Timestamp", found?.Timestamp ?? -1)
-                    .SetInt("Offset", found?.Offset ?? -1)
-                    .SetInt("LeaderEpoch", found is { Offset: >= 0 } ? partition.LeaderEpoch : -1);
+                result.Timestamp = found?.Timestamp ?? -1;
+                result.Offset = found?.Offset ?? -1;
+                result.LeaderEpoch = found is { Offset: >= 0 } ? partition.LeaderEpoch : -1;
             }
         }
         return ValueTask.FromResult(response);

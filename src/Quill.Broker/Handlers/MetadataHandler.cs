@@ -1,7 +1,7 @@
 using Quill.Broker.Metadata;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -11,31 +11,29 @@ namespace Quill.Broker.Handlers;
 /// auto.create.topics.enable and the request allow it (v4+); creation is synchronous, so the new topic is returned
 /// ready rather than with LEADER_NOT_AVAILABLE.
 /// </summary>
-public sealed class MetadataHandler(BrokerServices services) : IApiHandler
+public sealed class MetadataHandler(BrokerServices services) : ApiHandler<MetadataRequestData, MetadataResponseData>
 {
     /// <summary>Every topic operation, as Kafka reports them when no authorizer is configured.</summary>
     internal const int AllTopicOperations = (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
     internal const int AllClusterOperations = (1 << 5) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 11) | (1 << 12);
 
-    public ApiKey ApiKey => ApiKey.Metadata;
+    public override ApiKey ApiKey => ApiKey.Metadata;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<MetadataResponseData> HandleAsync(MetadataRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var request = context.Body;
         short version = context.Version;
-        var response = context.NewResponse();
+        var response = new MetadataResponseData();
         var metadata = services.Metadata;
 
         foreach (var broker in services.LiveBrokers)
-            response.AddElement("Brokers").SetInt("NodeId", broker.Id).SetString("Host", broker.Host)
-                .SetInt("Port", broker.Port).SetString("Rack", broker.Rack);
-        response.SetString("ClusterId", metadata.ClusterId);
-        response.SetInt("ControllerId", metadata.ControllerId);
-        bool includeTopicOps = version >= 8 && request.GetBool("IncludeTopicAuthorizedOperations");
-        if (version is >= 8 and <= 10 && request.GetBool("IncludeClusterAuthorizedOperations"))
-            response.SetInt("ClusterAuthorizedOperations", AllClusterOperations);
+            response.Brokers.Add(new MetadataResponseData.BrokersItem { NodeId = broker.Id, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
+        response.ClusterId = metadata.ClusterId;
+        response.ControllerId = metadata.ControllerId;
+        bool includeTopicOps = version >= 8 && request.IncludeTopicAuthorizedOperations;
+        if (version is >= 8 and <= 10 && request.IncludeClusterAuthorizedOperations)
+            response.ClusterAuthorizedOperations = AllClusterOperations;
 
-        var requested = request.GetArray("Topics");
+        var requested = request.Topics;
         if (requested is null || (version == 0 && requested.Count == 0))
         {
             foreach (var topic in metadata.Topics.OrderBy(t => t.Name, StringComparer.Ordinal))
@@ -43,15 +41,22 @@ public sealed class MetadataHandler(BrokerServices services) : IApiHandler
             return response;
         }
 
-        bool autoCreate = services.Options.AutoCreateTopicsEnable && (version < 4 || request.GetBool("AllowAutoTopicCreation"));
+        bool autoCreate = services.Options.AutoCreateTopicsEnable && (version < 4 || request.AllowAutoTopicCreation);
         foreach (var wanted in requested)
         {
-            string? name = wanted.GetString("Name");
-            Guid id = version >= 10 ? wanted.GetUuid("TopicId") : Guid.Empty;
+            string? name = wanted.Name;
+            Guid id = version >= 10 ? wanted.TopicId : Guid.Empty;
             if (name is null)
             {
                 if (id != Guid.Empty && metadata.GetTopic(id) is { } byId) AddTopic(response, byId, KafkaError.None, includeTopicOps);
-                else response.AddElement("Topics").SetInt("ErrorCode", (short)KafkaError.UnknownTopicId).SetString("Name", null).SetUuid("TopicId", id);
+                else
+                {
+                    // The name is nullable from v12; before that the unknown id is answered with an empty one.
+                    response.Topics.Add(new MetadataResponseData.TopicsItem
+                    {
+                        ErrorCode = (short)KafkaError.UnknownTopicId, Name = version >= 12 ? null : "", TopicId = id,
+                    });
+                }
                 continue;
             }
             if (metadata.GetTopic(name) is { } known)
@@ -72,29 +77,34 @@ public sealed class MetadataHandler(BrokerServices services) : IApiHandler
                 }
                 error = result.Error;
             }
-            response.AddElement("Topics").SetInt("ErrorCode", (short)error).SetString("Name", name);
+            response.Topics.Add(new MetadataResponseData.TopicsItem { ErrorCode = (short)error, Name = name });
         }
         return response;
     }
 
-    private static void AddTopic(StructValue response, TopicInfo topic, KafkaError error, bool includeOps)
+    private static void AddTopic(MetadataResponseData response, TopicInfo topic, KafkaError error, bool includeOps)
     {
-        var entry = response.AddElement("Topics")
-            .SetInt("ErrorCode", (short)error)
-            .SetString("Name", topic.Name)
-            .SetUuid("TopicId", topic.Id)
-            .SetBool("IsInternal", topic.IsInternal);
-        if (includeOps) entry.SetInt("TopicAuthorizedOperations", AllTopicOperations);
+        var entry = new MetadataResponseData.TopicsItem
+        {
+            ErrorCode = (short)error,
+            Name = topic.Name,
+            TopicId = topic.Id,
+            IsInternal = topic.IsInternal,
+        };
+        if (includeOps) entry.TopicAuthorizedOperations = AllTopicOperations;
         foreach (var p in topic.Partitions)
         {
-            entry.AddElement("Partitions")
-                .SetInt("ErrorCode", (short)(p.State.Leader < 0 ? KafkaError.LeaderNotAvailable : KafkaError.None))
-                .SetInt("PartitionIndex", p.Index)
-                .SetInt("LeaderId", p.State.Leader)
-                .SetInt("LeaderEpoch", p.State.LeaderEpoch)
-                .SetInt32Array("ReplicaNodes", p.Replicas)
-                .SetInt32Array("IsrNodes", p.State.Isr)
-                .SetInt32Array("OfflineReplicas", p.Replicas.Except(p.State.Isr).ToArray());
+            entry.Partitions.Add(new MetadataResponseData.TopicsItem.PartitionsItem
+            {
+                ErrorCode = (short)(p.State.Leader < 0 ? KafkaError.LeaderNotAvailable : KafkaError.None),
+                PartitionIndex = p.Index,
+                LeaderId = p.State.Leader,
+                LeaderEpoch = p.State.LeaderEpoch,
+                ReplicaNodes = [.. p.Replicas],
+                IsrNodes = [.. p.State.Isr],
+                OfflineReplicas = [.. p.Replicas.Except(p.State.Isr)],
+            });
         }
+        response.Topics.Add(entry);
     }
 }

@@ -1,9 +1,9 @@
 using Quill.Kafka.Protocol.Records;
 using Microsoft.Win32.SafeHandles;
 using Quill.Broker.Log;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -14,46 +14,47 @@ namespace Quill.Broker.Handlers;
 /// newer than the leader's, or -1, is unknown (-1, -1). A current leader epoch other than the partition's is
 /// FENCED_LEADER_EPOCH (older) or UNKNOWN_LEADER_EPOCH (newer).
 /// </summary>
-public sealed class OffsetForLeaderEpochHandler(BrokerServices services) : IApiHandler
+public sealed class OffsetForLeaderEpochHandler(BrokerServices services) : ApiHandler<OffsetForLeaderEpochRequestData, OffsetForLeaderEpochResponseData>
 {
-    public ApiKey ApiKey => ApiKey.OffsetForLeaderEpoch;
+    public override ApiKey ApiKey => ApiKey.OffsetForLeaderEpoch;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<OffsetForLeaderEpochResponseData> HandleAsync(OffsetForLeaderEpochRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var response = context.NewResponse();
-        foreach (var topic in context.Body.GetArray("Topics") ?? [])
+        var response = new OffsetForLeaderEpochResponseData();
+        foreach (var topic in request.Topics)
         {
-            string name = topic.GetString("Topic") ?? "";
-            var topicResult = response.AddElement("Topics").SetString("Topic", name);
-            foreach (var p in topic.GetArray("Partitions") ?? [])
+            string name = topic.Topic;
+            var topicResult = new OffsetForLeaderEpochResponseData.TopicsItem { Topic = name };
+            response.Topics.Add(topicResult);
+            foreach (var p in topic.Partitions)
             {
-                int index = p.GetInt32("Partition");
-                var result = topicResult.AddElement("Partitions").SetInt("Partition", index);
+                int index = p.Partition;
+                var result = new OffsetForLeaderEpochResponseData.TopicsItem.PartitionsItem { Partition = index };
+                topicResult.Partitions.Add(result);
                 var partition = services.Replicas.Get(name, index);
                 if (partition is null)
                 {
-                    result.SetInt("ErrorCode", (short)(services.Metadata.GetPartition(name, index) is null
-                        ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower));
+                    result.ErrorCode = (short)(services.Metadata.GetPartition(name, index) is null
+                        ? KafkaError.UnknownTopicOrPartition : KafkaError.NotLeaderOrFollower);
                     continue;
                 }
                 int current = partition.LeaderEpoch;
-                int asserted = context.Version >= 2 ? p.GetInt32("CurrentLeaderEpoch") : -1;
+                int asserted = context.Version >= 2 ? p.CurrentLeaderEpoch : -1;
                 if (asserted >= 0 && asserted != current)
                 {
-                    result.SetInt("ErrorCode", (short)(asserted < current ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch));
+                    result.ErrorCode = (short)(asserted < current ? KafkaError.FencedLeaderEpoch : KafkaError.UnknownLeaderEpoch);
                     continue;
                 }
-                int requested = p.GetInt32("LeaderEpoch");
+                int requested = p.LeaderEpoch;
                 try
                 {
-                    var (epoch, end) = requested == current ? (requested, partition.Log.LogEndOffset)
+                    (result.LeaderEpoch, result.EndOffset) = requested == current ? (requested, partition.Log.LogEndOffset)
                         : requested > current || requested < 0 ? (-1, -1L)
                         : EndOfEarlierEpoch(partition.Log, requested);
-                    result.SetInt("LeaderEpoch", epoch).SetInt("EndOffset", end);
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or LogException)
                 {
-                    result.SetInt("ErrorCode", (short)KafkaError.KafkaStorageError);
+                    result.ErrorCode = (short)KafkaError.KafkaStorageError;
                 }
             }
         }

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Log;
 using Quill.Broker.Metadata;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Records;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -21,40 +21,41 @@ namespace Quill.Broker.Handlers;
 /// (e.g. keyless records on a compacted topic) as RecordErrors, so a client fails exactly those.
 /// </para>
 /// </summary>
-public sealed class ProduceHandler(BrokerServices services) : IApiHandler
+public sealed class ProduceHandler(BrokerServices services) : ApiHandler<ProduceRequestData, ProduceResponseData>
 {
     private readonly ILogger _log = services.Loggers.CreateLogger("Quill.Broker.Produce");
 
-    public ApiKey ApiKey => ApiKey.Produce;
+    public override ApiKey ApiKey => ApiKey.Produce;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<ProduceResponseData> HandleAsync(ProduceRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var request = context.Body;
-        short acks = request.GetInt16("Acks");
-        var response = context.NewResponse();
+        short acks = request.Acks;
+        var response = new ProduceResponseData();
         bool anyError = false;
         bool validAcks = acks is 0 or 1 or -1;
 
-        foreach (var topicData in request.GetArray("TopicData") ?? [])
+        foreach (var topicData in request.TopicData)
         {
-            string name = topicData.GetString("Name") ?? "";
-            var topicResponse = response.AddElement("Responses").SetString("Name", name);
-            foreach (var partitionData in topicData.GetArray("PartitionData") ?? [])
+            string name = topicData.Name;
+            var topicResponse = new ProduceResponseData.ResponsesItem { Name = name };
+            response.Responses.Add(topicResponse);
+            foreach (var partitionData in topicData.PartitionData)
             {
-                int index = partitionData.GetInt32("Index");
-                var result = topicResponse.AddElement("PartitionResponses").SetInt("Index", index)
-                    .SetInt("BaseOffset", -1).SetInt("LogAppendTimeMs", -1).SetInt("LogStartOffset", -1);
+                int index = partitionData.Index;
+                var result = new ProduceResponseData.ResponsesItem.PartitionResponsesItem { Index = index, BaseOffset = -1, LogAppendTimeMs = -1, LogStartOffset = -1 };
+                topicResponse.PartitionResponses.Add(result);
                 IReadOnlyList<RecordError> recordErrors = [];
+                // The records stay a slice of the request's frame, which outlives this call.
                 var (error, message) = validAcks
-                    ? Append(name, index, partitionData.GetBytes("Records"), context.Version, result, out recordErrors)
+                    ? Append(name, index, partitionData.Records, context.Version, result, out recordErrors)
                     : (KafkaError.InvalidRequiredAcks, $"acks must be -1, 0 or 1, not {acks}");
                 if (error == KafkaError.None) continue;
                 anyError = true;
-                result.SetInt("ErrorCode", (short)error);
+                result.ErrorCode = (short)error;
                 if (context.Version < 8) continue;
-                result.SetString("ErrorMessage", message);
+                result.ErrorMessage = message;
                 foreach (var recordError in recordErrors)
-                    result.AddElement("RecordErrors").SetInt("BatchIndex", recordError.BatchIndex).SetString("BatchIndexErrorMessage", recordError.Message);
+                    result.RecordErrors.Add(new() { BatchIndex = recordError.BatchIndex, BatchIndexErrorMessage = recordError.Message });
             }
         }
         if (acks == 0)
@@ -65,8 +66,8 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
         return ValueTask.FromResult(response);
     }
 
-    private (KafkaError, string?) Append(string topic, int index, ReadOnlyMemory<byte>? records, short version, StructValue result,
-        out IReadOnlyList<RecordError> recordErrors)
+    private (KafkaError, string?) Append(string topic, int index, ReadOnlyMemory<byte>? records, short version,
+        ProduceResponseData.ResponsesItem.PartitionResponsesItem result, out IReadOnlyList<RecordError> recordErrors)
     {
         recordErrors = [];
         var partition = services.Replicas.Get(topic, index);
@@ -84,9 +85,9 @@ public sealed class ProduceHandler(BrokerServices services) : IApiHandler
         {
             bytes = CheckForVersion(bytes, version);
             var info = partition.Append(bytes);
-            result.SetInt("BaseOffset", info.FirstOffset)
-                .SetInt("LogAppendTimeMs", info.LogAppendTime)
-                .SetInt("LogStartOffset", info.LogStartOffset);
+            result.BaseOffset = info.FirstOffset;
+            result.LogAppendTimeMs = info.LogAppendTime;
+            result.LogStartOffset = info.LogStartOffset;
             return (KafkaError.None, null);
         }
         catch (LogException e)
