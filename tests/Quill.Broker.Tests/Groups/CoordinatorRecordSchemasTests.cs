@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text;
-using Quill.Broker.Groups;
 using Quill.Broker.Transactions;
 using Quill.Kafka.Protocol.CoordinatorRecords;
 using Quill.Kafka.Protocol.Schema;
@@ -9,15 +8,12 @@ namespace Quill.Broker.Tests.Groups;
 
 /// <summary>
 /// The record descriptions the typed classes are generated from (CoordinatorRecordSchemas) must stay the ones the
-/// coordinators write with, until the coordinators use the generated classes and their private copies go.
+/// transaction coordinator writes with, until it uses the generated classes and its private copies go (the group
+/// coordinator's records are the generated classes: <see cref="OffsetsRecordsTests"/>).
 /// </summary>
 public class CoordinatorRecordSchemasTests
 {
     [Theory]
-    [InlineData(typeof(OffsetsRecords), "OffsetCommitKey", "OffsetCommitKey")]
-    [InlineData(typeof(OffsetsRecords), "GroupMetadataKey", "GroupMetadataKey")]
-    [InlineData(typeof(OffsetsRecords), "OffsetCommitValue", "OffsetCommitValue")]
-    [InlineData(typeof(OffsetsRecords), "GroupMetadataValue", "GroupMetadataValue")]
     [InlineData(typeof(TransactionLogRecords), "Key", "TransactionLogKey")]
     [InlineData(typeof(TransactionLogRecords), "Value", "TransactionLogValue")]
     public void ThePublicDescriptionIsTheOneTheCoordinatorUses(Type owner, string privateField, string publicName)

@@ -1,20 +1,19 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
 /// <summary>DeleteGroups (v0-2): per-group NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND, or success.</summary>
-internal sealed class DeleteGroupsHandler(GroupCoordinator coordinator) : IApiHandler
+internal sealed class DeleteGroupsHandler(GroupCoordinator coordinator) : ApiHandler<DeleteGroupsRequestData, DeleteGroupsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.DeleteGroups;
+    public override ApiKey ApiKey => ApiKey.DeleteGroups;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<DeleteGroupsResponseData> HandleAsync(DeleteGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var groupIds = (context.Body.GetStringArray("GroupsNames") ?? []).Select(g => g ?? "").ToList();
-        var response = context.NewResponse();
-        foreach (var (groupId, error) in coordinator.DeleteGroups(groupIds))
-            response.AddElement("Results").SetString("GroupId", groupId).SetInt("ErrorCode", (short)error);
+        var response = new DeleteGroupsResponseData();
+        foreach (var (groupId, error) in coordinator.DeleteGroups(request.GroupsNames))
+            response.Results.Add(new DeleteGroupsResponseData.ResultsItem { GroupId = groupId, ErrorCode = (short)error });
         return ValueTask.FromResult(response);
     }
 }

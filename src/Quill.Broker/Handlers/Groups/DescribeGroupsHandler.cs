@@ -1,7 +1,7 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
@@ -9,42 +9,47 @@ namespace Quill.Broker.Handlers.Groups;
 /// DescribeGroups (v0-6). An unknown group is "Dead" with no error before v6, GROUP_ID_NOT_FOUND from v6
 /// (KIP-1043). With no authorizer every group operation is allowed, and v3+ says so when asked.
 /// </summary>
-internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : IApiHandler
+internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : ApiHandler<DescribeGroupsRequestData, DescribeGroupsResponseData>
 {
     // Kafka's AclOperation codes for groups: READ 3, DELETE 6, DESCRIBE 8.
     private const int AllGroupOperations = (1 << 3) | (1 << 6) | (1 << 8);
 
-    public ApiKey ApiKey => ApiKey.DescribeGroups;
+    public override ApiKey ApiKey => ApiKey.DescribeGroups;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<DescribeGroupsResponseData> HandleAsync(DescribeGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var body = context.Body;
-        bool includeOperations = context.Version >= 3 && body.GetBool("IncludeAuthorizedOperations");
-        var response = context.NewResponse();
-        foreach (string? groupId in body.GetStringArray("Groups") ?? [])
+        bool includeOperations = context.Version >= 3 && request.IncludeAuthorizedOperations;
+        var response = new DescribeGroupsResponseData();
+        foreach (string groupId in request.Groups)
         {
-            var d = coordinator.DescribeGroup(groupId ?? "");
-            var group = response.AddElement("Groups")
-                .SetString("GroupId", d.GroupId)
-                .SetInt("ErrorCode", (short)d.Error)
-                .SetString("GroupState", d.State.ToString())
-                .SetString("ProtocolType", d.ProtocolType)
-                .SetString("ProtocolData", d.ProtocolData);
-            if (includeOperations) group.SetInt("AuthorizedOperations", AllGroupOperations);
+            var d = coordinator.DescribeGroup(groupId);
+            var group = new DescribeGroupsResponseData.GroupsItem
+            {
+                GroupId = d.GroupId,
+                ErrorCode = (short)d.Error,
+                GroupState = d.State.ToString(),
+                ProtocolType = d.ProtocolType,
+                ProtocolData = d.ProtocolData,
+            };
+            response.Groups.Add(group);
+            if (includeOperations) group.AuthorizedOperations = AllGroupOperations;
             if (context.Version >= 6 && d.Error == KafkaError.None && d.State == GroupState.Dead)
             {
-                group.SetInt("ErrorCode", (short)KafkaError.GroupIdNotFound).SetString("ErrorMessage", $"Group {d.GroupId} not found.");
+                group.ErrorCode = (short)KafkaError.GroupIdNotFound;
+                group.ErrorMessage = $"Group {d.GroupId} not found.";
                 continue;
             }
             foreach (var m in d.Members)
             {
-                group.AddElement("Members")
-                    .SetString("MemberId", m.MemberId)
-                    .SetString("GroupInstanceId", m.GroupInstanceId)
-                    .SetString("ClientId", m.ClientId)
-                    .SetString("ClientHost", m.ClientHost)
-                    .SetBytes("MemberMetadata", m.Metadata)
-                    .SetBytes("MemberAssignment", m.Assignment);
+                group.Members.Add(new DescribeGroupsResponseData.GroupsItem.MembersItem
+                {
+                    MemberId = m.MemberId,
+                    GroupInstanceId = m.GroupInstanceId,
+                    ClientId = m.ClientId,
+                    ClientHost = m.ClientHost,
+                    MemberMetadata = m.Metadata,
+                    MemberAssignment = m.Assignment,
+                });
             }
         }
         return ValueTask.FromResult(response);

@@ -1,7 +1,7 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
@@ -11,27 +11,29 @@ namespace Quill.Broker.Handlers.Groups;
 /// batch of keys. The first transaction key starts the transaction coordinator (creating <c>__transaction_state</c>).
 /// </summary>
 internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrokerIdentity broker,
-    Func<CancellationToken, Task<bool>>? startTransactionCoordinator) : IApiHandler
+    Func<CancellationToken, Task<bool>>? startTransactionCoordinator) : ApiHandler<FindCoordinatorRequestData, FindCoordinatorResponseData>
 {
     private const sbyte GroupKeyType = 0, TransactionKeyType = 1;
 
-    public ApiKey ApiKey => ApiKey.FindCoordinator;
+    public override ApiKey ApiKey => ApiKey.FindCoordinator;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<FindCoordinatorResponseData> HandleAsync(FindCoordinatorRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var body = context.Body;
-        var response = context.NewResponse();
-        sbyte keyType = context.Version >= 1 ? body.GetInt8("KeyType") : GroupKeyType;
+        var response = new FindCoordinatorResponseData();
+        sbyte keyType = context.Version >= 1 ? request.KeyType : GroupKeyType;
         var (error, message) = await CheckAsync(keyType, cancellationToken);
         if (context.Version < 4)
         {
-            Fill(response, error, message);
+            response.ErrorCode = (short)error;
+            response.ErrorMessage = message;
+            (response.NodeId, response.Host, response.Port) = Endpoint(error);
             return response;
         }
-        foreach (string? key in body.GetStringArray("CoordinatorKeys") ?? [])
+        foreach (string key in request.CoordinatorKeys)
         {
-            var coordinatorEntry = response.AddElement("Coordinators").SetString("Key", key ?? "");
-            Fill(coordinatorEntry, error, message);
+            var entry = new FindCoordinatorResponseData.CoordinatorsItem { Key = key, ErrorCode = (short)error, ErrorMessage = message };
+            (entry.NodeId, entry.Host, entry.Port) = Endpoint(error);
+            response.Coordinators.Add(entry);
         }
         return response;
     }
@@ -50,10 +52,7 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
         }
     }
 
-    private void Fill(StructValue target, KafkaError error, string? message)
-    {
-        target.SetInt("ErrorCode", (short)error).SetString("ErrorMessage", message);
-        if (error == KafkaError.None) target.SetInt("NodeId", broker.NodeId).SetString("Host", broker.Host).SetInt("Port", broker.Port);
-        else target.SetInt("NodeId", -1).SetString("Host", "").SetInt("Port", -1);
-    }
+    /// <summary>This broker when the key is served, Kafka's "no node" otherwise.</summary>
+    private (int NodeId, string Host, int Port) Endpoint(KafkaError error) =>
+        error == KafkaError.None ? (broker.NodeId, broker.Host, broker.Port) : (-1, "", -1);
 }

@@ -1,19 +1,17 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
 /// <summary>Heartbeat (v0-4).</summary>
-internal sealed class HeartbeatHandler(GroupCoordinator coordinator) : IApiHandler
+internal sealed class HeartbeatHandler(GroupCoordinator coordinator) : ApiHandler<HeartbeatRequestData, HeartbeatResponseData>
 {
-    public ApiKey ApiKey => ApiKey.Heartbeat;
+    public override ApiKey ApiKey => ApiKey.Heartbeat;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<HeartbeatResponseData> HandleAsync(HeartbeatRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var body = context.Body;
-        var error = coordinator.Heartbeat(body.GetString("GroupId") ?? "", body.GetString("MemberId") ?? "",
-            body.GetString("GroupInstanceId"), body.GetInt32("GenerationId"));
-        return ValueTask.FromResult(context.NewResponse().SetInt("ErrorCode", (short)error));
+        var error = coordinator.Heartbeat(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationId);
+        return ValueTask.FromResult(new HeartbeatResponseData { ErrorCode = (short)error });
     }
 }

@@ -1,6 +1,6 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
@@ -8,42 +8,41 @@ namespace Quill.Broker.Handlers.Groups;
 /// OffsetCommit (v0-9). v0 has no generation (a simple commit, generation -1); v1 may give a commit time; v2-4
 /// a retention time; v6+ the leader epoch; v7+ the group instance id. Errors are per partition.
 /// </summary>
-internal sealed class OffsetCommitHandler(GroupCoordinator coordinator, Func<string, int, bool>? partitionExists) : IApiHandler
+internal sealed class OffsetCommitHandler(GroupCoordinator coordinator, Func<string, int, bool>? partitionExists)
+    : ApiHandler<OffsetCommitRequestData, OffsetCommitResponseData>
 {
-    public ApiKey ApiKey => ApiKey.OffsetCommit;
+    public override ApiKey ApiKey => ApiKey.OffsetCommit;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<OffsetCommitResponseData> HandleAsync(OffsetCommitRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var body = context.Body;
         short version = context.Version;
-        long retention = version is >= 2 and <= 4 ? body.GetInt64("RetentionTimeMs") : -1;
-        var topics = body.GetArray("Topics") ?? [];
+        long retention = version is >= 2 and <= 4 ? request.RetentionTimeMs : -1;
         var entries = new List<OffsetCommitEntry>();
-        foreach (var topic in topics)
+        foreach (var topic in request.Topics)
         {
-            string name = topic.GetString("Name") ?? "";
-            foreach (var p in topic.GetArray("Partitions") ?? [])
+            foreach (var p in topic.Partitions)
             {
-                entries.Add(new OffsetCommitEntry(name, p.GetInt32("PartitionIndex"), p.GetInt64("CommittedOffset"),
-                    p.GetInt32("CommittedLeaderEpoch"), p.GetString("CommittedMetadata"),
-                    version == 1 ? p.GetInt64("CommitTimestamp") : -1, retention));
+                entries.Add(new OffsetCommitEntry(topic.Name, p.PartitionIndex, p.CommittedOffset,
+                    p.CommittedLeaderEpoch, p.CommittedMetadata, version == 1 ? p.CommitTimestamp : -1, retention));
             }
         }
 
         var errors = coordinator.CommitOffsets(
-            body.GetString("GroupId") ?? "",
-            version >= 1 ? body.GetString("MemberId") ?? "" : "",
-            body.GetString("GroupInstanceId"),
-            version >= 1 ? body.GetInt32("GenerationIdOrMemberEpoch") : -1,
+            request.GroupId,
+            version >= 1 ? request.MemberId : "",
+            request.GroupInstanceId,
+            version >= 1 ? request.GenerationIdOrMemberEpoch : -1,
             entries, partitionExists);
 
-        var response = context.NewResponse();
+        // One answer per partition asked, in the order asked (duplicates included).
+        var response = new OffsetCommitResponseData();
         int i = 0;
-        foreach (var topic in topics)
+        foreach (var topic in request.Topics)
         {
-            var topicResponse = response.AddElement("Topics").SetString("Name", topic.GetString("Name"));
-            foreach (var p in topic.GetArray("Partitions") ?? [])
-                topicResponse.AddElement("Partitions").SetInt("PartitionIndex", p.GetInt32("PartitionIndex")).SetInt("ErrorCode", (short)errors[i++]);
+            var topicResponse = new OffsetCommitResponseData.TopicsItem { Name = topic.Name };
+            response.Topics.Add(topicResponse);
+            foreach (var p in topic.Partitions)
+                topicResponse.Partitions.Add(new OffsetCommitResponseData.TopicsItem.PartitionsItem { PartitionIndex = p.PartitionIndex, ErrorCode = (short)errors[i++] });
         }
         return ValueTask.FromResult(response);
     }

@@ -1,7 +1,7 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
@@ -9,39 +9,46 @@ namespace Quill.Broker.Handlers.Groups;
 /// OffsetDelete (v0): partitions the cluster does not have answer UNKNOWN_TOPIC_OR_PARTITION, the rest go to the
 /// coordinator. A group-level error (GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, ...) is the whole answer, with no topics.
 /// </summary>
-public sealed class OffsetDeleteHandler(GroupCoordinator coordinator, Func<string, int, bool> partitionExists) : IApiHandler
+public sealed class OffsetDeleteHandler(GroupCoordinator coordinator, Func<string, int, bool> partitionExists)
+    : ApiHandler<OffsetDeleteRequestData, OffsetDeleteResponseData>
 {
-    public ApiKey ApiKey => ApiKey.OffsetDelete;
+    public override ApiKey ApiKey => ApiKey.OffsetDelete;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<OffsetDeleteResponseData> HandleAsync(OffsetDeleteRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        string groupId = context.Body.GetString("GroupId") ?? "";
         var errors = new Dictionary<(string Topic, int Partition), KafkaError>();
         var asked = new List<(string Topic, int Partition)>();
         var known = new List<(string Topic, int Partition)>();
-        foreach (var topic in context.Body.GetArray("Topics") ?? [])
+        foreach (var topic in request.Topics)
         {
-            string name = topic.GetString("Name") ?? "";
-            foreach (var p in topic.GetArray("Partitions") ?? [])
+            foreach (var p in topic.Partitions)
             {
-                var key = (name, p.GetInt32("PartitionIndex"));
+                var key = (topic.Name, p.PartitionIndex);
                 asked.Add(key);
-                if (partitionExists(key.name, key.Item2)) known.Add(key);
+                if (partitionExists(key.Name, key.PartitionIndex)) known.Add(key);
                 else errors[key] = KafkaError.UnknownTopicOrPartition;
             }
         }
 
-        var response = context.NewResponse();
-        var result = coordinator.DeleteOffsets(groupId, known);
-        if (result.Error != KafkaError.None) return ValueTask.FromResult(response.SetInt("ErrorCode", (short)result.Error));
+        var response = new OffsetDeleteResponseData();
+        var result = coordinator.DeleteOffsets(request.GroupId, known);
+        if (result.Error != KafkaError.None)
+        {
+            response.ErrorCode = (short)result.Error;
+            return ValueTask.FromResult(response);
+        }
         foreach (var (topic, partition, error) in result.Partitions) errors[(topic, partition)] = error;
 
-        var topics = new Dictionary<string, StructValue>(StringComparer.Ordinal);
+        // Duplicates asked once; topics in the order they first appear.
+        var topics = new Dictionary<string, OffsetDeleteResponseData.TopicsItem>(StringComparer.Ordinal);
         foreach (var key in asked.Distinct())
         {
             if (!topics.TryGetValue(key.Topic, out var topicResult))
-                topics[key.Topic] = topicResult = response.AddElement("Topics").SetString("Name", key.Topic);
-            topicResult.AddElement("Partitions").SetInt("PartitionIndex", key.Partition).SetInt("ErrorCode", (short)errors[key]);
+            {
+                topics[key.Topic] = topicResult = new OffsetDeleteResponseData.TopicsItem { Name = key.Topic };
+                response.Topics.Add(topicResult);
+            }
+            topicResult.Partitions.Add(new OffsetDeleteResponseData.TopicsItem.PartitionsItem { PartitionIndex = key.Partition, ErrorCode = (short)errors[key] });
         }
         return ValueTask.FromResult(response);
     }

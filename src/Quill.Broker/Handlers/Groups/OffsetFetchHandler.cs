@@ -1,7 +1,7 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
@@ -9,29 +9,44 @@ namespace Quill.Broker.Handlers.Groups;
 /// OffsetFetch (v0-9). v0-1: a group error is repeated in every partition; v2-7: it is the top-level error, and
 /// null topics ask for every committed partition; v8+: several groups, each with its own error.
 /// </summary>
-internal sealed class OffsetFetchHandler(GroupCoordinator coordinator) : IApiHandler
+internal sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHandler<OffsetFetchRequestData, OffsetFetchResponseData>
 {
-    public ApiKey ApiKey => ApiKey.OffsetFetch;
+    public override ApiKey ApiKey => ApiKey.OffsetFetch;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<OffsetFetchResponseData> HandleAsync(OffsetFetchRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var body = context.Body;
-        var response = context.NewResponse();
-        bool requireStable = body.GetBool("RequireStable");
+        var response = new OffsetFetchResponseData();
+        bool requireStable = request.RequireStable;
         if (context.Version >= 8)
         {
-            foreach (var group in body.GetArray("Groups") ?? [])
+            foreach (var group in request.Groups)
             {
-                string groupId = group.GetString("GroupId") ?? "";
-                var result = coordinator.FetchOffsets(groupId, ReadTopics(group.GetArray("Topics")), requireStable);
-                var groupResponse = response.AddElement("Groups").SetString("GroupId", groupId).SetInt("ErrorCode", (short)result.Error);
-                AddTopics(groupResponse, result.Offsets);
+                var topicsAsked = group.Topics?.Select(t => new TopicPartitions(t.Name, t.PartitionIndexes)).ToList();
+                var result = coordinator.FetchOffsets(group.GroupId, topicsAsked, requireStable);
+                var groupResponse = new OffsetFetchResponseData.GroupsItem { GroupId = group.GroupId, ErrorCode = (short)result.Error };
+                response.Groups.Add(groupResponse);
+                foreach (var (name, offsets) in ByTopic(result.Offsets))
+                {
+                    var topic = new OffsetFetchResponseData.GroupsItem.TopicsItem { Name = name };
+                    foreach (var o in offsets)
+                    {
+                        topic.Partitions.Add(new OffsetFetchResponseData.GroupsItem.TopicsItem.PartitionsItem
+                        {
+                            PartitionIndex = o.Partition,
+                            CommittedOffset = o.Offset,
+                            CommittedLeaderEpoch = o.LeaderEpoch,
+                            Metadata = o.Metadata,
+                            ErrorCode = (short)o.Error,
+                        });
+                    }
+                    groupResponse.Topics.Add(topic);
+                }
             }
             return ValueTask.FromResult(response);
         }
 
-        var topics = ReadTopics(body.GetArray("Topics"));
-        var fetched = coordinator.FetchOffsets(body.GetString("GroupId") ?? "", topics, requireStable);
+        var topics = request.Topics?.Select(t => new TopicPartitions(t.Name, t.PartitionIndexes)).ToList();
+        var fetched = coordinator.FetchOffsets(request.GroupId, topics, requireStable);
         if (fetched.Error == KafkaError.None) AddTopics(response, fetched.Offsets);
         else if (context.Version < 2 && topics is not null)
         {
@@ -41,27 +56,45 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator) : IApiHan
                 foreach (int p in t.Partitions) failed.Add(new FetchedOffset(t.Topic, p, -1, -1, "", fetched.Error));
             AddTopics(response, failed);
         }
-        response.SetInt("ErrorCode", (short)fetched.Error);
+        response.ErrorCode = (short)fetched.Error;
         return ValueTask.FromResult(response);
     }
 
-    private static List<TopicPartitions>? ReadTopics(List<StructValue>? topics) =>
-        topics?.Select(t => new TopicPartitions(t.GetString("Name") ?? "", t.GetInt32Array("PartitionIndexes") ?? [])).ToList();
-
-    /// <summary>Adds the offsets grouped by topic, topics in the order they first appear.</summary>
-    private static void AddTopics(StructValue target, IReadOnlyList<FetchedOffset> offsets)
+    /// <summary>Adds the offsets (before v8, one group) grouped by topic.</summary>
+    private static void AddTopics(OffsetFetchResponseData response, IReadOnlyList<FetchedOffset> offsets)
     {
-        var byTopic = new Dictionary<string, StructValue>();
+        foreach (var (name, byTopic) in ByTopic(offsets))
+        {
+            var topic = new OffsetFetchResponseData.TopicsItem { Name = name };
+            foreach (var o in byTopic)
+            {
+                topic.Partitions.Add(new OffsetFetchResponseData.TopicsItem.PartitionsItem
+                {
+                    PartitionIndex = o.Partition,
+                    CommittedOffset = o.Offset,
+                    CommittedLeaderEpoch = o.LeaderEpoch,
+                    Metadata = o.Metadata,
+                    ErrorCode = (short)o.Error,
+                });
+            }
+            response.Topics.Add(topic);
+        }
+    }
+
+    /// <summary>The offsets grouped by topic, topics in the order they first appear.</summary>
+    private static List<(string Topic, List<FetchedOffset> Offsets)> ByTopic(IReadOnlyList<FetchedOffset> offsets)
+    {
+        var groups = new List<(string, List<FetchedOffset>)>();
+        var index = new Dictionary<string, List<FetchedOffset>>();
         foreach (var o in offsets)
         {
-            if (!byTopic.TryGetValue(o.Topic, out var topic))
-                byTopic[o.Topic] = topic = target.AddElement("Topics").SetString("Name", o.Topic);
-            topic.AddElement("Partitions")
-                .SetInt("PartitionIndex", o.Partition)
-                .SetInt("CommittedOffset", o.Offset)
-                .SetInt("CommittedLeaderEpoch", o.LeaderEpoch)
-                .SetString("Metadata", o.Metadata)
-                .SetInt("ErrorCode", (short)o.Error);
+            if (!index.TryGetValue(o.Topic, out var list))
+            {
+                index[o.Topic] = list = [];
+                groups.Add((o.Topic, list));
+            }
+            list.Add(o);
         }
+        return groups;
     }
 }

@@ -1,35 +1,36 @@
 using Quill.Broker.Groups;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Groups;
 
 /// <summary>SyncGroup (v0-5). The leader's assignments pass through untouched; v5 checks protocol type and name.</summary>
-internal sealed class SyncGroupHandler(GroupCoordinator coordinator) : IApiHandler
+internal sealed class SyncGroupHandler(GroupCoordinator coordinator) : ApiHandler<SyncGroupRequestData, SyncGroupResponseData>
 {
-    public ApiKey ApiKey => ApiKey.SyncGroup;
+    public override ApiKey ApiKey => ApiKey.SyncGroup;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<SyncGroupResponseData> HandleAsync(SyncGroupRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var body = context.Body;
         var assignments = new Dictionary<string, byte[]>();
-        foreach (var a in body.GetArray("Assignments") ?? [])
-            assignments[a.GetString("MemberId") ?? ""] = (a.GetBytes("Assignment") ?? default).ToArray();
+        // Copies: the coordinator hands them to members after the request buffer is gone.
+        foreach (var a in request.Assignments) assignments[a.MemberId] = a.Assignment.ToArray();
 
         var result = await coordinator.SyncAsync(
-                body.GetString("GroupId") ?? "",
-                body.GetInt32("GenerationId"),
-                body.GetString("MemberId") ?? "",
-                body.GetString("GroupInstanceId"),
-                body.GetString("ProtocolType"),
-                body.GetString("ProtocolName"),
+                request.GroupId,
+                request.GenerationId,
+                request.MemberId,
+                request.GroupInstanceId,
+                request.ProtocolType,
+                request.ProtocolName,
                 assignments)
             .WaitAsync(cancellationToken).ConfigureAwait(false);
 
-        return context.NewResponse()
-            .SetInt("ErrorCode", (short)result.Error)
-            .SetString("ProtocolType", result.ProtocolType)
-            .SetString("ProtocolName", result.ProtocolName)
-            .SetBytes("Assignment", result.Assignment);
+        return new SyncGroupResponseData
+        {
+            ErrorCode = (short)result.Error,
+            ProtocolType = result.ProtocolType,
+            ProtocolName = result.ProtocolName,
+            Assignment = result.Assignment,
+        };
     }
 }
