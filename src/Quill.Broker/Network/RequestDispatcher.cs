@@ -14,7 +14,7 @@ public sealed class RequestDispatcher
     public RequestDispatcher(IEnumerable<IRequestHandler> handlers)
     {
         var list = handlers.ToList();
-        _byKey = new IApiHandler?[list.Count == 0 ? 1 : list.Max(h => (int)h.ApiKey) + 1];
+        _byKey = new IRequestHandler?[list.Count == 0 ? 1 : list.Max(h => (int)h.ApiKey) + 1];
         foreach (var handler in list)
         {
             if (!KafkaApis.TryGet((short)handler.ApiKey, out _))
