@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text;
 using Quill.Broker.Groups;
-using Quill.Broker.Transactions;
 using Quill.Kafka.Protocol.CoordinatorRecords;
 using Quill.Kafka.Protocol.Schema;
 
@@ -18,8 +17,6 @@ public class CoordinatorRecordSchemasTests
     [InlineData(typeof(OffsetsRecords), "GroupMetadataKey", "GroupMetadataKey")]
     [InlineData(typeof(OffsetsRecords), "OffsetCommitValue", "OffsetCommitValue")]
     [InlineData(typeof(OffsetsRecords), "GroupMetadataValue", "GroupMetadataValue")]
-    [InlineData(typeof(TransactionLogRecords), "Key", "TransactionLogKey")]
-    [InlineData(typeof(TransactionLogRecords), "Value", "TransactionLogValue")]
     public void ThePublicDescriptionIsTheOneTheCoordinatorUses(Type owner, string privateField, string publicName)
     {
         var used = (MessageSchema)owner.GetField(privateField, BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
