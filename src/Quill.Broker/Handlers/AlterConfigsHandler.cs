@@ -1,5 +1,6 @@
+using Quill.Broker.Metadata;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -8,25 +9,36 @@ namespace Quill.Broker.Handlers;
 /// topic's overrides or a broker's dynamic configs (keys left out return to their defaults); entries with a null
 /// value are ignored, as Kafka ignores them.
 /// </summary>
-public sealed class AlterConfigsHandler(BrokerServices services) : IApiHandler
+public sealed class AlterConfigsHandler(BrokerServices services) : ApiHandler<AlterConfigsRequestData, AlterConfigsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.AlterConfigs;
+    public override ApiKey ApiKey => ApiKey.AlterConfigs;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<AlterConfigsResponseData> HandleAsync(AlterConfigsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        bool validateOnly = context.Body.GetBool("ValidateOnly");
-        var response = context.NewResponse();
-        foreach (var resource in context.Body.GetArray("Resources") ?? [])
+        var response = new AlterConfigsResponseData();
+        foreach (var resource in request.Resources)
         {
-            sbyte type = resource.GetInt8("ResourceType");
-            string name = resource.GetString("ResourceName") ?? "";
-            var result = response.AddElement("Responses").SetInt("ResourceType", type).SetString("ResourceName", name);
-            if (ConfigResourceChange.Current(services, result, type, name) is null) continue; // the error is set
+            sbyte type = resource.ResourceType;
+            string name = resource.ResourceName;
+            var result = new AlterConfigsResponseData.ResponsesItem { ResourceType = type, ResourceName = name };
+            response.Responses.Add(result);
+            if (ConfigResourceChange.Current(services, type, name, out var refusal) is null)
+            {
+                SetOutcome(result, refusal);
+                continue;
+            }
             var configs = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var c in resource.GetArray("Configs") ?? [])
-                if (c.GetString("Value") is { } value) configs[c.GetString("Name") ?? ""] = value;
-            await ConfigResourceChange.ApplyAsync(services, result, type, name, configs, validateOnly, cancellationToken);
+            foreach (var c in resource.Configs)
+                if (c.Value is { } value) configs[c.Name] = value;
+            if (await ConfigResourceChange.ApplyAsync(services, type, name, configs, request.ValidateOnly, cancellationToken) is { } outcome)
+                SetOutcome(result, outcome);
         }
         return response;
+    }
+
+    private static void SetOutcome(AlterConfigsResponseData.ResponsesItem result, AdminResult outcome)
+    {
+        result.ErrorCode = (short)outcome.Error;
+        result.ErrorMessage = outcome.Message;
     }
 }

@@ -1,6 +1,6 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -11,25 +11,26 @@ namespace Quill.Broker.Handlers;
 /// (NO_REASSIGNMENT_IN_PROGRESS); a reassignment to the current replicas completes at once. Moving a replica to
 /// another broker needs replication, which this broker does not have yet: refused as INVALID_REPLICA_ASSIGNMENT.
 /// </summary>
-public sealed class AlterPartitionReassignmentsHandler(BrokerServices services) : IApiHandler
+public sealed class AlterPartitionReassignmentsHandler(BrokerServices services)
+    : ApiHandler<AlterPartitionReassignmentsRequestData, AlterPartitionReassignmentsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.AlterPartitionReassignments;
+    public override ApiKey ApiKey => ApiKey.AlterPartitionReassignments;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<AlterPartitionReassignmentsResponseData> HandleAsync(AlterPartitionReassignmentsRequestData request, RequestContext context,
+        CancellationToken cancellationToken)
     {
-        var response = context.NewResponse();
-        foreach (var topic in context.Body.GetArray("Topics") ?? [])
+        var response = new AlterPartitionReassignmentsResponseData();
+        foreach (var topic in request.Topics)
         {
-            string name = topic.GetString("Name") ?? "";
-            var topicResult = response.AddElement("Responses").SetString("Name", name);
-            foreach (var p in topic.GetArray("Partitions") ?? [])
+            var topicResult = new AlterPartitionReassignmentsResponseData.ResponsesItem { Name = topic.Name };
+            response.Responses.Add(topicResult);
+            foreach (var p in topic.Partitions)
             {
-                int index = p.GetInt32("PartitionIndex");
-                var (error, message) = Reassign(name, index, p.GetInt32Array("Replicas"));
-                topicResult.AddElement("Partitions")
-                    .SetInt("PartitionIndex", index)
-                    .SetInt("ErrorCode", (short)error)
-                    .SetString("ErrorMessage", message);
+                var (error, message) = Reassign(topic.Name, p.PartitionIndex, p.Replicas?.ToArray());
+                topicResult.Partitions.Add(new AlterPartitionReassignmentsResponseData.ResponsesItem.PartitionsItem
+                {
+                    PartitionIndex = p.PartitionIndex, ErrorCode = (short)error, ErrorMessage = message,
+                });
             }
         }
         return ValueTask.FromResult(response);

@@ -2,7 +2,6 @@ using System.Globalization;
 using Quill.Broker.Config;
 using Quill.Broker.Metadata;
 using Quill.Kafka.Protocol;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -14,25 +13,26 @@ namespace Quill.Broker.Handlers;
 /// </summary>
 internal static class ConfigResourceChange
 {
-    /// <summary>The resource's current stored configs; null (with the error set on <paramref name="result"/>) if it cannot be changed here.</summary>
-    public static Dictionary<string, string>? Current(BrokerServices services, StructValue result, sbyte type, string name)
+    /// <summary>The resource's current stored configs; null (with the error to answer in <paramref name="refusal"/>) if it cannot be changed here.</summary>
+    public static Dictionary<string, string>? Current(BrokerServices services, sbyte type, string name, out AdminResult refusal)
     {
+        refusal = AdminResult.Ok;
         switch (type)
         {
             case ResourceTypes.Topic when services.Metadata.GetTopic(name) is { } topic:
                 return new Dictionary<string, string>(topic.Configs, StringComparer.Ordinal);
             case ResourceTypes.Topic:
-                return Refuse(result, KafkaError.UnknownTopicOrPartition, $"Topic {name} does not exist.");
+                return Refuse(out refusal, KafkaError.UnknownTopicOrPartition, $"Topic {name} does not exist.");
             case ResourceTypes.Broker when name == "":
                 return new Dictionary<string, string>(services.DynamicConfig.ClusterDefaults, StringComparer.Ordinal);
             case ResourceTypes.Broker when name == services.BrokerId.ToString(CultureInfo.InvariantCulture):
                 return new Dictionary<string, string>(services.DynamicConfig.PerBroker, StringComparer.Ordinal);
             case ResourceTypes.Broker:
-                return Refuse(result, KafkaError.InvalidRequest, $"Unexpected broker id, expected {services.BrokerId} or empty string, but received {name}");
+                return Refuse(out refusal, KafkaError.InvalidRequest, $"Unexpected broker id, expected {services.BrokerId} or empty string, but received {name}");
             case ResourceTypes.BrokerLogger:
-                return Refuse(result, KafkaError.InvalidRequest, "Changing broker log levels at runtime is not supported; set them in the logging configuration.");
+                return Refuse(out refusal, KafkaError.InvalidRequest, "Changing broker log levels at runtime is not supported; set them in the logging configuration.");
             default:
-                return Refuse(result, KafkaError.InvalidRequest, $"Unsupported resource type {type}");
+                return Refuse(out refusal, KafkaError.InvalidRequest, $"Unsupported resource type {type}");
         }
     }
 
@@ -40,28 +40,24 @@ internal static class ConfigResourceChange
     public static string? Validate(sbyte type, string key, string? value) =>
         type == ResourceTypes.Topic ? TopicConfigs.Validate(key, value) : DynamicBrokerConfig.Validate(key, value);
 
-    /// <summary>Validates the complete new set and, unless validate-only, stores and applies it.</summary>
-    public static async Task ApplyAsync(BrokerServices services, StructValue result, sbyte type, string name,
+    /// <summary>
+    /// Validates the complete new set and, unless validate-only, stores and applies it. The outcome to answer, or null
+    /// when a validate-only change passed: then the result keeps its defaults (no error, message "").
+    /// </summary>
+    public static async Task<AdminResult?> ApplyAsync(BrokerServices services, sbyte type, string name,
         Dictionary<string, string> configs, bool validateOnly, CancellationToken ct)
     {
         foreach (var (key, value) in configs)
-        {
-            if (Validate(type, key, value) is { } problem)
-            {
-                result.SetInt("ErrorCode", (short)KafkaError.InvalidConfig).SetString("ErrorMessage", problem);
-                return;
-            }
-        }
-        if (validateOnly) return;
-        var outcome = type == ResourceTypes.Topic
+            if (Validate(type, key, value) is { } problem) return new AdminResult(KafkaError.InvalidConfig, problem);
+        if (validateOnly) return null;
+        return type == ResourceTypes.Topic
             ? await services.Controller.SetTopicConfigAsync(name, configs, ct)
             : await services.Controller.SetBrokerConfigAsync(name == "" ? ZkPaths.DefaultBrokerEntity : name, configs, ct);
-        result.SetInt("ErrorCode", (short)outcome.Error).SetString("ErrorMessage", outcome.Message);
     }
 
-    private static Dictionary<string, string>? Refuse(StructValue result, KafkaError error, string message)
+    private static Dictionary<string, string>? Refuse(out AdminResult refusal, KafkaError error, string message)
     {
-        result.SetInt("ErrorCode", (short)error).SetString("ErrorMessage", message);
+        refusal = new AdminResult(error, message);
         return null;
     }
 }

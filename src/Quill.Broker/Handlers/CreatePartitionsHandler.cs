@@ -1,33 +1,34 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
 /// <summary>CreatePartitions: grows topics to the requested count, with the given or a round-robin assignment.</summary>
-public sealed class CreatePartitionsHandler(BrokerServices services) : IApiHandler
+public sealed class CreatePartitionsHandler(BrokerServices services) : ApiHandler<CreatePartitionsRequestData, CreatePartitionsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.CreatePartitions;
+    public override ApiKey ApiKey => ApiKey.CreatePartitions;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<CreatePartitionsResponseData> HandleAsync(CreatePartitionsRequestData request, RequestContext context,
+        CancellationToken cancellationToken)
     {
-        var request = context.Body;
-        bool validateOnly = request.GetBool("ValidateOnly");
-        var response = context.NewResponse();
-        var topics = request.GetArray("Topics") ?? [];
-        var duplicates = topics.GroupBy(t => t.GetString("Name")).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
-        foreach (var topic in topics)
+        var response = new CreatePartitionsResponseData();
+        var duplicates = request.Topics.GroupBy(t => t.Name).Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet();
+        foreach (var topic in request.Topics)
         {
-            string name = topic.GetString("Name") ?? "";
-            var result = response.AddElement("Results").SetString("Name", name);
+            string name = topic.Name;
+            var result = new CreatePartitionsResponseData.ResultsItem { Name = name };
+            response.Results.Add(result);
             if (duplicates.Contains(name))
             {
-                result.SetInt("ErrorCode", (short)KafkaError.InvalidRequest).SetString("ErrorMessage", "Duplicate topic in request.");
+                result.ErrorCode = (short)KafkaError.InvalidRequest;
+                result.ErrorMessage = "Duplicate topic in request.";
                 continue;
             }
-            var assignments = topic.GetArray("Assignments")?.Select(a => a.GetInt32Array("BrokerIds") ?? []).ToList();
-            var outcome = await services.Controller.CreatePartitionsAsync(name, topic.GetInt32("Count"), assignments, validateOnly, cancellationToken);
-            result.SetInt("ErrorCode", (short)outcome.Error).SetString("ErrorMessage", outcome.Message);
+            var assignments = topic.Assignments?.Select(a => a.BrokerIds.ToArray()).ToList();
+            var outcome = await services.Controller.CreatePartitionsAsync(name, topic.Count, assignments, request.ValidateOnly, cancellationToken);
+            result.ErrorCode = (short)outcome.Error;
+            result.ErrorMessage = outcome.Message;
         }
         return response;
     }

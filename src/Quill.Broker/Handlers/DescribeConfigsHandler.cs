@@ -1,8 +1,8 @@
 using System.Globalization;
 using Quill.Broker.Config;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -17,22 +17,21 @@ internal static class ResourceTypes
 /// or default value and that source), this broker's settings, or (broker "") the configs set at runtime for every
 /// broker; only the keys asked for when a list is given.
 /// </summary>
-public sealed class DescribeConfigsHandler(BrokerServices services) : IApiHandler
+public sealed class DescribeConfigsHandler(BrokerServices services) : ApiHandler<DescribeConfigsRequestData, DescribeConfigsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.DescribeConfigs;
+    public override ApiKey ApiKey => ApiKey.DescribeConfigs;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<DescribeConfigsResponseData> HandleAsync(DescribeConfigsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var request = context.Body;
-        short version = context.Version;
-        bool synonyms = version >= 1 && request.GetBool("IncludeSynonyms");
-        var response = context.NewResponse();
-        foreach (var resource in request.GetArray("Resources") ?? [])
+        bool synonyms = context.Version >= 1 && request.IncludeSynonyms;
+        var response = new DescribeConfigsResponseData();
+        foreach (var resource in request.Resources)
         {
-            sbyte type = resource.GetInt8("ResourceType");
-            string name = resource.GetString("ResourceName") ?? "";
-            var keys = resource.GetStringArray("ConfigurationKeys")?.ToHashSet(StringComparer.Ordinal);
-            var result = response.AddElement("Results").SetInt("ResourceType", type).SetString("ResourceName", name);
+            sbyte type = resource.ResourceType;
+            string name = resource.ResourceName;
+            var keys = resource.ConfigurationKeys?.ToHashSet(StringComparer.Ordinal);
+            var result = new DescribeConfigsResponseData.ResultsItem { ResourceType = type, ResourceName = name };
+            response.Results.Add(result);
             IEnumerable<ConfigEntry> entries;
             switch (type)
             {
@@ -40,8 +39,8 @@ public sealed class DescribeConfigsHandler(BrokerServices services) : IApiHandle
                     entries = ConfigDescriber.TopicEntries(services.Options, services.DynamicConfig, topic.Configs);
                     break;
                 case ResourceTypes.Topic:
-                    result.SetInt("ErrorCode", (short)(Metadata.TopicNames.IsValid(name) ? KafkaError.UnknownTopicOrPartition : KafkaError.InvalidTopicException))
-                        .SetString("ErrorMessage", $"Topic '{name}' does not exist.");
+                    Refuse(result, Metadata.TopicNames.IsValid(name) ? KafkaError.UnknownTopicOrPartition : KafkaError.InvalidTopicException,
+                        $"Topic '{name}' does not exist.");
                     continue;
                 case ResourceTypes.Broker when name == "":
                     entries = ConfigDescriber.ClusterDefaultEntries(services.DynamicConfig);
@@ -50,26 +49,42 @@ public sealed class DescribeConfigsHandler(BrokerServices services) : IApiHandle
                     entries = ConfigDescriber.BrokerEntries(services.Options, services.DynamicConfig, services.Self.Port);
                     break;
                 case ResourceTypes.Broker:
-                    result.SetInt("ErrorCode", (short)KafkaError.InvalidRequest).SetString("ErrorMessage", $"Unexpected broker id, expected {services.BrokerId} but received {name}");
+                    Refuse(result, KafkaError.InvalidRequest, $"Unexpected broker id, expected {services.BrokerId} but received {name}");
                     continue;
                 default:
-                    result.SetInt("ErrorCode", (short)KafkaError.InvalidRequest).SetString("ErrorMessage", $"Unsupported resource type {type}");
+                    Refuse(result, KafkaError.InvalidRequest, $"Unsupported resource type {type}");
                     continue;
             }
             foreach (var entry in entries)
             {
                 if (keys is not null && !keys.Contains(entry.Name)) continue;
-                var config = result.AddElement("Configs")
-                    .SetString("Name", entry.Name).SetString("Value", entry.Value)
-                    .SetBool("ReadOnly", entry.ReadOnly).SetBool("IsSensitive", entry.IsSensitive)
-                    .SetBool("IsDefault", entry.Source == ConfigSource.Default)
-                    .SetInt("ConfigSource", (sbyte)entry.Source)
-                    .SetInt("ConfigType", (sbyte)entry.Type)
-                    .SetString("Documentation", null);
+                var config = new DescribeConfigsResponseData.ResultsItem.ConfigsItem
+                {
+                    Name = entry.Name,
+                    Value = entry.Value,
+                    ReadOnly = entry.ReadOnly,
+                    IsSensitive = entry.IsSensitive,
+                    IsDefault = entry.Source == ConfigSource.Default,
+                    ConfigSource = (sbyte)entry.Source,
+                    ConfigType = (sbyte)entry.Type,
+                    Documentation = null,
+                };
                 if (synonyms)
-                    config.AddElement("Synonyms").SetString("Name", entry.Name).SetString("Value", entry.Value).SetInt("Source", (sbyte)entry.Source);
+                {
+                    config.Synonyms.Add(new DescribeConfigsResponseData.ResultsItem.ConfigsItem.SynonymsItem
+                    {
+                        Name = entry.Name, Value = entry.Value, Source = (sbyte)entry.Source,
+                    });
+                }
+                result.Configs.Add(config);
             }
         }
         return ValueTask.FromResult(response);
+    }
+
+    private static void Refuse(DescribeConfigsResponseData.ResultsItem result, KafkaError error, string message)
+    {
+        result.ErrorCode = (short)error;
+        result.ErrorMessage = message;
     }
 }

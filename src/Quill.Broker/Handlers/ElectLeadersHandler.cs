@@ -1,6 +1,6 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -10,35 +10,41 @@ namespace Quill.Broker.Handlers;
 /// ELECTION_NOT_NEEDED, and one the cluster does not have UNKNOWN_TOPIC_OR_PARTITION. A request for every partition
 /// (null topics) lists, as Kafka does, only partitions where an election happened or failed: none.
 /// </summary>
-public sealed class ElectLeadersHandler(BrokerServices services) : IApiHandler
+public sealed class ElectLeadersHandler(BrokerServices services) : ApiHandler<ElectLeadersRequestData, ElectLeadersResponseData>
 {
     private const sbyte Preferred = 0, Unclean = 1;
 
-    public ApiKey ApiKey => ApiKey.ElectLeaders;
+    public override ApiKey ApiKey => ApiKey.ElectLeaders;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<ElectLeadersResponseData> HandleAsync(ElectLeadersRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var response = context.NewResponse();
-        sbyte electionType = context.Body.GetInt8("ElectionType");
+        var response = new ElectLeadersResponseData();
+        sbyte electionType = request.ElectionType;
         if (electionType is not (Preferred or Unclean))
-            return ValueTask.FromResult(response.SetInt("ErrorCode", (short)KafkaError.InvalidRequest));
+        {
+            response.ErrorCode = (short)KafkaError.InvalidRequest;
+            return ValueTask.FromResult(response);
+        }
 
-        var requested = context.Body.GetArray("TopicPartitions");
+        var requested = request.TopicPartitions;
         var partitions = requested is null
             ? services.Metadata.Topics.SelectMany(t => t.Partitions.Select(p => (t.Name, p.Index)))
-            : requested.SelectMany(t => (t.GetInt32Array("Partitions") ?? []).Select(p => (Name: t.GetString("Topic") ?? "", p)));
+            : requested.SelectMany(t => t.Partitions.Select(p => (Name: t.Topic, p)));
 
-        var byTopic = new Dictionary<string, StructValue>(StringComparer.Ordinal);
+        var byTopic = new Dictionary<string, ElectLeadersResponseData.ReplicaElectionResultsItem>(StringComparer.Ordinal);
         foreach (var (topic, index) in partitions.Distinct())
         {
             var (error, message) = Elect(topic, index, electionType);
             if (requested is null && error == KafkaError.ElectionNotNeeded) continue;
             if (!byTopic.TryGetValue(topic, out var topicResult))
-                byTopic[topic] = topicResult = response.AddElement("ReplicaElectionResults").SetString("Topic", topic);
-            topicResult.AddElement("PartitionResult")
-                .SetInt("PartitionId", index)
-                .SetInt("ErrorCode", (short)error)
-                .SetString("ErrorMessage", message);
+            {
+                byTopic[topic] = topicResult = new ElectLeadersResponseData.ReplicaElectionResultsItem { Topic = topic };
+                response.ReplicaElectionResults.Add(topicResult);
+            }
+            topicResult.PartitionResult.Add(new ElectLeadersResponseData.ReplicaElectionResultsItem.PartitionResultItem
+            {
+                PartitionId = index, ErrorCode = (short)error, ErrorMessage = message,
+            });
         }
         return ValueTask.FromResult(response);
     }

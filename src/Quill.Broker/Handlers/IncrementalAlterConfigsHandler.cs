@@ -1,7 +1,8 @@
 using Quill.Broker.Config;
+using Quill.Broker.Metadata;
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -9,34 +10,46 @@ namespace Quill.Broker.Handlers;
 /// IncrementalAlterConfigs: set (0), delete (1), append to (2) and subtract from (3) list configs, of a topic, of this
 /// broker, or (broker "") of every broker.
 /// </summary>
-public sealed class IncrementalAlterConfigsHandler(BrokerServices services) : IApiHandler
+public sealed class IncrementalAlterConfigsHandler(BrokerServices services) : ApiHandler<IncrementalAlterConfigsRequestData, IncrementalAlterConfigsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.IncrementalAlterConfigs;
+    public override ApiKey ApiKey => ApiKey.IncrementalAlterConfigs;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<IncrementalAlterConfigsResponseData> HandleAsync(IncrementalAlterConfigsRequestData request, RequestContext context,
+        CancellationToken cancellationToken)
     {
-        bool validateOnly = context.Body.GetBool("ValidateOnly");
-        var response = context.NewResponse();
-        foreach (var resource in context.Body.GetArray("Resources") ?? [])
+        var response = new IncrementalAlterConfigsResponseData();
+        foreach (var resource in request.Resources)
         {
-            sbyte type = resource.GetInt8("ResourceType");
-            string name = resource.GetString("ResourceName") ?? "";
-            var result = response.AddElement("Responses").SetInt("ResourceType", type).SetString("ResourceName", name);
-            if (ConfigResourceChange.Current(services, result, type, name) is not { } configs) continue;
-            string? problem = null;
-            foreach (var c in resource.GetArray("Configs") ?? [])
+            sbyte type = resource.ResourceType;
+            string name = resource.ResourceName;
+            var result = new IncrementalAlterConfigsResponseData.ResponsesItem { ResourceType = type, ResourceName = name };
+            response.Responses.Add(result);
+            if (ConfigResourceChange.Current(services, type, name, out var refusal) is not { } configs)
             {
-                problem = ApplyOperation(configs, type, c.GetString("Name") ?? "", c.GetInt8("ConfigOperation"), c.GetString("Value"));
+                SetOutcome(result, refusal);
+                continue;
+            }
+            string? problem = null;
+            foreach (var c in resource.Configs)
+            {
+                problem = ApplyOperation(configs, type, c.Name, c.ConfigOperation, c.Value);
                 if (problem is not null) break;
             }
             if (problem is not null)
             {
-                result.SetInt("ErrorCode", (short)KafkaError.InvalidConfig).SetString("ErrorMessage", problem);
+                SetOutcome(result, new AdminResult(KafkaError.InvalidConfig, problem));
                 continue;
             }
-            await ConfigResourceChange.ApplyAsync(services, result, type, name, configs, validateOnly, cancellationToken);
+            if (await ConfigResourceChange.ApplyAsync(services, type, name, configs, request.ValidateOnly, cancellationToken) is { } outcome)
+                SetOutcome(result, outcome);
         }
         return response;
+    }
+
+    private static void SetOutcome(IncrementalAlterConfigsResponseData.ResponsesItem result, AdminResult outcome)
+    {
+        result.ErrorCode = (short)outcome.Error;
+        result.ErrorMessage = outcome.Message;
     }
 
     /// <summary>Applies one operation to the stored set; the reason it cannot be applied, or null.</summary>

@@ -1,6 +1,6 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -10,35 +10,38 @@ namespace Quill.Broker.Handlers;
 /// (a new id once the epoch would overflow). With a transactional id, the transaction coordinator answers (the id's
 /// producer id with a new epoch, fencing earlier producers of the same transactional id).
 /// </summary>
-public sealed class InitProducerIdHandler(BrokerServices services) : IApiHandler
+public sealed class InitProducerIdHandler(BrokerServices services) : ApiHandler<InitProducerIdRequestData, InitProducerIdResponseData>
 {
-    public ApiKey ApiKey => ApiKey.InitProducerId;
+    public override ApiKey ApiKey => ApiKey.InitProducerId;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<InitProducerIdResponseData> HandleAsync(InitProducerIdRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var request = context.Body;
-        var response = context.NewResponse();
-        long producerId = context.Version >= 3 ? request.GetInt64("ProducerId") : -1;
-        short epoch = context.Version >= 3 ? request.GetInt16("ProducerEpoch") : (short)-1;
-        if (request.GetString("TransactionalId") is { } transactionalId)
+        var response = new InitProducerIdResponseData();
+        long producerId = context.Version >= 3 ? request.ProducerId : -1;
+        short epoch = context.Version >= 3 ? request.ProducerEpoch : (short)-1;
+        if (request.TransactionalId is { } transactionalId)
         {
             var coordinator = await services.Transactions!.GetAsync(cancellationToken);
-            var (error, id, newEpoch) = await coordinator.InitProducerIdAsync(transactionalId, request.GetInt32("TransactionTimeoutMs"),
+            var (error, id, newEpoch) = await coordinator.InitProducerIdAsync(transactionalId, request.TransactionTimeoutMs,
                 producerId, epoch, cancellationToken);
-            return response.SetInt("ErrorCode", (short)Transactions.TransactionErrors.ForVersion(error, context.Version, 4))
-                .SetInt("ProducerId", id).SetInt("ProducerEpoch", newEpoch);
+            response.ErrorCode = (short)Transactions.TransactionErrors.ForVersion(error, context.Version, 4);
+            response.ProducerId = id;
+            response.ProducerEpoch = newEpoch;
+            return response;
         }
         if (producerId >= 0 && epoch >= 0 && epoch < short.MaxValue - 1)
         {
-            response.SetInt("ProducerId", producerId).SetInt("ProducerEpoch", epoch + 1);
+            response.ProducerId = producerId;
+            response.ProducerEpoch = (short)(epoch + 1);
             return response;
         }
         if ((producerId >= 0) != (epoch >= 0))
         {
-            response.SetInt("ErrorCode", (short)KafkaError.InvalidRequest);
+            response.ErrorCode = (short)KafkaError.InvalidRequest;
             return response;
         }
-        response.SetInt("ProducerId", await services.ProducerIds.NextAsync(cancellationToken)).SetInt("ProducerEpoch", 0);
+        response.ProducerId = await services.ProducerIds.NextAsync(cancellationToken);
+        response.ProducerEpoch = 0;
         return response;
     }
 }

@@ -1,5 +1,5 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -8,10 +8,11 @@ namespace Quill.Broker.Handlers;
 /// see <see cref="AlterPartitionReassignmentsHandler"/>), so the list is empty; partitions asked for that are not
 /// being reassigned, known or not, are left out, as Kafka leaves them out.
 /// </summary>
-public sealed class ListPartitionReassignmentsHandler : IApiHandler
+public sealed class ListPartitionReassignmentsHandler : ApiHandler<ListPartitionReassignmentsRequestData, ListPartitionReassignmentsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.ListPartitionReassignments;
+    public override ApiKey ApiKey => ApiKey.ListPartitionReassignments;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(context.NewResponse());
+    public override ValueTask<ListPartitionReassignmentsResponseData> HandleAsync(ListPartitionReassignmentsRequestData request, RequestContext context,
+        CancellationToken cancellationToken) =>
+        ValueTask.FromResult(new ListPartitionReassignmentsResponseData());
 }

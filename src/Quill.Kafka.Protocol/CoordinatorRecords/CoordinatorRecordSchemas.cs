@@ -6,9 +6,8 @@ namespace Quill.Kafka.Protocol.CoordinatorRecords;
 /// <summary>
 /// The bodies of the records in <c>__consumer_offsets</c> and <c>__transaction_state</c>, in Kafka's formats, described
 /// like the API messages so that typed classes can be generated from them. Each key and value on disk is an int16
-/// version followed by the body. Public so that the message generator can see them; the broker's group and
-/// transaction coordinators still hold private copies (OffsetsRecords, TransactionLogRecords) until they move to the
-/// generated classes; a test keeps the two in step.
+/// version followed by the body. Public so that the message generator can see them; the broker's coordinators
+/// (OffsetsRecords, TransactionLogRecords) read and write them through the generated classes.
 /// </summary>
 public static class CoordinatorRecordSchemas
 {

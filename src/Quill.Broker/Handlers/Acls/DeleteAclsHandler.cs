@@ -1,23 +1,19 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Acls;
 
 /// <summary>DeleteAcls (v0-3): one SECURITY_DISABLED result per filter, in request order, matching no ACLs.</summary>
-public sealed class DeleteAclsHandler : IApiHandler
+public sealed class DeleteAclsHandler : ApiHandler<DeleteAclsRequestData, DeleteAclsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.DeleteAcls;
+    public override ApiKey ApiKey => ApiKey.DeleteAcls;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override ValueTask<DeleteAclsResponseData> HandleAsync(DeleteAclsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var response = context.NewResponse();
-        foreach (var _ in context.Body.GetArray("Filters") ?? [])
-        {
-            response.AddElement("FilterResults")
-                .SetInt("ErrorCode", (short)KafkaError.SecurityDisabled)
-                .SetString("ErrorMessage", NoAuthorizer.Message);
-        }
+        var response = new DeleteAclsResponseData();
+        foreach (var _ in request.Filters)
+            response.FilterResults.Add(new DeleteAclsResponseData.FilterResultsItem { ErrorCode = (short)KafkaError.SecurityDisabled, ErrorMessage = NoAuthorizer.Message });
         return ValueTask.FromResult(response);
     }
 }

@@ -1,16 +1,14 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Acls;
 
 /// <summary>DescribeAcls (v0-3): SECURITY_DISABLED for the whole request, no resources.</summary>
-public sealed class DescribeAclsHandler : IApiHandler
+public sealed class DescribeAclsHandler : ApiHandler<DescribeAclsRequestData, DescribeAclsResponseData>
 {
-    public ApiKey ApiKey => ApiKey.DescribeAcls;
+    public override ApiKey ApiKey => ApiKey.DescribeAcls;
 
-    public ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(context.NewResponse()
-            .SetInt("ErrorCode", (short)KafkaError.SecurityDisabled)
-            .SetString("ErrorMessage", NoAuthorizer.Message));
+    public override ValueTask<DescribeAclsResponseData> HandleAsync(DescribeAclsRequestData request, RequestContext context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(new DescribeAclsResponseData { ErrorCode = (short)KafkaError.SecurityDisabled, ErrorMessage = NoAuthorizer.Message });
 }

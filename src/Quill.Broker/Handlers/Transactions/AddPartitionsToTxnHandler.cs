@@ -1,6 +1,6 @@
+using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers.Transactions;
 
@@ -9,17 +9,17 @@ namespace Quill.Broker.Handlers.Transactions;
 /// UNKNOWN_TOPIC_OR_PARTITION and the others with OPERATION_NOT_ATTEMPTED; otherwise every partition gets the
 /// coordinator's one answer.
 /// </summary>
-public sealed class AddPartitionsToTxnHandler(BrokerServices services) : IApiHandler
+public sealed class AddPartitionsToTxnHandler(BrokerServices services) : ApiHandler<AddPartitionsToTxnRequestData, AddPartitionsToTxnResponseData>
 {
-    public ApiKey ApiKey => ApiKey.AddPartitionsToTxn;
+    public override ApiKey ApiKey => ApiKey.AddPartitionsToTxn;
 
-    public async ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<AddPartitionsToTxnResponseData> HandleAsync(AddPartitionsToTxnRequestData request, RequestContext context,
+        CancellationToken cancellationToken)
     {
-        var body = context.Body;
         var requested = new List<(string Topic, int Partition)>();
-        foreach (var topic in body.GetArray("V3AndBelowTopics") ?? [])
-            foreach (int p in topic.GetInt32Array("Partitions") ?? [])
-                requested.Add((topic.GetString("Name") ?? "", p));
+        foreach (var topic in request.V3AndBelowTopics)
+            foreach (int p in topic.Partitions)
+                requested.Add((topic.Name, p));
 
         var errors = new Dictionary<(string, int), KafkaError>();
         var unknown = requested.Where(p => services.Metadata.GetPartition(p.Topic, p.Partition) is null).ToHashSet();
@@ -30,18 +30,24 @@ public sealed class AddPartitionsToTxnHandler(BrokerServices services) : IApiHan
         else
         {
             var coordinator = await services.Transactions!.GetAsync(cancellationToken);
-            var error = await coordinator.AddPartitionsAsync(body.GetString("V3AndBelowTransactionalId") ?? "",
-                body.GetInt64("V3AndBelowProducerId"), body.GetInt16("V3AndBelowProducerEpoch"), requested, cancellationToken);
+            var error = await coordinator.AddPartitionsAsync(request.V3AndBelowTransactionalId,
+                request.V3AndBelowProducerId, request.V3AndBelowProducerEpoch, requested, cancellationToken);
             error = TransactionErrors.ForVersion(error, context.Version, 2);
             foreach (var p in requested) errors[p] = error;
         }
 
-        var response = context.NewResponse();
+        var response = new AddPartitionsToTxnResponseData();
         foreach (var topic in requested.GroupBy(p => p.Topic))
         {
-            var result = response.AddElement("ResultsByTopicV3AndBelow").SetString("Name", topic.Key);
+            var result = new AddPartitionsToTxnResponseData.ResultsByTopicV3AndBelowItem { Name = topic.Key };
+            response.ResultsByTopicV3AndBelow.Add(result);
             foreach (var p in topic.Distinct())
-                result.AddElement("ResultsByPartition").SetInt("PartitionIndex", p.Partition).SetInt("PartitionErrorCode", (short)errors[p]);
+            {
+                result.ResultsByPartition.Add(new AddPartitionsToTxnResponseData.ResultsByTopicV3AndBelowItem.ResultsByPartitionItem
+                {
+                    PartitionIndex = p.Partition, PartitionErrorCode = (short)errors[p],
+                });
+            }
         }
         return response;
     }
