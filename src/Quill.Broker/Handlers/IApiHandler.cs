@@ -1,7 +1,6 @@
 using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol.Framing;
 using Quill.Kafka.Protocol.Messages;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Handlers;
 
@@ -15,30 +14,19 @@ namespace Quill.Broker.Handlers;
 /// responses go out in request order whatever order the tasks complete in.
 /// </para>
 /// <para>
-/// Two shapes while handlers move to the generated message classes: <see cref="ApiHandler{TRequest,TResponse}"/>
-/// (typed request and response, the shape to use) and <see cref="IApiHandler"/> (the interpreted
-/// <see cref="StructValue"/>, fields by name).
+/// Requests and responses are the classes generated from the message descriptions (<c>Quill.Kafka.Messages</c>): a
+/// handler never names a field by string. <see cref="ApiHandler{TRequest,TResponse}"/> is the base to write one on.
 /// </para>
 /// </summary>
 public interface IRequestHandler
 {
     ApiKey ApiKey { get; }
-}
 
-/// <summary>A handler that reads and answers the interpreted form of its messages (fields by name).</summary>
-public interface IApiHandler : IRequestHandler
-{
-    ValueTask<StructValue> HandleAsync(RequestContext context, CancellationToken cancellationToken);
-}
-
-/// <summary>A handler of the generated message classes, as the network layer calls it.</summary>
-public interface ITypedApiHandler : IRequestHandler
-{
     ValueTask<IApiResponse> HandleAsync(RequestContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>A handler of one API's generated request and response classes.</summary>
-public abstract class ApiHandler<TRequest, TResponse> : ITypedApiHandler
+public abstract class ApiHandler<TRequest, TResponse> : IRequestHandler
     where TRequest : class, IApiRequest
     where TResponse : class, IApiResponse
 {
@@ -46,30 +34,18 @@ public abstract class ApiHandler<TRequest, TResponse> : ITypedApiHandler
 
     public abstract ValueTask<TResponse> HandleAsync(TRequest request, RequestContext context, CancellationToken cancellationToken);
 
-    async ValueTask<IApiResponse> ITypedApiHandler.HandleAsync(RequestContext context, CancellationToken cancellationToken) =>
+    async ValueTask<IApiResponse> IRequestHandler.HandleAsync(RequestContext context, CancellationToken cancellationToken) =>
         await HandleAsync((TRequest)context.TypedBody, context, cancellationToken).ConfigureAwait(false);
 }
 
 /// <summary>What a handler knows about the request it answers.</summary>
 public sealed class RequestContext
 {
-    private readonly KafkaRequest? _request;
-    private readonly IApiRequest? _typedBody;
     private List<byte[]>? _pooled;
 
-    /// <summary>A request in its interpreted form, for an <see cref="IApiHandler"/>.</summary>
-    public RequestContext(KafkaRequest request, string clientAddress, long connectionId)
-    {
-        _request = request;
-        Header = request.Header;
-        ClientAddress = clientAddress;
-        ConnectionId = connectionId;
-    }
-
-    /// <summary>A request read into its generated class, for an <see cref="ApiHandler{TRequest,TResponse}"/>.</summary>
     public RequestContext(RequestHeader header, IApiRequest body, string clientAddress, long connectionId)
     {
-        _typedBody = body;
+        TypedBody = body;
         Header = header;
         ClientAddress = clientAddress;
         ConnectionId = connectionId;
@@ -81,20 +57,14 @@ public sealed class RequestContext
     public string ClientAddress { get; }
     public long ConnectionId { get; }
 
-    /// <summary>The interpreted request (for <see cref="IApiHandler"/>s).</summary>
-    public KafkaRequest Request => _request ?? throw new InvalidOperationException("this request was read into its generated class");
-    public StructValue Body => Request.Body;
-    /// <summary>The request read into its generated class (for <see cref="ApiHandler{TRequest,TResponse}"/>s).</summary>
-    public IApiRequest TypedBody => _typedBody ?? throw new InvalidOperationException("this request was read in its interpreted form");
+    /// <summary>The request read into its generated class.</summary>
+    public IApiRequest TypedBody { get; }
 
     /// <summary>Set by a handler when Kafka sends no response at all (Produce with acks=0).</summary>
     public bool NoResponse { get; set; }
 
     /// <summary>Set by a handler to close the connection after its response (or instead of it, with <see cref="NoResponse"/>).</summary>
     public bool CloseConnection { get; set; }
-
-    /// <summary>A response body for this request's API, every field at its default (interpreted form).</summary>
-    public StructValue NewResponse() => Request.Api.Response.New();
 
     /// <summary>
     /// Hands a buffer rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (e.g. records a fetch read from a

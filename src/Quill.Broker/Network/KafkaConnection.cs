@@ -10,7 +10,6 @@ using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Framing;
 using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Primitives;
-using Quill.Kafka.Protocol.Schema;
 
 namespace Quill.Broker.Network;
 
@@ -36,8 +35,8 @@ public sealed class KafkaConnection
         new BoundedChannelOptions(MaxQueuedResponses) { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _closed = new();
 
-    /// <summary>A request whose answer is on its way: the handler's task (a StructValue or an IApiResponse) plus what encoding it needs.</summary>
-    private sealed record Pending(Api Api, short Version, int CorrelationId, ValueTask<object> Body, RequestContext? Context, byte[]? Frame);
+    /// <summary>A request whose answer is on its way: the handler's task plus what encoding it needs.</summary>
+    private sealed record Pending(Api Api, short Version, int CorrelationId, ValueTask<IApiResponse> Body, RequestContext? Context, byte[]? Frame);
 
     public KafkaConnection(Socket socket, RequestDispatcher dispatcher, int maxRequestBytes, ILogger log)
     {
@@ -131,47 +130,33 @@ public sealed class KafkaConnection
                 return Refuse(frame, $"{api.Key} v{version} is not supported (v{api.MinVersion}-{api.MaxVersion}; correlation id {correlationId})");
             ArrayPool<byte>.Shared.Return(frame);
             var refusal = ApiVersionsHandler.UnsupportedVersionResponse(_dispatcher.Supported);
-            await _pending.Writer.WriteAsync(new Pending(api, 0, correlationId, ValueTask.FromResult<object>(refusal), null, null), ct).ConfigureAwait(false);
+            await _pending.Writer.WriteAsync(new Pending(api, 0, correlationId, ValueTask.FromResult<IApiResponse>(refusal), null, null), ct).ConfigureAwait(false);
             return true;
         }
 
         RequestContext context;
         try
         {
-            context = handler is ITypedApiHandler
-                ? TypedContext(MessageFrames.ReadRequest(bytes))
-                : new RequestContext(KafkaFrames.DecodeRequest(bytes), RemoteAddress, Id);
+            var request = MessageFrames.ReadRequest(bytes);
+            context = new RequestContext(request.Header, request.Body, RemoteAddress, Id);
         }
         catch (KafkaProtocolException e)
         {
             return Refuse(frame, $"malformed {api.Key} v{version} request (correlation id {correlationId}): {e.Message}");
         }
 
-        ValueTask<object> body;
+        ValueTask<IApiResponse> body;
         try
         {
-            body = handler switch
-            {
-                ITypedApiHandler typed => Box(typed.HandleAsync(context, ct)),
-                IApiHandler interpreted => Box(interpreted.HandleAsync(context, ct)),
-                _ => throw new InvalidOperationException($"{handler.GetType().Name} is neither kind of handler"),
-            };
+            body = handler.HandleAsync(context, ct);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            body = ValueTask.FromException<object>(e);
+            body = ValueTask.FromException<IApiResponse>(e);
         }
         await _pending.Writer.WriteAsync(new Pending(api, version, correlationId, body, context, frame), ct).ConfigureAwait(false);
         return !context.CloseConnection;
     }
-
-    private RequestContext TypedContext(TypedRequest request) => new(request.Header, request.Body, RemoteAddress, Id);
-
-    /// <summary>A handler's answer as the writer loop takes it; no allocation when the handler finished at once.</summary>
-    private static ValueTask<object> Box<T>(ValueTask<T> answer) where T : class =>
-        answer.IsCompletedSuccessfully ? ValueTask.FromResult<object>(answer.Result) : Await(answer);
-
-    private static async ValueTask<object> Await<T>(ValueTask<T> answer) where T : class => await answer.ConfigureAwait(false);
 
     private bool Refuse(byte[] frame, string why)
     {
@@ -227,8 +212,7 @@ public sealed class KafkaConnection
         {
             var body = await pending.Body.ConfigureAwait(false);
             if (pending.Context is { NoResponse: true } quiet) return !quiet.CloseConnection;
-            if (body is IApiResponse typed) MessageFrames.WriteResponse(output, pending.Version, pending.CorrelationId, typed);
-            else KafkaFrames.WriteResponse(output, pending.Api, pending.Version, pending.CorrelationId, (StructValue)body);
+            MessageFrames.WriteResponse(output, pending.Version, pending.CorrelationId, body);
             return pending.Context is not { CloseConnection: true };
         }
         catch (OperationCanceledException)
