@@ -78,8 +78,8 @@ public class RecordBatchTests
     {
         var bytes = Sample(CompressionType.Lz4).Build();
         uint crc = RecordBatch.Read(bytes).Crc;
-        RecordBatch.SetBaseOffset(bytes, 1_000_000);
-        RecordBatch.SetPartitionLeaderEpoch(bytes, 9);
+        BatchHeader.WriteBaseOffset(bytes, 1_000_000);
+        BatchHeader.WritePartitionLeaderEpoch(bytes, 9);
         var batch = RecordBatch.Read(bytes);
         Assert.Equal(1_000_000, batch.BaseOffset);
         Assert.Equal(1_000_002, batch.LastOffset);
@@ -93,7 +93,7 @@ public class RecordBatchTests
     public void LogAppendTimeRewriteRecomputesTheCrc()
     {
         var bytes = Sample(CompressionType.None).Build();
-        RecordBatch.SetLogAppendTime(bytes, 1_800_000_000_000);
+        BatchHeader.WriteMaxTimestamp(bytes, bytes.AsSpan(BatchHeader.Size), 1_800_000_000_000, logAppendTime: true);
         var batch = RecordBatch.Read(bytes);
         batch.Validate();
         Assert.Equal(TimestampType.LogAppendTime, batch.TimestampType);

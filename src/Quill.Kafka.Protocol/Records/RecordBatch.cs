@@ -100,19 +100,6 @@ public readonly struct RecordBatch
         if (LastOffsetDelta < 0) throw new KafkaProtocolException($"record batch has a negative last offset delta {LastOffsetDelta}");
     }
 
-    /// <summary>Sets baseOffset in place. The CRC does not cover it, so the batch stays valid.</summary>
-    public static void SetBaseOffset(Span<byte> batch, long baseOffset) => BatchHeader.WriteBaseOffset(batch, baseOffset);
-
-    /// <summary>Sets partitionLeaderEpoch in place; not covered by the CRC either.</summary>
-    public static void SetPartitionLeaderEpoch(Span<byte> batch, int epoch) => BatchHeader.WritePartitionLeaderEpoch(batch, epoch);
-
-    /// <summary>
-    /// Sets maxTimestamp and the LogAppendTime bit, as a broker does for topics with LogAppendTime. These are
-    /// covered by the CRC, so it is recomputed (over the header and the still-compressed records; no re-encode).
-    /// </summary>
-    public static void SetLogAppendTime(Span<byte> batch, long timestamp) =>
-        BatchHeader.WriteMaxTimestamp(batch, batch[BatchHeader.Size..], timestamp, logAppendTime: true);
-
     /// <summary>
     /// Decodes the records (decompressing first if needed), for when the broker must look inside a batch
     /// (compaction, control records). Throws <see cref="KafkaProtocolException"/> on anything malformed.
