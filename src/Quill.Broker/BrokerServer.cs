@@ -132,6 +132,8 @@ public sealed class BrokerServer : IAsyncDisposable
         await Services.Transactions.StartIfTopicExistsAsync(ct);
 
         var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
+        var handlerLog = _loggers.CreateLogger("Quill.Broker.Handlers");
+        foreach (var handler in handlers.OfType<ApiHandler>()) handler.Log = handlerLog;
         RequestDispatcher? dispatcher = null;
         handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
         dispatcher = new RequestDispatcher(handlers);

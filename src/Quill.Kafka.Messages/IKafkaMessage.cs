@@ -1,3 +1,4 @@
+using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Primitives;
 
@@ -22,6 +23,17 @@ public interface IApiMessage : IKafkaMessage
     ApiKey ApiKey { get; }
 }
 
-public interface IApiRequest : IApiMessage;
+public interface IApiRequest : IApiMessage
+{
+    /// <summary>
+    /// Kafka's AbstractRequest.getErrorResponse: the answer to this request failing with <paramref name="error"/>, in the
+    /// shape its clients read, with the error in every place the response carries one and the request's topics,
+    /// partitions, groups or resources mirrored; null when Kafka sends no response at all (Produce with acks=0).
+    /// Written by hand per API (<c>ErrorResponses/</c>), as Kafka does: which fields carry the error and what the other
+    /// fields say (offset -1, no coordinator, ...) is each API's own rule, not something the descriptions know.
+    /// Error messages stay empty: Kafka never sends the text of an unexpected exception to the client.
+    /// </summary>
+    IApiResponse? ErrorResponse(short version, KafkaError error);
+}
 
 public interface IApiResponse : IApiMessage;

@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Quill.Kafka.Messages;
+using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Framing;
 using Quill.Kafka.Protocol.Messages;
 
@@ -7,7 +10,9 @@ namespace Quill.Broker.Handlers;
 /// <summary>
 /// Answers one Kafka API. One handler per API (Kafka's KafkaApis split); the network layer decodes the request,
 /// finds the handler by API key, and encodes whatever body it returns with the request's version and correlation id.
-/// A handler returns Kafka's error codes in the places Kafka puts them; an exception means "close the connection".
+/// A handler returns Kafka's error codes in the places Kafka puts them; an exception it did not expect is logged and
+/// answered UNKNOWN_SERVER_ERROR (<see cref="IApiRequest.ErrorResponse"/>), as Kafka's request handler does, and the
+/// connection stays open. Only cancellation (the connection or the broker closing) ends a request unanswered.
 /// <para>
 /// Handlers of one connection are called in request order, each call starting once the previous one has returned its
 /// ValueTask (not necessarily completed): work done before a handler's first await happens in request order, and
@@ -25,17 +30,43 @@ public interface IRequestHandler
     ValueTask<IApiResponse> HandleAsync(RequestContext context, CancellationToken cancellationToken);
 }
 
-/// <summary>A handler of one API's generated request and response classes.</summary>
-public abstract class ApiHandler<TRequest, TResponse> : IRequestHandler
-    where TRequest : class, IApiRequest
-    where TResponse : class, IApiResponse
+/// <summary>What every handler on the generated classes shares: where its unexpected failures are logged.</summary>
+public abstract class ApiHandler : IRequestHandler
 {
     public abstract ApiKey ApiKey { get; }
 
+    /// <summary>Set by the broker when it builds its handlers; nothing is logged without it (tests calling a handler directly).</summary>
+    public ILogger Log { get; set; } = NullLogger.Instance;
+
+    public abstract ValueTask<IApiResponse> HandleAsync(RequestContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>A handler of one API's generated request and response classes.</summary>
+public abstract class ApiHandler<TRequest, TResponse> : ApiHandler
+    where TRequest : class, IApiRequest
+    where TResponse : class, IApiResponse
+{
     public abstract ValueTask<TResponse> HandleAsync(TRequest request, RequestContext context, CancellationToken cancellationToken);
 
-    async ValueTask<IApiResponse> IRequestHandler.HandleAsync(RequestContext context, CancellationToken cancellationToken) =>
-        await HandleAsync((TRequest)context.TypedBody, context, cancellationToken).ConfigureAwait(false);
+    public sealed override async ValueTask<IApiResponse> HandleAsync(RequestContext context, CancellationToken cancellationToken)
+    {
+        var request = (TRequest)context.TypedBody;
+        try
+        {
+            return await HandleAsync(request, context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Kafka's RequestHandlerHelper.handleError: log, answer the request's error response, keep the connection.
+            Log.LogError(e, "{Api} v{Version} (correlation id {CorrelationId}) from {Client} (client id {ClientId}) failed; answering UNKNOWN_SERVER_ERROR",
+                ApiKey, context.Version, context.Header.CorrelationId, context.ClientAddress, LogSafe.Text(context.ClientId));
+            if (request.ErrorResponse(context.Version, KafkaError.UnknownServerError) is { } answer) return answer;
+            // No response is expected (acks=0): Kafka closes the connection, the only way to tell such a client.
+            context.NoResponse = true;
+            context.CloseConnection = true;
+            return KafkaMessages.NewResponse(ApiKey);
+        }
+    }
 }
 
 /// <summary>What a handler knows about the request it answers.</summary>
