@@ -60,11 +60,22 @@ public class MalformedInputTests
         using var writer = new KafkaWriter();
         KafkaFrames.WriteRequest(writer, new RequestHeader(3, 12, 1, "client"), body);
         var frame = writer.WrittenSpan[4..].ToArray();
+        int decoded = 0, rejected = 0;
         for (int i = 0; i < 5000; i++)
         {
-            try { KafkaFrames.DecodeRequest(Mutate(frame, random)); }
-            catch (KafkaProtocolException) { }
+            try
+            {
+                KafkaFrames.DecodeRequest(Mutate(frame, random));
+                decoded++;
+            }
+            catch (KafkaProtocolException)
+            {
+                rejected++;
+            }
         }
+        // Both outcomes, many times: the mutations reach past the first check, and the decoder rejects rather than crashes.
+        Assert.True(rejected > 500, $"only {rejected} mutations were rejected");
+        Assert.True(decoded > 500, $"only {decoded} mutations decoded");
     }
 
     [Fact]
@@ -77,6 +88,7 @@ public class MalformedInputTests
                 .Add(1, new byte[] { 1, 2 }, new byte[100], new RecordHeader("h", new byte[] { 3 }))
                 .Add(2, null, new byte[] { 4 })
                 .Build();
+            int read = 0, rejected = 0;
             for (int i = 0; i < 1500; i++)
             {
                 var mutated = Mutate(valid, random);
@@ -87,9 +99,16 @@ public class MalformedInputTests
                         _ = batch.IsCrcValid;
                         batch.ReadRecords(maxDecompressedSize: 1 << 20);
                     }
+                    read++;
                 }
-                catch (KafkaProtocolException) { }
+                catch (KafkaProtocolException)
+                {
+                    rejected++;
+                }
             }
+            // Both outcomes for every codec: the mutations reach the records, and bad ones are rejected, never a crash.
+            Assert.True(rejected > 100, $"{type}: only {rejected} mutations were rejected");
+            Assert.True(read > 100, $"{type}: only {read} mutations were read");
         }
     }
 

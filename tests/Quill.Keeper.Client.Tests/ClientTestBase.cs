@@ -51,6 +51,24 @@ public abstract class ClientTestBase(KeeperServerFixture server) : IAsyncLifetim
     protected static Task<T> Soon<T>(Task<T> task) => task.WaitAsync(Patience);
     protected static Task Soon(Task task) => task.WaitAsync(Patience);
 
+    /// <summary>
+    /// Waits until the server lists <paramref name="client"/>'s session as watching <paramref name="path"/>: the
+    /// positive sign that a waiting recipe has done its reads and now waits for the event, so that a check that it
+    /// has not finished means something (instead of a sleep that may simply have been too short).
+    /// </summary>
+    protected Task UntilWatchingAsync(KeeperClient client, string path) => UntilWatchingAsync(client, p => p == path, path);
+
+    /// <summary>As above, for a path the recipe chooses: any path <paramref name="watched"/> accepts.</summary>
+    protected async Task UntilWatchingAsync(KeeperClient client, Func<string, bool> watched, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!((await Server.WatchesBySessionAsync()).TryGetValue(client.SessionId, out var paths) && paths.Any(watched)))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"session 0x{client.SessionId:x} never watched {what}");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Asserts the action fails with a KeeperException carrying <paramref name="expected"/>.</summary>
     protected static async Task<KeeperException> ThrowsKeeper(ErrorCode expected, Func<Task> action)
     {

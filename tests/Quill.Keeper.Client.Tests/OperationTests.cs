@@ -149,10 +149,15 @@ public abstract class OperationTests(KeeperServerFixture server) : ClientTestBas
     }
 
     [Fact]
-    public async Task Sync_completes()
+    public async Task Sync_brings_the_client_up_to_another_sessions_latest_write()
     {
-        await Client.CreateAsync(P("s"), null);
+        var other = await ConnectAsync();
+        await other.CreateAsync(P("s"), null);
+        var written = await other.SetDataAsync(P("s"), Bytes("v"));
         await Client.SyncAsync(P("s"));
+        // The sync's answer carries the zxid the server has applied, which covers the other session's write.
+        Assert.True(Client.LastZxidSeen >= written.Mzxid, $"after sync the client has seen zxid {Client.LastZxidSeen:x}, not the write's {written.Mzxid:x}");
+        Assert.Equal("v", Text((await Client.GetDataAsync(P("s"))).Data));
     }
 
     [Fact]

@@ -61,8 +61,13 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
         await ThrowsKeeper(ErrorCode.SessionExpired, () => victim.GetDataAsync(Root));
         await Soon(WaitUntilAsync(() => { lock (states) return states.Contains(SessionState.Expired); }));
         lock (states) Assert.Equal([SessionState.Disconnected, SessionState.Expired], states);
-        await Task.Delay(300);
-        Assert.Equal(SessionState.Expired, victim.State); // no new session behind the caller's back
+        // No new session behind the caller's back: a later request is refused locally, and, by the time another
+        // session's request has been answered, the victim has not tried to connect again.
+        int attempts = proxy.Attempts;
+        await ThrowsKeeper(ErrorCode.SessionExpired, () => victim.ExistsAsync(Root));
+        await Client.ExistsAsync(Root);
+        Assert.Equal(attempts, proxy.Attempts);
+        Assert.Equal(SessionState.Expired, victim.State);
     }
 
     [Fact]
@@ -185,7 +190,9 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
         proxy.DropAll();
         await Soon(client.WaitForStateAsync(SessionState.Disconnected));
         var create = client.CreateAsync(P("queued"), Bytes("q"));
-        await Task.Delay(300);
+        // The client has tried to reconnect and been refused twice since: the request waited through that.
+        int attempts = proxy.Attempts;
+        await Soon(WaitUntilAsync(() => proxy.Attempts >= attempts + 2));
         Assert.False(create.IsCompleted);
         proxy.Refusing = false;
         Assert.Equal(P("queued"), await Soon(create));

@@ -73,7 +73,10 @@ public sealed class ReadCommittedHandlerTests : IDisposable
     public async Task A_waiting_read_committed_fetch_answers_when_a_marker_moves_the_stable_offset()
     {
         var waiting = Fetch(11, 1, 5, maxWaitMs: 20_000, minBytes: 1);
-        await Task.Delay(200);
+        // The same fetch with a short wait, started later, expires with nothing: the stable offset has not moved, and
+        // the long one, which that could not satisfy either, is still waiting.
+        var later = await Fetch(11, 1, 5, maxWaitMs: 200, minBytes: 1);
+        Assert.Empty(Offsets(later));
         Assert.False(waiting.IsCompleted);
         _partition.Log.AppendControlMarker(2, 0, commit: true, coordinatorEpoch: 0); // 7
         var p = await waiting.WaitAsync(TimeSpan.FromSeconds(10));

@@ -31,6 +31,10 @@ public sealed class TcpProxy : IAsyncDisposable
     /// <summary>While true, bytes are read and thrown away in both directions: the peer seems alive but silent.</summary>
     public volatile bool Swallowing;
 
+    /// <summary>Connections accepted so far, refused ones included: each is a client's attempt to connect.</summary>
+    public int Attempts => Volatile.Read(ref _attempts);
+    private int _attempts;
+
     public int ConnectionCount
     {
         get
@@ -66,6 +70,7 @@ public sealed class TcpProxy : IAsyncDisposable
             {
                 return;
             }
+            Interlocked.Increment(ref _attempts);
             if (Refusing)
             {
                 client.Dispose();

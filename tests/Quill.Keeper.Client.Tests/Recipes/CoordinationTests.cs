@@ -41,7 +41,7 @@ public abstract class CoordinationTests(KeeperServerFixture server) : ClientTest
         await barrier.SetBarrierAsync();
         var clients = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => ConnectAsync()));
         var waiters = clients.Select(c => new DistributedBarrier(c, P("barrier")).WaitOnBarrierAsync()).ToArray();
-        await Task.Delay(300);
+        foreach (var c in clients) await UntilWatchingAsync(c, P("barrier"));
         Assert.All(waiters, w => Assert.False(w.IsCompleted));
         await barrier.RemoveBarrierAsync();
         await Soon(Task.WhenAll(waiters));
@@ -56,13 +56,22 @@ public abstract class CoordinationTests(KeeperServerFixture server) : ClientTest
         var barriers = clients.Select(c => new DistributedDoubleBarrier(c, P("double"), count)).ToArray();
 
         var entering = barriers.Take(count - 1).Select(b => b.EnterAsync()).ToList();
-        await Task.Delay(300);
+        // Both have joined and counted (a later request of each session is answered after its count), and wait.
+        var deadline = DateTime.UtcNow + Patience;
+        while (((await Client.ExistsAsync(P("double")))?.NumChildren ?? 0) < count - 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the members never joined");
+            await Task.Delay(20);
+        }
+        foreach (var c in clients.Take(count - 1)) await c.ExistsAsync(P("double"));
         Assert.All(entering, e => Assert.False(e.IsCompleted, "entered before the group was complete"));
         entering.Add(barriers[^1].EnterAsync());
         await Soon(Task.WhenAll(entering));
 
         var leaving = barriers.Take(count - 1).Select(b => b.LeaveAsync()).ToList();
-        await Task.Delay(300);
+        // Each waits on another member's node, as the server shows.
+        foreach (var c in clients.Take(count - 1))
+            await UntilWatchingAsync(c, path => path.StartsWith(P("double/"), StringComparison.Ordinal), "a member of the double barrier");
         Assert.All(leaving, l => Assert.False(l.IsCompleted, "left before every member was done"));
         leaving.Add(barriers[^1].LeaveAsync());
         await Soon(Task.WhenAll(leaving));
@@ -97,7 +106,9 @@ public abstract class CoordinationTests(KeeperServerFixture server) : ClientTest
         })));
 
         await Soon(WaitForAsync(() => received.Count >= producers * perProducer));
-        await Task.Delay(200);
+        // Every consumer is idle, its child watch on the queue set (ZooKeeper's wchc lists data watches only, so the
+        // client's own count says it): none is still taking an item a second time.
+        await Soon(WaitForAsync(() => consumerClients.All(c => c.WatchCount == 1)));
         done.Cancel();
         await Task.WhenAll(consuming);
         Assert.Equal(producers * perProducer, received.Count);
@@ -114,7 +125,7 @@ public abstract class CoordinationTests(KeeperServerFixture server) : ClientTest
         Assert.Equal(5, await queue.CountAsync());
         for (int i = 0; i < 5; i++) Assert.Equal(i.ToString(), Text((await queue.TryDequeueAsync())!));
         var waiting = queue.DequeueAsync();
-        await Task.Delay(200);
+        await Soon(WaitForAsync(() => Client.WatchCount == 1)); // its child watch is set: it waits for the queue to change
         Assert.False(waiting.IsCompleted);
         await new DistributedQueue(await ConnectAsync(), P("fifo")).EnqueueAsync(Bytes("late"));
         Assert.Equal("late", Text(await Soon(waiting)));

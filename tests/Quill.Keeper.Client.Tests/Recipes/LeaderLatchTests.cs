@@ -40,8 +40,9 @@ public abstract class LeaderLatchTests(KeeperServerFixture server) : ClientTestB
         latches[0].LeadershipChanged += (_, _) => Interlocked.Increment(ref leaderChanges);
 
         await latches[1].CloseAsync();
-        // n2 now watches n0; n0 is still leader, n2 is not.
-        await Task.Delay(300);
+        // n2 now watches n0 (the server says so once n2 has reacted); n0 is still leader, n2 is not.
+        await UntilWatchingAsync(clients[2], latches[0].NodePath!);
+        Assert.Equal(0, leaderChanges);
         Assert.True(latches[0].HasLeadership);
         Assert.False(latches[2].HasLeadership);
         await latches[0].CloseAsync();

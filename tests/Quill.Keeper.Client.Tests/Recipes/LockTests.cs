@@ -63,7 +63,9 @@ public abstract class LockTests(KeeperServerFixture server) : ClientTestBase(ser
         // Releasing wakes exactly the next in line.
         await holder.DisposeAsync();
         var next = await Soon(waiting[0]);
-        await Task.Delay(200);
+        // The others' watches did not fire: the server still lists each on its predecessor (a fired watch is gone).
+        var after = await Server.WatchesBySessionAsync();
+        for (int i = 2; i < clients.Length; i++) Assert.Equal([order[i - 1]], after[clients[i].SessionId]);
         Assert.All(waiting.Skip(1), w => Assert.False(w.IsCompleted));
         Assert.True(locks[1].IsHeld);
         await next.DisposeAsync();
@@ -89,7 +91,7 @@ public abstract class LockTests(KeeperServerFixture server) : ClientTestBase(ser
         await new DistributedLock(holderClient, LockPath).AcquireAsync();
         var waiter = new DistributedLock(waiterClient, LockPath);
         var acquiring = waiter.AcquireAsync();
-        await Task.Delay(200);
+        await UntilWatchingAsync(waiterClient, path => path.StartsWith(LockPath + "/", StringComparison.Ordinal), "the holder's node");
         Assert.False(acquiring.IsCompleted);
         await holderClient.CloseAsync(); // as if the process died and its session ended
         await using var acquired = await Soon(acquiring);
