@@ -28,7 +28,7 @@ public class HeaderTests
     }
 
     [Fact]
-    public void NewerApiVersionsRequestIsReadWithTheFlexibleHeader()
+    public void A_newer_ApiVersions_request_is_read_with_the_flexible_header()
     {
         // A client newer than us asks with ApiVersions v9: the header must still parse so we can answer.
         byte[] frame = [0x00, 0x12, 0x00, 0x09, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01, (byte)'c', 0x00, 0x00];
@@ -44,7 +44,7 @@ public class HeaderTests
     }
 
     [Fact]
-    public void ResponseHeaderV1HasATagSection()
+    public void Response_header_v1_has_a_tag_section()
     {
         using var writer = new KafkaWriter();
         KafkaFrames.WriteResponse(writer, KafkaApis.Heartbeat, 4, 77, HeartbeatApi.Response.New());
@@ -56,7 +56,7 @@ public class HeaderTests
     }
 
     [Fact]
-    public void UnknownApiKeyIsAProtocolError()
+    public void An_unknown_api_key_is_a_protocol_error()
     {
         byte[] frame = [0x03, 0xe7, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xff];
         var error = Assert.Throws<KafkaProtocolException>(() => KafkaFrames.DecodeRequest(frame));

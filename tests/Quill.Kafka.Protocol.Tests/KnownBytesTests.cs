@@ -37,7 +37,7 @@ public class KnownBytesTests
         0x00);                              // body tagged fields: none
 
     [Fact]
-    public void ApiVersionsV3RequestDecodesFromClientBytes()
+    public void ApiVersions_v3_request_decodes_from_client_bytes()
     {
         var request = KafkaFrames.DecodeRequest(ApiVersionsV3Frame);
         Assert.Equal((short)ApiKey.ApiVersions, request.Header.ApiKey);
@@ -49,7 +49,7 @@ public class KnownBytesTests
     }
 
     [Fact]
-    public void ApiVersionsV3RequestEncodesToClientBytes()
+    public void ApiVersions_v3_request_encodes_to_client_bytes()
     {
         var body = ApiVersionsApi.Request.New()
             .SetString("ClientSoftwareName", "librdkafka")
@@ -61,7 +61,7 @@ public class KnownBytesTests
     }
 
     [Fact]
-    public void ApiVersionsResponseUsesHeaderV0EvenWhenFlexible()
+    public void ApiVersions_response_uses_header_v0_even_when_flexible()
     {
         var body = ApiVersionsApi.Response.New();
         body.AddElement("ApiKeys").SetInt("ApiKey", 0).SetInt("MinVersion", 0).SetInt("MaxVersion", 12);
@@ -80,7 +80,7 @@ public class KnownBytesTests
     }
 
     [Fact]
-    public void MetadataV12RequestDecodesFromClientBytes()
+    public void Metadata_v12_request_decodes_from_client_bytes()
     {
         var topicId = Guid.Parse("00112233-4455-6677-8899-aabbccddeeff");
         var frame = Concat(
@@ -115,7 +115,7 @@ public class KnownBytesTests
     }
 
     [Fact]
-    public void MetadataV1NullTopicsMeansAllTopics()
+    public void Metadata_v1_null_topics_means_all_topics()
     {
         var frame = Concat(0x00, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05, 0xff, 0xff, // client id null
                            0xff, 0xff, 0xff, 0xff);                                // Topics: null
@@ -125,7 +125,7 @@ public class KnownBytesTests
     }
 
     [Fact]
-    public void ProduceV3RequestWithRecordsKeepsARawSlice()
+    public void Produce_v3_request_with_records_keeps_a_raw_slice()
     {
         byte[] records = [1, 2, 3, 4, 5];
         var frame = Concat(

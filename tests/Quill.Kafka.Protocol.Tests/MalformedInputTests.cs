@@ -14,7 +14,7 @@ namespace Quill.Kafka.Protocol.Tests;
 public class MalformedInputTests
 {
     [Fact]
-    public void MutatedRequestsAndResponsesNeverCrashTheDecoder()
+    public void Mutated_requests_and_responses_never_crash_the_decoder()
     {
         var random = new Random(20240601);
         var watch = Stopwatch.StartNew();
@@ -52,7 +52,7 @@ public class MalformedInputTests
     }
 
     [Fact]
-    public void MutatedFramesNeverCrashTheFrameDecoder()
+    public void Mutated_frames_never_crash_the_frame_decoder()
     {
         var random = new Random(7);
         var body = MetadataApi.Request.New();
@@ -79,7 +79,7 @@ public class MalformedInputTests
     }
 
     [Fact]
-    public void MutatedRecordBatchesNeverCrashTheRecordReader()
+    public void Mutated_record_batches_never_crash_the_record_reader()
     {
         var random = new Random(11);
         foreach (CompressionType type in Enum.GetValues<CompressionType>())
@@ -113,7 +113,7 @@ public class MalformedInputTests
     }
 
     [Fact]
-    public void ErrorsSayWhere()
+    public void Errors_say_where()
     {
         var body = ProduceApi.Request.New();
         body.AddElement("TopicData").SetString("Name", "t").AddElement("PartitionData").SetBytes("Records", new byte[50]);
@@ -123,7 +123,7 @@ public class MalformedInputTests
     }
 
     [Fact]
-    public void HugeArrayCountsAreRejectedBeforeAllocating()
+    public void Huge_array_counts_are_rejected_before_allocating()
     {
         // Metadata v0 request claiming int.MaxValue topics in 4 bytes.
         byte[] bytes = [0x7f, 0xff, 0xff, 0xff];

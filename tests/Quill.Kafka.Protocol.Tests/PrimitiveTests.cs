@@ -41,7 +41,7 @@ public class PrimitiveTests
     }
 
     [Fact]
-    public void UnsignedVarintRejectsOverlongAndOverflowingInput()
+    public void Unsigned_varint_rejects_overlong_and_overflowing_input()
     {
         byte[] sixBytes = [0x80, 0x80, 0x80, 0x80, 0x80, 0x01];
         Assert.Throws<KafkaProtocolException>(() => new KafkaReader(sixBytes).ReadUnsignedVarint());
@@ -52,7 +52,7 @@ public class PrimitiveTests
     }
 
     [Fact]
-    public void StringsClassicAndCompact()
+    public void Strings_classic_and_compact()
     {
         using var writer = new KafkaWriter();
         writer.WriteString("ab", compact: false);
@@ -70,7 +70,7 @@ public class PrimitiveTests
     }
 
     [Fact]
-    public void NullWhereNotNullableIsAnError()
+    public void Null_where_not_nullable_is_an_error()
     {
         byte[] nullString = [0xff, 0xff];
         var error = Assert.Throws<KafkaProtocolException>(() => new KafkaReader(nullString).ReadString(false, nullable: false));
@@ -78,7 +78,7 @@ public class PrimitiveTests
     }
 
     [Fact]
-    public void BytesAndArraysClassicAndCompact()
+    public void Bytes_and_arrays_classic_and_compact()
     {
         using var writer = new KafkaWriter();
         writer.WriteBytes([9, 8], compact: false);
@@ -89,7 +89,7 @@ public class PrimitiveTests
     }
 
     [Fact]
-    public void LengthsAreCappedByTheBytesLeft()
+    public void Lengths_are_capped_by_the_bytes_left()
     {
         byte[] hugeString = [0x7f, 0xff, 1, 2];
         Assert.Contains("exceeds", Assert.Throws<KafkaProtocolException>(() => new KafkaReader(hugeString).ReadString(false, false)).Message);
@@ -102,7 +102,7 @@ public class PrimitiveTests
     }
 
     [Fact]
-    public void UuidIsSixteenBigEndianBytes()
+    public void Uuid_is_sixteen_big_endian_bytes()
     {
         var id = Guid.Parse("01020304-0506-0708-090a-0b0c0d0e0f10");
         using var writer = new KafkaWriter();
@@ -112,7 +112,7 @@ public class PrimitiveTests
     }
 
     [Fact]
-    public void FixedWidthIntegersAreBigEndian()
+    public void Fixed_width_integers_are_big_endian()
     {
         using var writer = new KafkaWriter();
         writer.WriteInt16(-2);

@@ -7,7 +7,7 @@ namespace Quill.Kafka.Protocol.Tests;
 public class RecordBatchTests
 {
     [Fact]
-    public void Crc32CMatchesTheStandardCheckValue()
+    public void Crc32C_matches_the_standard_check_value()
     {
         Assert.Equal(0xE3069283u, Crc32C.Compute("123456789"u8));
         Assert.Equal(0u, Crc32C.Compute([]));
@@ -74,7 +74,7 @@ public class RecordBatchTests
     }
 
     [Fact]
-    public void OffsetAndEpochRewriteKeepsTheCrcValid()
+    public void Offset_and_epoch_rewrite_keeps_the_crc_valid()
     {
         var bytes = Sample(CompressionType.Lz4).Build();
         uint crc = RecordBatch.Read(bytes).Crc;
@@ -90,7 +90,7 @@ public class RecordBatchTests
     }
 
     [Fact]
-    public void LogAppendTimeRewriteRecomputesTheCrc()
+    public void LogAppendTime_rewrite_recomputes_the_crc()
     {
         var bytes = Sample(CompressionType.None).Build();
         BatchHeader.WriteMaxTimestamp(bytes, bytes.AsSpan(BatchHeader.Size), 1_800_000_000_000, logAppendTime: true);
@@ -101,7 +101,7 @@ public class RecordBatchTests
     }
 
     [Fact]
-    public void CorruptionIsCaughtByTheCrc()
+    public void Corruption_is_caught_by_the_crc()
     {
         var bytes = Sample(CompressionType.None).Build();
         bytes[^3] ^= 0x40;
@@ -110,7 +110,7 @@ public class RecordBatchTests
     }
 
     [Fact]
-    public void RecordsFieldSplitsIntoBatches()
+    public void Records_field_splits_into_batches()
     {
         var first = Sample(CompressionType.None).Build();
         var second = new RecordBatchBuilder(CompressionType.Zstd) { BaseOffset = 3 }.Add(5, null, new byte[] { 1 }).Build();
@@ -126,7 +126,7 @@ public class RecordBatchTests
     }
 
     [Fact]
-    public void OldMagicIsRejected()
+    public void Old_magic_is_rejected()
     {
         var bytes = Sample(CompressionType.None).Build();
         bytes[16] = 1;
@@ -134,7 +134,7 @@ public class RecordBatchTests
     }
 
     [Fact]
-    public void RawSnappyBlocksAreReadAsWellAsXerialFraming()
+    public void Raw_snappy_blocks_are_read_as_well_as_xerial_framing()
     {
         var plain = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("snappy raw block ", 100)));
         var raw = Snappier.Snappy.CompressToArray(plain);
@@ -148,7 +148,7 @@ public class RecordBatchTests
     }
 
     [Fact]
-    public void Lz4UsesTheStandardFrameFormat()
+    public void Lz4_uses_the_standard_frame_format()
     {
         using var writer = new KafkaWriter();
         Compression.Compress(CompressionType.Lz4, "hello hello hello"u8, writer);

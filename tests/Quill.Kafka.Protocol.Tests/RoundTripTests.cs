@@ -16,7 +16,7 @@ public class RoundTripTests
 
     [Theory]
     [MemberData(nameof(EveryApiVersion))]
-    public void RequestsAndResponsesSurviveEncodeAndDecode(ApiKey key, short version)
+    public void Requests_and_responses_survive_encode_and_decode(ApiKey key, short version)
     {
         var api = KafkaApis.Get(key);
         for (int seed = 0; seed < 8; seed++)
@@ -28,7 +28,7 @@ public class RoundTripTests
 
     [Theory]
     [MemberData(nameof(EveryApiVersion))]
-    public void AllDefaultBodiesRoundTrip(ApiKey key, short version)
+    public void All_default_bodies_round_trip(ApiKey key, short version)
     {
         var api = KafkaApis.Get(key);
         AssertRoundTrip(api.Request, version, api.Request.New());
@@ -49,7 +49,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void DescribedVersionsCoverWhatTheClientsUse()
+    public void Described_versions_cover_what_the_clients_use()
     {
         Assert.True(KafkaApis.Metadata.MaxVersion >= 13);
         Assert.True(KafkaApis.Fetch.MaxVersion >= 16);
@@ -63,7 +63,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void FieldsAbsentFromAVersionDecodeAsTheirDefaults()
+    public void Fields_absent_from_a_version_decode_as_their_defaults()
     {
         var request = MetadataApi.Request.New();
         request.AddElement("Topics").SetString("Name", "orders");
@@ -75,7 +75,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void TaggedFieldsAtTheirDefaultStayOffTheWire()
+    public void Tagged_fields_at_their_default_stay_off_the_wire()
     {
         var response = FetchApi.Response.New();
         var partition = response.AddElement("Responses").AddElement("Partitions");
@@ -95,7 +95,7 @@ public class RoundTripTests
     }
 
     [Fact]
-    public void UnknownTaggedFieldsArePreservedInTagOrder()
+    public void Unknown_tagged_fields_are_preserved_in_tag_order()
     {
         var request = ApiVersionsApi.Request.New().SetString("ClientSoftwareName", "x");
         request.UnknownTaggedFields = [new RawTaggedField(7, new byte[] { 1, 2, 3 })];

@@ -46,7 +46,7 @@ public abstract class ErrorTests(KeeperServerFixture server) : ClientTestBase(se
     }
 
     [Fact]
-    public async Task NoChildrenForEphemerals()
+    public async Task NoChildrenForEphemerals_when_creating_under_an_ephemeral()
     {
         await Client.CreateAsync(P("eph"), null, mode: CreateMode.Ephemeral);
         await ThrowsKeeper(ErrorCode.NoChildrenForEphemerals, () => Client.CreateAsync(P("eph/child"), null));

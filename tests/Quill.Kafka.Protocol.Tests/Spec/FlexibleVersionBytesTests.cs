@@ -34,7 +34,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 6, 10)]
-    public void ListOffsetsRequest(short v)
+    public void ListOffsetsRequest_flexible_versions_are_the_spec_bytes(short v)
     {
         long timestamp = v >= 9 ? -5 : v >= 8 ? -4 : v >= 7 ? -3 : -2;
         var body = ListOffsetsApi.Request.New().SetInt("ReplicaId", -1).SetInt("IsolationLevel", 1);
@@ -53,7 +53,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 6, 10)]
-    public void ListOffsetsResponse(short v)
+    public void ListOffsetsResponse_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = ListOffsetsApi.Response.New().SetInt("ThrottleTimeMs", 7);
         body.AddElement("Topics").SetString("Name", "t")
@@ -71,7 +71,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 12, 17)]
-    public void FetchRequest(short v)
+    public void FetchRequest_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = FetchApi.Request.New().SetString("ClusterId", "c")
             .SetInt("MaxWaitMs", 500).SetInt("MinBytes", 1).SetInt("MaxBytes", 52428800).SetInt("IsolationLevel", 1);
@@ -101,7 +101,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 12, 17)]
-    public void FetchResponse(short v)
+    public void FetchResponse_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = FetchApi.Response.New();
         var topic = body.AddElement("Responses");
@@ -129,7 +129,7 @@ public class FlexibleVersionBytesTests
     }
 
     [Fact]
-    public void FetchResponseCanStillSayNullAbortedTransactions()
+    public void FetchResponse_can_still_say_null_AbortedTransactions()
     {
         var body = FetchApi.Response.New();
         body.AddElement("Responses").SetString("Topic", "t").AddElement("Partitions").SetArray("AbortedTransactions", null);
@@ -145,7 +145,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 3, 6)]
-    public void FindCoordinatorRequest(short v)
+    public void FindCoordinatorRequest_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = FindCoordinatorApi.Request.New().SetInt("KeyType", 0);
         if (v >= 4) body.SetStringArray("CoordinatorKeys", ["g1", "g2"]);
@@ -161,7 +161,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 3, 6)]
-    public void FindCoordinatorResponse(short v)
+    public void FindCoordinatorResponse_flexible_versions_are_the_spec_bytes(short v)
     {
         // ErrorMessage left unset: the spec gives it no default, so it is "" (not null).
         var body = FindCoordinatorApi.Response.New().SetInt("ThrottleTimeMs", 3);
@@ -179,7 +179,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 4, 5)]
-    public void LeaveGroupRequest(short v)
+    public void LeaveGroupRequest_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = LeaveGroupApi.Request.New().SetString("GroupId", "g");
         var member = body.AddElement("Members").SetString("MemberId", "m"); // GroupInstanceId: default null
@@ -193,7 +193,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 4, 5)]
-    public void LeaveGroupResponse(short v)
+    public void LeaveGroupResponse_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = LeaveGroupApi.Response.New();
         body.AddElement("Members").SetString("MemberId", "m").SetInt("ErrorCode", 25); // GroupInstanceId: default ""
@@ -208,7 +208,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 5, 7)]
-    public void CreateTopicsRequest(short v)
+    public void CreateTopicsRequest_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = CreateTopicsApi.Request.New(); // TimeoutMs: default 60000
         var topic = body.AddElement("Topics").SetString("Name", "t").SetInt("NumPartitions", 3).SetInt("ReplicationFactor", 1);
@@ -226,7 +226,7 @@ public class FlexibleVersionBytesTests
 
     [Theory]
     [MemberData(nameof(Versions), 5, 7)]
-    public void CreateTopicsResponse(short v)
+    public void CreateTopicsResponse_flexible_versions_are_the_spec_bytes(short v)
     {
         var body = CreateTopicsApi.Response.New();
         var topic = body.AddElement("Topics").SetString("Name", "t").SetInt("ErrorCode", 36).SetInt("TopicConfigErrorCode", 29);

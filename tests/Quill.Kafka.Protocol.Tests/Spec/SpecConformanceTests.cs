@@ -24,14 +24,14 @@ public class SpecConformanceTests
 
     [Theory]
     [MemberData(nameof(EveryMessage))]
-    public void DescriptionMatchesTheSpecFieldByField(string message)
+    public void Description_matches_the_spec_field_by_field(string message)
     {
         Assert.True(SpecDigests.All.TryGetValue(message, out var expected), $"{message} has no spec digest: add one from its JSON spec");
         Assert.Equal(expected, SchemaDigest.Of(Find(message)));
     }
 
     [Fact]
-    public void EverySpecDigestBelongsToADescribedMessage()
+    public void Every_spec_digest_belongs_to_a_described_message()
     {
         var described = KafkaApis.All.SelectMany(a => new[] { a.Request.Name, a.Response.Name }).ToHashSet();
         var stale = SpecDigests.All.Keys.Where(name => !described.Contains(name)).ToList();
@@ -105,7 +105,7 @@ public class SpecConformanceTests
     }
 
     [Fact]
-    public void TheRangeTableCoversTheWholeCatalog()
+    public void The_range_table_covers_the_whole_catalog()
     {
         var listed = typeof(SpecConformanceTests).GetMethod(nameof(AdvertisedRangeAndFlexibleVersionsAreTheSpecs))!
             .GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()
