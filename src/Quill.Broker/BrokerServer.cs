@@ -249,7 +249,7 @@ public sealed class BrokerServer : IAsyncDisposable
             MaxSessionTimeoutMs = _options.GroupMaxSessionTimeoutMs,
             OffsetsRetentionMs = _options.OffsetsRetentionMinutes * 60_000L,
         }, _time, _loggers.CreateLogger("Quill.Broker.Groups"));
-        groups.Start();
+        await groups.StartAsync();
         return groups;
     }
 
@@ -300,7 +300,7 @@ public sealed class BrokerServer : IAsyncDisposable
         foreach (var timer in _timers) await timer.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
         Services?.Transactions?.Dispose();
-        Services?.Groups?.Dispose();
+        if (Services?.Groups is { } groups) await groups.DisposeAsync();
         if (_controller is not null) await _controller.DisposeAsync();
         _replicas?.Dispose();
         if (_zk is not null)

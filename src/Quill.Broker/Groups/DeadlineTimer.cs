@@ -4,7 +4,7 @@ namespace Quill.Broker.Groups;
 /// A one-shot timer that runs its callback no later than the earliest deadline it was asked for. Asking for a
 /// later deadline than the one armed changes nothing: the callback re-checks what is really due and asks for
 /// the next deadline itself, so a heartbeat (which only ever moves a session deadline later) costs no timer
-/// change. Only used under the lock of its owner (a group); the callback takes that lock and calls
+/// change. Only used on the event loop of its owner's shard; the callback posts an event to that loop, which calls
 /// <see cref="Fired"/> first. The underlying timer is created on first use, so an owner that never needs one
 /// (or is thrown away by a lost race) costs nothing.
 /// </summary>
