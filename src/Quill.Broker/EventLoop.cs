@@ -15,6 +15,7 @@ public sealed class EventLoop : IAsyncDisposable
     private readonly string _name;
     private readonly ILogger _log;
     private readonly Task _loop;
+    private long _posted;
 
     public EventLoop(string name, ILogger log)
     {
@@ -28,7 +29,7 @@ public sealed class EventLoop : IAsyncDisposable
     public Task<T> RunAsync<T>(Func<Task<T>> work)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool posted = _events.Writer.TryWrite(async () =>
+        bool posted = Post(async () =>
         {
             try
             {
@@ -52,7 +53,12 @@ public sealed class EventLoop : IAsyncDisposable
     });
 
     /// <summary>Queues an event nobody waits for (a timer fired, a watch triggered); false once the loop has stopped.</summary>
-    public bool Post(Func<Task> work) => _events.Writer.TryWrite(work);
+    public bool Post(Func<Task> work)
+    {
+        if (!_events.Writer.TryWrite(work)) return false;
+        Interlocked.Increment(ref _posted);
+        return true;
+    }
 
     public bool Post(Action work) => Post(() =>
     {
@@ -72,6 +78,20 @@ public sealed class EventLoop : IAsyncDisposable
             {
                 _log.LogError(e, "An event of {Loop} failed", _name);
             }
+        }
+    }
+
+    /// <summary>
+    /// Completes once every event posted so far has run, and every event those posted in turn (a timer armed for a
+    /// deadline already past fires at once): tests that drive a fake clock wait for it before they look.
+    /// </summary>
+    internal async Task WhenIdleAsync()
+    {
+        while (true)
+        {
+            long before = Interlocked.Read(ref _posted);
+            await Run(() => true).ConfigureAwait(false);
+            if (Interlocked.Read(ref _posted) == before + 1) return;
         }
     }
 

@@ -80,6 +80,9 @@ public sealed class GroupCoordinator : IDisposable, IAsyncDisposable
     /// <summary>Stops serving the groups of one partition (its leadership left): they answer NOT_COORDINATOR.</summary>
     public Task UnloadShardAsync(int partition) => _shards[partition].UnloadAsync();
 
+    /// <summary>Completes once every shard has run what was posted to it, and what that posted (tests on a fake clock).</summary>
+    internal Task WhenIdleAsync() => Task.WhenAll(_shards.Select(s => s.Loop.WhenIdleAsync()));
+
     /// <summary>Runs a request on its group's shard.</summary>
     private Task<T> OnShard<T>(string groupId, Func<GroupShard, T> work) => OnShard(_shards[PartitionFor(groupId)], work);
 

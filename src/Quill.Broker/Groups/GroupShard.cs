@@ -52,7 +52,11 @@ internal sealed partial class GroupShard : IAsyncDisposable
             foreach (var member in group.Members) WatchSession(group, member);
         var interval = TimeSpan.FromMilliseconds(Options.OffsetsRetentionCheckIntervalMs);
         using (ExecutionContext.SuppressFlow())
-            _retentionTimer = _time.CreateTimer(_ => Loop.Post(CheckRetention), null, interval, interval);
+            _retentionTimer = _time.CreateTimer(_ =>
+            {
+                long firedAt = NowMs;
+                Loop.Post(() => CheckRetention(firedAt));
+            }, null, interval, interval);
         return loaded;
     });
 
@@ -82,24 +86,22 @@ internal sealed partial class GroupShard : IAsyncDisposable
     /// <summary>The error every group API answers while this shard does not serve, or null when it does.</summary>
     private KafkaError? NotActiveError() => _coordinator.NotActiveError() ?? (_loaded ? null : KafkaError.NotCoordinator);
 
-    /// <summary>The group's timer fired: its join round, sync round or a pending member may be due.</summary>
-    private void OnGroupTimer(ClassicGroup group)
+    /// <summary>The group's timer fired at <paramref name="now"/>: its join round, sync round or a pending member may be due.</summary>
+    private void OnGroupTimer(ClassicGroup group, long now)
     {
         if (NotActiveError() is not null) return;
         group.Timer!.Fired();
         if (group.Is(GroupState.Dead)) return;
-        long now = NowMs;
         CheckGroupDeadlines(group, now);
         WatchGroup(group);
     }
 
-    /// <summary>A member's session timer fired: it goes if its session really ended, else the timer is armed for the new deadline.</summary>
-    private void OnSessionTimer(ClassicGroup group, GroupMember member)
+    /// <summary>A member's session timer fired at <paramref name="now"/>: it goes if its session really ended, else the timer is armed for the new deadline.</summary>
+    private void OnSessionTimer(ClassicGroup group, GroupMember member, long now)
     {
         if (NotActiveError() is not null) return;
         member.SessionTimer?.Fired();
         if (group.Is(GroupState.Dead) || !group.Has(member.MemberId) || !ReferenceEquals(group.Get(member.MemberId), member)) return;
-        long now = NowMs;
         if (now < SessionDeadline(member))
         {
             WatchSession(group, member);
@@ -128,7 +130,7 @@ internal sealed partial class GroupShard : IAsyncDisposable
     /// </summary>
     private void WatchSession(ClassicGroup group, GroupMember member)
     {
-        member.SessionTimer ??= new DeadlineTimer(_time, () => Loop.Post(() => OnSessionTimer(group, member)));
+        member.SessionTimer ??= new DeadlineTimer(_time, now => Loop.Post(() => OnSessionTimer(group, member, now)));
         member.SessionTimer.ArmBy(SessionDeadline(member));
     }
 
@@ -142,17 +144,17 @@ internal sealed partial class GroupShard : IAsyncDisposable
     }
 
     /// <summary>Offset retention, every offsets.retention.check.interval.ms (runs on the loop, so never twice at once).</summary>
-    private void CheckRetention()
+    private void CheckRetention(long now)
     {
         if (NotActiveError() is not null) return;
-        ExpireOffsets(NowMs);
+        ExpireOffsets(now);
     }
 
     private ClassicGroup GetOrCreateGroup(string groupId, long now)
     {
         if (_groups.TryGetValue(groupId, out var existing)) return existing;
         var group = new ClassicGroup(groupId, now);
-        group.Timer = new DeadlineTimer(_time, () => Loop.Post(() => OnGroupTimer(group)));
+        group.Timer = new DeadlineTimer(_time, now => Loop.Post(() => OnGroupTimer(group, now)));
         _groups[groupId] = group;
         return group;
     }
