@@ -22,12 +22,14 @@ public sealed class GroupHarness : IDisposable
 {
     public const int Partitions = 3;
     private readonly bool _ownsDir;
+    private readonly Func<IOffsetsLog, IOffsetsLog> _wrapLog;
     private int _correlationId;
     private Dictionary<ApiKey, IRequestHandler> _handlers = [];
 
     public GroupHarness(GroupCoordinatorOptions? options = null, FakeTimeProvider? clock = null, string? dir = null, bool start = true,
-        Func<string, int, bool>? partitionExists = null)
+        Func<string, int, bool>? partitionExists = null, Func<IOffsetsLog, IOffsetsLog>? wrapLog = null)
     {
+        _wrapLog = wrapLog ?? (log => log);
         Options = options ?? new GroupCoordinatorOptions { InitialRebalanceDelayMs = 0 };
         Clock = clock ?? FakeClocks.New();
         _ownsDir = dir is null;
@@ -49,7 +51,7 @@ public sealed class GroupHarness : IDisposable
     {
         Logs = new LogManager(Dir, LogConfig.Default, Clock);
         OffsetsLog = PartitionOffsetsLog.Open(Logs, Partitions);
-        Coordinator = new GroupCoordinator(OffsetsLog, Options, Clock);
+        Coordinator = new GroupCoordinator(_wrapLog(OffsetsLog), Options, Clock);
         _handlers = GroupHandlers.Create(Coordinator, Broker, PartitionExists).ToDictionary(h => h.ApiKey);
         if (start) Coordinator.Start();
     }
