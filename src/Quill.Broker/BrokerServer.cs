@@ -91,10 +91,10 @@ public sealed class BrokerServer : IAsyncDisposable
         if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
             throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
         string firstDir = _options.LogDirs[0];
-        var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"));
+        var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"), _time);
         await zk.EnsurePersistentPathsAsync(ct);
         string clusterId = await zk.GetOrCreateClusterIdAsync(ct);
-        MetaProperties.CheckOrWrite(_options.LogDirs, _options.BrokerId, clusterId);
+        MetaProperties.CheckOrWrite(_options.LogDirs, _options.BrokerId, clusterId, _time);
 
         // Dynamic broker configs change the log defaults, so they are read before any log is opened.
         var dynamicConfig = new DynamicBrokerConfig(_options);
@@ -106,7 +106,7 @@ public sealed class BrokerServer : IAsyncDisposable
             topic => TopicConfigs.ToLogConfig(_options.LogDefaults, topicConfigs.GetValueOrDefault(topic) ?? []),
             _time, _loggers.CreateLogger("Quill.Broker.Replicas"));
         var cache = new MetadataCache();
-        _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _loggers.CreateLogger("Quill.Broker.Controller"));
+        _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _time, _loggers.CreateLogger("Quill.Broker.Controller"));
         Services = new BrokerServices
         {
             Options = _options,

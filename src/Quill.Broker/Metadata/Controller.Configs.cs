@@ -121,7 +121,7 @@ public sealed partial class Controller
     {
         if (await _zk.ReadConfigChangeAsync(name, ct) is not { } change) return;
         var made = DateTimeOffset.FromUnixTimeMilliseconds(change.Stat.Ctime);
-        if (DateTimeOffset.UtcNow - made > ConfigChangeExpiry) await _zk.DeleteConfigChangeAsync(name, ct);
+        if (_time.GetUtcNow() - made > ConfigChangeExpiry) await _zk.DeleteConfigChangeAsync(name, ct);
     }
 
     private static long SequenceOf(string name)

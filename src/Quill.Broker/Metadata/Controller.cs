@@ -36,14 +36,16 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly ReplicaManager _replicas;
     private readonly BrokerOptions _options;
     private readonly DynamicBrokerConfig _dynamicConfig;
+    private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly EventLoop _events;
     private readonly CancellationTokenSource _stop = new();
     private int _controllerEpoch;
 
     public Controller(KafkaZkClient zk, MetadataCache cache, ReplicaManager replicas, BrokerOptions options,
-        DynamicBrokerConfig dynamicConfig, ILogger log)
+        DynamicBrokerConfig dynamicConfig, TimeProvider time, ILogger log)
     {
+        _time = time;
         _dynamicConfig = dynamicConfig;
         _zk = zk;
         _cache = cache;
