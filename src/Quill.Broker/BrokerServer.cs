@@ -15,8 +15,8 @@ namespace Quill.Broker;
 /// <summary>
 /// One Kafka broker: connects to Keeper (the only path to metadata), checks its log dirs belong to this cluster,
 /// opens the logs, binds the Kafka listener, registers itself in /brokers/ids, becomes the controller, loads the
-/// topics, and then serves requests. Periodic upkeep: retention (log.retention.check.interval.ms), flush.ms and
-/// recovery-point checkpoints. Embeddable: `quill start`, `quill broker start` and the tests build it from
+/// topics, and then serves requests. Periodic upkeep (retention and compaction every log.retention.check.interval.ms,
+/// flush.ms, recovery-point checkpoints) runs on one <see cref="Log.LogScheduler"/>. Embeddable: `quill start`, `quill broker start` and the tests build it from
 /// <see cref="BrokerOptions"/>.
 /// </summary>
 public sealed class BrokerServer : IAsyncDisposable
@@ -26,7 +26,7 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly ILogger _log;
     private readonly TimeProvider _time;
     private readonly IReadOnlyList<Func<BrokerServices, IEnumerable<IRequestHandler>>> _handlerSets;
-    private readonly List<ITimer> _timers = [];
+    private Log.LogScheduler? _logScheduler;
     private KafkaZkClient? _zk;
     private KeeperClientOptions? _keeperOptions;
     private TimeSpan _staleWait;
@@ -91,10 +91,10 @@ public sealed class BrokerServer : IAsyncDisposable
         if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
             throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
         string firstDir = _options.LogDirs[0];
-        var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"));
+        var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"), _time);
         await zk.EnsurePersistentPathsAsync(ct);
         string clusterId = await zk.GetOrCreateClusterIdAsync(ct);
-        MetaProperties.CheckOrWrite(_options.LogDirs, _options.BrokerId, clusterId);
+        MetaProperties.CheckOrWrite(_options.LogDirs, _options.BrokerId, clusterId, _time);
 
         // Dynamic broker configs change the log defaults, so they are read before any log is opened.
         var dynamicConfig = new DynamicBrokerConfig(_options);
@@ -106,7 +106,7 @@ public sealed class BrokerServer : IAsyncDisposable
             topic => TopicConfigs.ToLogConfig(_options.LogDefaults, topicConfigs.GetValueOrDefault(topic) ?? []),
             _time, _loggers.CreateLogger("Quill.Broker.Replicas"));
         var cache = new MetadataCache();
-        _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _loggers.CreateLogger("Quill.Broker.Controller"));
+        _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _time, _loggers.CreateLogger("Quill.Broker.Controller"));
         Services = new BrokerServices
         {
             Options = _options,
@@ -137,7 +137,7 @@ public sealed class BrokerServer : IAsyncDisposable
         RequestDispatcher? dispatcher = null;
         handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
         dispatcher = new RequestDispatcher(handlers);
-        StartTimers();
+        StartLogScheduler();
         _listener.StartAccepting(dispatcher);
         _log.LogInformation("Broker {Id} of cluster {ClusterId} started: {Partitions} partitions in {Dirs}",
             _options.BrokerId, clusterId, _replicas.Partitions.Count, string.Join(", ", _options.LogDirs));
@@ -251,7 +251,7 @@ public sealed class BrokerServer : IAsyncDisposable
             MaxSessionTimeoutMs = _options.GroupMaxSessionTimeoutMs,
             OffsetsRetentionMs = _options.OffsetsRetentionMinutes * 60_000L,
         }, _time, _loggers.CreateLogger("Quill.Broker.Groups"));
-        groups.Start();
+        await groups.StartAsync();
         return groups;
     }
 
@@ -265,33 +265,14 @@ public sealed class BrokerServer : IAsyncDisposable
         await root.EnsurePathAsync(connect[slash..], ct);
     }
 
-    private void StartTimers()
+    /// <summary>The periodic log work, on one scheduler so no two jobs overlap.</summary>
+    private void StartLogScheduler()
     {
-        void Every(long intervalMs, Action work, string what)
-        {
-            if (intervalMs is <= 0 or >= int.MaxValue) return;
-            var period = TimeSpan.FromMilliseconds(intervalMs);
-            int running = 0;
-            _timers.Add(_time.CreateTimer(_ =>
-            {
-                if (Interlocked.Exchange(ref running, 1) == 1) return;
-                try
-                {
-                    work();
-                }
-                catch (Exception e)
-                {
-                    _log.LogError(e, "{What} failed", what);
-                }
-                finally
-                {
-                    Volatile.Write(ref running, 0);
-                }
-            }, null, period, period));
-        }
-        Every(_options.RetentionCheckIntervalMs, _replicas!.RunMaintenance, "Log retention check");
-        Every(_options.FlushSchedulerIntervalMs, _replicas.FlushDue, "Log flush");
-        Every(_options.FlushCheckpointIntervalMs, _replicas.Checkpoint, "Recovery point checkpoint");
+        var scheduler = _logScheduler = new Log.LogScheduler(_time, _loggers.CreateLogger("Quill.Broker.LogScheduler"));
+        scheduler.Schedule("Log retention check", _options.RetentionCheckIntervalMs, _replicas!.RunMaintenance);
+        scheduler.Schedule("Log flush", _options.FlushSchedulerIntervalMs, _replicas.FlushDue);
+        scheduler.Schedule("Recovery point checkpoint", _options.FlushCheckpointIntervalMs, _replicas.Checkpoint);
+        scheduler.Start();
     }
 
     /// <summary>Clean shutdown: stop serving, flush and close every log, close the Keeper session (its ephemerals go at once).</summary>
@@ -299,10 +280,10 @@ public sealed class BrokerServer : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stopping.Cancel();
-        foreach (var timer in _timers) await timer.DisposeAsync();
+        if (_logScheduler is not null) await _logScheduler.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
         Services?.Transactions?.Dispose();
-        Services?.Groups?.Dispose();
+        if (Services?.Groups is { } groups) await groups.DisposeAsync();
         if (_controller is not null) await _controller.DisposeAsync();
         _replicas?.Dispose();
         if (_zk is not null)

@@ -2,8 +2,8 @@ namespace Quill.Broker.Groups;
 
 /// <summary>
 /// One group of the classic protocol (Kafka's GroupMetadata): its state, generation, members, selected protocol,
-/// leader, the deadlines of the rebalance in progress, and its committed offsets. The coordinator holds the
-/// group's lock (the group object itself) for every read and change; this class only keeps the books.
+/// leader, the deadlines of the rebalance in progress, and its committed offsets. Only its shard's event loop reads
+/// or changes it; this class only keeps the books.
 /// </summary>
 internal sealed class ClassicGroup(string groupId, long nowMs)
 {

@@ -1,277 +1,160 @@
-// How BrokerServer creates and starts the coordinator (core helper: this is the whole integration):
+// How BrokerServer creates and starts the coordinator:
 //
-//   var offsetsLog = PartitionOffsetsLog.Open(logManager, partitionCount);   // offsets.topic.num.partitions (default 50;
-//                                                                           // a single broker may use fewer, e.g. 1-10)
-//   var groups = new GroupCoordinator(offsetsLog, new GroupCoordinatorOptions
-//   {
-//       InitialRebalanceDelayMs = ...,   // group.initial.rebalance.delay.ms (Kafka default 3000; its sample server.properties says 0)
-//       // MinSessionTimeoutMs, MaxSessionTimeoutMs, OffsetsRetentionMs, ... from server.properties when set
-//   }, timeProvider, loggerFactory.CreateLogger<GroupCoordinator>());
-//   groups.Start();                                  // replays __consumer_offsets, then arms its deadline timers
+//   var groups = new GroupCoordinator(new PartitionOffsetsLog(logs), new GroupCoordinatorOptions { ... },
+//       timeProvider, loggerFactory.CreateLogger<GroupCoordinator>());
+//   await groups.StartAsync();                       // every shard replays its partition of __consumer_offsets
 //   handlers.AddRange(GroupHandlers.Create(groups, brokerIdentity, partitionExists: (topic, p) => ...));
 //   ...
-//   groups.Dispose();                                // on shutdown, before the LogManager is disposed
+//   await groups.DisposeAsync();                     // on shutdown, before the LogManager is disposed
 //
-// Until Start() returns, group APIs answer COORDINATOR_LOAD_IN_PROGRESS (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
-// Metadata should list __consumer_offsets (offsetsLog.PartitionCount partitions) with IsInternal = true.
+// Until StartAsync returns, group APIs answer COORDINATOR_LOAD_IN_PROGRESS (FindCoordinator: COORDINATOR_NOT_AVAILABLE).
 
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Quill.Broker.Log;
 using Quill.Kafka.Protocol;
-using Quill.Kafka.Protocol.Records;
 
 namespace Quill.Broker.Groups;
 
 /// <summary>
-/// The group coordinator of the classic protocol (Kafka's GroupCoordinator and GroupMetadataManager): group
-/// membership and rebalances (JoinGroup/SyncGroup/Heartbeat/LeaveGroup), static membership, committed offsets,
-/// and their durability in <c>__consumer_offsets</c>. Thread-safe: each group is owned by its lock (the group
-/// object). Deadlines run on timers of the <see cref="TimeProvider"/>, each at its own time as Kafka's purgatory
-/// does: one per member for its session, one per group for its join round (rebalance timeout, initial delay),
-/// sync round and pending members, and one periodic timer for offset retention. Waiting JoinGroup/SyncGroup
-/// requests are tasks completed when their round completes.
+/// The group coordinator of the classic protocol (Kafka's GroupCoordinator over its CoordinatorRuntime): one
+/// <see cref="GroupShard"/> per <c>__consumer_offsets</c> partition, each owning the groups that hash to its partition
+/// on its own event loop. This class only routes: a request goes to its group's shard and is answered when the shard
+/// has handled it (JoinGroup and SyncGroup when their round completes). Shards load and unload one by one
+/// (<see cref="LoadShardAsync"/>, <see cref="UnloadShardAsync"/>); <see cref="StartAsync"/> loads them all.
 /// </summary>
-public sealed partial class GroupCoordinator : IDisposable
+public sealed class GroupCoordinator : IDisposable, IAsyncDisposable
 {
     private const int Created = 0, Loading = 1, Active = 2, Stopped = 3;
 
-    private readonly ConcurrentDictionary<string, ClassicGroup> _groups = new();
-    private readonly IOffsetsLog _log;
+    private readonly GroupShard[] _shards;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly object _retentionLock = new();
-    private ITimer? _retentionTimer;
     private volatile int _status = Created;
 
     public GroupCoordinator(IOffsetsLog offsetsLog, GroupCoordinatorOptions? options = null, TimeProvider? time = null, ILogger? logger = null)
     {
-        _log = offsetsLog;
+        OffsetsLog = offsetsLog;
         Options = (options ?? new GroupCoordinatorOptions()).Validate();
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _shards = new GroupShard[offsetsLog.PartitionCount];
+        for (int p = 0; p < _shards.Length; p++) _shards[p] = new GroupShard(this, p, _time, _logger);
     }
 
     public GroupCoordinatorOptions Options { get; }
-    public IOffsetsLog OffsetsLog => _log;
+    public IOffsetsLog OffsetsLog { get; }
     /// <summary>Loaded and serving.</summary>
     public bool IsActive => _status == Active;
     /// <summary>The <c>__consumer_offsets</c> partition that holds a group.</summary>
-    public int PartitionFor(string groupId) => OffsetsTopic.PartitionFor(groupId, _log.PartitionCount);
+    public int PartitionFor(string groupId) => OffsetsTopic.PartitionFor(groupId, OffsetsLog.PartitionCount);
 
-    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+    /// <summary>Whether the shard of a partition serves its groups.</summary>
+    public bool IsShardLoaded(int partition) => _shards[partition].IsLoaded;
 
-    /// <summary>Replays <c>__consumer_offsets</c> (groups and offsets come back), then starts the deadline timers.</summary>
-    public void Start()
-    {
-        if (Interlocked.CompareExchange(ref _status, Loading, Created) != Created)
-            throw new InvalidOperationException("the group coordinator was already started");
-        var started = _time.GetTimestamp();
-        var (groups, offsets) = GroupLoader.Load(_log, this, _groups, NowMs, _logger);
-        _status = Active;
-        // Loaded members start a fresh session now (the loader's clock); they expire unless they heartbeat.
-        foreach (var group in _groups.Values)
-        {
-            lock (group)
-                foreach (var member in group.Members) WatchSession(group, member);
-        }
-        _logger.LogInformation("Group coordinator loaded {Groups} groups and {Offsets} committed offsets from {Partitions} partitions of {Topic} in {Elapsed} ms",
-            groups, offsets, _log.PartitionCount, OffsetsTopic.Name, (int)_time.GetElapsedTime(started).TotalMilliseconds);
-        var interval = TimeSpan.FromMilliseconds(Options.OffsetsRetentionCheckIntervalMs);
-        _retentionTimer = _time.CreateTimer(_ => CheckRetention(), null, interval, interval);
-    }
-
-    /// <summary>Stops the timers; requests still waiting in a rebalance are answered NOT_COORDINATOR.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _status, Stopped) == Stopped) return;
-        _retentionTimer?.Dispose();
-        foreach (var group in _groups.Values)
-        {
-            lock (group)
-            {
-                group.Timer?.Dispose();
-                foreach (var member in group.Members)
-                {
-                    member.SessionTimer?.Dispose();
-                    member.CompleteJoin(JoinGroupResult.Failed(member.MemberId, KafkaError.NotCoordinator));
-                    member.CompleteSync(SyncGroupResult.Failed(KafkaError.NotCoordinator));
-                }
-            }
-        }
-    }
-
-    /// <summary>The error every group API answers while the coordinator is not serving, or null when it is.</summary>
-    private KafkaError? NotActiveError() => _status switch
+    /// <summary>The error every group API answers while the coordinator as a whole is not serving, or null.</summary>
+    internal KafkaError? NotActiveError() => _status switch
     {
         Active => null,
         Created or Loading => KafkaError.CoordinatorLoadInProgress,
         _ => KafkaError.CoordinatorNotAvailable,
     };
 
-    /// <summary>The group's timer fired: its join round, sync round or a pending member may be due.</summary>
-    private void OnGroupTimer(ClassicGroup group)
+    /// <summary>Loads every shard (each replays its partition, in parallel), then serves.</summary>
+    public async Task StartAsync()
     {
-        if (_status != Active) return;
-        try
-        {
-            lock (group)
-            {
-                group.Timer!.Fired();
-                if (group.Is(GroupState.Dead)) return;
-                long now = NowMs;
-                CheckGroupDeadlines(group, now);
-                WatchGroup(group);
-            }
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Checking the deadlines of group {Group} failed", LogSafe.Text(group.GroupId));
-        }
+        if (Interlocked.CompareExchange(ref _status, Loading, Created) != Created)
+            throw new InvalidOperationException("the group coordinator was already started");
+        var started = _time.GetTimestamp();
+        var loaded = await Task.WhenAll(_shards.Select(s => s.LoadAsync())).ConfigureAwait(false);
+        _status = Active;
+        _logger.LogInformation("Group coordinator loaded {Groups} groups and {Offsets} committed offsets from {Partitions} partitions of {Topic} in {Elapsed} ms",
+            loaded.Sum(l => l.Groups), loaded.Sum(l => l.Offsets), _shards.Length, OffsetsTopic.Name, (int)_time.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    /// <summary>A member's session timer fired: it goes if its session really ended, else the timer is armed for the new deadline.</summary>
-    private void OnSessionTimer(ClassicGroup group, GroupMember member)
+    /// <summary>Synchronous <see cref="StartAsync"/>, for callers that have nothing else to do until it is loaded.</summary>
+    public void Start() => StartAsync().GetAwaiter().GetResult();
+
+    /// <summary>Starts serving the groups of one partition (its leadership arrived): replays it first.</summary>
+    public Task LoadShardAsync(int partition) => _shards[partition].LoadAsync();
+
+    /// <summary>Stops serving the groups of one partition (its leadership left): they answer NOT_COORDINATOR.</summary>
+    public Task UnloadShardAsync(int partition) => _shards[partition].UnloadAsync();
+
+    /// <summary>Completes once every shard has run what was posted to it, and what that posted (tests on a fake clock).</summary>
+    internal Task WhenIdleAsync() => Task.WhenAll(_shards.Select(s => s.Loop.WhenIdleAsync()));
+
+    /// <summary>Runs a request on its group's shard.</summary>
+    private Task<T> OnShard<T>(string groupId, Func<GroupShard, T> work) => OnShard(_shards[PartitionFor(groupId)], work);
+
+    private static Task<T> OnShard<T>(GroupShard shard, Func<GroupShard, T> work)
     {
-        if (_status != Active) return;
-        try
-        {
-            lock (group)
-            {
-                member.SessionTimer?.Fired();
-                if (group.Is(GroupState.Dead) || !group.Has(member.MemberId) || !ReferenceEquals(group.Get(member.MemberId), member)) return;
-                long now = NowMs;
-                if (now < SessionDeadline(member))
-                {
-                    WatchSession(group, member);
-                    return;
-                }
-                RemoveMemberAndUpdateGroup(group, member, now,
-                    member.IsAwaitingJoin ? "its join request timed out" : $"no heartbeat within session timeout {member.SessionTimeoutMs} ms");
-            }
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Expiring member {Member} of group {Group} failed", LogSafe.Text(member.MemberId), LogSafe.Text(group.GroupId));
-        }
+        var answer = shard.Loop.Run(() => work(shard));
+        // Once stopped, the loop has ended and the shard is unloaded: nothing can touch it any more, and every API
+        // answers from the coordinator's status alone (its first check).
+        return answer.IsFaulted && answer.Exception!.InnerException is ObjectDisposedException ? Task.FromResult(work(shard)) : answer;
     }
 
-    /// <summary>
-    /// When a member's session ends: a member waiting in a join round cannot heartbeat and stays (a new one only
-    /// for the new-member join timeout); one waiting for its assignment stays (the sync deadline covers it);
-    /// otherwise its last heartbeat plus its session timeout.
-    /// </summary>
-    private long SessionDeadline(GroupMember member)
+    public Task<JoinGroupResult> JoinAsync(JoinGroupRequest request) =>
+        OnShard(request.GroupId, s => s.JoinAsync(request)).Unwrap();
+
+    public Task<SyncGroupResult> SyncAsync(string groupId, int generationId, string memberId, string? groupInstanceId,
+        string? protocolType, string? protocolName, IReadOnlyDictionary<string, byte[]> assignments) =>
+        OnShard(groupId, s => s.SyncAsync(groupId, generationId, memberId, groupInstanceId, protocolType, protocolName, assignments)).Unwrap();
+
+    public Task<KafkaError> HeartbeatAsync(string groupId, string memberId, string? groupInstanceId, int generationId) =>
+        OnShard(groupId, s => s.Heartbeat(groupId, memberId, groupInstanceId, generationId));
+
+    public Task<LeaveGroupResult> LeaveAsync(string groupId, IReadOnlyList<MemberIdentity> members) =>
+        OnShard(groupId, s => s.Leave(groupId, members));
+
+    public Task<KafkaError[]> CommitOffsetsAsync(string groupId, string memberId, string? groupInstanceId, int generationId,
+        IReadOnlyList<OffsetCommitEntry> offsets, Func<string, int, bool>? partitionExists = null) =>
+        OnShard(groupId, s => s.CommitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, partitionExists));
+
+    public Task<OffsetFetchResult> FetchOffsetsAsync(string groupId, IReadOnlyList<TopicPartitions>? topics, bool requireStable = false) =>
+        OnShard(groupId, s => s.FetchOffsets(groupId, topics, requireStable));
+
+    public Task<GroupDescription> DescribeGroupAsync(string groupId) => OnShard(groupId, s => s.DescribeGroup(groupId));
+
+    public Task<OffsetDeleteResult> DeleteOffsetsAsync(string groupId, IReadOnlyList<(string Topic, int Partition)> partitions) =>
+        OnShard(groupId, s => s.DeleteOffsets(groupId, partitions));
+
+    public Task<KafkaError[]> CommitTransactionalOffsetsAsync(string groupId, long producerId, short producerEpoch, string memberId,
+        string? groupInstanceId, int generationId, IReadOnlyList<OffsetCommitEntry> offsets, Func<string, int, bool>? partitionExists = null) =>
+        OnShard(groupId, s => s.CommitTransactionalOffsets(groupId, producerId, producerEpoch, memberId, groupInstanceId, generationId, offsets, partitionExists));
+
+    /// <summary>DeleteGroups: each group on its own shard; the answers in the order asked.</summary>
+    public async Task<IReadOnlyList<(string GroupId, KafkaError Error)>> DeleteGroupsAsync(IReadOnlyList<string> groupIds) =>
+        await Task.WhenAll(groupIds.Select(id => OnShard(id, s => (id, s.DeleteGroup(id))))).ConfigureAwait(false);
+
+    /// <summary>ListGroups: the live groups of every shard that serves, sorted by id.</summary>
+    public async Task<(KafkaError Error, IReadOnlyList<GroupOverview> Groups)> ListGroupsAsync(IReadOnlyCollection<string>? states = null)
     {
-        if (member.IsAwaitingJoin) return member.IsNew ? member.JoinedAtMs + Options.NewMemberJoinTimeoutMs : long.MaxValue;
-        if (member.IsAwaitingSync) return long.MaxValue;
-        return member.LastHeartbeatMs + member.SessionTimeoutMs;
-    }
-
-    /// <summary>
-    /// Arms the member's timer by its session deadline. Call it (under the group's lock) whenever that deadline
-    /// may have moved earlier: the member joined, stopped waiting for a round, or changed its session timeout.
-    /// A later deadline (a heartbeat) needs no call: the timer fires at the old one, finds the session alive and re-arms.
-    /// </summary>
-    private void WatchSession(ClassicGroup group, GroupMember member)
-    {
-        member.SessionTimer ??= new DeadlineTimer(_time, () => OnSessionTimer(group, member));
-        member.SessionTimer.ArmBy(SessionDeadline(member));
-    }
-
-    /// <summary>Arms the group's timer by its next own deadline.</summary>
-    private static void WatchGroup(ClassicGroup group)
-    {
-        if (group.Timer is not { } timer) return;
-        if (group.Is(GroupState.PreparingRebalance)) timer.ArmBy(group.JoinDeadlineMs);
-        if (group.State is GroupState.CompletingRebalance or GroupState.Stable) timer.ArmBy(group.SyncDeadlineMs);
-        foreach (long expiresAt in group.PendingMembers.Values) timer.ArmBy(expiresAt);
-    }
-
-    /// <summary>Offset retention, every offsets.retention.check.interval.ms.</summary>
-    private void CheckRetention()
-    {
-        if (_status != Active) return;
-        // A slow run (a big log) must not overlap the next one.
-        if (!Monitor.TryEnter(_retentionLock)) return;
-        try
-        {
-            ExpireOffsets(NowMs);
-        }
-        catch (Exception e)
-        {
-            _logger.LogError(e, "Expiring committed offsets failed");
-        }
-        finally
-        {
-            Monitor.Exit(_retentionLock);
-        }
-    }
-
-    /// <summary>Adds a group the loader rebuilt; only during <see cref="Start"/>.</summary>
-    internal ClassicGroup GetOrCreateGroup(string groupId, long now) => _groups.GetOrAdd(groupId, NewGroup, now);
-
-    private ClassicGroup NewGroup(string groupId, long now)
-    {
-        var group = new ClassicGroup(groupId, now);
-        group.Timer = new DeadlineTimer(_time, () => OnGroupTimer(group));
-        return group;
-    }
-
-    private ClassicGroup? FindGroup(string groupId) => _groups.GetValueOrDefault(groupId);
-
-    /// <summary>Marks a group Dead and forgets it. Requests that still hold it see Dead and retry.</summary>
-    private void RemoveGroup(ClassicGroup group, long now)
-    {
-        group.TransitionTo(GroupState.Dead, now);
-        group.Timer?.Dispose();
-        foreach (var member in group.Members) member.SessionTimer?.Dispose();
-        _groups.TryRemove(new KeyValuePair<string, ClassicGroup>(group.GroupId, group));
-    }
-
-    // ---- writing to __consumer_offsets ----
-
-    /// <summary>Appends records to the group's partition; the Kafka error of a failure, else None.</summary>
-    private KafkaError Append(ClassicGroup group, RecordBatchBuilder records)
-    {
-        try
-        {
-            _log.Append(PartitionFor(group.GroupId), records.Build());
-            return KafkaError.None;
-        }
-        catch (LogException e)
-        {
-            _logger.LogWarning("Could not write to {Topic} for group {Group}: {Error} {Message}", OffsetsTopic.Name, LogSafe.Text(group.GroupId), e.Error, LogSafe.Text(e.Message));
-            return e.Error;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
-        {
-            _logger.LogError(e, "Could not write to {Topic} for group {Group}", OffsetsTopic.Name, LogSafe.Text(group.GroupId));
-            return KafkaError.KafkaStorageError;
-        }
+        if (NotActiveError() is { } notActive) return (notActive, []);
+        var answers = await Task.WhenAll(_shards.Select(s => OnShard(s, shard => shard.ListGroups(states)))).ConfigureAwait(false);
+        // A shard that does not serve (unloaded) has no groups to list here.
+        var list = answers.Where(a => a.Error == KafkaError.None).SelectMany(a => a.Groups).ToList();
+        list.Sort((a, b) => string.CompareOrdinal(a.GroupId, b.GroupId));
+        return (KafkaError.None, list);
     }
 
     /// <summary>
-    /// Writes the group's metadata (generation, protocol, leader, members with their subscription and assignment).
-    /// Returns the error to give the members, as Kafka maps a failed write.
+    /// The transaction coordinator wrote a COMMIT or ABORT marker for <paramref name="producerId"/> into
+    /// <c>__consumer_offsets</c> partition <paramref name="offsetsPartition"/>: its shard keeps or drops the offsets.
     /// </summary>
-    private KafkaError StoreGroup(ClassicGroup group, long now, IReadOnlyDictionary<string, byte[]>? assignments = null)
+    public Task CompleteTransactionAsync(long producerId, int offsetsPartition, bool commit) =>
+        OnShard(_shards[offsetsPartition], s =>
+        {
+            s.CompleteTransaction(producerId, commit);
+            return true;
+        });
+
+    /// <summary>Stops serving: every shard unloads (requests still waiting in a rebalance are answered NOT_COORDINATOR).</summary>
+    public async ValueTask DisposeAsync()
     {
-        var members = new List<StoredMember>(group.Size);
-        foreach (var m in group.Members)
-        {
-            members.Add(new StoredMember(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost, m.RebalanceTimeoutMs,
-                m.SessionTimeoutMs, m.MetadataFor(group.ProtocolName), assignments?.GetValueOrDefault(m.MemberId) ?? m.Assignment));
-        }
-        var stored = new StoredGroup(group.ProtocolType ?? "", group.GenerationId, group.ProtocolName, group.LeaderId,
-            group.CurrentStateTimestampMs, members);
-        var records = new RecordBatchBuilder().Add(now, OffsetsRecords.GroupKey(group.GroupId), OffsetsRecords.GroupValue(stored));
-        return Append(group, records) switch
-        {
-            KafkaError.None => KafkaError.None,
-            KafkaError.MessageTooLarge or KafkaError.RecordListTooLarge or KafkaError.InvalidRecord => KafkaError.UnknownServerError,
-            _ => KafkaError.NotCoordinator,
-        };
+        if (Interlocked.Exchange(ref _status, Stopped) == Stopped) return;
+        foreach (var shard in _shards) await shard.DisposeAsync().ConfigureAwait(false);
     }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

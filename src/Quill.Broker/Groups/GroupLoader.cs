@@ -1,12 +1,11 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Quill.Kafka.Protocol;
 
 namespace Quill.Broker.Groups;
 
 /// <summary>
-/// Rebuilds groups and committed offsets from <c>__consumer_offsets</c> on start: replays every partition in
-/// order, the latest record per key wins, a tombstone (null value) deletes. A group with members comes back
+/// Rebuilds the groups and committed offsets of one <c>__consumer_offsets</c> partition when its shard loads: replays
+/// the partition in order, the latest record per key wins, a tombstone (null value) deletes. A group with members comes back
 /// Stable with its generation and assignments, its members' sessions restarted from now, so consumers that
 /// outlive a broker restart carry on without a rebalance; a group without members comes back Empty. Offsets written
 /// inside a transaction count from its COMMIT marker on, are dropped at an ABORT marker, and are pending while the
@@ -20,42 +19,40 @@ internal static class GroupLoader
         public readonly Dictionary<(string, int), CommittedOffset> Offsets = [];
     }
 
-    public static (int Groups, int Offsets) Load(IOffsetsLog log, GroupCoordinator coordinator,
-        ConcurrentDictionary<string, ClassicGroup> groups, long now, ILogger logger)
+    /// <param name="getOrCreate">The shard's group of an id, made if new.</param>
+    public static (int Groups, int Offsets) Load(IOffsetsLog log, int partition, Func<string, long, ClassicGroup> getOrCreate, long now, ILogger logger)
     {
         var replayed = new Dictionary<string, Replayed>();
+        // A transaction's markers go to every partition it wrote to, so each partition replays its own on its own.
         var open = new Dictionary<long, List<(OffsetsRecordKey Key, ReadOnlyMemory<byte>? Value)>>();
-        for (int partition = 0; partition < log.PartitionCount; partition++)
+        foreach (var batch in log.ReadAll(partition))
         {
-            foreach (var batch in log.ReadAll(partition))
+            if (batch.IsControl)
             {
-                if (batch.IsControl)
+                if (open.Remove(batch.ProducerId, out var ended) && IsCommitMarker(batch))
+                    foreach (var (key, value) in ended) Apply(replayed, key, value);
+                continue;
+            }
+            foreach (var record in batch.ReadRecords())
+            {
+                if (record.Key is not { } key) continue;
+                try
                 {
-                    if (open.Remove(batch.ProducerId, out var ended) && IsCommitMarker(batch))
-                        foreach (var (key, value) in ended) Apply(replayed, key, value);
-                    continue;
+                    var parsed = OffsetsRecords.ReadKey(key);
+                    if (batch.IsTransactional)
+                    {
+                        if (!open.TryGetValue(batch.ProducerId, out var list)) open[batch.ProducerId] = list = [];
+                        list.Add((parsed, record.Value));
+                    }
+                    else
+                    {
+                        Apply(replayed, parsed, record.Value);
+                    }
                 }
-                foreach (var record in batch.ReadRecords())
+                catch (KafkaProtocolException e)
                 {
-                    if (record.Key is not { } key) continue;
-                    try
-                    {
-                        var parsed = OffsetsRecords.ReadKey(key);
-                        if (batch.IsTransactional)
-                        {
-                            if (!open.TryGetValue(batch.ProducerId, out var list)) open[batch.ProducerId] = list = [];
-                            list.Add((parsed, record.Value));
-                        }
-                        else
-                        {
-                            Apply(replayed, parsed, record.Value);
-                        }
-                    }
-                    catch (KafkaProtocolException e)
-                    {
-                        logger.LogWarning("Skipping unreadable record at offset {Offset} of {Topic}-{Partition}: {Message}",
-                            record.Offset, OffsetsTopic.Name, partition, e.Message);
-                    }
+                    logger.LogWarning("Skipping unreadable record at offset {Offset} of {Topic}-{Partition}: {Message}",
+                        record.Offset, OffsetsTopic.Name, partition, e.Message);
                 }
             }
         }
@@ -64,7 +61,7 @@ internal static class GroupLoader
         foreach (var (groupId, state) in replayed)
         {
             if (state.Group is null && state.Offsets.Count == 0) continue;
-            var group = coordinator.GetOrCreateGroup(groupId, now);
+            var group = getOrCreate(groupId, now);
             if (state.Group is { } stored) Restore(group, stored, now);
             foreach (var (key, offset) in state.Offsets) group.Offsets[key] = offset;
             offsetCount += state.Offsets.Count;
@@ -76,7 +73,7 @@ internal static class GroupLoader
             foreach (var (key, value) in records)
             {
                 if (key.Kind != OffsetsRecordKind.OffsetCommit || value is not { } v) continue;
-                var group = coordinator.GetOrCreateGroup(key.Group, now);
+                var group = getOrCreate(key.Group, now);
                 if (!group.PendingTransactionalOffsets.TryGetValue(producerId, out var pending))
                     group.PendingTransactionalOffsets[producerId] = pending = [];
                 pending[(key.Topic, key.Partition)] = OffsetsRecords.ReadOffsetValue(v);

@@ -1,7 +1,7 @@
 namespace Quill.Broker.Groups;
 
 /// <summary>
-/// One member of a classic group (Kafka's MemberMetadata). Owned by its group: only touched under the group's lock.
+/// One member of a classic group (Kafka's MemberMetadata). Owned by its group: only touched on its shard's event loop.
 /// A member waiting in a JoinGroup or SyncGroup round holds the completion its request awaits.
 /// </summary>
 internal sealed class GroupMember(string memberId, string? groupInstanceId, string clientId, string clientHost)

@@ -16,18 +16,13 @@ public sealed partial class Controller
     /// <summary>Replaces a topic's config overrides (already validated by the caller) and applies them to its logs.</summary>
     public async Task<AdminResult> SetTopicConfigAsync(string name, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default)
     {
-        await _changes.WaitAsync(ct);
-        try
+        return await _events.RunAsync<AdminResult>(async () =>
         {
             if (_cache.GetTopic(name) is not { } topic) return new(KafkaError.UnknownTopicOrPartition, $"Topic {name} does not exist.");
             await _zk.SetTopicConfigAsync(name, configs, ct);
-            ApplyTopicConfigLocked(topic, configs);
+            ApplyTopicConfigOnLoop(topic, configs);
             return AdminResult.Ok;
-        }
-        finally
-        {
-            _changes.Release();
-        }
+        });
     }
 
     /// <summary>
@@ -36,20 +31,15 @@ public sealed partial class Controller
     /// </summary>
     public async Task<AdminResult> SetBrokerConfigAsync(string entity, IReadOnlyDictionary<string, string> configs, CancellationToken ct = default)
     {
-        await _changes.WaitAsync(ct);
-        try
+        return await _events.RunAsync<AdminResult>(async () =>
         {
             await _zk.SetBrokerConfigAsync(entity, configs, ct);
-            await ReloadBrokerConfigsLockedAsync(ct);
+            await ReloadBrokerConfigsOnLoopAsync(ct);
             return AdminResult.Ok;
-        }
-        finally
-        {
-            _changes.Release();
-        }
+        });
     }
 
-    private void ApplyTopicConfigLocked(TopicInfo topic, IReadOnlyDictionary<string, string> configs)
+    private void ApplyTopicConfigOnLoop(TopicInfo topic, IReadOnlyDictionary<string, string> configs)
     {
         var updated = topic with { Configs = new Dictionary<string, string>(configs, StringComparer.Ordinal) };
         _cache.Put(updated);
@@ -57,7 +47,7 @@ public sealed partial class Controller
     }
 
     /// <summary>Reads both dynamic broker config entities and applies the result to every log that follows the defaults.</summary>
-    private async Task ReloadBrokerConfigsLockedAsync(CancellationToken ct)
+    private async Task ReloadBrokerConfigsOnLoopAsync(CancellationToken ct)
     {
         var cluster = await _zk.ReadBrokerConfigAsync(ZkPaths.DefaultBrokerEntity, ct);
         var own = await _zk.ReadBrokerConfigAsync(BrokerId.ToString(CultureInfo.InvariantCulture), ct);
@@ -70,7 +60,7 @@ public sealed partial class Controller
     /// Starts following /config/changes (Kafka's config change notifications): notifications already there were made
     /// before the configs were read, so only later ones are applied.
     /// </summary>
-    private async Task WatchConfigChangesLockedAsync(CancellationToken ct)
+    private async Task WatchConfigChangesOnLoopAsync(CancellationToken ct)
     {
         var names = await _zk.GetConfigChangesAsync(OnConfigChanged, ct);
         _lastConfigChange = Math.Max(_lastConfigChange, names.Select(SequenceOf).DefaultIfEmpty(-1).Max());
@@ -87,12 +77,12 @@ public sealed partial class Controller
                 await PurgeIfOldAsync(name, ct);
                 continue;
             }
-            if (await _zk.ReadConfigChangeAsync(name, ct) is { } change) await ApplyConfigChangeLockedAsync(name, change.Data, ct);
+            if (await _zk.ReadConfigChangeAsync(name, ct) is { } change) await ApplyConfigChangeOnLoopAsync(name, change.Data, ct);
             _lastConfigChange = sequence;
         }
     });
 
-    private async Task ApplyConfigChangeLockedAsync(string name, byte[] data, CancellationToken ct)
+    private async Task ApplyConfigChangeOnLoopAsync(string name, byte[] data, CancellationToken ct)
     {
         (string Type, string Name)? entity;
         try
@@ -110,11 +100,11 @@ public sealed partial class Controller
                 if (_cache.GetTopic(topic) is not { } info) return;
                 var configs = await _zk.ReadTopicConfigAsync(topic, ct);
                 if (SameConfigs(info.Configs, configs)) return;
-                ApplyTopicConfigLocked(info, configs);
+                ApplyTopicConfigOnLoop(info, configs);
                 _log.LogInformation("Config of topic {Topic} changed: {Configs}", topic, Describe(configs));
                 break;
             case ("brokers", var broker) when broker == ZkPaths.DefaultBrokerEntity || broker == BrokerId.ToString(CultureInfo.InvariantCulture):
-                await ReloadBrokerConfigsLockedAsync(ct);
+                await ReloadBrokerConfigsOnLoopAsync(ct);
                 _log.LogInformation("Dynamic broker configs changed: cluster-wide {Cluster}; broker {Id} {Own}",
                     Describe(_dynamicConfig.ClusterDefaults), BrokerId, Describe(_dynamicConfig.PerBroker));
                 break;
@@ -131,7 +121,7 @@ public sealed partial class Controller
     {
         if (await _zk.ReadConfigChangeAsync(name, ct) is not { } change) return;
         var made = DateTimeOffset.FromUnixTimeMilliseconds(change.Stat.Ctime);
-        if (DateTimeOffset.UtcNow - made > ConfigChangeExpiry) await _zk.DeleteConfigChangeAsync(name, ct);
+        if (_time.GetUtcNow() - made > ConfigChangeExpiry) await _zk.DeleteConfigChangeAsync(name, ct);
     }
 
     private static long SequenceOf(string name)

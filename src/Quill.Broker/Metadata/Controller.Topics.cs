@@ -21,8 +21,7 @@ public sealed partial class Controller
         var (plan, problem) = PlanTopic(request);
         if (plan is null) return (problem, null);
         if (validateOnly) return (_cache.GetTopic(request.Name) is null ? AdminResult.Ok : Exists(request.Name), plan);
-        await _changes.WaitAsync(ct);
-        try
+        return await _events.RunAsync<(AdminResult Result, TopicInfo? Topic)>(async () =>
         {
             if (_cache.GetTopic(request.Name) is not null) return (Exists(request.Name), null);
             try
@@ -32,7 +31,7 @@ public sealed partial class Controller
             catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
             {
                 // Created meanwhile by someone writing to Keeper directly; load theirs.
-                await LoadTopicLockedAsync(request.Name, ct);
+                await LoadTopicOnLoopAsync(request.Name, ct);
                 return (Exists(request.Name), null);
             }
             _cache.Put(plan);
@@ -41,11 +40,7 @@ public sealed partial class Controller
             _log.LogInformation("Created topic {Topic} with {Partitions} partitions, replication factor {Rf}, id {Id}",
                 plan.Name, plan.Partitions.Count, plan.ReplicationFactor, ZkData.TopicIdText(plan.Id));
             return (AdminResult.Ok, plan);
-        }
-        finally
-        {
-            _changes.Release();
-        }
+        });
     }
 
     /// <summary>Creates the topic unless it exists (auto-creation, internal topics); returns the topic either way, or null and why not.</summary>
@@ -133,21 +128,16 @@ public sealed partial class Controller
     public async Task<AdminResult> DeleteTopicAsync(string name, CancellationToken ct = default)
     {
         if (!_options.DeleteTopicEnable) return new(KafkaError.TopicDeletionDisabled, "Topic deletion is disabled.");
-        await _changes.WaitAsync(ct);
-        try
+        return await _events.RunAsync<AdminResult>(async () =>
         {
             if (_cache.GetTopic(name) is null) return new(KafkaError.UnknownTopicOrPartition, "This server does not host this topic-partition.");
             await _zk.MarkTopicForDeletionAsync(name, ct);
-            await DeleteTopicLockedAsync(name, ct);
+            await DeleteTopicOnLoopAsync(name, ct);
             return AdminResult.Ok;
-        }
-        finally
-        {
-            _changes.Release();
-        }
+        });
     }
 
-    private async Task DeleteTopicLockedAsync(string name, CancellationToken ct)
+    private async Task DeleteTopicOnLoopAsync(string name, CancellationToken ct)
     {
         if (_cache.GetTopic(name) is { } topic)
         {
@@ -162,8 +152,7 @@ public sealed partial class Controller
     /// <summary>CreatePartitions: grows a topic to <paramref name="count"/> partitions (never shrinks it).</summary>
     public async Task<AdminResult> CreatePartitionsAsync(string name, int count, IReadOnlyList<int[]>? assignments, bool validateOnly, CancellationToken ct = default)
     {
-        await _changes.WaitAsync(ct);
-        try
+        return await _events.RunAsync<AdminResult>(async () =>
         {
             if (_cache.GetTopic(name) is not { } topic) return new(KafkaError.UnknownTopicOrPartition, $"The topic '{name}' does not exist.");
             int current = topic.Partitions.Count;
@@ -200,11 +189,7 @@ public sealed partial class Controller
             OpenLocalPartitions(updated);
             _log.LogInformation("Topic {Topic} now has {Count} partitions", name, count);
             return AdminResult.Ok;
-        }
-        finally
-        {
-            _changes.Release();
-        }
+        });
     }
 
     /// <summary>

@@ -20,8 +20,14 @@ public readonly record struct AdminResult(Kafka.Protocol.KafkaError Error, strin
 /// the <see cref="MetadataCache"/> and the <see cref="ReplicaManager"/>. Changes made by other tools directly in
 /// Keeper (a topic node created or given more partitions, a /admin/delete_topics marker, a config change notification)
 /// are picked up through watches. When the Keeper session expires, <see cref="ResumeAsync"/> takes the new session
-/// and reloads everything, as a new controller would. Changes run one at a time. Leader epochs live in each partition's state znode; they change only when a partition's leader changes
-/// (which, with one broker, happens only when the broker's id changes), so a restart keeps them.
+/// and reloads everything, as a new controller would. Leader epochs live in each partition's state znode; they change
+/// only when a partition's leader changes (which, with one broker, happens only when the broker's id changes), so a
+/// restart keeps them.
+/// <para>
+/// Every change runs on the controller's <see cref="EventLoop"/> (Kafka's ControllerEventManager): admin requests and
+/// the events Keeper's watches post are handled one at a time, in the order they arrived, and methods named
+/// <c>...OnLoop</c> only run there. A failed event is logged; the next one runs.
+/// </para>
 /// </summary>
 public sealed partial class Controller : IAsyncDisposable
 {
@@ -30,20 +36,23 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly ReplicaManager _replicas;
     private readonly BrokerOptions _options;
     private readonly DynamicBrokerConfig _dynamicConfig;
+    private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly SemaphoreSlim _changes = new(1, 1);
+    private readonly EventLoop _events;
     private readonly CancellationTokenSource _stop = new();
     private int _controllerEpoch;
 
     public Controller(KafkaZkClient zk, MetadataCache cache, ReplicaManager replicas, BrokerOptions options,
-        DynamicBrokerConfig dynamicConfig, ILogger log)
+        DynamicBrokerConfig dynamicConfig, TimeProvider time, ILogger log)
     {
+        _time = time;
         _dynamicConfig = dynamicConfig;
         _zk = zk;
         _cache = cache;
         _replicas = replicas;
         _options = options;
         _log = log;
+        _events = new EventLoop("controller", log);
     }
 
     private int BrokerId => _options.BrokerId;
@@ -70,37 +79,30 @@ public sealed partial class Controller : IAsyncDisposable
     public Task ResumeAsync(TimeSpan waitForStale, CancellationToken ct) =>
         LoadEverythingAsync(_cache.ClusterId, waitForStale, ct);
 
-    private async Task LoadEverythingAsync(string clusterId, TimeSpan waitForStale, CancellationToken ct)
-    {
-        _controllerEpoch = await _zk.BecomeControllerAsync(BrokerId, waitForStale, ct);
-        _cache.SetCluster(clusterId, BrokerId, await _zk.GetBrokersAsync(ct));
-        _log.LogInformation("Broker {Id} is the controller (epoch {Epoch})", BrokerId, _controllerEpoch);
-        await _changes.WaitAsync(ct);
-        try
+    private Task LoadEverythingAsync(string clusterId, TimeSpan waitForStale, CancellationToken ct) =>
+        _events.RunAsync(async () =>
         {
-            await WatchConfigChangesLockedAsync(ct);
-            await ReloadBrokerConfigsLockedAsync(ct);
+            _controllerEpoch = await _zk.BecomeControllerAsync(BrokerId, waitForStale, ct);
+            _cache.SetCluster(clusterId, BrokerId, await _zk.GetBrokersAsync(ct));
+            _log.LogInformation("Broker {Id} is the controller (epoch {Epoch})", BrokerId, _controllerEpoch);
+            await WatchConfigChangesOnLoopAsync(ct);
+            await ReloadBrokerConfigsOnLoopAsync(ct);
             var names = await _zk.GetTopicNamesAsync(OnTopicsChanged, ct);
-            foreach (string topic in names) await LoadTopicLockedAsync(topic, ct);
-            foreach (var gone in _cache.Topics.Where(t => !names.Contains(t.Name)).ToList()) DropTopicLocked(gone.Name);
-            foreach (string topic in await _zk.GetTopicsMarkedForDeletionAsync(OnDeletionsChanged, ct)) await DeleteTopicLockedAsync(topic, ct);
-        }
-        finally
-        {
-            _changes.Release();
-        }
-    }
+            foreach (string topic in names) await LoadTopicOnLoopAsync(topic, ct);
+            foreach (var gone in _cache.Topics.Where(t => !names.Contains(t.Name)).ToList()) DropTopicOnLoop(gone.Name);
+            foreach (string topic in await _zk.GetTopicsMarkedForDeletionAsync(OnDeletionsChanged, ct)) await DeleteTopicOnLoopAsync(topic, ct);
+        });
 
     /// <summary>
     /// Reads a topic from Keeper into the cache (watching its node for new partitions): gives it a topic id if an
     /// older tool wrote it without one, writes a state for partitions that lack one or whose leader is gone, and
     /// opens the partitions this broker leads. Loading a topic already known refreshes it.
     /// </summary>
-    private async Task LoadTopicLockedAsync(string name, CancellationToken ct)
+    private async Task LoadTopicOnLoopAsync(string name, CancellationToken ct)
     {
         if (await _zk.ReadTopicAsync(name, OnTopicChanged, ct) is not { } read)
         {
-            DropTopicLocked(name);
+            DropTopicOnLoop(name);
             return;
         }
         var (id, assignment, states, configs) = read;
@@ -112,7 +114,7 @@ public sealed partial class Controller : IAsyncDisposable
         if (_cache.GetTopic(name) is { } known && known.Id != id)
         {
             // Deleted and created again while this broker was not watching: the old topic's logs are not this one's.
-            DropTopicLocked(name);
+            DropTopicOnLoop(name);
         }
         var live = _cache.Brokers.Select(b => b.Id).Append(BrokerId).ToHashSet();
         var partitions = new List<PartitionInfo>();
@@ -166,7 +168,7 @@ public sealed partial class Controller : IAsyncDisposable
                 _log.LogWarning("{Dir} holds a partition that no topic in Keeper has; it is not served", log.Dir);
     }
 
-    private void DropTopicLocked(string name)
+    private void DropTopicOnLoop(string name)
     {
         if (_cache.GetTopic(name) is not { } topic) return;
         _cache.Remove(name);
@@ -180,8 +182,8 @@ public sealed partial class Controller : IAsyncDisposable
     {
         var names = await _zk.GetTopicNamesAsync(OnTopicsChanged, ct);
         var known = _cache.Topics.Select(t => t.Name).ToHashSet();
-        foreach (string name in names.Where(n => !known.Contains(n))) await LoadTopicLockedAsync(name, ct);
-        foreach (string name in known.Where(n => !names.Contains(n))) DropTopicLocked(name);
+        foreach (string name in names.Where(n => !known.Contains(n))) await LoadTopicOnLoopAsync(name, ct);
+        foreach (string name in known.Where(n => !names.Contains(n))) DropTopicOnLoop(name);
     });
 
     /// <summary>A topic's node changed (e.g. a tool wrote more partitions into it): load it again.</summary>
@@ -189,34 +191,29 @@ public sealed partial class Controller : IAsyncDisposable
     {
         if (e.Type != EventType.NodeDataChanged || e.Path is null) return;
         string name = e.Path[(ZkPaths.BrokerTopics.Length + 1)..];
-        RunWatchWork(ct => LoadTopicLockedAsync(name, ct));
+        RunWatchWork(ct => LoadTopicOnLoopAsync(name, ct));
     }
 
     private void OnDeletionsChanged(WatchedEvent e) => RunWatchWork(async ct =>
     {
         foreach (string topic in await _zk.GetTopicsMarkedForDeletionAsync(OnDeletionsChanged, ct))
-            await DeleteTopicLockedAsync(topic, ct);
+            await DeleteTopicOnLoopAsync(topic, ct);
     });
 
-    /// <summary>Watch callbacks must not block the Keeper client's event stream: the work runs on its own, one change at a time.</summary>
+    /// <summary>
+    /// A watch fired: its work is posted to the loop and runs after every change already queued, so watches are
+    /// handled in the order they fired (the callback itself must not block the Keeper client's event stream).
+    /// </summary>
     private void RunWatchWork(Func<CancellationToken, Task> work)
     {
         if (_stop.IsCancellationRequested) return;
-        _ = Task.Run(async () =>
+        _events.Post(async () =>
         {
             try
             {
-                await _changes.WaitAsync(_stop.Token);
-                try
-                {
-                    await work(_stop.Token);
-                }
-                finally
-                {
-                    _changes.Release();
-                }
+                await work(_stop.Token);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
             }
             catch (KeeperException e) when (e.Code is ErrorCode.SessionExpired or ErrorCode.ConnectionLoss)
@@ -233,8 +230,15 @@ public sealed partial class Controller : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        // Let a change in progress finish so Keeper and the logs agree.
-        if (await _changes.WaitAsync(TimeSpan.FromSeconds(10))) _changes.Release();
+        // Let a change in progress finish so Keeper and the logs agree; events still queued see the stop and end.
+        try
+        {
+            await _events.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            _log.LogWarning("A metadata change was still running when the controller stopped");
+        }
         _stop.Dispose();
     }
 }

@@ -8,7 +8,7 @@ namespace Quill.Broker.Metadata;
 /// The broker's metadata operations on Keeper (Kafka's KafkaZkClient): typed reads and writes of the znode layout in
 /// <see cref="ZkPaths"/>, with multi-ops where several nodes must change together. The only path to metadata.
 /// </summary>
-public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
+public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider time)
 {
     private volatile KeeperClient _keeper = keeper;
 
@@ -50,7 +50,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
 
     /// <summary>Registers this broker as the ephemeral /brokers/ids/N; see <see cref="CreateEphemeralCheckedAsync"/>.</summary>
     public Task RegisterBrokerAsync(BrokerInfo broker, TimeSpan waitForStale, CancellationToken ct = default) =>
-        CreateEphemeralCheckedAsync(ZkPaths.Broker(broker.Id), ZkData.BrokerRegistration(broker), waitForStale, ct);
+        CreateEphemeralCheckedAsync(ZkPaths.Broker(broker.Id), ZkData.BrokerRegistration(broker, time), waitForStale, ct);
 
     /// <summary>
     /// Creates an ephemeral node owned by this session. If it exists and is ours (a reattached session), that is
@@ -60,7 +60,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
     /// </summary>
     public async Task CreateEphemeralCheckedAsync(string path, byte[] data, TimeSpan waitForStale, CancellationToken ct = default)
     {
-        var deadline = DateTime.UtcNow + waitForStale;
+        var deadline = time.GetUtcNow() + waitForStale;
         bool logged = false;
         while (true)
         {
@@ -80,7 +80,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
                 await Keeper.SetDataAsync(path, data, cancellationToken: ct);
                 return;
             }
-            var left = deadline - DateTime.UtcNow;
+            var left = deadline - time.GetUtcNow();
             if (left <= TimeSpan.Zero)
                 throw new InvalidOperationException(
                     $"{path} is held by another live session (0x{stat.Value.EphemeralOwner:x}): is another broker running with the same id?");
@@ -92,7 +92,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
             }
             try
             {
-                await gone.Fired.WaitAsync(left, ct);
+                await gone.Fired.WaitAsync(left, time, ct);
             }
             catch (TimeoutException)
             {
@@ -106,7 +106,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log)
     /// </summary>
     public async Task<int> BecomeControllerAsync(int brokerId, TimeSpan waitForStale, CancellationToken ct = default)
     {
-        await CreateEphemeralCheckedAsync(ZkPaths.Controller, ZkData.ControllerJson(brokerId), waitForStale, ct);
+        await CreateEphemeralCheckedAsync(ZkPaths.Controller, ZkData.ControllerJson(brokerId, time), waitForStale, ct);
         while (true)
         {
             try

@@ -12,7 +12,7 @@ public static class MetaProperties
     public const string FileName = "meta.properties";
 
     /// <summary>Checks each log dir against the broker id and cluster id, writing the file where there is none.</summary>
-    public static void CheckOrWrite(IEnumerable<string> logDirs, int brokerId, string clusterId)
+    public static void CheckOrWrite(IEnumerable<string> logDirs, int brokerId, string clusterId, TimeProvider time)
     {
         foreach (string dir in logDirs)
         {
@@ -31,7 +31,7 @@ public static class MetaProperties
                 continue;
             }
             string tmp = path + ".tmp";
-            File.WriteAllText(tmp, $"#\n#{DateTimeOffset.UtcNow:R}\nversion=0\nbroker.id={brokerId}\ncluster.id={clusterId}\n");
+            File.WriteAllText(tmp, $"#\n#{time.GetUtcNow():R}\nversion=0\nbroker.id={brokerId}\ncluster.id={clusterId}\n");
             File.Move(tmp, path, overwrite: true);
         }
     }

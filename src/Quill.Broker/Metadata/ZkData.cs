@@ -26,7 +26,7 @@ public static class ZkData
         }
     }
 
-    private static string Now() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
+    private static string Timestamp(TimeProvider time) => time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A topic id as Kafka prints it: the 16 bytes, most significant first, in URL-safe base64 without padding.</summary>
     public static string TopicIdText(Guid id)
@@ -55,7 +55,7 @@ public static class ZkData
         }
     }
 
-    public static byte[] BrokerRegistration(BrokerInfo broker)
+    public static byte[] BrokerRegistration(BrokerInfo broker, TimeProvider time)
     {
         string endpoint = $"PLAINTEXT://{(broker.Host.Contains(':') ? $"[{broker.Host}]" : broker.Host)}:{broker.Port}";
         var node = new JsonObject
@@ -67,7 +67,7 @@ public static class ZkData
             ["port"] = broker.Port,
             ["host"] = broker.Host,
             ["version"] = 5,
-            ["timestamp"] = Now(),
+            ["timestamp"] = Timestamp(time),
         };
         if (broker.Rack is not null) node["rack"] = broker.Rack;
         return Bytes(node);
@@ -179,8 +179,8 @@ public static class ZkData
         return node["entity_type"]?.ToString() is { } type && node["entity_name"]?.ToString() is { } name ? (type, name) : null;
     }
 
-    public static byte[] ControllerJson(int brokerId) =>
-        Bytes(new JsonObject { ["version"] = 1, ["brokerid"] = brokerId, ["timestamp"] = Now() });
+    public static byte[] ControllerJson(int brokerId, TimeProvider time) =>
+        Bytes(new JsonObject { ["version"] = 1, ["brokerid"] = brokerId, ["timestamp"] = Timestamp(time) });
 
     public static int ParseControllerId(byte[] data) => Parse(data, "controller")["brokerid"]?.GetValue<int>() ?? -1;
 

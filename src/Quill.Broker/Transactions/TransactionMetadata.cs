@@ -15,8 +15,8 @@ public enum TransactionState : sbyte
 
 /// <summary>
 /// What the coordinator knows of one transactional id (Kafka's TransactionMetadata): the producer id and epoch it
-/// hands out, the timeout, the state of the current transaction and the partitions in it. Changed only under the
-/// coordinator's lock.
+/// hands out, the timeout, the state of the current transaction and the partitions in it. Changed only on its
+/// shard's event loop.
 /// </summary>
 public sealed class TransactionMetadata(string transactionalId)
 {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Quill.Broker.Groups;
 using Quill.Broker.Handlers;
 using Quill.Broker.Handlers.Groups;
@@ -13,7 +14,7 @@ using Quill.Broker.Tests.Handlers;
 namespace Quill.Broker.Tests.Groups;
 
 /// <summary>
-/// A group coordinator over real partition logs of <c>__consumer_offsets</c> in a temp dir, with a driven clock,
+/// A group coordinator over real partition logs of <c>__consumer_offsets</c> in a temp dir, with a fake clock,
 /// and its handlers. Requests go through the wire: built with the protocol library, encoded, decoded, handled,
 /// and the response encoded and decoded again in the same version, as a client would read it.
 /// </summary>
@@ -21,14 +22,16 @@ public sealed class GroupHarness : IDisposable
 {
     public const int Partitions = 3;
     private readonly bool _ownsDir;
+    private readonly Func<IOffsetsLog, IOffsetsLog> _wrapLog;
     private int _correlationId;
     private Dictionary<ApiKey, IRequestHandler> _handlers = [];
 
-    public GroupHarness(GroupCoordinatorOptions? options = null, DrivenClock? clock = null, string? dir = null, bool start = true,
-        Func<string, int, bool>? partitionExists = null)
+    public GroupHarness(GroupCoordinatorOptions? options = null, FakeTimeProvider? clock = null, string? dir = null, bool start = true,
+        Func<string, int, bool>? partitionExists = null, Func<IOffsetsLog, IOffsetsLog>? wrapLog = null)
     {
+        _wrapLog = wrapLog ?? (log => log);
         Options = options ?? new GroupCoordinatorOptions { InitialRebalanceDelayMs = 0 };
-        Clock = clock ?? new DrivenClock();
+        Clock = clock ?? FakeClocks.New();
         _ownsDir = dir is null;
         Dir = dir ?? Path.Combine(Path.GetTempPath(), "quill-groups-" + Guid.NewGuid().ToString("N"));
         PartitionExists = partitionExists;
@@ -36,7 +39,7 @@ public sealed class GroupHarness : IDisposable
     }
 
     public GroupCoordinatorOptions Options { get; }
-    public DrivenClock Clock { get; }
+    public FakeTimeProvider Clock { get; }
     public string Dir { get; }
     public Func<string, int, bool>? PartitionExists { get; }
     public LogManager Logs { get; private set; } = null!;
@@ -48,7 +51,7 @@ public sealed class GroupHarness : IDisposable
     {
         Logs = new LogManager(Dir, LogConfig.Default, Clock);
         OffsetsLog = PartitionOffsetsLog.Open(Logs, Partitions);
-        Coordinator = new GroupCoordinator(OffsetsLog, Options, Clock);
+        Coordinator = new GroupCoordinator(_wrapLog(OffsetsLog), Options, Clock);
         _handlers = GroupHandlers.Create(Coordinator, Broker, PartitionExists).ToDictionary(h => h.ApiKey);
         if (start) Coordinator.Start();
     }
@@ -61,8 +64,22 @@ public sealed class GroupHarness : IDisposable
         Open(start: true);
     }
 
-    /// <summary>Advances the clock; the coordinator's timer fires on the way.</summary>
-    public void Advance(long ms) => Clock.Advance(ms);
+    /// <summary>
+    /// Advances the clock once the shards have handled the requests already sent (FakeTimeProvider can miss a timer
+    /// created while it advances); the timers due by then fire, and this returns once the shards have handled what
+    /// they posted (and what that armed for a deadline already past).
+    /// </summary>
+    public void Advance(long ms)
+    {
+        WaitIdle();
+        Clock.Advance(ms);
+        WaitIdle();
+    }
+
+    private void WaitIdle()
+    {
+        if (!Coordinator.WhenIdleAsync().Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the group coordinator's shards stayed busy");
+    }
 
     public IReadOnlyCollection<ApiKey> HandledApis => _handlers.Keys;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Buffers.Binary;
 using Quill.Broker.Log;
 using Quill.Kafka.Protocol;
@@ -8,7 +9,7 @@ namespace Quill.Broker.Tests.Log;
 public sealed class AppendReadTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClocks.New();
 
     public void Dispose() => _dir.Dispose();
 

@@ -5,15 +5,6 @@ using Record = Quill.Kafka.Protocol.Records.Record;
 
 namespace Quill.Broker.Tests.Log;
 
-/// <summary>A clock the test moves by hand (retention, roll and expiry read it).</summary>
-public sealed class ManualClock(long startMs = 1_700_000_000_000) : TimeProvider
-{
-    private long _nowMs = startMs;
-    public long NowMs => Interlocked.Read(ref _nowMs);
-    public void Advance(long ms) => Interlocked.Add(ref _nowMs, ms);
-    public override DateTimeOffset GetUtcNow() => DateTimeOffset.FromUnixTimeMilliseconds(NowMs);
-}
-
 /// <summary>A temporary directory deleted at the end of the test.</summary>
 public sealed class TempDir : IDisposable
 {

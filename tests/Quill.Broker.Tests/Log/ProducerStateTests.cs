@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Quill.Broker.Log;
 using Quill.Kafka.Protocol;
 
@@ -6,7 +7,7 @@ namespace Quill.Broker.Tests.Log;
 public sealed class ProducerStateTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClocks.New();
     private static readonly LogConfig Config = new() { SegmentBytes = 1000 };
 
     public void Dispose() => _dir.Dispose();

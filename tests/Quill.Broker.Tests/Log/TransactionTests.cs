@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Buffers.Binary;
 using System.Text;
 using Quill.Broker.Log;
@@ -11,7 +12,7 @@ namespace Quill.Broker.Tests.Log;
 public sealed class TransactionTests : IDisposable
 {
     private readonly TempDir _dir = new();
-    private readonly ManualClock _clock = new();
+    private readonly FakeTimeProvider _clock = FakeClocks.New();
     private static readonly LogConfig Config = new() { SegmentBytes = 100_000 };
 
     public void Dispose() => _dir.Dispose();

@@ -42,7 +42,7 @@ public sealed class ZkDataTests
         var kafkaWritten = "{\"controller_epoch\":5,\"leader\":1,\"version\":1,\"leader_epoch\":4,\"isr\":[1,2]}"u8.ToArray();
         Assert.Equal(4, ZkData.ParsePartitionState(kafkaWritten, "state").LeaderEpoch);
 
-        var broker = ZkData.ParseBroker(4, ZkData.BrokerRegistration(new BrokerInfo(4, "10.0.0.1", 9093, "r1")));
+        var broker = ZkData.ParseBroker(4, ZkData.BrokerRegistration(new BrokerInfo(4, "10.0.0.1", 9093, "r1"), FakeClocks.New()));
         Assert.Equal(new BrokerInfo(4, "10.0.0.1", 9093, "r1"), broker);
         var fromKafka = ZkData.ParseBroker(0, """{"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT"},"endpoints":["PLAINTEXT://kafka1:9092"],"jmx_port":-1,"host":"kafka1","timestamp":"1","port":9092,"version":4}"""u8.ToArray());
         Assert.Equal(("kafka1", 9092), (fromKafka.Host, fromKafka.Port));

@@ -9,11 +9,11 @@ internal sealed class DeleteGroupsHandler(GroupCoordinator coordinator) : ApiHan
 {
     public override ApiKey ApiKey => ApiKey.DeleteGroups;
 
-    public override ValueTask<DeleteGroupsResponseData> HandleAsync(DeleteGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<DeleteGroupsResponseData> HandleAsync(DeleteGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         var response = new DeleteGroupsResponseData();
-        foreach (var (groupId, error) in coordinator.DeleteGroups(request.GroupsNames))
+        foreach (var (groupId, error) in await coordinator.DeleteGroupsAsync(request.GroupsNames))
             response.Results.Add(new DeleteGroupsResponseData.ResultsItem { GroupId = groupId, ErrorCode = (short)error });
-        return ValueTask.FromResult(response);
+        return response;
     }
 }

@@ -16,13 +16,13 @@ internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : ApiH
 
     public override ApiKey ApiKey => ApiKey.DescribeGroups;
 
-    public override ValueTask<DescribeGroupsResponseData> HandleAsync(DescribeGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<DescribeGroupsResponseData> HandleAsync(DescribeGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         bool includeOperations = context.Version >= 3 && request.IncludeAuthorizedOperations;
         var response = new DescribeGroupsResponseData();
         foreach (string groupId in request.Groups)
         {
-            var d = coordinator.DescribeGroup(groupId);
+            var d = await coordinator.DescribeGroupAsync(groupId);
             var group = new DescribeGroupsResponseData.GroupsItem
             {
                 GroupId = d.GroupId,
@@ -52,6 +52,6 @@ internal sealed class DescribeGroupsHandler(GroupCoordinator coordinator) : ApiH
                 });
             }
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 }

@@ -9,9 +9,9 @@ internal sealed class HeartbeatHandler(GroupCoordinator coordinator) : ApiHandle
 {
     public override ApiKey ApiKey => ApiKey.Heartbeat;
 
-    public override ValueTask<HeartbeatResponseData> HandleAsync(HeartbeatRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<HeartbeatResponseData> HandleAsync(HeartbeatRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
-        var error = coordinator.Heartbeat(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationId);
-        return ValueTask.FromResult(new HeartbeatResponseData { ErrorCode = (short)error });
+        var error = await coordinator.HeartbeatAsync(request.GroupId, request.MemberId, request.GroupInstanceId, request.GenerationId);
+        return new HeartbeatResponseData { ErrorCode = (short)error };
     }
 }

@@ -10,7 +10,7 @@ internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : ApiHandl
 {
     public override ApiKey ApiKey => ApiKey.LeaveGroup;
 
-    public override ValueTask<LeaveGroupResponseData> HandleAsync(LeaveGroupRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<LeaveGroupResponseData> HandleAsync(LeaveGroupRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         var members = new List<MemberIdentity>();
         if (context.Version < 3) members.Add(new MemberIdentity(request.MemberId, null));
@@ -18,7 +18,7 @@ internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : ApiHandl
             foreach (var m in request.Members)
                 members.Add(new MemberIdentity(m.MemberId, m.GroupInstanceId));
 
-        var result = coordinator.Leave(request.GroupId, members);
+        var result = await coordinator.LeaveAsync(request.GroupId, members);
 
         var response = new LeaveGroupResponseData();
         if (context.Version < 3)
@@ -26,7 +26,7 @@ internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : ApiHandl
             // One member: its error is the answer.
             var error = result.Error != KafkaError.None || result.Members.Count == 0 ? result.Error : result.Members[0].Error;
             response.ErrorCode = (short)error;
-            return ValueTask.FromResult(response);
+            return response;
         }
         response.ErrorCode = (short)result.Error;
         foreach (var (member, error) in result.Members)
@@ -38,6 +38,6 @@ internal sealed class LeaveGroupHandler(GroupCoordinator coordinator) : ApiHandl
                 ErrorCode = (short)error,
             });
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 }

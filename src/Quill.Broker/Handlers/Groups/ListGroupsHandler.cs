@@ -11,14 +11,14 @@ internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : ApiHandl
 
     public override ApiKey ApiKey => ApiKey.ListGroups;
 
-    public override ValueTask<ListGroupsResponseData> HandleAsync(ListGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<ListGroupsResponseData> HandleAsync(ListGroupsRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         var response = new ListGroupsResponseData();
         var types = request.TypesFilter;
         if (types.Count > 0 && !types.Any(t => string.Equals(t, ClassicType, StringComparison.OrdinalIgnoreCase)))
-            return ValueTask.FromResult(response);
+            return response;
 
-        var (error, groups) = coordinator.ListGroups(request.StatesFilter);
+        var (error, groups) = await coordinator.ListGroupsAsync(request.StatesFilter);
         response.ErrorCode = (short)error;
         foreach (var g in groups)
         {
@@ -30,6 +30,6 @@ internal sealed class ListGroupsHandler(GroupCoordinator coordinator) : ApiHandl
                 GroupType = ClassicType,
             });
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 }

@@ -13,7 +13,7 @@ internal sealed class OffsetCommitHandler(GroupCoordinator coordinator, Func<str
 {
     public override ApiKey ApiKey => ApiKey.OffsetCommit;
 
-    public override ValueTask<OffsetCommitResponseData> HandleAsync(OffsetCommitRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<OffsetCommitResponseData> HandleAsync(OffsetCommitRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         short version = context.Version;
         long retention = version is >= 2 and <= 4 ? request.RetentionTimeMs : -1;
@@ -27,7 +27,7 @@ internal sealed class OffsetCommitHandler(GroupCoordinator coordinator, Func<str
             }
         }
 
-        var errors = coordinator.CommitOffsets(
+        var errors = await coordinator.CommitOffsetsAsync(
             request.GroupId,
             version >= 1 ? request.MemberId : "",
             request.GroupInstanceId,
@@ -44,6 +44,6 @@ internal sealed class OffsetCommitHandler(GroupCoordinator coordinator, Func<str
             foreach (var p in topic.Partitions)
                 topicResponse.Partitions.Add(new OffsetCommitResponseData.TopicsItem.PartitionsItem { PartitionIndex = p.PartitionIndex, ErrorCode = (short)errors[i++] });
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 }

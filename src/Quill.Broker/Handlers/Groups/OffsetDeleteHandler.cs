@@ -14,7 +14,7 @@ public sealed class OffsetDeleteHandler(GroupCoordinator coordinator, Func<strin
 {
     public override ApiKey ApiKey => ApiKey.OffsetDelete;
 
-    public override ValueTask<OffsetDeleteResponseData> HandleAsync(OffsetDeleteRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<OffsetDeleteResponseData> HandleAsync(OffsetDeleteRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<(string Topic, int Partition), KafkaError>();
         var asked = new List<(string Topic, int Partition)>();
@@ -31,11 +31,11 @@ public sealed class OffsetDeleteHandler(GroupCoordinator coordinator, Func<strin
         }
 
         var response = new OffsetDeleteResponseData();
-        var result = coordinator.DeleteOffsets(request.GroupId, known);
+        var result = await coordinator.DeleteOffsetsAsync(request.GroupId, known);
         if (result.Error != KafkaError.None)
         {
             response.ErrorCode = (short)result.Error;
-            return ValueTask.FromResult(response);
+            return response;
         }
         foreach (var (topic, partition, error) in result.Partitions) errors[(topic, partition)] = error;
 
@@ -50,6 +50,6 @@ public sealed class OffsetDeleteHandler(GroupCoordinator coordinator, Func<strin
             }
             topicResult.Partitions.Add(new OffsetDeleteResponseData.TopicsItem.PartitionsItem { PartitionIndex = key.Partition, ErrorCode = (short)errors[key] });
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 }

@@ -13,7 +13,7 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHand
 {
     public override ApiKey ApiKey => ApiKey.OffsetFetch;
 
-    public override ValueTask<OffsetFetchResponseData> HandleAsync(OffsetFetchRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<OffsetFetchResponseData> HandleAsync(OffsetFetchRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         var response = new OffsetFetchResponseData();
         bool requireStable = request.RequireStable;
@@ -22,7 +22,7 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHand
             foreach (var group in request.Groups)
             {
                 var topicsAsked = group.Topics?.Select(t => new TopicPartitions(t.Name, t.PartitionIndexes)).ToList();
-                var result = coordinator.FetchOffsets(group.GroupId, topicsAsked, requireStable);
+                var result = await coordinator.FetchOffsetsAsync(group.GroupId, topicsAsked, requireStable);
                 var groupResponse = new OffsetFetchResponseData.GroupsItem { GroupId = group.GroupId, ErrorCode = (short)result.Error };
                 response.Groups.Add(groupResponse);
                 foreach (var (name, offsets) in ByTopic(result.Offsets))
@@ -42,11 +42,11 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHand
                     groupResponse.Topics.Add(topic);
                 }
             }
-            return ValueTask.FromResult(response);
+            return response;
         }
 
         var topics = request.Topics?.Select(t => new TopicPartitions(t.Name, t.PartitionIndexes)).ToList();
-        var fetched = coordinator.FetchOffsets(request.GroupId, topics, requireStable);
+        var fetched = await coordinator.FetchOffsetsAsync(request.GroupId, topics, requireStable);
         if (fetched.Error == KafkaError.None) AddTopics(response, fetched.Offsets);
         else if (context.Version < 2 && topics is not null)
         {
@@ -57,7 +57,7 @@ internal sealed class OffsetFetchHandler(GroupCoordinator coordinator) : ApiHand
             AddTopics(response, failed);
         }
         response.ErrorCode = (short)fetched.Error;
-        return ValueTask.FromResult(response);
+        return response;
     }
 
     /// <summary>Adds the offsets (before v8, one group) grouped by topic.</summary>

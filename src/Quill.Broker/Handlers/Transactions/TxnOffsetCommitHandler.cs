@@ -9,7 +9,7 @@ public sealed class TxnOffsetCommitHandler(BrokerServices services) : ApiHandler
 {
     public override ApiKey ApiKey => ApiKey.TxnOffsetCommit;
 
-    public override ValueTask<TxnOffsetCommitResponseData> HandleAsync(TxnOffsetCommitRequestData request, RequestContext context, CancellationToken cancellationToken)
+    public override async ValueTask<TxnOffsetCommitResponseData> HandleAsync(TxnOffsetCommitRequestData request, RequestContext context, CancellationToken cancellationToken)
     {
         var groups = services.Groups ?? throw new InvalidOperationException("the group coordinator has not started");
         short version = context.Version;
@@ -18,7 +18,7 @@ public sealed class TxnOffsetCommitHandler(BrokerServices services) : ApiHandler
             foreach (var p in topic.Partitions)
                 entries.Add(new OffsetCommitEntry(topic.Name, p.PartitionIndex, p.CommittedOffset,
                     version >= 2 ? p.CommittedLeaderEpoch : -1, p.CommittedMetadata));
-        var errors = groups.CommitTransactionalOffsets(request.GroupId, request.ProducerId, request.ProducerEpoch,
+        var errors = await groups.CommitTransactionalOffsetsAsync(request.GroupId, request.ProducerId, request.ProducerEpoch,
             version >= 3 ? request.MemberId : "", version >= 3 ? request.GroupInstanceId : null,
             version >= 3 ? request.GenerationId : -1, entries,
             (topic, partition) => services.Metadata.GetPartition(topic, partition) is not null);
@@ -35,6 +35,6 @@ public sealed class TxnOffsetCommitHandler(BrokerServices services) : ApiHandler
                 result.Partitions.Add(new TxnOffsetCommitResponseData.TopicsItem.PartitionsItem { PartitionIndex = p.PartitionIndex, ErrorCode = (short)error });
             }
         }
-        return ValueTask.FromResult(response);
+        return response;
     }
 }

@@ -3,8 +3,8 @@ using Quill.Kafka.Protocol;
 
 namespace Quill.Broker.Groups;
 
-// The rebalance state machine and every deadline. All of it runs under the group's lock.
-public sealed partial class GroupCoordinator
+// The rebalance state machine and every deadline. All of it runs on the shard's loop.
+internal sealed partial class GroupShard
 {
     private void MaybePrepareRebalance(ClassicGroup group, long now, string reason)
     {

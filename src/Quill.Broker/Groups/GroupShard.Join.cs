@@ -3,7 +3,7 @@ using Quill.Kafka.Protocol;
 
 namespace Quill.Broker.Groups;
 
-public sealed partial class GroupCoordinator
+internal sealed partial class GroupShard
 {
     /// <summary>
     /// JoinGroup. Completes when the member's join round completes (all members rejoined, or the rebalance
@@ -22,19 +22,16 @@ public sealed partial class GroupCoordinator
         ClassicGroup? group = isUnknownMember ? GetOrCreateGroup(request.GroupId, now) : FindGroup(request.GroupId);
         if (group is null) return Done(request.MemberId, KafkaError.UnknownMemberId);
 
-        lock (group)
+        // A deleted group: the client retries and gets a new one.
+        if (group.Is(GroupState.Dead)) return Done(request.MemberId, KafkaError.CoordinatorNotAvailable);
+        if (!group.SupportsProtocols(request.ProtocolType, request.Protocols))
         {
-            // A deleted group: the client retries and gets a new one.
-            if (group.Is(GroupState.Dead)) return Done(request.MemberId, KafkaError.CoordinatorNotAvailable);
-            if (!group.SupportsProtocols(request.ProtocolType, request.Protocols))
-            {
-                RemoveIfUnused(group, now);
-                return Done(request.MemberId, KafkaError.InconsistentGroupProtocol);
-            }
-            if (isUnknownMember && group.Size + group.PendingMembers.Count >= Options.MaxGroupSize && !group.HasStaticMember(request.GroupInstanceId))
-                return Done(request.MemberId, KafkaError.GroupMaxSizeReached);
-            return isUnknownMember ? JoinNewMember(group, request, now) : JoinKnownMember(group, request, now);
+            RemoveIfUnused(group, now);
+            return Done(request.MemberId, KafkaError.InconsistentGroupProtocol);
         }
+        if (isUnknownMember && group.Size + group.PendingMembers.Count >= Options.MaxGroupSize && !group.HasStaticMember(request.GroupInstanceId))
+            return Done(request.MemberId, KafkaError.GroupMaxSizeReached);
+        return isUnknownMember ? JoinNewMember(group, request, now) : JoinKnownMember(group, request, now);
     }
 
     private static Task<JoinGroupResult> Done(string memberId, KafkaError error) =>

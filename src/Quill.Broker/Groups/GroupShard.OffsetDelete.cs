@@ -9,7 +9,7 @@ namespace Quill.Broker.Groups;
 public sealed record OffsetDeleteResult(KafkaError Error, IReadOnlyList<(string Topic, int Partition, KafkaError Error)> Partitions);
 
 // OffsetDelete (KIP-496).
-public sealed partial class GroupCoordinator
+internal sealed partial class GroupShard
 {
     /// <summary>
     /// OffsetDelete: removes the group's committed offsets of <paramref name="partitions"/>, as tombstones in the log
@@ -22,50 +22,47 @@ public sealed partial class GroupCoordinator
         if (NotActiveError() is { } notActive) return new OffsetDeleteResult(notActive, []);
         if (groupId.Length == 0) return new OffsetDeleteResult(KafkaError.InvalidGroupId, []);
         if (FindGroup(groupId) is not { } group) return new OffsetDeleteResult(KafkaError.GroupIdNotFound, []);
-        lock (group)
+        var results = new List<(string, int, KafkaError)>(partitions.Count);
+        var deletable = new List<(string Topic, int Partition)>(partitions.Count);
+        switch (group.State)
         {
-            var results = new List<(string, int, KafkaError)>(partitions.Count);
-            var deletable = new List<(string Topic, int Partition)>(partitions.Count);
-            switch (group.State)
-            {
-                case GroupState.Dead:
-                    return new OffsetDeleteResult(KafkaError.GroupIdNotFound, []);
-                case GroupState.Empty:
-                    deletable.AddRange(partitions);
-                    break;
-                default:
-                    if (group.ProtocolType != ConsumerProtocolType) return new OffsetDeleteResult(KafkaError.NonEmptyGroup, []);
-                    var subscribed = SubscribedTopics(group);
-                    foreach (var (topic, partition) in partitions)
-                    {
-                        if (subscribed.Contains(topic)) results.Add((topic, partition, KafkaError.GroupSubscribedToTopic));
-                        else deletable.Add((topic, partition));
-                    }
-                    break;
-            }
-            if (deletable.Count == 0) return new OffsetDeleteResult(KafkaError.None, results);
-
-            long now = NowMs;
-            // An open transaction's offsets for these partitions go too, so its commit cannot bring them back.
-            foreach (var pending in group.PendingTransactionalOffsets.Values)
-                foreach (var key in deletable) pending.Remove(key);
-            var removed = deletable.Where(group.Offsets.ContainsKey).Distinct().ToList();
-            bool deleteGroup = group.Is(GroupState.Empty) && group.Offsets.Count == removed.Count
-                && group.PendingMembers.Count == 0 && group.PendingTransactionalOffsets.Count == 0;
-            if (removed.Count > 0)
-            {
-                var tombstones = new RecordBatchBuilder();
-                foreach (var (topic, partition) in removed) tombstones.Add(now, OffsetsRecords.OffsetKey(group.GroupId, topic, partition), null);
-                if (deleteGroup) tombstones.Add(now, OffsetsRecords.GroupKey(group.GroupId), null);
-                if (Append(group, tombstones) != KafkaError.None) return new OffsetDeleteResult(KafkaError.NotCoordinator, []);
-                foreach (var key in removed) group.Offsets.Remove(key);
-                if (deleteGroup) RemoveGroup(group, now);
-                _logger.LogInformation("Deleted {Count} committed offsets of group {Group}{Deleted}", removed.Count, LogSafe.Text(group.GroupId),
-                    deleteGroup ? "; the group is gone" : "");
-            }
-            foreach (var (topic, partition) in deletable) results.Add((topic, partition, KafkaError.None));
-            return new OffsetDeleteResult(KafkaError.None, results);
+            case GroupState.Dead:
+                return new OffsetDeleteResult(KafkaError.GroupIdNotFound, []);
+            case GroupState.Empty:
+                deletable.AddRange(partitions);
+                break;
+            default:
+                if (group.ProtocolType != ConsumerProtocolType) return new OffsetDeleteResult(KafkaError.NonEmptyGroup, []);
+                var subscribed = SubscribedTopics(group);
+                foreach (var (topic, partition) in partitions)
+                {
+                    if (subscribed.Contains(topic)) results.Add((topic, partition, KafkaError.GroupSubscribedToTopic));
+                    else deletable.Add((topic, partition));
+                }
+                break;
         }
+        if (deletable.Count == 0) return new OffsetDeleteResult(KafkaError.None, results);
+
+        long now = NowMs;
+        // An open transaction's offsets for these partitions go too, so its commit cannot bring them back.
+        foreach (var pending in group.PendingTransactionalOffsets.Values)
+            foreach (var key in deletable) pending.Remove(key);
+        var removed = deletable.Where(group.Offsets.ContainsKey).Distinct().ToList();
+        bool deleteGroup = group.Is(GroupState.Empty) && group.Offsets.Count == removed.Count
+            && group.PendingMembers.Count == 0 && group.PendingTransactionalOffsets.Count == 0;
+        if (removed.Count > 0)
+        {
+            var tombstones = new RecordBatchBuilder();
+            foreach (var (topic, partition) in removed) tombstones.Add(now, OffsetsRecords.OffsetKey(group.GroupId, topic, partition), null);
+            if (deleteGroup) tombstones.Add(now, OffsetsRecords.GroupKey(group.GroupId), null);
+            if (Append(group, tombstones) != KafkaError.None) return new OffsetDeleteResult(KafkaError.NotCoordinator, []);
+            foreach (var key in removed) group.Offsets.Remove(key);
+            if (deleteGroup) RemoveGroup(group, now);
+            _logger.LogInformation("Deleted {Count} committed offsets of group {Group}{Deleted}", removed.Count, LogSafe.Text(group.GroupId),
+                deleteGroup ? "; the group is gone" : "");
+        }
+        foreach (var (topic, partition) in deletable) results.Add((topic, partition, KafkaError.None));
+        return new OffsetDeleteResult(KafkaError.None, results);
     }
 
     private const string ConsumerProtocolType = "consumer";

@@ -6,7 +6,7 @@ using Quill.Kafka.Protocol.Records;
 namespace Quill.Broker.Groups;
 
 // OffsetCommit, OffsetFetch and offset retention.
-public sealed partial class GroupCoordinator
+internal sealed partial class GroupShard
 {
     /// <summary>
     /// OffsetCommit: one error per entry, in order. Members of a group commit with their generation and member
@@ -28,25 +28,22 @@ public sealed partial class GroupCoordinator
             group = GetOrCreateGroup(groupId, now);
         }
 
-        lock (group)
+        if (group.Is(GroupState.Dead)) return Fill(errors, KafkaError.CoordinatorNotAvailable);
+        if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return Fill(errors, KafkaError.FencedInstanceId);
+        if (generationId < 0 && group.Is(GroupState.Empty)) return StoreOffsets(group, offsets, errors, now, partitionExists);
+        if (!group.Has(memberId)) return Fill(errors, KafkaError.UnknownMemberId);
+        if (generationId != group.GenerationId) return Fill(errors, KafkaError.IllegalGeneration);
+        switch (group.State)
         {
-            if (group.Is(GroupState.Dead)) return Fill(errors, KafkaError.CoordinatorNotAvailable);
-            if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return Fill(errors, KafkaError.FencedInstanceId);
-            if (generationId < 0 && group.Is(GroupState.Empty)) return StoreOffsets(group, offsets, errors, now, partitionExists);
-            if (!group.Has(memberId)) return Fill(errors, KafkaError.UnknownMemberId);
-            if (generationId != group.GenerationId) return Fill(errors, KafkaError.IllegalGeneration);
-            switch (group.State)
-            {
-                case GroupState.Stable:
-                case GroupState.PreparingRebalance:
-                    // During a rebalance a member may still commit what it consumed; its heartbeat tells it to rejoin.
-                    group.Get(memberId).LastHeartbeatMs = now;
-                    return StoreOffsets(group, offsets, errors, now, partitionExists);
-                case GroupState.CompletingRebalance:
-                    return Fill(errors, KafkaError.RebalanceInProgress);
-                default:
-                    return Fill(errors, KafkaError.UnknownMemberId);
-            }
+            case GroupState.Stable:
+            case GroupState.PreparingRebalance:
+                // During a rebalance a member may still commit what it consumed; its heartbeat tells it to rejoin.
+                group.Get(memberId).LastHeartbeatMs = now;
+                return StoreOffsets(group, offsets, errors, now, partitionExists);
+            case GroupState.CompletingRebalance:
+                return Fill(errors, KafkaError.RebalanceInProgress);
+            default:
+                return Fill(errors, KafkaError.UnknownMemberId);
         }
     }
 
@@ -109,35 +106,32 @@ public sealed partial class GroupCoordinator
             AddUncommitted(result, topics);
             return new OffsetFetchResult(KafkaError.None, result);
         }
-        lock (group)
+        if (group.Is(GroupState.Dead))
         {
-            if (group.Is(GroupState.Dead))
-            {
-                AddUncommitted(result, topics);
-                return new OffsetFetchResult(KafkaError.None, result);
-            }
-            if (topics is null)
-            {
-                foreach (var ((topic, partition), offset) in group.Offsets.OrderBy(e => e.Key.Topic, StringComparer.Ordinal).ThenBy(e => e.Key.Partition))
-                    result.Add(new FetchedOffset(topic, partition, offset.Offset, offset.LeaderEpoch, offset.Metadata, KafkaError.None));
-                return new OffsetFetchResult(KafkaError.None, result);
-            }
-            foreach (var t in topics)
-            {
-                foreach (int partition in t.Partitions)
-                {
-                    if (requireStable && HasPendingOffset(group, t.Topic, partition))
-                    {
-                        result.Add(new FetchedOffset(t.Topic, partition, -1, -1, "", KafkaError.UnstableOffsetCommit));
-                        continue;
-                    }
-                    result.Add(group.Offsets.TryGetValue((t.Topic, partition), out var offset)
-                        ? new FetchedOffset(t.Topic, partition, offset.Offset, offset.LeaderEpoch, offset.Metadata, KafkaError.None)
-                        : new FetchedOffset(t.Topic, partition, -1, -1, "", KafkaError.None));
-                }
-            }
+            AddUncommitted(result, topics);
             return new OffsetFetchResult(KafkaError.None, result);
         }
+        if (topics is null)
+        {
+            foreach (var ((topic, partition), offset) in group.Offsets.OrderBy(e => e.Key.Topic, StringComparer.Ordinal).ThenBy(e => e.Key.Partition))
+                result.Add(new FetchedOffset(topic, partition, offset.Offset, offset.LeaderEpoch, offset.Metadata, KafkaError.None));
+            return new OffsetFetchResult(KafkaError.None, result);
+        }
+        foreach (var t in topics)
+        {
+            foreach (int partition in t.Partitions)
+            {
+                if (requireStable && HasPendingOffset(group, t.Topic, partition))
+                {
+                    result.Add(new FetchedOffset(t.Topic, partition, -1, -1, "", KafkaError.UnstableOffsetCommit));
+                    continue;
+                }
+                result.Add(group.Offsets.TryGetValue((t.Topic, partition), out var offset)
+                    ? new FetchedOffset(t.Topic, partition, offset.Offset, offset.LeaderEpoch, offset.Metadata, KafkaError.None)
+                    : new FetchedOffset(t.Topic, partition, -1, -1, "", KafkaError.None));
+            }
+        }
+        return new OffsetFetchResult(KafkaError.None, result);
     }
 
     private static void AddUncommitted(List<FetchedOffset> result, IReadOnlyList<TopicPartitions>? topics)
@@ -156,30 +150,27 @@ public sealed partial class GroupCoordinator
     /// </summary>
     private void ExpireOffsets(long now)
     {
-        foreach (var group in _groups.Values)
+        foreach (var group in _groups.Values.ToList())
         {
-            lock (group)
+            if (group.Is(GroupState.Dead) || !group.Is(GroupState.Empty)) continue;
+            var expired = new List<(string Topic, int Partition)>();
+            foreach (var (key, offset) in group.Offsets)
             {
-                if (group.Is(GroupState.Dead) || !group.Is(GroupState.Empty)) continue;
-                var expired = new List<(string Topic, int Partition)>();
-                foreach (var (key, offset) in group.Offsets)
-                {
-                    long baseTimestamp = group.ProtocolType is null ? offset.CommitTimestampMs : group.CurrentStateTimestampMs;
-                    long expiresAt = offset.ExpireTimestampMs >= 0 ? offset.ExpireTimestampMs : baseTimestamp + Options.OffsetsRetentionMs;
-                    if (expiresAt <= now) expired.Add(key);
-                }
-                bool deleteGroup = group.Offsets.Count == expired.Count && group.Size == 0 && group.PendingMembers.Count == 0
-                                   && group.PendingTransactionalOffsets.Count == 0;
-                if (expired.Count == 0 && !deleteGroup) continue;
-
-                var tombstones = new RecordBatchBuilder();
-                foreach (var (topic, partition) in expired) tombstones.Add(now, OffsetsRecords.OffsetKey(group.GroupId, topic, partition), null);
-                if (deleteGroup) tombstones.Add(now, OffsetsRecords.GroupKey(group.GroupId), null);
-                if (Append(group, tombstones) != KafkaError.None) continue;
-                foreach (var key in expired) group.Offsets.Remove(key);
-                if (deleteGroup) RemoveGroup(group, now);
-                _logger.LogInformation("Expired {Count} offsets of group {Group}{Deleted}", expired.Count, LogSafe.Text(group.GroupId), deleteGroup ? "; the group is gone" : "");
+                long baseTimestamp = group.ProtocolType is null ? offset.CommitTimestampMs : group.CurrentStateTimestampMs;
+                long expiresAt = offset.ExpireTimestampMs >= 0 ? offset.ExpireTimestampMs : baseTimestamp + Options.OffsetsRetentionMs;
+                if (expiresAt <= now) expired.Add(key);
             }
+            bool deleteGroup = group.Offsets.Count == expired.Count && group.Size == 0 && group.PendingMembers.Count == 0
+                               && group.PendingTransactionalOffsets.Count == 0;
+            if (expired.Count == 0 && !deleteGroup) continue;
+
+            var tombstones = new RecordBatchBuilder();
+            foreach (var (topic, partition) in expired) tombstones.Add(now, OffsetsRecords.OffsetKey(group.GroupId, topic, partition), null);
+            if (deleteGroup) tombstones.Add(now, OffsetsRecords.GroupKey(group.GroupId), null);
+            if (Append(group, tombstones) != KafkaError.None) continue;
+            foreach (var key in expired) group.Offsets.Remove(key);
+            if (deleteGroup) RemoveGroup(group, now);
+            _logger.LogInformation("Expired {Count} offsets of group {Group}{Deleted}", expired.Count, LogSafe.Text(group.GroupId), deleteGroup ? "; the group is gone" : "");
         }
     }
 }

@@ -3,7 +3,7 @@ using Quill.Kafka.Protocol;
 namespace Quill.Broker.Groups;
 
 // SyncGroup, Heartbeat and LeaveGroup: the checks in Kafka's order, then what the group's state allows.
-public sealed partial class GroupCoordinator
+internal sealed partial class GroupShard
 {
     /// <summary>
     /// SyncGroup. The leader's request carries the assignment; it is stored, then every member waiting gets its
@@ -18,34 +18,31 @@ public sealed partial class GroupCoordinator
         if (string.IsNullOrEmpty(groupId)) return Sync(KafkaError.InvalidGroupId);
         if (FindGroup(groupId) is not { } group) return Sync(KafkaError.UnknownMemberId);
 
-        lock (group)
-        {
-            if (group.Is(GroupState.Dead)) return Sync(KafkaError.CoordinatorNotAvailable);
-            if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return Sync(KafkaError.FencedInstanceId);
-            if (!group.Has(memberId)) return Sync(KafkaError.UnknownMemberId);
-            if (generationId != group.GenerationId) return Sync(KafkaError.IllegalGeneration);
-            if (protocolType is not null && protocolType != group.ProtocolType) return Sync(KafkaError.InconsistentGroupProtocol);
-            if (protocolName is not null && protocolName != group.ProtocolName) return Sync(KafkaError.InconsistentGroupProtocol);
+        if (group.Is(GroupState.Dead)) return Sync(KafkaError.CoordinatorNotAvailable);
+        if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return Sync(KafkaError.FencedInstanceId);
+        if (!group.Has(memberId)) return Sync(KafkaError.UnknownMemberId);
+        if (generationId != group.GenerationId) return Sync(KafkaError.IllegalGeneration);
+        if (protocolType is not null && protocolType != group.ProtocolType) return Sync(KafkaError.InconsistentGroupProtocol);
+        if (protocolName is not null && protocolName != group.ProtocolName) return Sync(KafkaError.InconsistentGroupProtocol);
 
-            long now = NowMs;
-            var member = group.Get(memberId);
-            switch (group.State)
-            {
-                case GroupState.PreparingRebalance:
-                    return Sync(KafkaError.RebalanceInProgress);
-                case GroupState.CompletingRebalance:
-                    member.CompleteSync(SyncGroupResult.Failed(KafkaError.RebalanceInProgress)); // a duplicate replaces the first
-                    var waiter = member.SyncWaiter = GroupMember.NewWaiter<SyncGroupResult>();
-                    group.PendingSync.Remove(memberId);
-                    if (group.IsLeader(memberId)) CompleteSyncRound(group, assignments, now);
-                    return waiter.Task;
-                case GroupState.Stable:
-                    group.PendingSync.Remove(memberId);
-                    member.LastHeartbeatMs = now;
-                    return Task.FromResult(new SyncGroupResult(KafkaError.None, group.ProtocolType, group.ProtocolName, member.Assignment));
-                default:
-                    return Sync(KafkaError.UnknownMemberId);
-            }
+        long now = NowMs;
+        var member = group.Get(memberId);
+        switch (group.State)
+        {
+            case GroupState.PreparingRebalance:
+                return Sync(KafkaError.RebalanceInProgress);
+            case GroupState.CompletingRebalance:
+                member.CompleteSync(SyncGroupResult.Failed(KafkaError.RebalanceInProgress)); // a duplicate replaces the first
+                var waiter = member.SyncWaiter = GroupMember.NewWaiter<SyncGroupResult>();
+                group.PendingSync.Remove(memberId);
+                if (group.IsLeader(memberId)) CompleteSyncRound(group, assignments, now);
+                return waiter.Task;
+            case GroupState.Stable:
+                group.PendingSync.Remove(memberId);
+                member.LastHeartbeatMs = now;
+                return Task.FromResult(new SyncGroupResult(KafkaError.None, group.ProtocolType, group.ProtocolName, member.Assignment));
+            default:
+                return Sync(KafkaError.UnknownMemberId);
         }
     }
 
@@ -74,25 +71,22 @@ public sealed partial class GroupCoordinator
         if (string.IsNullOrEmpty(groupId)) return KafkaError.InvalidGroupId;
         if (FindGroup(groupId) is not { } group) return KafkaError.UnknownMemberId;
 
-        lock (group)
+        if (group.Is(GroupState.Dead)) return KafkaError.CoordinatorNotAvailable;
+        if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return KafkaError.FencedInstanceId;
+        if (!group.Has(memberId)) return KafkaError.UnknownMemberId;
+        if (generationId != group.GenerationId) return KafkaError.IllegalGeneration;
+        var member = group.Get(memberId);
+        switch (group.State)
         {
-            if (group.Is(GroupState.Dead)) return KafkaError.CoordinatorNotAvailable;
-            if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return KafkaError.FencedInstanceId;
-            if (!group.Has(memberId)) return KafkaError.UnknownMemberId;
-            if (generationId != group.GenerationId) return KafkaError.IllegalGeneration;
-            var member = group.Get(memberId);
-            switch (group.State)
-            {
-                case GroupState.CompletingRebalance:
-                case GroupState.Stable:
-                    member.LastHeartbeatMs = NowMs;
-                    return KafkaError.None;
-                case GroupState.PreparingRebalance:
-                    member.LastHeartbeatMs = NowMs;
-                    return KafkaError.RebalanceInProgress;
-                default:
-                    return KafkaError.UnknownMemberId;
-            }
+            case GroupState.CompletingRebalance:
+            case GroupState.Stable:
+                member.LastHeartbeatMs = NowMs;
+                return KafkaError.None;
+            case GroupState.PreparingRebalance:
+                member.LastHeartbeatMs = NowMs;
+                return KafkaError.RebalanceInProgress;
+            default:
+                return KafkaError.UnknownMemberId;
         }
     }
 
@@ -104,15 +98,12 @@ public sealed partial class GroupCoordinator
         if (FindGroup(groupId) is not { } group)
             return new LeaveGroupResult(KafkaError.None, members.Select(m => (m, KafkaError.UnknownMemberId)).ToList());
 
-        lock (group)
-        {
-            if (group.Is(GroupState.Dead)) return new LeaveGroupResult(KafkaError.CoordinatorNotAvailable, []);
-            long now = NowMs;
-            var results = new List<(MemberIdentity, KafkaError)>(members.Count);
-            foreach (var leaving in members)
-                results.Add((leaving, LeaveOne(group, leaving, now)));
-            return new LeaveGroupResult(KafkaError.None, results);
-        }
+        if (group.Is(GroupState.Dead)) return new LeaveGroupResult(KafkaError.CoordinatorNotAvailable, []);
+        long now = NowMs;
+        var results = new List<(MemberIdentity, KafkaError)>(members.Count);
+        foreach (var leaving in members)
+            results.Add((leaving, LeaveOne(group, leaving, now)));
+        return new LeaveGroupResult(KafkaError.None, results);
     }
 
     private KafkaError LeaveOne(ClassicGroup group, MemberIdentity leaving, long now)
