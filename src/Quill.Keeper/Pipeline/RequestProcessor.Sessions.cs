@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Protocol;
-using Quill.Keeper.Server;
 using Quill.Keeper.Sessions;
 using Quill.Keeper.Tree;
 using Quill.Keeper.Txns;
@@ -10,7 +9,7 @@ namespace Quill.Keeper.Pipeline;
 // Session lifecycle: the connect handshake, reconnects, expiry, and the server's own cleanup of containers and TTL nodes.
 public sealed partial class RequestProcessor
 {
-    private void HandleConnect(ClientConnection conn, ConnectRequest connect)
+    private void HandleConnect(IClientChannel conn, ConnectRequest connect)
     {
         if (conn.IsClosed) return;
         if (connect.LastZxidSeen > Tree.LastZxid)
@@ -54,7 +53,7 @@ public sealed partial class RequestProcessor
         conn.Send(ConnectReply(connect, timeout, existing.Id, existing.Password));
     }
 
-    private void HandleConnectionClosed(ClientConnection conn)
+    private void HandleConnectionClosed(IClientChannel conn)
     {
         Tree.Watches.RemoveWatcher(conn);
         if (conn.Session is { } session && session.Connection == conn) session.Connection = null;

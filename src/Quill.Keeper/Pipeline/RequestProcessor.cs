@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Metrics;
 using Quill.Keeper.Protocol;
-using Quill.Keeper.Server;
 using Quill.Keeper.Sessions;
 using Quill.Keeper.Tree;
 using Quill.Keeper.Txns;
@@ -84,7 +83,7 @@ public sealed partial class RequestProcessor
     }
 
     /// <summary>Connections with answers queued but their writers not yet woken (see <see cref="Send(Request, ReadOnlySpan{byte})"/>).</summary>
-    private readonly List<ClientConnection> _toFlush = [];
+    private readonly List<IClientChannel> _toFlush = [];
     /// <summary>Under steady load the inbox is seldom empty: wake writers at least this often (work items).</summary>
     private const int FlushEvery = 32;
 
