@@ -22,7 +22,8 @@ public sealed class Request(IClientChannel? connection, Session session, int xid
     public int Xid { get; } = xid;
     public OpCode Type { get; } = type;
     public byte[] Body { get; } = body;
-    public long ReceivedTicks { get; } = Environment.TickCount64;
+    /// <summary>When the processor took it, from the server's TimeProvider (for the latency metric).</summary>
+    public long ReceivedTimestamp { get; init; }
 
     public RequestState State { get; set; }
     /// <summary>The txn this request became, once accepted; null for reads and rejected writes.</summary>

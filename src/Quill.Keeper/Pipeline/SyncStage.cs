@@ -10,7 +10,7 @@ namespace Quill.Keeper.Pipeline;
 /// Rejected writes and syncs travel through too, without a log entry, so that their answers keep their place.
 /// A quorum layer would sit here: "durable on a quorum" instead of "durable here".
 /// </summary>
-public sealed class SyncStage : IDisposable
+public sealed class SyncStage : IRequestStage, IDisposable
 {
     private readonly TxnLog _log;
     private readonly ILogger _logger;
