@@ -33,7 +33,7 @@ public sealed class KeeperServer : IAsyncDisposable
     private ITimer? _ticker;
     private PurgeTask? _purge;
     private MetricsEndpoint? _metricsEndpoint;
-    private Task _snapshotWrite = Task.CompletedTask;
+    private Snapshotter? _snapshotter;
 
     public KeeperServer(KeeperOptions options, ILoggerFactory loggers, TimeProvider? time = null)
     {
@@ -45,7 +45,7 @@ public sealed class KeeperServer : IAsyncDisposable
         Directory.CreateDirectory(options.DataDir);
         Directory.CreateDirectory(options.EffectiveDataLogDir);
         _snapshots = new SnapshotStore(options.DataDir, loggers.CreateLogger("Keeper.Snapshots"));
-        TxnLog = new TxnLog(options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = options.ForceSync }, loggers.CreateLogger("Keeper.TxnLog"));
+        TxnLog = new TxnLog(options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = options.ForceSync }, loggers.CreateLogger("Keeper.TxnLog"), _time);
         FourLetterWords = new FourLetterWords(this);
     }
 
@@ -62,9 +62,10 @@ public sealed class KeeperServer : IAsyncDisposable
     {
         var (tree, sessions) = Recover();
         _sync = new SyncStage(TxnLog, _loggers.CreateLogger("Keeper.Sync"));
+        _snapshotter = new Snapshotter(_snapshots, _sync.RequestRoll, _loggers.CreateLogger("Keeper.Snapshots"));
         Processor = new RequestProcessor(Options, tree, sessions, _sync, new KeeperMetrics(), _time, _loggers.CreateLogger("Keeper.Requests"))
         {
-            SnapshotReady = TakeSnapshot,
+            SnapshotReady = _snapshotter.Take,
         };
         _sync.Start(batch => Processor.Post(new CommittedWork(batch)));
         _tasks.Add(Task.Run(() => Processor.RunAsync(_stop.Token)));
@@ -138,17 +139,6 @@ public sealed class KeeperServer : IAsyncDisposable
         return secret;
     }
 
-    /// <summary>Called on the processor's thread with a consistent copy of the state; the disk write happens elsewhere.</summary>
-    private void TakeSnapshot(byte[] state, long zxid)
-    {
-        _sync!.RequestRoll();
-        _snapshotWrite = _snapshotWrite.ContinueWith(_ =>
-        {
-            try { _snapshots.Write(zxid, s => s.Write(state)); }
-            catch (Exception e) { _log.LogError(e, "Snapshot at zxid 0x{Zxid:x} failed", zxid); }
-        }, TaskScheduler.Default);
-    }
-
     private async Task AcceptLoopAsync()
     {
         while (!_stop.IsCancellationRequested)
@@ -192,7 +182,7 @@ public sealed class KeeperServer : IAsyncDisposable
         try { await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
         _stop.Cancel();
         _sync?.Dispose();
-        await _snapshotWrite.ConfigureAwait(false);
+        if (_snapshotter is not null) await _snapshotter.Idle.ConfigureAwait(false);
         TxnLog.Dispose();
     }
 }

@@ -1,5 +1,4 @@
 using Quill.Keeper.Protocol;
-using Quill.Keeper.Server;
 using Quill.Keeper.Sessions;
 using Quill.Keeper.Txns;
 
@@ -16,14 +15,15 @@ public enum RequestState
 }
 
 /// <summary>One client request on its way through the request processor.</summary>
-public sealed class Request(ClientConnection? connection, Session session, int xid, OpCode type, byte[] body)
+public sealed class Request(IClientChannel? connection, Session session, int xid, OpCode type, byte[] body)
 {
-    public ClientConnection? Connection { get; } = connection;
+    public IClientChannel? Connection { get; } = connection;
     public Session Session { get; } = session;
     public int Xid { get; } = xid;
     public OpCode Type { get; } = type;
     public byte[] Body { get; } = body;
-    public long ReceivedTicks { get; } = Environment.TickCount64;
+    /// <summary>When the processor took it, from the server's TimeProvider (for the latency metric).</summary>
+    public long ReceivedTimestamp { get; init; }
 
     public RequestState State { get; set; }
     /// <summary>The txn this request became, once accepted; null for reads and rejected writes.</summary>

@@ -1,16 +1,13 @@
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Protocol;
-using Quill.Keeper.Server;
 using Quill.Keeper.Sessions;
-using Quill.Keeper.Tree;
-using Quill.Keeper.Txns;
 
 namespace Quill.Keeper.Pipeline;
 
-// Session lifecycle: the connect handshake, reconnects, expiry, and the server's own cleanup of containers and TTL nodes.
+// Session lifecycle: the connect handshake, reconnects, expiry; and the tick that also runs the container manager.
 public sealed partial class RequestProcessor
 {
-    private void HandleConnect(ClientConnection conn, ConnectRequest connect)
+    private void HandleConnect(IClientChannel conn, ConnectRequest connect)
     {
         if (conn.IsClosed) return;
         if (connect.LastZxidSeen > Tree.LastZxid)
@@ -29,12 +26,9 @@ public sealed partial class RequestProcessor
             session.Creating = true;
             session.Connection = conn;
             conn.Session = session;
-            var request = new Request(conn, session, 0, OpCode.CreateSession, []) { Connect = connect, Time = _time.GetUtcNow().ToUnixTimeMilliseconds() };
-            request.Txn = new CreateSessionTxn(timeout);
-            request.Zxid = ++_lastAcceptedZxid;
-            request.State = RequestState.InFlight;
+            var request = new Request(conn, session, 0, OpCode.CreateSession, []) { Connect = connect, ReceivedTimestamp = _time.GetTimestamp() };
             Enqueue(request);
-            _sync.Submit(request);
+            _prep.SubmitCreateSession(request, timeout);
             return;
         }
 
@@ -42,7 +36,8 @@ public sealed partial class RequestProcessor
         if (existing is null || existing.Closing || !Sessions.PasswordMatches(existing, connect.Password))
         {
             _log.LogInformation("Invalid session 0x{Session:x} for client {Client}, probably expired", connect.SessionId, conn.RemoteAddress);
-            conn.Send(ConnectReply(connect, 0, 0, new byte[16]));
+            Replies.Connect(_writer, connect, 0, 0, new byte[16]);
+            conn.Send(_writer.WrittenSpan);
             conn.Close();
             return;
         }
@@ -51,10 +46,11 @@ public sealed partial class RequestProcessor
         existing.Connection = conn;
         conn.Session = existing;
         Sessions.Touch(existing);
-        conn.Send(ConnectReply(connect, timeout, existing.Id, existing.Password));
+        Replies.Connect(_writer, connect, timeout, existing.Id, existing.Password);
+        conn.Send(_writer.WrittenSpan);
     }
 
-    private void HandleConnectionClosed(ClientConnection conn)
+    private void HandleConnectionClosed(IClientChannel conn)
     {
         Tree.Watches.RemoveWatcher(conn);
         if (conn.Session is { } session && session.Connection == conn) session.Connection = null;
@@ -68,40 +64,8 @@ public sealed partial class RequestProcessor
             // The connection stays open until the close is applied, as in ZooKeeper: a client that learns of the
             // expiry (by reconnecting) must find its ephemerals already gone.
             session.Closing = true;
-            Accept(new Request(null, session, 0, OpCode.CloseSession, []));
+            Submit(new Request(null, session, 0, OpCode.CloseSession, []));
         }
-
-        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (now - _lastContainerCheck >= _options.ContainerCheckIntervalMs)
-        {
-            _lastContainerCheck = now;
-            CheckContainers(now);
-        }
-    }
-
-    /// <summary>
-    /// ZooKeeper's ContainerManager: a container that has had children and has none left, and a TTL node with no
-    /// children that was not modified for its TTL, are deleted by the server itself.
-    /// </summary>
-    private void CheckContainers(long now)
-    {
-        var doomed = new List<string>();
-        foreach (var path in Tree.Containers)
-        {
-            var node = Tree.Get(path);
-            if (node is { ChildCount: 0, Cversion: > 0 }) doomed.Add(path);
-        }
-        foreach (var path in Tree.Ttls)
-        {
-            var node = Tree.Get(path);
-            if (node is { ChildCount: 0 } && now - node.Mtime > EphemeralType.Ttl(node.EphemeralOwner)) doomed.Add(path);
-        }
-        foreach (var path in doomed)
-        {
-            var w = new JuteWriter();
-            new DeleteRequest(path, -1).Write(w);
-            var request = new Request(null, _systemSession, 0, OpCode.DeleteContainer, w.ToArray());
-            Accept(request);
-        }
+        foreach (var delete in _containers.Check(_time.GetUtcNow().ToUnixTimeMilliseconds())) Submit(delete);
     }
 }

@@ -2,8 +2,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Metrics;
 using Quill.Keeper.Protocol;
-using Quill.Keeper.Server;
 using Quill.Keeper.Sessions;
+using Quill.Keeper.Storage;
 using Quill.Keeper.Tree;
 using Quill.Keeper.Txns;
 
@@ -11,10 +11,13 @@ namespace Quill.Keeper.Pipeline;
 
 /// <summary>
 /// The owner of Keeper's state. One logical thread takes work from one queue and is the only code that touches the
-/// data tree, the sessions and the pending changes, so none of them lock. A write goes: accept (validate against
-/// <see cref="PendingChanges"/>, becoming a txn with a zxid) -> <see cref="SyncStage"/> (logged and fsynced with its
-/// batch) -> back here to be applied, fire its watches and be answered. Reads are answered at once unless the same
-/// session has earlier requests still in flight, in which case they wait their turn in the session's queue.
+/// data tree, the sessions and the pending changes, so none of them lock. A write moves through the stages, forward
+/// only: <see cref="PrepStage"/> (validate against <see cref="PendingChanges"/>, becoming a txn with a zxid) ->
+/// <see cref="SyncStage"/> (logged and fsynced with its batch, on its own thread) -> <see cref="FinalStage"/> (back
+/// here: applied, its watches fired, its answer built); a quorum would slot in between (see <see cref="IRequestStage"/>).
+/// This class answers in each session's order: reads are answered at once unless the same session has earlier
+/// requests still in flight, in which case they wait their turn in the session's queue. It talks to connections only
+/// through <see cref="IClientChannel"/>.
 /// </summary>
 public sealed partial class RequestProcessor
 {
@@ -22,26 +25,24 @@ public sealed partial class RequestProcessor
     private readonly KeeperOptions _options;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
-    private readonly SyncStage _sync;
-    private readonly PendingChanges _pending;
+    private readonly PrepStage _prep;
+    private readonly FinalStage _final;
+    private readonly ContainerManager _containers;
     private readonly JuteWriter _writer = new(4096);
-    private readonly Session _systemSession = new(0, int.MaxValue, []);
-    private long _lastAcceptedZxid;
-    private long _txnsSinceSnapshot;
-    private long _lastContainerCheck;
 
-    public RequestProcessor(KeeperOptions options, DataTree tree, SessionTracker sessions, SyncStage sync,
+    public RequestProcessor(KeeperOptions options, DataTree tree, SessionTracker sessions, IRequestStage sync,
         KeeperMetrics metrics, TimeProvider time, ILogger log)
     {
         _options = options;
         Tree = tree;
         Sessions = sessions;
-        _sync = sync;
         Metrics = metrics;
         _time = time;
         _log = log;
-        _pending = new PendingChanges(tree);
-        _lastAcceptedZxid = tree.LastZxid;
+        var pending = new PendingChanges(tree);
+        _prep = new PrepStage(options, tree, pending, sync, time, log);
+        _final = new FinalStage(tree, sessions, pending, _writer, log);
+        _containers = new ContainerManager(tree, options.ContainerCheckIntervalMs);
     }
 
     public DataTree Tree { get; }
@@ -49,8 +50,11 @@ public sealed partial class RequestProcessor
     public KeeperMetrics Metrics { get; }
     /// <summary>Requests accepted but not yet answered, over all sessions.</summary>
     public int Outstanding { get; private set; }
-    /// <summary>Called on the owner thread when enough txns have been applied for a snapshot.</summary>
-    public Action<byte[], long>? SnapshotReady { get; set; }
+    /// <summary>
+    /// Called on the owner thread every snapCount applied txns with a consistent image of the state (cheap to take:
+    /// no encoding); whoever receives it writes the snapshot on another thread.
+    /// </summary>
+    public Action<StateImage>? SnapshotReady { get; set; }
 
     public void Post(Work work) => _inbox.Writer.TryWrite(work);
 
@@ -84,7 +88,7 @@ public sealed partial class RequestProcessor
     }
 
     /// <summary>Connections with answers queued but their writers not yet woken (see <see cref="Send(Request, ReadOnlySpan{byte})"/>).</summary>
-    private readonly List<ClientConnection> _toFlush = [];
+    private readonly List<IClientChannel> _toFlush = [];
     /// <summary>Under steady load the inbox is seldom empty: wake writers at least this often (work items).</summary>
     private const int FlushEvery = 32;
 
@@ -121,7 +125,7 @@ public sealed partial class RequestProcessor
         }
         conn.PacketsReceived++;
         Metrics.PacketsReceived++;
-        var request = new Request(conn, session, work.Xid, work.Type, work.Body);
+        var request = new Request(conn, session, work.Xid, work.Type, work.Body) { ReceivedTimestamp = _time.GetTimestamp() };
         if (session.Closing && work.Type != OpCode.CloseSession)
         {
             // Answered in turn, behind the session's earlier requests (clients check that xids come back in order).
@@ -132,7 +136,7 @@ public sealed partial class RequestProcessor
         }
         Sessions.Touch(session);
         if (work.Type == OpCode.Auth) AddAuthNow(request);
-        else if (IsWrite(work.Type)) Accept(request);
+        else if (IsWrite(work.Type)) Submit(request);
         else
         {
             request.State = RequestState.Deferred;
@@ -151,56 +155,18 @@ public sealed partial class RequestProcessor
         Outstanding++;
     }
 
-    /// <summary>Validates a write and sends it to the log, as a txn or (when rejected) as a marker that keeps its turn.</summary>
-    private void Accept(Request request)
+    /// <summary>A write enters the stages; it keeps its place in its session's line until its answer goes out.</summary>
+    private void Submit(Request request)
     {
-        request.Time = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        try
-        {
-            if (request.Type == OpCode.CloseSession) request.Session.Closing = true; // nothing more from this session is accepted
-            long zxid = _lastAcceptedZxid + 1;
-            var txn = Prepare(request, zxid);
-            if (txn is MultiTxn { Failed: true } failed)
-                request.FailedMulti = failed; // answered at commit, with the zxid of that moment
-            else if (txn is not null)
-            {
-                request.Txn = txn;
-                request.Zxid = zxid;
-                _lastAcceptedZxid = zxid;
-            }
-        }
-        catch (KeeperException e)
-        {
-            request.Error = e.Code;
-        }
-        catch (JuteException e)
-        {
-            _log.LogWarning("Malformed {Type} request from session 0x{Session:x}: {Reason}", request.Type, request.Session.Id, e.Message);
-            request.Error = ErrorCode.MarshallingError;
-        }
-        request.State = RequestState.InFlight;
         Enqueue(request);
-        _sync.Submit(request);
+        _prep.Submit(request);
     }
 
     private void HandleCommitted(List<Request> batch)
     {
         foreach (var request in batch)
         {
-            try
-            {
-                // Each branch leaves the answer in _writer.
-                if (request.Txn is not null) ApplyCommitted(request);
-                else if (request.FailedMulti is { } failed) WriteMultiReply(request, failed, null);
-                else if (request.Error != ErrorCode.Ok) WriteReply(request.Xid, Tree.LastZxid, request.Error, null);
-                else WriteReply(request.Xid, Tree.LastZxid, ErrorCode.Ok, request.Type == OpCode.Sync ? SyncReply(request) : null);
-            }
-            catch (Exception e)
-            {
-                // A committed txn that cannot be applied is a bug; answer the client and keep serving everyone else.
-                _log.LogCritical(e, "Applying {Type} (zxid 0x{Zxid:x}) from session 0x{Session:x} failed", request.Type, request.Zxid, request.Session.Id);
-                WriteReply(request.Xid, Tree.LastZxid, ErrorCode.SystemError, null);
-            }
+            _final.Apply(request); // leaves the answer in _writer
             request.State = RequestState.Answered;
             var queue = request.Session.Queue;
             if (queue.TryPeek(out var head) && head == request)
@@ -213,10 +179,10 @@ public sealed partial class RequestProcessor
             else request.Response = _writer.ToArray();
             Drain(request.Session);
         }
-        if (_txnsSinceSnapshot >= _options.SnapCount && SnapshotReady is not null)
+        if (_final.TxnsApplied >= _options.SnapCount && SnapshotReady is not null)
         {
-            _txnsSinceSnapshot = 0;
-            SnapshotReady(SerializeState(), Tree.LastZxid);
+            _final.TxnsApplied = 0;
+            SnapshotReady(CaptureState());
         }
     }
 
@@ -257,31 +223,16 @@ public sealed partial class RequestProcessor
         if (conn.SendDeferred(response)) _toFlush.Add(conn);
         conn.PacketsSent++;
         Metrics.PacketsSent++;
-        Metrics.RecordLatency(Environment.TickCount64 - request.ReceivedTicks);
+        Metrics.RecordLatency((long)_time.GetElapsedTime(request.ReceivedTimestamp).TotalMilliseconds);
         if (request.CloseAfter) conn.Close();
     }
 
     /// <summary>Builds an answer in <see cref="_writer"/>, valid until the next one is built.</summary>
-    private ReadOnlySpan<byte> WriteReply(int xid, long zxid, ErrorCode err, IJuteRecord? body)
-    {
-        _writer.Clear();
-        _writer.BeginFrame();
-        new ReplyHeader(xid, zxid, err).Write(_writer);
-        body?.Write(_writer);
-        _writer.EndFrame();
-        return _writer.WrittenSpan;
-    }
+    private ReadOnlySpan<byte> WriteReply(int xid, long zxid, ErrorCode err, IJuteRecord? body) => Replies.Write(_writer, xid, zxid, err, body);
 
     /// <summary>As above for a body that is a struct (a Stat, data and stat): no record object per answer.</summary>
-    private ReadOnlySpan<byte> WriteReply<T>(int xid, long zxid, ErrorCode err, T body) where T : struct, IJuteRecord
-    {
-        _writer.Clear();
-        _writer.BeginFrame();
-        new ReplyHeader(xid, zxid, err).Write(_writer);
-        body.Write(_writer);
-        _writer.EndFrame();
-        return _writer.WrittenSpan;
-    }
+    private ReadOnlySpan<byte> WriteReply<T>(int xid, long zxid, ErrorCode err, T body) where T : struct, IJuteRecord =>
+        Replies.Write(_writer, xid, zxid, err, body);
 
     /// <summary>getData's answer, written as <see cref="GetDataResponse"/> writes it.</summary>
     private readonly struct DataAndStat(byte[]? data, Stat stat) : IJuteRecord
@@ -292,13 +243,12 @@ public sealed partial class RequestProcessor
     /// <summary>An answer that waits for its turn: a copy of its own.</summary>
     private byte[] Reply(int xid, long zxid, ErrorCode err, IJuteRecord? body) => WriteReply(xid, zxid, err, body).ToArray();
 
-    internal byte[] SerializeState()
+    /// <summary>The sessions and the tree as of the last applied txn: a copy of references, encoded elsewhere.</summary>
+    internal StateImage CaptureState()
     {
-        var w = new JuteWriter(1 << 16);
-        var sessions = Sessions.All.Where(s => !s.Creating).ToList();
-        w.WriteInt(sessions.Count);
-        foreach (var s in sessions) { w.WriteLong(s.Id); w.WriteInt(s.TimeoutMs); }
-        Tree.Serialize(w);
-        return w.ToArray();
+        var sessions = new List<(long Id, int TimeoutMs)>(Sessions.Count);
+        foreach (var s in Sessions.All)
+            if (!s.Creating) sessions.Add((s.Id, s.TimeoutMs));
+        return new StateImage(sessions, Tree.Capture());
     }
 }

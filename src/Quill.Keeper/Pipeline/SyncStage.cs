@@ -8,9 +8,10 @@ namespace Quill.Keeper.Pipeline;
 /// Makes accepted txns durable: one thread takes everything that queued up while the last fsync ran, appends it to
 /// the transaction log, fsyncs once (group commit) and hands the whole batch back to the request processor in order.
 /// Rejected writes and syncs travel through too, without a log entry, so that their answers keep their place.
-/// A quorum layer would sit here: "durable on a quorum" instead of "durable here".
+/// The middle stage of <see cref="PrepStage"/> -> here -> <see cref="FinalStage"/>; a quorum's proposal and commit
+/// stages go on either side of it (see <see cref="IRequestStage"/>).
 /// </summary>
-public sealed class SyncStage : IDisposable
+public sealed class SyncStage : IRequestStage, IDisposable
 {
     private readonly TxnLog _log;
     private readonly ILogger _logger;

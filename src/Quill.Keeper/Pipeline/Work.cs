@@ -1,16 +1,15 @@
 using Quill.Keeper.Protocol;
-using Quill.Keeper.Server;
 
 namespace Quill.Keeper.Pipeline;
 
 /// <summary>Everything the request processor's thread is asked to do arrives as one of these, in order.</summary>
 public abstract record Work;
 
-public sealed record ConnectWork(ClientConnection Connection, ConnectRequest Request) : Work;
+public sealed record ConnectWork(IClientChannel Connection, ConnectRequest Request) : Work;
 
-public sealed record RequestWork(ClientConnection Connection, int Xid, OpCode Type, byte[] Body) : Work;
+public sealed record RequestWork(IClientChannel Connection, int Xid, OpCode Type, byte[] Body) : Work;
 
-public sealed record ConnectionClosedWork(ClientConnection Connection) : Work;
+public sealed record ConnectionClosedWork(IClientChannel Connection) : Work;
 
 /// <summary>A batch that the sync stage made durable, in the order it was accepted.</summary>
 public sealed record CommittedWork(List<Request> Batch) : Work;

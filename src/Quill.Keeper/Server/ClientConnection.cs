@@ -16,7 +16,7 @@ namespace Quill.Keeper.Server;
 /// processor in order; answers and watch events queue into one outgoing buffer that a writer loop sends in as few
 /// syscalls as possible. A connection's first four bytes may be a four-letter word instead of a length.
 /// </summary>
-public sealed class ClientConnection : IWatcher
+public sealed class ClientConnection : IClientChannel
 {
     private static long s_nextId;
     private readonly Socket _socket;

@@ -1,5 +1,4 @@
 using Quill.Keeper.Pipeline;
-using Quill.Keeper.Server;
 
 namespace Quill.Keeper.Sessions;
 
@@ -18,6 +17,6 @@ public sealed class Session(long id, int timeoutMs, byte[] password)
     public bool Closing { get; set; }
     /// <summary>True until the createSession txn is committed.</summary>
     public bool Creating { get; set; }
-    public ClientConnection? Connection { get; set; }
+    public IClientChannel? Connection { get; set; }
     public Queue<Request> Queue { get; } = new();
 }

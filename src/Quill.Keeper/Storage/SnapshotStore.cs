@@ -6,7 +6,7 @@ namespace Quill.Keeper.Storage;
 
 /// <summary>
 /// Snapshots of the data tree as files snapshot.&lt;hex zxid&gt; in one directory (dataDir). The body is the
-/// lead's serialized tree, opaque here. On-disk format (integers little-endian):
+/// serialized state, opaque here. On-disk format (integers little-endian):
 /// <code>
 /// header := magic "QKSN" (4) | version u32 = 1 (4) | zxid i64 (8) | bodyLength i64 (8)
 ///           | crc32(body) u32 (4) | crc32(header bytes 0..28) u32 (4)                       32 bytes
@@ -15,9 +15,9 @@ namespace Quill.Keeper.Storage;
 /// A snapshot is written to snapshot.&lt;hex&gt;.tmp, fsynced, renamed into place and the directory fsynced, so
 /// a visible snapshot is complete; the checksums catch damage after that.
 /// <para>
-/// Snapshots are fuzzy: the tree is serialized while txns keep being applied, so it holds every txn up to
-/// its zxid and possibly some later ones. Recovery loads it and replays the log from its zxid on, which
-/// re-applies those later txns; applying a txn must therefore be idempotent (the data tree's concern).
+/// Snapshots are exact: the body is an image of the state taken between two applies (see
+/// <see cref="Snapshotter"/>), so it holds every txn up to its zxid and none after. Recovery loads it and
+/// replays the log from the next zxid.
 /// </para>
 /// <para>Threads: one writer at a time; <see cref="ReadLatestValid"/> may run while nothing writes.</para>
 /// </summary>

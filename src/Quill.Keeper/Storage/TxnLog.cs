@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Quill.Keeper.Storage;
@@ -50,12 +49,15 @@ public sealed class TxnLog : IDisposable
     private Exception? _failure;
     private long _lastZxid;
     private long _lastCommittedZxid;
+    private readonly TimeProvider _time;
+    // Durations in TimeSpan ticks, measured on the server's clock.
     private long _lastFsyncTicks;
     private long _totalFsyncTicks;
     private long _fsyncCount;
 
-    public TxnLog(string directory, TxnLogOptions options, ILogger logger)
+    public TxnLog(string directory, TxnLogOptions options, ILogger logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _directory = Path.GetFullPath(directory);
         _options = options;
         _logger = logger;
@@ -73,8 +75,8 @@ public sealed class TxnLog : IDisposable
     /// <summary>The file being appended to, null until the first commit after recovery or a roll.</summary>
     public string? CurrentFile => _filePath;
 
-    public double LastFsyncMillis => Stopwatch.GetElapsedTime(0, Volatile.Read(ref _lastFsyncTicks)).TotalMilliseconds;
-    public double TotalFsyncMillis => Stopwatch.GetElapsedTime(0, Volatile.Read(ref _totalFsyncTicks)).TotalMilliseconds;
+    public double LastFsyncMillis => TimeSpan.FromTicks(Volatile.Read(ref _lastFsyncTicks)).TotalMilliseconds;
+    public double TotalFsyncMillis => TimeSpan.FromTicks(Volatile.Read(ref _totalFsyncTicks)).TotalMilliseconds;
     public long FsyncCount => Volatile.Read(ref _fsyncCount);
 
     /// <summary>
@@ -85,8 +87,8 @@ public sealed class TxnLog : IDisposable
     /// Runs once, before the first Append. Returns how many txns were applied.
     /// </summary>
     /// <remarks>
-    /// Snapshots are fuzzy (taken while txns keep being applied), so some replayed txns may already be in
-    /// the snapshot; applying a txn must be idempotent. That is the data tree's concern, not the log's.
+    /// Snapshots are exact (an image of the state after their zxid's txn, taken on the owner thread between two
+    /// applies), so replaying from the txn after their zxid applies every txn exactly once.
     /// </remarks>
     public long Recover(long afterZxid, Action<TxnEntry> apply)
     {
@@ -316,13 +318,12 @@ public sealed class TxnLog : IDisposable
 
     private void Fsync()
     {
-        long started = Stopwatch.GetTimestamp();
+        long started = _time.GetTimestamp();
         _file!.Flush(flushToDisk: true);
-        long ticks = Stopwatch.GetTimestamp() - started;
-        Volatile.Write(ref _lastFsyncTicks, ticks);
-        Interlocked.Add(ref _totalFsyncTicks, ticks);
+        var elapsed = _time.GetElapsedTime(started);
+        Volatile.Write(ref _lastFsyncTicks, elapsed.Ticks);
+        Interlocked.Add(ref _totalFsyncTicks, elapsed.Ticks);
         Interlocked.Increment(ref _fsyncCount);
-        var elapsed = Stopwatch.GetElapsedTime(0, ticks);
         if (elapsed > _options.FsyncWarningThreshold)
             _logger.LogWarning("fsync of txn log {File} took {Millis:F0} ms; every write waits for it", _filePath, elapsed.TotalMilliseconds);
     }

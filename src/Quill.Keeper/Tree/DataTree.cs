@@ -63,7 +63,10 @@ public sealed class DataTree
         return count;
     }
 
-    /// <summary>Applies a committed txn. Zxids at or below one already applied are ignored (replay after restart).</summary>
+    /// <summary>
+    /// Applies a committed txn; zxids must increase. Nothing is ever applied twice: a snapshot holds exactly the txns
+    /// up to its zxid, and recovery replays only the log after it.
+    /// </summary>
     public ApplyResult Apply(long zxid, long time, long sessionId, Txn txn)
     {
         var result = ApplyOne(zxid, time, sessionId, txn);
@@ -178,25 +181,21 @@ public sealed class DataTree
         return new(OpCode.Delete, ErrorCode.Ok, path);
     }
 
-    // ---- snapshots: every node in pre-order (parents before children), so loading is a plain insert ----
+    // ---- snapshots ----
 
-    public void Serialize(JuteWriter w)
+    /// <summary>A consistent image of the tree as of <see cref="LastZxid"/>, to be encoded on another thread.</summary>
+    public TreeImage Capture()
     {
-        w.WriteLong(LastZxid);
-        w.WriteInt(_nodes.Count);
-        var stack = new Stack<string>();
-        stack.Push("/");
-        while (stack.Count > 0)
-        {
-            var path = stack.Pop();
-            var n = _nodes[path];
-            w.WriteString(path); w.WriteBuffer(n.Data); Acl.WriteList(w, n.Acl.ToList());
-            w.WriteLong(n.Czxid); w.WriteLong(n.Mzxid); w.WriteLong(n.Pzxid); w.WriteLong(n.Ctime); w.WriteLong(n.Mtime);
-            w.WriteInt(n.Version); w.WriteInt(n.Cversion); w.WriteInt(n.Aversion); w.WriteLong(n.EphemeralOwner);
-            foreach (var child in n.Children) stack.Push(PathUtils.Join(path, child));
-        }
+        var nodes = new TreeImage.Entry[_nodes.Count];
+        int i = 0;
+        foreach (var (path, n) in _nodes)
+            nodes[i++] = new(path, n.Data, n.Acl, n.Czxid, n.Mzxid, n.Pzxid, n.Ctime, n.Mtime, n.Version, n.Cversion, n.Aversion, n.EphemeralOwner);
+        return new TreeImage(LastZxid, nodes);
     }
 
+    public void Serialize(JuteWriter w) => Capture().Write(w);
+
+    /// <summary>Reads what <see cref="TreeImage.Write"/> wrote: every parent comes before its children.</summary>
     public static DataTree Deserialize(ref JuteReader r, bool extendedTypes)
     {
         var tree = new DataTree(extendedTypes);

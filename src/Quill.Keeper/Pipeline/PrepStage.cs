@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Quill.Keeper.Auth;
 using Quill.Keeper.Protocol;
 using Quill.Keeper.Tree;
@@ -5,10 +6,61 @@ using Quill.Keeper.Txns;
 
 namespace Quill.Keeper.Pipeline;
 
-// Accepting writes: each op is checked the way ZooKeeper's PrepRequestProcessor checks it, in the same order, so the
-// same bad request gets the same error code; an accepted op becomes a txn and updates the pending view.
-public sealed partial class RequestProcessor
+/// <summary>
+/// The first stage (ZooKeeper's PrepRequestProcessor): checks each write the way ZooKeeper checks it, in the same
+/// order, so the same bad request gets the same error code, against <see cref="PendingChanges"/> (the tree as it will
+/// be once every accepted txn is applied); an accepted write becomes a txn with the next zxid. Every write then moves
+/// on to the next stage, rejected ones too (as markers without a txn) so that their answers keep their place.
+/// Runs on the processor's owner thread: it reads the tree and owns the pending changes and the zxid counter.
+/// </summary>
+public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChanges pending, IRequestStage next,
+    TimeProvider time, ILogger log)
 {
+    private readonly KeeperOptions _options = options;
+    private readonly PendingChanges _pending = pending;
+    private long _lastAcceptedZxid = tree.LastZxid;
+
+    /// <summary>Validates a write, makes it a txn (or an answer-in-turn marker) and passes it to the next stage.</summary>
+    public void Submit(Request request)
+    {
+        request.Time = time.GetUtcNow().ToUnixTimeMilliseconds();
+        try
+        {
+            if (request.Type == OpCode.CloseSession) request.Session.Closing = true; // nothing more from this session is accepted
+            long zxid = _lastAcceptedZxid + 1;
+            var txn = Prepare(request, zxid);
+            if (txn is MultiTxn { Failed: true } failed)
+                request.FailedMulti = failed; // answered at commit, with the zxid of that moment
+            else if (txn is not null)
+            {
+                request.Txn = txn;
+                request.Zxid = zxid;
+                _lastAcceptedZxid = zxid;
+            }
+        }
+        catch (KeeperException e)
+        {
+            request.Error = e.Code;
+        }
+        catch (JuteException e)
+        {
+            log.LogWarning("Malformed {Type} request from session 0x{Session:x}: {Reason}", request.Type, request.Session.Id, e.Message);
+            request.Error = ErrorCode.MarshallingError;
+        }
+        request.State = RequestState.InFlight;
+        next.Submit(request);
+    }
+
+    /// <summary>A new session's handshake: its createSession txn needs no checks.</summary>
+    public void SubmitCreateSession(Request request, int timeoutMs)
+    {
+        request.Time = time.GetUtcNow().ToUnixTimeMilliseconds();
+        request.Txn = new CreateSessionTxn(timeoutMs);
+        request.Zxid = ++_lastAcceptedZxid;
+        request.State = RequestState.InFlight;
+        next.Submit(request);
+    }
+
     private Txn? Prepare(Request request, long zxid)
     {
         var r = new JuteReader(request.Body);
@@ -38,15 +90,16 @@ public sealed partial class RequestProcessor
         }
     }
 
-    private IReadOnlyList<Id> AuthOf(Request request) => request.Connection?.AuthIds ?? SuperIds;
+    /// <summary>Who the request acts as: its connection's identities, or super for the server's own requests.</summary>
+    internal static IReadOnlyList<Id> AuthOf(Request request) => request.Connection?.AuthIds ?? SuperIds;
     private static readonly IReadOnlyList<Id> SuperIds = [new Id("super", "")];
 
-    private void CheckAcl(Request request, IReadOnlyList<Acl> acl, Perms perm, string path)
+    private static void CheckAcl(Request request, IReadOnlyList<Acl> acl, Perms perm, string path)
     {
         if (!Acls.Allows(acl, AuthOf(request), perm)) throw new KeeperException(ErrorCode.NoAuth, path);
     }
 
-    private static void ValidatePath(string path, bool sequential = false)
+    internal static void ValidatePath(string path, bool sequential = false)
     {
         if (PathUtils.Validate(path, sequential) is not null) throw new KeeperException(ErrorCode.BadArguments, path);
     }
@@ -233,7 +286,7 @@ public sealed partial class RequestProcessor
     /// </summary>
     private CloseSessionTxn PrepareCloseSession(long sessionId, long zxid)
     {
-        foreach (var path in Tree.EphemeralsOf(sessionId).Union(_pending.PendingEphemeralsOf(sessionId), StringComparer.Ordinal).ToList())
+        foreach (var path in tree.EphemeralsOf(sessionId).Union(_pending.PendingEphemeralsOf(sessionId), StringComparer.Ordinal).ToList())
         {
             var node = _pending.Get(path);
             var parent = _pending.Get(PathUtils.Parent(path));
