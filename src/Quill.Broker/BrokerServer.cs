@@ -9,6 +9,7 @@ using Quill.Broker.Metadata;
 using Quill.Broker.Network;
 using Quill.Broker.Partitions;
 using Quill.Keeper.Client;
+using Quill.Observability;
 
 namespace Quill.Broker;
 
@@ -34,6 +35,8 @@ public sealed class BrokerServer : IAsyncDisposable
     private ReplicaManager? _replicas;
     private Controller? _controller;
     private KafkaListener? _listener;
+    private readonly Metrics.BrokerMetrics _metrics = new();
+    private MetricsEndpoint? _metricsEndpoint;
     private int _disposed;
 
     /// <param name="handlerSets">
@@ -85,11 +88,17 @@ public sealed class BrokerServer : IAsyncDisposable
     /// <summary>The Kafka port actually bound (useful when the options asked for port 0).</summary>
     public int Port => _listener?.Endpoint.Port ?? 0;
     public string ClusterId => Services.Metadata.ClusterId;
+    /// <summary>The metrics HTTP port actually bound; 0 when metrics.http.port is off.</summary>
+    public int MetricsPort => _metricsEndpoint?.Port ?? 0;
 
     public async Task StartAsync(CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
             throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
+        // Up first, so /health answers 503 while the broker starts.
+        if (_options.MetricsPort > 0)
+            _metricsEndpoint = await MetricsEndpoint.StartAsync(_options.MetricsHost ?? _options.ListenHost, _options.MetricsPort,
+                [_metrics.Meter], _loggers, ct: ct);
         string firstDir = _options.LogDirs[0];
         var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"));
         await zk.EnsurePersistentPathsAsync(ct);
@@ -118,7 +127,10 @@ public sealed class BrokerServer : IAsyncDisposable
             Zk = zk,
             Loggers = _loggers,
             Time = _time,
+            Metrics = _metrics,
         };
+        _metrics.Observe(Services);
+        _replicas.LogFlushed = _metrics.LogFlushed;
 
         _listener = new KafkaListener(_options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"));
         _listener.Bind(_options.ListenHost, _options.Port);
@@ -134,9 +146,10 @@ public sealed class BrokerServer : IAsyncDisposable
         var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
         RequestDispatcher? dispatcher = null;
         handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
-        dispatcher = new RequestDispatcher(handlers);
+        dispatcher = new RequestDispatcher(handlers, _metrics);
         StartTimers();
         _listener.StartAccepting(dispatcher);
+        _metricsEndpoint?.Serving = true;
         _log.LogInformation("Broker {Id} of cluster {ClusterId} started: {Partitions} partitions in {Dirs}",
             _options.BrokerId, clusterId, _replicas.Partitions.Count, string.Join(", ", _options.LogDirs));
     }
@@ -296,6 +309,7 @@ public sealed class BrokerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _metricsEndpoint?.Serving = false;
         _stopping.Cancel();
         foreach (var timer in _timers) await timer.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
@@ -308,6 +322,8 @@ public sealed class BrokerServer : IAsyncDisposable
             await _zk.Keeper.CloseAsync();
             KeeperSessionFile.Delete(_options.LogDirs[0]);
         }
+        if (_metricsEndpoint is not null) await _metricsEndpoint.DisposeAsync();
+        _metrics.Dispose();
         _log.LogInformation("Broker {Id} stopped", _options.BrokerId);
     }
 }

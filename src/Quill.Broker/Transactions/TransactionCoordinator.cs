@@ -56,6 +56,12 @@ public sealed class TransactionCoordinator : IDisposable
     }
 
     public bool IsActive => _active;
+
+    /// <summary>
+    /// Transactional ids known (for metrics). Read without the lock: a count that is one change stale is fine there,
+    /// and the lock is held across log writes.
+    /// </summary>
+    public int TransactionalIdCount => _transactions.Count;
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Replays <c>__transaction_state</c>, finishes transactions left in PrepareCommit/PrepareAbort, starts the timeout timer.</summary>
