@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -45,8 +46,11 @@ public sealed class MetricsEndpoint : IAsyncDisposable
         ILoggerFactory loggers, Func<CancellationToken, Task>? beforeScrape = null, CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggers);
+        // The server's own logging, warnings and up (a line per scrape is noise).
+        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddProvider(new ForwardingLoggerProvider(loggers));
+        // The process belongs to the server: without this the web host takes SIGTERM/Ctrl+C for itself, stops only
+        // this port, and the process never exits.
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseKestrel(k => k.Listen(ParseHost(host), port));
         builder.Services.AddOpenTelemetry().WithMetrics(m =>
         {
@@ -96,5 +100,19 @@ public sealed class MetricsEndpoint : IAsyncDisposable
         _serving = false;
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Leaves signals and the process's lifetime to the server that owns this endpoint.</summary>
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>Hands the web host's log lines to the server's logger factory (which the host must not dispose).</summary>
+    private sealed class ForwardingLoggerProvider(ILoggerFactory loggers) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => loggers.CreateLogger(categoryName);
+        public void Dispose() { }
     }
 }
