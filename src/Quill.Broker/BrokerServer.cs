@@ -146,7 +146,8 @@ public sealed class BrokerServer : IAsyncDisposable
         var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
         RequestDispatcher? dispatcher = null;
         handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
-        dispatcher = new RequestDispatcher(handlers, _metrics);
+        // Without an exporter nothing reads the request metrics, so the handlers are not wrapped at all.
+        dispatcher = new RequestDispatcher(handlers, _metricsEndpoint is null ? null : _metrics);
         StartTimers();
         _listener.StartAccepting(dispatcher);
         _metricsEndpoint?.Serving = true;

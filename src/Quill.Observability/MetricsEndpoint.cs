@@ -81,7 +81,15 @@ public sealed class MetricsEndpoint : IAsyncDisposable
         app.MapGet("/health", () => endpoint.Serving
             ? Results.Text("ok\n")
             : Results.Text("not serving\n", statusCode: StatusCodes.Status503ServiceUnavailable));
-        await app.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         endpoint.Port = new Uri(address).Port;
         return endpoint;

@@ -81,12 +81,16 @@ public sealed class BrokerMetrics : IDisposable
 
     public void Produced(string topic, long bytes, long records)
     {
+        if (!_bytesIn.Enabled) return; // nobody exports: skip the topic lookup
         var tag = TopicTag(topic);
         _bytesIn.Add(bytes, tag);
         _messagesIn.Add(records, tag);
     }
 
-    public void Fetched(string topic, long bytes) => _bytesOut.Add(bytes, TopicTag(topic));
+    public void Fetched(string topic, long bytes)
+    {
+        if (_bytesOut.Enabled) _bytesOut.Add(bytes, TopicTag(topic));
+    }
 
     public void FetchWaitStarted() => Interlocked.Increment(ref _fetchesWaiting);
 
