@@ -77,6 +77,11 @@ public sealed class BrokerOptions
     /// <summary>offsets.retention.minutes.</summary>
     public int OffsetsRetentionMinutes { get; set; } = 7 * 24 * 60;
 
+    /// <summary>metrics.http.port: Prometheus /metrics and /health over HTTP; 0 (the default) turns it off.</summary>
+    public int MetricsPort { get; set; }
+    /// <summary>metrics.http.host: the address the metrics port binds; null means the Kafka listener's.</summary>
+    public string? MetricsHost { get; set; }
+
     /// <summary>Every key=value the configuration file held (DescribeConfigs reports them as static broker configs).</summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
 

@@ -9,6 +9,7 @@ using Quill.Broker.Metadata;
 using Quill.Broker.Network;
 using Quill.Broker.Partitions;
 using Quill.Keeper.Client;
+using Quill.Observability;
 
 namespace Quill.Broker;
 
@@ -34,6 +35,8 @@ public sealed class BrokerServer : IAsyncDisposable
     private ReplicaManager? _replicas;
     private Controller? _controller;
     private KafkaListener? _listener;
+    private readonly Metrics.BrokerMetrics _metrics = new();
+    private MetricsEndpoint? _metricsEndpoint;
     private int _disposed;
 
     /// <param name="handlerSets">
@@ -85,11 +88,17 @@ public sealed class BrokerServer : IAsyncDisposable
     /// <summary>The Kafka port actually bound (useful when the options asked for port 0).</summary>
     public int Port => _listener?.Endpoint.Port ?? 0;
     public string ClusterId => Services.Metadata.ClusterId;
+    /// <summary>The metrics HTTP port actually bound; 0 when metrics.http.port is off.</summary>
+    public int MetricsPort => _metricsEndpoint?.Port ?? 0;
 
     public async Task StartAsync(CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
             throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
+        // Up first, so /health answers 503 while the broker starts.
+        if (_options.MetricsPort > 0)
+            _metricsEndpoint = await MetricsEndpoint.StartAsync(_options.MetricsHost ?? _options.ListenHost, _options.MetricsPort,
+                [_metrics.Meter], _loggers, ct: ct);
         string firstDir = _options.LogDirs[0];
         var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"), _time);
         await zk.EnsurePersistentPathsAsync(ct);
@@ -118,7 +127,10 @@ public sealed class BrokerServer : IAsyncDisposable
             Zk = zk,
             Loggers = _loggers,
             Time = _time,
+            Metrics = _metrics,
         };
+        _metrics.Observe(Services);
+        _replicas.LogFlushed = _metrics.LogFlushed;
 
         _listener = new KafkaListener(_options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"));
         _listener.Bind(_options.ListenHost, _options.Port);
@@ -136,9 +148,11 @@ public sealed class BrokerServer : IAsyncDisposable
         foreach (var handler in handlers.OfType<ApiHandler>()) handler.Log = handlerLog;
         RequestDispatcher? dispatcher = null;
         handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
-        dispatcher = new RequestDispatcher(handlers);
+        // Without an exporter nothing reads the request metrics, so the handlers are not wrapped at all.
+        dispatcher = new RequestDispatcher(handlers, _metricsEndpoint is null ? null : _metrics);
         StartLogScheduler();
         _listener.StartAccepting(dispatcher);
+        _metricsEndpoint?.Serving = true;
         _log.LogInformation("Broker {Id} of cluster {ClusterId} started: {Partitions} partitions in {Dirs}",
             _options.BrokerId, clusterId, _replicas.Partitions.Count, string.Join(", ", _options.LogDirs));
     }
@@ -279,6 +293,7 @@ public sealed class BrokerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _metricsEndpoint?.Serving = false;
         _stopping.Cancel();
         if (_logScheduler is not null) await _logScheduler.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
@@ -291,6 +306,8 @@ public sealed class BrokerServer : IAsyncDisposable
             await _zk.Keeper.CloseAsync();
             KeeperSessionFile.Delete(_options.LogDirs[0]);
         }
+        if (_metricsEndpoint is not null) await _metricsEndpoint.DisposeAsync();
+        _metrics.Dispose();
         _log.LogInformation("Broker {Id} stopped", _options.BrokerId);
     }
 }

@@ -22,6 +22,8 @@ public sealed class BrokerServices : IBrokerIdentity
     public required KafkaZkClient Zk { get; init; }
     public required ILoggerFactory Loggers { get; init; }
     public required TimeProvider Time { get; init; }
+    /// <summary>What the handlers measure (exported when metrics.http.port is set).</summary>
+    public Metrics.BrokerMetrics Metrics { get; init; } = new();
 
     public int BrokerId => Options.BrokerId;
 

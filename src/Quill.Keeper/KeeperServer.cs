@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Metrics;
+using Quill.Observability;
 using Quill.Keeper.Pipeline;
 using Quill.Keeper.Protocol;
 using Quill.Keeper.Server;
@@ -32,6 +33,7 @@ public sealed class KeeperServer : IAsyncDisposable
     private Socket? _listener;
     private ITimer? _ticker;
     private PurgeTask? _purge;
+    private readonly KeeperMetrics _metrics = new();
     private MetricsEndpoint? _metricsEndpoint;
     private Snapshotter? _snapshotter;
 
@@ -63,7 +65,7 @@ public sealed class KeeperServer : IAsyncDisposable
         var (tree, sessions) = Recover();
         _sync = new SyncStage(TxnLog, _loggers.CreateLogger("Keeper.Sync"));
         _snapshotter = new Snapshotter(_snapshots, _sync.RequestRoll, _loggers.CreateLogger("Keeper.Snapshots"));
-        Processor = new RequestProcessor(Options, tree, sessions, _sync, new KeeperMetrics(), _time, _loggers.CreateLogger("Keeper.Requests"))
+        Processor = new RequestProcessor(Options, tree, sessions, _sync, _metrics, _time, _loggers.CreateLogger("Keeper.Requests"))
         {
             SnapshotReady = _snapshotter.Take,
         };
@@ -84,9 +86,13 @@ public sealed class KeeperServer : IAsyncDisposable
             TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
         _purge.Start();
         if (Options.MetricsPort > 0)
-            _metricsEndpoint = MetricsEndpoint.Start(this, Options.MetricsHost, Options.MetricsPort, _loggers.CreateLogger("Keeper.Metrics"));
+        {
+            var gauges = await MntrGauges.CreateAsync(this, _metrics.Meter);
+            _metricsEndpoint = await MetricsEndpoint.StartAsync(Options.MetricsHost, Options.MetricsPort, [_metrics.Meter], _loggers, gauges.RefreshAsync);
+            _metricsEndpoint.Serving = true;
+            _log.LogInformation("Prometheus metrics on http://{Host}:{Port}/metrics", Options.MetricsHost, _metricsEndpoint.Port);
+        }
         _log.LogInformation("Keeper listening on {Endpoint}, data in {DataDir}, last zxid 0x{Zxid:x}", Endpoint, Path.GetFullPath(Options.DataDir), tree.LastZxid);
-        await Task.CompletedTask;
     }
 
     private (DataTree, SessionTracker) Recover()
@@ -175,7 +181,7 @@ public sealed class KeeperServer : IAsyncDisposable
         _listener?.Dispose();
         _ticker?.Dispose();
         _purge?.Dispose();
-        _metricsEndpoint?.Dispose();
+        _metricsEndpoint?.Serving = false;
         foreach (var c in _connections.Values) c.Close();
         // Let the processor finish what is queued before anything is cancelled.
         Processor?.Complete();
@@ -184,5 +190,7 @@ public sealed class KeeperServer : IAsyncDisposable
         _sync?.Dispose();
         if (_snapshotter is not null) await _snapshotter.Idle.ConfigureAwait(false);
         TxnLog.Dispose();
+        if (_metricsEndpoint is not null) await _metricsEndpoint.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
     }
 }

@@ -32,13 +32,14 @@ public sealed class BrokerProcess : IAsyncDisposable
     /// <summary>
     /// `quill start`: a broker with an embedded Keeper. With <paramref name="logFile"/>, every line it prints also goes
     /// there (the in-memory copy stops growing at 512 KiB; a fuzz run logs far more, and all of it must be read).
+    /// <paramref name="extraArguments"/> go on the `quill start` command line.
     /// </summary>
-    public static async Task<BrokerProcess> StartAsync(string? logFile = null)
+    public static async Task<BrokerProcess> StartAsync(string? logFile = null, IReadOnlyList<string>? extraArguments = null)
     {
         string dir = NewDirectory();
         int kafka = FreePort.Get(), keeper = FreePort.Get();
         var broker = new BrokerProcess(dir, kafka, keeper,
-            ["start", "--kafka-port", $"{kafka}", "--keeper-port", $"{keeper}", "--data-dir", Path.Combine(dir, "data")]);
+            ["start", "--kafka-port", $"{kafka}", "--keeper-port", $"{keeper}", "--data-dir", Path.Combine(dir, "data"), .. extraArguments ?? []]);
         if (logFile is not null) broker._logFile = new StreamWriter(logFile, append: true) { AutoFlush = true };
         return await broker.LaunchOrDisposeAsync();
     }

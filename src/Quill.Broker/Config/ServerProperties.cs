@@ -78,6 +78,8 @@ public static class ServerProperties
         options.AutoCreateTopicsEnable = reader.Bool("auto.create.topics.enable", options.AutoCreateTopicsEnable);
         options.DeleteTopicEnable = reader.Bool("delete.topic.enable", options.DeleteTopicEnable);
         options.SocketRequestMaxBytes = reader.Int("socket.request.max.bytes", options.SocketRequestMaxBytes, min: 1);
+        options.MetricsPort = reader.Int("metrics.http.port", options.MetricsPort, min: 0, max: 65535);
+        options.MetricsHost = reader.String("metrics.http.host") is { Length: > 0 } metricsHost ? metricsHost : null;
 
         long retentionMs = reader.Long("log.retention.ms", long.MinValue, min: -1);
         if (retentionMs == long.MinValue)

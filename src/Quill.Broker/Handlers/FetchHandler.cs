@@ -70,6 +70,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
             var left = deadline - services.Time.GetUtcNow();
             if (error || available >= minBytes || appended is not { Count: > 0 } || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
                 break;
+            services.Metrics.FetchWaitStarted();
             try
             {
                 await Task.WhenAny(appended).WaitAsync(left, services.Time, cancellationToken).ConfigureAwait(false);
@@ -81,8 +82,12 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
             {
                 break;
             }
+            finally
+            {
+                services.Metrics.FetchWaitEnded();
+            }
         }
-        CopyRecords(slots, context, readCommitted);
+        CopyRecords(slots, context, readCommitted, services.Metrics);
         if (version < 4) DownConvert(slots, version);
         return response;
     }
@@ -204,7 +209,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
     /// Copies every partition's batches into one pooled buffer that is returned after the response is sent; for
     /// read_committed, lists the aborted transactions reaching into the returned range.
     /// </summary>
-    private static void CopyRecords(List<Slot> slots, RequestContext context, bool readCommitted)
+    private static void CopyRecords(List<Slot> slots, RequestContext context, bool readCommitted, Metrics.BrokerMetrics metrics)
     {
         long total = slots.Sum(s => (long)s.Read.Records.Length);
         byte[]? buffer = total > 0 ? ArrayPool<byte>.Shared.Rent((int)total) : null;
@@ -231,6 +236,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
             }
             slot.Response.Records = buffer.AsMemory(position, read.Records.Length);
             position += read.Records.Length;
+            metrics.Fetched(slot.Partition.Topic, read.Records.Length);
         }
     }
 

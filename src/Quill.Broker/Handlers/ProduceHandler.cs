@@ -88,6 +88,7 @@ public sealed class ProduceHandler(BrokerServices services) : ApiHandler<Produce
             result.BaseOffset = info.FirstOffset;
             result.LogAppendTimeMs = info.LogAppendTime;
             result.LogStartOffset = info.LogStartOffset;
+            if (!info.IsDuplicate) services.Metrics.Produced(topic, bytes.Length, info.RecordCount);
             return (KafkaError.None, null);
         }
         catch (LogException e)

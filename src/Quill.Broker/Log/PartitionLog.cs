@@ -237,8 +237,12 @@ public sealed partial class PartitionLog : IDisposable
         }
     }
 
+    /// <summary>Told how long each flush took (ms), for the log flush metric.</summary>
+    public Action<double>? Flushed { get; set; }
+
     private void FlushLocked()
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         long end = _end.Offset;
         foreach (var segment in _segments)
             if (segment.NextOffset > _recoveryPoint || segment == ActiveSegment) segment.Flush();
@@ -249,6 +253,7 @@ public sealed partial class PartitionLog : IDisposable
         }
         Volatile.Write(ref _recoveryPoint, end);
         _lastFlushMs = NowMs;
+        Flushed?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>flush.ms: fsyncs if the last flush is older than the setting (called periodically by the log manager).</summary>

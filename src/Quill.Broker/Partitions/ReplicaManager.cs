@@ -35,6 +35,9 @@ public sealed class ReplicaManager : IDisposable
 
     public IReadOnlyCollection<Partition> Partitions => _partitions.Values;
 
+    /// <summary>Given to every partition's log as it is opened: told how long each flush took (ms).</summary>
+    public Action<double>? LogFlushed { get; set; }
+
     public Partition? Get(string topic, int partition) => _partitions.GetValueOrDefault((topic, partition));
 
     /// <summary>Starts serving a partition: opens (or creates) its log and records which topic id it belongs to.</summary>
@@ -49,6 +52,7 @@ public sealed class ReplicaManager : IDisposable
             }
             var log = FindLog(topic, index) ?? LeastLoaded().GetOrCreate(topic, index, config);
             log.UpdateConfig(config);
+            log.Flushed = LogFlushed;
             PartitionMetadataFile.Write(log.Dir, topicId);
             var partition = new Partition(topic, index, topicId, log, leaderEpoch);
             _partitions = new Dictionary<(string, int), Partition>(_partitions) { [(topic, index)] = partition };

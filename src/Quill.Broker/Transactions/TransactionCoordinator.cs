@@ -58,6 +58,11 @@ public sealed class TransactionCoordinator : IDisposable
 
     public bool IsActive => _active;
 
+    /// <summary>
+    /// Transactional ids known (for metrics), read off the shards' loops: a count that is one change stale is fine there.
+    /// </summary>
+    public int TransactionalIdCount => _shards.Sum(s => s.TransactionalIdCount);
+
     /// <summary>Whether the shard of a <c>__transaction_state</c> partition serves its transactional ids.</summary>
     public bool IsShardLoaded(int partition) => _shards[partition].IsLoaded;
 

@@ -38,6 +38,8 @@ internal sealed class TransactionShard : IAsyncDisposable
     public int Partition { get; }
     public EventLoop Loop { get; }
     public bool IsLoaded => Volatile.Read(ref _loaded);
+    /// <summary>Transactional ids this shard holds (for metrics; read off the loop, so possibly one change stale).</summary>
+    public int TransactionalIdCount => _transactions.Count;
     private TransactionCoordinatorOptions Options => _coordinator.Options;
     private ProducerIdManager ProducerIds => _coordinator.ProducerIds;
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();

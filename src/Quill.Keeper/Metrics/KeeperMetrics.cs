@@ -1,10 +1,12 @@
+using System.Diagnostics.Metrics;
+
 namespace Quill.Keeper.Metrics;
 
 /// <summary>
-/// Counters the four-letter words and the Prometheus endpoint report. Written on the request processor's thread;
-/// readers elsewhere may see slightly stale numbers, which is fine for monitoring.
+/// Counters the four-letter words report, and the server's <see cref="Meter"/> the metrics endpoint exports. Written
+/// on the request processor's thread; readers elsewhere may see slightly stale numbers, which is fine for monitoring.
 /// </summary>
-public sealed class KeeperMetrics
+public sealed class KeeperMetrics : IDisposable
 {
     public long PacketsReceived;
     public long PacketsSent;
@@ -12,10 +14,20 @@ public sealed class KeeperMetrics
     public long LatencySumMs;
     public long LatencyMinMs = long.MaxValue;
     public long LatencyMaxMs;
-    private readonly long[] _latencyBuckets = new long[Buckets.Length + 1];
+    private readonly Histogram<double> _latency;
 
     /// <summary>Upper bounds (ms) of the request latency histogram.</summary>
     public static readonly double[] Buckets = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
+
+    public KeeperMetrics()
+    {
+        // One meter per server, so servers sharing a process (tests, `quill start`) keep their numbers apart.
+        Meter = new Meter("Quill.Keeper");
+        _latency = Meter.CreateHistogram<double>("request_latency_ms", description: "Time from a request's arrival to its answer (ms).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
+    }
+
+    public Meter Meter { get; }
 
     public void RecordLatency(long ms)
     {
@@ -23,20 +35,18 @@ public sealed class KeeperMetrics
         LatencySumMs += ms;
         if (ms < LatencyMinMs) LatencyMinMs = ms;
         if (ms > LatencyMaxMs) LatencyMaxMs = ms;
-        int i = 0;
-        while (i < Buckets.Length && ms > Buckets[i]) i++;
-        _latencyBuckets[i]++;
+        _latency.Record(ms);
     }
-
-    public long BucketCount(int i) => _latencyBuckets[i];
 
     public double AvgLatency => LatencyCount == 0 ? 0 : (double)LatencySumMs / LatencyCount;
     public long MinLatency => LatencyCount == 0 ? 0 : LatencyMinMs;
 
+    /// <summary>srst: resets what mntr reports; the exported histogram keeps counting, as Prometheus expects.</summary>
     public void Reset()
     {
         PacketsReceived = PacketsSent = LatencyCount = LatencySumMs = LatencyMaxMs = 0;
         LatencyMinMs = long.MaxValue;
-        Array.Clear(_latencyBuckets);
     }
+
+    public void Dispose() => Meter.Dispose();
 }

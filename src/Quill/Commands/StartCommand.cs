@@ -21,12 +21,14 @@ public static class StartCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the logs and Keeper's data go (default: a 'quill/data' directory under the user's local data)." };
         start.Options.Add(kafkaPort);
         start.Options.Add(keeperPort);
+        var metricsPort = new Option<int>("--metrics-port") { Description = "The broker's Prometheus /metrics and /health HTTP port (metrics.http.port; 0, the default: off)." };
         start.Options.Add(dataDir);
-        start.SetAction((parse, ct) => RunAsync(parse.GetValue(kafkaPort), parse.GetValue(keeperPort), parse.GetValue(dataDir), ct));
+        start.Options.Add(metricsPort);
+        start.SetAction((parse, ct) => RunAsync(parse.GetValue(kafkaPort), parse.GetValue(keeperPort), parse.GetValue(dataDir), parse.GetValue(metricsPort), ct));
         return start;
     }
 
-    private static async Task<int> RunAsync(int kafkaPort, int keeperPort, DirectoryInfo? dataDir, CancellationToken ct)
+    private static async Task<int> RunAsync(int kafkaPort, int keeperPort, DirectoryInfo? dataDir, int metricsPort, CancellationToken ct)
     {
         string root = dataDir?.FullName ?? Path.Combine(
             Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "quill", "data");
@@ -62,6 +64,7 @@ public static class StartCommand
             OffsetsTopicReplicationFactor = 1,
             TransactionStateLogReplicationFactor = 1,
             GroupInitialRebalanceDelayMs = 0,
+            MetricsPort = metricsPort,
         };
         return await BrokerCommands.RunBrokerAsync(brokerOptions, loggers,
             $"Quill: Kafka on 127.0.0.1:{{0}}, ZooKeeper protocol on 127.0.0.1:{keeper.Endpoint.Port}, data in {root}", ct);

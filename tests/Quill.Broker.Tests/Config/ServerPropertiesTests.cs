@@ -149,4 +149,18 @@ public sealed class ServerPropertiesTests
         Assert.Equal(CleanupPolicy.Compact, config.CleanupPolicy);
         Assert.True(config.LogAppendTime);
     }
+
+    [Fact]
+    public void The_metrics_port_is_off_unless_set_and_binds_the_listener_host_unless_told_otherwise()
+    {
+        var warnings = new List<string>();
+        var off = Parse("listeners=PLAINTEXT://10.1.2.3:9092", warnings);
+        Assert.Equal(0, off.MetricsPort);
+        Assert.Null(off.MetricsHost);
+        var on = Parse("metrics.http.port=7071\nmetrics.http.host=0.0.0.0", warnings);
+        Assert.Equal(7071, on.MetricsPort);
+        Assert.Equal("0.0.0.0", on.MetricsHost);
+        Assert.Empty(warnings);
+        Assert.Contains("metrics.http.port", Assert.Throws<BrokerConfigException>(() => Parse("metrics.http.port=70000")).Message);
+    }
 }

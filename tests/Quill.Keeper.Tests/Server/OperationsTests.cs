@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Quill.Keeper.Protocol;
@@ -61,10 +62,52 @@ public sealed class OperationsTests
         }
         using var http = new HttpClient();
         var text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
-        Assert.Contains("\nznode_count 7\n", "\n" + text);
-        Assert.Contains("\nglobal_sessions ", "\n" + text);
-        Assert.Contains("\nfsync_count ", "\n" + text);
+        // OpenTelemetry's exporter writes an empty label set as "{}"; Prometheus reads it as no labels.
+        Assert.Matches(@"(?m)^# TYPE znode_count gauge$", text);
+        Assert.Matches(@"(?m)^znode_count(\{\})? 7$", text);
+        Assert.Matches(@"(?m)^global_sessions(\{\})? ", text);
+        Assert.Matches(@"(?m)^fsync_count(\{\})? ", text);
         Assert.Contains("request_latency_ms_bucket{le=\"+Inf\"}", text);
-        Assert.Matches(@"request_latency_ms_count [1-9]", text);
+        Assert.Matches(@"(?m)^request_latency_ms_count(\{\})? [1-9]", text);
+    }
+
+    [Fact]
+    public async Task EveryNumberOfMntrIsExportedUnderItsZooKeeperName()
+    {
+        int port = FreePort.Get();
+        await using var keeper = await InProcessKeeper.StartAsync(o =>
+        {
+            o.MetricsPort = port;
+            o.FourLetterWordWhitelist = new(StringComparer.Ordinal) { "mntr" };
+        });
+        var mntr = await FourLetterWordAsync(keeper.Port, "mntr");
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        foreach (var line in mntr.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split('\t');
+            if (!double.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out _)) continue;
+            Assert.Matches($@"(?m)^{parts[0]["zk_".Length..]}(\{{\}})? ", text);
+        }
+    }
+
+    [Fact]
+    public async Task TheMetricsPortAnswersHealthAndUnknownPathsAndKeepsServing()
+    {
+        int port = FreePort.Get();
+        await using var keeper = await InProcessKeeper.StartAsync(o => o.MetricsPort = port);
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{port}/nothing-here")).StatusCode);
+
+        // A request that is not HTTP at all is answered (400) and does not take the port down.
+        using (var tcp = new TcpClient("127.0.0.1", port))
+        {
+            var stream = tcp.GetStream();
+            await stream.WriteAsync("ruok\r\n\r\n"u8.ToArray());
+            using var reader = new StreamReader(stream);
+            Assert.StartsWith("HTTP/1.1 400", await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        Assert.Matches(@"(?m)^znode_count", await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
     }
 }

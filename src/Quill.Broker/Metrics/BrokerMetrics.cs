@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Quill.Broker.Groups;
+using Quill.Kafka.Protocol.Messages;
+
+namespace Quill.Broker.Metrics;
+
+/// <summary>
+/// The broker's measurements as <see cref="Meter"/> instruments, named as Kafka's metrics appear through the
+/// Prometheus JMX exporter (kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec becomes
+/// <c>kafka_server_brokertopicmetrics_bytesin_total</c>), so operators' dashboards and alerts carry over. Figures Kafka
+/// has no metric for are named <c>quill_*</c>. The hot-path methods add to a counter with a cached tag and allocate
+/// nothing once a topic has been seen.
+/// </summary>
+public sealed class BrokerMetrics : IDisposable
+{
+    private static readonly double[] LatencyBucketsMs = [0.1, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestTime;
+    private readonly Counter<long> _bytesIn;
+    private readonly Counter<long> _bytesOut;
+    private readonly Counter<long> _messagesIn;
+    private readonly Histogram<double> _flushTime;
+    private readonly ConcurrentDictionary<string, KeyValuePair<string, object?>> _topicTags = new(StringComparer.Ordinal);
+    private int _fetchesWaiting;
+    private BrokerServices? _services;
+
+    public BrokerMetrics()
+    {
+        Meter = new Meter("Quill.Broker");
+        _requests = Meter.CreateCounter<long>("kafka_network_requestmetrics_requests_total", description: "Requests answered, by API.");
+        _requestTime = Meter.CreateHistogram<double>("kafka_network_requestmetrics_totaltimems", description: "Time from a request's decoding to its answer (ms), by API.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
+        _bytesIn = Meter.CreateCounter<long>("kafka_server_brokertopicmetrics_bytesin_total", description: "Record bytes appended by producers, by topic.");
+        _bytesOut = Meter.CreateCounter<long>("kafka_server_brokertopicmetrics_bytesout_total", description: "Record bytes sent to fetchers, by topic.");
+        _messagesIn = Meter.CreateCounter<long>("kafka_server_brokertopicmetrics_messagesin_total", description: "Records appended by producers, by topic.");
+        _flushTime = Meter.CreateHistogram<double>("kafka_log_logflushstats_logflushrateandtimems", description: "Time a log flush (fsync) took (ms).",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBucketsMs });
+
+        Meter.CreateObservableGauge("kafka_server_delayedoperationpurgatory_purgatorysize", () => new[]
+        {
+            // One replica: acks=all is answered at once, so no produce ever waits.
+            new Measurement<int>(0, new KeyValuePair<string, object?>("delayedOperation", "Produce")),
+            new Measurement<int>(Volatile.Read(ref _fetchesWaiting), new KeyValuePair<string, object?>("delayedOperation", "Fetch")),
+        }, description: "Requests waiting: produces for acknowledgements, fetches for data (long polls).");
+        Meter.CreateObservableGauge("kafka_server_replicamanager_partitioncount", () => _services?.Replicas.Partitions.Count ?? 0,
+            description: "Partitions this broker hosts.");
+        Meter.CreateObservableGauge("kafka_server_replicamanager_leadercount", () => Count((p, self) => p.State.Leader == self),
+            description: "Partitions this broker leads.");
+        Meter.CreateObservableGauge("kafka_server_replicamanager_underreplicatedpartitions",
+            () => Count((p, self) => p.State.Leader == self && p.State.Isr.Length < p.Replicas.Length),
+            description: "Partitions this broker leads whose in-sync replicas are fewer than their replicas.");
+        Meter.CreateObservableGauge("kafka_controller_kafkacontroller_activecontrollercount", () => IsController ? 1 : 0,
+            description: "1 on the broker that is the controller.");
+        Meter.CreateObservableGauge("kafka_controller_kafkacontroller_offlinepartitionscount", OfflinePartitions,
+            description: "Partitions without a live leader (reported by the controller only, as Kafka does).");
+        Meter.CreateObservableGauge("kafka_coordinator_group_groupmetadatamanager_numgroups", () => Groups(null), description: "Consumer groups.");
+        foreach (var state in Enum.GetValues<GroupState>())
+        {
+            Meter.CreateObservableGauge($"kafka_coordinator_group_groupmetadatamanager_numgroups{state.ToString().ToLowerInvariant()}",
+                () => Groups(state), description: $"Consumer groups in state {state}.");
+        }
+        Meter.CreateObservableGauge("quill_transaction_coordinator_transactional_ids",
+            () => _services?.Transactions?.Current?.TransactionalIdCount ?? 0, description: "Transactional ids the transaction coordinator knows.");
+    }
+
+    /// <summary>The meter to export (one per broker, so brokers sharing a process keep their numbers apart).</summary>
+    public Meter Meter { get; }
+
+    /// <summary>Where the gauges read the broker's state; until set they read 0.</summary>
+    public void Observe(BrokerServices services) => _services = services;
+
+    public void RequestAnswered(in KeyValuePair<string, object?> apiTag, double elapsedMs)
+    {
+        _requests.Add(1, apiTag);
+        _requestTime.Record(elapsedMs, apiTag);
+    }
+
+    /// <summary>The tag a handler's requests are counted under (Kafka's request="Produce").</summary>
+    public static KeyValuePair<string, object?> RequestTag(ApiKey api) => new("request", api.ToString());
+
+    public void Produced(string topic, long bytes, long records)
+    {
+        if (!_bytesIn.Enabled) return; // nobody exports: skip the topic lookup
+        var tag = TopicTag(topic);
+        _bytesIn.Add(bytes, tag);
+        _messagesIn.Add(records, tag);
+    }
+
+    public void Fetched(string topic, long bytes)
+    {
+        if (_bytesOut.Enabled) _bytesOut.Add(bytes, TopicTag(topic));
+    }
+
+    public void FetchWaitStarted() => Interlocked.Increment(ref _fetchesWaiting);
+
+    public void FetchWaitEnded() => Interlocked.Decrement(ref _fetchesWaiting);
+
+    public void LogFlushed(double elapsedMs) => _flushTime.Record(elapsedMs);
+
+    private KeyValuePair<string, object?> TopicTag(string topic) =>
+        _topicTags.TryGetValue(topic, out var tag) ? tag : _topicTags.GetOrAdd(topic, t => new("topic", t));
+
+    private bool IsController => _services is { } s && s.Metadata.ControllerId == s.Options.BrokerId;
+
+    private int Count(Func<Metadata.PartitionInfo, int, bool> predicate)
+    {
+        if (_services is not { } s) return 0;
+        int count = 0;
+        foreach (var topic in s.Metadata.Topics)
+            foreach (var partition in topic.Partitions)
+                if (predicate(partition, s.Options.BrokerId)) count++;
+        return count;
+    }
+
+    private int OfflinePartitions()
+    {
+        if (!IsController) return 0;
+        var live = _services!.LiveBrokers.Select(b => b.Id).ToHashSet();
+        return Count((p, _) => !live.Contains(p.State.Leader));
+    }
+
+    private int Groups(GroupState? state)
+    {
+        if (_services?.Groups is not { IsActive: true } groups) return 0;
+        var (_, list) = groups.ListGroups();
+        return state is { } only ? list.Count(g => g.State == only) : list.Count;
+    }
+
+    public void Dispose() => Meter.Dispose();
+}
