@@ -122,9 +122,34 @@ public sealed class BrokerMetrics : IDisposable
 
     private int Groups(GroupState? state)
     {
-        if (_services?.Groups is not { IsActive: true } groups) return 0;
-        var (_, list) = groups.ListGroups();
+        var list = GroupsSnapshot();
         return state is { } only ? list.Count(g => g.State == only) : list.Count;
+    }
+
+    private IReadOnlyList<GroupOverview> _groups = [];
+    private long _groupsReadAt = long.MinValue;
+
+    /// <summary>
+    /// The groups as the shards last listed them. Each shard owns its groups on its own loop, so the list is asked of the
+    /// loops (at most once a second: one scrape reads several gauges) and waited for briefly; a shard busy longer than that
+    /// leaves the previous list in place rather than holding up the scrape.
+    /// </summary>
+    private IReadOnlyList<GroupOverview> GroupsSnapshot()
+    {
+        if (_services?.Groups is not { IsActive: true } groups) return [];
+        long now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _groupsReadAt) < 1000) return _groups;
+        Volatile.Write(ref _groupsReadAt, now);
+        var listing = groups.ListGroupsAsync();
+        try
+        {
+            if (listing.Wait(TimeSpan.FromSeconds(2))) _groups = listing.Result.Groups;
+        }
+        catch (AggregateException)
+        {
+            // A shard stopping: keep the previous list.
+        }
+        return _groups;
     }
 
     public void Dispose() => Meter.Dispose();
