@@ -50,8 +50,15 @@ public sealed class NetworkListener : IAsyncDisposable
         };
         // Kestrel's own logs (connection resets at Debug) stay out of the server's output.
         var factory = new SocketTransportFactory(Options.Create(options), NullLoggerFactory.Instance);
-        var listener = await factory.BindAsync(endpoint).ConfigureAwait(false);
-        return new NetworkListener(listener, log);
+        try
+        {
+            return new NetworkListener(await factory.BindAsync(endpoint).ConfigureAwait(false), log);
+        }
+        catch (AddressInUseException e)
+        {
+            // What a bind has always thrown here (and what callers catch): the socket's own error.
+            throw e.InnerException as SocketException ?? new SocketException((int)SocketError.AddressAlreadyInUse);
+        }
     }
 
     /// <summary>"0.0.0.0", "::", an address or a host name, as the config files give it.</summary>
