@@ -31,6 +31,9 @@ public sealed class NetworkConnection
     public PipeReader Input => _context.Transport.Input;
     public PipeWriter Output => _context.Transport.Output;
 
+    /// <summary>Cancelled once the transport has closed (the peer went, or <see cref="Abort"/>).</summary>
+    public CancellationToken Closed => _context.ConnectionClosed;
+
     /// <summary>Cancelled when the server is stopping: read no more requests, finish the answers under way.</summary>
     public CancellationToken Stopping => _stopping.Token;
 

@@ -145,7 +145,9 @@ public sealed class NetworkListener : IAsyncDisposable
         {
             _log.LogWarning("{Count} connections did not close within {Seconds}s; closing them", _connections.Count, drain.TotalSeconds);
             foreach (var (connection, _) in _connections.Values) connection.Abort();
-            await all.ConfigureAwait(false);
+            // A handler waiting on something other than its socket may still not return: stop waiting for it.
+            if (await Task.WhenAny(all, Task.Delay(drain)).ConfigureAwait(false) != all)
+                _log.LogWarning("{Count} connection handlers did not end after their connections were closed", _connections.Count);
         }
         await _listener.DisposeAsync().ConfigureAwait(false);
     }

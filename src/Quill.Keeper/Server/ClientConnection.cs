@@ -258,7 +258,8 @@ public sealed class ClientConnection : IWatcher
         // Published before the check (a full fence): RequestDone either sees it or has already decremented.
         Interlocked.Exchange(ref _roomSignal, signal);
         if (Volatile.Read(ref _inFlight) <= inFlight || _closed) return;
-        await signal.Task.ConfigureAwait(false);
+        // A connection cut off (the peer went, or the drain time ran out) waits no more.
+        await signal.Task.WaitAsync(_connection.Closed).ConfigureAwait(false);
     }
 
     private async Task AnswerFourLetterWordAsync(string word)
