@@ -169,9 +169,10 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         }
         finally
         {
-            _connections.TryRemove(conn.Id, out _);
+            // The address's slot is free before the connection leaves the list (what `cons` and tests look at).
             if (_connectionsPerIp.AddOrUpdate(connection.RemoteIp, 0, (_, n) => n - 1) == 0)
                 _connectionsPerIp.TryRemove(new KeyValuePair<string, int>(connection.RemoteIp, 0));
+            _connections.TryRemove(conn.Id, out _);
         }
     }
 
