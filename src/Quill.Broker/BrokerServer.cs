@@ -133,7 +133,7 @@ public sealed class BrokerServer : IAsyncDisposable
         _replicas.LogFlushed = _metrics.LogFlushed;
 
         _listener = new KafkaListener(_options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"));
-        _listener.Bind(_options.ListenHost, _options.Port);
+        await _listener.BindAsync(_options.ListenHost, _options.Port);
         Services.Self = new BrokerInfo(_options.BrokerId, _options.EffectiveAdvertisedHost, _options.AdvertisedPort ?? Port, _options.Rack);
 
         var staleWait = _staleWait = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs * 1.5 + 2000);

@@ -13,6 +13,9 @@ public sealed partial class KeeperClient
 
     private int HostCount => _connectString.Hosts.Count;
 
+    /// <summary>The clock of pings, read timeouts and connect deadlines.</summary>
+    internal TimeProvider Time => _options.TimeProvider;
+
     /// <summary>Hosts are tried round-robin from a random start, so clients spread over an ensemble.</summary>
     private HostAddress NextHost()
     {
@@ -26,8 +29,8 @@ public sealed partial class KeeperClient
 
     private async Task ConnectFirstAsync(CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closeSignal.Token);
-        deadline.CancelAfter(_options.ConnectTimeout);
+        using var timeout = new CancellationTokenSource(_options.ConnectTimeout, Time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closeSignal.Token, timeout.Token);
         var attemptTimeout = TimeSpan.FromTicks(Math.Max(_options.ConnectTimeout.Ticks / HostCount, TimeSpan.FromSeconds(1).Ticks));
         Exception? last = null;
         try
@@ -47,7 +50,7 @@ public sealed partial class KeeperClient
                     last = e;
                     Logger.LogDebug(e, "Could not connect to {Host}", host);
                 }
-                if (attempt % HostCount == 0) await Task.Delay(Random.Shared.Next(50, 250), deadline.Token);
+                if (attempt % HostCount == 0) await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(50, 250)), Time, deadline.Token);
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -158,7 +161,7 @@ public sealed partial class KeeperClient
             {
                 try
                 {
-                    await Task.Delay(Random.Shared.Next(100, 1000), _closeSignal.Token);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(100, 1000)), Time, _closeSignal.Token);
                 }
                 catch (OperationCanceledException)
                 {

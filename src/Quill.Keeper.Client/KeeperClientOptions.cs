@@ -21,6 +21,9 @@ public sealed record KeeperClientOptions
     public long SessionId { get; init; }
 
     public byte[]? SessionPassword { get; init; }
+
+    /// <summary>The clock for pings, read timeouts and connect deadlines (tests drive a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
 /// <summary>Where a client's session stands. Expired and Closed are final.</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Metrics;
@@ -12,6 +11,7 @@ using Quill.Keeper.Sessions;
 using Quill.Keeper.Storage;
 using Quill.Keeper.Tree;
 using Quill.Keeper.Txns;
+using Quill.Network;
 
 namespace Quill.Keeper;
 
@@ -19,18 +19,20 @@ namespace Quill.Keeper;
 /// A standalone Keeper: recovers state from the data directory, then serves the ZooKeeper client protocol.
 /// Embeddable: the broker and the tests build one from <see cref="KeeperOptions"/> directly.
 /// </summary>
-public sealed class KeeperServer : IAsyncDisposable
+public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
 {
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
     private readonly TimeProvider _time;
+    /// <summary>How long a stopping Keeper lets connections finish the answers they started.</summary>
+    private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(5);
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<long, ClientConnection> _connections = new();
     private readonly ConcurrentDictionary<string, int> _connectionsPerIp = new();
     private readonly List<Task> _tasks = [];
     private readonly SnapshotStore _snapshots;
     private SyncStage? _sync;
-    private Socket? _listener;
+    private NetworkListener? _listener;
     private ITimer? _ticker;
     private PurgeTask? _purge;
     private readonly KeeperMetrics _metrics = new();
@@ -73,12 +75,10 @@ public sealed class KeeperServer : IAsyncDisposable
         _tasks.Add(Task.Run(() => Processor.RunAsync(_stop.Token)));
 
         var address = IPAddress.Parse(Options.ClientPortAddress is "" or "0.0.0.0" ? "0.0.0.0" : Options.ClientPortAddress);
-        _listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(address, Options.ClientPort));
-        _listener.Listen(512);
-        Endpoint = (IPEndPoint)_listener.LocalEndPoint!;
-        _tasks.Add(Task.Run(AcceptLoopAsync));
+        _listener = await NetworkListener.BindAsync(new IPEndPoint(address, Options.ClientPort), Options.JuteMaxBuffer, backlog: 512,
+            _loggers.CreateLogger("Keeper.Connection")).ConfigureAwait(false);
+        Endpoint = _listener.Endpoint;
+        _listener.Start(this);
 
         int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
         _ticker = _time.CreateTimer(_ => Processor.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
@@ -145,40 +145,38 @@ public sealed class KeeperServer : IAsyncDisposable
         return secret;
     }
 
-    private async Task AcceptLoopAsync()
+    /// <summary>ZooKeeper's limit of connections per client address (maxClientCnxns), counted in accept order.</summary>
+    bool IConnectionHandler.Admit(NetworkConnection connection)
     {
-        while (!_stop.IsCancellationRequested)
+        var ip = connection.RemoteIp;
+        int count = _connectionsPerIp.AddOrUpdate(ip, 1, (_, n) => n + 1);
+        if (Options.MaxClientCnxns <= 0 || count <= Options.MaxClientCnxns) return true;
+        _log.LogWarning("Too many connections from {Ip} - max is {Max}", ip, Options.MaxClientCnxns);
+        _connectionsPerIp.AddOrUpdate(ip, 0, (_, n) => n - 1);
+        return false;
+    }
+
+    async Task IConnectionHandler.RunAsync(NetworkConnection connection)
+    {
+        var conn = new ClientConnection(connection, Processor, FourLetterWords, Options.JuteMaxBuffer, _loggers.CreateLogger("Keeper.Connection"));
+        _connections[conn.Id] = conn;
+        try
         {
-            Socket socket;
-            try { socket = await _listener!.AcceptAsync(_stop.Token).ConfigureAwait(false); }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
-            var ip = (socket.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "";
-            int count = _connectionsPerIp.AddOrUpdate(ip, 1, (_, n) => n + 1);
-            if (Options.MaxClientCnxns > 0 && count > Options.MaxClientCnxns)
-            {
-                _log.LogWarning("Too many connections from {Ip} - max is {Max}", ip, Options.MaxClientCnxns);
-                _connectionsPerIp.AddOrUpdate(ip, 0, (_, n) => n - 1);
-                socket.Dispose();
-                continue;
-            }
-            var conn = new ClientConnection(socket, Processor, FourLetterWords, Options.JuteMaxBuffer, _loggers.CreateLogger("Keeper.Connection"));
-            _connections[conn.Id] = conn;
-            _ = Task.Run(async () =>
-            {
-                try { await conn.RunAsync(_stop.Token).ConfigureAwait(false); }
-                finally
-                {
-                    _connections.TryRemove(conn.Id, out _);
-                    if (_connectionsPerIp.AddOrUpdate(ip, 0, (_, n) => n - 1) == 0)
-                        _connectionsPerIp.TryRemove(new KeyValuePair<string, int>(ip, 0));
-                }
-            });
+            await conn.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // The address's slot is free before the connection leaves the list (what `cons` and tests look at).
+            if (_connectionsPerIp.AddOrUpdate(connection.RemoteIp, 0, (_, n) => n - 1) == 0)
+                _connectionsPerIp.TryRemove(new KeyValuePair<string, int>(connection.RemoteIp, 0));
+            _connections.TryRemove(conn.Id, out _);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        _listener?.Dispose();
+        // Stop accepting; open connections stop reading and get the answers to what they sent.
+        if (_listener is not null) await _listener.StopAsync(s_drainTimeout).ConfigureAwait(false);
         _ticker?.Dispose();
         _purge?.Dispose();
         _metricsEndpoint?.Serving = false;

@@ -20,6 +20,11 @@ public static class Program
         root.Subcommands.Add(Commands.Kafka.GroupsCommand.Create());
         root.Subcommands.Add(Commands.Kafka.ConfigsCommand.Create());
         // No response files: `quill zk set /a @x` means the text "@x", as in zkCli.
-        return await root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync();
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var invocation = new InvocationConfiguration();
+        // The `start` commands run servers in a Generic Host, which handles SIGTERM and Ctrl+C itself (an ordered,
+        // draining stop with its own timeout); System.CommandLine's handling would end the process after 2 s.
+        if (parse.CommandResult.Command.Name == "start") invocation.ProcessTerminationTimeout = null;
+        return await parse.InvokeAsync(invocation);
     }
 }

@@ -91,6 +91,32 @@ public sealed class BrokerProcess : IAsyncDisposable
         ProcessKiller.KillAndWait(ref _process);
     }
 
+    /// <summary>
+    /// Sends SIGTERM (what a service manager sends to stop it) and waits up to <paramref name="timeout"/> for the
+    /// process to exit; its exit code, or null if it is still running then.
+    /// </summary>
+    public async Task<int?> TerminateAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("the broker is not running");
+        if (SendSignal(process.Id, Sigterm) != 0) throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed");
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+        process.WaitForExit(); // the output is read to its end
+        return process.ExitCode;
+    }
+
+    private const int Sigterm = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
     /// <summary>Starts the broker again after <see cref="Kill"/>, on the same ports and data.</summary>
     public async Task StartAgainAsync()
     {

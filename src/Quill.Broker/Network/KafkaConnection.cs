@@ -1,7 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.IO.Pipelines;
-using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Handlers;
@@ -10,13 +7,14 @@ using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Framing;
 using Quill.Kafka.Protocol.Messages;
 using Quill.Kafka.Protocol.Primitives;
+using Quill.Network;
 
 namespace Quill.Broker.Network;
 
 /// <summary>
-/// One client connection. The read loop cuts the stream into size-prefixed frames, decodes each request and calls its
-/// handler, in order; a writer loop awaits the handlers' answers in the same order and sends them, several per write
-/// when they are ready together. Bad input is handled as Kafka does: a frame over socket.request.max.bytes (or with
+/// One client connection. The read loop cuts the stream into size-prefixed frames (<see cref="FrameCutter"/>), decodes
+/// each request and calls its handler, in order; a writer loop awaits the handlers' answers in the same order and
+/// queues them on the connection's <see cref="FrameOutput"/>, several per write when they are ready together. Bad input is handled as Kafka does: a frame over socket.request.max.bytes (or with
 /// a negative size), an undecodable request, an unknown API or an unsupported version close the connection with a
 /// log line, except that an ApiVersions request of an unsupported version gets UNSUPPORTED_VERSION and the supported
 /// ranges (in the v0 format every client can read).
@@ -24,10 +22,11 @@ namespace Quill.Broker.Network;
 public sealed class KafkaConnection
 {
     private const int MaxQueuedResponses = 64;
-    private static long s_nextId;
+    /// <summary>Encoded answers waiting for the transport before the writer encodes more.</summary>
+    private const int MaxPendingOutput = 256 * 1024;
 
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly NetworkConnection _connection;
+    private readonly FrameOutput _output = new();
     private readonly RequestDispatcher _dispatcher;
     private readonly int _maxRequestBytes;
     private readonly ILogger _log;
@@ -38,34 +37,33 @@ public sealed class KafkaConnection
     /// <summary>A request whose answer is on its way: the handler's task plus what encoding it needs.</summary>
     private sealed record Pending(Api Api, short Version, int CorrelationId, ValueTask<IApiResponse> Body, RequestContext? Context, byte[]? Frame);
 
-    public KafkaConnection(Socket socket, RequestDispatcher dispatcher, int maxRequestBytes, ILogger log)
+    public KafkaConnection(NetworkConnection connection, RequestDispatcher dispatcher, int maxRequestBytes, ILogger log)
     {
-        _socket = socket;
-        _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _connection = connection;
         _dispatcher = dispatcher;
         _maxRequestBytes = maxRequestBytes;
         _log = log;
-        Id = Interlocked.Increment(ref s_nextId);
-        RemoteAddress = socket.RemoteEndPoint?.ToString() ?? "?";
     }
 
-    public long Id { get; }
-    public string RemoteAddress { get; }
+    public long Id => _connection.Id;
+    public string RemoteAddress => _connection.RemoteAddress;
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Serves the connection until the client stops sending, bad input, or the server stops it.</summary>
+    public async Task RunAsync()
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _closed.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_connection.Stopping, _closed.Token);
         // Handlers also stop waiting once nothing more will be read: a long-poll fetch (or a join) of a client that has
         // gone or finished sending answers with what it has, instead of holding the connection for its MaxWaitMs.
         using var inputEnded = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        var writer = Task.Run(() => WriteLoopAsync(stop.Token), CancellationToken.None);
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        var sender = _output.SendAsync(_connection.Output);
+        var writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+        var reader = _connection.Input;
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 var result = await reader.ReadAsync(stop.Token).ConfigureAwait(false);
+                if (result.IsCanceled) break;
                 var buffer = result.Buffer;
                 bool keepGoing = true;
                 while (keepGoing && TryReadFrame(ref buffer, out var frame, out int length, out keepGoing))
@@ -74,7 +72,7 @@ public sealed class KafkaConnection
                 if (!keepGoing || result.IsCompleted) break;
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
             // The client went away, or the broker is stopping.
         }
@@ -82,10 +80,10 @@ public sealed class KafkaConnection
         {
             inputEnded.Cancel();
             _pending.Writer.TryComplete();
-            await reader.CompleteAsync().ConfigureAwait(false);
             await writer.ConfigureAwait(false);
+            _output.Complete();
+            await sender.ConfigureAwait(false);
             _closed.Cancel();
-            _stream.Dispose();
         }
     }
 
@@ -93,23 +91,20 @@ public sealed class KafkaConnection
     private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out byte[]? frame, out int length, out bool keepGoing)
     {
         frame = null;
-        length = 0;
         keepGoing = true;
-        if (buffer.Length < 4) return false;
-        Span<byte> prefix = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(prefix);
-        length = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        if (length < 0 || length > _maxRequestBytes)
+        switch (FrameCutter.TryCut(ref buffer, _maxRequestBytes, out var body, out length))
         {
-            _log.LogWarning("Closing connection {Id} from {Client}: request size {Size} is outside 0..{Max} (socket.request.max.bytes)",
-                Id, RemoteAddress, length, _maxRequestBytes);
-            keepGoing = false;
-            return false;
+            case FrameCut.TooBig:
+                _log.LogWarning("Closing connection {Id} from {Client}: request size {Size} is outside 0..{Max} (socket.request.max.bytes)",
+                    Id, RemoteAddress, length, _maxRequestBytes);
+                keepGoing = false;
+                return false;
+            case FrameCut.NeedMore:
+                return false;
         }
-        if (buffer.Length < 4 + (long)length) return false;
+        // Handlers run after the pipe has moved on: the request gets its own (pooled) copy.
         frame = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        buffer.Slice(4, length).CopyTo(frame);
-        buffer = buffer.Slice(4 + length);
+        body.CopyTo(frame);
         return true;
     }
 
@@ -165,7 +160,7 @@ public sealed class KafkaConnection
         return false;
     }
 
-    private async Task WriteLoopAsync(CancellationToken ct)
+    private async Task WriteLoopAsync()
     {
         var output = new KafkaWriter(64 * 1024);
         bool open = true;
@@ -184,24 +179,23 @@ public sealed class KafkaConnection
                 }
                 if (output.Length > 0 && open)
                 {
-                    try
-                    {
-                        await _stream.WriteAsync(output.WrittenMemory, ct).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-                    {
-                        open = false;
-                    }
+                    if (!_output.Write(output.WrittenSpan)) open = false;
+                    // A client that reads slowly holds the encoding of further answers here.
+                    else await _output.WaitForRoomAsync(MaxPendingOutput).ConfigureAwait(false);
                 }
                 output.Reset();
-                if (!open) _closed.Cancel();
+                if (!open || _output.IsCompleted)
+                {
+                    open = false;
+                    _closed.Cancel();
+                    _connection.Input.CancelPendingRead();
+                }
             }
         }
         finally
         {
             output.Dispose();
             while (_pending.Reader.TryRead(out var left)) await DiscardAsync(left).ConfigureAwait(false);
-            try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
         }
     }
 
@@ -252,5 +246,9 @@ public sealed class KafkaConnection
     }
 
     /// <summary>Stops reading; answers already started still go out.</summary>
-    public void Close() => _closed.Cancel();
+    public void Close()
+    {
+        _closed.Cancel();
+        _connection.Input.CancelPendingRead();
+    }
 }

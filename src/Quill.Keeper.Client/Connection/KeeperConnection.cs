@@ -1,12 +1,13 @@
-using System.Net.Sockets;
+using System.Buffers;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Protocol;
+using Quill.Network;
 
 namespace Quill.Keeper.Client.Connection;
 
 /// <summary>
-/// One TCP connection to one server: the session handshake, then a send loop (requests in batches, pings when
+/// One connection to one server (a <see cref="FramedClientConnection"/>): the session handshake, then a send loop (requests in batches, pings when
 /// idle) and a receive loop (replies matched to requests in order, notifications to the watch table). It lives
 /// until the first I/O error or timeout; the client then fails what was in flight and opens the next one.
 /// </summary>
@@ -17,24 +18,28 @@ internal sealed class KeeperConnection : IAsyncDisposable
     private const int MaxBatchBytes = 64 * 1024;
 
     private readonly KeeperClient _client;
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
-    private readonly FrameReader _reader;
+    private readonly FramedClientConnection _connection;
+    private readonly TimeProvider _time;
+    private readonly long _origin;
     private readonly PendingQueue _pending = new();
     private readonly PendingQueue _auths = new();
     private readonly CancellationTokenSource _stop = new();
-    private long _lastSendTicks = Environment.TickCount64;
-    private long _lastReceiveTicks = Environment.TickCount64;
+    private byte[] _frameCopy = [];
+    private long _lastSendMs;
+    private long _lastReceiveMs;
 
-    private KeeperConnection(KeeperClient client, HostAddress host, Socket socket, ConnectResponse response)
+    private KeeperConnection(KeeperClient client, HostAddress host, FramedClientConnection connection, ConnectResponse response)
     {
         _client = client;
         Host = host;
-        _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        _reader = new FrameReader(_stream, MaxFrameLength);
+        _connection = connection;
+        _time = client.Time;
+        _origin = _time.GetTimestamp();
         Response = response;
     }
+
+    /// <summary>Milliseconds on the client's clock since this connection was made.</summary>
+    private long NowMs => (long)_time.GetElapsedTime(_origin).TotalMilliseconds;
 
     public HostAddress Host { get; }
     public ConnectResponse Response { get; private set; }
@@ -43,40 +48,42 @@ internal sealed class KeeperConnection : IAsyncDisposable
     public static async Task<KeeperConnection> OpenAsync(KeeperClient client, HostAddress host, ConnectRequest request,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var timer = new CancellationTokenSource(timeout, client.Time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         KeeperConnection? connection = null;
         try
         {
-            await socket.ConnectAsync(host.ToEndPoint(), deadline.Token);
-            connection = new KeeperConnection(client, host, socket, null!);
+            var transport = await FramedClientConnection.ConnectAsync(host.ToEndPoint(), MaxFrameLength, deadline.Token);
+            connection = new KeeperConnection(client, host, transport, null!);
             var writer = new JuteWriter(128);
             writer.BeginFrame();
             request.Write(writer);
             writer.EndFrame();
-            await connection._stream.WriteAsync(writer.WrittenMemory, deadline.Token);
-            var frame = await connection._reader.ReadFrameAsync(deadline.Token);
-            connection.Response = ReadConnectResponse(frame.Span);
-            connection._lastReceiveTicks = Environment.TickCount64;
+            await transport.SendAsync(writer.WrittenMemory, deadline.Token);
+            var frame = await transport.ReadFrameAsync(deadline.Token);
+            connection.Response = ReadConnectResponse(connection.Contiguous(frame));
+            connection._lastReceiveMs = connection.NowMs;
             return connection;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            Dispose(socket, connection);
+            if (connection is not null) await connection._connection.DisposeAsync();
             throw new TimeoutException($"no session handshake with {host} within {timeout.TotalMilliseconds:0} ms");
         }
         catch
         {
-            Dispose(socket, connection);
+            if (connection is not null) await connection._connection.DisposeAsync();
             throw;
         }
+    }
 
-        static void Dispose(Socket socket, KeeperConnection? connection)
-        {
-            if (connection is not null) connection._stream.Dispose();
-            else socket.Dispose();
-        }
+    /// <summary>A frame as one span: most are in one piece of the pipe's memory; the rare split one is copied.</summary>
+    private ReadOnlySpan<byte> Contiguous(in ReadOnlySequence<byte> frame)
+    {
+        if (frame.IsSingleSegment) return frame.FirstSpan;
+        if (_frameCopy.Length < frame.Length) _frameCopy = new byte[Math.Max(frame.Length, _frameCopy.Length * 2)];
+        frame.CopyTo(_frameCopy);
+        return _frameCopy.AsSpan(0, (int)frame.Length);
     }
 
     private static ConnectResponse ReadConnectResponse(ReadOnlySpan<byte> frame)
@@ -110,8 +117,8 @@ internal sealed class KeeperConnection : IAsyncDisposable
             _auths.TryAdd(call);
             WriteRequest(writer, call);
         }
-        await _stream.WriteAsync(writer.WrittenMemory, cancellationToken);
-        _lastSendTicks = Environment.TickCount64;
+        await _connection.SendAsync(writer.WrittenMemory, cancellationToken);
+        _lastSendMs = NowMs;
     }
 
     private void ObserveFailure(Task task, string what) =>
@@ -155,15 +162,15 @@ internal sealed class KeeperConnection : IAsyncDisposable
         {
             // Disposed already.
         }
-        _stream.Dispose();
+        _connection.Abort();
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         Abort();
+        await _connection.DisposeAsync();
         FailUnanswered();
         _stop.Dispose();
-        return ValueTask.CompletedTask;
     }
 
     private void FailUnanswered()
@@ -182,8 +189,8 @@ internal sealed class KeeperConnection : IAsyncDisposable
         Task<bool>? waiting = null;
         while (true)
         {
-            long now = Environment.TickCount64;
-            if (!_client.SuspendPings && now - Volatile.Read(ref _lastReceiveTicks) > readTimeoutMs)
+            long now = NowMs;
+            if (!_client.SuspendPings && now - Volatile.Read(ref _lastReceiveMs) > readTimeoutMs)
                 throw new TimeoutException($"nothing heard from {Host} for {readTimeoutMs} ms");
 
             waiting ??= outgoing.WaitToReadAsync(token).AsTask();
@@ -191,17 +198,17 @@ internal sealed class KeeperConnection : IAsyncDisposable
             {
                 // Wake for the next ping or for the read deadline, whichever comes first: a silent server is given
                 // up two thirds into the session timeout, not a ping interval later.
-                long idleLeft = pingMs - (now - _lastSendTicks);
-                long readLeft = readTimeoutMs - (now - Volatile.Read(ref _lastReceiveTicks)) + 1;
+                long idleLeft = pingMs - (now - _lastSendMs);
+                long readLeft = readTimeoutMs - (now - Volatile.Read(ref _lastReceiveMs)) + 1;
                 long sleep = _client.SuspendPings ? idleLeft : Math.Min(idleLeft, readLeft);
-                if (sleep > 0) await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(sleep), token));
+                if (sleep > 0) await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(sleep), _time, token));
                 token.ThrowIfCancellationRequested();
                 if (!waiting.IsCompleted)
                 {
-                    if (Environment.TickCount64 - _lastSendTicks >= pingMs)
+                    if (NowMs - _lastSendMs >= pingMs)
                     {
                         if (!_client.SuspendPings) await WritePingAsync(writer, token);
-                        _lastSendTicks = Environment.TickCount64;
+                        _lastSendMs = NowMs;
                     }
                     continue;
                 }
@@ -223,8 +230,8 @@ internal sealed class KeeperConnection : IAsyncDisposable
                 WriteRequest(writer, call);
             }
             if (writer.Length == 0) continue;
-            await _stream.WriteAsync(writer.WrittenMemory, token);
-            _lastSendTicks = Environment.TickCount64;
+            await _connection.SendAsync(writer.WrittenMemory, token);
+            _lastSendMs = NowMs;
         }
     }
 
@@ -248,16 +255,16 @@ internal sealed class KeeperConnection : IAsyncDisposable
         writer.BeginFrame();
         new RequestHeader(Xids.Ping, OpCode.Ping).Write(writer);
         writer.EndFrame();
-        await _stream.WriteAsync(writer.WrittenMemory, token);
+        await _connection.SendAsync(writer.WrittenMemory, token);
     }
 
     private async Task ReceiveLoopAsync(CancellationToken token)
     {
         while (true)
         {
-            var frame = await _reader.ReadFrameAsync(token);
-            Volatile.Write(ref _lastReceiveTicks, Environment.TickCount64);
-            HandleFrame(frame.Span);
+            var frame = await _connection.ReadFrameAsync(token);
+            Volatile.Write(ref _lastReceiveMs, NowMs);
+            HandleFrame(Contiguous(frame));
         }
     }
 

@@ -1,35 +1,29 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.IO.Pipelines;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper.Pipeline;
 using Quill.Keeper.Protocol;
 using Quill.Keeper.Sessions;
 using Quill.Keeper.Tree;
+using Quill.Network;
 
 namespace Quill.Keeper.Server;
 
 /// <summary>
-/// One client TCP connection: cuts the byte stream into length-prefixed frames and hands them to the request
-/// processor in order; answers and watch events queue into one outgoing buffer that a writer loop sends in as few
-/// syscalls as possible. A connection's first four bytes may be a four-letter word instead of a length.
+/// One client connection: cuts the byte stream into length-prefixed frames (<see cref="FrameCutter"/>, jute.maxbuffer)
+/// and hands them to the request processor in order; answers and watch events, queued from the processor's thread,
+/// leave through the connection's <see cref="FrameOutput"/>. A connection's first four bytes may be a four-letter word
+/// instead of a length.
 /// </summary>
 public sealed class ClientConnection : IClientChannel
 {
-    private static long s_nextId;
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly NetworkConnection _connection;
+    private readonly FrameOutput _output = new();
     private readonly RequestProcessor _processor;
     private readonly FourLetterWords _fourLetterWords;
     private readonly int _maxFrame;
     private readonly ILogger _log;
-    private readonly object _outLock = new();
-    private readonly SemaphoreSlim _outSignal = new(0);
-    private byte[] _out = new byte[4096];
-    private byte[] _outSpare = new byte[4096];
-    private int _outLength;
+    private readonly object _closeLock = new();
     private volatile bool _closed;
     private int _inFlight;
     private TaskCompletionSource? _roomSignal;
@@ -43,26 +37,23 @@ public sealed class ClientConnection : IClientChannel
     /// <summary>Answers queued but not yet taken by the socket; past this the connection is read no further.</summary>
     public const int MaxPendingOutput = 1 << 20;
 
-    public int PendingOutputBytes => Volatile.Read(ref _outLength);
+    /// <summary>How long a closing connection waits for a client to take its last answers before dropping it.</summary>
+    private static readonly TimeSpan s_sendGrace = TimeSpan.FromSeconds(5);
 
-    public ClientConnection(Socket socket, RequestProcessor processor, FourLetterWords fourLetterWords, int maxFrame, ILogger log)
+    public int PendingOutputBytes => _output.PendingBytes;
+
+    public ClientConnection(NetworkConnection connection, RequestProcessor processor, FourLetterWords fourLetterWords, int maxFrame, ILogger log)
     {
-        _socket = socket;
-        _socket.NoDelay = true;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _connection = connection;
         _processor = processor;
         _fourLetterWords = fourLetterWords;
         _maxFrame = maxFrame;
         _log = log;
-        var remote = socket.RemoteEndPoint as IPEndPoint;
-        RemoteIp = remote?.Address.ToString() ?? "";
-        RemoteAddress = remote?.ToString() ?? "?";
-        Id = Interlocked.Increment(ref s_nextId);
     }
 
-    public long Id { get; }
-    public string RemoteIp { get; }
-    public string RemoteAddress { get; }
+    public long Id => _connection.Id;
+    public string RemoteIp => _connection.RemoteIp;
+    public string RemoteAddress => _connection.RemoteAddress;
     public DateTimeOffset Established { get; } = DateTimeOffset.UtcNow;
     public bool IsClosed => _closed;
 
@@ -85,60 +76,44 @@ public sealed class ClientConnection : IClientChannel
     /// <summary>Queues a frame; safe from any thread. Frames go out in the order they were queued.</summary>
     public void Send(ReadOnlySpan<byte> frame)
     {
-        lock (_outLock)
-        {
-            if (_closed) return;
-            if (_outLength + frame.Length > _out.Length)
-                Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLength + frame.Length));
-            frame.CopyTo(_out.AsSpan(_outLength));
-            bool wasEmpty = _outLength == 0;
-            _outLength += frame.Length;
-            if (wasEmpty) _outSignal.Release();
-        }
+        if (!_closed) _output.Write(frame);
     }
 
     /// <summary>
     /// Queues a frame without waking the writer, so that answers made together leave in one send. True when the
     /// caller must call <see cref="Flush"/> soon (the frame may otherwise wait for the next wake-up).
     /// </summary>
-    public bool SendDeferred(ReadOnlySpan<byte> frame)
-    {
-        lock (_outLock)
-        {
-            if (_closed) return false;
-            if (_outLength + frame.Length > _out.Length)
-                Array.Resize(ref _out, Math.Max(_out.Length * 2, _outLength + frame.Length));
-            frame.CopyTo(_out.AsSpan(_outLength));
-            bool wasEmpty = _outLength == 0;
-            _outLength += frame.Length;
-            return wasEmpty;
-        }
-    }
+    public bool SendDeferred(ReadOnlySpan<byte> frame) => !_closed && _output.WriteDeferred(frame);
 
     /// <summary>Wakes the writer for frames queued by <see cref="SendDeferred"/>.</summary>
-    public void Flush() => _outSignal.Release();
+    public void Flush() => _output.Flush();
 
     /// <summary>Closes after what is already queued has been sent.</summary>
     public void Close()
     {
-        lock (_outLock)
+        lock (_closeLock)
         {
             if (_closed) return;
             _closed = true;
         }
-        _outSignal.Release();
+        _output.Complete();
+        // The reader may be waiting for bytes that will not come: it stops now.
+        _connection.Input.CancelPendingRead();
+        Interlocked.Exchange(ref _roomSignal, null)?.TrySetResult();
     }
 
-    public async Task RunAsync(CancellationToken ct)
+    /// <summary>Serves the connection until the client goes, bad input, <see cref="Close"/>, or the server stops it.</summary>
+    public async Task RunAsync()
     {
-        var writer = WriteLoopAsync();
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        var sender = _output.SendAsync(_connection.Output);
+        var reader = _connection.Input;
         try
         {
             bool first = true;
             while (!_closed)
             {
-                var result = await reader.ReadAsync(ct).ConfigureAwait(false);
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled) break;
                 var buffer = result.Buffer;
                 string? word = null;
                 bool full = false;
@@ -160,22 +135,23 @@ public sealed class ClientConnection : IClientChannel
                 }
                 if (result.IsCompleted) break;
             }
+            // The server is stopping: the requests already read still get their answers.
+            if (_connection.Stopping.IsCancellationRequested) await WaitForAnswersAsync().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
         {
             // The client went away or the server is stopping.
         }
         finally
         {
             Close();
-            await reader.CompleteAsync().ConfigureAwait(false);
-            // A client that stopped reading can hold the writer in a send forever: give it a moment, then cut it off.
-            if (await Task.WhenAny(writer, Task.Delay(TimeSpan.FromSeconds(5))).ConfigureAwait(false) != writer)
+            // A client that stopped reading can hold the sender forever: give it a moment, then cut it off.
+            if (await Task.WhenAny(sender, Task.Delay(s_sendGrace)).ConfigureAwait(false) != sender)
             {
                 _log.LogWarning("Connection from {Client} does not take its answers; dropping it", RemoteAddress);
-                _socket.Dispose();
+                _connection.Abort();
             }
-            await writer.ConfigureAwait(false);
+            await sender.ConfigureAwait(false);
             _processor.Post(new ConnectionClosedWork(this));
         }
     }
@@ -184,36 +160,38 @@ public sealed class ClientConnection : IClientChannel
     {
         frame = null;
         fourLetterWord = null;
-        if (buffer.Length < 4) return false;
-        Span<byte> prefix = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(prefix);
-        if (first && FourLetterWords.IsFourLetterWord(prefix, out var word))
+        if (first && buffer.Length >= FrameCutter.PrefixLength)
         {
-            buffer = buffer.Slice(4);
-            fourLetterWord = word;
-            return true;
+            Span<byte> prefix = stackalloc byte[FrameCutter.PrefixLength];
+            buffer.Slice(0, FrameCutter.PrefixLength).CopyTo(prefix);
+            if (FourLetterWords.IsFourLetterWord(prefix, out var word))
+            {
+                buffer = buffer.Slice(FrameCutter.PrefixLength);
+                fourLetterWord = word;
+                return true;
+            }
         }
-        int length = BinaryPrimitives.ReadInt32BigEndian(prefix);
-        if (length < 0 || length > _maxFrame)
+        switch (FrameCutter.TryCut(ref buffer, _maxFrame, out var body, out int length))
         {
-            _log.LogWarning("Closing connection from {Client}: frame length {Length} is outside 0..{Max} (jute.maxbuffer)", RemoteAddress, length, _maxFrame);
-            Close();
-            return false;
+            case FrameCut.TooBig:
+                _log.LogWarning("Closing connection from {Client}: frame length {Length} is outside 0..{Max} (jute.maxbuffer)", RemoteAddress, length, _maxFrame);
+                Close();
+                return false;
+            case FrameCut.NeedMore:
+                return false;
         }
-        if (buffer.Length < 4 + length) return false;
         _headerMissing = !first && length < RequestHeaderSize;
         if (first || _headerMissing)
-            frame = buffer.Slice(4, length).ToArray();
+            frame = body.ToArray();
         else
         {
             // A request: read its header here and copy only the body, once.
             Span<byte> header = stackalloc byte[RequestHeaderSize];
-            buffer.Slice(4, RequestHeaderSize).CopyTo(header);
+            body.Slice(0, RequestHeaderSize).CopyTo(header);
             _xid = BinaryPrimitives.ReadInt32BigEndian(header);
             _type = (OpCode)BinaryPrimitives.ReadInt32BigEndian(header[4..]);
-            frame = buffer.Slice(4 + RequestHeaderSize, length - RequestHeaderSize).ToArray();
+            frame = body.Slice(RequestHeaderSize).ToArray();
         }
-        buffer = buffer.Slice(4 + length);
         return true;
     }
 
@@ -257,17 +235,31 @@ public sealed class ClientConnection : IClientChannel
             Interlocked.Exchange(ref _roomSignal, null)?.TrySetResult();
     }
 
-    private bool NoRoom => Volatile.Read(ref _inFlight) >= MaxInFlight || Volatile.Read(ref _outLength) > MaxPendingOutput;
+    private bool NoRoom => Volatile.Read(ref _inFlight) >= MaxInFlight || _output.PendingBytes > MaxPendingOutput;
 
     private async Task WaitForRoomAsync()
     {
         while (NoRoom && !_closed)
         {
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Volatile.Write(ref _roomSignal, signal);
-            if (!NoRoom) break;
-            await Task.WhenAny(signal.Task, Task.Delay(1000)).ConfigureAwait(false);
+            if (_output.PendingBytes > MaxPendingOutput) await _output.WaitForRoomAsync(MaxPendingOutput).ConfigureAwait(false);
+            else await WaitForRequestDoneAsync(MaxInFlight - 1).ConfigureAwait(false);
         }
+    }
+
+    private async Task WaitForAnswersAsync()
+    {
+        while (Volatile.Read(ref _inFlight) > 0 && !_closed) await WaitForRequestDoneAsync(0).ConfigureAwait(false);
+    }
+
+    /// <summary>Returns once at most <paramref name="inFlight"/> requests await answers (or the connection closed).</summary>
+    private async Task WaitForRequestDoneAsync(int inFlight)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Published before the check (a full fence): RequestDone either sees it or has already decremented.
+        Interlocked.Exchange(ref _roomSignal, signal);
+        if (Volatile.Read(ref _inFlight) <= inFlight || _closed) return;
+        // A connection cut off (the peer went, or the drain time ran out) waits no more.
+        await signal.Task.WaitAsync(_connection.Closed).ConfigureAwait(false);
     }
 
     private async Task AnswerFourLetterWordAsync(string word)
@@ -276,42 +268,5 @@ public sealed class ClientConnection : IClientChannel
         try { answer = await _fourLetterWords.RunAsync(word, this).ConfigureAwait(false); }
         catch (Exception e) { answer = $"Error: {e.Message}\n"; }
         Send(System.Text.Encoding.UTF8.GetBytes(answer));
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                await _outSignal.WaitAsync().ConfigureAwait(false);
-                int length;
-                byte[] chunk;
-                lock (_outLock)
-                {
-                    length = _outLength;
-                    chunk = _out;
-                    _out = _outSpare;
-                    _outSpare = chunk;
-                    _outLength = 0;
-                    if (length == 0 && _closed) break;
-                }
-                if (length > 0) await _stream.WriteAsync(chunk.AsMemory(0, length)).ConfigureAwait(false);
-                Interlocked.Exchange(ref _roomSignal, null)?.TrySetResult();
-                if (_closed && Volatile.Read(ref _outLength) == 0)
-                {
-                    lock (_outLock) if (_outLength == 0) break;
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-        {
-        }
-        finally
-        {
-            lock (_outLock) _closed = true;
-            try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { } catch (ObjectDisposedException) { }
-            _stream.Dispose();
-        }
     }
 }

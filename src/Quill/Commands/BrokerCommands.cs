@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Quill.Broker;
 using Quill.Broker.Config;
+using Quill.Hosting;
 
 namespace Quill.Commands;
 
@@ -16,12 +17,12 @@ public static class BrokerCommands
         var overrides = new Option<string[]>("--override") { Description = "key=value, taking precedence over the file (as kafka-server-start.sh --override).", AllowMultipleArgumentsPerToken = false };
         start.Options.Add(config);
         start.Options.Add(overrides);
-        start.SetAction((parse, ct) => StartAsync(parse.GetValue(config)!, parse.GetValue(overrides) ?? [], ct));
+        start.SetAction((parse, _) => StartAsync(parse.GetValue(config)!, parse.GetValue(overrides) ?? []));
         broker.Subcommands.Add(start);
         return broker;
     }
 
-    private static async Task<int> StartAsync(FileInfo configFile, string[] overrides, CancellationToken ct)
+    private static async Task<int> StartAsync(FileInfo configFile, string[] overrides)
     {
         using var loggers = Logging.CreateFactory();
         var log = loggers.CreateLogger("Quill");
@@ -47,43 +48,6 @@ public static class BrokerCommands
             Console.Error.WriteLine("quill: bad configuration: zookeeper.connect: not set (use `quill start` for a broker with an embedded Keeper)");
             return ExitCodes.BadConfig;
         }
-        return await RunBrokerAsync(options, loggers, null, ct);
-    }
-
-    /// <summary>Runs a broker until cancelled (Ctrl+C, SIGTERM), printing the readiness line scripts and tests wait for.</summary>
-    internal static async Task<int> RunBrokerAsync(BrokerOptions options, ILoggerFactory loggers, string? banner, CancellationToken ct)
-    {
-        var log = loggers.CreateLogger("Quill");
-        await using var broker = new BrokerServer(options, loggers);
-        try
-        {
-            await broker.StartAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            return ExitCodes.Ok;
-        }
-        catch (BrokerConfigException e)
-        {
-            Console.Error.WriteLine($"quill: bad configuration: {e.Message}");
-            return ExitCodes.BadConfig;
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or TimeoutException
-                                       or InvalidOperationException or UnauthorizedAccessException or Quill.Keeper.Protocol.KeeperException)
-        {
-            log.LogCritical("The broker could not start: {Reason}", e.Message);
-            return ExitCodes.Failed;
-        }
-        if (banner is not null) Console.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture, banner, broker.Port));
-        Console.WriteLine($"Kafka listening on {options.EffectiveAdvertisedHost}:{broker.Port}");
-        try
-        {
-            await Task.Delay(Timeout.Infinite, ct);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        log.LogInformation("Broker shutting down");
-        return ExitCodes.Ok;
+        return await ServerHost.RunAsync(new BrokerService(() => options, loggers, banner: null));
     }
 }

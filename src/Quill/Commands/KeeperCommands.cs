@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper;
 using Quill.Keeper.Config;
+using Quill.Hosting;
 
 namespace Quill.Commands;
 
@@ -14,12 +15,12 @@ public static class KeeperCommands
         var start = new Command("start", "Start a standalone Keeper server (without --config: 127.0.0.1:2181 and a data directory it prints).");
         var config = new Option<FileInfo?>("--config") { Description = "A ZooKeeper zoo.cfg file (tickTime, dataDir, clientPort, ...)." };
         start.Options.Add(config);
-        start.SetAction((parse, ct) => StartAsync(parse.GetValue(config), ct));
+        start.SetAction((parse, _) => StartAsync(parse.GetValue(config)));
         keeper.Subcommands.Add(start);
         return keeper;
     }
 
-    private static async Task<int> StartAsync(FileInfo? configFile, CancellationToken ct)
+    private static async Task<int> StartAsync(FileInfo? configFile)
     {
         using var loggers = Logging.CreateFactory();
         var log = loggers.CreateLogger("Quill");
@@ -43,19 +44,6 @@ public static class KeeperCommands
             return ExitCodes.BadConfig;
         }
 
-        await using var server = new KeeperServer(options, loggers);
-        try
-        {
-            await server.StartAsync();
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or InvalidDataException)
-        {
-            log.LogCritical("Keeper could not start: {Reason}", e.Message);
-            return ExitCodes.Failed;
-        }
-        try { await Task.Delay(Timeout.Infinite, ct); }
-        catch (OperationCanceledException) { }
-        log.LogInformation("Keeper shutting down");
-        return ExitCodes.Ok;
+        return await ServerHost.RunAsync(new KeeperService(options, loggers, where: ""));
     }
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Quill.Broker;
-using Quill.Broker.Config;
+using Quill.Hosting;
 using Quill.Keeper;
 
 namespace Quill.Commands;
@@ -24,16 +24,16 @@ public static class StartCommand
         var metricsPort = new Option<int>("--metrics-port") { Description = "The broker's Prometheus /metrics and /health HTTP port (metrics.http.port; 0, the default: off)." };
         start.Options.Add(dataDir);
         start.Options.Add(metricsPort);
-        start.SetAction((parse, ct) => RunAsync(parse.GetValue(kafkaPort), parse.GetValue(keeperPort), parse.GetValue(dataDir), parse.GetValue(metricsPort), ct));
+        // Signals are the host's (see Program): System.CommandLine's token is not used.
+        start.SetAction((parse, _) => RunAsync(parse.GetValue(kafkaPort), parse.GetValue(keeperPort), parse.GetValue(dataDir), parse.GetValue(metricsPort)));
         return start;
     }
 
-    private static async Task<int> RunAsync(int kafkaPort, int keeperPort, DirectoryInfo? dataDir, int metricsPort, CancellationToken ct)
+    private static async Task<int> RunAsync(int kafkaPort, int keeperPort, DirectoryInfo? dataDir, int metricsPort)
     {
         string root = dataDir?.FullName ?? Path.Combine(
             Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "quill", "data");
         using var loggers = Logging.CreateFactory();
-        var log = loggers.CreateLogger("Quill");
         var keeperOptions = new KeeperOptions
         {
             DataDir = Path.Combine(root, "keeper"),
@@ -41,32 +41,25 @@ public static class StartCommand
             ClientPortAddress = "127.0.0.1",
             FourLetterWordWhitelist = new HashSet<string>(StringComparer.Ordinal) { "srvr", "ruok", "stat", "mntr", "conf" },
         };
-        await using var keeper = new KeeperServer(keeperOptions, loggers);
-        try
-        {
-            await keeper.StartAsync();
-        }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or InvalidDataException)
-        {
-            log.LogCritical("Keeper could not start on 127.0.0.1:{Port}: {Reason}", keeperPort, e.Message);
-            return ExitCodes.Failed;
-        }
+        var keeper = new KeeperService(keeperOptions, loggers, $" on 127.0.0.1:{keeperPort}");
 
         // Kafka's own quickstart settings for one broker (config/server.properties): internal topics with one replica,
-        // no initial rebalance delay.
-        var brokerOptions = new BrokerOptions
+        // no initial rebalance delay. Made once Keeper runs: its port may have been chosen then.
+        BrokerOptions Broker() => new()
         {
             BrokerId = 0,
             ListenHost = "127.0.0.1",
             Port = kafkaPort,
             LogDirs = [Path.Combine(root, "kafka-logs")],
-            ZooKeeperConnect = $"127.0.0.1:{keeper.Endpoint.Port}",
+            ZooKeeperConnect = $"127.0.0.1:{keeper.Server.Endpoint.Port}",
             OffsetsTopicReplicationFactor = 1,
             TransactionStateLogReplicationFactor = 1,
             GroupInitialRebalanceDelayMs = 0,
             MetricsPort = metricsPort,
         };
-        return await BrokerCommands.RunBrokerAsync(brokerOptions, loggers,
-            $"Quill: Kafka on 127.0.0.1:{{0}}, ZooKeeper protocol on 127.0.0.1:{keeper.Endpoint.Port}, data in {root}", ct);
+        var broker = new BrokerService(Broker, loggers,
+            port => $"Quill: Kafka on 127.0.0.1:{port}, ZooKeeper protocol on 127.0.0.1:{keeper.Server.Endpoint.Port}, data in {root}");
+        // Started in this order, stopped in reverse: the broker closes its Keeper session before Keeper goes.
+        return await ServerHost.RunAsync(keeper, broker);
     }
 }
