@@ -144,10 +144,10 @@ public sealed class BrokerServer : IAsyncDisposable
         await Services.Transactions.StartIfTopicExistsAsync(ct);
 
         var handlers = _handlerSets.SelectMany(set => set(Services)).ToList();
-        var handlerLog = _loggers.CreateLogger("Quill.Broker.Handlers");
-        foreach (var handler in handlers.OfType<ApiHandler>()) handler.Log = handlerLog;
         RequestDispatcher? dispatcher = null;
         handlers.Add(new ApiVersionsHandler(() => dispatcher!.Supported));
+        var handlerLog = _loggers.CreateLogger("Quill.Broker.Handlers");
+        foreach (var handler in handlers.OfType<ApiHandler>()) handler.Log = handlerLog;
         // Without an exporter nothing reads the request metrics, so the handlers are not wrapped at all.
         dispatcher = new RequestDispatcher(handlers, _metricsEndpoint is null ? null : _metrics);
         StartLogScheduler();
