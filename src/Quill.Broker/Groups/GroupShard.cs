@@ -86,10 +86,16 @@ internal sealed partial class GroupShard : IAsyncDisposable
     /// <summary>The error every group API answers while this shard does not serve, or null when it does.</summary>
     private KafkaError? NotActiveError() => _coordinator.NotActiveError() ?? (_loaded ? null : KafkaError.NotCoordinator);
 
+    /// <summary>
+    /// False for a group object from before an unload: a timer that was already firing then may post its event after
+    /// the shard has loaded again, and must not act on (or store) the old object over the reloaded state.
+    /// </summary>
+    private bool IsCurrent(ClassicGroup group) => _groups.TryGetValue(group.GroupId, out var current) && ReferenceEquals(current, group);
+
     /// <summary>The group's timer fired at <paramref name="now"/>: its join round, sync round or a pending member may be due.</summary>
     private void OnGroupTimer(ClassicGroup group, long now)
     {
-        if (NotActiveError() is not null) return;
+        if (NotActiveError() is not null || !IsCurrent(group)) return;
         group.Timer!.Fired();
         if (group.Is(GroupState.Dead)) return;
         CheckGroupDeadlines(group, now);
@@ -99,7 +105,7 @@ internal sealed partial class GroupShard : IAsyncDisposable
     /// <summary>A member's session timer fired at <paramref name="now"/>: it goes if its session really ended, else the timer is armed for the new deadline.</summary>
     private void OnSessionTimer(ClassicGroup group, GroupMember member, long now)
     {
-        if (NotActiveError() is not null) return;
+        if (NotActiveError() is not null || !IsCurrent(group)) return;
         member.SessionTimer?.Fired();
         if (group.Is(GroupState.Dead) || !group.Has(member.MemberId) || !ReferenceEquals(group.Get(member.MemberId), member)) return;
         if (now < SessionDeadline(member))

@@ -55,8 +55,9 @@ public abstract class ApiHandler<TRequest, TResponse> : ApiHandler
         {
             return await HandleAsync(request, context, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // A cancellation that is not this request's (an internal timeout) is a failure like any other.
             // Kafka's RequestHandlerHelper.handleError: log, answer the request's error response, keep the connection.
             Log.LogError(e, "{Api} v{Version} (correlation id {CorrelationId}) from {Client} (client id {ClientId}) failed; answering UNKNOWN_SERVER_ERROR",
                 ApiKey, context.Version, context.Header.CorrelationId, context.ClientAddress, LogSafe.Text(context.ClientId));

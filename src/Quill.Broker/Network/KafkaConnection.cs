@@ -125,7 +125,7 @@ public sealed class KafkaConnection
                 return Refuse(frame, $"{api.Key} v{version} is not supported (v{api.MinVersion}-{api.MaxVersion}; correlation id {correlationId})");
             ArrayPool<byte>.Shared.Return(frame);
             var refusal = ApiVersionsHandler.UnsupportedVersionResponse(_dispatcher.Supported);
-            await _pending.Writer.WriteAsync(new Pending(api, 0, correlationId, ValueTask.FromResult<IApiResponse>(refusal), null, null), ct).ConfigureAwait(false);
+            await _pending.Writer.WriteAsync(new Pending(api, 0, correlationId, ValueTask.FromResult<IApiResponse>(refusal), null, null), CancellationToken.None).ConfigureAwait(false);
             return true;
         }
 
@@ -149,7 +149,9 @@ public sealed class KafkaConnection
         {
             body = ValueTask.FromException<IApiResponse>(e);
         }
-        await _pending.Writer.WriteAsync(new Pending(api, version, correlationId, body, context, frame), ct).ConfigureAwait(false);
+        // Not cancellable: the handler has started (a produce may be appended already), so its answer and buffers must
+        // reach the writer loop, which drains the queue until the reader completes it.
+        await _pending.Writer.WriteAsync(new Pending(api, version, correlationId, body, context, frame), CancellationToken.None).ConfigureAwait(false);
         return !context.CloseConnection;
     }
 
