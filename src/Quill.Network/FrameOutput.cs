@@ -28,11 +28,14 @@ public sealed class FrameOutput
     /// <summary>Queues bytes (whole frames) and wakes the sender. False when the output is completed.</summary>
     public bool Write(ReadOnlySpan<byte> frames)
     {
+        bool wasEmpty;
         lock (_lock)
         {
+            wasEmpty = _queued == 0;
             if (!Append(frames)) return false;
         }
-        _wake.Release();
+        // A non-empty queue already has a wake pending or a sender about to take it: one release per batch, not per frame.
+        if (wasEmpty) _wake.Release();
         return true;
     }
 

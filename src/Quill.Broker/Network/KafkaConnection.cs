@@ -14,19 +14,15 @@ namespace Quill.Broker.Network;
 /// <summary>
 /// One client connection. The read loop cuts the stream into size-prefixed frames (<see cref="FrameCutter"/>), decodes
 /// each request and calls its handler, in order; a writer loop awaits the handlers' answers in the same order and
-/// queues them on the connection's <see cref="FrameOutput"/>, several per write when they are ready together. Bad input is handled as Kafka does: a frame over socket.request.max.bytes (or with
-/// a negative size), an undecodable request, an unknown API or an unsupported version close the connection with a
+/// writes them into the connection's output pipe, several per write when they are ready together. Bad input is handled
+/// as Kafka does: a frame over socket.request.max.bytes (or with a negative size), an undecodable request, an unknown API or an unsupported version close the connection with a
 /// log line, except that an ApiVersions request of an unsupported version gets UNSUPPORTED_VERSION and the supported
 /// ranges (in the v0 format every client can read).
 /// </summary>
 public sealed class KafkaConnection
 {
     private const int MaxQueuedResponses = 64;
-    /// <summary>Encoded answers waiting for the transport before the writer encodes more.</summary>
-    private const int MaxPendingOutput = 256 * 1024;
-
     private readonly NetworkConnection _connection;
-    private readonly FrameOutput _output = new();
     private readonly RequestDispatcher _dispatcher;
     private readonly int _maxRequestBytes;
     private readonly ILogger _log;
@@ -55,7 +51,6 @@ public sealed class KafkaConnection
         // Handlers also stop waiting once nothing more will be read: a long-poll fetch (or a join) of a client that has
         // gone or finished sending answers with what it has, instead of holding the connection for its MaxWaitMs.
         using var inputEnded = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
-        var sender = _output.SendAsync(_connection.Output);
         var writer = Task.Run(WriteLoopAsync, CancellationToken.None);
         var reader = _connection.Input;
         try
@@ -81,8 +76,6 @@ public sealed class KafkaConnection
             inputEnded.Cancel();
             _pending.Writer.TryComplete();
             await writer.ConfigureAwait(false);
-            _output.Complete();
-            await sender.ConfigureAwait(false);
             _closed.Cancel();
         }
     }
@@ -181,14 +174,21 @@ public sealed class KafkaConnection
                 }
                 if (output.Length > 0 && open)
                 {
-                    if (!_output.Write(output.WrittenSpan)) open = false;
-                    // A client that reads slowly holds the encoding of further answers here.
-                    else await _output.WaitForRoomAsync(MaxPendingOutput).ConfigureAwait(false);
+                    try
+                    {
+                        // Straight into the transport's pipe (one copy): the write completes once the pipe is below
+                        // its limit, so a client that reads slowly holds the encoding of further answers here.
+                        var flush = await _connection.Output.WriteAsync(output.WrittenMemory).ConfigureAwait(false);
+                        if (flush.IsCompleted || flush.IsCanceled) open = false;
+                    }
+                    catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+                    {
+                        open = false;
+                    }
                 }
                 output.Reset();
-                if (!open || _output.IsCompleted)
+                if (!open)
                 {
-                    open = false;
                     _closed.Cancel();
                     _connection.Input.CancelPendingRead();
                 }
