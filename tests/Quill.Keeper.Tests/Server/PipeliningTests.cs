@@ -50,7 +50,18 @@ public sealed class PipeliningTests : IAsyncLifetime
             var w = new JuteWriter();
             Frame(w, 1, OpCode.Create, x => new CreateRequest("/handover", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral).Write(x));
             Frame(w, 2, OpCode.CloseSession, null);
+            var metrics = _keeper.Server.Processor.Metrics;
+            long before = Volatile.Read(ref metrics.PacketsReceived);
             owner.SendRaw(w.WrittenSpan);
+            // The other session's create must be judged after the close: wait until the processor has taken both of
+            // the owner's requests (the two connections are read independently, so sending first is not enough on a
+            // busy machine). Polled closely, this is well before the create's fsync completes.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Volatile.Read(ref metrics.PacketsReceived) < before + 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the owner's create and close were not taken within 30 s");
+                await Task.Yield();
+            }
             var (created, _) = await next.CallAsync(OpCode.Create, new CreateRequest("/handover", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral));
             Assert.Equal(ErrorCode.Ok, created.Err);
             Assert.Equal(ErrorCode.Ok, (await owner.ReadReplyAsync(1)).Header.Err);
