@@ -175,6 +175,9 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
             Thread.Sleep(200); // a slow handler, such as a recipe giving up leadership
             Volatile.Write(ref handled, true);
         };
+        // The Connected event is delivered on the client's event thread, possibly after ConnectAsync returns: until it
+        // is, the delivered state is still the one before connecting, and the wait below would return at once.
+        await Soon(client.WaitForStateAsync(SessionState.Connected));
         proxy.Refusing = true;
         proxy.DropAll();
         await Soon(client.WaitForStateAsync(SessionState.Disconnected));
