@@ -98,7 +98,7 @@ public sealed class BrokerServer : IAsyncDisposable
         // Up first, so /health answers 503 while the broker starts.
         if (_options.MetricsPort > 0)
             _metricsEndpoint = await MetricsEndpoint.StartAsync(_options.MetricsHost ?? _options.ListenHost, _options.MetricsPort,
-                [_metrics.Meter], _loggers, ct: ct);
+                [_metrics.Meter], _loggers, _metrics.RefreshAsync, ct);
         string firstDir = _options.LogDirs[0];
         var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"), _time);
         await zk.EnsurePersistentPathsAsync(ct);

@@ -122,35 +122,42 @@ public sealed class BrokerMetrics : IDisposable
 
     private int Groups(GroupState? state)
     {
-        var list = GroupsSnapshot();
-        return state is { } only ? list.Count(g => g.State == only) : list.Count;
+        var counts = _groupCounts;
+        return state is { } only ? counts.ByState[(int)only] : counts.Total;
     }
 
-    private IReadOnlyList<GroupOverview> _groups = [];
-    private long _groupsReadAt = long.MinValue;
+    /// <summary>The groups by state as the shards last listed them (what the group gauges read).</summary>
+    private sealed record GroupCounts(int Total, int[] ByState)
+    {
+        public static readonly GroupCounts None = new(0, new int[Enum.GetValues<GroupState>().Max(s => (int)s) + 1]);
+    }
+
+    private volatile GroupCounts _groupCounts = GroupCounts.None;
 
     /// <summary>
-    /// The groups as the shards last listed them. Each shard owns its groups on its own loop, so the list is asked of the
-    /// loops (at most once a second: one scrape reads several gauges) and waited for briefly; a shard busy longer than that
-    /// leaves the previous list in place rather than holding up the scrape.
+    /// Takes the counts the coordinator gauges read; run before each scrape (the metrics endpoint's hook). Each shard
+    /// owns its groups on its own loop, so the list is asked of the loops and awaited here, never in a gauge callback;
+    /// a shard busy longer than <see cref="RefreshWait"/> leaves the previous counts in place rather than holding up
+    /// the scrape.
     /// </summary>
-    private IReadOnlyList<GroupOverview> GroupsSnapshot()
+    public async Task RefreshAsync(CancellationToken ct)
     {
-        if (_services?.Groups is not { IsActive: true } groups) return [];
-        long now = Environment.TickCount64;
-        if (now - Volatile.Read(ref _groupsReadAt) < 1000) return _groups;
-        Volatile.Write(ref _groupsReadAt, now);
-        var listing = groups.ListGroupsAsync();
+        if (_services?.Groups is not { IsActive: true } groups) return;
         try
         {
-            if (listing.Wait(TimeSpan.FromSeconds(2))) _groups = listing.Result.Groups;
+            var (error, list) = await groups.ListGroupsAsync().WaitAsync(RefreshWait, ct).ConfigureAwait(false);
+            if (error != Kafka.Protocol.KafkaError.None) return; // stopping: keep the previous counts
+            var byState = new int[GroupCounts.None.ByState.Length];
+            foreach (var group in list) byState[(int)group.State]++;
+            _groupCounts = new GroupCounts(list.Count, byState);
         }
-        catch (AggregateException)
+        catch (TimeoutException)
         {
-            // A shard stopping: keep the previous list.
         }
-        return _groups;
     }
+
+    /// <summary>How long <see cref="RefreshAsync"/> waits for the shards.</summary>
+    internal static TimeSpan RefreshWait { get; } = TimeSpan.FromSeconds(2);
 
     public void Dispose() => Meter.Dispose();
 }

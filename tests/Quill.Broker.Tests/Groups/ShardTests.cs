@@ -1,6 +1,5 @@
 using Quill.Broker.Groups;
 using Quill.Kafka.Protocol;
-using Quill.Kafka.Protocol.Records;
 using static Quill.Broker.Tests.Groups.GroupRequests;
 
 namespace Quill.Broker.Tests.Groups;
@@ -68,42 +67,5 @@ public class ShardTests
         gated.Release();
         Assert.All(CommitErrors(await commit.Within()), e => Assert.Equal(KafkaError.None, e.Error));
         Assert.Equal(1, Offsets(await h.FetchOffsets(slow, topics: [("t", [0])]).Within())[("t", 0)].Offset);
-    }
-
-    /// <summary>An offsets log whose appends to one partition wait until the test releases them (a slow disk).</summary>
-    private sealed class GatedOffsetsLog
-    {
-        private readonly ManualResetEventSlim _open = new(true);
-        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _partition = -1;
-
-        public Task Held => _held.Task;
-
-        public void Hold(int partition)
-        {
-            _partition = partition;
-            _open.Reset();
-        }
-
-        public void Release() => _open.Set();
-
-        public IOffsetsLog Wrap(IOffsetsLog inner) => new Log(this, inner);
-
-        private sealed class Log(GatedOffsetsLog gate, IOffsetsLog inner) : IOffsetsLog
-        {
-            public int PartitionCount => inner.PartitionCount;
-
-            public void Append(int partition, ReadOnlyMemory<byte> batch)
-            {
-                if (partition == Volatile.Read(ref gate._partition))
-                {
-                    gate._held.TrySetResult();
-                    if (!gate._open.Wait(TimeSpan.FromSeconds(60))) throw new IOException("the test never released the write");
-                }
-                inner.Append(partition, batch);
-            }
-
-            public IEnumerable<RecordBatch> ReadAll(int partition) => inner.ReadAll(partition);
-        }
     }
 }
