@@ -297,7 +297,7 @@ public sealed class BrokerServer : IAsyncDisposable
         _stopping.Cancel();
         if (_logScheduler is not null) await _logScheduler.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();
-        Services?.Transactions?.Dispose();
+        if (Services?.Transactions is { } transactions) await transactions.DisposeAsync();
         if (Services?.Groups is { } groups) await groups.DisposeAsync();
         if (_controller is not null) await _controller.DisposeAsync();
         _replicas?.Dispose();

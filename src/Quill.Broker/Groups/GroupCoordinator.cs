@@ -22,7 +22,7 @@ namespace Quill.Broker.Groups;
 /// has handled it (JoinGroup and SyncGroup when their round completes). Shards load and unload one by one
 /// (<see cref="LoadShardAsync"/>, <see cref="UnloadShardAsync"/>); <see cref="StartAsync"/> loads them all.
 /// </summary>
-public sealed class GroupCoordinator : IDisposable, IAsyncDisposable
+public sealed class GroupCoordinator : IAsyncDisposable
 {
     private const int Created = 0, Loading = 1, Active = 2, Stopped = 3;
 
@@ -70,9 +70,6 @@ public sealed class GroupCoordinator : IDisposable, IAsyncDisposable
         _logger.LogInformation("Group coordinator loaded {Groups} groups and {Offsets} committed offsets from {Partitions} partitions of {Topic} in {Elapsed} ms",
             loaded.Sum(l => l.Groups), loaded.Sum(l => l.Offsets), _shards.Length, OffsetsTopic.Name, (int)_time.GetElapsedTime(started).TotalMilliseconds);
     }
-
-    /// <summary>Synchronous <see cref="StartAsync"/>, for callers that have nothing else to do until it is loaded.</summary>
-    public void Start() => StartAsync().GetAwaiter().GetResult();
 
     /// <summary>Starts serving the groups of one partition (its leadership arrived): replays it first.</summary>
     public Task LoadShardAsync(int partition) => _shards[partition].LoadAsync();
@@ -155,6 +152,4 @@ public sealed class GroupCoordinator : IDisposable, IAsyncDisposable
         if (Interlocked.Exchange(ref _status, Stopped) == Stopped) return;
         foreach (var shard in _shards) await shard.DisposeAsync().ConfigureAwait(false);
     }
-
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -31,7 +31,7 @@ public sealed record TransactionCoordinatorOptions
 /// crash left half-ended) and unload one by one; <see cref="StartAsync"/> loads them all.
 /// </para>
 /// </summary>
-public sealed class TransactionCoordinator : IDisposable
+public sealed class TransactionCoordinator : IAsyncDisposable
 {
     private readonly IOffsetsLog _stateLog;
     private readonly TransactionShard[] _shards;
@@ -135,9 +135,10 @@ public sealed class TransactionCoordinator : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>Stops serving: every shard's loop finishes what it was doing and stops.</summary>
+    public async ValueTask DisposeAsync()
     {
         _active = false;
-        foreach (var shard in _shards) shard.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        foreach (var shard in _shards) await shard.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -9,7 +9,7 @@ namespace Quill.Broker.Transactions;
 /// crash left half-ended are finished at once. Like <c>__consumer_offsets</c>, the topic gets the replicas available
 /// when fewer brokers are up than transaction.state.log.replication.factor asks for.
 /// </summary>
-public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger log) : IDisposable
+public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger log) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _starting = new(1, 1);
     private volatile TransactionCoordinator? _coordinator;
@@ -75,5 +75,8 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
         }
     }
 
-    public void Dispose() => _coordinator?.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        if (_coordinator is { } coordinator) await coordinator.DisposeAsync().ConfigureAwait(false);
+    }
 }

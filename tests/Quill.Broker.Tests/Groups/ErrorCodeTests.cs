@@ -89,7 +89,7 @@ public class ErrorCodeTests
             var (_, join) = await h.JoinNew("g", "a");
             await Task.Delay(50);
             Assert.False(join.IsCompleted);
-            h.Coordinator.Dispose();
+            await h.Coordinator.DisposeAsync();
             Assert.Equal(KafkaError.NotCoordinator, Errors.Of(await join.Within()));
             Assert.Equal(KafkaError.CoordinatorNotAvailable, Errors.Of(await h.JoinGroup("g")));
         }

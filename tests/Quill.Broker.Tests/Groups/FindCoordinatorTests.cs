@@ -41,7 +41,7 @@ public class FindCoordinatorTests
         Assert.Equal(-1, response.GetInt32("NodeId"));
         var batched = await h.Send(ApiKey.FindCoordinator, 4, b => b.SetStringArray("CoordinatorKeys", ["g"]));
         Assert.Equal(KafkaError.CoordinatorNotAvailable, Errors.Of(batched.GetArray("Coordinators")![0]));
-        h.Coordinator.Start();
+        await h.Coordinator.StartAsync();
         Assert.Equal(KafkaError.None, Errors.Of(await h.Send(ApiKey.FindCoordinator, 3, b => b.SetString("Key", "g"))));
     }
 

@@ -53,13 +53,13 @@ public sealed class GroupHarness : IDisposable
         OffsetsLog = PartitionOffsetsLog.Open(Logs, Partitions);
         Coordinator = new GroupCoordinator(_wrapLog(OffsetsLog), Options, Clock);
         _handlers = GroupHandlers.Create(Coordinator, Broker, PartitionExists).ToDictionary(h => h.ApiKey);
-        if (start) Coordinator.Start();
+        if (start) Wait(Coordinator.StartAsync());
     }
 
     /// <summary>Stops the coordinator and closes the logs, then builds everything again from the same dir.</summary>
     public void Restart()
     {
-        Coordinator.Dispose();
+        Wait(Coordinator.DisposeAsync().AsTask());
         Logs.Dispose();
         Open(start: true);
     }
@@ -94,9 +94,16 @@ public sealed class GroupHarness : IDisposable
         return HandlerCall.InvokeAsync(_handlers[api.Key], requestWriter.ToArray().AsMemory(4));
     }
 
+    /// <summary>The harness is built in constructors and disposed by `using`, which cannot await: it waits here.</summary>
+    private static void Wait(Task task)
+    {
+        if (!task.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the group coordinator did not start or stop");
+        task.GetAwaiter().GetResult();
+    }
+
     public void Dispose()
     {
-        Coordinator.Dispose();
+        Wait(Coordinator.DisposeAsync().AsTask());
         Logs.Dispose();
         if (_ownsDir)
         {

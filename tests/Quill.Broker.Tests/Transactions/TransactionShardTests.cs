@@ -10,7 +10,7 @@ using Quill.Kafka.Protocol.Records;
 namespace Quill.Broker.Tests.Transactions;
 
 /// <summary>The transaction coordinator's shards: each loads (replays its partition) and unloads on its own.</summary>
-public sealed class TransactionShardTests : IDisposable
+public sealed class TransactionShardTests : IAsyncLifetime
 {
     private const int Partitions = 3;
     private readonly TempDir _dir = new();
@@ -28,7 +28,6 @@ public sealed class TransactionShardTests : IDisposable
         _stateLog = PartitionOffsetsLog.Open(_stateLogs, Partitions);
         _offsetsLogs = new LogManager(Path.Combine(_dir.Path, "offsets"), LogConfig.Default, clock);
         _groups = new GroupCoordinator(PartitionOffsetsLog.Open(_offsetsLogs, 1), time: clock);
-        _groups.Start();
         // Ids are written straight into the state log here, so no producer id block is ever asked of Keeper.
         _coordinator = new TransactionCoordinator(_stateLog, _replicas, _groups, producerIds: null!, new TransactionCoordinatorOptions(), clock,
             NullLogger.Instance);
@@ -69,10 +68,12 @@ public sealed class TransactionShardTests : IDisposable
         Assert.Equal(KafkaError.InvalidTxnState, await _coordinator.EndTransactionAsync(id, 1000, 3, commit: false, ct));
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => _groups.StartAsync();
+
+    public async Task DisposeAsync()
     {
-        _coordinator.Dispose();
-        _groups.Dispose();
+        await _coordinator.DisposeAsync();
+        await _groups.DisposeAsync();
         _stateLogs.Dispose();
         _offsetsLogs.Dispose();
         _replicas.Dispose();
