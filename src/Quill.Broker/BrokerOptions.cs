@@ -36,12 +36,14 @@ public sealed class BrokerOptions
 
     /// <summary>The log.* defaults every topic starts from (message.max.bytes becomes max.message.bytes, and so on).</summary>
     public LogConfig LogDefaults { get; set; } = new() { MaxMessageBytes = 1024 * 1024 + 12 };
-    /// <summary>log.retention.check.interval.ms: how often retention, compaction and producer expiry run.</summary>
+    /// <summary>log.retention.check.interval.ms: how often retention and producer expiry run.</summary>
     public long RetentionCheckIntervalMs { get; set; } = 5 * 60 * 1000;
     /// <summary>log.flush.scheduler.interval.ms: how often logs are checked against flush.ms (Kafka's default is never).</summary>
     public long FlushSchedulerIntervalMs { get; set; } = long.MaxValue;
     /// <summary>log.flush.offset.checkpoint.interval.ms: how often recovery points are checkpointed.</summary>
     public long FlushCheckpointIntervalMs { get; set; } = 60_000;
+    /// <summary>log.cleaner.backoff.ms: how often the log cleaner looks for compacted logs to clean.</summary>
+    public long LogCleanerBackoffMs { get; set; } = 15_000;
 
     /// <summary>zookeeper.connect: the Keeper (or Apache ZooKeeper) ensemble, optionally with a chroot.</summary>
     public string ZooKeeperConnect { get; set; } = "";

@@ -16,8 +16,8 @@ namespace Quill.Broker;
 /// <summary>
 /// One Kafka broker: connects to Keeper (the only path to metadata), checks its log dirs belong to this cluster,
 /// opens the logs, binds the Kafka listener, registers itself in /brokers/ids, becomes the controller, loads the
-/// topics, and then serves requests. Periodic upkeep (retention and compaction every log.retention.check.interval.ms,
-/// flush.ms, recovery-point checkpoints) runs on one <see cref="Log.LogScheduler"/>. Embeddable: `quill start`, `quill broker start` and the tests build it from
+/// topics, and then serves requests. Periodic upkeep (retention every log.retention.check.interval.ms, compaction
+/// every log.cleaner.backoff.ms, flush.ms, recovery-point checkpoints) runs on one <see cref="Log.LogScheduler"/>. Embeddable: `quill start`, `quill broker start` and the tests build it from
 /// <see cref="BrokerOptions"/>.
 /// </summary>
 public sealed class BrokerServer : IAsyncDisposable
@@ -279,13 +279,14 @@ public sealed class BrokerServer : IAsyncDisposable
         await root.EnsurePathAsync(connect[slash..], ct);
     }
 
-    /// <summary>The periodic log work, on one scheduler so no two jobs overlap.</summary>
+    /// <summary>The periodic log work, each job on its own interval (none waits behind another).</summary>
     private void StartLogScheduler()
     {
         var scheduler = _logScheduler = new Log.LogScheduler(_time, _loggers.CreateLogger("Quill.Broker.LogScheduler"));
         scheduler.Schedule("Log retention check", _options.RetentionCheckIntervalMs, _replicas!.RunMaintenance);
         scheduler.Schedule("Log flush", _options.FlushSchedulerIntervalMs, _replicas.FlushDue);
         scheduler.Schedule("Recovery point checkpoint", _options.FlushCheckpointIntervalMs, _replicas.Checkpoint);
+        scheduler.Schedule("Log cleaner", _options.LogCleanerBackoffMs, _replicas.CleanLogs);
         scheduler.Start();
     }
 

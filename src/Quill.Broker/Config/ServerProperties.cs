@@ -21,7 +21,7 @@ public static class ServerProperties
         "num.replica.alter.log.dirs.threads", "background.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
         "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.min.isr", "min.insync.replicas",
         "unclean.leader.election.enable", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
-        "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms", "log.cleaner.min.cleanable.ratio",
+        "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.min.cleanable.ratio",
         "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
         "replica.lag.time.max.ms",
         "replica.fetch.max.bytes", "replica.socket.timeout.ms", "controlled.shutdown.enable",
@@ -121,6 +121,7 @@ public static class ServerProperties
         options.LogDefaults = log;
         options.RetentionCheckIntervalMs = reader.Long("log.retention.check.interval.ms", options.RetentionCheckIntervalMs, min: 1);
         options.FlushCheckpointIntervalMs = reader.Long("log.flush.offset.checkpoint.interval.ms", options.FlushCheckpointIntervalMs, min: 1);
+        options.LogCleanerBackoffMs = reader.Long("log.cleaner.backoff.ms", options.LogCleanerBackoffMs, min: 1);
 
         options.ZooKeeperConnect = reader.String("zookeeper.connect") ?? options.ZooKeeperConnect;
         options.ZooKeeperConnectionTimeoutMs = reader.Int("zookeeper.connection.timeout.ms", options.ZooKeeperConnectionTimeoutMs, min: 1);

@@ -6,8 +6,9 @@ namespace Quill.Broker.Log;
 
 /// <summary>
 /// The partition logs of one log dir (Kafka's LogManager): loads every <c>topic-N</c> directory at start, keeps
-/// the recovery-point and log-start-offset checkpoint files, and runs periodic upkeep (retention, flush.ms,
-/// compaction, producer id expiry) when <see cref="RunMaintenance"/> is called. A <c>.lock</c> file keeps a
+/// the recovery-point and log-start-offset checkpoint files, and runs periodic upkeep when called: retention, flush.ms
+/// and producer id expiry (<see cref="RunMaintenance"/>), compaction (<see cref="CleanLogs"/>, the log cleaner, on its
+/// own schedule so a long pass holds up no other upkeep). A <c>.lock</c> file keeps a
 /// second broker out of the dir; a <c>.kafka_cleanshutdown</c> marker written on clean shutdown lets the next
 /// start skip recovery. Thread-safe.
 /// </summary>
@@ -116,23 +117,31 @@ public sealed class LogManager : IDisposable
         }
     }
 
-    /// <summary>One round of upkeep over every log: retention, flush.ms, compaction, producer expiry, checkpoints.</summary>
+    /// <summary>One round of upkeep over every log: retention, flush.ms, producer expiry, checkpoints.</summary>
     public void RunMaintenance()
     {
         foreach (var log in Logs)
         {
             log.DeleteOldSegments();
             log.FlushIfDue();
-            if (!log.Uncleanable && LogCleaner.NeedsCleaning(log, _time)) Clean(log);
             log.RemoveExpiredProducers();
             log.CloseRetiredSegments();
         }
         Checkpoint();
     }
 
+    /// <summary>One pass of the log cleaner: compacts every compacted log that has something to clean.</summary>
+    public void CleanLogs()
+    {
+        foreach (var log in Logs)
+            if (!log.Uncleanable && LogCleaner.NeedsCleaning(log, _time)) Clean(log);
+    }
+
     /// <summary>
     /// Compacts one log. A batch that does not decode (stored before produce checked every record) stops its log's
-    /// compaction for good, as Kafka marks such a partition uncleanable; the other logs' upkeep carries on.
+    /// compaction for good, as Kafka marks such a partition uncleanable; the other logs' upkeep carries on. The pass
+    /// runs beside retention and topic deletion: a log closed, or a segment retired, under it ends this log's pass,
+    /// and the next pass starts from what is left.
     /// </summary>
     private void Clean(PartitionLog log)
     {
@@ -145,6 +154,10 @@ public sealed class LogManager : IDisposable
             log.Uncleanable = true;
             _log.LogError("Compaction of {Topic}-{Partition} stopped: a stored batch does not decode ({Reason}); the partition is marked uncleanable",
                 log.Topic, log.Partition, e.Message);
+        }
+        catch (ObjectDisposedException)
+        {
+            _log.LogDebug("Compaction of {Topic}-{Partition} ended early: the log or a segment was closed meanwhile", log.Topic, log.Partition);
         }
     }
 

@@ -3,11 +3,13 @@ using Microsoft.Extensions.Logging;
 namespace Quill.Broker.Log;
 
 /// <summary>
-/// Runs the broker's periodic log work (flush.ms, recovery-point checkpoints, retention and compaction) on one
-/// schedule of the broker's clock, as Kafka's KafkaScheduler does for its log manager: each job on its own interval,
-/// and never two at once, so a flush never races a checkpoint or a compaction pass. One one-shot timer is armed for
-/// the next job due; when it fires, the jobs due run one after another and the timer is armed again. A job that
-/// overruns its interval skips the runs it missed rather than running back to back. A failing job is logged.
+/// Runs the broker's periodic log work (retention, flush.ms, recovery-point checkpoints, the log cleaner) on the
+/// broker's clock, each job on its own interval and on its own: a job never waits behind another (a long compaction
+/// pass holds up no flush or checkpoint), as in Kafka, whose KafkaScheduler is a thread pool (background.threads) and
+/// whose log cleaner has threads of its own. A job never overlaps itself: each has a one-shot timer, armed again
+/// when a run ends, and a job that overruns its interval skips the runs it missed rather than running back to back.
+/// The jobs' work is thread-safe (the logs lock what they change). A failing job is logged and runs again at its
+/// next interval.
 /// </summary>
 public sealed class LogScheduler(TimeProvider time, ILogger log) : IAsyncDisposable
 {
@@ -17,18 +19,20 @@ public sealed class LogScheduler(TimeProvider time, ILogger log) : IAsyncDisposa
         public TimeSpan Interval { get; } = interval;
         public Action Work { get; } = work;
         public DateTimeOffset NextRun { get; set; }
+        public ITimer? Timer { get; set; }
+        /// <summary>Held while the job runs, so stopping can wait for a run in progress.</summary>
+        public SemaphoreSlim Running { get; } = new(1, 1);
     }
 
     private readonly List<Job> _jobs = [];
-    private readonly SemaphoreSlim _running = new(1, 1);
     private readonly object _timerLock = new();
-    private ITimer? _timer;
+    private bool _started;
     private bool _stopped;
 
     /// <summary>Adds a job run every <paramref name="intervalMs"/>; a non-positive (or int.MaxValue and up) interval means never.</summary>
     public void Schedule(string name, long intervalMs, Action work)
     {
-        if (_timer is not null) throw new InvalidOperationException("jobs are scheduled before the scheduler starts");
+        if (_started) throw new InvalidOperationException("jobs are scheduled before the scheduler starts");
         if (intervalMs is <= 0 or >= int.MaxValue) return;
         _jobs.Add(new Job(name, TimeSpan.FromMilliseconds(intervalMs), work));
     }
@@ -36,64 +40,71 @@ public sealed class LogScheduler(TimeProvider time, ILogger log) : IAsyncDisposa
     /// <summary>Starts the clock: each job first runs one interval from now.</summary>
     public void Start()
     {
+        _started = true;
         var now = time.GetUtcNow();
-        foreach (var job in _jobs) job.NextRun = now + job.Interval;
-        Arm(now);
+        foreach (var job in _jobs)
+        {
+            job.NextRun = now + job.Interval;
+            Arm(job, now);
+        }
     }
 
-    private void OnTimer()
+    private void Run(Job job)
     {
-        _running.Wait();
+        job.Running.Wait();
         try
         {
-            var now = time.GetUtcNow();
-            foreach (var job in _jobs.Where(j => j.NextRun <= now).OrderBy(j => j.NextRun).ToList())
+            if (Volatile.Read(ref _stopped)) return;
+            try
             {
-                if (Volatile.Read(ref _stopped)) return;
-                try
-                {
-                    job.Work();
-                }
-                catch (Exception e)
-                {
-                    log.LogError(e, "{Job} failed", job.Name);
-                }
-                while (job.NextRun <= now) job.NextRun += job.Interval;
+                job.Work();
             }
+            catch (Exception e)
+            {
+                log.LogError(e, "{Job} failed", job.Name);
+            }
+            var now = time.GetUtcNow();
+            while (job.NextRun <= now) job.NextRun += job.Interval;
+            Arm(job, now);
         }
         finally
         {
-            _running.Release();
+            job.Running.Release();
         }
-        Arm(time.GetUtcNow());
     }
 
-    /// <summary>A fresh one-shot timer for the next job due (never re-arming the one that is firing).</summary>
-    private void Arm(DateTimeOffset now)
+    /// <summary>A fresh one-shot timer for the job's next run (never re-arming the one that is firing).</summary>
+    private void Arm(Job job, DateTimeOffset now)
     {
         lock (_timerLock)
         {
-            _timer?.Dispose();
-            _timer = null;
-            if (_stopped || _jobs.Count == 0) return;
-            var delay = _jobs.Min(j => j.NextRun) - now;
+            job.Timer?.Dispose();
+            job.Timer = null;
+            if (_stopped) return;
+            var delay = job.NextRun - now;
             if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
             // Jobs must not carry the async locals of whoever started the scheduler.
             using (ExecutionContext.SuppressFlow())
-                _timer = time.CreateTimer(_ => OnTimer(), null, delay, Timeout.InfiniteTimeSpan);
+                job.Timer = time.CreateTimer(_ => Run(job), null, delay, Timeout.InfiniteTimeSpan);
         }
     }
 
-    /// <summary>Stops the timer and waits for a job still running, so the logs can be closed after.</summary>
+    /// <summary>Stops the timers and waits for the jobs still running, so the logs can be closed after.</summary>
     public async ValueTask DisposeAsync()
     {
         lock (_timerLock)
         {
             _stopped = true;
-            _timer?.Dispose();
-            _timer = null;
+            foreach (var job in _jobs)
+            {
+                job.Timer?.Dispose();
+                job.Timer = null;
+            }
         }
-        await _running.WaitAsync().ConfigureAwait(false);
-        _running.Release();
+        foreach (var job in _jobs)
+        {
+            await job.Running.WaitAsync().ConfigureAwait(false);
+            job.Running.Release();
+        }
     }
 }

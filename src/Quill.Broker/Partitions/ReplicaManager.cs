@@ -93,18 +93,23 @@ public sealed class ReplicaManager : IDisposable
             if (partition.Topic == topic) partition.Log.UpdateConfig(config);
     }
 
-    /// <summary>Retention, compaction, producer expiry and checkpoints (log.retention.check.interval.ms).</summary>
-    public void RunMaintenance()
+    /// <summary>Retention, producer expiry and checkpoints (log.retention.check.interval.ms).</summary>
+    public void RunMaintenance() => ForEachDir("Log maintenance", m => m.RunMaintenance());
+
+    /// <summary>Compaction of the compacted logs (the log cleaner, every log.cleaner.backoff.ms).</summary>
+    public void CleanLogs() => ForEachDir("Log compaction", m => m.CleanLogs());
+
+    private void ForEachDir(string what, Action<LogManager> work)
     {
         foreach (var manager in _logManagers)
         {
             try
             {
-                manager.RunMaintenance();
+                work(manager);
             }
             catch (Exception e) when (e is IOException or LogException or ObjectDisposedException)
             {
-                _log.LogError(e, "Log maintenance in {Dir} failed", manager.LogDir);
+                _log.LogError(e, "{What} in {Dir} failed", what, manager.LogDir);
             }
         }
     }

@@ -163,4 +163,16 @@ public sealed class ServerPropertiesTests
         Assert.Empty(warnings);
         Assert.Contains("metrics.http.port", Assert.Throws<BrokerConfigException>(() => Parse("metrics.http.port=70000")).Message);
     }
+
+    [Fact]
+    public void the_log_cleaner_runs_on_its_own_interval_log_cleaner_backoff_ms_not_the_retention_check()
+    {
+        var defaults = Parse("log.retention.check.interval.ms=1000");
+        Assert.Equal(15_000, defaults.LogCleanerBackoffMs);
+        Assert.Equal(1000, defaults.RetentionCheckIntervalMs);
+        var warnings = new List<string>();
+        Assert.Equal(250, Parse("log.cleaner.backoff.ms=250", warnings).LogCleanerBackoffMs);
+        Assert.Empty(warnings);
+        Assert.Contains("log.cleaner.backoff.ms", Assert.Throws<BrokerConfigException>(() => Parse("log.cleaner.backoff.ms=0")).Message);
+    }
 }

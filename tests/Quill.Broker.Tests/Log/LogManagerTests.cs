@@ -60,11 +60,12 @@ public sealed class LogManagerTests : IDisposable
         other.Append(Batches.Values("new"));
         int segmentsBefore = other.Segments.Count;
 
-        manager.RunMaintenance(); // must not throw
+        manager.CleanLogs(); // must not throw
+        manager.RunMaintenance();
         Assert.True(manager.Get("c", 0)!.Uncleanable);
         Assert.True(other.Segments.Count < segmentsBefore, "retention of the other log must still run");
         Assert.Equal(12, manager.Get("c", 0)!.LogEndOffset);
-        manager.RunMaintenance(); // and the uncleanable log is left alone from then on
+        manager.CleanLogs(); // and the uncleanable log is left alone from then on
     }
 
     [Fact]
@@ -134,7 +135,7 @@ public sealed class LogManagerTests : IDisposable
     }
 
     [Fact]
-    public void Maintenance_applies_retention_and_compaction_per_topic_policy()
+    public void maintenance_applies_retention_and_the_cleaner_pass_compaction_per_topic_policy()
     {
         var compactConfig = Config with { CleanupPolicy = CleanupPolicy.Compact, SegmentBytes = 300 };
         using var manager = new LogManager(_dir.Path, Config with { RetentionMs = 10_000 }, _clock);
@@ -148,8 +149,10 @@ public sealed class LogManagerTests : IDisposable
         _clock.Advance(20_000);
 
         manager.RunMaintenance();
-
         Assert.Equal(20, deleting.LogStartOffset);
+        Assert.Equal(20, Batches.ReadAll(compacted).Count); // compaction is the cleaner's, on its own schedule
+
+        manager.CleanLogs();
         var state = Batches.ReadAll(compacted);
         Assert.Equal(state.Count, state.Select(r => r.Offset).Distinct().Count());
         Assert.True(state.Count < 20);

@@ -42,30 +42,79 @@ public class LogSchedulerTests
     }
 
     [Fact]
-    public async Task Jobs_never_run_at_the_same_time_even_when_they_overrun_their_intervals()
+    public async Task a_long_compaction_pass_holds_up_no_flush_or_checkpoint()
     {
-        // The real clock: jobs that take longer than their intervals would overlap on separate timers.
-        int running = 0, maxRunning = 0;
-        var counts = new int[3];
+        // The real clock: with one worker for every job, the flushes would wait until the cleaner returned.
+        using var cleaning = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int flushes = 0, checkpoints = 0;
         await using var scheduler = new LogScheduler(TimeProvider.System, NullLogger.Instance);
-        for (int j = 0; j < counts.Length; j++)
+        scheduler.Schedule("cleaner", 5, () =>
         {
-            int job = j;
-            scheduler.Schedule($"job{job}", 5, () =>
-            {
-                int now = Interlocked.Increment(ref running);
-                InterlockedMax(ref maxRunning, now);
-                Thread.Sleep(15);
-                Interlocked.Decrement(ref running);
-                Interlocked.Increment(ref counts[job]);
-            });
+            cleaning.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+        });
+        scheduler.Schedule("flush", 5, () => Interlocked.Increment(ref flushes));
+        scheduler.Schedule("checkpoint", 5, () => Interlocked.Increment(ref checkpoints));
+        scheduler.Start();
+        try
+        {
+            Assert.True(cleaning.Wait(TimeSpan.FromSeconds(30)), "the cleaner never ran");
+            int flushesBefore = Volatile.Read(ref flushes), checkpointsBefore = Volatile.Read(ref checkpoints);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while ((Volatile.Read(ref flushes) < flushesBefore + 5 || Volatile.Read(ref checkpoints) < checkpointsBefore + 5) && DateTime.UtcNow < deadline)
+                await Task.Delay(20);
+            Assert.True(Volatile.Read(ref flushes) >= flushesBefore + 5, $"flushes while the cleaner ran: {Volatile.Read(ref flushes) - flushesBefore}");
+            Assert.True(Volatile.Read(ref checkpoints) >= checkpointsBefore + 5, $"checkpoints while the cleaner ran: {Volatile.Read(ref checkpoints) - checkpointsBefore}");
         }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
+    public async Task a_job_never_overlaps_itself_even_when_it_overruns_its_interval()
+    {
+        int running = 0, maxRunning = 0, runs = 0;
+        await using var scheduler = new LogScheduler(TimeProvider.System, NullLogger.Instance);
+        scheduler.Schedule("slow", 5, () =>
+        {
+            int now = Interlocked.Increment(ref running);
+            InterlockedMax(ref maxRunning, now);
+            Thread.Sleep(15);
+            Interlocked.Decrement(ref running);
+            Interlocked.Increment(ref runs);
+        });
         scheduler.Start();
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (counts.Any(c => Volatile.Read(ref c) < 5) && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.All(counts, c => Assert.True(c >= 5, $"a job ran only {c} times"));
+        while (Volatile.Read(ref runs) < 5 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.True(Volatile.Read(ref runs) >= 5, $"the job ran only {Volatile.Read(ref runs)} times");
         Assert.Equal(1, Volatile.Read(ref maxRunning));
+    }
+
+    [Fact]
+    public async Task stopping_waits_for_a_job_still_running()
+    {
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        int finished = 0;
+        var scheduler = new LogScheduler(TimeProvider.System, NullLogger.Instance);
+        scheduler.Schedule("long", 5, () =>
+        {
+            started.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+            Volatile.Write(ref finished, 1);
+        });
+        scheduler.Start();
+        Assert.True(started.Wait(TimeSpan.FromSeconds(30)), "the job never ran");
+
+        var stopping = scheduler.DisposeAsync().AsTask();
+        Assert.False(stopping.IsCompleted);
+        release.Set();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, Volatile.Read(ref finished));
     }
 
     private static void InterlockedMax(ref int target, int value)
