@@ -61,18 +61,12 @@ internal sealed partial class GroupShard
         for (int i = 0; i < offsets.Count; i++)
         {
             var entry = offsets[i];
-            string metadata = entry.Metadata ?? "";
-            if (partitionExists is not null && !partitionExists(entry.Topic, entry.Partition))
-                errors[i] = KafkaError.UnknownTopicOrPartition;
-            else if (Encoding.UTF8.GetByteCount(metadata) > Options.OffsetMetadataMaxBytes)
-                errors[i] = KafkaError.OffsetMetadataTooLarge;
-            else
-            {
-                var committed = new CommittedOffset(entry.Offset, entry.LeaderEpoch, metadata,
-                    entry.CommitTimestampMs >= 0 ? entry.CommitTimestampMs : now, entry.RetentionTimeMs >= 0 ? now + entry.RetentionTimeMs : -1);
-                records.Add(now, OffsetsRecords.OffsetKey(group.GroupId, entry.Topic, entry.Partition), OffsetsRecords.OffsetValue(committed));
-                accepted.Add((i, committed));
-            }
+            errors[i] = ValidateOffset(entry, partitionExists);
+            if (errors[i] != KafkaError.None) continue;
+            var committed = new CommittedOffset(entry.Offset, entry.LeaderEpoch, entry.Metadata ?? "",
+                entry.CommitTimestampMs >= 0 ? entry.CommitTimestampMs : now, entry.RetentionTimeMs >= 0 ? now + entry.RetentionTimeMs : -1);
+            records.Add(now, OffsetsRecords.OffsetKey(group.GroupId, entry.Topic, entry.Partition), OffsetsRecords.OffsetValue(committed));
+            accepted.Add((i, committed));
         }
         if (accepted.Count == 0) return errors;
 
@@ -88,6 +82,18 @@ internal sealed partial class GroupShard
             if (error == KafkaError.None) group.Offsets[(offsets[index].Topic, offsets[index].Partition)] = committed;
         }
         return errors;
+    }
+
+    /// <summary>
+    /// The error an entry of OffsetCommit or TxnOffsetCommit is refused with, or None: a partition
+    /// <paramref name="partitionExists"/> (when given) does not know is UNKNOWN_TOPIC_OR_PARTITION, metadata over
+    /// offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE.
+    /// </summary>
+    private KafkaError ValidateOffset(OffsetCommitEntry entry, Func<string, int, bool>? partitionExists)
+    {
+        if (partitionExists is not null && !partitionExists(entry.Topic, entry.Partition)) return KafkaError.UnknownTopicOrPartition;
+        if (Encoding.UTF8.GetByteCount(entry.Metadata ?? "") > Options.OffsetMetadataMaxBytes) return KafkaError.OffsetMetadataTooLarge;
+        return KafkaError.None;
     }
 
     /// <summary>

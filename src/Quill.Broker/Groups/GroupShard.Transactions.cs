@@ -32,17 +32,11 @@ internal sealed partial class GroupShard
         for (int i = 0; i < offsets.Count; i++)
         {
             var entry = offsets[i];
-            string metadata = entry.Metadata ?? "";
-            if (partitionExists is not null && !partitionExists(entry.Topic, entry.Partition))
-                errors[i] = KafkaError.UnknownTopicOrPartition;
-            else if (System.Text.Encoding.UTF8.GetByteCount(metadata) > Options.OffsetMetadataMaxBytes)
-                errors[i] = KafkaError.OffsetMetadataTooLarge;
-            else
-            {
-                var committed = new CommittedOffset(entry.Offset, entry.LeaderEpoch, metadata, now);
-                records.Add(now, OffsetsRecords.OffsetKey(group.GroupId, entry.Topic, entry.Partition), OffsetsRecords.OffsetValue(committed));
-                accepted.Add((i, committed));
-            }
+            errors[i] = ValidateOffset(entry, partitionExists);
+            if (errors[i] != KafkaError.None) continue;
+            var committed = new CommittedOffset(entry.Offset, entry.LeaderEpoch, entry.Metadata ?? "", now);
+            records.Add(now, OffsetsRecords.OffsetKey(group.GroupId, entry.Topic, entry.Partition), OffsetsRecords.OffsetValue(committed));
+            accepted.Add((i, committed));
         }
         if (accepted.Count == 0) return errors;
         var error = Append(group, records) switch

@@ -100,6 +100,17 @@ public class OffsetTests
     }
 
     [Fact]
+    public async Task a_transactional_commit_refuses_per_partition_what_a_plain_commit_refuses()
+    {
+        using var h = new GroupHarness(new GroupCoordinatorOptions { InitialRebalanceDelayMs = 0, OffsetMetadataMaxBytes = 4 });
+        static bool Exists(string topic, int partition) => topic == "t" && partition < 2;
+        static OffsetCommitEntry Entry(string topic, int partition, string metadata) => new(topic, partition, 1, -1, metadata);
+        var errors = await h.Coordinator.CommitTransactionalOffsetsAsync("g", producerId: 1, producerEpoch: 0, memberId: "", groupInstanceId: null,
+            generationId: -1, [Entry("t", 0, "m1"), Entry("t", 1, "m12345"), Entry("t", 7, "m1"), Entry("nope", 0, "m1")], Exists).Within();
+        Assert.Equal([KafkaError.None, KafkaError.OffsetMetadataTooLarge, KafkaError.UnknownTopicOrPartition, KafkaError.UnknownTopicOrPartition], errors);
+    }
+
+    [Fact]
     public async Task Offsets_of_an_empty_group_expire_after_the_retention_and_then_the_group_goes()
     {
         using var h = new GroupHarness(new GroupCoordinatorOptions
