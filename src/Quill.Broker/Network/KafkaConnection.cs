@@ -246,11 +246,4 @@ public sealed class KafkaConnection
         pending.Context?.ReleasePooled();
         if (pending.Frame is not null) ArrayPool<byte>.Shared.Return(pending.Frame);
     }
-
-    /// <summary>Stops reading; answers already started still go out.</summary>
-    public void Close()
-    {
-        _closed.Cancel();
-        _connection.Input.CancelPendingRead();
-    }
 }
