@@ -14,7 +14,7 @@ public sealed class AclHandlersTests : IDisposable
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task EachCreationIsRefused(short version)
+    public async Task each_acl_creation_is_refused_with_security_disabled(short version)
     {
         var response = await _harness.Send(new CreateAclsHandler(), version, body =>
         {
@@ -35,7 +35,7 @@ public sealed class AclHandlersTests : IDisposable
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task EachFilterIsRefusedAndMatchesNothing(short version)
+    public async Task each_delete_filter_is_refused_with_security_disabled_and_matches_nothing(short version)
     {
         var response = await _harness.Send(new DeleteAclsHandler(), version, body =>
         {
@@ -58,7 +58,7 @@ public sealed class AclHandlersTests : IDisposable
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task DescribeIsRefused(short version)
+    public async Task describe_acls_is_refused_with_security_disabled(short version)
     {
         var response = await _harness.Send(new DescribeAclsHandler(), version, body => body.SetInt("ResourceTypeFilter", 1));
         Assert.Equal((short)KafkaError.SecurityDisabled, response.GetInt16("ErrorCode"));

@@ -35,7 +35,7 @@ public sealed class ConfigHandlersTests : IDisposable
 
     [Theory]
     [MemberData(nameof(DescribeRefusals))]
-    public async Task DescribeConfigsRefusals(short version, sbyte type, string name, KafkaError error, string message)
+    public async Task describe_configs_refuses_unknown_resources_with_kafkas_error_and_message(short version, sbyte type, string name, KafkaError error, string message)
     {
         var response = await _harness.Send(new DescribeConfigsHandler(_harness.Services), version, body =>
             body.AddElement("Resources").SetInt("ResourceType", type).SetString("ResourceName", name).SetStringArray("ConfigurationKeys", null));
@@ -57,7 +57,7 @@ public sealed class ConfigHandlersTests : IDisposable
 
     [Theory]
     [MemberData(nameof(ChangeRefusals))]
-    public async Task AlterConfigsRefusals(sbyte type, string name, KafkaError error, string message)
+    public async Task alter_configs_refuses_resources_it_cannot_change_with_kafkas_error_and_message(sbyte type, string name, KafkaError error, string message)
     {
         for (short version = 0; version <= 2; version++)
         {
@@ -69,7 +69,7 @@ public sealed class ConfigHandlersTests : IDisposable
 
     [Theory]
     [MemberData(nameof(ChangeRefusals))]
-    public async Task IncrementalAlterConfigsRefusals(sbyte type, string name, KafkaError error, string message)
+    public async Task incremental_alter_configs_refuses_resources_it_cannot_change_with_kafkas_error_and_message(sbyte type, string name, KafkaError error, string message)
     {
         for (short version = 0; version <= 1; version++)
         {
@@ -83,7 +83,7 @@ public sealed class ConfigHandlersTests : IDisposable
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task AlterConfigsValidatesTheWholeSet(short version)
+    public async Task alter_configs_validates_the_whole_set_of_values(short version)
     {
         var ok = await Alter(version, Topic, "t", ("retention.ms", "1000"), ("cleanup.policy", null));
         Assert.Equal(0, ok.GetInt16("ErrorCode"));
@@ -119,7 +119,7 @@ public sealed class ConfigHandlersTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Operations))]
-    public async Task IncrementalOperationsAreValidated(short version, string key, sbyte operation, string? value, string? problem)
+    public async Task incremental_operations_are_validated_per_key(short version, string key, sbyte operation, string? value, string? problem)
     {
         var result = await AlterIncrementally(version, Topic, "t", (key, operation, value));
         Assert.Equal((short)(problem is null ? KafkaError.None : KafkaError.InvalidConfig), result.GetInt16("ErrorCode"));

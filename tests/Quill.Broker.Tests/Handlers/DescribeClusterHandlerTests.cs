@@ -15,7 +15,7 @@ public sealed class DescribeClusterHandlerTests : IDisposable
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task BrokersAreDescribed(short version)
+    public async Task the_brokers_are_described_with_their_endpoints(short version)
     {
         var response = await _harness.Send(_handler, version, body =>
         {
@@ -31,7 +31,7 @@ public sealed class DescribeClusterHandlerTests : IDisposable
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task ControllerEndpointsAreNotHere(short version)
+    public async Task asking_for_controller_endpoints_answers_mismatched_endpoint_type(short version)
     {
         var response = await _harness.Send(_handler, version, body => body.SetInt("EndpointType", 2));
         Assert.Equal((short)KafkaError.MismatchedEndpointType, response.GetInt16("ErrorCode"));
@@ -41,7 +41,7 @@ public sealed class DescribeClusterHandlerTests : IDisposable
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task UnknownEndpointTypesAreUnsupported(short version)
+    public async Task unknown_endpoint_types_answer_unsupported_endpoint_type(short version)
     {
         var response = await _harness.Send(_handler, version, body => body.SetInt("EndpointType", 123));
         Assert.Equal((short)KafkaError.UnsupportedEndpointType, response.GetInt16("ErrorCode"));

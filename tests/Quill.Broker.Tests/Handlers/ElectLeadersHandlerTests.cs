@@ -30,7 +30,7 @@ public sealed class ElectLeadersHandlerTests : IDisposable
     [InlineData(2, 0)]
     [InlineData(1, 1)]
     [InlineData(2, 1)]
-    public async Task EachPartitionAskedForIsAnswered(short version, sbyte type)
+    public async Task each_partition_asked_for_is_answered(short version, sbyte type)
     {
         var response = await _harness.Send(_handler, version, body =>
         {
@@ -67,7 +67,7 @@ public sealed class ElectLeadersHandlerTests : IDisposable
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task AllPartitionsListsOnlyThoseNeedingAnElection(short version)
+    public async Task asking_for_all_partitions_lists_only_those_needing_an_election(short version)
     {
         var response = await _harness.Send(_handler, version, body => body.SetArray("TopicPartitions", null));
         var topic = Assert.Single(response.GetArray("ReplicaElectionResults")!);
@@ -78,7 +78,7 @@ public sealed class ElectLeadersHandlerTests : IDisposable
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task UnknownElectionTypesAreInvalid(short version)
+    public async Task unknown_election_types_are_answered_invalid_request(short version)
     {
         var response = await _harness.Send(_handler, version, body =>
             body.SetInt("ElectionType", 2).AddElement("TopicPartitions").SetString("Topic", "t").SetInt32Array("Partitions", [0]));

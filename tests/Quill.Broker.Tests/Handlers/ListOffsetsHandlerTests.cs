@@ -41,7 +41,7 @@ public sealed class ListOffsetsHandlerTests : IDisposable
     [InlineData(8)]
     [InlineData(9)]
     [InlineData(10)]
-    public async Task EarliestLocalIsTheLogStart(short version)
+    public async Task earliest_local_is_the_log_start(short version)
     {
         var p = await ListOffset(version, ListOffsetsHandler.EarliestLocalTimestamp);
         Assert.Equal(KafkaError.None, ErrorOf(p));
@@ -53,7 +53,7 @@ public sealed class ListOffsetsHandlerTests : IDisposable
     [Theory]
     [InlineData(9)]
     [InlineData(10)]
-    public async Task LatestTieredIsNoneWithoutTieredStorage(short version)
+    public async Task latest_tiered_is_none_without_tiered_storage(short version)
     {
         var p = await ListOffset(version, ListOffsetsHandler.LatestTieredTimestamp);
         Assert.Equal(KafkaError.None, ErrorOf(p));
@@ -66,13 +66,13 @@ public sealed class ListOffsetsHandlerTests : IDisposable
     [InlineData(6, PartitionLog.MaxTimestampQuery)]
     [InlineData(7, ListOffsetsHandler.EarliestLocalTimestamp)]
     [InlineData(8, ListOffsetsHandler.LatestTieredTimestamp)]
-    public async Task ASpecialTimestampNeedsTheVersionThatDefinesIt(short version, long timestamp)
+    public async Task a_special_timestamp_needs_the_version_that_defines_it(short version, long timestamp)
     {
         Assert.Equal(KafkaError.UnsupportedVersion, ErrorOf(await ListOffset(version, timestamp)));
     }
 
     [Fact]
-    public async Task TimestampsBelowTheDefinedOnesAreInvalid()
+    public async Task timestamps_below_the_defined_ones_are_invalid()
     {
         Assert.Equal(KafkaError.InvalidRequest, ErrorOf(await ListOffset(10, -6)));
     }
@@ -81,7 +81,7 @@ public sealed class ListOffsetsHandlerTests : IDisposable
     [InlineData(1)]
     [InlineData(6)]
     [InlineData(10)]
-    public async Task EarliestLatestAndByTimeStillAnswerInEveryVersion(short version)
+    public async Task earliest_latest_and_by_time_answer_in_every_version(short version)
     {
         Assert.Equal(1, (await ListOffset(version, PartitionLog.EarliestTimestamp)).GetInt64("Offset"));
         Assert.Equal(5, (await ListOffset(version, PartitionLog.LatestTimestamp)).GetInt64("Offset"));
@@ -91,7 +91,7 @@ public sealed class ListOffsetsHandlerTests : IDisposable
     }
 
     [Fact]
-    public async Task MaxTimestampFromV7()
+    public async Task max_timestamp_from_v7_answers_the_largest_timestamp()
     {
         var p = await ListOffset(7, PartitionLog.MaxTimestampQuery);
         Assert.Equal(KafkaError.None, ErrorOf(p));

@@ -17,7 +17,7 @@ public sealed class MetadataHandlerTests : IDisposable
     [InlineData(11)]
     [InlineData(12)]
     [InlineData(13)]
-    public async Task UnknownTopicIdIsAnsweredWithItsId(short version)
+    public async Task an_unknown_topic_id_is_answered_with_its_id(short version)
     {
         var id = Guid.NewGuid();
         var response = await _harness.Send(_handler, version, body =>
@@ -33,7 +33,7 @@ public sealed class MetadataHandlerTests : IDisposable
     [InlineData(4)]
     [InlineData(9)]
     [InlineData(12)]
-    public async Task UnknownTopicNameIsNotCreatedWhenTheRequestSaysNo(short version)
+    public async Task an_unknown_topic_name_is_not_created_when_the_request_says_no(short version)
     {
         var response = await _harness.Send(_handler, version, body =>
             body.SetBool("AllowAutoTopicCreation", false).AddElement("Topics").SetString("Name", "absent"));

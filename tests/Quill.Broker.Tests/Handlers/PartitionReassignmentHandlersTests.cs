@@ -46,7 +46,7 @@ public sealed class PartitionReassignmentHandlersTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task EachPartitionIsChecked(string topic, int partition, int[]? replicas, KafkaError error, string? message)
+    public async Task each_partition_of_a_reassignment_is_checked(string topic, int partition, int[]? replicas, KafkaError error, string? message)
     {
         var result = await Reassign(topic, partition, replicas);
         Assert.Equal((short)error, result.GetInt16("ErrorCode"));
@@ -56,7 +56,7 @@ public sealed class PartitionReassignmentHandlersTests : IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task NoReassignmentIsListed(bool all)
+    public async Task no_reassignment_is_ever_listed(bool all)
     {
         var response = await _harness.Send(new ListPartitionReassignmentsHandler(), 0, body =>
         {

@@ -18,7 +18,7 @@ public sealed class TopicAdminHandlersTests : IDisposable
     [InlineData(5)]
     [InlineData(6)]
     [InlineData(7)]
-    public async Task CreateTopicsRefusesDuplicates(short version)
+    public async Task create_topics_refuses_duplicate_names(short version)
     {
         var response = await _harness.Send(new CreateTopicsHandler(_harness.Services), version, body =>
         {
@@ -45,7 +45,7 @@ public sealed class TopicAdminHandlersTests : IDisposable
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task CreatePartitionsRefusesDuplicates(short version)
+    public async Task create_partitions_refuses_duplicate_names(short version)
     {
         var response = await _harness.Send(new CreatePartitionsHandler(_harness.Services), version, body =>
         {
@@ -68,7 +68,7 @@ public sealed class TopicAdminHandlersTests : IDisposable
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(6)]
-    public async Task DeleteTopicsOfUnknownNames(short version)
+    public async Task delete_topics_of_unknown_names_answers_unknown_topic_or_partition(short version)
     {
         var response = await _harness.Send(new DeleteTopicsHandler(_harness.Services), version, body =>
         {
@@ -83,7 +83,7 @@ public sealed class TopicAdminHandlersTests : IDisposable
     }
 
     [Fact]
-    public async Task DeleteTopicsOfAnUnknownId()
+    public async Task delete_topics_of_an_unknown_id_answers_unknown_topic_id()
     {
         var id = Guid.NewGuid();
         var response = await _harness.Send(new DeleteTopicsHandler(_harness.Services), 6, body =>

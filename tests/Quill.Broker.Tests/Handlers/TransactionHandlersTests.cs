@@ -21,7 +21,7 @@ public sealed class TransactionHandlersTests : IDisposable
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
-    public async Task ReinitialisingBumpsTheEpoch(short version)
+    public async Task reinitialising_a_producer_bumps_its_epoch(short version)
     {
         var response = await _harness.Send(new InitProducerIdHandler(_harness.Services), version, body =>
             body.SetString("TransactionalId", null).SetInt("TransactionTimeoutMs", 60000).SetInt("ProducerId", 42).SetInt("ProducerEpoch", 7));
@@ -33,7 +33,7 @@ public sealed class TransactionHandlersTests : IDisposable
     [Theory]
     [InlineData(3, 42, -1)]
     [InlineData(5, -1, 3)]
-    public async Task AnIdWithoutAnEpochIsInvalid(short version, long producerId, short epoch)
+    public async Task a_producer_id_without_an_epoch_is_invalid(short version, long producerId, short epoch)
     {
         var response = await _harness.Send(new InitProducerIdHandler(_harness.Services), version, body =>
             body.SetString("TransactionalId", null).SetInt("ProducerId", producerId).SetInt("ProducerEpoch", epoch));
@@ -47,7 +47,7 @@ public sealed class TransactionHandlersTests : IDisposable
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task UnknownPartitionsFailTheOthersAreNotAttempted(short version)
+    public async Task unknown_partitions_fail_and_the_others_are_not_attempted(short version)
     {
         var response = await _harness.Send(new AddPartitionsToTxnHandler(_harness.Services), version, body =>
         {
