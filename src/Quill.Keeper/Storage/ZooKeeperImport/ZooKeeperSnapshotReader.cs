@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
+using Snappier;
 using Quill.Keeper.Protocol;
 
 namespace Quill.Keeper.Storage.ZooKeeperImport;
@@ -16,8 +18,8 @@ namespace Quill.Keeper.Storage.ZooKeeperImport;
 /// [lastProcessedZxid long | seal]                                          when ZooKeeper writes it
 /// </code>
 /// StatPersisted is czxid, mzxid, ctime, mtime (longs), version, cversion, aversion (ints), ephemeralOwner, pzxid (longs).
-/// The checksum covers the uncompressed bytes; a .gz file is gzip of those bytes. Snappy-compressed snapshots
-/// (snappy-java's stream format) are not read: the error says how to get an uncompressed one.
+/// The checksums cover the uncompressed bytes; a .gz file is gzip of them, a .snappy file snappy-java's stream
+/// format (SnappyOutputStream: the header "\x82SNAPPY\0", two version ints, then blocks of length int and raw snappy).
 /// </summary>
 public static class ZooKeeperSnapshotReader
 {
@@ -29,16 +31,12 @@ public static class ZooKeeperSnapshotReader
     /// <summary>The tree and sessions of a snapshot, checked against its checksums.</summary>
     public static ImportedTree Read(ZooKeeperFile file, bool extendedTypes)
     {
-        if (file.Compression == SnapshotCompression.Snappy)
-            throw new ZooKeeperImportException(
-                $"{file.Path}: snappy-compressed snapshots are not supported. Start ZooKeeper once more with " +
-                "zookeeper.snapshot.compression.method=none (or gz) and let it write a new snapshot (it writes one on start), then import again.");
         byte[] bytes;
         try
         {
             bytes = ReadAll(file);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
         {
             throw new ZooKeeperImportException($"{file.Path}: cannot be read: {e.Message}", e);
         }
@@ -55,11 +53,42 @@ public static class ZooKeeperSnapshotReader
     private static byte[] ReadAll(ZooKeeperFile file)
     {
         if (file.Compression == SnapshotCompression.None) return File.ReadAllBytes(file.Path);
+        if (file.Compression == SnapshotCompression.Snappy) return ReadSnappyJavaStream(File.ReadAllBytes(file.Path));
         using var input = File.OpenRead(file.Path);
         using var gzip = new GZipStream(input, CompressionMode.Decompress);
         using var copy = new MemoryStream();
         gzip.CopyTo(copy);
         return copy.ToArray();
+    }
+
+    private static ReadOnlySpan<byte> SnappyJavaMagic => [0x82, (byte)'S', (byte)'N', (byte)'A', (byte)'P', (byte)'P', (byte)'Y', 0];
+    private const int SnappyJavaHeaderSize = 16;
+
+    private static byte[] ReadSnappyJavaStream(byte[] compressed)
+    {
+        using var output = new MemoryStream();
+        int position = 0;
+        while (position < compressed.Length)
+        {
+            // A stream starts with the header; concatenated streams repeat it.
+            if (compressed.AsSpan(position).StartsWith(SnappyJavaMagic))
+            {
+                position += SnappyJavaHeaderSize;
+                continue;
+            }
+            if (position == 0) throw new InvalidDataException("no snappy-java stream header (\\x82SNAPPY)");
+            if (compressed.Length - position < 4) throw new InvalidDataException($"block length cut short at offset {position}");
+            int length = BinaryPrimitives.ReadInt32BigEndian(compressed.AsSpan(position));
+            position += 4;
+            if (length < 0 || length > compressed.Length - position)
+                throw new InvalidDataException($"a block of {length} bytes at offset {position - 4} runs past the end of the file");
+            var block = compressed.AsSpan(position, length);
+            var plain = new byte[Snappy.GetUncompressedLength(block)];
+            Snappy.Decompress(block, plain);
+            output.Write(plain);
+            position += length;
+        }
+        return output.ToArray();
     }
 
     private static ImportedTree Parse(byte[] bytes, long zxid, bool extendedTypes)
