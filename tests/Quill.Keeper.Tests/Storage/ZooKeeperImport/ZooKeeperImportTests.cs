@@ -114,10 +114,13 @@ public sealed class ZooKeeperImportTests(ZooKeeperDataFixture zooKeeper) : IClas
     {
         using var dir = new TempDirectory();
         var data = zooKeeper.CopyData(dir.Path);
-        var newest = ZooKeeperFiles.Logs(ZooKeeperFiles.VersionDirectory(data))[^1];
-        var entries = ZooKeeperTxnLogReader.Read(newest, isNewest: true, _ => { });
-        Assert.True(entries.Count >= 2, $"{newest.Path} has {entries.Count} entries; the test needs two");
-        using (var file = new FileStream(newest.Path, FileMode.Open, FileAccess.ReadWrite))
+        // From the first snapshot on, every log is replayed; the first log has many entries after its first.
+        var version2 = ZooKeeperFiles.VersionDirectory(data);
+        foreach (var later in ZooKeeperFiles.Snapshots(version2).Skip(1)) File.Delete(later.Path);
+        var damaged = ZooKeeperFiles.Logs(version2)[0];
+        var entries = ZooKeeperTxnLogReader.Read(damaged, isNewest: false, _ => { });
+        Assert.True(entries.Count >= 2, $"{damaged.Path} has {entries.Count} entries; the test needs two");
+        using (var file = new FileStream(damaged.Path, FileMode.Open, FileAccess.ReadWrite))
         {
             file.Position = entries[0].Offset + 12 + 30; // inside the txn header's type
             int b = file.ReadByte();
@@ -127,7 +130,7 @@ public sealed class ZooKeeperImportTests(ZooKeeperDataFixture zooKeeper) : IClas
 
         var import = await ImportScripts.ImportAsync(ImportScripts.WriteConfig(dir.Path), "--from", data);
         Assert.Equal(1, import.ExitCode);
-        Assert.Contains($"{newest.Path}: the entry at offset {entries[0].Offset} is damaged (checksum", import.StdErr);
+        Assert.Contains($"{damaged.Path}: the entry at offset {entries[0].Offset} is damaged (checksum", import.StdErr);
         Assert.Empty(Directory.Exists(Path.Combine(dir.Path, "keeper-data")) ? Directory.GetFiles(Path.Combine(dir.Path, "keeper-data"), "snapshot.*") : []);
     }
 
