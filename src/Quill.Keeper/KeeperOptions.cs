@@ -37,6 +37,8 @@ public sealed class KeeperOptions
     public string MetricsHost { get; set; } = "127.0.0.1";
     /// <summary>server.N lines, kept for the ensemble.</summary>
     public Dictionary<int, string> Servers { get; } = [];
+    /// <summary>The ensemble settings (server.N parsed, myid, peerType, ...); checked, not acted on yet.</summary>
+    public Config.QuorumConfig Quorum { get; } = new();
 
     public int EffectiveMinSessionTimeout => MinSessionTimeout > 0 ? MinSessionTimeout : 2 * TickTime;
     public int EffectiveMaxSessionTimeout => MaxSessionTimeout > 0 ? MaxSessionTimeout : 20 * TickTime;

@@ -16,6 +16,7 @@ public static class ZooCfg
         if (!File.Exists(path)) throw new ConfigException($"config file {path} does not exist");
         var options = Parse(File.ReadAllLines(path), warn);
         // Relative directories are relative to where the server runs, as in ZooKeeper.
+        options.Quorum.Resolve(options, warn);
         return options;
     }
 
@@ -46,7 +47,10 @@ public static class ZooCfg
             case "syncLimit": o.SyncLimit = Int(key, value, min: 1); break;
             case "dataDir": o.DataDir = value; break;
             case "dataLogDir": o.DataLogDir = value; break;
-            case "clientPort": o.ClientPort = Int(key, value, min: 0, max: 65535); break;
+            case "clientPort":
+                o.ClientPort = Int(key, value, min: 0, max: 65535);
+                o.Quorum.ClientPortGiven = true;
+                break;
             case "clientPortAddress": o.ClientPortAddress = value; break;
             case "maxClientCnxns": o.MaxClientCnxns = Int(key, value, min: 0); break;
             case "minSessionTimeout": o.MinSessionTimeout = Int(key, value, min: -1); break;
@@ -69,8 +73,23 @@ public static class ZooCfg
             case "metricsProvider.httpPort": o.MetricsPort = Int(key, value, min: 0, max: 65535); break;
             case "metricsProvider.httpHost": o.MetricsHost = value; break;
             case "metricsProvider.className" or "metricsProvider.exportJvmInfo": break;
-            case "admin.enableServer" or "admin.serverPort" or "admin.serverAddress" or "standaloneEnabled"
-                or "reconfigEnabled" or "preAllocSize" or "globalOutstandingLimit" or "skipACL" or "clientPortListenBacklog":
+            case "peerType":
+                o.Quorum.PeerType = value.ToLowerInvariant() switch
+                {
+                    "participant" => PeerRole.Participant,
+                    "observer" => PeerRole.Observer,
+                    _ => throw new ConfigException($"{key} must be participant or observer, got '{value}'"),
+                };
+                break;
+            case "standaloneEnabled": o.Quorum.StandaloneEnabled = Bool(key, value); break;
+            case "reconfigEnabled": o.Quorum.ReconfigEnabled = Bool(key, value); break;
+            case "dynamicConfigFile": o.Quorum.DynamicConfigFile = value; break;
+            case "quorumListenOnAllIPs": o.Quorum.QuorumListenOnAllIPs = Bool(key, value); break;
+            case "cnxTimeout" or "zookeeper.cnxTimeout": o.Quorum.CnxTimeoutMs = Int(key, value, min: 1); break;
+            case "electionPortBindRetry" or "zookeeper.electionPortBindRetry": o.Quorum.ElectionPortBindRetry = Int(key, value, min: 0); break;
+            case "syncEnabled": o.Quorum.SyncEnabled = Bool(key, value); break;
+            case "readonlymode.enabled": o.Quorum.ReadOnlyModeEnabled = Bool(key, value); break;
+            case "admin.enableServer" or "admin.serverPort" or "admin.serverAddress" or "preAllocSize" or "globalOutstandingLimit" or "skipACL" or "clientPortListenBacklog":
                 warn($"zoo.cfg key {key} is accepted but has no effect in Keeper");
                 break;
             default:
@@ -79,6 +98,7 @@ public static class ZooCfg
                     if (!int.TryParse(key["server.".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int id))
                         throw new ConfigException($"{key}: the server id after 'server.' must be a number");
                     o.Servers[id] = value;
+                    o.Quorum.AddServer(key, value);
                     break;
                 }
                 warn($"unknown zoo.cfg key {key} is ignored");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Quill.Keeper;
 using Quill.Keeper.Config;
+using Quill.Keeper.Storage.ZooKeeperImport;
 using Quill.Hosting;
 
 namespace Quill.Commands;
@@ -17,7 +18,55 @@ public static class KeeperCommands
         start.Options.Add(config);
         start.SetAction((parse, _) => StartAsync(parse.GetValue(config)));
         keeper.Subcommands.Add(start);
+        keeper.Subcommands.Add(CreateImportZooKeeper());
         return keeper;
+    }
+
+    private static Command CreateImportZooKeeper()
+    {
+        var command = new Command("import-zookeeper",
+            "Build Keeper's data from an Apache ZooKeeper 3.x data directory (its version-2 snapshots and txn logs). " +
+            "Run it once, with ZooKeeper stopped, before the first `keeper start`.");
+        var config = new Option<FileInfo>("--config") { Description = "Keeper's zoo.cfg: the data goes to its dataDir.", Required = true };
+        var from = new Option<DirectoryInfo?>("--from") { Description = "ZooKeeper's dataDir (the folder holding version-2); default: the config's dataDir." };
+        var dataLogDir = new Option<DirectoryInfo?>("--data-log-dir") { Description = "ZooKeeper's dataLogDir, when its logs are kept apart; default: the config's dataLogDir, else --from." };
+        command.Options.Add(config);
+        command.Options.Add(from);
+        command.Options.Add(dataLogDir);
+        command.SetAction(parse => ImportZooKeeper(parse.GetValue(config)!, parse.GetValue(from), parse.GetValue(dataLogDir)));
+        return command;
+    }
+
+    private static int ImportZooKeeper(FileInfo configFile, DirectoryInfo? from, DirectoryInfo? dataLogDir)
+    {
+        using var loggers = Logging.CreateFactory();
+        var log = loggers.CreateLogger("Quill.Import");
+        KeeperOptions options;
+        try
+        {
+            options = ZooCfg.Load(configFile.FullName, w => log.LogWarning("{Warning}", w));
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine($"quill: bad configuration: {e.Message}");
+            return ExitCodes.BadConfig;
+        }
+        // The same zoo.cfg ZooKeeper ran with works: ZooKeeper's files are in version-2 folders, Keeper's beside them.
+        string zkDataDir = from?.FullName ?? options.DataDir;
+        string? zkLogDir = dataLogDir?.FullName ?? (from is null && options.DataLogDir.Length > 0 ? options.DataLogDir : null);
+        try
+        {
+            var result = ZooKeeperImporter.Import(zkDataDir, zkLogDir, options, log);
+            Console.WriteLine($"Imported {result.Nodes} znodes and {result.Sessions} sessions from {zkDataDir} " +
+                $"(snapshot {result.SnapshotRead ?? "none"}, {result.LogFilesRead} log files, {result.TxnsReplayed} txns replayed); " +
+                $"last zxid 0x{result.LastZxid:x}. Keeper snapshot: {result.KeeperSnapshot}");
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is ZooKeeperImportException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"quill: cannot import: {e.Message}");
+            return ExitCodes.Failed;
+        }
     }
 
     private static async Task<int> StartAsync(FileInfo? configFile)
@@ -44,6 +93,14 @@ public static class KeeperCommands
             return ExitCodes.BadConfig;
         }
 
+        if (options.Quorum.IsEnsemble)
+        {
+            var servers = string.Join(", ", options.Quorum.Members.Keys.Order().Select(id => $"server.{id}"));
+            Console.Error.WriteLine($"quill: ensembles are not available yet: {configFile!.Name} describes one ({servers}" +
+                $"{(options.Quorum.StandaloneEnabled ? "" : ", standaloneEnabled=false")}). Keeper runs standalone: keep one server.N line " +
+                "with standaloneEnabled=true, or none.");
+            return ExitCodes.BadConfig;
+        }
         return await ServerHost.RunAsync(new KeeperService(options, loggers, where: ""));
     }
 }
