@@ -1,0 +1,14 @@
+using Quill.Streams.Api;
+using Quill.Streams.Examples;
+
+var arguments = ExampleArguments.Parse(args, "SeedJob", "--bootstrap-server", "--input", "--output");
+if (arguments is null) return 2;
+
+var job = StreamJob.Create(new StreamJobOptions
+{
+    BootstrapServers = arguments["--bootstrap-server"],
+    JobName = "seed-job",
+    Parallelism = int.Parse(arguments.GetValueOrDefault("--parallelism", "1"), System.Globalization.CultureInfo.InvariantCulture),
+});
+Quill.Streams.Examples.SeedJob.SeedJob.Define(job, arguments["--input"], arguments["--output"]);
+return await ExampleArguments.RunUntilCtrlCAsync(job);
