@@ -44,6 +44,9 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         context.Emit(state.Value!);
     });
 
+    /// <summary>Cuts each key's records into tumbling windows of event time.</summary>
+    public WindowedStream<TKey, T> Window(Time.TumblingEventTimeWindows windows) => new(this, windows);
+
     void IStage.CreateChannels(JobContext context)
     {
         var options = new BoundedChannelOptions(context.Options.MailboxCapacity) { SingleReader = true, SingleWriter = false };
