@@ -12,9 +12,13 @@ internal static class ExampleArguments
         for (int i = 0; i + 1 < args.Length; i += 2) values[args[i]] = args[i + 1];
         var missing = required.Where(r => !values.ContainsKey(r)).ToList();
         if (args.Length % 2 == 0 && missing.Count == 0) return values;
-        Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]");
+        Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]"
+            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS]]");
         return null;
     }
+
+    public static int Int(Dictionary<string, string> values, string name, int defaultValue) =>
+        values.TryGetValue(name, out string? text) ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : defaultValue;
 
     public static async Task<int> RunUntilCtrlCAsync(StreamJob job)
     {

@@ -8,7 +8,9 @@ var job = StreamJob.Create(new StreamJobOptions
 {
     BootstrapServers = arguments["--bootstrap-server"],
     JobName = "seed-job",
-    Parallelism = int.Parse(arguments.GetValueOrDefault("--parallelism", "1"), System.Globalization.CultureInfo.InvariantCulture),
+    Parallelism = ExampleArguments.Int(arguments, "--parallelism", 1),
+    CheckpointDirectory = arguments.GetValueOrDefault("--checkpoint-dir"),
+    CheckpointInterval = TimeSpan.FromMilliseconds(ExampleArguments.Int(arguments, "--checkpoint-interval-ms", 10_000)),
 });
 Quill.Streams.Examples.SeedJob.SeedJob.Define(job, arguments["--input"], arguments["--output"]);
 return await ExampleArguments.RunUntilCtrlCAsync(job);

@@ -9,7 +9,9 @@ var job = StreamJob.Create(new StreamJobOptions
 {
     BootstrapServers = arguments["--bootstrap-server"],
     JobName = "word-count",
-    Parallelism = int.Parse(arguments.GetValueOrDefault("--parallelism", "1"), System.Globalization.CultureInfo.InvariantCulture),
+    Parallelism = ExampleArguments.Int(arguments, "--parallelism", 1),
+    CheckpointDirectory = arguments.GetValueOrDefault("--checkpoint-dir"),
+    CheckpointInterval = TimeSpan.FromMilliseconds(ExampleArguments.Int(arguments, "--checkpoint-interval-ms", 10_000)),
 });
 WordCountJob.Define(job, arguments["--input"], arguments["--output"]);
 return await ExampleArguments.RunUntilCtrlCAsync(job);

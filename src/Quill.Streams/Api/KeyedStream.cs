@@ -24,8 +24,9 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     public DataStream<TOut> Process<TOut>(Func<KeyedProcessFunction<TKey, T, TOut>> createFunction)
     {
         var output = new DataStream<TOut>(_input.Job);
+        string operatorId = _input.Job.NextOperatorId("process");
         _input.AddConsumer((context, task) => new KeyedProcessOperator<TKey, T, TOut>(
-            createFunction(), _keySelector, task.Clock!, output.BuildChain(context, task)));
+            createFunction(), _keySelector, operatorId, context, task, output.BuildChain(context, task)));
         return output;
     }
 
@@ -61,7 +62,7 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         for (int i = 0; i < mailboxes.Length; i++)
         {
             // Every stage has the same parallelism, so each keyed task hears from that many senders.
-            var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism, context.Options.TimeProvider);
+            var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism, context.Options.TimeProvider, context.Checkpoints);
             task.Chain = _input.BuildChain(context, new TaskInfo(i, task));
             tasks.Add(task);
         }

@@ -1,3 +1,4 @@
+using Quill.Streams.Checkpoints;
 using Quill.Streams.Connectors.Kafka;
 using Quill.Streams.Runtime;
 using Quill.Streams.Serialization;
@@ -15,6 +16,7 @@ public sealed class StreamJob
 {
     private readonly List<IStage> _stages = [];
     private int _runs;
+    private int _operatorCount;
 
     private StreamJob(StreamJobOptions options)
     {
@@ -36,7 +38,7 @@ public sealed class StreamJob
         var topicList = topics.ToList();
         if (topicList.Count == 0) throw new ArgumentException("a source needs at least one topic", nameof(topics));
         var stream = new DataStream<KafkaRecord<TKey, TValue>>(this);
-        _stages.Add(new KafkaSourceStage<TKey, TValue>(topicList, start, keySerde, valueSerde, watermarks, stream));
+        _stages.Add(new KafkaSourceStage<TKey, TValue>(NextOperatorId("source"), topicList, start, keySerde, valueSerde, watermarks, stream));
         return stream;
     }
 
@@ -57,6 +59,12 @@ public sealed class StreamJob
     internal void AddStage(IStage stage) => _stages.Add(stage);
 
     /// <summary>
+    /// Operators are named by their place in the job's definition, so the same definition run again finds its
+    /// checkpointed state under the same names.
+    /// </summary>
+    internal string NextOperatorId(string kind) => $"{kind}-{++_operatorCount}";
+
+    /// <summary>
     /// Runs the job until <paramref name="stop"/>, then stops it cleanly: the sources stop reading, everything read
     /// flows through to the sinks, which flush, and the sources commit their positions to the job's consumer group.
     /// Fails with the first task's failure (the other tasks are stopped). A job runs once.
@@ -66,7 +74,10 @@ public sealed class StreamJob
         if (Interlocked.Exchange(ref _runs, 1) != 0) throw new InvalidOperationException("a job runs once");
         if (!_stages.Any(s => s is ISourceStage)) throw new InvalidOperationException("the job has no source");
         using var abort = new CancellationTokenSource();
-        var context = new JobContext(Options, abort.Token);
+        using var checkpoints = Options.CheckpointDirectory is { } directory
+            ? new CheckpointCoordinator(new CheckpointStorage(directory), Options.CheckpointInterval, Options.TimeProvider)
+            : null;
+        var context = new JobContext(Options, abort.Token, checkpoints);
         await JobRunner.RunAsync(context, abort, _stages, stop);
     }
 }

@@ -29,12 +29,22 @@ public sealed class StreamJobOptions
     /// <summary>Extra librdkafka settings for the sinks' producers (applied last).</summary>
     public IReadOnlyDictionary<string, string> ProducerConfig { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Where checkpoints are written (null: no checkpoints). A job started with a directory that holds one restores
+    /// from the newest: its sources read on from the checkpointed offsets, its keyed state and timers come back.
+    /// </summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>How long after a checkpoint completes the next one starts.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     internal string EffectiveGroupId => GroupId ?? JobName;
 
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(BootstrapServers)) throw new ArgumentException("BootstrapServers is required");
         if (Parallelism < 1) throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, "must be at least 1");
+        if (CheckpointInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "must be positive");
         if (MailboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(MailboxCapacity), MailboxCapacity, "must be at least 1");
     }
 }

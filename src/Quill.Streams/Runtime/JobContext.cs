@@ -1,17 +1,21 @@
 using System.Threading.Channels;
 using Quill.Streams.Api;
+using Quill.Streams.Checkpoints;
 using Quill.Streams.Time;
 
 namespace Quill.Streams.Runtime;
 
-/// <summary>What building a running job shares: the options, the abort token, each keyed stage's mailboxes, the resources to release.</summary>
-internal sealed class JobContext(StreamJobOptions options, CancellationToken abort)
+/// <summary>What building a running job shares: the options, the abort token, the checkpoints, each keyed stage's mailboxes, the resources to release.</summary>
+internal sealed class JobContext(StreamJobOptions options, CancellationToken abort, CheckpointCoordinator? checkpoints)
 {
     private readonly Dictionary<object, object> _mailboxes = [];
 
     public StreamJobOptions Options { get; } = options;
     /// <summary>Cancelled when any task fails: every task then stops where it is.</summary>
     public CancellationToken Abort { get; } = abort;
+
+    /// <summary>Null when the job takes no checkpoints.</summary>
+    public CheckpointCoordinator? Checkpoints { get; } = checkpoints;
 
     public void AddMailboxes<T>(object stage, Channel<StreamElement<T>>[] mailboxes) => _mailboxes.Add(stage, mailboxes);
 

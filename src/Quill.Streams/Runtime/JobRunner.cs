@@ -22,6 +22,9 @@ internal static class JobRunner
             throw;
         }
 
+        context.Checkpoints?.Start(tasks.Count);
+        using var stopCheckpoints = stop.Register(() => context.Checkpoints?.Stop());
+        using var abortCheckpoints = abort.Token.Register(() => context.Checkpoints?.Stop());
         var runs = tasks.Select(task => Task.Run(async () =>
         {
             try

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Quill.Streams.Api;
+using Quill.Streams.Checkpoints;
 using Quill.Streams.State;
 using Quill.Streams.Time;
 
@@ -14,22 +16,62 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private readonly KeyedProcessFunction<TKey, TIn, TOut> _function;
     private readonly Func<TIn, TKey> _keySelector;
     private readonly IProcessingTimeScheduler _clock;
+    private readonly string _operatorId;
+    private readonly CheckpointCoordinator? _checkpoints;
     private readonly KeyedStateStore<TKey> _state = new();
     private readonly TimerQueue<TKey> _eventTimers = new();
     private readonly TimerQueue<TKey> _processingTimers = new();
     private readonly KeyedContext<TKey, TOut> _context;
 
-    public KeyedProcessOperator(KeyedProcessFunction<TKey, TIn, TOut> function, Func<TIn, TKey> keySelector,
-        IProcessingTimeScheduler clock, IStreamInput<TOut> next) : base(next)
+    public KeyedProcessOperator(KeyedProcessFunction<TKey, TIn, TOut> function, Func<TIn, TKey> keySelector, string operatorId,
+        JobContext job, TaskInfo task, IStreamInput<TOut> next) : base(next)
     {
         _function = function;
         _keySelector = keySelector;
-        _clock = clock;
+        _operatorId = operatorId;
+        _clock = task.Clock ?? throw new InvalidOperationException("a keyed operator runs in a keyed task");
+        _checkpoints = job.Checkpoints;
         _context = new KeyedContext<TKey, TOut>(this, _state);
         _function.Open(_state);
+        if (_checkpoints?.Restored?.Operators.TryGetValue(operatorId, out var snapshots) == true)
+        {
+            int parallelism = job.Options.Parallelism;
+            Restore(snapshots, key => KeySlots.SlotOf(key, parallelism) == task.Subtask);
+        }
     }
 
-    internal KeyedStateStore<TKey> State => _state;
+    /// <summary>The keys this task owns, from the snapshots of every task of the run that wrote the checkpoint.</summary>
+    private void Restore(List<OperatorSnapshot> snapshots, Func<TKey, bool> keyOwned)
+    {
+        _state.Restore(snapshots.Select(s => s.States), keyOwned);
+        foreach (var snapshot in snapshots)
+        {
+            foreach (var (key, time) in ReadTimers(snapshot.EventTimers, keyOwned)) _eventTimers.Register(key, time);
+            foreach (var (key, time) in ReadTimers(snapshot.ProcessingTimers, keyOwned))
+            {
+                _processingTimers.Register(key, time);
+                _clock.RequestTick(time);
+            }
+        }
+    }
+
+    private static IEnumerable<(TKey Key, long Time)> ReadTimers(List<JsonElement[]> timers, Func<TKey, bool> keyOwned) =>
+        timers.Select(t => (Key: StateJson.Read<TKey>(t[0]), Time: t[1].GetInt64())).Where(t => keyOwned(t.Key));
+
+    private static List<JsonElement[]> WriteTimers(TimerQueue<TKey> timers) =>
+        [.. timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) })];
+
+    /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>
+    public override ValueTask BarrierAsync(long checkpointId)
+    {
+        _checkpoints?.AddOperatorSnapshot(checkpointId, _operatorId, new OperatorSnapshot
+        {
+            States = _state.Snapshot(),
+            EventTimers = WriteTimers(_eventTimers),
+            ProcessingTimers = WriteTimers(_processingTimers),
+        });
+        return Next.BarrierAsync(checkpointId);
+    }
 
     public long CurrentProcessingTime => _clock.Now;
     public long CurrentWatermark { get; private set; } = long.MinValue;

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Quill.Streams.Checkpoints;
 using Quill.Streams.Time;
 
 namespace Quill.Streams.Runtime;
@@ -8,12 +9,14 @@ namespace Quill.Streams.Runtime;
 /// its sender) and its own processing-time ticks; it handles them one at a time on its loop, pushing into its chain:
 /// - watermarks: the chain sees the minimum over the senders, when it rises (a sender that ended no longer counts);
 /// - barriers (Flink's aligned checkpoints): once a sender's barrier arrives, that sender's later elements wait until
-///   every live sender has sent the same barrier; then the barrier goes down the chain, and the held elements follow;
+///   every live sender has sent the same barrier; then the barrier goes down the chain (its operators snapshot, its
+///   sinks flush), the task acknowledges the checkpoint, and the held elements follow;
 /// - the end: when every sender has ended, the chain ends and the task finishes.
 /// </summary>
 internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
 {
     private readonly Channel<StreamElement<T>> _mailbox;
+    private readonly CheckpointCoordinator? _checkpoints;
     private readonly TimeProvider _time;
     private readonly long[] _watermarks;
     private readonly bool[] _ended;
@@ -25,9 +28,10 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
     private int _endedCount;
     private long _pendingBarrier = -1;
 
-    public KeyedTask(Channel<StreamElement<T>> mailbox, int senders, TimeProvider time)
+    public KeyedTask(Channel<StreamElement<T>> mailbox, int senders, TimeProvider time, CheckpointCoordinator? checkpoints)
     {
         _mailbox = mailbox;
+        _checkpoints = checkpoints;
         _time = time;
         _watermarks = Enumerable.Repeat(long.MinValue, senders).ToArray();
         _ended = new bool[senders];
@@ -123,6 +127,7 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
         _pendingBarrier = -1;
         Array.Clear(_blocked);
         await Chain.BarrierAsync(checkpointId);
+        _checkpoints?.Acknowledge(checkpointId);
         int count = _held.Count;
         for (int i = 0; i < count; i++) await HandleAsync(_held.Dequeue());
     }

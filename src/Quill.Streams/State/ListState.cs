@@ -1,6 +1,9 @@
+using System.Text.Json;
+using Quill.Streams.Checkpoints;
+
 namespace Quill.Streams.State;
 
-internal sealed class ListState<TKey, T>(KeyedStateStore<TKey> store) : IListState<T>, IKeyedState where TKey : notnull
+internal sealed class ListState<TKey, T>(KeyedStateStore<TKey> store) : IListState<T>, IKeyedState<TKey> where TKey : notnull
 {
     private readonly Dictionary<TKey, List<T>> _lists = [];
 
@@ -23,4 +26,7 @@ internal sealed class ListState<TKey, T>(KeyedStateStore<TKey> store) : IListSta
     }
 
     public void Clear() => _lists.Remove(store.CurrentKey);
+
+    public IEnumerable<JsonElement[]> Snapshot() => _lists.Select(e => new[] { StateJson.Write(e.Key), StateJson.Write(e.Value) });
+    public void Restore(TKey key, JsonElement value) => _lists[key] = StateJson.Read<List<T>>(value);
 }

@@ -1,6 +1,9 @@
+using System.Text.Json;
+using Quill.Streams.Checkpoints;
+
 namespace Quill.Streams.State;
 
-internal sealed class MapState<TKey, TMapKey, TMapValue>(KeyedStateStore<TKey> store) : IMapState<TMapKey, TMapValue>, IKeyedState
+internal sealed class MapState<TKey, TMapKey, TMapValue>(KeyedStateStore<TKey> store) : IMapState<TMapKey, TMapValue>, IKeyedState<TKey>
     where TKey : notnull where TMapKey : notnull
 {
     private static readonly Dictionary<TMapKey, TMapValue> Empty = [];
@@ -32,4 +35,11 @@ internal sealed class MapState<TKey, TMapKey, TMapValue>(KeyedStateStore<TKey> s
     }
 
     public void Clear() => _maps.Remove(store.CurrentKey);
+
+    /// <summary>A map's value is its entries as [key, value] pairs (JSON objects only take string keys).</summary>
+    public IEnumerable<JsonElement[]> Snapshot() =>
+        _maps.Select(e => new[] { StateJson.Write(e.Key), StateJson.Write(e.Value.Select(p => new[] { StateJson.Write(p.Key), StateJson.Write(p.Value) }).ToList()) });
+
+    public void Restore(TKey key, JsonElement value) =>
+        _maps[key] = StateJson.Read<List<JsonElement[]>>(value).ToDictionary(p => StateJson.Read<TMapKey>(p[0]), p => StateJson.Read<TMapValue>(p[1]));
 }

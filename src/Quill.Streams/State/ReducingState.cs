@@ -1,6 +1,9 @@
+using System.Text.Json;
+using Quill.Streams.Checkpoints;
+
 namespace Quill.Streams.State;
 
-internal sealed class ReducingState<TKey, T>(KeyedStateStore<TKey> store, Func<T, T, T> reduce) : IReducingState<T>, IKeyedState
+internal sealed class ReducingState<TKey, T>(KeyedStateStore<TKey> store, Func<T, T, T> reduce) : IReducingState<T>, IKeyedState<TKey>
     where TKey : notnull
 {
     private readonly Dictionary<TKey, T> _values = [];
@@ -16,4 +19,7 @@ internal sealed class ReducingState<TKey, T>(KeyedStateStore<TKey> store, Func<T
     }
 
     public void Clear() => _values.Remove(store.CurrentKey);
+
+    public IEnumerable<JsonElement[]> Snapshot() => _values.Select(e => new[] { StateJson.Write(e.Key), StateJson.Write(e.Value) });
+    public void Restore(TKey key, JsonElement value) => _values[key] = StateJson.Read<T>(value);
 }

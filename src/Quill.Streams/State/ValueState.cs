@@ -1,6 +1,9 @@
+using System.Text.Json;
+using Quill.Streams.Checkpoints;
+
 namespace Quill.Streams.State;
 
-internal sealed class ValueState<TKey, T>(KeyedStateStore<TKey> store) : IValueState<T>, IKeyedState where TKey : notnull
+internal sealed class ValueState<TKey, T>(KeyedStateStore<TKey> store) : IValueState<T>, IKeyedState<TKey> where TKey : notnull
 {
     private readonly Dictionary<TKey, T> _values = [];
 
@@ -14,4 +17,7 @@ internal sealed class ValueState<TKey, T>(KeyedStateStore<TKey> store) : IValueS
     }
 
     public void Clear() => _values.Remove(store.CurrentKey);
+
+    public IEnumerable<JsonElement[]> Snapshot() => _values.Select(e => new[] { StateJson.Write(e.Key), StateJson.Write(e.Value) });
+    public void Restore(TKey key, JsonElement value) => _values[key] = StateJson.Read<T>(value);
 }

@@ -11,6 +11,9 @@ internal sealed class TimerQueue<TKey> where TKey : notnull
 
     public int Count => _registered.Count;
 
+    /// <summary>Every registered timer, for a checkpoint.</summary>
+    public IEnumerable<(TKey Key, long Time)> Registered => _registered;
+
     public void Register(TKey key, long time)
     {
         if (_registered.Add((key, time))) _queue.Enqueue(key, time);

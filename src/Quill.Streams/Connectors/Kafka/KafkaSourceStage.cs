@@ -11,6 +11,7 @@ namespace Quill.Streams.Connectors.Kafka;
 /// partition, in topic and partition order, goes to task i mod parallelism), each task with its own consumer.
 /// </summary>
 internal sealed class KafkaSourceStage<TKey, TValue>(
+    string sourceId,
     IReadOnlyList<string> topics,
     StartFrom start,
     Serde<TKey> keySerde,
@@ -28,12 +29,16 @@ internal sealed class KafkaSourceStage<TKey, TValue>(
     {
         var partitions = await Task.Run(() => LookUpPartitions(context.Options));
         int parallelism = context.Options.Parallelism;
+        var restored = context.Checkpoints?.Restored?.SourceOffsets.GetValueOrDefault(sourceId) ?? [];
         var tasks = new List<IJobTask>(parallelism);
         for (int i = 0; i < parallelism; i++)
         {
             var mine = partitions.Where((_, index) => index % parallelism == i).ToList();
             var chain = output.BuildChain(context, new TaskInfo(i, null));
-            tasks.Add(new KafkaSourceTask<TKey, TValue>(context.Options, mine, start, keySerde, valueSerde, watermarks, chain));
+            var task = new KafkaSourceTask<TKey, TValue>(context.Options, sourceId, mine, start, restored, keySerde, valueSerde, watermarks,
+                chain, context.Checkpoints);
+            context.Checkpoints?.AddSource(task);
+            tasks.Add(task);
         }
         return tasks;
     }
