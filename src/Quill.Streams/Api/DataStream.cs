@@ -40,7 +40,8 @@ public sealed class DataStream<T>
 
     /// <summary>
     /// Partitions the stream by key: every record of a key goes to the same task, which keeps that key's state and
-    /// timers. Keys must keep their hash across processes for restored state to land right (strings, numbers do).
+    /// timers. Keys (and state values) are written to checkpoints as JSON, so they must round-trip through
+    /// System.Text.Json (fields included).
     /// </summary>
     public KeyedStream<TKey, T> KeyBy<TKey>(Func<T, TKey> keySelector) where TKey : notnull
     {

@@ -4,9 +4,9 @@ using System.Text;
 namespace Quill.Streams.Runtime;
 
 /// <summary>
-/// Which keyed task owns a key: a hash of the key modulo the parallelism. Strings hash by their UTF-8 bytes (xxHash32),
-/// so the slot of a key is the same in every process (.NET's string hash is randomized per process), which restoring
-/// keyed state into a restarted job relies on. Other keys use their own GetHashCode.
+/// Which keyed task owns a key: a hash of the key modulo the parallelism. The shuffle and the restore of checkpointed
+/// state both ask here, in the same process, so any key type works. Strings hash by their UTF-8 bytes (xxHash32), the
+/// same in every process (.NET's own string hash is randomized per process); other keys use their GetHashCode.
 /// </summary>
 public static class KeySlots
 {
