@@ -4,7 +4,8 @@ using Quill.Streams.Checkpoints;
 namespace Quill.Streams.Tests;
 
 /// <summary>Checkpoints taken by a running job, and a job killed with SIGKILL restarting from the newest.</summary>
-public sealed class CheckpointTests(BrokerFixture fixture) : IClassFixture<BrokerFixture>, IDisposable
+[Collection(BrokerCollection.Name)]
+public sealed class CheckpointTests(BrokerFixture fixture) : IDisposable
 {
     private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "quill-streams-" + Guid.NewGuid().ToString("N")[..12]);

@@ -10,7 +10,8 @@ using Quill.Streams.Time;
 namespace Quill.Streams.Tests;
 
 /// <summary>Jobs run against a real broker; what they write is read back by a plain Confluent.Kafka consumer.</summary>
-public sealed class StreamJobTests(BrokerFixture fixture) : IClassFixture<BrokerFixture>
+[Collection(BrokerCollection.Name)]
+public sealed class StreamJobTests(BrokerFixture fixture)
 {
     private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
 

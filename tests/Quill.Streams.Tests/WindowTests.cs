@@ -6,7 +6,8 @@ using Quill.Streams.Time;
 namespace Quill.Streams.Tests;
 
 /// <summary>Tumbling event-time windows over a real broker, their results read back by a plain consumer.</summary>
-public sealed class WindowTests(BrokerFixture fixture) : IClassFixture<BrokerFixture>
+[Collection(BrokerCollection.Name)]
+public sealed class WindowTests(BrokerFixture fixture)
 {
     private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
 
