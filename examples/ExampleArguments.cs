@@ -1,0 +1,42 @@
+using System.Runtime.InteropServices;
+using Quill.Streams.Api;
+
+namespace Quill.Streams.Examples;
+
+/// <summary>The examples' command lines (--name value pairs) and their run-until-Ctrl+C loop.</summary>
+internal static class ExampleArguments
+{
+    public static Dictionary<string, string>? Parse(string[] args, string example, params string[] required)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i + 1 < args.Length; i += 2) values[args[i]] = args[i + 1];
+        var missing = required.Where(r => !values.ContainsKey(r)).ToList();
+        if (args.Length % 2 == 0 && missing.Count == 0) return values;
+        Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]"
+            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS]]");
+        return null;
+    }
+
+    public static int Int(Dictionary<string, string> values, string name, int defaultValue) =>
+        values.TryGetValue(name, out string? text) ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : defaultValue;
+
+    public static async Task<int> RunUntilCtrlCAsync(StreamJob job)
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        // SIGTERM (what a service manager sends) stops the job the same way, instead of ending the process at once.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
+        Console.WriteLine($"{job.Options.JobName} running (parallelism {job.Options.Parallelism}); Ctrl+C stops it");
+        await job.RunAsync(stop.Token);
+        Console.WriteLine($"{job.Options.JobName} stopped");
+        return 0;
+    }
+}

@@ -1,0 +1,50 @@
+namespace Quill.Streams.Api;
+
+/// <summary>Settings of one job.</summary>
+public sealed class StreamJobOptions
+{
+    /// <summary>The cluster's bootstrap servers (host:port, comma separated).</summary>
+    public required string BootstrapServers { get; init; }
+
+    public string JobName { get; init; } = "job";
+
+    /// <summary>
+    /// How many parallel tasks each stage runs: the source's partitions are spread over this many source tasks, and a
+    /// keyed stage has this many tasks, each owning the keys that hash to it.
+    /// </summary>
+    public int Parallelism { get; init; } = 1;
+
+    /// <summary>The consumer group whose offsets <c>StartFrom.Committed</c> reads and a clean stop commits (default: the job name).</summary>
+    public string? GroupId { get; init; }
+
+    /// <summary>How many elements wait in a keyed task's mailbox before its senders wait (backpressure).</summary>
+    public int MailboxCapacity { get; init; } = 1024;
+
+    /// <summary>The clock of processing time (tests pass a fake one).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Extra librdkafka settings for the sources' consumers (applied last).</summary>
+    public IReadOnlyDictionary<string, string> ConsumerConfig { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra librdkafka settings for the sinks' producers (applied last).</summary>
+    public IReadOnlyDictionary<string, string> ProducerConfig { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Where checkpoints are written (null: no checkpoints). A job started with a directory that holds one restores
+    /// from the newest: its sources read on from the checkpointed offsets, its keyed state and timers come back.
+    /// </summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>How long after a checkpoint completes the next one starts.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    internal string EffectiveGroupId => GroupId ?? JobName;
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(BootstrapServers)) throw new ArgumentException("BootstrapServers is required");
+        if (Parallelism < 1) throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, "must be at least 1");
+        if (CheckpointInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "must be positive");
+        if (MailboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(MailboxCapacity), MailboxCapacity, "must be at least 1");
+    }
+}

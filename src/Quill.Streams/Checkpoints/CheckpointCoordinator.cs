@@ -1,0 +1,117 @@
+using Quill.Streams.Runtime;
+
+namespace Quill.Streams.Checkpoints;
+
+/// <summary>A source task, as the coordinator sees it: it can be asked to put a barrier into its stream.</summary>
+internal interface IBarrierSource
+{
+    /// <summary>From the coordinator's timer: inject checkpoint <paramref name="checkpointId"/>'s barrier at the next record boundary.</summary>
+    void RequestBarrier(long checkpointId);
+}
+
+/// <summary>
+/// Triggers checkpoints (Flink's CheckpointCoordinator, at-least-once): every interval after the last one completed, it
+/// asks each source task to inject a barrier. A source records its offsets as it injects; each keyed operator records
+/// its snapshot when the aligned barrier passes it; sinks flush. Every task acknowledges once the barrier has gone
+/// through its chain; when all have, the checkpoint is complete and is written to storage. One checkpoint at a time.
+/// </summary>
+internal sealed class CheckpointCoordinator : IDisposable
+{
+    private readonly CheckpointStorage _storage;
+    private readonly TimeSpan _interval;
+    private readonly ITimer _timer;
+    private readonly List<IBarrierSource> _sources = [];
+    private readonly Lock _lock = new();
+    private Checkpoint? _pending;
+    private int _acknowledged;
+    private int _taskCount;
+    private long _lastId;
+    private bool _stopped;
+
+    public CheckpointCoordinator(CheckpointStorage storage, TimeSpan interval, TimeProvider time)
+    {
+        _storage = storage;
+        _interval = interval;
+        Restored = storage.LoadLatest();
+        _lastId = Restored?.Id ?? 0;
+        _timer = time.CreateTimer(_ => Trigger(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The checkpoint the job starts from, if the directory had one.</summary>
+    public Checkpoint? Restored { get; }
+
+    public void AddSource(IBarrierSource source)
+    {
+        lock (_lock) _sources.Add(source);
+    }
+
+    /// <summary>Called once every task exists: how many acknowledgements complete a checkpoint.</summary>
+    public void Start(int taskCount)
+    {
+        lock (_lock) _taskCount = taskCount;
+        _timer.Change(_interval, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>No new checkpoints (the job is stopping): a source that has stopped would never acknowledge.</summary>
+    public void Stop()
+    {
+        lock (_lock) _stopped = true;
+        _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Trigger()
+    {
+        IBarrierSource[] sources;
+        long id;
+        lock (_lock)
+        {
+            if (_stopped || _pending is not null) return;
+            id = ++_lastId;
+            _pending = new Checkpoint { Id = id };
+            _acknowledged = 0;
+            sources = [.. _sources];
+        }
+        foreach (var source in sources) source.RequestBarrier(id);
+    }
+
+    public void AddSourceOffsets(long checkpointId, string sourceId, IEnumerable<KeyValuePair<string, long>> offsets)
+    {
+        lock (_lock)
+        {
+            if (_pending?.Id != checkpointId) return;
+            if (!_pending.SourceOffsets.TryGetValue(sourceId, out var all)) _pending.SourceOffsets[sourceId] = all = [];
+            foreach (var (partition, offset) in offsets) all[partition] = offset;
+        }
+    }
+
+    public void AddOperatorSnapshot(long checkpointId, string operatorId, OperatorSnapshot snapshot)
+    {
+        lock (_lock)
+        {
+            if (_pending?.Id != checkpointId) return;
+            if (!_pending.Operators.TryGetValue(operatorId, out var all)) _pending.Operators[operatorId] = all = [];
+            all.Add(snapshot);
+        }
+    }
+
+    /// <summary>A task has passed checkpoint <paramref name="checkpointId"/>'s barrier through its whole chain.</summary>
+    public void Acknowledge(long checkpointId)
+    {
+        Checkpoint complete;
+        lock (_lock)
+        {
+            if (_pending?.Id != checkpointId || ++_acknowledged < _taskCount) return;
+            complete = _pending;
+        }
+        // Written by the last task to acknowledge; nothing else of this checkpoint changes any more.
+        _storage.Write(complete);
+        lock (_lock)
+        {
+            _pending = null;
+            if (_stopped) return;
+        }
+        _timer.Change(_interval, Timeout.InfiniteTimeSpan);
+    }
+
+    public void Dispose() => _timer.Dispose();
+}

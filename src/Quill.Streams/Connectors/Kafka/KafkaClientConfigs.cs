@@ -1,0 +1,42 @@
+using Confluent.Kafka;
+using Quill.Streams.Api;
+
+namespace Quill.Streams.Connectors.Kafka;
+
+/// <summary>The client settings a job's sources and sinks use, the user's extra settings applied last.</summary>
+internal static class KafkaClientConfigs
+{
+    public static ConsumerConfig Consumer(StreamJobOptions options)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = options.BootstrapServers,
+            GroupId = options.EffectiveGroupId,
+            ClientId = $"{options.JobName}-source",
+            // Partitions are assigned by the job, not by the group protocol; positions are committed by the job only
+            // once what was read has gone through the sinks.
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        };
+        foreach (var (key, value) in options.ConsumerConfig) config.Set(key, value);
+        return config;
+    }
+
+    public static ProducerConfig Producer(StreamJobOptions options)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = options.BootstrapServers,
+            ClientId = $"{options.JobName}-sink",
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 5,
+        };
+        foreach (var (key, value) in options.ProducerConfig) config.Set(key, value);
+        return config;
+    }
+
+    public static AdminClientConfig Admin(StreamJobOptions options) =>
+        new() { BootstrapServers = options.BootstrapServers, ClientId = $"{options.JobName}-admin" };
+}

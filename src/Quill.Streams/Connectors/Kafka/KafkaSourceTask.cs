@@ -1,0 +1,138 @@
+using Confluent.Kafka;
+using Quill.Streams.Api;
+using Quill.Streams.Checkpoints;
+using Quill.Streams.Runtime;
+using Quill.Streams.Serialization;
+using Quill.Streams.Time;
+
+namespace Quill.Streams.Connectors.Kafka;
+
+/// <summary>
+/// One source task: a consumer assigned its partitions (no group protocol), reading until the job stops, pushing each
+/// record into the task's chain. With a watermark strategy it tracks a watermark per partition and passes on the
+/// minimum whenever that rises. Between records it injects the barrier of a checkpoint the coordinator asked for,
+/// recording the offset after the last record it pushed for each partition. It starts from a restored checkpoint's
+/// offsets where there are any; at a clean finish it commits its offsets to the job's consumer group (everything pushed
+/// has then gone through the sinks).
+/// </summary>
+internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
+{
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    private readonly string _sourceId;
+    private readonly IReadOnlyList<TopicPartition> _partitions;
+    private readonly StartFrom _start;
+    private readonly Serde<TKey> _keySerde;
+    private readonly Serde<TValue> _valueSerde;
+    private readonly WatermarkStrategy<KafkaRecord<TKey, TValue>>? _watermarks;
+    private readonly IStreamInput<KafkaRecord<TKey, TValue>> _chain;
+    private readonly CheckpointCoordinator? _checkpoints;
+    private readonly IConsumer<byte[]?, byte[]?> _consumer;
+    /// <summary>Per partition, the offset after the last record pushed (or the restored offset, before any).</summary>
+    private readonly Dictionary<TopicPartition, long> _nextOffsets = [];
+    private readonly Dictionary<TopicPartition, long> _maxTimestamps = [];
+    private long _watermark = long.MinValue;
+    private long _requestedBarrier;
+    private long _injectedBarrier;
+
+    public KafkaSourceTask(StreamJobOptions options, string sourceId, IReadOnlyList<TopicPartition> partitions, StartFrom start,
+        IReadOnlyDictionary<string, long> restoredOffsets, Serde<TKey> keySerde, Serde<TValue> valueSerde,
+        WatermarkStrategy<KafkaRecord<TKey, TValue>>? watermarks, IStreamInput<KafkaRecord<TKey, TValue>> chain,
+        CheckpointCoordinator? checkpoints)
+    {
+        _sourceId = sourceId;
+        _partitions = partitions;
+        _start = start;
+        _keySerde = keySerde;
+        _valueSerde = valueSerde;
+        _watermarks = watermarks;
+        _chain = chain;
+        _checkpoints = checkpoints;
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options)).Build();
+        foreach (var partition in partitions)
+        {
+            _maxTimestamps[partition] = long.MinValue;
+            if (restoredOffsets.TryGetValue(Name(partition), out long offset)) _nextOffsets[partition] = offset;
+        }
+    }
+
+    private static string Name(TopicPartition partition) => $"{partition.Topic}:{partition.Partition.Value}";
+
+    public void RequestBarrier(long checkpointId) => Interlocked.Exchange(ref _requestedBarrier, checkpointId);
+
+    public async Task RunAsync(CancellationToken stop, CancellationToken abort)
+    {
+        if (_partitions.Count == 0 && _watermarks is not null)
+        {
+            // Nothing to read: this task must not hold back the event time of the tasks downstream (Flink marks such a
+            // source idle).
+            await _chain.WatermarkAsync(long.MaxValue);
+        }
+        var start = _start switch
+        {
+            StartFrom.Earliest => Offset.Beginning,
+            StartFrom.Latest => Offset.End,
+            _ => Offset.Stored,
+        };
+        if (_partitions.Count > 0)
+            _consumer.Assign(_partitions.Select(p => new TopicPartitionOffset(p, _nextOffsets.TryGetValue(p, out long o) ? new Offset(o) : start)));
+
+        while (!stop.IsCancellationRequested)
+        {
+            abort.ThrowIfCancellationRequested();
+            await InjectRequestedBarrierAsync();
+            if (_partitions.Count == 0)
+            {
+                await Task.WhenAny(Task.Delay(PollTimeout, stop));
+                continue;
+            }
+            var result = _consumer.Consume(PollTimeout);
+            if (result is null || result.IsPartitionEOF) continue;
+            await PushAsync(result);
+        }
+        await _chain.EndAsync();
+    }
+
+    private async ValueTask InjectRequestedBarrierAsync()
+    {
+        long requested = Interlocked.Read(ref _requestedBarrier);
+        if (requested <= _injectedBarrier || _checkpoints is null) return;
+        _injectedBarrier = requested;
+        _checkpoints.AddSourceOffsets(requested, _sourceId, _nextOffsets.Select(p => KeyValuePair.Create(Name(p.Key), p.Value)));
+        await _chain.BarrierAsync(requested);
+        _checkpoints.Acknowledge(requested);
+    }
+
+    private async ValueTask PushAsync(ConsumeResult<byte[]?, byte[]?> result)
+    {
+        var message = result.Message;
+        long kafkaTimestamp = message.Timestamp.UnixTimestampMs;
+        var record = new KafkaRecord<TKey, TValue>(result.Topic, result.Partition.Value, result.Offset.Value, kafkaTimestamp,
+            _keySerde.Deserialize(message.Key), _valueSerde.Deserialize(message.Value));
+        long timestamp = _watermarks?.TimestampAssigner?.Invoke(record, kafkaTimestamp) ?? kafkaTimestamp;
+        await _chain.RecordAsync(record, timestamp);
+        _nextOffsets[result.TopicPartition] = result.Offset.Value + 1;
+        if (_watermarks is null) return;
+
+        var partition = result.TopicPartition;
+        if (timestamp <= _maxTimestamps[partition]) return;
+        _maxTimestamps[partition] = timestamp;
+        long watermark = _watermarks.WatermarkFor(_maxTimestamps.Values.Min());
+        if (watermark <= _watermark) return;
+        _watermark = watermark;
+        await _chain.WatermarkAsync(watermark);
+    }
+
+    public void Finish(bool completed)
+    {
+        try
+        {
+            if (completed && _nextOffsets.Count > 0)
+                _consumer.Commit(_nextOffsets.Select(p => new TopicPartitionOffset(p.Key, p.Value)));
+        }
+        finally
+        {
+            _consumer.Close();
+            _consumer.Dispose();
+        }
+    }
+}

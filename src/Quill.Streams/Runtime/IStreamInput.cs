@@ -1,0 +1,24 @@
+namespace Quill.Streams.Runtime;
+
+/// <summary>
+/// What elements are pushed into: every operator of a chain is one, and so are the shuffle to the next keyed stage
+/// and the Kafka sink. One task pushes into a chain at a time, so an implementation needs no lock. Besides records, the
+/// control elements flow through in order with them: watermarks (event time), checkpoint barriers (Flink's aligned
+/// barriers: an operator snapshots its state when the barrier passes it) and the end of the input.
+/// </summary>
+public interface IStreamInput<T>
+{
+    ValueTask RecordAsync(T value, long timestamp);
+
+    /// <summary>Event time has reached <paramref name="watermark"/>: no record with an earlier timestamp is expected.</summary>
+    ValueTask WatermarkAsync(long watermark);
+
+    /// <summary>Checkpoint <paramref name="checkpointId"/>'s barrier: everything before it belongs to that checkpoint.</summary>
+    ValueTask BarrierAsync(long checkpointId);
+
+    /// <summary>The task's clock reached <paramref name="now"/> (ms since the epoch): processing-time timers due fire.</summary>
+    ValueTask ProcessingTimeAsync(long now);
+
+    /// <summary>The input is over: flush what is buffered and pass it on.</summary>
+    ValueTask EndAsync();
+}

@@ -1,0 +1,51 @@
+using System.Threading.Channels;
+using Quill.Streams.Api;
+using Quill.Streams.Checkpoints;
+using Quill.Streams.Time;
+
+namespace Quill.Streams.Runtime;
+
+/// <summary>What building a running job shares: the options, the abort token, the checkpoints, each keyed stage's mailboxes, the resources to release.</summary>
+internal sealed class JobContext(StreamJobOptions options, CancellationToken abort, CheckpointCoordinator? checkpoints)
+{
+    private readonly Dictionary<object, object> _mailboxes = [];
+
+    public StreamJobOptions Options { get; } = options;
+    /// <summary>Cancelled when any task fails: every task then stops where it is.</summary>
+    public CancellationToken Abort { get; } = abort;
+
+    /// <summary>Null when the job takes no checkpoints.</summary>
+    public CheckpointCoordinator? Checkpoints { get; } = checkpoints;
+
+    public void AddMailboxes<T>(object stage, Channel<StreamElement<T>>[] mailboxes) => _mailboxes.Add(stage, mailboxes);
+
+    public Channel<StreamElement<T>>[] MailboxesOf<T>(object stage) => (Channel<StreamElement<T>>[])_mailboxes[stage];
+
+    /// <summary>What the job disposes when it ends, however it ends (producers, timers).</summary>
+    public List<IDisposable> Resources { get; } = [];
+}
+
+/// <summary>Which parallel instance a chain is built for, and its task's clock (keyed tasks only have one).</summary>
+internal readonly record struct TaskInfo(int Subtask, IProcessingTimeScheduler? Clock);
+
+/// <summary>A source or a keyed stage: what the job is made of at run time.</summary>
+internal interface IStage
+{
+    /// <summary>First, for every stage, before any chain is built (a chain may write to a later stage's mailboxes).</summary>
+    void CreateChannels(JobContext context);
+
+    Task<IReadOnlyList<IJobTask>> CreateTasksAsync(JobContext context);
+}
+
+/// <summary>A stage that reads from outside the job.</summary>
+internal interface ISourceStage : IStage;
+
+/// <summary>One parallel task of a stage.</summary>
+internal interface IJobTask
+{
+    /// <summary>Runs until its input ends: for a source, until <paramref name="stop"/>; for the others, when every sender has ended.</summary>
+    Task RunAsync(CancellationToken stop, CancellationToken abort);
+
+    /// <summary>After every task has finished: release what the task holds; <paramref name="completed"/> if the whole job drained cleanly.</summary>
+    void Finish(bool completed);
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Quill.Streams.Api;
+using Quill.Streams.Checkpoints;
+using Quill.Streams.State;
+using Quill.Streams.Time;
+
+namespace Quill.Streams.Runtime;
+
+/// <summary>
+/// Runs a <see cref="KeyedProcessFunction{TKey,TIn,TOut}"/> in a keyed task: sets the key for state and timers, calls
+/// the function, pushes what it emitted. Event-time timers fire when a watermark reaches them, before the watermark
+/// goes on (so their outputs are not late for the next operator); processing-time timers fire on the task's ticks.
+/// </summary>
+internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TIn, TOut>, ITimerService where TKey : notnull
+{
+    private readonly KeyedProcessFunction<TKey, TIn, TOut> _function;
+    private readonly Func<TIn, TKey> _keySelector;
+    private readonly IProcessingTimeScheduler _clock;
+    private readonly string _operatorId;
+    private readonly CheckpointCoordinator? _checkpoints;
+    private readonly KeyedStateStore<TKey> _state = new();
+    private readonly TimerQueue<TKey> _eventTimers = new();
+    private readonly TimerQueue<TKey> _processingTimers = new();
+    private readonly KeyedContext<TKey, TOut> _context;
+
+    public KeyedProcessOperator(KeyedProcessFunction<TKey, TIn, TOut> function, Func<TIn, TKey> keySelector, string operatorId,
+        JobContext job, TaskInfo task, IStreamInput<TOut> next) : base(next)
+    {
+        _function = function;
+        _keySelector = keySelector;
+        _operatorId = operatorId;
+        _clock = task.Clock ?? throw new InvalidOperationException("a keyed operator runs in a keyed task");
+        _checkpoints = job.Checkpoints;
+        _context = new KeyedContext<TKey, TOut>(this, _state);
+        _function.Open(_state);
+        if (_checkpoints?.Restored?.Operators.TryGetValue(operatorId, out var snapshots) == true)
+        {
+            int parallelism = job.Options.Parallelism;
+            Restore(snapshots, key => KeySlots.SlotOf(key, parallelism) == task.Subtask);
+        }
+    }
+
+    /// <summary>The keys this task owns, from the snapshots of every task of the run that wrote the checkpoint.</summary>
+    private void Restore(List<OperatorSnapshot> snapshots, Func<TKey, bool> keyOwned)
+    {
+        _state.Restore(snapshots.Select(s => s.States), keyOwned);
+        foreach (var snapshot in snapshots)
+        {
+            foreach (var (key, time) in ReadTimers(snapshot.EventTimers, keyOwned)) _eventTimers.Register(key, time);
+            foreach (var (key, time) in ReadTimers(snapshot.ProcessingTimers, keyOwned))
+            {
+                _processingTimers.Register(key, time);
+                _clock.RequestTick(time);
+            }
+        }
+    }
+
+    private static IEnumerable<(TKey Key, long Time)> ReadTimers(List<JsonElement[]> timers, Func<TKey, bool> keyOwned) =>
+        timers.Select(t => (Key: StateJson.Read<TKey>(t[0]), Time: t[1].GetInt64())).Where(t => keyOwned(t.Key));
+
+    private static List<JsonElement[]> WriteTimers(TimerQueue<TKey> timers) =>
+        [.. timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) })];
+
+    /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>
+    public override ValueTask BarrierAsync(long checkpointId)
+    {
+        _checkpoints?.AddOperatorSnapshot(checkpointId, _operatorId, new OperatorSnapshot
+        {
+            States = _state.Snapshot(),
+            EventTimers = WriteTimers(_eventTimers),
+            ProcessingTimers = WriteTimers(_processingTimers),
+        });
+        return Next.BarrierAsync(checkpointId);
+    }
+
+    public long CurrentProcessingTime => _clock.Now;
+    public long CurrentWatermark { get; private set; } = long.MinValue;
+
+    public void RegisterEventTimeTimer(long time) => _eventTimers.Register(_state.CurrentKey, time);
+    public void DeleteEventTimeTimer(long time) => _eventTimers.Delete(_state.CurrentKey, time);
+
+    public void RegisterProcessingTimeTimer(long time)
+    {
+        _processingTimers.Register(_state.CurrentKey, time);
+        _clock.RequestTick(time);
+    }
+
+    public void DeleteProcessingTimeTimer(long time) => _processingTimers.Delete(_state.CurrentKey, time);
+
+    public override async ValueTask RecordAsync(TIn value, long timestamp)
+    {
+        var key = _keySelector(value);
+        _state.CurrentKey = key;
+        _context.Enter(key, timestamp, null);
+        _function.ProcessElement(value, _context);
+        await PushEmittedAsync();
+    }
+
+    public override async ValueTask WatermarkAsync(long watermark)
+    {
+        CurrentWatermark = watermark;
+        while (_eventTimers.TryTakeDue(watermark, out var key, out long time)) await FireAsync(key, time, TimeDomain.EventTime);
+        await Next.WatermarkAsync(watermark);
+    }
+
+    public override async ValueTask ProcessingTimeAsync(long now)
+    {
+        while (_processingTimers.TryTakeDue(now, out var key, out long time)) await FireAsync(key, time, TimeDomain.ProcessingTime);
+        if (_processingTimers.TryPeekTime(out long next)) _clock.RequestTick(next);
+        await Next.ProcessingTimeAsync(now);
+    }
+
+    private async ValueTask FireAsync(TKey key, long time, TimeDomain domain)
+    {
+        _state.CurrentKey = key;
+        _context.Enter(key, time, domain);
+        _function.OnTimer(time, _context);
+        await PushEmittedAsync();
+    }
+
+    private async ValueTask PushEmittedAsync()
+    {
+        // Nothing downstream calls back into this operator (the dataflow is acyclic), so the list is stable while pushed.
+        var emitted = _context.Emitted;
+        for (int i = 0; i < emitted.Count; i++) await Next.RecordAsync(emitted[i].Value, emitted[i].Timestamp);
+        emitted.Clear();
+    }
+}

@@ -1,0 +1,137 @@
+using System.Threading.Channels;
+using Quill.Streams.Checkpoints;
+using Quill.Streams.Time;
+
+namespace Quill.Streams.Runtime;
+
+/// <summary>
+/// One parallel task of a keyed stage. Its mailbox receives what every upstream task sends it (each element tagged with
+/// its sender) and its own processing-time ticks; it handles them one at a time on its loop, pushing into its chain:
+/// - watermarks: the chain sees the minimum over the senders, when it rises (a sender that ended no longer counts);
+/// - barriers (Flink's aligned checkpoints): once a sender's barrier arrives, that sender's later elements wait until
+///   every live sender has sent the same barrier; then the barrier goes down the chain (its operators snapshot, its
+///   sinks flush), the task acknowledges the checkpoint, and the held elements follow;
+/// - the end: when every sender has ended, the chain ends and the task finishes.
+/// </summary>
+internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
+{
+    private readonly Channel<StreamElement<T>> _mailbox;
+    private readonly CheckpointCoordinator? _checkpoints;
+    private readonly TimeProvider _time;
+    private readonly long[] _watermarks;
+    private readonly bool[] _ended;
+    private readonly bool[] _blocked;
+    private readonly Queue<StreamElement<T>> _held = new();
+    private readonly ITimer _tickTimer;
+    private long _watermark = long.MinValue;
+    private long _nextTick = long.MaxValue;
+    private int _endedCount;
+    private long _pendingBarrier = -1;
+
+    public KeyedTask(Channel<StreamElement<T>> mailbox, int senders, TimeProvider time, CheckpointCoordinator? checkpoints)
+    {
+        _mailbox = mailbox;
+        _checkpoints = checkpoints;
+        _time = time;
+        _watermarks = Enumerable.Repeat(long.MinValue, senders).ToArray();
+        _ended = new bool[senders];
+        _blocked = new bool[senders];
+        _tickTimer = time.CreateTimer(_ => PostTick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The operators this task pushes into; set once, after they are built with this task as their clock.</summary>
+    public IStreamInput<T> Chain { get; set; } = null!;
+
+    public long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Called on the task's loop only (by operators registering timers).</summary>
+    public void RequestTick(long time)
+    {
+        if (time >= _nextTick) return;
+        _nextTick = time;
+        var delay = TimeSpan.FromMilliseconds(Math.Max(0, time - Now));
+        _tickTimer.Change(delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void PostTick()
+    {
+        // From the timer's thread: the tick is handled on the loop like any element. A full mailbox just delays it.
+        _ = _mailbox.Writer.WriteAsync(StreamElement<T>.Control(ElementKind.ProcessingTimeTick, 0, -1)).AsTask();
+    }
+
+    public async Task RunAsync(CancellationToken stop, CancellationToken abort)
+    {
+        var reader = _mailbox.Reader;
+        while (_endedCount < _ended.Length)
+        {
+            var element = await reader.ReadAsync(abort);
+            await HandleAsync(element);
+        }
+        await Chain.EndAsync();
+    }
+
+    private async ValueTask HandleAsync(StreamElement<T> element)
+    {
+        if (element.Kind == ElementKind.ProcessingTimeTick)
+        {
+            _nextTick = long.MaxValue; // operators ask again for their next timer while they handle this one
+            await Chain.ProcessingTimeAsync(Now);
+            return;
+        }
+        int sender = element.Sender;
+        if (_blocked[sender])
+        {
+            _held.Enqueue(element);
+            return;
+        }
+        switch (element.Kind)
+        {
+            case ElementKind.Record:
+                await Chain.RecordAsync(element.Value, element.Timestamp);
+                break;
+            case ElementKind.Watermark:
+                _watermarks[sender] = Math.Max(_watermarks[sender], element.Marker);
+                await AdvanceWatermarkAsync();
+                break;
+            case ElementKind.Barrier:
+                _blocked[sender] = true;
+                _pendingBarrier = element.Marker;
+                await ReleaseIfAlignedAsync();
+                break;
+            case ElementKind.End:
+                _ended[sender] = true;
+                _endedCount++;
+                await AdvanceWatermarkAsync();
+                await ReleaseIfAlignedAsync(); // the barrier may have waited only for this sender
+                break;
+        }
+    }
+
+    private async ValueTask AdvanceWatermarkAsync()
+    {
+        long min = long.MaxValue;
+        for (int i = 0; i < _watermarks.Length; i++)
+            if (!_ended[i]) min = Math.Min(min, _watermarks[i]);
+        // When every sender has ended there is no watermark to pass on: the end follows.
+        if (min == long.MaxValue || min <= _watermark) return;
+        _watermark = min;
+        await Chain.WatermarkAsync(min);
+    }
+
+    private async ValueTask ReleaseIfAlignedAsync()
+    {
+        if (_pendingBarrier < 0) return;
+        for (int i = 0; i < _blocked.Length; i++)
+            if (!_blocked[i] && !_ended[i]) return;
+        long checkpointId = _pendingBarrier;
+        _pendingBarrier = -1;
+        Array.Clear(_blocked);
+        await Chain.BarrierAsync(checkpointId);
+        _checkpoints?.Acknowledge(checkpointId);
+        int count = _held.Count;
+        for (int i = 0; i < count; i++) await HandleAsync(_held.Dequeue());
+    }
+
+    /// <summary>A keyed task stops when its senders end, not at the job's stop.</summary>
+    public void Finish(bool completed) => _tickTimer.Dispose();
+}

@@ -1,0 +1,8 @@
+namespace Quill.Streams.Time;
+
+/// <summary>A window of event time: [<see cref="Start"/>, <see cref="End"/>) in ms since the epoch.</summary>
+public readonly record struct TimeWindow(long Start, long End)
+{
+    /// <summary>The last timestamp in the window: its results carry it, and its timer fires when the watermark reaches it.</summary>
+    public long MaxTimestamp => End - 1;
+}

@@ -1,0 +1,86 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+
+namespace Quill.Streams.Tests;
+
+/// <summary>Writing a job's input and reading its output with Confluent.Kafka, independently of Quill.Streams.</summary>
+public sealed class Kafka(string bootstrap)
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    public static string NewTopic(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    public async Task CreateTopicAsync(string topic, int partitions)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
+    }
+
+    /// <summary>Writes the values (key null) round-robin over partitions, in order within each partition.</summary>
+    public async Task ProduceAsync(string topic, IEnumerable<string> values, int partitions = 1) =>
+        await ProduceAsync(topic, values.Select((v, i) => new Input(null, v, i % partitions, null)));
+
+    public async Task ProduceAsync(string topic, IEnumerable<Input> inputs)
+    {
+        using var producer = new ProducerBuilder<string?, string>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All }).Build();
+        foreach (var input in inputs)
+        {
+            var message = new Message<string?, string> { Key = input.Key, Value = input.Value };
+            if (input.Timestamp is { } ts) message.Timestamp = new Timestamp(ts, TimestampType.CreateTime);
+            await producer.ProduceAsync(new TopicPartition(topic, input.Partition), message);
+        }
+    }
+
+    /// <summary>
+    /// Reads <paramref name="count"/> records from the start of every partition of <paramref name="topic"/>, failing if
+    /// they do not come within the timeout or if <paramref name="job"/> fails first (with the job's failure).
+    /// </summary>
+    public async Task<List<ConsumeResult<string?, string?>>> ReadAsync(string topic, int partitions, int count, Task job)
+    {
+        using var consumer = new ConsumerBuilder<string?, string?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N")[..8],
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var results = new List<ConsumeResult<string?, string?>>();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (results.Count < count)
+        {
+            if (job.IsFaulted) await job;
+            if (job.IsCompleted) throw new InvalidOperationException($"the job ended after {results.Count} of {count} outputs");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"read {results.Count} of {count} records from {topic} within {Timeout}");
+            var result = await Task.Run(() => consumer.Consume(TimeSpan.FromMilliseconds(200)));
+            if (result is null || result.IsPartitionEOF) continue;
+            results.Add(result);
+        }
+        consumer.Close();
+        return results;
+    }
+
+    /// <summary>What is in the topic after everything written so far: reads up to each partition's end offset.</summary>
+    public List<ConsumeResult<string?, string?>> ReadAll(string topic, int partitions)
+    {
+        using var consumer = new ConsumerBuilder<string?, string?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N")[..8],
+            EnableAutoCommit = false,
+        }).Build();
+        var ends = Enumerable.Range(0, partitions)
+            .ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), Timeout).High.Value);
+        consumer.Assign(ends.Where(e => e.Value > 0).Select(e => new TopicPartitionOffset(topic, e.Key, Offset.Beginning)));
+        var results = new List<ConsumeResult<string?, string?>>();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (results.Count < ends.Values.Sum())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"read {results.Count} of {ends.Values.Sum()} records from {topic}");
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is not null && !result.IsPartitionEOF) results.Add(result);
+        }
+        return results;
+    }
+}
+
+public sealed record Input(string? Key, string Value, int Partition, long? Timestamp);

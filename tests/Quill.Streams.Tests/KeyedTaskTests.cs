@@ -1,0 +1,70 @@
+using System.Threading.Channels;
+using Quill.Streams.Runtime;
+
+namespace Quill.Streams.Tests;
+
+/// <summary>How a keyed task combines what its senders send: watermarks, aligned barriers, the end (no broker needed).</summary>
+public sealed class KeyedTaskTests
+{
+    /// <summary>Writes down everything the task pushes into its chain.</summary>
+    private sealed class RecordingChain : IStreamInput<string>
+    {
+        public List<string> Events { get; } = [];
+        public ValueTask RecordAsync(string value, long timestamp) => Add($"record {value}");
+        public ValueTask WatermarkAsync(long watermark) => Add($"watermark {watermark}");
+        public ValueTask BarrierAsync(long checkpointId) => Add($"barrier {checkpointId}");
+        public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
+        public ValueTask EndAsync() => Add("end");
+
+        private ValueTask Add(string e)
+        {
+            Events.Add(e);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private static async Task<List<string>> RunAsync(int senders, params StreamElement<string>[] elements)
+    {
+        var mailbox = Channel.CreateUnbounded<StreamElement<string>>();
+        foreach (var element in elements) mailbox.Writer.TryWrite(element);
+        var chain = new RecordingChain();
+        var task = new KeyedTask<string>(mailbox, senders, TimeProvider.System, checkpoints: null) { Chain = chain };
+        await task.RunAsync(CancellationToken.None, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        task.Finish(completed: true);
+        return chain.Events;
+    }
+
+    private static StreamElement<string> Record(string value, int sender) => StreamElement<string>.Record(value, 0, sender);
+    private static StreamElement<string> Control(ElementKind kind, long marker, int sender) => StreamElement<string>.Control(kind, marker, sender);
+
+    [Fact]
+    public async Task the_chain_sees_the_minimum_watermark_of_the_senders_still_running_and_ends_when_all_have_ended()
+    {
+        var events = await RunAsync(2,
+            Control(ElementKind.Watermark, 10, 0), Control(ElementKind.Watermark, 5, 1), Control(ElementKind.Watermark, 20, 1),
+            Control(ElementKind.End, 0, 0), Record("last", 1), Control(ElementKind.End, 0, 1));
+
+        Assert.Equal(["watermark 5", "watermark 10", "watermark 20", "record last", "end"], events);
+    }
+
+    [Fact]
+    public async Task after_a_senders_barrier_its_records_wait_until_every_sender_has_sent_that_barrier()
+    {
+        var events = await RunAsync(2,
+            Record("a0", 0), Control(ElementKind.Barrier, 1, 0), Record("b0-after-barrier", 0),
+            Record("c1", 1), Control(ElementKind.Barrier, 1, 1), Record("d1-after-barrier", 1),
+            Control(ElementKind.End, 0, 0), Control(ElementKind.End, 0, 1));
+
+        Assert.Equal(["record a0", "record c1", "barrier 1", "record b0-after-barrier", "record d1-after-barrier", "end"], events);
+    }
+
+    [Fact]
+    public async Task a_barrier_waiting_only_for_a_sender_that_ends_goes_on_at_that_end()
+    {
+        var events = await RunAsync(2,
+            Control(ElementKind.Barrier, 7, 0), Record("held", 0), Record("x1", 1), Control(ElementKind.End, 0, 1),
+            Control(ElementKind.End, 0, 0));
+
+        Assert.Equal(["record x1", "barrier 7", "record held", "end"], events);
+    }
+}
