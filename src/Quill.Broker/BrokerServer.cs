@@ -50,6 +50,7 @@ public sealed class BrokerServer : IAsyncDisposable
         _log = loggers.CreateLogger("Quill.Broker");
         _time = time ?? TimeProvider.System;
         _handlerSets = handlerSets ?? DefaultHandlers;
+        Metrics = new MetricsSource(_metrics.Meter) { BeforeScrape = _metrics.RefreshAsync };
     }
 
     /// <summary>Every handler set the broker serves: the data path and admin APIs (more sets are added here as they are written).</summary>
@@ -90,15 +91,16 @@ public sealed class BrokerServer : IAsyncDisposable
     public string ClusterId => Services.Metadata.ClusterId;
     /// <summary>The metrics HTTP port actually bound; 0 when metrics.http.port is off.</summary>
     public int MetricsPort => _metricsEndpoint?.Port ?? 0;
+    /// <summary>What a metrics port exports of this broker: its own (metrics.http.port) or the host's.</summary>
+    public MetricsSource Metrics { get; }
 
     public async Task StartAsync(CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
             throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
         // Up first, so /health answers 503 while the broker starts.
-        if (_options.MetricsPort > 0)
-            _metricsEndpoint = await MetricsEndpoint.StartAsync(_options.MetricsHost ?? _options.ListenHost, _options.MetricsPort,
-                [_metrics.Meter], _loggers, _metrics.RefreshAsync, ct);
+        if (_options.MetricsPort > 0 && !Metrics.ExportedByHost)
+            _metricsEndpoint = await MetricsEndpoint.StartAsync(_options.MetricsHost ?? _options.ListenHost, _options.MetricsPort, Metrics, _loggers, ct);
         string firstDir = _options.LogDirs[0];
         var zk = _zk = new KafkaZkClient(await ConnectKeeperAsync(firstDir, ct), _loggers.CreateLogger("Quill.Broker.Keeper"), _time);
         await zk.EnsurePersistentPathsAsync(ct);
@@ -149,10 +151,10 @@ public sealed class BrokerServer : IAsyncDisposable
         var handlerLog = _loggers.CreateLogger("Quill.Broker.Handlers");
         foreach (var handler in handlers.OfType<ApiHandler>()) handler.Log = handlerLog;
         // Without an exporter nothing reads the request metrics, so the handlers are not wrapped at all.
-        dispatcher = new RequestDispatcher(handlers, _metricsEndpoint is null ? null : _metrics);
+        dispatcher = new RequestDispatcher(handlers, _metricsEndpoint is null && !Metrics.ExportedByHost ? null : _metrics);
         StartLogScheduler();
         _listener.StartAccepting(dispatcher);
-        _metricsEndpoint?.Serving = true;
+        Metrics.Serving = true;
         _log.LogInformation("Broker {Id} of cluster {ClusterId} started: {Partitions} partitions in {Dirs}",
             _options.BrokerId, clusterId, _replicas.Partitions.Count, string.Join(", ", _options.LogDirs));
     }
@@ -294,7 +296,7 @@ public sealed class BrokerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _metricsEndpoint?.Serving = false;
+        Metrics.Serving = false;
         _stopping.Cancel();
         if (_logScheduler is not null) await _logScheduler.DisposeAsync();
         if (_listener is not null) await _listener.DisposeAsync();

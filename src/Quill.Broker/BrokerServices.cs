@@ -22,8 +22,11 @@ public sealed class BrokerServices : IBrokerIdentity
     public required KafkaZkClient Zk { get; init; }
     public required ILoggerFactory Loggers { get; init; }
     public required TimeProvider Time { get; init; }
-    /// <summary>What the handlers measure (exported when metrics.http.port is set).</summary>
-    public Metrics.BrokerMetrics Metrics { get; init; } = new();
+    /// <summary>
+    /// What the handlers measure (exported when metrics.http.port is set): the broker's one instance, never a default,
+    /// which would be a second "Quill.Broker" meter of zeros next to it.
+    /// </summary>
+    public required Metrics.BrokerMetrics Metrics { get; init; }
 
     public int BrokerId => Options.BrokerId;
 

@@ -51,6 +51,7 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         _snapshots = new SnapshotStore(options.DataDir, loggers.CreateLogger("Keeper.Snapshots"));
         TxnLog = new TxnLog(options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = options.ForceSync }, loggers.CreateLogger("Keeper.TxnLog"), _time);
         FourLetterWords = new FourLetterWords(this);
+        Metrics = new MetricsSource(_metrics.Meter);
     }
 
     public KeeperOptions Options { get; }
@@ -61,6 +62,8 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
     /// <summary>The address clients connect to (the real port when the options asked for port 0).</summary>
     public IPEndPoint Endpoint { get; private set; } = new(IPAddress.Loopback, 0);
     public int MetricsPort => _metricsEndpoint?.Port ?? 0;
+    /// <summary>What a metrics port exports of this server: its own (metricsProvider.httpPort) or the host's.</summary>
+    public MetricsSource Metrics { get; }
 
     public async Task StartAsync()
     {
@@ -85,13 +88,17 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
             TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
         _purge.Start();
-        if (Options.MetricsPort > 0)
+        if (Options.MetricsPort > 0 || Metrics.ExportedByHost)
         {
             var gauges = await MntrGauges.CreateAsync(this, _metrics.Meter);
-            _metricsEndpoint = await MetricsEndpoint.StartAsync(Options.MetricsHost, Options.MetricsPort, [_metrics.Meter], _loggers, gauges.RefreshAsync);
-            _metricsEndpoint.Serving = true;
+            Metrics.BeforeScrape = gauges.RefreshAsync;
+        }
+        if (Options.MetricsPort > 0 && !Metrics.ExportedByHost)
+        {
+            _metricsEndpoint = await MetricsEndpoint.StartAsync(Options.MetricsHost, Options.MetricsPort, Metrics, _loggers);
             _log.LogInformation("Prometheus metrics on http://{Host}:{Port}/metrics", Options.MetricsHost, _metricsEndpoint.Port);
         }
+        Metrics.Serving = true;
         _log.LogInformation("Keeper listening on {Endpoint}, data in {DataDir}, last zxid 0x{Zxid:x}", Endpoint, Path.GetFullPath(Options.DataDir), tree.LastZxid);
     }
 
@@ -175,11 +182,11 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Metrics.Serving = false;
         // Stop accepting; open connections stop reading and get the answers to what they sent.
         if (_listener is not null) await _listener.StopAsync(s_drainTimeout).ConfigureAwait(false);
         _ticker?.Dispose();
         _purge?.Dispose();
-        _metricsEndpoint?.Serving = false;
         foreach (var c in _connections.Values) c.Close();
         // Let the processor finish what is queued before anything is cancelled.
         Processor?.Complete();

@@ -14,48 +14,51 @@ using OpenTelemetry.Metrics;
 namespace Quill.Observability;
 
 /// <summary>
-/// One server's HTTP port for operators: <c>GET /metrics</c> is the Prometheus text exposition of the server's
-/// <see cref="Meter"/>s (OpenTelemetry's exporter), <c>GET /health</c> answers 200 while <see cref="Serving"/> is set
-/// and 503 otherwise; anything else is 404. Served by Kestrel, so a bad request is answered and the port keeps serving.
+/// An HTTP port for operators: <c>GET /metrics</c> is the Prometheus text exposition of the exported
+/// <see cref="Meter"/>s (OpenTelemetry's exporter), <c>GET /health</c> answers 200 while every server behind the port
+/// serves and 503 otherwise; anything else is 404. Served by Kestrel, so a bad request is answered and the port keeps
+/// serving. One server's own port (<see cref="StartAsync(string, int, MetricsSource, ILoggerFactory, CancellationToken)"/>)
+/// or the process host's port for all its servers.
 /// </summary>
 public sealed class MetricsEndpoint : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private volatile bool _serving;
 
     private MetricsEndpoint(WebApplication app) => _app = app;
 
     /// <summary>The port actually bound (when the options asked for port 0).</summary>
     public int Port { get; private set; }
 
-    /// <summary>What /health reports: set once the server answers requests, cleared when it starts stopping.</summary>
-    public bool Serving
-    {
-        get => _serving;
-        set => _serving = value;
-    }
+    /// <summary>
+    /// One server's own port. Only this meter instance is exported, not every meter of its name, so several servers in
+    /// one process (tests) each show their own numbers.
+    /// </summary>
+    public static Task<MetricsEndpoint> StartAsync(string host, int port, MetricsSource source, ILoggerFactory loggers, CancellationToken ct = default) =>
+        StartAsync(host, port, [source.Meter.Name], instrument => instrument.Meter == source.Meter, () => [source], loggers, ct);
 
-    /// <param name="meters">
-    /// The meters to export. Only these instances are exported, not every meter of the same name, so several servers
-    /// in one process (tests, `quill start`) each show their own numbers.
+    /// <param name="meterNames">The meters to export, by name.</param>
+    /// <param name="exports">
+    /// Narrows those to the instruments of given meter instances; null exports every meter of those names, which is
+    /// what a host needs whose servers (and so their meters) are made after its port is up.
     /// </param>
-    /// <param name="beforeScrape">
-    /// Runs before each scrape, e.g. to copy state owned by one thread into what observable gauges read.
+    /// <param name="sources">
+    /// The servers behind the port, read at each request; null stands for one not made yet. <c>/health</c> is 200 only
+    /// when every one serves.
     /// </param>
-    public static async Task<MetricsEndpoint> StartAsync(string host, int port, IReadOnlyCollection<Meter> meters,
-        ILoggerFactory loggers, Func<CancellationToken, Task>? beforeScrape = null, CancellationToken ct = default)
+    public static async Task<MetricsEndpoint> StartAsync(string host, int port, IReadOnlyCollection<string> meterNames,
+        Func<Instrument, bool>? exports, Func<IReadOnlyList<MetricsSource?>> sources, ILoggerFactory loggers, CancellationToken ct = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         // The server's own logging, warnings and up (a line per scrape is noise).
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning).AddProvider(new ForwardingLoggerProvider(loggers));
-        // The process belongs to the server: without this the web host takes SIGTERM/Ctrl+C for itself, stops only
+        // The process belongs to the servers: without this the web host takes SIGTERM/Ctrl+C for itself, stops only
         // this port, and the process never exits.
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseKestrel(k => k.Listen(ParseHost(host), port));
         builder.Services.AddOpenTelemetry().WithMetrics(m =>
         {
-            foreach (var name in meters.Select(x => x.Name).Distinct()) m.AddMeter(name);
-            m.AddView(instrument => meters.Contains(instrument.Meter) ? null : MetricStreamConfiguration.Drop);
+            foreach (var name in meterNames.Distinct()) m.AddMeter(name);
+            if (exports is not null) m.AddView(instrument => exports(instrument) ? null : MetricStreamConfiguration.Drop);
             m.AddPrometheusExporter(o =>
             {
                 // Names are exactly the instruments' (they already carry Kafka's and ZooKeeper's suffixes); every
@@ -68,17 +71,19 @@ public sealed class MetricsEndpoint : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var endpoint = new MetricsEndpoint(app);
-        if (beforeScrape is not null)
+        var log = loggers.CreateLogger("Quill.Metrics");
+        app.Use(async (context, next) =>
         {
-            app.Use(async (context, next) =>
+            if (context.Request.Path == "/metrics" && !await RefreshAsync(sources(), log, context.RequestAborted).ConfigureAwait(false))
             {
-                if (context.Request.Path == "/metrics") await beforeScrape(context.RequestAborted).ConfigureAwait(false);
-                await next(context).ConfigureAwait(false);
-            });
-        }
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                await context.Response.WriteAsync("metrics unavailable\n", context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+            await next(context).ConfigureAwait(false);
+        });
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapGet("/health", () => endpoint.Serving
+        app.MapGet("/health", () => sources() is { Count: > 0 } all && all.All(s => s is { Serving: true })
             ? Results.Text("ok\n")
             : Results.Text("not serving\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         try
@@ -91,8 +96,29 @@ public sealed class MetricsEndpoint : IAsyncDisposable
             throw;
         }
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        endpoint.Port = new Uri(address).Port;
-        return endpoint;
+        return new MetricsEndpoint(app) { Port = new Uri(address).Port };
+    }
+
+    /// <summary>
+    /// Runs each server's <see cref="MetricsSource.BeforeScrape"/>; false (the scrape is answered 503) when one fails:
+    /// a scrape never turns a server's trouble into an exception, e.g. while the server stops.
+    /// </summary>
+    private static async Task<bool> RefreshAsync(IReadOnlyList<MetricsSource?> sources, ILogger log, CancellationToken ct)
+    {
+        foreach (var source in sources)
+        {
+            if (source?.BeforeScrape is not { } refresh) continue;
+            try
+            {
+                await refresh(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                log.LogWarning("Metrics of {Meter} could not be read: {Reason}", source.Meter.Name, e.Message);
+                return false;
+            }
+        }
+        return true;
     }
 
     private static IPAddress ParseHost(string host) => host switch
@@ -105,12 +131,11 @@ public sealed class MetricsEndpoint : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _serving = false;
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Leaves signals and the process's lifetime to the server that owns this endpoint.</summary>
+    /// <summary>Leaves signals and the process's lifetime to the servers.</summary>
     private sealed class EmbeddedLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

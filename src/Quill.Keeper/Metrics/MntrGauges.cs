@@ -37,12 +37,20 @@ public sealed class MntrGauges
     {
         // The query path answers text (it serves the four-letter words); the numbers come back through the closure.
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        await _server.Processor.QueryAsync(() =>
+        try
         {
-            foreach (var (key, text) in _server.FourLetterWords.MetricValues())
-                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) values[key] = value;
-            return "";
-        }).WaitAsync(ct).ConfigureAwait(false);
+            await _server.Processor.QueryAsync(() =>
+            {
+                foreach (var (key, text) in _server.FourLetterWords.MetricValues())
+                    if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) values[key] = value;
+                return "";
+            }).WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The processor has stopped taking work (Keeper is stopping): the scrape reports the last numbers it had.
+            return;
+        }
         _values = values;
     }
 

@@ -73,27 +73,31 @@ public sealed class FourLetterWords(KeeperServer server)
                 sb.Append("user.dir=").Append(Environment.CurrentDirectory).Append('\n');
                 sb.Append(Inv($"os.memory.used={GC.GetTotalMemory(false) / (1 << 20)}MB\n"));
                 break;
+            // wchs, wchc and wchp report data watches only, as ZooKeeper's do (its DataTree answers them from
+            // dataWatches); child watches are counted by mntr's watch_count alone.
             case "wchs":
                 var watches = p.Tree.Watches;
-                var watchers = watches.All().Select(x => x.Watcher).Distinct().Count();
-                var paths = watches.All().Select(x => x.Path).Distinct().Count();
-                sb.Append(Inv($"{watchers} connections watching {paths} paths\nTotal watches:{watches.TotalCount}\n"));
+                var watchers = watches.DataWatches().Select(x => x.Watcher).Distinct().Count();
+                var paths = watches.DataWatches().Select(x => x.Path).Distinct().Count();
+                sb.Append(Inv($"{watchers} connections watching {paths} paths\nTotal watches:{watches.DataWatchCount}\n"));
                 break;
             case "wchc":
-                foreach (var g in p.Tree.Watches.All().GroupBy(x => x.Watcher))
+                foreach (var g in p.Tree.Watches.DataWatches().GroupBy(x => x.Watcher))
                 {
                     var session = (g.Key as ClientConnection)?.Session?.Id ?? 0;
                     sb.Append(Inv($"0x{session:x}\n"));
                     foreach (var path in g.Select(x => x.Path).Distinct()) sb.Append('\t').Append(path).Append('\n');
                 }
+                sb.Append('\n'); // ZooKeeper prints the report with println
                 break;
             case "wchp":
-                foreach (var g in p.Tree.Watches.All().GroupBy(x => x.Path))
+                foreach (var g in p.Tree.Watches.DataWatches().GroupBy(x => x.Path))
                 {
                     sb.Append(g.Key).Append('\n');
                     foreach (var w in g.Select(x => x.Watcher).Distinct())
                         sb.Append(Inv($"\t0x{(w as ClientConnection)?.Session?.Id ?? 0:x}\n"));
                 }
+                sb.Append('\n');
                 break;
             case "dump":
                 sb.Append("SessionTracker dump:\n");

@@ -184,14 +184,7 @@ public sealed class DataTree
     // ---- snapshots ----
 
     /// <summary>A consistent image of the tree as of <see cref="LastZxid"/>, to be encoded on another thread.</summary>
-    public TreeImage Capture()
-    {
-        var nodes = new TreeImage.Entry[_nodes.Count];
-        int i = 0;
-        foreach (var (path, n) in _nodes)
-            nodes[i++] = new(path, n.Data, n.Acl, n.Czxid, n.Mzxid, n.Pzxid, n.Ctime, n.Mtime, n.Version, n.Cversion, n.Aversion, n.EphemeralOwner);
-        return new TreeImage(LastZxid, nodes);
-    }
+    public TreeImage Capture() => TreeImage.Capture(LastZxid, _nodes);
 
     public void Serialize(JuteWriter w) => Capture().Write(w);
 

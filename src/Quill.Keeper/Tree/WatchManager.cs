@@ -112,10 +112,13 @@ public sealed class WatchManager
         }
     }
 
-    /// <summary>For the wchs/wchc/wchp four-letter words: (path, watcher) pairs of every watch.</summary>
-    public IEnumerable<(string Path, IWatcher Watcher)> All()
+    /// <summary>
+    /// For the wchs/wchc/wchp four-letter words: (path, watcher) pairs of the data watches (persistent ones included),
+    /// which is all ZooKeeper lists there; child watches count only in mntr's watch_count.
+    /// </summary>
+    public IEnumerable<(string Path, IWatcher Watcher)> DataWatches()
     {
-        foreach (var table in new[] { _data, _child, _persistent, _recursive })
+        foreach (var table in new[] { _data, _persistent, _recursive })
             foreach (var (path, set) in table)
                 foreach (var w in set) yield return (path, w);
     }

@@ -48,6 +48,9 @@ public static class BrokerCommands
             Console.Error.WriteLine("quill: bad configuration: zookeeper.connect: not set (use `quill start` for a broker with an embedded Keeper)");
             return ExitCodes.BadConfig;
         }
-        return await ServerHost.RunAsync(new BrokerService(() => options, loggers, banner: null));
+        // metrics.http.port is served by the host, next to the Kafka port.
+        if (options.MetricsPort <= 0) return await ServerHost.RunAsync(new BrokerService(() => options, loggers, banner: null));
+        var broker = new BrokerService(() => options, loggers, banner: null, metricsByHost: true);
+        return await ServerHost.RunAsync(new MetricsService(options.MetricsHost ?? options.ListenHost, options.MetricsPort, [broker], loggers), broker);
     }
 }

@@ -101,6 +101,9 @@ public static class KeeperCommands
                 "with standaloneEnabled=true, or none.");
             return ExitCodes.BadConfig;
         }
-        return await ServerHost.RunAsync(new KeeperService(options, loggers, where: ""));
+        // metricsProvider.httpPort is served by the host, next to the client port.
+        if (options.MetricsPort <= 0) return await ServerHost.RunAsync(new KeeperService(options, loggers, where: ""));
+        var keeper = new KeeperService(options, loggers, where: "", metricsByHost: true);
+        return await ServerHost.RunAsync(new MetricsService(options.MetricsHost, options.MetricsPort, [keeper], loggers), keeper);
     }
 }

@@ -21,7 +21,10 @@ public static class StartCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the logs and Keeper's data go (default: a 'quill/data' directory under the user's local data)." };
         start.Options.Add(kafkaPort);
         start.Options.Add(keeperPort);
-        var metricsPort = new Option<int>("--metrics-port") { Description = "The broker's Prometheus /metrics and /health HTTP port (metrics.http.port; 0, the default: off)." };
+        var metricsPort = new Option<int>("--metrics-port")
+        {
+            Description = "One HTTP port for both servers: Prometheus /metrics (the broker's and Keeper's) and /health (200 once both serve); 0, the default: off.",
+        };
         start.Options.Add(dataDir);
         start.Options.Add(metricsPort);
         // Signals are the host's (see Program): System.CommandLine's token is not used.
@@ -41,7 +44,7 @@ public static class StartCommand
             ClientPortAddress = "127.0.0.1",
             FourLetterWordWhitelist = new HashSet<string>(StringComparer.Ordinal) { "srvr", "ruok", "stat", "mntr", "conf" },
         };
-        var keeper = new KeeperService(keeperOptions, loggers, $" on 127.0.0.1:{keeperPort}");
+        var keeper = new KeeperService(keeperOptions, loggers, $" on 127.0.0.1:{keeperPort}", metricsByHost: metricsPort > 0);
 
         // Kafka's own quickstart settings for one broker (config/server.properties): internal topics with one replica,
         // no initial rebalance delay. Made once Keeper runs: its port may have been chosen then.
@@ -55,11 +58,14 @@ public static class StartCommand
             OffsetsTopicReplicationFactor = 1,
             TransactionStateLogReplicationFactor = 1,
             GroupInitialRebalanceDelayMs = 0,
-            MetricsPort = metricsPort,
         };
         var broker = new BrokerService(Broker, loggers,
-            port => $"Quill: Kafka on 127.0.0.1:{port}, ZooKeeper protocol on 127.0.0.1:{keeper.Server.Endpoint.Port}, data in {root}");
-        // Started in this order, stopped in reverse: the broker closes its Keeper session before Keeper goes.
-        return await ServerHost.RunAsync(keeper, broker);
+            port => $"Quill: Kafka on 127.0.0.1:{port}, ZooKeeper protocol on 127.0.0.1:{keeper.Server.Endpoint.Port}, data in {root}",
+            metricsByHost: metricsPort > 0);
+        // Started in this order, stopped in reverse: the broker closes its Keeper session before Keeper goes, and the
+        // metrics port, up first, reports both servers until both have stopped.
+        return metricsPort > 0
+            ? await ServerHost.RunAsync(new MetricsService("127.0.0.1", metricsPort, [keeper, broker], loggers), keeper, broker)
+            : await ServerHost.RunAsync(keeper, broker);
     }
 }

@@ -9,15 +9,21 @@ namespace Quill.Hosting;
 /// A <see cref="BrokerServer"/> as a hosted service. Its options are made when it starts (an embedded Keeper's port
 /// is known only then); once it serves, it prints the readiness line scripts and tests wait for.
 /// </summary>
-public sealed class BrokerService(Func<BrokerOptions> options, ILoggerFactory loggers, Func<int, string>? banner) : IServerService
+/// <param name="metricsByHost">The host's <see cref="MetricsService"/> exports the broker (which then opens no metrics port of its own).</param>
+public sealed class BrokerService(Func<BrokerOptions> options, ILoggerFactory loggers, Func<int, string>? banner, bool metricsByHost = false)
+    : IMeasuredService
 {
     private readonly ILogger _log = loggers.CreateLogger("Quill");
     private BrokerServer? _broker;
+
+    public string MeterName => "Quill.Broker";
+    public Observability.MetricsSource? Metrics => _broker?.Metrics;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var brokerOptions = options();
         _broker = new BrokerServer(brokerOptions, loggers);
+        _broker.Metrics.ExportedByHost = metricsByHost;
         try
         {
             await _broker.StartAsync(cancellationToken);

@@ -5,7 +5,8 @@ using Quill.Keeper;
 namespace Quill.Hosting;
 
 /// <summary>A <see cref="KeeperServer"/> as a hosted service: stopping it stops accepting, drains, and closes the txn log.</summary>
-public sealed class KeeperService(KeeperOptions options, ILoggerFactory loggers, string where) : IServerService
+/// <param name="metricsByHost">The host's <see cref="MetricsService"/> exports Keeper (which then opens no metrics port of its own).</param>
+public sealed class KeeperService(KeeperOptions options, ILoggerFactory loggers, string where, bool metricsByHost = false) : IMeasuredService
 {
     private readonly ILogger _log = loggers.CreateLogger("Quill");
     private KeeperServer? _server;
@@ -14,9 +15,13 @@ public sealed class KeeperService(KeeperOptions options, ILoggerFactory loggers,
     /// <summary>The running server (after start).</summary>
     public KeeperServer Server => _server ?? throw new InvalidOperationException("Keeper has not started");
 
+    public string MeterName => "Quill.Keeper";
+    public Observability.MetricsSource? Metrics => _server?.Metrics;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _server = new KeeperServer(options, loggers);
+        _server.Metrics.ExportedByHost = metricsByHost;
         try
         {
             await _server.StartAsync();

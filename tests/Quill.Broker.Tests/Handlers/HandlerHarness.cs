@@ -34,6 +34,7 @@ public sealed class HandlerHarness : IDisposable
             Controller = null!,
             ProducerIds = null!,
             Zk = null!,
+            Metrics = new(),
         };
     }
 

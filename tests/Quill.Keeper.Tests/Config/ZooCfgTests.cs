@@ -5,7 +5,7 @@ namespace Quill.Keeper.Tests.Config;
 public sealed class ZooCfgTests
 {
     [Fact]
-    public void ReadsZooKeeperKeysAndSyntax()
+    public void reads_zookeeper_keys_and_syntax()
     {
         var warnings = new List<string>();
         var o = ZooCfg.Parse(
@@ -35,7 +35,7 @@ public sealed class ZooCfgTests
     }
 
     [Fact]
-    public void SessionTimeoutBoundsDefaultToTwoAndTwentyTicks()
+    public void session_timeout_bounds_default_to_two_and_twenty_ticks()
     {
         var o = ZooCfg.Parse(["tickTime=300", "dataDir=/d"], _ => { });
         Assert.Equal(600, o.EffectiveMinSessionTimeout);
@@ -45,7 +45,7 @@ public sealed class ZooCfgTests
     }
 
     [Fact]
-    public void UnknownKeysAreWarnedAboutByName()
+    public void unknown_keys_are_warned_about_by_name()
     {
         var warnings = new List<string>();
         ZooCfg.Parse(["dataDir=/d", "tickTmie=100"], warnings.Add);
@@ -60,14 +60,14 @@ public sealed class ZooCfgTests
     [InlineData("maxClientCnxns=-3", "maxClientCnxns")]
     [InlineData("server.x=a:1:2", "server.x")]
     [InlineData("jute.maxbuffer=12", "jute.maxbuffer")]
-    public void BadValuesAreRefusedNamingTheKey(string line, string key)
+    public void bad_values_are_refused_naming_the_key(string line, string key)
     {
         var e = Assert.Throws<ConfigException>(() => ZooCfg.Parse(["dataDir=/d", line], _ => { }));
         Assert.Contains(key, e.Message);
     }
 
     [Fact]
-    public void MissingDataDirIsRefused()
+    public void missing_data_dir_is_refused()
     {
         var e = Assert.Throws<ConfigException>(() => ZooCfg.Parse(["tickTime=100"], _ => { }));
         Assert.Contains("dataDir", e.Message);

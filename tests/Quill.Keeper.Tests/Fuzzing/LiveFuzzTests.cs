@@ -23,7 +23,7 @@ public sealed class LiveFuzzTests(ITestOutputHelper output)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task KeeperSurvivesMutatedFramesAndLosesNothingAcknowledged()
+    public async Task keeper_survives_mutated_frames_and_loses_nothing_acknowledged()
     {
         int totalFrames = EnvInt("QUILL_FUZZ_FRAMES", DefaultFrames);
         int seed = EnvInt("QUILL_FUZZ_SEED", DefaultSeed);

@@ -64,4 +64,22 @@ public sealed class ContainerManagerTests
         Assert.Empty(manager.Check(now: 5999));
         Assert.Single(manager.Check(now: 6000));
     }
+
+    [Fact]
+    public void ticks_with_nothing_to_delete_allocate_nothing()
+    {
+        Create("/busy", EphemeralType.ContainerOwner);
+        Create("/busy/child", 0);
+        Create("/ttl", EphemeralType.TtlOwner(60_000), time: 0);
+        var manager = new ContainerManager(_tree, checkIntervalMs: 1000);
+        manager.Check(now: 1000); // the first call may size the reused list
+
+        int deletes = 0;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        // Not due, or due (every 1000 ms) with nothing to delete.
+        for (long now = 1001; now < 5000; now += 10) deletes += manager.Check(now).Count;
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, deletes);
+        Assert.Equal(0, allocated);
+    }
 }

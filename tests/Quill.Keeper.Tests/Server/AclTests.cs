@@ -13,7 +13,7 @@ public sealed class AclTests
     }
 
     [Fact]
-    public async Task DigestAclGuardsTheNodeAndSuperDigestBypassesIt()
+    public async Task digest_acl_guards_the_node_and_super_digest_bypasses_it()
     {
         await using var keeper = await InProcessKeeper.StartAsync(o => o.SuperDigest = Acls.Digest("super:secret"));
         var (owner, _) = await RawZkClient.ConnectAsync(keeper.Port);
@@ -41,7 +41,7 @@ public sealed class AclTests
     }
 
     [Fact]
-    public async Task UnknownAuthSchemeIsAuthFailedAndClosesTheConnection()
+    public async Task unknown_auth_scheme_is_auth_failed_and_closes_the_connection()
     {
         await using var keeper = await InProcessKeeper.StartAsync();
         var (c, _) = await RawZkClient.ConnectAsync(keeper.Port);
@@ -55,7 +55,7 @@ public sealed class AclTests
     }
 
     [Fact]
-    public async Task IpAclMatchesTheClientAddressAndRanges()
+    public async Task ip_acl_matches_the_client_address_and_ranges()
     {
         await using var keeper = await InProcessKeeper.StartAsync();
         var (c, _) = await RawZkClient.ConnectAsync(keeper.Port);

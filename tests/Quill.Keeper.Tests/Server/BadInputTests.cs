@@ -40,7 +40,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData(int.MinValue)]
     [InlineData(4097)]
     [InlineData(int.MaxValue)]
-    public async Task FrameLengthOutsideJuteMaxBufferClosesTheConnection(int length)
+    public async Task frame_length_outside_jute_max_buffer_closes_the_connection(int length)
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -51,7 +51,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OversizedLengthBeforeTheHandshakeClosesTheConnection()
+    public async Task oversized_length_before_the_handshake_closes_the_connection()
     {
         using var c = RawZkClient.Open(_keeper.Port);
         c.SendRaw(Prefix(1 << 30));
@@ -59,7 +59,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TruncatedConnectRequestClosesTheConnection()
+    public async Task truncated_connect_request_closes_the_connection()
     {
         using var c = RawZkClient.Open(_keeper.Port);
         c.SendRaw([.. Prefix(6), 0, 0, 0, 0, 0, 0]);
@@ -67,7 +67,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RequestTooShortForItsHeaderClosesTheConnection()
+    public async Task request_too_short_for_its_header_closes_the_connection()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -78,7 +78,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task UnknownOpcodeIsAnsweredUnimplementedAndTheConnectionClosed()
+    public async Task unknown_opcode_is_answered_unimplemented_and_the_connection_closed()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -90,7 +90,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MalformedBodyIsAnsweredMarshallingErrorAndTheConnectionKept()
+    public async Task malformed_body_is_answered_marshalling_error_and_the_connection_kept()
     {
         // ZooKeeper 3.8 does the same (MalformedRequestDifferentialTests compares the two).
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
@@ -108,7 +108,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MalformedAuthPacketClosesTheConnectionUnansweredAndLosesNothingAcknowledged()
+    public async Task malformed_auth_packet_closes_the_connection_unanswered_and_loses_nothing_acknowledged()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -123,7 +123,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MalformedAuthPipelinedBehindTheHandshakeClosesAfterTheHandshakeIsAnswered()
+    public async Task malformed_auth_pipelined_behind_the_handshake_closes_after_the_handshake_is_answered()
     {
         using var c = RawZkClient.Open(_keeper.Port);
         var w = new JuteWriter();
@@ -171,7 +171,7 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("/dot/./x")]
     [InlineData("/dotdot/..")]
     [InlineData("/nul\0char")]
-    public async Task InvalidPathsInSetDataAreBadArgumentsAndReadsFindNothing(string path)
+    public async Task invalid_paths_in_set_data_are_bad_arguments_and_reads_find_nothing(string path)
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -185,7 +185,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SequentialChildOfAnEphemeralIsNoChildrenForEphemerals()
+    public async Task sequential_child_of_an_ephemeral_is_no_children_for_ephemerals()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -198,7 +198,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task InvalidCreateFlagsAreBadArguments()
+    public async Task invalid_create_flags_are_bad_arguments()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -209,7 +209,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TtlWithoutExtendedTypesIsUnimplemented()
+    public async Task ttl_without_extended_types_is_unimplemented()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -222,7 +222,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task EmptyOrInvalidAclIsInvalidAcl()
+    public async Task empty_or_invalid_acl_is_invalid_acl()
     {
         var (c, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (c)
@@ -237,7 +237,7 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AClientThatFloodsWithoutReadingIsSlowedDownNotBuffered()
+    public async Task a_client_that_floods_without_reading_is_slowed_down_not_buffered()
     {
         var (flooder, _) = await RawZkClient.ConnectAsync(_keeper.Port);
         using (flooder)

@@ -29,7 +29,7 @@ public sealed class ContainerAndTtlTests
     }
 
     [Fact]
-    public async Task ContainerGoesWhenItsLastChildGoesButNotBefore()
+    public async Task container_goes_when_its_last_child_goes_but_not_before()
     {
         await using var keeper = await InProcessKeeper.StartAsync(o => o.ContainerCheckIntervalMs = 50);
         var (c, _) = await RawZkClient.ConnectAsync(keeper.Port);
@@ -48,7 +48,7 @@ public sealed class ContainerAndTtlTests
     }
 
     [Fact]
-    public async Task TtlNodeGoesAfterItsTtlUnlessItHasChildren()
+    public async Task ttl_node_goes_after_its_ttl_unless_it_has_children()
     {
         await using var keeper = await InProcessKeeper.StartAsync(o => { o.ContainerCheckIntervalMs = 50; o.ExtendedTypesEnabled = true; });
         var (c, _) = await RawZkClient.ConnectAsync(keeper.Port);

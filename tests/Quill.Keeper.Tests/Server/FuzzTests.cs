@@ -39,7 +39,7 @@ public sealed class FuzzTests
     }
 
     [Fact]
-    public void DecodersThrowOnlyJuteExceptionOnMutatedInput()
+    public void decoders_throw_only_jute_exception_on_mutated_input()
     {
         var rng = new Random(20261123);
         var bodies = ValidBodies();

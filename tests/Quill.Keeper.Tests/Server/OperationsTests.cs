@@ -110,4 +110,19 @@ public sealed class OperationsTests
         }
         Assert.Matches(@"(?m)^znode_count", await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
     }
+
+    [Fact]
+    public async Task a_scrape_while_keeper_stops_is_answered_and_never_fails_with_500()
+    {
+        int port = FreePort.Get();
+        await using var keeper = await InProcessKeeper.StartAsync(o => o.MetricsPort = port);
+        using var http = new HttpClient();
+        Assert.Matches(@"(?m)^znode_count(\{\})? 4$", await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
+
+        // The first step of stopping: the request processor takes no more work (the metrics port is still up then).
+        keeper.Server.Processor.Complete();
+        var scrape = await http.GetAsync($"http://127.0.0.1:{port}/metrics");
+        Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
+        Assert.Matches(@"(?m)^znode_count(\{\})? 4$", await scrape.Content.ReadAsStringAsync());
+    }
 }

@@ -69,10 +69,31 @@ internal static class SnapshotChecks
         return (tree, sessions);
     }
 
+    /// <summary>
+    /// The tree as a snapshot encodes it, its nodes put in path order: a snapshot lists them in a walk of the tree's
+    /// child sets, whose order depends on how each tree was built, so equal trees compare equal only sorted.
+    /// </summary>
     public static byte[] Encode(DataTree tree)
     {
         var w = new JuteWriter();
         tree.Serialize(w);
-        return w.ToArray();
+        var r = new JuteReader(w.ToArray());
+        var sorted = new JuteWriter();
+        sorted.WriteLong(r.ReadLong());
+        int count = r.ReadInt();
+        sorted.WriteInt(count);
+        var nodes = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        for (int i = 0; i < count; i++)
+        {
+            var node = new JuteWriter();
+            string path = r.ReadString()!;
+            node.WriteString(path); node.WriteBuffer(r.ReadBuffer()); Acl.WriteList(node, Acl.ReadList(ref r).ToList());
+            for (int j = 0; j < 5; j++) node.WriteLong(r.ReadLong());
+            for (int j = 0; j < 3; j++) node.WriteInt(r.ReadInt());
+            node.WriteLong(r.ReadLong());
+            nodes.Add(path, node.ToArray());
+        }
+        foreach (var bytes in nodes.Values) sorted.WriteRaw(bytes);
+        return sorted.ToArray();
     }
 }
