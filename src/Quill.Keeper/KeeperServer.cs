@@ -78,7 +78,7 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         _tasks.Add(Task.Run(() => Processor.RunAsync(_stop.Token)));
 
         var address = IPAddress.Parse(Options.ClientPortAddress is "" or "0.0.0.0" ? "0.0.0.0" : Options.ClientPortAddress);
-        _listener = await NetworkListener.BindAsync(new IPEndPoint(address, Options.ClientPort), Options.JuteMaxBuffer, backlog: 512,
+        _listener = await NetworkListener.BindAsync(new IPEndPoint(address, Options.ClientPort), backlog: 512,
             _loggers.CreateLogger("Keeper.Connection")).ConfigureAwait(false);
         Endpoint = _listener.Endpoint;
         _listener.Start(this);

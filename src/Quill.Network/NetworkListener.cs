@@ -33,18 +33,21 @@ public sealed class NetworkListener : IAsyncDisposable
     public IPEndPoint Endpoint { get; }
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>
+    /// How far the transport reads ahead of a handler. Small, so that a connection whose handler has stopped reading
+    /// (its answers are backed up) leaves the bytes in the kernel and TCP holds the sender back, instead of the server
+    /// buffering up to a whole maximum frame per connection. Longer frames go through <see cref="FrameAssembler"/>.
+    /// </summary>
+    public const int ReadAheadBytes = 2 * FrameAssembler.AssembleAbove;
+
     /// <summary>Binds the port (so it is known, e.g. for port 0) without accepting yet.</summary>
-    /// <param name="maxFrameBytes">
-    /// The protocol's largest frame: the transport reads ahead of the handler only up to a limit, and a frame must
-    /// fit under it or it could never be read whole.
-    /// </param>
-    public static async Task<NetworkListener> BindAsync(IPEndPoint endpoint, int maxFrameBytes, int backlog, ILogger log)
+    public static async Task<NetworkListener> BindAsync(IPEndPoint endpoint, int backlog, ILogger log)
     {
         var options = new SocketTransportOptions
         {
             Backlog = backlog,
             NoDelay = true,
-            MaxReadBufferSize = Math.Max(1L << 20, (long)maxFrameBytes + FrameCutter.PrefixLength + 1),
+            MaxReadBufferSize = ReadAheadBytes,
             // The output a connection may have in the transport before its writer waits (see FrameOutput).
             MaxWriteBufferSize = 256 * 1024,
         };

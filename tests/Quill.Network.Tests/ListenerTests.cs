@@ -55,7 +55,7 @@ public sealed class ListenerTests
 
     private static async Task<NetworkListener> StartAsync(IConnectionHandler handler)
     {
-        var listener = await NetworkListener.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), MaxFrame, backlog: 16, NullLogger.Instance);
+        var listener = await NetworkListener.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), backlog: 16, NullLogger.Instance);
         listener.Start(handler);
         return listener;
     }

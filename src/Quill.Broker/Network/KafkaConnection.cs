@@ -63,6 +63,18 @@ public sealed class KafkaConnection
                 bool keepGoing = true;
                 while (keepGoing && TryReadFrame(ref buffer, out var frame, out int length, out keepGoing))
                     keepGoing = await OnFrameAsync(frame!, length, inputEnded.Token).ConfigureAwait(false);
+                if (keepGoing && FrameAssembler.MustAssemble(buffer, _maxRequestBytes, out int large))
+                {
+                    // Longer than the transport reads ahead: copied into the request's array as it arrives.
+                    var frame = ArrayPool<byte>.Shared.Rent(large);
+                    if (!await FrameAssembler.ReadAsync(reader, buffer, frame.AsMemory(0, large), stop.Token).ConfigureAwait(false))
+                    {
+                        ArrayPool<byte>.Shared.Return(frame);
+                        break;
+                    }
+                    if (!await OnFrameAsync(frame, large, inputEnded.Token).ConfigureAwait(false)) break;
+                    continue;
+                }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (!keepGoing || result.IsCompleted) break;
             }

@@ -26,7 +26,7 @@ public sealed class KafkaListener : IConnectionHandler, IAsyncDisposable
 
     /// <summary>Binds the port (so it is known, e.g. for port 0) without accepting yet.</summary>
     public async Task BindAsync(string host, int port) =>
-        _listener = await NetworkListener.BindAsync(new IPEndPoint(NetworkListener.ResolveHost(host), port), _maxRequestBytes, backlog: 1024, _log)
+        _listener = await NetworkListener.BindAsync(new IPEndPoint(NetworkListener.ResolveHost(host), port), backlog: 1024, _log)
             .ConfigureAwait(false);
 
     /// <summary>Starts accepting connections (once the broker has loaded its metadata).</summary>

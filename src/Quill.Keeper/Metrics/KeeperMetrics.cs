@@ -29,13 +29,17 @@ public sealed class KeeperMetrics : IDisposable
 
     public Meter Meter { get; }
 
+    /// <summary>
+    /// Called on the request processor's thread for every answer, so it stays a few plain field updates; the
+    /// histogram is fed only while a metrics endpoint listens to it (one field read otherwise).
+    /// </summary>
     public void RecordLatency(long ms)
     {
         LatencyCount++;
         LatencySumMs += ms;
         if (ms < LatencyMinMs) LatencyMinMs = ms;
         if (ms > LatencyMaxMs) LatencyMaxMs = ms;
-        _latency.Record(ms);
+        if (_latency.Enabled) _latency.Record(ms);
     }
 
     public double AvgLatency => LatencyCount == 0 ? 0 : (double)LatencySumMs / LatencyCount;

@@ -123,6 +123,16 @@ public sealed class ClientConnection : IClientChannel
                     if (first) OnConnect(frame!); else OnRequest(frame!);
                     first = false;
                 }
+                if (!full && word is null && !_closed && FrameAssembler.MustAssemble(buffer, _maxFrame, out int large))
+                {
+                    // Longer than the transport reads ahead: copied out as it arrives.
+                    var whole = new byte[large];
+                    if (!await FrameAssembler.ReadAsync(reader, buffer, whole, CancellationToken.None).ConfigureAwait(false)) break;
+                    OnAssembled(whole, first);
+                    first = false;
+                    if (NoRoom) await WaitForRoomAsync().ConfigureAwait(false);
+                    continue;
+                }
                 // Stopped for lack of room: leave the rest unexamined, so the next read returns it without waiting for more.
                 if (full) reader.AdvanceTo(buffer.Start);
                 else reader.AdvanceTo(buffer.Start, buffer.End);
@@ -200,6 +210,20 @@ public sealed class ClientConnection : IClientChannel
     private int _xid;
     private OpCode _type;
     private bool _headerMissing;
+
+    /// <summary>A whole frame from <see cref="FrameAssembler"/> (always longer than a request header).</summary>
+    private void OnAssembled(byte[] frame, bool first)
+    {
+        if (first)
+        {
+            OnConnect(frame);
+            return;
+        }
+        _headerMissing = false;
+        _xid = BinaryPrimitives.ReadInt32BigEndian(frame);
+        _type = (OpCode)BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(4));
+        OnRequest(frame.AsSpan(RequestHeaderSize).ToArray());
+    }
 
     private void OnConnect(byte[] frame)
     {
