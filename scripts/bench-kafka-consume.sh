@@ -15,8 +15,8 @@ cleanup() { [ -n "$BROKER_PID" ] && kill "$BROKER_PID" 2>/dev/null; wait 2>/dev/
 trap cleanup EXIT
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-# CPU seconds the process has used (user + system), from its clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Clock ticks of CPU the process has used: user and system.
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 TICKS=$(getconf CLK_TCK)
 
 declare -A DLL
@@ -29,7 +29,7 @@ echo "this: $(git log --oneline -1)"
 [ -n "$OTHER" ] && echo "other: $(git -C "$OTHER" log --oneline -1)"
 echo "records=$RECORDS record-size=$SIZE partitions=$PARTITIONS rounds=$ROUNDS"
 
-# One run: prints "fetch.MB.sec MB broker-cpu-seconds".
+# One run: prints "fetch.MB.sec MB broker-user-cpu-seconds broker-system-cpu-seconds".
 run() {
   local quill="dotnet ${DLL[$1]}" kafka_port keeper_port start line
   kafka_port=$(free_port); keeper_port=$(free_port)
@@ -46,13 +46,14 @@ run() {
   $quill topics --bootstrap-server "$bootstrap" --create --topic bench --partitions "$PARTITIONS" --replication-factor 1 > /dev/null
   $quill perf produce --bootstrap-server "$bootstrap" --topic bench --num-records "$RECORDS" --record-size "$SIZE" --producer-props acks=1 linger.ms=5 > /dev/null 2>&1
   sync
-  local before after
-  before=$(cpu_ticks "$BROKER_PID")
+  local user0 sys0 user1 sys1
+  read -r user0 sys0 <<< "$(cpu_ticks "$BROKER_PID")"
   line=$($quill perf consume --bootstrap-server "$bootstrap" --topic bench --messages "$RECORDS" 2>/dev/null | tail -1)
-  after=$(cpu_ticks "$BROKER_PID")
+  read -r user1 sys1 <<< "$(cpu_ticks "$BROKER_PID")"
   kill "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true; BROKER_PID=""
   # kafka-consumer-perf-test's line: field 3 MB consumed, field 9 fetch.MB.sec (group join excluded).
-  echo "$line" | awk -F', ' -v cpu="$(( after - before ))" -v tck="$TICKS" '{printf "%s %s %.2f\n", $9, $3, cpu / tck}'
+  echo "$line" | awk -F', ' -v user="$(( user1 - user0 ))" -v sys="$(( sys1 - sys0 ))" -v tck="$TICKS" \
+    '{printf "%s %s %.2f %.2f\n", $9, $3, user / tck, sys / tck}'
 }
 
 declare -A RESULTS
@@ -61,19 +62,21 @@ for round in $(seq 1 "$ROUNDS"); do
   # Alternate which build goes first, so a drift in the machine's load does not favour one.
   if [ $(( round % 2 )) -eq 0 ] && [ ${#BUILDS[@]} -eq 2 ]; then order=("${BUILDS[1]}" "${BUILDS[0]}"); fi
   for b in "${order[@]}"; do
-    read -r mbs mb cpu <<< "$(run "$b")"
-    printf "round %d %-5s fetch %8.1f MB/s  %7.1f MB  broker CPU %6.2f s  %6.2f CPU ms/MB  (load %s)\n" \
-      "$round" "$b" "$mbs" "$mb" "$cpu" "$(python3 -c "print(1000*$cpu/$mb)")" "$(cut -d' ' -f1 /proc/loadavg)"
-    RESULTS[$b]+="$mbs,$mb,$cpu "
+    read -r mbs mb user sys <<< "$(run "$b")"
+    printf "round %d %-5s fetch %7.1f MB/s %7.1f MB  broker CPU user %5.2f s + sys %5.2f s = %6.2f CPU ms/MB  (load %s)\n" \
+      "$round" "$b" "$mbs" "$mb" "$user" "$sys" "$(python3 -c "print(1000*($user+$sys)/$mb)")" "$(cut -d' ' -f1 /proc/loadavg)"
+    RESULTS[$b]+="$mbs,$mb,$user,$sys "
   done
 done
 
 echo
-printf "%-6s %22s %22s\n" "build" "median fetch MB/s" "median broker CPU ms/MB"
+printf "%-6s %18s %26s %10s %10s\n" "build" "median fetch MB/s" "median broker CPU ms/MB" "user" "sys"
 for b in "${BUILDS[@]}"; do
   python3 - "$b" ${RESULTS[$b]} <<'PY'
 import statistics, sys
 runs = [tuple(map(float, r.split(','))) for r in sys.argv[2:]]
-print("%-6s %22.1f %22.2f" % (sys.argv[1], statistics.median(r[0] for r in runs), statistics.median(1000 * r[2] / r[1] for r in runs)))
+median = statistics.median
+print("%-6s %18.1f %26.2f %10.2f %10.2f" % (sys.argv[1], median(r[0] for r in runs), median(1000 * (r[2] + r[3]) / r[1] for r in runs),
+      median(1000 * r[2] / r[1] for r in runs), median(1000 * r[3] / r[1] for r in runs)))
 PY
 done
