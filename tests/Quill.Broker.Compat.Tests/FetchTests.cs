@@ -137,21 +137,23 @@ public sealed class FetchTests(BrokerFixture fixture) : IClassFixture<BrokerFixt
         string topic = Clients.NewTopic("fetch-retention");
         // Tiny segments, a few kept, closed the moment retention drops them: fetches keep landing on doomed segments.
         await Clients.CreateTopicAsync(broker.BootstrapServers, topic, 1,
-            new() { ["segment.bytes"] = "16384", ["retention.bytes"] = "32768", ["file.delete.delay.ms"] = "0" });
+            new() { ["segment.bytes"] = "32768", ["retention.bytes"] = "65536", ["file.delete.delay.ms"] = "0" });
 
         const int size = 2000;
-        int produced = 0;
+        int produced = 0, failed = 0;
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(8));
-        var producing = Task.Run(async () =>
+        var producing = Task.Run(() =>
         {
+            // Batches under a segment's size, so that every one is appended.
             using var producer = new ProducerBuilder<string, byte[]>(new ProducerConfig
             {
-                BootstrapServers = broker.BootstrapServers, Acks = Acks.Leader, LingerMs = 2,
+                BootstrapServers = broker.BootstrapServers, Acks = Acks.Leader, LingerMs = 2, BatchSize = 16_384,
             }).Build();
             while (!stop.IsCancellationRequested)
             {
                 for (int i = 0; i < 50; i++, produced++)
-                    producer.Produce(topic, new Message<string, byte[]> { Key = $"{produced}", Value = Payload(produced, size) });
+                    producer.Produce(topic, new Message<string, byte[]> { Key = $"{produced}", Value = Payload(produced, size) },
+                        report => { if (report.Error.IsError) Interlocked.Increment(ref failed); });
                 producer.Flush(Clients.Timeout);
             }
         });
@@ -190,7 +192,8 @@ public sealed class FetchTests(BrokerFixture fixture) : IClassFixture<BrokerFixt
             received++;
         }
         await producing;
-        Assert.Equal(produced - 1, lastKey);
+        Assert.Equal(0, failed);
+        Assert.True(produced - 1 == lastKey, $"the consumer stopped at record {lastKey} of {produced} (offset {lastOffset}, {received} received)\n{broker.Diagnostics()}");
         Assert.True(received > 0, "the consumer received nothing");
         Assert.True(broker.IsRunning, "the broker stopped\n" + broker.Diagnostics());
         Assert.DoesNotContain("reading fetched records to send failed", broker.Output);
