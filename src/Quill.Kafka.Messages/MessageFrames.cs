@@ -47,9 +47,11 @@ public static class MessageFrames
     {
         var api = KafkaApis.Get(body.ApiKey);
         int sizeAt = writer.Reserve(4);
+        long splicedBefore = writer.SplicedLength;
         ResponseHeader.Write(writer, correlationId, api.ResponseHeaderVersion(version));
         body.Write(writer, version);
-        writer.PatchInt32(sizeAt, writer.Length - sizeAt - 4);
+        // Records spliced out of the buffer (file regions a fetch returns) are part of the frame all the same.
+        writer.PatchInt32(sizeAt, checked((int)(writer.Length - sizeAt - 4 + writer.SplicedLength - splicedBefore)));
     }
 
     /// <summary>Reads a response frame (without its size prefix), as a client would.</summary>

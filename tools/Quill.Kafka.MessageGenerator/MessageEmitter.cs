@@ -270,11 +270,14 @@ internal sealed class MessageEmitter(MessageSource source)
                 break;
             case FieldKind.Bytes:
             case FieldKind.Records:
-                if (!f.NullableType) _w.Line($"writer.WriteBytes({p}.Span, {flexible});");
+                // Records go through WriteRecords, which can splice file regions instead of copying them.
+                string write = field.Kind == FieldKind.Records ? "WriteRecords" : "WriteBytes";
+                string span = field.Kind == FieldKind.Records ? "" : ".Span";
+                if (!f.NullableType) _w.Line($"writer.{write}({p}{span}, {flexible});");
                 else
                 {
                     string bytes = f.Local + "Bytes";
-                    _w.Line($"if ({p} is {{ }} {bytes}) writer.WriteBytes({bytes}.Span, {flexible});");
+                    _w.Line($"if ({p} is {{ }} {bytes}) writer.{write}({bytes}{span}, {flexible});");
                     _w.Line($"else {NullOrThrow(nullable, $"writer.WriteNullBytes({flexible});", notNullable)}");
                 }
                 break;

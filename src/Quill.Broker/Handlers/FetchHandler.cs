@@ -1,4 +1,3 @@
-using System.Buffers;
 using Quill.Broker.Log;
 using Quill.Broker.Partitions;
 using Quill.Kafka.Messages;
@@ -11,8 +10,8 @@ using Quill.Kafka.Protocol.Records;
 namespace Quill.Broker.Handlers;
 
 /// <summary>
-/// Fetch: whole record batches straight from the logs (copied from the segment files into one pooled buffer, never
-/// parsed), at most PartitionMaxBytes per partition and MaxBytes per response, except that the first partition with
+/// Fetch: whole record batches straight from the logs (file regions the connection reads into its send buffers while
+/// writing the response, never parsed or copied in between), at most PartitionMaxBytes per partition and MaxBytes per response, except that the first partition with
 /// data always gets at least one whole batch so a consumer can make progress (KIP-74). If fewer than MinBytes are
 /// available the request waits (a long poll) until enough is appended or MaxWaitMs passes. Topics by name, or by
 /// topic id from v13. IsolationLevel 1 (read_committed, v4+) reads only below the last stable offset and lists the
@@ -87,7 +86,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
                 services.Metrics.FetchWaitEnded();
             }
         }
-        CopyRecords(slots, context, readCommitted, services.Metrics);
+        AttachRecords(slots, context, readCommitted, services.Metrics);
         if (version < 4) DownConvert(slots, version);
         return response;
     }
@@ -206,15 +205,13 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
         new(FileRecords.Empty, partition.HighWatermark, partition.Log.LogStartOffset, partition.Log.LogEndOffset);
 
     /// <summary>
-    /// Copies every partition's batches into one pooled buffer that is returned after the response is sent; for
-    /// read_committed, lists the aborted transactions reaching into the returned range.
+    /// Gives every partition's batches to the response as file regions, held open until the response is written (the
+    /// connection reads them straight into its send buffers); for read_committed, lists the aborted transactions
+    /// reaching into the returned range. A segment closed since the read (retention with file.delete.delay.ms=0, a
+    /// deleted topic) answers NOT_LEADER_OR_FOLLOWER for its partition, so the client fetches again.
     /// </summary>
-    private static void CopyRecords(List<Slot> slots, RequestContext context, bool readCommitted, Metrics.BrokerMetrics metrics)
+    private static void AttachRecords(List<Slot> slots, RequestContext context, bool readCommitted, Metrics.BrokerMetrics metrics)
     {
-        long total = slots.Sum(s => (long)s.Read.Records.Length);
-        byte[]? buffer = total > 0 ? ArrayPool<byte>.Shared.Rent((int)total) : null;
-        if (buffer is not null) context.ReturnAfterResponse(buffer);
-        int position = 0;
         foreach (var slot in slots)
         {
             if (slot.Partition is null) continue;
@@ -225,17 +222,18 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
             slot.Response.LogStartOffset = read.LogStartOffset;
             if (readCommitted) AddAbortedTransactions(slot);
             if (read.Records.IsEmpty) continue;
+            FileRegionBytes held;
             try
             {
-                read.Records.CopyTo(buffer.AsSpan(position));
+                held = read.Records.Hold();
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            catch (ObjectDisposedException)
             {
                 slot.Response.ErrorCode = (short)KafkaError.NotLeaderOrFollower;
                 continue;
             }
-            slot.Response.Records = buffer.AsMemory(position, read.Records.Length);
-            position += read.Records.Length;
+            context.DisposeAfterResponse(held);
+            slot.Response.Records = held.Memory;
             metrics.Fetched(slot.Partition.Topic, read.Records.Length);
         }
     }
@@ -264,6 +262,13 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
                 services.Loggers.CreateLogger("Quill.Broker.Fetch").LogWarning(
                     "Down-converting {Topic}-{Partition} from offset {Offset} failed: {Reason}", partition.Topic, partition.Index, slot.FetchOffset, e.Message);
                 slot.Response.ErrorCode = (short)KafkaError.CorruptMessage;
+                slot.Response.Records = ReadOnlyMemory<byte>.Empty;
+                continue;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
+            {
+                // Converting reads the batches from the segment file here (the only copy this path keeps).
+                slot.Response.ErrorCode = (short)KafkaError.NotLeaderOrFollower;
                 slot.Response.Records = ReadOnlyMemory<byte>.Empty;
                 continue;
             }

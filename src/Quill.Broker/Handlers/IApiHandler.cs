@@ -74,6 +74,7 @@ public abstract class ApiHandler<TRequest, TResponse> : ApiHandler
 public sealed class RequestContext
 {
     private List<byte[]>? _pooled;
+    private List<IDisposable>? _held;
 
     public RequestContext(RequestHeader header, IApiRequest body, string clientAddress, long connectionId)
     {
@@ -104,8 +105,19 @@ public sealed class RequestContext
     /// </summary>
     public void ReturnAfterResponse(byte[] pooled) => (_pooled ??= []).Add(pooled);
 
+    /// <summary>
+    /// Hands something the response refers to (a fetch's hold on segment file regions, read while the response is
+    /// written) to the connection, which disposes it once the response has been written or dropped.
+    /// </summary>
+    public void DisposeAfterResponse(IDisposable held) => (_held ??= []).Add(held);
+
     internal void ReleasePooled()
     {
+        if (_held is not null)
+        {
+            foreach (var held in _held) held.Dispose();
+            _held = null;
+        }
         if (_pooled is null) return;
         foreach (var buffer in _pooled) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         _pooled = null;

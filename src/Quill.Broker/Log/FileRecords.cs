@@ -33,6 +33,12 @@ public readonly struct FileRecords
         _segment!.ReadExactly(Position, destination[..Length]);
     }
 
+    /// <summary>
+    /// Holds the range for a response that reads it while being written (see <see cref="FileRegionBytes"/>); throws
+    /// <see cref="ObjectDisposedException"/> if the segment has been closed since the read found the range.
+    /// </summary>
+    public FileRegionBytes Hold() => new(_segment!, Position, Length);
+
     public byte[] ToArray()
     {
         var bytes = new byte[Length];

@@ -22,6 +22,10 @@ namespace Quill.Broker.Network;
 public sealed class KafkaConnection
 {
     private const int MaxQueuedResponses = 64;
+    /// <summary>How much of a file region one read puts into the pipe (a buffer of its own, past the pool's 4 KiB blocks).</summary>
+    private const int SpliceReadBytes = 64 * 1024;
+    /// <summary>Flush inside a large region this often, so the pipe's limit holds back a slow reader as it goes.</summary>
+    private const int FlushEveryBytes = 256 * 1024;
     private readonly NetworkConnection _connection;
     private readonly RequestDispatcher _dispatcher;
     private readonly int _maxRequestBytes;
@@ -169,7 +173,9 @@ public sealed class KafkaConnection
 
     private async Task WriteLoopAsync()
     {
-        var output = new KafkaWriter(64 * 1024);
+        // Fetched records are spliced, not copied into this buffer: SendAsync reads them into the pipe.
+        var output = new KafkaWriter(64 * 1024) { SpliceExternalBytes = true };
+        var encoded = new List<Pending>();
         bool open = true;
         try
         {
@@ -180,25 +186,16 @@ public sealed class KafkaConnection
                 {
                     if (open) open = await EncodeAsync(next, output).ConfigureAwait(false);
                     else await DiscardAsync(next).ConfigureAwait(false);
+                    encoded.Add(next);
                     // Gather whatever else is already answered into the same write.
-                    if (output.Length >= 256 * 1024 || !_pending.Reader.TryPeek(out var peeked) || !peeked.Body.IsCompleted) break;
+                    if (output.Length + output.SplicedLength >= 256 * 1024 || !_pending.Reader.TryPeek(out var peeked) || !peeked.Body.IsCompleted) break;
                     _pending.Reader.TryRead(out next!);
                 }
-                if (output.Length > 0 && open)
-                {
-                    try
-                    {
-                        // Straight into the transport's pipe (one copy): the write completes once the pipe is below
-                        // its limit, so a client that reads slowly holds the encoding of further answers here.
-                        var flush = await _connection.Output.WriteAsync(output.WrittenMemory).ConfigureAwait(false);
-                        if (flush.IsCompleted || flush.IsCanceled) open = false;
-                    }
-                    catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
-                    {
-                        open = false;
-                    }
-                }
+                if (output.Length > 0 && open) open = await SendAsync(output).ConfigureAwait(false);
                 output.Reset();
+                // Only now: the answers' file regions were read while being sent.
+                foreach (var done in encoded) Release(done);
+                encoded.Clear();
                 if (!open)
                 {
                     _closed.Cancel();
@@ -209,7 +206,72 @@ public sealed class KafkaConnection
         finally
         {
             output.Dispose();
-            while (_pending.Reader.TryRead(out var left)) await DiscardAsync(left).ConfigureAwait(false);
+            foreach (var done in encoded) Release(done);
+            while (_pending.Reader.TryRead(out var left))
+            {
+                await DiscardAsync(left).ConfigureAwait(false);
+                Release(left);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes the encoded answers into the transport's pipe, reading each spliced file region from its segment straight
+    /// into the pipe's memory (one copy, kernel to pipe: Kafka's sendfile, short of the socket, which the transport
+    /// owns). A write completes once the pipe is below its limit, so a client that reads slowly holds the encoding of
+    /// further answers here. False when the connection must close.
+    /// </summary>
+    private async ValueTask<bool> SendAsync(KafkaWriter output)
+    {
+        var pipe = _connection.Output;
+        var buffer = output.WrittenMemory;
+        int at = 0;
+        try
+        {
+            foreach (var splice in output.Splices)
+            {
+                pipe.Write(buffer.Span[at..splice.Position]);
+                at = splice.Position;
+                int done = 0, unflushed = 0;
+                while (done < splice.Length)
+                {
+                    var memory = pipe.GetMemory(Math.Min(splice.Length - done, SpliceReadBytes));
+                    int n = Math.Min(memory.Length, splice.Length - done);
+                    if (!TryReadRegion(splice, done, memory.Span[..n])) return false;
+                    pipe.Advance(n);
+                    done += n;
+                    unflushed += n;
+                    if (unflushed < FlushEveryBytes) continue;
+                    unflushed = 0;
+                    var flushed = await pipe.FlushAsync().ConfigureAwait(false);
+                    if (flushed.IsCompleted || flushed.IsCanceled) return false;
+                }
+            }
+            var result = await pipe.WriteAsync(buffer[at..]).ConfigureAwait(false);
+            return !result.IsCompleted && !result.IsCanceled;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// One read of a region into the pipe. A failure here comes after the frame's size went out, so nothing truthful can
+    /// follow: the connection is cut (its unsent bytes dropped) and the client fetches again on a new one.
+    /// </summary>
+    private bool TryReadRegion(KafkaWriter.Splice splice, int offset, Span<byte> destination)
+    {
+        try
+        {
+            splice.Bytes.ReadAt(splice.Start + offset, destination);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or ArgumentException)
+        {
+            _log.LogError(e, "Closing connection {Id} from {Client}: reading fetched records to send failed", Id, RemoteAddress);
+            _connection.Abort();
+            return false;
         }
     }
 
@@ -233,13 +295,9 @@ public sealed class KafkaConnection
                 Id, RemoteAddress, pending.Api.Key, pending.Version, pending.CorrelationId);
             return false;
         }
-        finally
-        {
-            Release(pending);
-        }
     }
 
-    /// <summary>Lets a handler finish (it may still read the request's frame) before its buffers go back to the pool.</summary>
+    /// <summary>Lets a handler finish (it may still read the request's frame) before its buffers may go back to the pool.</summary>
     private static async ValueTask DiscardAsync(Pending pending)
     {
         try
@@ -250,7 +308,6 @@ public sealed class KafkaConnection
         {
             // The connection is closing; the answer is not wanted.
         }
-        Release(pending);
     }
 
     private static void Release(Pending pending)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Quill.Kafka.Protocol.Primitives;
@@ -12,6 +13,13 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer;
     private int _length;
+    private List<Splice>? _splices;
+
+    /// <summary>
+    /// <paramref name="Length"/> bytes of <paramref name="Bytes"/> from <paramref name="Start"/>, left out of the buffer
+    /// at <paramref name="Position"/> for the sink to take from their source.
+    /// </summary>
+    public readonly record struct Splice(int Position, ExternalBytes Bytes, int Start, int Length);
 
     public KafkaWriter(int initialCapacity = 256) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(16, initialCapacity));
 
@@ -19,7 +27,26 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
     public byte[] ToArray() => WrittenSpan.ToArray();
-    public void Reset() => _length = 0;
+
+    public void Reset()
+    {
+        _length = 0;
+        _splices?.Clear();
+        SplicedLength = 0;
+    }
+
+    /// <summary>
+    /// When set, records backed by <see cref="ExternalBytes"/> (a segment file region) are not copied into the buffer:
+    /// <see cref="Splices"/> says where they go, and the sink reads them from their source straight into its own
+    /// memory while it sends (Kafka's zero-copy records in a send). Off by default: then they are read into the buffer.
+    /// </summary>
+    public bool SpliceExternalBytes { get; set; }
+
+    /// <summary>The bytes left out so far, in buffer order; the whole output is the buffer with each one inserted.</summary>
+    public IReadOnlyList<Splice> Splices => (IReadOnlyList<Splice>?)_splices ?? [];
+
+    /// <summary>How many bytes <see cref="Splices"/> leave out (<see cref="Length"/> counts only the buffer).</summary>
+    public long SplicedLength { get; private set; }
 
     public void Dispose()
     {
@@ -77,6 +104,9 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
         Ensure(by);
         _buffer.AsSpan(from, _length - from).CopyTo(_buffer.AsSpan(from + by));
         _length += by;
+        if (_splices is null) return;
+        for (int i = 0; i < _splices.Count; i++)
+            if (_splices[i].Position >= from) _splices[i] = _splices[i] with { Position = _splices[i].Position + by };
     }
 
     internal Span<byte> Slice(int position, int count) => _buffer.AsSpan(position, count);
@@ -163,6 +193,28 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
     {
         if (compact) WriteUnsignedVarint((uint)value.Length + 1); else WriteInt32(value.Length);
         WriteRaw(value);
+    }
+
+    /// <summary>
+    /// A records field: like <see cref="WriteBytes"/>, except that bytes from a file region are read into the buffer
+    /// directly, or left out as a <see cref="Splice"/> when <see cref="SpliceExternalBytes"/> is set.
+    /// </summary>
+    public void WriteRecords(ReadOnlyMemory<byte> value, bool compact)
+    {
+        if (!MemoryMarshal.TryGetMemoryManager(value, out ExternalBytes? external, out int start, out int length))
+        {
+            WriteBytes(value.Span, compact);
+            return;
+        }
+        if (compact) WriteUnsignedVarint((uint)length + 1); else WriteInt32(length);
+        if (length == 0) return;
+        if (!SpliceExternalBytes)
+        {
+            external.ReadAt(start, Append(length));
+            return;
+        }
+        (_splices ??= []).Add(new Splice(_length, external, start, length));
+        SplicedLength += length;
     }
 
     public void WriteNullBytes(bool compact)
