@@ -12,7 +12,8 @@ public sealed class TreeImage
 {
     private readonly Entry[] _nodes;
 
-    private TreeImage(long zxid, Entry[] nodes)
+    /// <summary>An image of nodes already in an order that puts every parent before its children.</summary>
+    internal TreeImage(long zxid, Entry[] nodes)
     {
         Zxid = zxid;
         _nodes = nodes;

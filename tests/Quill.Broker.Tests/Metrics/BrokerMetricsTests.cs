@@ -23,7 +23,7 @@ public class BrokerMetricsTests
         var gated = new GatedOffsetsLog();
         using var h = new GroupHarness(wrapLog: gated.Wrap);
         using var metrics = new BrokerMetrics();
-        metrics.Observe(Services(h.Coordinator));
+        metrics.Observe(Services(h.Coordinator, metrics));
         Assert.All(CommitErrors(await h.CommitOffsets("empty-group", offsets: ("t", 0, 1)).Within()), e => Assert.Equal(KafkaError.None, e.Error));
         await h.FormGroup("stable-group", "a");
 
@@ -54,8 +54,9 @@ public class BrokerMetricsTests
     }
 
     /// <summary>Only what the group gauges read: the metadata (empty) and the group coordinator.</summary>
-    private static BrokerServices Services(GroupCoordinator groups) => new()
+    private static BrokerServices Services(GroupCoordinator groups, BrokerMetrics metrics) => new()
     {
+        Metrics = metrics,
         Options = new BrokerOptions(),
         Metadata = new MetadataCache(),
         Loggers = NullLoggerFactory.Instance,

@@ -44,7 +44,9 @@ public static class ZooKeeperImporter
             tree.Sessions.Select(s => (s.Key, s.Value)).ToList(),
             new TreeImage(lastZxid, tree.Nodes.Select(n => new TreeImage.Entry(n.Key, n.Value.Data, n.Value.Acl,
                 n.Value.Czxid, n.Value.Mzxid, n.Value.Pzxid, n.Value.Ctime, n.Value.Mtime,
-                n.Value.Version, n.Value.Cversion, n.Value.Aversion, n.Value.EphemeralOwner)).ToArray()));
+                n.Value.Version, n.Value.Cversion, n.Value.Aversion, n.Value.EphemeralOwner))
+                // Parents before children, as the loader needs: a parent's path is a prefix of its children's.
+                .OrderBy(e => e.Path, StringComparer.Ordinal).ToArray()));
         var store = new SnapshotStore(target.DataDir, logger);
         string written = store.Write(lastZxid, body => body.Write(image.Encode()));
         CheckReadsBack(store, target, tree.Nodes.Count, written);
