@@ -1,67 +1,53 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Quill.Network;
 
 /// <summary>
-/// One listening port: Kestrel's socket transport accepts, and each connection runs as one
+/// One listening port: a socket's accept loop, and each connection runs as one
 /// <see cref="IConnectionHandler.RunAsync"/> task. Stopping is graceful: stop accepting, ask every connection to stop
 /// reading, let the answers under way go out, and cut off what is still open when the drain time is up.
 /// </summary>
 public sealed class NetworkListener : IAsyncDisposable
 {
-    private readonly IConnectionListener _listener;
+    private readonly Socket _socket;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<long, (NetworkConnection Connection, Task Task)> _connections = new();
     private Task _acceptLoop = Task.CompletedTask;
     private Task? _stop;
 
-    private NetworkListener(IConnectionListener listener, ILogger log)
+    private NetworkListener(Socket socket, ILogger log)
     {
-        _listener = listener;
+        _socket = socket;
         _log = log;
-        Endpoint = (IPEndPoint)listener.EndPoint;
+        Endpoint = (IPEndPoint)socket.LocalEndPoint!;
     }
 
     /// <summary>The bound address (the real port when port 0 was asked for).</summary>
     public IPEndPoint Endpoint { get; }
     public int ConnectionCount => _connections.Count;
 
-    /// <summary>
-    /// How far the transport reads ahead of a handler. Small, so that a connection whose handler has stopped reading
-    /// (its answers are backed up) leaves the bytes in the kernel and TCP holds the sender back, instead of the server
-    /// buffering up to a whole maximum frame per connection. Longer frames go through <see cref="FrameAssembler"/>.
-    /// </summary>
-    public const int ReadAheadBytes = 2 * FrameAssembler.AssembleAbove;
-
     /// <summary>Binds the port (so it is known, e.g. for port 0) without accepting yet.</summary>
-    public static async Task<NetworkListener> BindAsync(IPEndPoint endpoint, int backlog, ILogger log)
+    /// <exception cref="SocketException">The address is in use, or cannot be bound.</exception>
+    public static Task<NetworkListener> BindAsync(IPEndPoint endpoint, int backlog, ILogger log)
     {
-        var options = new SocketTransportOptions
-        {
-            Backlog = backlog,
-            NoDelay = true,
-            MaxReadBufferSize = ReadAheadBytes,
-            // The output a connection may have in the transport before its writer waits (see FrameOutput).
-            MaxWriteBufferSize = 256 * 1024,
-        };
-        // Kestrel's own logs (connection resets at Debug) stay out of the server's output.
-        var factory = new SocketTransportFactory(Options.Create(options), NullLoggerFactory.Instance);
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            return new NetworkListener(await factory.BindAsync(endpoint).ConfigureAwait(false), log);
+            if (endpoint.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
+            // A restarted server binds its port again at once, past connections still in TIME_WAIT.
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(endpoint);
+            socket.Listen(backlog);
         }
-        catch (AddressInUseException e)
+        catch
         {
-            // What a bind has always thrown here (and what callers catch): the socket's own error.
-            throw e.InnerException as SocketException ?? new SocketException((int)SocketError.AddressAlreadyInUse);
+            socket.Dispose();
+            throw;
         }
+        return Task.FromResult(new NetworkListener(socket, log));
     }
 
     /// <summary>"0.0.0.0", "::", an address or a host name, as the config files give it.</summary>
@@ -77,35 +63,39 @@ public sealed class NetworkListener : IAsyncDisposable
     {
         while (true)
         {
-            ConnectionContext? context;
+            Socket socket;
             try
             {
-                context = await _listener.AcceptAsync().ConfigureAwait(false);
+                socket = await _socket.AcceptAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            catch (ObjectDisposedException)
             {
-                return;
+                return; // unbound
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted)
+            {
+                return; // unbound
             }
             catch (SocketException e)
             {
                 _log.LogWarning("Accepting a connection failed: {Reason}", e.Message);
                 continue;
             }
-            if (context is null) return; // unbound
-            var connection = new NetworkConnection(context);
+            socket.NoDelay = true;
+            var connection = new NetworkConnection(socket);
             if (!handler.Admit(connection))
             {
-                _ = CloseAsync(context);
+                _ = connection.CloseAsync();
                 continue;
             }
             // Registered before it runs, so that a connection that ends at once is also removed.
-            var run = new Task<Task>(() => RunAsync(handler, connection, context));
+            var run = new Task<Task>(() => RunAsync(handler, connection));
             _connections[connection.Id] = (connection, run.Unwrap());
             run.Start(TaskScheduler.Default);
         }
     }
 
-    private async Task RunAsync(IConnectionHandler handler, NetworkConnection connection, ConnectionContext context)
+    private async Task RunAsync(IConnectionHandler handler, NetworkConnection connection)
     {
         try
         {
@@ -117,18 +107,9 @@ public sealed class NetworkListener : IAsyncDisposable
         }
         finally
         {
-            await context.Transport.Input.CompleteAsync().ConfigureAwait(false);
-            await context.Transport.Output.CompleteAsync().ConfigureAwait(false);
-            // Returns once what was written has been sent and the socket is closed.
-            await context.DisposeAsync().ConfigureAwait(false);
+            await connection.CloseAsync().ConfigureAwait(false);
             _connections.TryRemove(connection.Id, out _);
         }
-    }
-
-    private static async Task CloseAsync(ConnectionContext context)
-    {
-        await context.Transport.Output.CompleteAsync().ConfigureAwait(false);
-        await context.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Stops accepting, then lets every connection finish what it started, for up to <paramref name="drain"/>.</summary>
@@ -139,7 +120,7 @@ public sealed class NetworkListener : IAsyncDisposable
 
     private async Task StopOnceAsync(TimeSpan drain)
     {
-        await _listener.UnbindAsync().ConfigureAwait(false);
+        _socket.Dispose();
         await _acceptLoop.ConfigureAwait(false);
         var open = _connections.Values.ToList();
         foreach (var (connection, _) in open) connection.StopReading();
@@ -152,7 +133,6 @@ public sealed class NetworkListener : IAsyncDisposable
             if (await Task.WhenAny(all, Task.Delay(drain)).ConfigureAwait(false) != all)
                 _log.LogWarning("{Count} connection handlers did not end after their connections were closed", _connections.Count);
         }
-        await _listener.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
