@@ -282,7 +282,7 @@ public sealed class ClientConnection : IClientChannel
         // Published before the check (a full fence): RequestDone either sees it or has already decremented.
         Interlocked.Exchange(ref _roomSignal, signal);
         if (Volatile.Read(ref _inFlight) <= inFlight || _closed) return;
-        // A connection cut off (the peer went, or the drain time ran out) waits no more.
+        // A connection cut off (aborted: the drain time ran out, or the listener closed it) waits no more.
         await signal.Task.WaitAsync(_connection.Closed).ConfigureAwait(false);
     }
 
