@@ -62,4 +62,35 @@ public static class Clients
 
     public static List<ConsumeResult<string, string>> ConsumeFromStart(string bootstrap, string topic, int partitions, int count) =>
         Consume(bootstrap, Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)), count);
+
+    /// <summary>
+    /// The values of partition 0 of <paramref name="topic"/> from its start, read until the end of the partition once
+    /// at least <paramref name="expected"/> came, or until <paramref name="wait"/> (the default timeout) runs out.
+    /// </summary>
+    public static List<string> ReadValues(string bootstrap, string topic, IsolationLevel isolation, int expected,
+        TimeSpan? wait = null, bool checkCrcs = false)
+    {
+        using var consumer = Consumer(bootstrap, c =>
+        {
+            c.IsolationLevel = isolation;
+            c.EnablePartitionEof = true;
+            c.CheckCrcs = checkCrcs;
+        });
+        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
+        var values = new List<string>();
+        var deadline = DateTime.UtcNow + (wait ?? Timeout);
+        while (DateTime.UtcNow < deadline)
+        {
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is null) continue;
+            if (result.IsPartitionEOF)
+            {
+                if (values.Count >= expected) break;
+                continue;
+            }
+            values.Add(result.Message.Value);
+        }
+        consumer.Close();
+        return values;
+    }
 }

@@ -103,30 +103,8 @@ public sealed class FetchTests(BrokerFixture fixture) : IClassFixture<BrokerFixt
         Assert.Equal(12 * 30, ReadValues(topic, IsolationLevel.ReadUncommitted, 12 * 30).Count);
     }
 
-    private List<string> ReadValues(string topic, IsolationLevel isolation, int expected)
-    {
-        using var consumer = Clients.Consumer(Broker.BootstrapServers, c =>
-        {
-            c.IsolationLevel = isolation;
-            c.EnablePartitionEof = true;
-            c.CheckCrcs = true;
-        });
-        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
-        var values = new List<string>();
-        var deadline = DateTime.UtcNow + Clients.Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null) continue;
-            if (result.IsPartitionEOF)
-            {
-                if (values.Count >= expected) break;
-                continue;
-            }
-            values.Add(result.Message.Value);
-        }
-        return values;
-    }
+    private List<string> ReadValues(string topic, IsolationLevel isolation, int expected) =>
+        Clients.ReadValues(Broker.BootstrapServers, topic, isolation, expected, checkCrcs: true);
 
     [Fact]
     public async Task a_consumer_racing_retention_that_deletes_its_segments_gets_whole_records_and_the_broker_keeps_serving()

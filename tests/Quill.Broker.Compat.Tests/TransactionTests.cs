@@ -21,30 +21,8 @@ public sealed class TransactionTests(BrokerFixture fixture) : IClassFixture<Brok
             LingerMs = 5,
         }).Build();
 
-    private static List<string> ReadAll(string bootstrap, string topic, IsolationLevel isolation, int expected, TimeSpan? wait = null)
-    {
-        using var consumer = Clients.Consumer(bootstrap, c =>
-        {
-            c.IsolationLevel = isolation;
-            c.EnablePartitionEof = true;
-        });
-        consumer.Assign(new TopicPartitionOffset(topic, 0, Offset.Beginning));
-        var values = new List<string>();
-        var deadline = DateTime.UtcNow + (wait ?? Clients.Timeout);
-        while (DateTime.UtcNow < deadline)
-        {
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null) continue;
-            if (result.IsPartitionEOF)
-            {
-                if (values.Count >= expected) break;
-                continue;
-            }
-            values.Add(result.Message.Value);
-        }
-        consumer.Close();
-        return values;
-    }
+    private static List<string> ReadAll(string bootstrap, string topic, IsolationLevel isolation, int expected, TimeSpan? wait = null) =>
+        Clients.ReadValues(bootstrap, topic, isolation, expected, wait);
 
     [Fact]
     public async Task Committed_transactions_are_visible_and_aborted_ones_hidden_from_read_committed_consumers()
