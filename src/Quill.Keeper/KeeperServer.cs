@@ -6,6 +6,7 @@ using Quill.Keeper.Metrics;
 using Quill.Observability;
 using Quill.Keeper.Pipeline;
 using Quill.Keeper.Protocol;
+using Quill.Keeper.Quorum;
 using Quill.Keeper.Server;
 using Quill.Keeper.Sessions;
 using Quill.Keeper.Storage;
@@ -49,14 +50,24 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         Directory.CreateDirectory(options.DataDir);
         Directory.CreateDirectory(options.EffectiveDataLogDir);
         _snapshots = new SnapshotStore(options.DataDir, loggers.CreateLogger("Keeper.Snapshots"));
-        TxnLog = new TxnLog(options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = options.ForceSync }, loggers.CreateLogger("Keeper.TxnLog"), _time);
+        _standaloneLog = new TxnLog(options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = options.ForceSync }, loggers.CreateLogger("Keeper.TxnLog"), _time);
         FourLetterWords = new FourLetterWords(this);
         Metrics = new MetricsSource(_metrics.Meter);
     }
 
     public KeeperOptions Options { get; }
-    public TxnLog TxnLog { get; }
-    public RequestProcessor Processor { get; private set; } = null!;
+    private readonly TxnLog _standaloneLog;
+    private QuorumPeer? _peer;
+    /// <summary>The txn log in use (an ensemble member replaces its own when it truncates).</summary>
+    public TxnLog TxnLog => _peer?.TxnLog ?? _standaloneLog;
+    /// <summary>The processor clients are served by; null while an ensemble member is not serving (looking, syncing).</summary>
+    public RequestProcessor? Processor { get; private set; }
+    /// <summary>What srvr and mntr say: standalone, leader or follower.</summary>
+    public string Mode { get; private set; } = "standalone";
+    /// <summary>The counters behind four-letter words and metrics (the same across an ensemble member's terms).</summary>
+    public KeeperMetrics Counters => _metrics;
+    /// <summary>The ensemble member, when this server is one.</summary>
+    public QuorumPeer? Peer => _peer;
     public FourLetterWords FourLetterWords { get; }
     public ICollection<ClientConnection> Connections => _connections.Values;
     /// <summary>The address clients connect to (the real port when the options asked for port 0).</summary>
@@ -67,27 +78,75 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
 
     public async Task StartAsync()
     {
+        if (Options.Quorum.IsEnsemble)
+        {
+            await StartMemberAsync().ConfigureAwait(false);
+            return;
+        }
         var (tree, sessions) = Recover();
         _sync = new SyncStage(TxnLog, _loggers.CreateLogger("Keeper.Sync"));
         _snapshotter = new Snapshotter(_snapshots, _sync.RequestRoll, _loggers.CreateLogger("Keeper.Snapshots"));
-        Processor = new RequestProcessor(Options, tree, sessions, _sync, _metrics, _time, _loggers.CreateLogger("Keeper.Requests"))
+        var processor = new RequestProcessor(Options, tree, sessions, _sync, _metrics, _time, _loggers.CreateLogger("Keeper.Requests"))
         {
             SnapshotReady = _snapshotter.Take,
         };
-        _sync.Start(batch => Processor.Post(new CommittedWork(batch)));
-        _tasks.Add(Task.Run(() => Processor.RunAsync(_stop.Token)));
+        Processor = processor;
+        _sync.Start(batch => processor.Post(new CommittedWork(batch)));
+        _tasks.Add(Task.Run(() => processor.RunAsync(_stop.Token)));
+        await ListenAsync().ConfigureAwait(false);
 
+        int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
+        _ticker = _time.CreateTimer(_ => Processor?.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
+        _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
+            TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
+        _purge.Start();
+        await StartMetricsAsync().ConfigureAwait(false);
+        _log.LogInformation("Keeper listening on {Endpoint}, data in {DataDir}, last zxid 0x{Zxid:x}", Endpoint, Path.GetFullPath(Options.DataDir), tree.LastZxid);
+    }
+
+    /// <summary>An ensemble member: the client port opens at once (four-letter words answer), sessions once a term serves.</summary>
+    private async Task StartMemberAsync()
+    {
+        _standaloneLog.Dispose();
+        await ListenAsync().ConfigureAwait(false);
+        _peer = new QuorumPeer(this, Options, _metrics, _loggers, _time);
+        _peer.Start(LoadSecret());
+        int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
+        _ticker = _time.CreateTimer(_ => Processor?.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
+        _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
+            TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
+        _purge.Start();
+        await StartMetricsAsync().ConfigureAwait(false);
+        _log.LogInformation("Keeper ensemble member {Id} listening for clients on {Endpoint}, data in {DataDir}", Options.Quorum.MyId, Endpoint, Path.GetFullPath(Options.DataDir));
+    }
+
+    /// <summary>A term starts serving: new connections go to its processor.</summary>
+    internal void Serve(RequestProcessor processor, string mode)
+    {
+        Mode = mode;
+        Processor = processor;
+        Metrics.Serving = true;
+    }
+
+    /// <summary>A term ends: its connections close (clients reconnect, here or elsewhere, and keep their sessions).</summary>
+    internal void StopServing()
+    {
+        Processor = null;
+        Metrics.Serving = false;
+        foreach (var c in _connections.Values) c.Close();
+    }
+
+    private async Task ListenAsync()
+    {
         var address = IPAddress.Parse(Options.ClientPortAddress is "" or "0.0.0.0" ? "0.0.0.0" : Options.ClientPortAddress);
         _listener = await NetworkListener.BindAsync(new IPEndPoint(address, Options.ClientPort), backlog: 512,
             _loggers.CreateLogger("Keeper.Connection")).ConfigureAwait(false);
         Endpoint = _listener.Endpoint;
         _listener.Start(this);
+    }
 
-        int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
-        _ticker = _time.CreateTimer(_ => Processor.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
-        _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
-            TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
-        _purge.Start();
+    private async Task StartMetricsAsync()
+    {
         if (Options.MetricsPort > 0 || Metrics.ExportedByHost)
         {
             var gauges = await MntrGauges.CreateAsync(this, _metrics.Meter);
@@ -98,36 +157,13 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
             _metricsEndpoint = await MetricsEndpoint.StartAsync(Options.MetricsHost, Options.MetricsPort, Metrics, _loggers);
             _log.LogInformation("Prometheus metrics on http://{Host}:{Port}/metrics", Options.MetricsHost, _metricsEndpoint.Port);
         }
-        Metrics.Serving = true;
-        _log.LogInformation("Keeper listening on {Endpoint}, data in {DataDir}, last zxid 0x{Zxid:x}", Endpoint, Path.GetFullPath(Options.DataDir), tree.LastZxid);
+        if (_peer is null) Metrics.Serving = true;
     }
 
     private (DataTree, SessionTracker) Recover()
     {
         var sessions = new SessionTracker(_time, LoadSecret());
-        DataTree tree;
-        var snapshot = _snapshots.ReadLatestValid();
-        if (snapshot is { } snap)
-        {
-            var r = new JuteReader(snap.Body);
-            int count = r.ReadInt();
-            for (int i = 0; i < count; i++) sessions.Add(r.ReadLong(), r.ReadInt());
-            tree = DataTree.Deserialize(ref r, Options.ExtendedTypesEnabled);
-            _log.LogInformation("Loaded snapshot at zxid 0x{Zxid:x}: {Nodes} znodes, {Sessions} sessions", snap.Zxid, tree.NodeCount, count);
-        }
-        else tree = new DataTree(Options.ExtendedTypesEnabled);
-
-        TxnLog.Recover(tree.LastZxid, entry =>
-        {
-            var txn = Txn.Decode((OpCode)entry.Type, entry.Body);
-            switch (txn)
-            {
-                case CreateSessionTxn cs: sessions.Add(entry.SessionId, cs.Timeout); tree.Apply(entry.Zxid, entry.Time, entry.SessionId, txn); break;
-                case CloseSessionTxn: tree.Apply(entry.Zxid, entry.Time, entry.SessionId, txn); sessions.Remove(entry.SessionId); break;
-                case MultiTxn m: tree.ApplyMulti(entry.Zxid, entry.Time, entry.SessionId, m); break;
-                default: tree.Apply(entry.Zxid, entry.Time, entry.SessionId, txn); break;
-            }
-        });
+        var tree = StateLoader.Load(_snapshots, TxnLog, sessions, Options.ExtendedTypesEnabled, _log);
         return (tree, sessions);
     }
 
@@ -150,6 +186,19 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         }
         File.Move(tmp, path, overwrite: true);
         return secret;
+    }
+
+    /// <summary>An ensemble member keeps the ensemble's secret (from its leader) so sessions survive its restart.</summary>
+    internal static void WriteSecret(string dataDir, byte[] secret)
+    {
+        var path = Path.Combine(dataDir, "keeper.secret");
+        var tmp = path + ".tmp";
+        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            f.Write(secret);
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
     }
 
     /// <summary>ZooKeeper's limit of connections per client address (maxClientCnxns), counted in accept order.</summary>
@@ -194,7 +243,8 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         _stop.Cancel();
         _sync?.Dispose();
         if (_snapshotter is not null) await _snapshotter.Idle.ConfigureAwait(false);
-        TxnLog.Dispose();
+        if (_peer is not null) await _peer.DisposeAsync().ConfigureAwait(false);
+        else _standaloneLog.Dispose();
         if (_metricsEndpoint is not null) await _metricsEndpoint.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
     }

@@ -26,6 +26,11 @@ public sealed class QuorumConfig
     public int CnxTimeoutMs { get; set; } = 5000;
     /// <summary>How often to retry binding the election port; 0 means forever (zookeeper.electionPortBindRetry).</summary>
     public int ElectionPortBindRetry { get; set; } = 3;
+    /// <summary>
+    /// How many recent committed txns a leader keeps in memory to sync a learner that is behind with a DIFF rather than
+    /// a snapshot (zookeeper.commitLogCount; ZooKeeper's default is 500, and it also reads older txns from disk).
+    /// </summary>
+    public int CommitLogCount { get; set; } = 10_000;
     /// <summary>Whether observers write the txn log to disk like participants.</summary>
     public bool SyncEnabled { get; set; } = true;
     /// <summary>A server cut off from the quorum keeps serving reads (readonlymode.enabled).</summary>
@@ -79,6 +84,12 @@ public sealed class QuorumConfig
             warn($"peerType is {declared.ToString().ToLowerInvariant()} but {me.Key} says {me.Role.ToString().ToLowerInvariant()}; {me.Key} wins, as in ZooKeeper");
         if (me.ClientPort is { } myPort && ClientPortGiven && myPort != options.ClientPort)
             throw new ConfigException($"clientPort is {options.ClientPort} but {me.Key} says {myPort}: they must agree");
+        // As in ZooKeeper 3.5+, this server's line may say where its clients connect.
+        if (me.ClientPort is { } clientPort)
+        {
+            options.ClientPort = clientPort;
+            if (me.ClientHost is { } clientHost) options.ClientPortAddress = clientHost;
+        }
         int voters = _members.Values.Count(m => m.Role == PeerRole.Participant);
         if (voters % 2 == 0)
             warn($"{voters} servers vote: an even number tolerates no more failures than {voters - 1} would");

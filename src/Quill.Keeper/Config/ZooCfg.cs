@@ -87,6 +87,7 @@ public static class ZooCfg
             case "quorumListenOnAllIPs": o.Quorum.QuorumListenOnAllIPs = Bool(key, value); break;
             case "cnxTimeout" or "zookeeper.cnxTimeout": o.Quorum.CnxTimeoutMs = Int(key, value, min: 1); break;
             case "electionPortBindRetry" or "zookeeper.electionPortBindRetry": o.Quorum.ElectionPortBindRetry = Int(key, value, min: 0); break;
+            case "commitLogCount" or "zookeeper.commitLogCount": o.Quorum.CommitLogCount = Int(key, value, min: 1); break;
             case "syncEnabled": o.Quorum.SyncEnabled = Bool(key, value); break;
             case "readonlymode.enabled": o.Quorum.ReadOnlyModeEnabled = Bool(key, value); break;
             case "admin.enableServer" or "admin.serverPort" or "admin.serverAddress" or "preAllocSize" or "globalOutstandingLimit" or "skipACL" or "clientPortListenBacklog":

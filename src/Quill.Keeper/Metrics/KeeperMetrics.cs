@@ -42,6 +42,16 @@ public sealed class KeeperMetrics : IDisposable
         if (_latency.Enabled) _latency.Record(ms);
     }
 
+    /// <summary>Elections this server took part in, and how long the last one took (ms).</summary>
+    public long Elections;
+    public long LastElectionMs;
+
+    public void RecordElection(TimeSpan took)
+    {
+        Interlocked.Increment(ref Elections);
+        Volatile.Write(ref LastElectionMs, (long)took.TotalMilliseconds);
+    }
+
     public double AvgLatency => LatencyCount == 0 ? 0 : (double)LatencySumMs / LatencyCount;
     public long MinLatency => LatencyCount == 0 ? 0 : LatencyMinMs;
 

@@ -39,7 +39,15 @@ public sealed class MntrGauges
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         try
         {
-            await _server.Processor.QueryAsync(() =>
+            if (_server.Processor is not { } processor)
+            {
+                // Between terms of an ensemble member: nothing to ask the owner thread; the state numbers read 0.
+                foreach (var (key, text) in _server.FourLetterWords.MetricValues())
+                    if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) values[key] = value;
+                _values = values;
+                return;
+            }
+            await processor.QueryAsync(() =>
             {
                 foreach (var (key, text) in _server.FourLetterWords.MetricValues())
                     if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) values[key] = value;

@@ -47,7 +47,8 @@ public sealed class FinalStage(DataTree tree, SessionTracker sessions, PendingCh
             case CreateSessionTxn:
                 tree.Apply(zxid, request.Time, request.Session.Id, txn);
                 request.Session.Creating = false;
-                Replies.Connect(_writer, request.Connect!, request.Session.TimeoutMs, request.Session.Id, request.Session.Password);
+                if (request.Connect is { } connect) Replies.Connect(_writer, connect, request.Session.TimeoutMs, request.Session.Id, request.Session.Password);
+                else _writer.Clear();
                 break;
             case CloseSessionTxn:
                 tree.Apply(zxid, request.Time, request.Session.Id, txn);

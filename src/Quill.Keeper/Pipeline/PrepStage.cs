@@ -20,10 +20,20 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
     private readonly PendingChanges _pending = pending;
     private long _lastAcceptedZxid = tree.LastZxid;
 
+    /// <summary>A new leader counts from its epoch: the next txn gets zxid epoch &lt;&lt; 32 | 1.</summary>
+    public void StartEpoch(long epoch) => _lastAcceptedZxid = Math.Max(_lastAcceptedZxid, epoch << 32);
+
     /// <summary>Validates a write, makes it a txn (or an answer-in-turn marker) and passes it to the next stage.</summary>
     public void Submit(Request request)
     {
         request.Time = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (request.Error != ErrorCode.Ok)
+        {
+            // Refused before it got here (a forwarded request of a session that is gone): answered in turn.
+            request.State = RequestState.InFlight;
+            next.Submit(request);
+            return;
+        }
         try
         {
             if (request.Type == OpCode.CloseSession) request.Session.Closing = true; // nothing more from this session is accepted
@@ -91,7 +101,7 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
     }
 
     /// <summary>Who the request acts as: its connection's identities, or super for the server's own requests.</summary>
-    internal static IReadOnlyList<Id> AuthOf(Request request) => request.Connection?.AuthIds ?? SuperIds;
+    internal static IReadOnlyList<Id> AuthOf(Request request) => request.Auth ?? request.Connection?.AuthIds ?? SuperIds;
     private static readonly IReadOnlyList<Id> SuperIds = [new Id("super", "")];
 
     private static void CheckAcl(Request request, IReadOnlyList<Acl> acl, Perms perm, string path)
@@ -267,7 +277,7 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
         return new MultiTxn(txns);
     }
 
-    private static void SkipMultiOp(OpCode type, ref JuteReader r)
+    internal static void SkipMultiOp(OpCode type, ref JuteReader r)
     {
         switch (type)
         {

@@ -15,8 +15,10 @@ public enum RequestState
 }
 
 /// <summary>One client request on its way through the request processor.</summary>
-public sealed class Request(IClientChannel? connection, Session session, int xid, OpCode type, byte[] body)
+public sealed class Request(IClientChannel? connection, Session session, int xid, OpCode type, byte[] body) : ILoggedTxn
 {
+    long ILoggedTxn.SessionId => Session.Id;
+    int ILoggedTxn.Cxid => Xid;
     public IClientChannel? Connection { get; } = connection;
     public Session Session { get; } = session;
     public int Xid { get; } = xid;
@@ -42,4 +44,18 @@ public sealed class Request(IClientChannel? connection, Session session, int xid
     public List<OpCode>? MultiOpTypes { get; set; }
     /// <summary>For a new session: the handshake that waits on the createSession txn.</summary>
     public ConnectRequest? Connect { get; set; }
+    /// <summary>For a write another server forwarded: the identities its connection had (ACLs are checked here).</summary>
+    public IReadOnlyList<Id>? Auth { get; init; }
+    /// <summary>For a write another server forwarded: where its answer goes when it is refused or is a sync.</summary>
+    public object? Forwarder { get; init; }
+}
+
+/// <summary>What the sync stage writes to the txn log: a txn (or nothing, for a marker that keeps its place) and its header.</summary>
+public interface ILoggedTxn
+{
+    long Zxid { get; }
+    long SessionId { get; }
+    int Cxid { get; }
+    long Time { get; }
+    Txn? Txn { get; }
 }

@@ -28,7 +28,8 @@ public sealed partial class RequestProcessor
             conn.Session = session;
             var request = new Request(conn, session, 0, OpCode.CreateSession, []) { Connect = connect, ReceivedTimestamp = _time.GetTimestamp() };
             Enqueue(request);
-            _prep.SubmitCreateSession(request, timeout);
+            if (Role == ServerRole.Follower) Forward(request);
+            else _prep.SubmitCreateSession(request, timeout);
             return;
         }
 
@@ -58,6 +59,8 @@ public sealed partial class RequestProcessor
 
     private void HandleTick()
     {
+        // Only the leader (or a standalone server) expires sessions and removes containers: followers apply its txns.
+        if (Role == ServerRole.Follower) return;
         foreach (var session in Sessions.Expired())
         {
             _log.LogInformation("Expiring session 0x{Session:x}, timeout of {Timeout}ms exceeded", session.Id, session.TimeoutMs);

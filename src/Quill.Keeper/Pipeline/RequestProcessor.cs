@@ -31,8 +31,10 @@ public sealed partial class RequestProcessor
     private readonly JuteWriter _writer = new(4096);
 
     public RequestProcessor(KeeperOptions options, DataTree tree, SessionTracker sessions, IRequestStage sync,
-        KeeperMetrics metrics, TimeProvider time, ILogger log)
+        KeeperMetrics metrics, TimeProvider time, ILogger log, ServerRole role = ServerRole.Standalone)
     {
+        Role = role;
+        if (role == ServerRole.Follower) sessions.TrackTouches();
         _options = options;
         Tree = tree;
         Sessions = sessions;
@@ -45,6 +47,7 @@ public sealed partial class RequestProcessor
         _containers = new ContainerManager(tree, options.ContainerCheckIntervalMs);
     }
 
+    public ServerRole Role { get; }
     public DataTree Tree { get; }
     public SessionTracker Sessions { get; }
     public KeeperMetrics Metrics { get; }
@@ -57,6 +60,9 @@ public sealed partial class RequestProcessor
     public Action<StateImage>? SnapshotReady { get; set; }
 
     public void Post(Work work) => _inbox.Writer.TryWrite(work);
+
+    /// <summary>A new leader's first zxid is its epoch's (called before the processor runs).</summary>
+    public void StartEpoch(long epoch) => _prep.StartEpoch(epoch);
 
     public Task<string> QueryAsync(Func<string> query)
     {
@@ -108,6 +114,12 @@ public sealed partial class RequestProcessor
             case ConnectWork c: HandleConnect(c.Connection, c.Request); break;
             case ConnectionClosedWork c: HandleConnectionClosed(c.Connection); break;
             case TickWork: HandleTick(); break;
+            case ForwardedWork f: HandleForwarded(f); break;
+            case TouchSessionsWork t: HandleTouches(t); break;
+            case LeaderCommitWork or LeaderAnswerWork: HandleFromLeader(work); break;
+            case LoggedUpToWork l: HandleLogged(l.Zxid); break;
+            case PingWork: HandlePing(); break;
+            case OwnerWork o: o.Action(); break;
             case QueryWork q:
                 try { q.Done.TrySetResult(q.Query()); } catch (Exception e) { q.Done.TrySetException(e); }
                 break;
@@ -159,26 +171,35 @@ public sealed partial class RequestProcessor
     private void Submit(Request request)
     {
         Enqueue(request);
-        _prep.Submit(request);
+        if (Role == ServerRole.Follower) Forward(request);
+        else _prep.Submit(request);
     }
 
     private void HandleCommitted(List<Request> batch)
     {
-        foreach (var request in batch)
+        foreach (var request in batch) CompleteCommitted(request);
+        AfterCommitted();
+    }
+
+    /// <summary>Applies one committed request (or answers a refused one) and sends what its session may now have.</summary>
+    private void CompleteCommitted(Request request)
+    {
+        _final.Apply(request); // leaves the answer in _writer
+        request.State = RequestState.Answered;
+        var queue = request.Session.Queue;
+        if (queue.TryPeek(out var head) && head == request)
         {
-            _final.Apply(request); // leaves the answer in _writer
-            request.State = RequestState.Answered;
-            var queue = request.Session.Queue;
-            if (queue.TryPeek(out var head) && head == request)
-            {
-                // First in its session's line (the usual case): the answer goes out now, without a copy of its own.
-                queue.Dequeue();
-                Outstanding--;
-                Send(request, _writer.WrittenSpan);
-            }
-            else request.Response = _writer.ToArray();
-            Drain(request.Session);
+            // First in its session's line (the usual case): the answer goes out now, without a copy of its own.
+            queue.Dequeue();
+            Outstanding--;
+            Send(request, _writer.WrittenSpan);
         }
+        else request.Response = _writer.ToArray();
+        Drain(request.Session);
+    }
+
+    private void AfterCommitted()
+    {
         if (_final.TxnsApplied >= _options.SnapCount && SnapshotReady is not null)
         {
             _final.TxnsApplied = 0;

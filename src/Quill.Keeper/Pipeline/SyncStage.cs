@@ -11,31 +11,37 @@ namespace Quill.Keeper.Pipeline;
 /// The middle stage of <see cref="PrepStage"/> -> here -> <see cref="FinalStage"/>; a quorum's proposal and commit
 /// stages go on either side of it (see <see cref="IRequestStage"/>).
 /// </summary>
-public sealed class SyncStage : IRequestStage, IDisposable
+public sealed class SyncStage(TxnLog log, ILogger logger) : SyncStage<Request>(log, logger), IRequestStage;
+
+/// <summary>
+/// The group-commit loop of <see cref="SyncStage"/> for anything with a txn to log: a follower logs the leader's
+/// proposals through the same loop before it acknowledges them.
+/// </summary>
+public class SyncStage<T> : IDisposable where T : class, ILoggedTxn
 {
     private readonly TxnLog _log;
     private readonly ILogger _logger;
     private readonly object _lock = new();
     private readonly JuteWriter _body = new(1024);
-    private List<Request> _incoming = [];
+    private List<T> _incoming = [];
     private bool _stopping, _rollRequested;
     private Thread? _thread;
-    private Action<List<Request>>? _onCommitted;
+    private Action<List<T>>? _onCommitted;
 
-    public SyncStage(TxnLog log, ILogger logger)
+    internal SyncStage(TxnLog log, ILogger logger)
     {
         _log = log;
         _logger = logger;
     }
 
-    public void Start(Action<List<Request>> onCommitted)
+    public void Start(Action<List<T>> onCommitted)
     {
         _onCommitted = onCommitted;
         _thread = new Thread(Run) { IsBackground = true, Name = "keeper-sync" };
         _thread.Start();
     }
 
-    public void Submit(Request request)
+    public void Submit(T request)
     {
         lock (_lock)
         {
@@ -54,7 +60,7 @@ public sealed class SyncStage : IRequestStage, IDisposable
     {
         while (true)
         {
-            List<Request> batch;
+            List<T> batch;
             bool roll;
             lock (_lock)
             {
@@ -74,7 +80,7 @@ public sealed class SyncStage : IRequestStage, IDisposable
                     if (r.Txn is null) continue;
                     _body.Clear();
                     r.Txn.Write(_body);
-                    _log.Append(r.Zxid, r.Session.Id, r.Xid, r.Time, (int)r.Txn.Type, _body.WrittenSpan);
+                    _log.Append(r.Zxid, r.SessionId, r.Cxid, r.Time, (int)r.Txn.Type, _body.WrittenSpan);
                     any = true;
                 }
                 if (any) _log.Commit();

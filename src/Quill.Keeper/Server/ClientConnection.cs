@@ -19,7 +19,8 @@ public sealed class ClientConnection : IClientChannel
 {
     private readonly NetworkConnection _connection;
     private readonly FrameOutput _output = new();
-    private readonly RequestProcessor _processor;
+    /// <summary>Null when the server does not serve sessions right now (an ensemble member between terms).</summary>
+    private readonly RequestProcessor? _processor;
     private readonly FourLetterWords _fourLetterWords;
     private readonly int _maxFrame;
     private readonly ILogger _log;
@@ -42,7 +43,7 @@ public sealed class ClientConnection : IClientChannel
 
     public int PendingOutputBytes => _output.PendingBytes;
 
-    public ClientConnection(NetworkConnection connection, RequestProcessor processor, FourLetterWords fourLetterWords, int maxFrame, ILogger log)
+    public ClientConnection(NetworkConnection connection, RequestProcessor? processor, FourLetterWords fourLetterWords, int maxFrame, ILogger log)
     {
         _connection = connection;
         _processor = processor;
@@ -162,7 +163,7 @@ public sealed class ClientConnection : IClientChannel
                 _connection.Abort();
             }
             await sender.ConfigureAwait(false);
-            _processor.Post(new ConnectionClosedWork(this));
+            _processor?.Post(new ConnectionClosedWork(this));
         }
     }
 
@@ -229,6 +230,12 @@ public sealed class ClientConnection : IClientChannel
     {
         try
         {
+            if (_processor is null)
+            {
+                _log.LogInformation("Closing connection from {Client}: this server is not serving (no leader yet, or syncing with it)", RemoteAddress);
+                Close();
+                return;
+            }
             var reader = new JuteReader(frame);
             _processor.Post(new ConnectWork(this, ConnectRequest.Read(ref reader)));
         }
@@ -249,7 +256,7 @@ public sealed class ClientConnection : IClientChannel
             return;
         }
         Interlocked.Increment(ref _inFlight);
-        _processor.Post(new RequestWork(this, _xid, _type, body));
+        _processor!.Post(new RequestWork(this, _xid, _type, body));
     }
 
     /// <summary>Called once per request when its answer is queued (or it was dropped).</summary>

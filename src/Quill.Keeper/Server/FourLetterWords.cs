@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Quill.Keeper.Pipeline;
+using Quill.Keeper.Quorum;
 
 namespace Quill.Keeper.Server;
 
@@ -26,12 +27,16 @@ public sealed class FourLetterWords(KeeperServer server)
         if (!whitelist.Contains("*") && !whitelist.Contains(word))
             return Task.FromResult($"{word} is not executed because it is not in the whitelist.\n");
         if (word == "ruok") return Task.FromResult("imok");
-        return server.Processor.QueryAsync(() => Answer(word, asker));
+        // An ensemble member between terms (looking for a leader, syncing) has no state to report, as in ZooKeeper.
+        if (server.Processor is not { } processor) return Task.FromResult(NotServing);
+        return processor.QueryAsync(() => Answer(word, asker));
     }
+
+    public const string NotServing = "This ZooKeeper instance is not currently serving requests\n";
 
     private string Answer(string word, ClientConnection asker)
     {
-        var p = server.Processor;
+        var p = server.Processor!;
         var m = p.Metrics;
         var sb = new StringBuilder();
         switch (word)
@@ -47,7 +52,7 @@ public sealed class FourLetterWords(KeeperServer server)
                 }
                 sb.Append(Inv($"Latency min/avg/max: {m.MinLatency}/{m.AvgLatency:0.0###}/{m.LatencyMaxMs}\n"));
                 sb.Append(Inv($"Received: {m.PacketsReceived}\nSent: {m.PacketsSent}\nConnections: {server.Connections.Count}\n"));
-                sb.Append(Inv($"Outstanding: {p.Outstanding}\nZxid: 0x{p.Tree.LastZxid:x}\nMode: standalone\nNode count: {p.Tree.NodeCount}\n"));
+                sb.Append(Inv($"Outstanding: {p.Outstanding}\nZxid: 0x{p.Tree.LastZxid:x}\nMode: {server.Mode}\nNode count: {p.Tree.NodeCount}\n"));
                 break;
             case "mntr":
                 foreach (var (key, value) in MetricValues()) sb.Append("zk_").Append(key).Append('\t').Append(value).Append('\n');
@@ -130,26 +135,44 @@ public sealed class FourLetterWords(KeeperServer server)
         return sb.ToString();
     }
 
-    /// <summary>The mntr keys (without the zk_ prefix); the Prometheus endpoint reports the same numbers.</summary>
+    /// <summary>
+    /// The mntr keys (without the zk_ prefix); the Prometheus endpoint reports the same numbers. Called on the
+    /// processor's thread; an ensemble member between terms reports the same keys, its state numbers as 0.
+    /// </summary>
     public IEnumerable<(string Key, string Value)> MetricValues()
     {
         var p = server.Processor;
-        var m = p.Metrics;
+        var m = server.Counters;
+        var tree = p?.Tree;
         yield return ("version", Version + ", built on Quill");
-        yield return ("server_state", "standalone");
+        yield return ("server_state", p is null ? "looking" : server.Mode);
+        if (server.Peer is { } peer)
+        {
+            var broadcast = p?.Role == ServerRole.Leader ? peer.Broadcast : null;
+            var learners = broadcast?.Learners ?? [];
+            yield return ("learners", Inv($"{learners.Count}"));
+            yield return ("synced_followers", Inv($"{learners.Count(l => l.Voting && l.CountsAcks)}"));
+            yield return ("synced_observers", Inv($"{learners.Count(l => !l.Voting && l.CountsAcks)}"));
+            yield return ("pending_syncs", Inv($"{learners.Count(l => !l.CountsAcks)}"));
+            yield return ("proposal_count", Inv($"{broadcast?.ProposalCount ?? 0}"));
+            yield return ("commit_count", Inv($"{broadcast?.CommitCount ?? 0}"));
+            yield return ("election_count", Inv($"{Volatile.Read(ref m.Elections)}"));
+            yield return ("last_election_time_ms", Inv($"{Volatile.Read(ref m.LastElectionMs)}"));
+            yield return ("current_epoch", Inv($"{peer.CurrentEpoch}"));
+        }
         yield return ("avg_latency", Inv($"{m.AvgLatency:0.####}"));
         yield return ("max_latency", Inv($"{m.LatencyMaxMs}"));
         yield return ("min_latency", Inv($"{m.MinLatency}"));
         yield return ("packets_received", Inv($"{m.PacketsReceived}"));
         yield return ("packets_sent", Inv($"{m.PacketsSent}"));
         yield return ("num_alive_connections", Inv($"{server.Connections.Count}"));
-        yield return ("outstanding_requests", Inv($"{p.Outstanding}"));
-        yield return ("znode_count", Inv($"{p.Tree.NodeCount}"));
-        yield return ("watch_count", Inv($"{p.Tree.Watches.TotalCount}"));
-        yield return ("ephemerals_count", Inv($"{p.Tree.EphemeralsBySession.Values.Sum(s => s.Count)}"));
-        yield return ("approximate_data_size", Inv($"{p.Tree.ApproximateDataSize()}"));
-        yield return ("global_sessions", Inv($"{p.Sessions.Count}"));
-        yield return ("last_zxid", Inv($"{p.Tree.LastZxid}"));
+        yield return ("outstanding_requests", Inv($"{p?.Outstanding ?? 0}"));
+        yield return ("znode_count", Inv($"{tree?.NodeCount ?? 0}"));
+        yield return ("watch_count", Inv($"{tree?.Watches.TotalCount ?? 0}"));
+        yield return ("ephemerals_count", Inv($"{tree?.EphemeralsBySession.Values.Sum(s => s.Count) ?? 0}"));
+        yield return ("approximate_data_size", Inv($"{tree?.ApproximateDataSize() ?? 0}"));
+        yield return ("global_sessions", Inv($"{p?.Sessions.Count ?? 0}"));
+        yield return ("last_zxid", Inv($"{tree?.LastZxid ?? 0}"));
         yield return ("fsync_count", Inv($"{server.TxnLog.FsyncCount}"));
         yield return ("fsync_time_ms_total", Inv($"{server.TxnLog.TotalFsyncMillis:0.###}"));
         yield return ("open_file_descriptor_count", Inv($"{OpenFileDescriptors()}"));

@@ -11,7 +11,7 @@ public sealed class Session(long id, int timeoutMs, byte[] password)
 {
     public long Id { get; } = id;
     public int TimeoutMs { get; set; } = timeoutMs;
-    public byte[] Password { get; } = password;
+    public byte[] Password { get; internal set; } = password;
     public long ExpiresAt { get; set; }
     /// <summary>True once closeSession (asked for or by expiry) is on its way: the session takes no more requests.</summary>
     public bool Closing { get; set; }

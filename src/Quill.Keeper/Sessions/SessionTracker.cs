@@ -11,6 +11,9 @@ namespace Quill.Keeper.Sessions;
 /// </summary>
 public sealed class SessionTracker(TimeProvider time, byte[] secret, long serverId = 0)
 {
+    private byte[] _secret = secret;
+    /// <summary>Sessions touched since <see cref="DrainTouched"/>, when this server reports them to a leader.</summary>
+    private HashSet<long>? _touched;
     private readonly Dictionary<long, Session> _sessions = [];
     private long _nextId = InitialId(serverId, time.GetUtcNow().ToUnixTimeMilliseconds());
 
@@ -25,7 +28,7 @@ public sealed class SessionTracker(TimeProvider time, byte[] secret, long server
     {
         Span<byte> id = stackalloc byte[8];
         BitConverter.TryWriteBytes(id, sessionId);
-        return HMACSHA256.HashData(secret, id)[..16];
+        return HMACSHA256.HashData(_secret, id)[..16];
     }
 
     public Session? Get(long id) => _sessions.GetValueOrDefault(id);
@@ -40,7 +43,62 @@ public sealed class SessionTracker(TimeProvider time, byte[] secret, long server
 
     public void Remove(long id) => _sessions.Remove(id);
 
-    public void Touch(Session s) => s.ExpiresAt = time.GetUtcNow().ToUnixTimeMilliseconds() + s.TimeoutMs;
+    public void Touch(Session s)
+    {
+        s.ExpiresAt = time.GetUtcNow().ToUnixTimeMilliseconds() + s.TimeoutMs;
+        _touched?.Add(s.Id);
+    }
+
+    /// <summary>Gives every session a full timeout from now (a new leader does this: it has not been watching them).</summary>
+    public void TouchAll()
+    {
+        foreach (var s in _sessions.Values) Touch(s);
+    }
+
+    /// <summary>A follower keeps sessions alive for the leader: touches are remembered until the next ping takes them.</summary>
+    public void TrackTouches() => _touched ??= [];
+
+    public List<(long Id, int TimeoutMs)> DrainTouched()
+    {
+        var list = new List<(long, int)>();
+        if (_touched is null) return list;
+        foreach (var id in _touched)
+            if (_sessions.TryGetValue(id, out var s)) list.Add((id, s.TimeoutMs));
+        _touched.Clear();
+        return list;
+    }
+
+    /// <summary>
+    /// Takes the ensemble's secret (from the leader), so that any server can check any session's password; the
+    /// passwords of known sessions are derived again from it.
+    /// </summary>
+    public void AdoptSecret(byte[] secret)
+    {
+        _secret = secret;
+        foreach (var s in _sessions.Values) s.Password = PasswordFor(s.Id);
+    }
+
+    public byte[] Secret => _secret;
+
+    /// <summary>
+    /// After a term of an ensemble member ends: requests in flight belonged to the old term's pipeline and their
+    /// connections are closed; a session whose createSession was never committed does not exist.
+    /// </summary>
+    public void ResetAfterTerm()
+    {
+        foreach (var s in _sessions.Values.ToList())
+        {
+            if (s.Creating)
+            {
+                _sessions.Remove(s.Id);
+                continue;
+            }
+            s.Queue.Clear();
+            s.Connection = null;
+            s.Closing = false;
+        }
+        _touched?.Clear();
+    }
 
     public List<Session> Expired()
     {

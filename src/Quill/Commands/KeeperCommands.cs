@@ -93,14 +93,6 @@ public static class KeeperCommands
             return ExitCodes.BadConfig;
         }
 
-        if (options.Quorum.IsEnsemble)
-        {
-            var servers = string.Join(", ", options.Quorum.Members.Keys.Order().Select(id => $"server.{id}"));
-            Console.Error.WriteLine($"quill: ensembles are not available yet: {configFile!.Name} describes one ({servers}" +
-                $"{(options.Quorum.StandaloneEnabled ? "" : ", standaloneEnabled=false")}). Keeper runs standalone: keep one server.N line " +
-                "with standaloneEnabled=true, or none.");
-            return ExitCodes.BadConfig;
-        }
         // metricsProvider.httpPort is served by the host, next to the client port.
         if (options.MetricsPort <= 0) return await ServerHost.RunAsync(new KeeperService(options, loggers, where: ""));
         var keeper = new KeeperService(options, loggers, where: "", metricsByHost: true);

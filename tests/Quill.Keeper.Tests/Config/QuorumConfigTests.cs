@@ -133,16 +133,4 @@ public sealed class QuorumConfigTests : IDisposable
         var e = Assert.Throws<ConfigException>(() => Load($"dynamicConfigFile={dynamic}", "server.1=zk1:2888:3888"));
         Assert.StartsWith("dynamicConfigFile is set and zoo.cfg has server.N lines too", e.Message);
     }
-
-    [Fact]
-    public async Task keeper_start_with_an_ensemble_config_stops_saying_ensembles_are_not_available_yet()
-    {
-        WriteMyId("1");
-        var config = Path.Combine(_dir, "zoo.cfg");
-        File.WriteAllLines(config, [$"dataDir={_dir}", "clientPort=0", "server.1=127.0.0.1:2888:3888", "server.2=127.0.0.2:2888:3888", "server.3=127.0.0.3:2888:3888"]);
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var run = await ToolRunner.RunAsync(dotnet, [KeeperProcess.QuillDll, "keeper", "start", "--config", config]);
-        Assert.Equal(2, run.ExitCode);
-        Assert.Contains("ensembles are not available yet: zoo.cfg describes one (server.1, server.2, server.3)", run.StdErr);
-    }
 }

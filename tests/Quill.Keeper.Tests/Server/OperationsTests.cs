@@ -120,7 +120,7 @@ public sealed class OperationsTests
         Assert.Matches(@"(?m)^znode_count(\{\})? 4$", await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
 
         // The first step of stopping: the request processor takes no more work (the metrics port is still up then).
-        keeper.Server.Processor.Complete();
+        keeper.Server.Processor!.Complete();
         var scrape = await http.GetAsync($"http://127.0.0.1:{port}/metrics");
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
         Assert.Matches(@"(?m)^znode_count(\{\})? 4$", await scrape.Content.ReadAsStringAsync());

@@ -50,7 +50,7 @@ public sealed class PipeliningTests : IAsyncLifetime
             var w = new JuteWriter();
             Frame(w, 1, OpCode.Create, x => new CreateRequest("/handover", [], [.. Acl.OpenAclUnsafe], (int)CreateMode.Ephemeral).Write(x));
             Frame(w, 2, OpCode.CloseSession, null);
-            var metrics = _keeper.Server.Processor.Metrics;
+            var metrics = _keeper.Server.Processor!.Metrics;
             long before = Volatile.Read(ref metrics.PacketsReceived);
             owner.SendRaw(w.WrittenSpan);
             // The other session's create must be judged after the close: wait until the processor has taken both of

@@ -22,7 +22,7 @@ public sealed class SnapshotConsistencyTests
         int snapshots = SnapshotChecks.AssertAllExact(keeper.Dir, keeper.Dir, keeper.Server.Options.ExtendedTypesEnabled);
         Assert.True(snapshots >= 10, $"expected a snapshot every 25 txns, found {snapshots}");
         var (expected, _) = SnapshotChecks.Replay(new(keeper.Server.Options.ExtendedTypesEnabled), [], SnapshotChecks.ReadLog(keeper.Dir));
-        string live = await keeper.Server.Processor.QueryAsync(() => Convert.ToBase64String(SnapshotChecks.Encode(keeper.Server.Processor.Tree)));
+        string live = await keeper.Server.Processor!.QueryAsync(() => Convert.ToBase64String(SnapshotChecks.Encode(keeper.Server.Processor!.Tree)));
         Assert.Equal(Convert.ToBase64String(SnapshotChecks.Encode(expected)), live);
     }
 

@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Protocol;
+
+namespace Quill.Keeper.Quorum;
+
+/// <summary>
+/// Carries election notifications between servers: listens on this server's election port, and keeps one outgoing
+/// connection to each other server's election port (opened when needed, dropped when it fails; the next send opens
+/// it again). A connection starts with one Notification-less hello naming the sender; then every frame is a vote.
+/// Incoming votes go to <see cref="Incoming"/>; <see cref="AnswerLookingPeer"/> lets the server answer a looking peer
+/// while it is not looking itself.
+/// </summary>
+public sealed class ElectionTransport : IAsyncDisposable
+{
+    private readonly long _myId;
+    private readonly IReadOnlyDictionary<long, IPEndPoint> _peers;
+    private readonly TimeSpan _connectTimeout;
+    private readonly ILogger _log;
+    private readonly ConcurrentDictionary<long, QuorumConnection> _outgoing = new();
+    private readonly ConcurrentDictionary<long, Task> _connecting = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _tasks = [];
+    private Socket? _listener;
+
+    public ElectionTransport(long myId, IReadOnlyDictionary<long, IPEndPoint> peers, TimeSpan connectTimeout, ILogger log)
+    {
+        _myId = myId;
+        _peers = peers;
+        _connectTimeout = connectTimeout;
+        _log = log;
+    }
+
+    /// <summary>Votes from other servers, in arrival order.</summary>
+    public Channel<Notification> Incoming { get; } = Channel.CreateUnbounded<Notification>();
+
+    /// <summary>Set by the election: called (on a receive thread) for each vote; may answer the sender.</summary>
+    public Action<Notification>? OnReceived { get; set; }
+
+    public void Start(IPEndPoint listenOn, int bindRetries)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var socket = new Socket(listenOn.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+                socket.Bind(listenOn);
+                socket.Listen(64);
+                _listener = socket;
+                break;
+            }
+            catch (SocketException e) when (bindRetries == 0 || attempt + 1 < bindRetries)
+            {
+                socket.Dispose();
+                _log.LogWarning("Cannot bind the election port {Endpoint} ({Reason}); retrying", listenOn, e.SocketErrorCode);
+                Thread.Sleep(1000);
+            }
+        }
+        _tasks.Add(Task.Run(AcceptLoopAsync));
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await _listener!.AcceptAsync(_stop.Token).ConfigureAwait(false); }
+            catch (Exception) when (_stop.IsCancellationRequested) { return; }
+            catch (SocketException e)
+            {
+                _log.LogWarning("Election port accept failed: {Reason}", e.SocketErrorCode);
+                continue;
+            }
+            _ = Task.Run(() => ReceiveLoopAsync(new QuorumConnection(socket)));
+        }
+    }
+
+    private async Task ReceiveLoopAsync(QuorumConnection conn)
+    {
+        await using var _ = conn;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var packet = await conn.ReceiveAsync(_stop.Token).ConfigureAwait(false);
+                if (packet.Type != PacketType.Notification) continue;
+                var n = Decode(packet);
+                if (!_peers.ContainsKey(n.Sender) || n.Sender == _myId)
+                {
+                    _log.LogWarning("Election: a vote from {Address} claims to be server {Id}, which is not in the ensemble; ignored", conn.RemoteAddress, n.Sender);
+                    return;
+                }
+                OnReceived?.Invoke(n);
+            }
+        }
+        catch (Exception e) when (e is QuorumConnectionClosedException or OperationCanceledException or JuteException or InvalidDataException)
+        {
+        }
+    }
+
+    /// <summary>Sends a vote to one server; a server that cannot be reached is skipped (the election resends).</summary>
+    public void Send(long to, PeerState state, Vote vote)
+    {
+        if (_stop.IsCancellationRequested) return;
+        var w = new JuteWriter(64);
+        w.WriteLong(_myId); w.WriteInt((int)state);
+        w.WriteLong(vote.Leader); w.WriteLong(vote.Zxid); w.WriteLong(vote.PeerEpoch); w.WriteLong(vote.ElectionEpoch);
+        var data = w.ToArray();
+        if (_outgoing.TryGetValue(to, out var conn) && !conn.IsClosed)
+        {
+            conn.Send(PacketType.Notification, 0, data);
+            return;
+        }
+        // Connect in the background; the vote goes out once connected. A server down stays unreached until a resend.
+        if (_connecting.ContainsKey(to)) return;
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                var c = await QuorumConnection.ConnectAsync(_peers[to], _connectTimeout, _stop.Token).ConfigureAwait(false);
+                if (_outgoing.TryGetValue(to, out var old)) await old.DisposeAsync().ConfigureAwait(false);
+                _outgoing[to] = c;
+                c.Send(PacketType.Notification, 0, data);
+                _ = DrainAsync(c);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or IOException)
+            {
+            }
+            finally
+            {
+                _connecting.TryRemove(to, out _);
+            }
+        });
+        _connecting[to] = task;
+    }
+
+    /// <summary>Nothing is sent back on an outgoing connection; reading it only notices when the peer goes away.</summary>
+    private async Task DrainAsync(QuorumConnection conn)
+    {
+        try
+        {
+            while (true) await conn.ReceiveAsync(_stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            conn.Close();
+        }
+    }
+
+    public bool IsConnected(long to) => _outgoing.TryGetValue(to, out var c) && !c.IsClosed;
+
+    private static Notification Decode(QuorumPacket packet)
+    {
+        var r = new JuteReader(packet.Data);
+        long sender = r.ReadLong();
+        var state = (PeerState)r.ReadInt();
+        var vote = new Vote(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong());
+        return new Notification(sender, state, vote);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener?.Dispose();
+        foreach (var c in _outgoing.Values) await c.DisposeAsync().ConfigureAwait(false);
+        try { await Task.WhenAll(_tasks).ConfigureAwait(false); } catch (Exception) { }
+    }
+}

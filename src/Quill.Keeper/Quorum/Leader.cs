@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Pipeline;
+using Quill.Keeper.Storage;
+
+namespace Quill.Keeper.Quorum;
+
+/// <summary>
+/// One term as leader, Zab's phases from the leader's side. Discovery: learners connect and say their accepted
+/// epoch; once a quorum (this server included) has, the new epoch is one above all of them, and each learner must
+/// accept it (ACKEPOCH, with its current epoch and last zxid). Synchronisation: each learner gets what it lacks of
+/// this server's history (DIFF, TRUNC or SNAP, see <see cref="LeaderBroadcast.AddLearner"/>) and NEWLEADER; once a
+/// quorum acknowledged NEWLEADER the ensemble is established and the leader serves clients. Broadcast runs until the
+/// leader stops hearing from a quorum for syncLimit ticks (or is stopped): then the term ends and the server looks
+/// for a leader again.
+/// </summary>
+public sealed class Leader
+{
+    private readonly QuorumPeer _peer;
+    private readonly ILogger _log;
+    private readonly object _lock = new();
+    private readonly HashSet<long> _epochVoters = [];
+    private readonly HashSet<long> _ackedEpoch = [];
+    private readonly HashSet<long> _ackedNewLeader = [];
+    private readonly TaskCompletionSource<long> _epochChosen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _epochAcked = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _established = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<RoleProcessor> _processorReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _maxAcceptedEpoch;
+    private string? _failure;
+
+    public Leader(QuorumPeer peer)
+    {
+        _peer = peer;
+        _log = peer.Loggers.CreateLogger("Keeper.Leader");
+        _maxAcceptedEpoch = peer.AcceptedEpoch;
+        _epochVoters.Add(peer.MyId);
+    }
+
+    public long Epoch { get; private set; }
+    public LeaderBroadcast Broadcast { get; private set; } = null!;
+    public byte[] Secret => _peer.Sessions.Secret;
+    public TimeSpan InitTimeout => TimeSpan.FromMilliseconds((long)_peer.Options.TickTime * _peer.Options.InitLimit);
+
+    public bool IsMember(long sid, out bool voting) => _peer.IsMember(sid, out voting);
+
+    public void Post(Work work) => _processorReady.Task.Result.Processor.Post(work);
+
+    private bool IsQuorum(HashSet<long> voters) => voters.Count > _peer.Voters.Count / 2;
+
+    public async Task<long> EpochToProposeAsync(long sid, long acceptedEpoch, bool voting, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            if (!_epochChosen.Task.IsCompleted)
+            {
+                _maxAcceptedEpoch = Math.Max(_maxAcceptedEpoch, acceptedEpoch);
+                if (voting) _epochVoters.Add(sid);
+                if (IsQuorum(_epochVoters)) _epochChosen.TrySetResult(_maxAcceptedEpoch + 1);
+            }
+        }
+        return await _epochChosen.Task.WaitAsync(InitTimeout, ct).ConfigureAwait(false);
+    }
+
+    public async Task EpochAckedAsync(long sid, long learnerEpoch, long learnerZxid, bool voting, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            // A learner with a newer history than ours means this election went wrong: give the term up.
+            if (learnerEpoch > _peer.CurrentEpoch || (learnerEpoch == _peer.CurrentEpoch && learnerZxid > _peer.Tree.LastZxid))
+            {
+                _failure = $"server {sid} is ahead of this leader (epoch {learnerEpoch}, zxid 0x{learnerZxid:x})";
+                _epochAcked.TrySetException(new InvalidOperationException(_failure));
+            }
+            else if (voting && !_epochAcked.Task.IsCompleted)
+            {
+                _ackedEpoch.Add(sid);
+                if (IsQuorum(_ackedEpoch)) _epochAcked.TrySetResult();
+            }
+        }
+        await _epochAcked.Task.WaitAsync(InitTimeout, ct).ConfigureAwait(false);
+    }
+
+    public async Task SyncLearnerAsync(LearnerHandler learner, long learnerZxid)
+    {
+        var role = await _processorReady.Task.ConfigureAwait(false);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        role.Processor.Post(new OwnerWork(() =>
+        {
+            try
+            {
+                Broadcast.AddLearner(learner, learnerZxid, role.Processor.CaptureState);
+                done.TrySetResult();
+            }
+            catch (Exception e) { done.TrySetException(e); }
+        }));
+        await done.Task.ConfigureAwait(false);
+    }
+
+    public async Task NewLeaderAckedAsync(long sid, bool voting, CancellationToken ct)
+    {
+        lock (_lock)
+        {
+            if (voting && !_established.Task.IsCompleted)
+            {
+                _ackedNewLeader.Add(sid);
+                if (IsQuorum(_ackedNewLeader)) _established.TrySetResult();
+            }
+        }
+        await _established.Task.WaitAsync(InitTimeout, ct).ConfigureAwait(false);
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var me = _peer.Members[(int)_peer.MyId];
+        var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        var tasks = new List<Task>();
+        RoleProcessor? role = null;
+        try
+        {
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(_peer.QuorumEndpoint(me));
+            listener.Listen(64);
+            lock (tasks) tasks.Add(AcceptLoopAsync(listener, tasks, stop.Token));
+
+            _ackedEpoch.Add(_peer.MyId);
+            _ackedNewLeader.Add(_peer.MyId);
+            Epoch = await _epochChosen.Task.WaitAsync(InitTimeout, stop.Token).ConfigureAwait(false);
+            _peer.AcceptedEpoch = Epoch;
+            _log.LogInformation("Leading epoch {Epoch} (a quorum of servers connected)", Epoch);
+            await _epochAcked.Task.WaitAsync(InitTimeout, stop.Token).ConfigureAwait(false);
+            _peer.CurrentEpoch = Epoch;
+
+            var window = _peer.LoadCommittedWindow();
+            role = RoleProcessor.ForLeader(_peer, this, window);
+            Broadcast = role.Broadcast!;
+            _peer.Broadcast = Broadcast;
+            _processorReady.TrySetResult(role);
+            await _established.Task.WaitAsync(InitTimeout, stop.Token).ConfigureAwait(false);
+            _peer.StartServing(role, "leader");
+            _log.LogInformation("Epoch {Epoch} established: serving clients as leader", Epoch);
+
+            int tick = _peer.Options.TickTime;
+            long syncLimitMs = (long)tick * _peer.Options.SyncLimit;
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(Math.Max(10, tick / 2), stop.Token).ConfigureAwait(false);
+                foreach (var l in Broadcast.Learners) l.Send(PacketType.Ping, Broadcast.LastCommitted);
+                if (!Broadcast.HasQuorum(Environment.TickCount64 - syncLimitMs))
+                {
+                    _log.LogWarning("Lost the quorum (no answer from enough followers for {Ms} ms): leaving epoch {Epoch}", syncLimitMs, Epoch);
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException or SocketException)
+        {
+            _log.LogWarning("Leading failed: {Reason}", _failure ?? e.Message);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+        finally
+        {
+            _processorReady.TrySetCanceled();
+            _peer.Broadcast = null;
+            stop.Cancel();
+            listener.Dispose();
+            _peer.StopServing();
+            Task[] all;
+            lock (tasks) all = [.. tasks];
+            try { await Task.WhenAll(all).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false); } catch (Exception) { }
+            if (role is not null) await role.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, List<Task> tasks, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            Socket socket;
+            try { socket = await listener.AcceptAsync(ct).ConfigureAwait(false); }
+            catch (Exception) when (ct.IsCancellationRequested) { return; }
+            catch (SocketException) { continue; }
+            var handler = new LearnerHandler(this, new QuorumConnection(socket), _log);
+            lock (tasks) tasks.Add(Task.Run(() => handler.RunAsync(ct)));
+        }
+    }
+}

@@ -1,0 +1,224 @@
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Pipeline;
+using Quill.Keeper.Protocol;
+using Quill.Keeper.Storage;
+
+namespace Quill.Keeper.Quorum;
+
+/// <summary>
+/// Zab's broadcast on the leader, as two seams of the pipeline: <see cref="Submit"/> sits between prepare and the
+/// leader's own log (each txn is sent to the learners as a PROPOSAL as it is accepted), and <see cref="OnLogged"/>
+/// after the log: a txn is committed when it is in the leader's log and a quorum of voters has acknowledged it,
+/// strictly in zxid order; then COMMIT goes to the learners and the request goes back to the owner thread to be
+/// applied. Refused writes and syncs keep their place in the same line. A sync is answered only after a quorum
+/// answered a PROBE sent after the sync arrived: a leader that has been replaced cannot get that, so a sync (and the
+/// read after it) never answers from a deposed leader's state.
+/// Learners join (<see cref="AddLearner"/>) under the same lock, so each gets one gap-free stream.
+/// </summary>
+public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow window, IRequestStage log, ILogger logger) : IRequestStage
+{
+    private sealed class Pending(Request request, byte[]? data)
+    {
+        public Request Request { get; } = request;
+        public byte[]? Data { get; } = data;
+        public bool Logged { get; set; }
+        public long Round { get; set; }
+    }
+
+    private readonly object _lock = new();
+    private readonly Queue<Pending> _outstanding = new();
+    private readonly Queue<Pending> _unlogged = new();
+    private readonly List<LearnerHandler> _learners = [];
+    private long _sentRound, _confirmedRound;
+    private bool _roundWanted;
+
+    /// <summary>Where committed requests go (posted to the owner thread), in order.</summary>
+    public Action<List<Request>>? Deliver { get; set; }
+    public long Epoch { get; } = epoch;
+    public long LastCommitted => window.Last;
+    public long ProposalCount { get; private set; }
+    public long CommitCount { get; private set; }
+
+    public List<LearnerHandler> Learners
+    {
+        get { lock (_lock) return [.. _learners]; }
+    }
+
+    /// <summary>Owner thread: a request leaves prepare. Txns are proposed at once; everything keeps its place.</summary>
+    public void Submit(Request request)
+    {
+        lock (_lock)
+        {
+            byte[]? data = null;
+            if (request.Txn is { } txn)
+            {
+                data = Proposal.Encode(request.Session.Id, request.Xid, request.Time, (int)txn.Type, txn.Encode());
+                foreach (var l in _learners) l.Send(PacketType.Proposal, request.Zxid, data);
+                ProposalCount++;
+            }
+            var pending = new Pending(request, data);
+            if (IsSync(request))
+            {
+                pending.Round = _sentRound + 1;
+                if (_confirmedRound == _sentRound) SendRound();
+                else _roundWanted = true;
+            }
+            _outstanding.Enqueue(pending);
+            _unlogged.Enqueue(pending);
+        }
+        log.Submit(request);
+    }
+
+    private static bool IsSync(Request r) => r.Txn is null && r.Type == OpCode.Sync && r.Error == ErrorCode.Ok;
+
+    private void SendRound()
+    {
+        _sentRound++;
+        foreach (var l in _learners) l.Send(PacketType.Probe, _sentRound);
+    }
+
+    /// <summary>Sync stage thread: a batch is on the leader's disk.</summary>
+    public void OnLogged(List<Request> batch)
+    {
+        lock (_lock)
+        {
+            foreach (var r in batch)
+            {
+                var p = _unlogged.Dequeue();
+                if (p.Request != r) throw new InvalidOperationException("the log returned requests out of order");
+                p.Logged = true;
+            }
+            TryCommit();
+        }
+    }
+
+    public void Ack(LearnerHandler from, long zxid)
+    {
+        lock (_lock)
+        {
+            if (zxid <= from.AckedZxid) return;
+            from.AckedZxid = zxid;
+            TryCommit();
+        }
+    }
+
+    public void ProbeAck(LearnerHandler from, long round)
+    {
+        lock (_lock)
+        {
+            if (round <= from.ProbeAcked) return;
+            from.ProbeAcked = round;
+            if (_confirmedRound < _sentRound && Votes(l => l.ProbeAcked >= _sentRound) >= quorum)
+            {
+                _confirmedRound = _sentRound;
+                if (_roundWanted)
+                {
+                    _roundWanted = false;
+                    SendRound();
+                }
+            }
+            TryCommit();
+        }
+    }
+
+    /// <summary>The leader's own vote plus those of synced voting learners that satisfy <paramref name="agrees"/>.</summary>
+    private int Votes(Func<LearnerHandler, bool> agrees)
+    {
+        int votes = 1;
+        foreach (var l in _learners)
+            if (l.Voting && l.CountsAcks && agrees(l)) votes++;
+        return votes;
+    }
+
+    private void TryCommit()
+    {
+        List<Request>? done = null;
+        while (_outstanding.TryPeek(out var head))
+        {
+            var r = head.Request;
+            if (!head.Logged) break;
+            if (r.Txn is not null && Votes(l => l.AckedZxid >= r.Zxid) < quorum) break;
+            if (IsSync(r) && head.Round > _confirmedRound) break;
+            _outstanding.Dequeue();
+            if (r.Txn is not null)
+            {
+                foreach (var l in _learners) l.Send(PacketType.Commit, r.Zxid);
+                window.Add(r.Zxid, head.Data!);
+                CommitCount++;
+            }
+            else if (r.Forwarder is LearnerHandler origin)
+                origin.Send(PacketType.Answer, 0, new ForwardedAnswer(r.Session.Id, r.Xid, r.Error, r.FailedMulti).Encode());
+            (done ??= []).Add(r);
+        }
+        if (done is not null) Deliver!(done);
+    }
+
+    /// <summary>
+    /// Owner thread (the tree stands still): brings a learner whose log ends at <paramref name="learnerZxid"/> up to
+    /// the leader's history and adds it to the broadcast. DIFF when its last txn is in the window; TRUNC first when it
+    /// logged txns of the same epoch that were never committed; SNAP (the state as applied here) otherwise.
+    /// </summary>
+    public void AddLearner(LearnerHandler learner, long learnerZxid, Func<StateImage> capture)
+    {
+        lock (_lock)
+        {
+            long from;
+            if (learnerZxid == window.Last || window.Contains(learnerZxid))
+            {
+                learner.Send(PacketType.Diff, window.Last);
+                from = learnerZxid;
+            }
+            else if (window.Below(learnerZxid) is { } common && common >> 32 == learnerZxid >> 32)
+            {
+                // Same epoch: the learner's log holds the leader's history up to `common`, then txns nobody committed.
+                learner.Send(PacketType.Trunc, common);
+                from = common;
+            }
+            else
+            {
+                var image = capture();
+                if (image.Zxid < window.Start)
+                    throw new InvalidOperationException("the committed window no longer reaches the applied state");
+                learner.Send(PacketType.Snap, image.Zxid, image.Encode());
+                from = image.Zxid;
+            }
+            int sent = 0;
+            foreach (var (zxid, data) in window.After(from))
+            {
+                learner.Send(PacketType.Proposal, zxid, data);
+                learner.Send(PacketType.Commit, zxid);
+                sent++;
+            }
+            foreach (var p in _outstanding)
+                if (p.Data is not null) learner.Send(PacketType.Proposal, p.Request.Zxid, p.Data);
+            learner.Send(PacketType.NewLeader, Epoch << 32);
+            _learners.Add(learner);
+            logger.LogInformation("Syncing server {Sid} (last zxid 0x{Their:x}) from 0x{From:x}: {Count} committed txns, {Outstanding} proposals",
+                learner.Sid, learnerZxid, from, sent, _outstanding.Count(p => p.Data is not null));
+        }
+    }
+
+    public void RemoveLearner(LearnerHandler learner)
+    {
+        lock (_lock)
+        {
+            _learners.Remove(learner);
+        }
+    }
+
+    /// <summary>Voting learners heard from since <paramref name="sinceTicks"/>, plus the leader: is the quorum still there?</summary>
+    public bool HasQuorum(long sinceTicks)
+    {
+        lock (_lock) return Votes(l => l.LastReceivedTicks >= sinceTicks) >= quorum;
+    }
+
+    /// <summary>Learner acked NEWLEADER: its acks count from now on.</summary>
+    public void StartCounting(LearnerHandler learner)
+    {
+        lock (_lock)
+        {
+            learner.CountsAcks = true;
+            TryCommit();
+        }
+    }
+}

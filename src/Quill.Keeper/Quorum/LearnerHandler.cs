@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Pipeline;
+using Quill.Keeper.Protocol;
+
+namespace Quill.Keeper.Quorum;
+
+/// <summary>
+/// The leader's side of one learner's connection: the handshake (FOLLOWERINFO, LEADERINFO, ACKEPOCH), the sync, the
+/// NEWLEADER acknowledgement, then its stream of acks, pings, probe answers and forwarded writes.
+/// </summary>
+public sealed class LearnerHandler(Leader leader, QuorumConnection connection, ILogger log)
+{
+    public long Sid { get; private set; } = -1;
+    public bool Voting { get; private set; }
+    /// <summary>Set once the learner acknowledged NEWLEADER; only then do its acks count toward a quorum.</summary>
+    public bool CountsAcks { get; set; }
+    public long AckedZxid { get; set; }
+    public long ProbeAcked { get; set; }
+    public long LastReceivedTicks => connection.LastReceivedTicks;
+    public bool Synced { get; private set; }
+    public string RemoteAddress => connection.RemoteAddress;
+    public int QueuedBytes => connection.QueuedBytes;
+
+    public void Send(PacketType type, long zxid, byte[]? data = null) => connection.Send(type, zxid, data);
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        try
+        {
+            var info = await ReceiveAsync(PacketType.FollowerInfo, ct).ConfigureAwait(false);
+            var r = new JuteReader(info.Data);
+            Sid = r.ReadLong();
+            long acceptedEpoch = info.Zxid >> 32;
+            if (!leader.IsMember(Sid, out bool voting))
+            {
+                log.LogWarning("A learner at {Address} says it is server {Sid}, which is not in the ensemble; closing", RemoteAddress, Sid);
+                return;
+            }
+            Voting = voting;
+            long epoch = await leader.EpochToProposeAsync(Sid, acceptedEpoch, voting, ct).ConfigureAwait(false);
+            Send(PacketType.LeaderInfo, epoch << 32, leader.Secret);
+            var ack = await ReceiveAsync(PacketType.AckEpoch, ct).ConfigureAwait(false);
+            long learnerEpoch = new JuteReader(ack.Data).ReadLong();
+            long learnerZxid = ack.Zxid;
+            await leader.EpochAckedAsync(Sid, learnerEpoch, learnerZxid, voting, ct).ConfigureAwait(false);
+            await leader.SyncLearnerAsync(this, learnerZxid).ConfigureAwait(false);
+            Synced = true;
+
+            // From here the stream is live: acks of proposals may come before the NEWLEADER ack.
+            while (!ct.IsCancellationRequested)
+            {
+                var p = await connection.ReceiveAsync(ct).ConfigureAwait(false);
+                switch (p.Type)
+                {
+                    case PacketType.Ack when p.Zxid == leader.Epoch << 32 && !CountsAcks:
+                        log.LogInformation("Server {Sid} acknowledged the new leader", Sid);
+                        leader.Broadcast.StartCounting(this);
+                        await leader.NewLeaderAckedAsync(Sid, voting, ct).ConfigureAwait(false);
+                        Send(PacketType.UpToDate, 0);
+                        break;
+                    case PacketType.Ack: leader.Broadcast.Ack(this, p.Zxid); break;
+                    case PacketType.ProbeAck: leader.Broadcast.ProbeAck(this, p.Zxid); break;
+                    case PacketType.Ping: leader.Post(new TouchSessionsWork(SessionTouches.Decode(p.Data))); break;
+                    case PacketType.Request: leader.Post(new ForwardedWork(this, ForwardedRequest.Decode(p.Data))); break;
+                    default:
+                        log.LogWarning("Unexpected {Type} from server {Sid}", p.Type, Sid);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is QuorumConnectionClosedException or OperationCanceledException or JuteException or InvalidDataException or TimeoutException)
+        {
+            if (!ct.IsCancellationRequested) log.LogInformation("Lost learner {Sid} ({Address}): {Reason}", Sid, RemoteAddress, e.Message);
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Learner {Sid} ({Address}) failed", Sid, RemoteAddress);
+        }
+        finally
+        {
+            leader.Broadcast.RemoveLearner(this);
+            connection.Close();
+        }
+    }
+
+    private async Task<QuorumPacket> ReceiveAsync(PacketType expected, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(leader.InitTimeout);
+        QuorumPacket p;
+        try { p = await connection.ReceiveAsync(timeout.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { throw new TimeoutException($"no {expected} from {RemoteAddress} in time"); }
+        if (p.Type != expected) throw new InvalidDataException($"expected {expected}, got {p.Type}");
+        return p;
+    }
+}

@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Config;
+using Quill.Keeper.Metrics;
+using Quill.Keeper.Sessions;
+using Quill.Keeper.Storage;
+using Quill.Keeper.Tree;
+using Quill.Network;
+
+namespace Quill.Keeper.Quorum;
+
+/// <summary>
+/// One member of an ensemble (ZooKeeper's QuorumPeer): owns the state on disk and in memory (log, snapshots, tree,
+/// sessions, the acceptedEpoch and currentEpoch files) and loops: look for a leader, then lead or follow until that
+/// term ends, then look again. Clients are served only inside a term, once it is in line with the leader.
+/// </summary>
+public sealed class QuorumPeer : IAsyncDisposable
+{
+    private readonly KeeperServer _server;
+    private readonly QuorumConfig _quorum;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private ElectionTransport? _transport;
+    private FastLeaderElection? _election;
+    private Task? _loop;
+    private long _acceptedEpoch, _currentEpoch;
+
+    public QuorumPeer(KeeperServer server, KeeperOptions options, KeeperMetrics metrics, ILoggerFactory loggers, TimeProvider time)
+    {
+        _server = server;
+        Options = options;
+        _quorum = options.Quorum;
+        Metrics = metrics;
+        Loggers = loggers;
+        Time = time;
+        _log = loggers.CreateLogger("Keeper.Quorum");
+        MyId = _quorum.MyId ?? throw new InvalidOperationException("an ensemble member needs its myid");
+        Voters = _quorum.Members.Values.Where(m => m.Role == PeerRole.Participant).Select(m => (long)m.Id).ToHashSet();
+        Snapshots = new SnapshotStore(options.DataDir, loggers.CreateLogger("Keeper.Snapshots"));
+    }
+
+    public KeeperOptions Options { get; }
+    public KeeperMetrics Metrics { get; }
+    public ILoggerFactory Loggers { get; }
+    public TimeProvider Time { get; }
+    public long MyId { get; }
+    public IReadOnlySet<long> Voters { get; }
+    public IReadOnlyDictionary<int, EnsembleMember> Members => _quorum.Members;
+    public SnapshotStore Snapshots { get; }
+    public TxnLog TxnLog { get; private set; } = null!;
+    public DataTree Tree { get; private set; } = null!;
+    public SessionTracker Sessions { get; private set; } = null!;
+    public PeerState State { get; private set; } = PeerState.Looking;
+    public long LeaderId { get; private set; } = -1;
+    /// <summary>While leading: the broadcast (for mntr's learner counts).</summary>
+    public LeaderBroadcast? Broadcast { get; internal set; }
+    public TimeSpan LastElectionTime => _election?.LastElectionTime ?? TimeSpan.Zero;
+
+    /// <summary>The newest epoch this server agreed to follow or lead (persisted before it answers ACKEPOCH).</summary>
+    public long AcceptedEpoch
+    {
+        get => _acceptedEpoch;
+        set { WriteEpochFile("acceptedEpoch", value); _acceptedEpoch = value; }
+    }
+
+    /// <summary>The epoch whose history this server's log holds (persisted once NEWLEADER's sync is on disk).</summary>
+    public long CurrentEpoch
+    {
+        get => _currentEpoch;
+        set { WriteEpochFile("currentEpoch", value); _currentEpoch = value; }
+    }
+
+    public bool IsMember(long sid, out bool voting)
+    {
+        voting = Voters.Contains(sid);
+        return sid <= int.MaxValue && _quorum.Members.ContainsKey((int)sid);
+    }
+
+    public IPEndPoint QuorumEndpoint(EnsembleMember m) => new(NetworkListener.ResolveHost(m.Host), m.QuorumPort);
+
+    public void Start(byte[] secret)
+    {
+        Load(secret);
+        _acceptedEpoch = ReadEpochFile("acceptedEpoch") ?? Tree.LastZxid >> 32;
+        _currentEpoch = ReadEpochFile("currentEpoch") ?? Tree.LastZxid >> 32;
+        var me = _quorum.Members[(int)MyId];
+        var electionPeers = _quorum.Members.Values.ToDictionary(m => (long)m.Id, m => new IPEndPoint(NetworkListener.ResolveHost(m.Host), m.ElectionPort));
+        _transport = new ElectionTransport(MyId, electionPeers, TimeSpan.FromMilliseconds(_quorum.CnxTimeoutMs), Loggers.CreateLogger("Keeper.Election"));
+        var listenOn = _quorum.QuorumListenOnAllIPs ? new IPEndPoint(IPAddress.Any, me.ElectionPort) : electionPeers[MyId];
+        _transport.Start(listenOn, _quorum.ElectionPortBindRetry);
+        _election = new FastLeaderElection(MyId, Voters, _transport, Loggers.CreateLogger("Keeper.Election"));
+        _log.LogInformation("Server {Id} of {Count} ({Voters} voting): current epoch {Epoch}, last zxid 0x{Zxid:x}",
+            MyId, _quorum.Members.Count, Voters.Count, _currentEpoch, TxnLog.LastZxid);
+        _loop = Task.Run(() => RunAsync(_stop.Token));
+    }
+
+    private void Load(byte[] secret)
+    {
+        Sessions = new SessionTracker(Time, secret, MyId);
+        TxnLog = new TxnLog(Options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = Options.ForceSync }, Loggers.CreateLogger("Keeper.TxnLog"), Time);
+        Tree = StateLoader.Load(Snapshots, TxnLog, Sessions, Options.ExtendedTypesEnabled, _log);
+    }
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                State = PeerState.Looking;
+                LeaderId = -1;
+                Sessions.ResetAfterTerm();
+                CatchUpWithLog();
+                var vote = await _election!.LookForLeaderAsync(TxnLog.LastZxid, _currentEpoch, ct).ConfigureAwait(false);
+                Metrics.RecordElection(LastElectionTime);
+                LeaderId = vote.Leader;
+                if (vote.Leader == MyId)
+                {
+                    State = PeerState.Leading;
+                    await new Leader(this).RunAsync(ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    State = PeerState.Following;
+                    await new Follower(this, vote.Leader).RunAsync(ct).ConfigureAwait(false);
+                }
+                _election.SetState(PeerState.Looking, default);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Server {Id}: the term ended with an error; looking for a leader again", MyId);
+                try { await Task.Delay(500, ct).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Between terms the tree takes in every txn this server logged (as a restart would): the vote names the last
+    /// logged zxid, and whatever the next leader says about txns nobody committed (TRUNC) is undone from disk.
+    /// </summary>
+    private void CatchUpWithLog()
+    {
+        int applied = 0;
+        foreach (var entry in TxnLog.ReadFrom(Tree.LastZxid))
+        {
+            StateLoader.Apply(Tree, Sessions, entry);
+            applied++;
+        }
+        if (applied > 0) _log.LogInformation("Applied {Count} logged txns the last term had not committed yet", applied);
+    }
+
+    /// <summary>TRUNC: logged txns above <paramref name="zxid"/> were never committed; drop them and rebuild the state.</summary>
+    public void TruncateAfter(long zxid)
+    {
+        var secret = Sessions.Secret;
+        TxnLog.Dispose();
+        TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
+        Load(secret);
+        if (Tree.LastZxid != zxid) throw new InvalidDataException($"after truncating to 0x{zxid:x} the state ends at 0x{Tree.LastZxid:x}");
+    }
+
+    /// <summary>SNAP: the leader's state replaces this server's; logged txns after it (a history of their own) go.</summary>
+    public void InstallSnapshot(long zxid, byte[] body)
+    {
+        var secret = Sessions.Secret;
+        TxnLog.Dispose();
+        foreach (var (snapZxid, path) in StorageFiles.List(Options.DataDir, StorageFiles.SnapshotPrefix))
+            if (snapZxid > zxid) File.Delete(path);
+        Snapshots.Write(zxid, stream => stream.Write(body));
+        TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
+        Load(secret);
+        _log.LogInformation("Installed the leader's snapshot at zxid 0x{Zxid:x}: {Nodes} znodes", zxid, Tree.NodeCount);
+    }
+
+    /// <summary>The leader's recent history from its log, for DIFFs: every txn since the newest snapshot, bounded.</summary>
+    public CommittedWindow LoadCommittedWindow()
+    {
+        var snapshots = StorageFiles.List(Options.DataDir, StorageFiles.SnapshotPrefix);
+        long start = snapshots.Count > 0 ? Math.Min(snapshots[^1].Zxid, Tree.LastZxid) : 0;
+        var window = new CommittedWindow(start, _quorum.CommitLogCount);
+        foreach (var e in TxnLog.ReadFrom(start))
+            window.Add(e.Zxid, Proposal.Encode(e.SessionId, e.Cxid, e.Time, e.Type, e.Body));
+        return window;
+    }
+
+    public void StartServing(RoleProcessor role, string mode) => _server.Serve(role.Processor, mode);
+
+    public void StopServing() => _server.StopServing();
+
+    public void SaveSecret(byte[] secret) => KeeperServer.WriteSecret(Options.DataDir, secret);
+
+    private string EpochPath(string name) => Path.Combine(Options.DataDir, name);
+
+    private long? ReadEpochFile(string name)
+    {
+        var path = EpochPath(name);
+        if (!File.Exists(path)) return null;
+        var text = File.ReadAllText(path).Trim();
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long epoch)) return epoch;
+        throw new InvalidDataException($"{path} does not hold an epoch: '{text}'");
+    }
+
+    /// <summary>Written as ZooKeeper writes it (decimal text), durably: tmp file, fsync, rename, fsync the directory.</summary>
+    private void WriteEpochFile(string name, long epoch)
+    {
+        var path = EpochPath(name);
+        var tmp = path + ".tmp";
+        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            f.Write(System.Text.Encoding.ASCII.GetBytes(epoch.ToString(CultureInfo.InvariantCulture)));
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+        StorageFiles.SyncDirectory(Options.DataDir);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        if (_loop is not null) try { await _loop.WaitAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false); } catch (Exception) { }
+        if (_transport is not null) await _transport.DisposeAsync().ConfigureAwait(false);
+        TxnLog?.Dispose();
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Logging;
+using Quill.Keeper.Pipeline;
+using Quill.Keeper.Storage;
+
+namespace Quill.Keeper.Quorum;
+
+/// <summary>
+/// The request processor of one term, with the stages its role needs: a leader's prepare -> broadcast -> log ->
+/// commit on a quorum; a follower's forwarding and its log of the leader's proposals. Built when the term starts,
+/// disposed when it ends (the tree and sessions stay with the <see cref="QuorumPeer"/>).
+/// </summary>
+public sealed class RoleProcessor : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Snapshotter _snapshotter;
+    private readonly IDisposable _logStage;
+    private readonly Task _run;
+
+    private RoleProcessor(RequestProcessor processor, Snapshotter snapshotter, IDisposable logStage, LeaderBroadcast? broadcast)
+    {
+        Processor = processor;
+        _snapshotter = snapshotter;
+        _logStage = logStage;
+        Broadcast = broadcast;
+        _run = Task.Run(() => processor.RunAsync(_stop.Token));
+    }
+
+    public RequestProcessor Processor { get; }
+    public LeaderBroadcast? Broadcast { get; }
+
+    public static RoleProcessor ForLeader(QuorumPeer peer, Leader leader, CommittedWindow window)
+    {
+        var log = peer.Loggers.CreateLogger("Keeper.Requests");
+        var sync = new SyncStage(peer.TxnLog, peer.Loggers.CreateLogger("Keeper.Sync"));
+        var broadcast = new LeaderBroadcast(leader.Epoch, peer.Voters.Count / 2 + 1, window, sync, peer.Loggers.CreateLogger("Keeper.Leader"));
+        var snapshotter = new Snapshotter(peer.Snapshots, sync.RequestRoll, peer.Loggers.CreateLogger("Keeper.Snapshots"));
+        peer.Sessions.TouchAll(); // a new leader has not been watching the sessions: each gets its full timeout from now
+        var processor = new RequestProcessor(peer.Options, peer.Tree, peer.Sessions, broadcast, peer.Metrics, peer.Time, log, ServerRole.Leader)
+        {
+            SnapshotReady = snapshotter.Take,
+        };
+        processor.StartEpoch(leader.Epoch);
+        broadcast.Deliver = batch => processor.Post(new CommittedWork(batch));
+        sync.Start(broadcast.OnLogged);
+        return new RoleProcessor(processor, snapshotter, sync, broadcast);
+    }
+
+    public static RoleProcessor ForFollower(QuorumPeer peer, QuorumConnection leader, SyncStage<Proposal> logStage)
+    {
+        var log = peer.Loggers.CreateLogger("Keeper.Requests");
+        var snapshotter = new Snapshotter(peer.Snapshots, logStage.RequestRoll, peer.Loggers.CreateLogger("Keeper.Snapshots"));
+        var processor = new RequestProcessor(peer.Options, peer.Tree, peer.Sessions, NoLocalWrites.Instance, peer.Metrics, peer.Time, log, ServerRole.Follower)
+        {
+            SnapshotReady = snapshotter.Take,
+            SendToLeader = (type, zxid, data) => leader.Send(type, zxid, data),
+        };
+        return new RoleProcessor(processor, snapshotter, logStage, null);
+    }
+
+    /// <summary>A follower prepares nothing itself: every write goes to the leader.</summary>
+    private sealed class NoLocalWrites : IRequestStage
+    {
+        public static readonly NoLocalWrites Instance = new();
+        public void Submit(Request request) => throw new InvalidOperationException("a follower forwards writes to the leader");
+    }
+
+    /// <summary>Stops taking work, lets the log finish what it has (nothing logged is lost), waits for snapshots.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        Processor.Complete();
+        try { await _run.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
+        _stop.Cancel();
+        _logStage.Dispose();
+        await _snapshotter.Idle.ConfigureAwait(false);
+    }
+}
