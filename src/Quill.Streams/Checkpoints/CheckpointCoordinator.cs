@@ -10,10 +10,22 @@ internal interface IBarrierSource
 }
 
 /// <summary>
+/// What takes part in completing a checkpoint besides writing it (the exactly-once output): <see cref="PreCommit"/>
+/// before the checkpoint is written (it may add to it), <see cref="Commit"/> once it is durably written.
+/// </summary>
+internal interface ITwoPhaseCommit
+{
+    void PreCommit(Checkpoint checkpoint);
+    void Commit(Checkpoint checkpoint);
+}
+
+/// <summary>
 /// Triggers checkpoints (Flink's CheckpointCoordinator, at-least-once): every interval after the last one completed, it
 /// asks each source task to inject a barrier. A source records its offsets as it injects; each keyed operator records
 /// its snapshot when the aligned barrier passes it; sinks flush. Every task acknowledges once the barrier has gone
-/// through its chain; when all have, the checkpoint is complete and is written to storage. One checkpoint at a time.
+/// through its chain; when all have, the checkpoint is complete and is written to storage (under exactly-once between a
+/// pre-commit and the commit of its output transaction). One checkpoint at a time: the next is triggered only after the
+/// previous one is written and committed.
 /// </summary>
 internal sealed class CheckpointCoordinator : IDisposable
 {
@@ -21,6 +33,7 @@ internal sealed class CheckpointCoordinator : IDisposable
     private readonly TimeSpan _interval;
     private readonly ITimer _timer;
     private readonly List<IBarrierSource> _sources = [];
+    private readonly ITwoPhaseCommit? _twoPhaseCommit;
     private readonly Lock _lock = new();
     private Checkpoint? _pending;
     private int _acknowledged;
@@ -28,11 +41,14 @@ internal sealed class CheckpointCoordinator : IDisposable
     private long _lastId;
     private bool _stopped;
 
-    public CheckpointCoordinator(CheckpointStorage storage, TimeSpan interval, TimeProvider time)
+    /// <param name="restored">The checkpoint the job starts from (see <see cref="Restored"/>).</param>
+    public CheckpointCoordinator(CheckpointStorage storage, TimeSpan interval, TimeProvider time, Checkpoint? restored,
+        ITwoPhaseCommit? twoPhaseCommit = null)
     {
         _storage = storage;
         _interval = interval;
-        Restored = storage.LoadLatest();
+        _twoPhaseCommit = twoPhaseCommit;
+        Restored = restored;
         _lastId = Restored?.Id ?? 0;
         _timer = time.CreateTimer(_ => Trigger(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -103,8 +119,11 @@ internal sealed class CheckpointCoordinator : IDisposable
             if (_pending?.Id != checkpointId || ++_acknowledged < _taskCount) return;
             complete = _pending;
         }
-        // Written by the last task to acknowledge; nothing else of this checkpoint changes any more.
+        // Written by the last task to acknowledge; nothing else of this checkpoint changes any more. A failure here
+        // fails that task, and so the job.
+        _twoPhaseCommit?.PreCommit(complete);
         _storage.Write(complete);
+        _twoPhaseCommit?.Commit(complete);
         lock (_lock)
         {
             _pending = null;
