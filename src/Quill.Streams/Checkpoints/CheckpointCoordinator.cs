@@ -40,6 +40,8 @@ internal sealed class CheckpointCoordinator : IDisposable
     private int _taskCount;
     private long _lastId;
     private bool _stopped;
+    private bool _finalRequested;
+    private long _finalId;
 
     /// <param name="restored">The checkpoint the job starts from (see <see cref="Restored"/>).</param>
     public CheckpointCoordinator(CheckpointStorage storage, TimeSpan interval, TimeProvider time, Checkpoint? restored,
@@ -75,17 +77,46 @@ internal sealed class CheckpointCoordinator : IDisposable
         _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    private void Trigger()
+    /// <summary>
+    /// Exactly-once, at a clean stop (Flink's stop with a final checkpoint): one last checkpoint, after the one in
+    /// progress if any, so that the output of everything read is committed. Each source calls this once it has stopped
+    /// reading, then injects the barriers it is asked for up to <see cref="FinalCheckpointId"/>'s, then ends.
+    /// </summary>
+    public void RequestFinalCheckpoint()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            if (_finalRequested) return;
+            _finalRequested = true;
+            if (_pending is not null) return; // started when the pending one completes
+        }
+        StartCheckpoint(final: true);
+    }
+
+    /// <summary>The final checkpoint's id once it has started; 0 before.</summary>
+    public long FinalCheckpointId
+    {
+        get
+        {
+            lock (_lock) return _finalId;
+        }
+    }
+
+    private void Trigger() => StartCheckpoint(final: false);
+
+    private void StartCheckpoint(bool final)
     {
         IBarrierSource[] sources;
         long id;
         lock (_lock)
         {
-            if (_stopped || _pending is not null) return;
+            if (_pending is not null || (final ? _finalId != 0 : _stopped)) return;
             id = ++_lastId;
             _pending = new Checkpoint { Id = id };
             _acknowledged = 0;
             sources = [.. _sources];
+            if (final) _finalId = id;
         }
         foreach (var source in sources) source.RequestBarrier(id);
     }
@@ -124,12 +155,15 @@ internal sealed class CheckpointCoordinator : IDisposable
         _twoPhaseCommit?.PreCommit(complete);
         _storage.Write(complete);
         _twoPhaseCommit?.Commit(complete);
+        bool startFinal;
         lock (_lock)
         {
             _pending = null;
-            if (_stopped) return;
+            startFinal = _finalRequested && _finalId == 0;
+            if (_stopped && !startFinal) return;
         }
-        _timer.Change(_interval, Timeout.InfiniteTimeSpan);
+        if (startFinal) StartCheckpoint(final: true);
+        else _timer.Change(_interval, Timeout.InfiniteTimeSpan);
     }
 
     public void Dispose() => _timer.Dispose();
