@@ -3,19 +3,35 @@ using Quill.Streams.Api;
 
 namespace Quill.Streams.Examples;
 
-/// <summary>The examples' command lines (--name value pairs) and their run-until-Ctrl+C loop.</summary>
+/// <summary>The examples' command lines (--name value pairs, and flags) and their run-until-Ctrl+C loop.</summary>
 internal static class ExampleArguments
 {
+    /// <summary>Options that take no value; present means "true".</summary>
+    private static readonly string[] Flags = ["--exactly-once"];
+
     public static Dictionary<string, string>? Parse(string[] args, string example, params string[] required)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i + 1 < args.Length; i += 2) values[args[i]] = args[i + 1];
+        var pairs = args.Where(a => !Flags.Contains(a)).ToArray();
+        foreach (string flag in Flags.Where(args.Contains)) values[flag] = "true";
+        for (int i = 0; i + 1 < pairs.Length; i += 2) values[pairs[i]] = pairs[i + 1];
         var missing = required.Where(r => !values.ContainsKey(r)).ToList();
-        if (args.Length % 2 == 0 && missing.Count == 0) return values;
+        if (pairs.Length % 2 == 0 && missing.Count == 0) return values;
         Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]"
-            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS]]");
+            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS] [--exactly-once]]");
         return null;
     }
+
+    /// <summary>The job's options from the common arguments (--exactly-once needs --checkpoint-dir).</summary>
+    public static StreamJobOptions JobOptions(Dictionary<string, string> values, string jobName) => new()
+    {
+        BootstrapServers = values["--bootstrap-server"],
+        JobName = jobName,
+        Parallelism = Int(values, "--parallelism", 1),
+        CheckpointDirectory = values.GetValueOrDefault("--checkpoint-dir"),
+        CheckpointInterval = TimeSpan.FromMilliseconds(Int(values, "--checkpoint-interval-ms", 10_000)),
+        DeliveryGuarantee = values.ContainsKey("--exactly-once") ? DeliveryGuarantee.ExactlyOnce : DeliveryGuarantee.AtLeastOnce,
+    };
 
     public static int Int(Dictionary<string, string> values, string name, int defaultValue) =>
         values.TryGetValue(name, out string? text) ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : defaultValue;

@@ -4,13 +4,6 @@ using Quill.Streams.Examples;
 var arguments = ExampleArguments.Parse(args, "SeedJob", "--bootstrap-server", "--input", "--output");
 if (arguments is null) return 2;
 
-var job = StreamJob.Create(new StreamJobOptions
-{
-    BootstrapServers = arguments["--bootstrap-server"],
-    JobName = "seed-job",
-    Parallelism = ExampleArguments.Int(arguments, "--parallelism", 1),
-    CheckpointDirectory = arguments.GetValueOrDefault("--checkpoint-dir"),
-    CheckpointInterval = TimeSpan.FromMilliseconds(ExampleArguments.Int(arguments, "--checkpoint-interval-ms", 10_000)),
-});
+var job = StreamJob.Create(ExampleArguments.JobOptions(arguments, "seed-job"));
 Quill.Streams.Examples.SeedJob.SeedJob.Define(job, arguments["--input"], arguments["--output"]);
 return await ExampleArguments.RunUntilCtrlCAsync(job);

@@ -6,7 +6,8 @@ namespace Quill.Streams.Examples.WordCount;
 /// <summary>
 /// Splits each input value on whitespace and writes, for every word, its running count: key the word (UTF-8), value
 /// the count as decimal text. The counts live in the keyed tasks' state: with a checkpoint directory they survive a
-/// restart (at least once: records after the last checkpoint are counted again), without one they start from zero.
+/// restart (at least once: records after the last checkpoint are counted again, unless the job is exactly-once), without
+/// one they start from zero.
 /// </summary>
 public static class WordCountJob
 {

@@ -35,13 +35,15 @@ public sealed class Kafka(string bootstrap)
     /// Reads <paramref name="count"/> records from the start of every partition of <paramref name="topic"/>, failing if
     /// they do not come within the timeout or if <paramref name="job"/> fails first (with the job's failure).
     /// </summary>
-    public async Task<List<ConsumeResult<string?, string?>>> ReadAsync(string topic, int partitions, int count, Task job)
+    public async Task<List<ConsumeResult<string?, string?>>> ReadAsync(string topic, int partitions, int count, Task job,
+        IsolationLevel isolation = IsolationLevel.ReadCommitted)
     {
         using var consumer = new ConsumerBuilder<string?, string?>(new ConsumerConfig
         {
             BootstrapServers = bootstrap,
             GroupId = "reader-" + Guid.NewGuid().ToString("N")[..8],
             EnableAutoCommit = false,
+            IsolationLevel = isolation,
         }).Build();
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var results = new List<ConsumeResult<string?, string?>>();
@@ -56,6 +58,40 @@ public sealed class Kafka(string bootstrap)
             results.Add(result);
         }
         consumer.Close();
+        return results;
+    }
+
+    /// <summary>
+    /// What a reader with <paramref name="isolation"/> sees now: every partition read until the client reports its end
+    /// (for read_committed the last stable offset: nothing of a transaction still open, nor anything after it).
+    /// </summary>
+    public List<ConsumeResult<string?, string?>> ReadToEnd(string topic, int partitions, IsolationLevel isolation)
+    {
+        using var consumer = new ConsumerBuilder<string?, string?>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "reader-" + Guid.NewGuid().ToString("N")[..8],
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+            IsolationLevel = isolation,
+        }).Build();
+        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var results = new List<ConsumeResult<string?, string?>>();
+        var atEnd = new HashSet<int>();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (atEnd.Count < partitions)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"read {results.Count} records from {topic}, {atEnd.Count} of {partitions} partitions to their end");
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is null) continue;
+            if (result.IsPartitionEOF)
+            {
+                atEnd.Add(result.Partition.Value);
+                continue;
+            }
+            atEnd.Remove(result.Partition.Value);
+            results.Add(result);
+        }
         return results;
     }
 

@@ -72,7 +72,7 @@ public sealed class DataStream<T>
         ArgumentException.ThrowIfNullOrEmpty(topic);
         _consumers.Add((context, _) =>
         {
-            var sink = new KafkaSink<T>(context.Options, topic, key, value, context.Abort);
+            var sink = new KafkaSink<T>(context.Options, topic, key, value, context.Abort, context.ExactlyOnceOutput);
             context.Resources.Add(sink);
             return sink;
         });

@@ -17,6 +17,8 @@ public sealed class StreamJob
     private readonly List<IStage> _stages = [];
     private int _runs;
     private int _operatorCount;
+    /// <summary>Where an exactly-once job keeps its commit marker (its first source topic: one that exists).</summary>
+    private string? _markerTopic;
 
     private StreamJob(StreamJobOptions options)
     {
@@ -38,6 +40,7 @@ public sealed class StreamJob
         var topicList = topics.ToList();
         if (topicList.Count == 0) throw new ArgumentException("a source needs at least one topic", nameof(topics));
         var stream = new DataStream<KafkaRecord<TKey, TValue>>(this);
+        _markerTopic ??= topicList[0];
         _stages.Add(new KafkaSourceStage<TKey, TValue>(NextOperatorId("source"), topicList, start, keySerde, valueSerde, watermarks, stream));
         return stream;
     }
@@ -74,10 +77,16 @@ public sealed class StreamJob
         if (Interlocked.Exchange(ref _runs, 1) != 0) throw new InvalidOperationException("a job runs once");
         if (!_stages.Any(s => s is ISourceStage)) throw new InvalidOperationException("the job has no source");
         using var abort = new CancellationTokenSource();
-        using var checkpoints = Options.CheckpointDirectory is { } directory
-            ? new CheckpointCoordinator(new CheckpointStorage(directory), Options.CheckpointInterval, Options.TimeProvider)
+        var storage = Options.CheckpointDirectory is { } directory ? new CheckpointStorage(directory) : null;
+        // Exactly-once decides which checkpoint to restore (the newest whose output committed); JobRunner disposes it.
+        var output = storage is not null && Options.ExactlyOnce
+            ? await Task.Run(() => ExactlyOnceOutput.Open(Options, storage, _markerTopic!), stop)
             : null;
-        var context = new JobContext(Options, abort.Token, checkpoints);
+        using var checkpoints = storage is not null
+            ? new CheckpointCoordinator(storage, Options.CheckpointInterval, Options.TimeProvider, output is null ? storage.LoadLatest() : output.Restored, output)
+            : null;
+        var context = new JobContext(Options, abort.Token, checkpoints, output);
+        if (output is not null) context.Resources.Add(output);
         await JobRunner.RunAsync(context, abort, _stages, stop);
     }
 }

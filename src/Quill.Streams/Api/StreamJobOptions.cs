@@ -38,13 +38,24 @@ public sealed class StreamJobOptions
     /// <summary>How long after a checkpoint completes the next one starts.</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// At-least-once (the default), or exactly-once: the sinks write in Kafka transactions committed with each
+    /// checkpoint, so <see cref="CheckpointDirectory"/> is required.
+    /// </summary>
+    public DeliveryGuarantee DeliveryGuarantee { get; init; } = DeliveryGuarantee.AtLeastOnce;
+
     internal string EffectiveGroupId => GroupId ?? JobName;
+
+    internal bool ExactlyOnce => DeliveryGuarantee == DeliveryGuarantee.ExactlyOnce;
 
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(BootstrapServers)) throw new ArgumentException("BootstrapServers is required");
         if (Parallelism < 1) throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, "must be at least 1");
         if (CheckpointInterval <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "must be positive");
+        if (DeliveryGuarantee == DeliveryGuarantee.ExactlyOnce && CheckpointDirectory is null)
+            throw new ArgumentException("DeliveryGuarantee.ExactlyOnce needs checkpointing: set CheckpointDirectory (output is committed "
+                + "when a checkpoint completes)", nameof(DeliveryGuarantee));
         if (MailboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(MailboxCapacity), MailboxCapacity, "must be at least 1");
     }
 }

@@ -16,6 +16,23 @@ internal sealed class Checkpoint
 
     /// <summary>Operator id -> the snapshot of each of its tasks (any parallelism: a task restores the keys it owns).</summary>
     public Dictionary<string, List<OperatorSnapshot>> Operators { get; set; } = [];
+
+    /// <summary>
+    /// Exactly-once only: the transaction holding the output written before this checkpoint's barrier, pre-committed
+    /// (flushed, still open) when the checkpoint was written and committed right after. Null for at-least-once.
+    /// </summary>
+    public OutputTransaction? Transaction { get; set; }
+}
+
+/// <summary>
+/// A pre-committed output transaction: its producer's transactional id, and the marker it commits with it (an offset
+/// stored in <see cref="MarkerGroup"/>), by which a restarted job tells whether the commit happened.
+/// </summary>
+internal sealed class OutputTransaction
+{
+    public string TransactionalId { get; set; } = "";
+    public string MarkerGroup { get; set; } = "";
+    public long Marker { get; set; }
 }
 
 /// <summary>A keyed operator's state in one task, as JSON: each state's [key, value] pairs, and the timers as [key, time].</summary>

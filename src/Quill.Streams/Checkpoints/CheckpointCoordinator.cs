@@ -10,10 +10,22 @@ internal interface IBarrierSource
 }
 
 /// <summary>
+/// What takes part in completing a checkpoint besides writing it (the exactly-once output): <see cref="PreCommit"/>
+/// before the checkpoint is written (it may add to it), <see cref="Commit"/> once it is durably written.
+/// </summary>
+internal interface ITwoPhaseCommit
+{
+    void PreCommit(Checkpoint checkpoint);
+    void Commit(Checkpoint checkpoint);
+}
+
+/// <summary>
 /// Triggers checkpoints (Flink's CheckpointCoordinator, at-least-once): every interval after the last one completed, it
 /// asks each source task to inject a barrier. A source records its offsets as it injects; each keyed operator records
 /// its snapshot when the aligned barrier passes it; sinks flush. Every task acknowledges once the barrier has gone
-/// through its chain; when all have, the checkpoint is complete and is written to storage. One checkpoint at a time.
+/// through its chain; when all have, the checkpoint is complete and is written to storage (under exactly-once between a
+/// pre-commit and the commit of its output transaction). One checkpoint at a time: the next is triggered only after the
+/// previous one is written and committed.
 /// </summary>
 internal sealed class CheckpointCoordinator : IDisposable
 {
@@ -21,18 +33,24 @@ internal sealed class CheckpointCoordinator : IDisposable
     private readonly TimeSpan _interval;
     private readonly ITimer _timer;
     private readonly List<IBarrierSource> _sources = [];
+    private readonly ITwoPhaseCommit? _twoPhaseCommit;
     private readonly Lock _lock = new();
     private Checkpoint? _pending;
     private int _acknowledged;
     private int _taskCount;
     private long _lastId;
     private bool _stopped;
+    private bool _finalRequested;
+    private long _finalId;
 
-    public CheckpointCoordinator(CheckpointStorage storage, TimeSpan interval, TimeProvider time)
+    /// <param name="restored">The checkpoint the job starts from (see <see cref="Restored"/>).</param>
+    public CheckpointCoordinator(CheckpointStorage storage, TimeSpan interval, TimeProvider time, Checkpoint? restored,
+        ITwoPhaseCommit? twoPhaseCommit = null)
     {
         _storage = storage;
         _interval = interval;
-        Restored = storage.LoadLatest();
+        _twoPhaseCommit = twoPhaseCommit;
+        Restored = restored;
         _lastId = Restored?.Id ?? 0;
         _timer = time.CreateTimer(_ => Trigger(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -59,17 +77,46 @@ internal sealed class CheckpointCoordinator : IDisposable
         _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    private void Trigger()
+    /// <summary>
+    /// Exactly-once, at a clean stop (Flink's stop with a final checkpoint): one last checkpoint, after the one in
+    /// progress if any, so that the output of everything read is committed. Each source calls this once it has stopped
+    /// reading, then injects the barriers it is asked for up to <see cref="FinalCheckpointId"/>'s, then ends.
+    /// </summary>
+    public void RequestFinalCheckpoint()
+    {
+        lock (_lock)
+        {
+            _stopped = true;
+            if (_finalRequested) return;
+            _finalRequested = true;
+            if (_pending is not null) return; // started when the pending one completes
+        }
+        StartCheckpoint(final: true);
+    }
+
+    /// <summary>The final checkpoint's id once it has started; 0 before.</summary>
+    public long FinalCheckpointId
+    {
+        get
+        {
+            lock (_lock) return _finalId;
+        }
+    }
+
+    private void Trigger() => StartCheckpoint(final: false);
+
+    private void StartCheckpoint(bool final)
     {
         IBarrierSource[] sources;
         long id;
         lock (_lock)
         {
-            if (_stopped || _pending is not null) return;
+            if (_pending is not null || (final ? _finalId != 0 : _stopped)) return;
             id = ++_lastId;
             _pending = new Checkpoint { Id = id };
             _acknowledged = 0;
             sources = [.. _sources];
+            if (final) _finalId = id;
         }
         foreach (var source in sources) source.RequestBarrier(id);
     }
@@ -103,14 +150,20 @@ internal sealed class CheckpointCoordinator : IDisposable
             if (_pending?.Id != checkpointId || ++_acknowledged < _taskCount) return;
             complete = _pending;
         }
-        // Written by the last task to acknowledge; nothing else of this checkpoint changes any more.
+        // Written by the last task to acknowledge; nothing else of this checkpoint changes any more. A failure here
+        // fails that task, and so the job.
+        _twoPhaseCommit?.PreCommit(complete);
         _storage.Write(complete);
+        _twoPhaseCommit?.Commit(complete);
+        bool startFinal;
         lock (_lock)
         {
             _pending = null;
-            if (_stopped) return;
+            startFinal = _finalRequested && _finalId == 0;
+            if (_stopped && !startFinal) return;
         }
-        _timer.Change(_interval, Timeout.InfiniteTimeSpan);
+        if (startFinal) StartCheckpoint(final: true);
+        else _timer.Change(_interval, Timeout.InfiniteTimeSpan);
     }
 
     public void Dispose() => _timer.Dispose();

@@ -4,7 +4,8 @@ namespace Quill.Streams.Checkpoints;
 
 /// <summary>
 /// Checkpoints as files in a directory, one per checkpoint (chk-&lt;id&gt;.json): written to a temp file, fsynced, then
-/// renamed, so a crash leaves either the whole new file or none. The newest two are kept.
+/// renamed, so a crash leaves either the whole new file or none. The newest two are kept: under exactly-once a restart
+/// falls back to the older one when the newest one's output transaction never committed.
 /// </summary>
 internal sealed class CheckpointStorage(string directory)
 {
@@ -25,6 +26,9 @@ internal sealed class CheckpointStorage(string directory)
         File.Move(temp, path, overwrite: true);
         foreach (string old in Completed().Skip(Retained)) File.Delete(old);
     }
+
+    /// <summary>Removes checkpoint <paramref name="id"/> (one whose output was never committed).</summary>
+    public void Delete(long id) => File.Delete(Path.Combine(Directory, $"chk-{id:D19}.json"));
 
     /// <summary>The newest checkpoint, or null if there is none.</summary>
     public Checkpoint? LoadLatest()

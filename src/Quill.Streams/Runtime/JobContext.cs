@@ -1,12 +1,17 @@
 using System.Threading.Channels;
 using Quill.Streams.Api;
 using Quill.Streams.Checkpoints;
+using Quill.Streams.Connectors.Kafka;
 using Quill.Streams.Time;
 
 namespace Quill.Streams.Runtime;
 
-/// <summary>What building a running job shares: the options, the abort token, the checkpoints, each keyed stage's mailboxes, the resources to release.</summary>
-internal sealed class JobContext(StreamJobOptions options, CancellationToken abort, CheckpointCoordinator? checkpoints)
+/// <summary>
+/// What building a running job shares: the options, the abort token, the checkpoints, the exactly-once output, each
+/// keyed stage's mailboxes, the resources to release.
+/// </summary>
+internal sealed class JobContext(StreamJobOptions options, CancellationToken abort, CheckpointCoordinator? checkpoints,
+    ExactlyOnceOutput? exactlyOnceOutput = null)
 {
     private readonly Dictionary<object, object> _mailboxes = [];
 
@@ -16,6 +21,9 @@ internal sealed class JobContext(StreamJobOptions options, CancellationToken abo
 
     /// <summary>Null when the job takes no checkpoints.</summary>
     public CheckpointCoordinator? Checkpoints { get; } = checkpoints;
+
+    /// <summary>The sinks' transactional producers when the job is exactly-once; null otherwise.</summary>
+    public ExactlyOnceOutput? ExactlyOnceOutput { get; } = exactlyOnceOutput;
 
     public void AddMailboxes<T>(object stage, Channel<StreamElement<T>>[] mailboxes) => _mailboxes.Add(stage, mailboxes);
 

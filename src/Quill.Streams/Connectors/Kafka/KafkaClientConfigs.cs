@@ -18,6 +18,8 @@ internal static class KafkaClientConfigs
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
+            // Only committed records of transactional producers (an exactly-once job upstream); librdkafka's default too.
+            IsolationLevel = IsolationLevel.ReadCommitted,
         };
         foreach (var (key, value) in options.ConsumerConfig) config.Set(key, value);
         return config;

@@ -13,7 +13,8 @@ namespace Quill.Streams.Connectors.Kafka;
 /// minimum whenever that rises. Between records it injects the barrier of a checkpoint the coordinator asked for,
 /// recording the offset after the last record it pushed for each partition. It starts from a restored checkpoint's
 /// offsets where there are any; at a clean finish it commits its offsets to the job's consumer group (everything pushed
-/// has then gone through the sinks).
+/// has then gone through the sinks), unless the job is exactly-once: then offsets are committed with the checkpoints'
+/// output transactions only, and a clean stop takes a final checkpoint before the end.
 /// </summary>
 internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
 {
@@ -27,6 +28,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
     private readonly IStreamInput<KafkaRecord<TKey, TValue>> _chain;
     private readonly CheckpointCoordinator? _checkpoints;
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
+    private readonly bool _exactlyOnce;
     /// <summary>Per partition, the offset after the last record pushed (or the restored offset, before any).</summary>
     private readonly Dictionary<TopicPartition, long> _nextOffsets = [];
     private readonly Dictionary<TopicPartition, long> _maxTimestamps = [];
@@ -47,6 +49,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         _watermarks = watermarks;
         _chain = chain;
         _checkpoints = checkpoints;
+        _exactlyOnce = options.ExactlyOnce && checkpoints is not null;
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options)).Build();
         foreach (var partition in partitions)
         {
@@ -89,7 +92,24 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             if (result is null || result.IsPartitionEOF) continue;
             await PushAsync(result);
         }
+        if (_exactlyOnce) await InjectFinalBarrierAsync(abort);
         await _chain.EndAsync();
+    }
+
+    /// <summary>
+    /// Exactly-once, at a clean stop: before the end, the barriers still asked for, up to the final checkpoint's, so
+    /// that the output of everything this task has read is committed (else the end would abort it).
+    /// </summary>
+    private async Task InjectFinalBarrierAsync(CancellationToken abort)
+    {
+        _checkpoints!.RequestFinalCheckpoint();
+        while (true)
+        {
+            await InjectRequestedBarrierAsync();
+            long final = _checkpoints.FinalCheckpointId;
+            if (final != 0 && _injectedBarrier >= final) return;
+            await Task.Delay(10, abort);
+        }
     }
 
     private async ValueTask InjectRequestedBarrierAsync()
@@ -126,7 +146,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
     {
         try
         {
-            if (completed && _nextOffsets.Count > 0)
+            if (completed && !_exactlyOnce && _nextOffsets.Count > 0)
                 _consumer.Commit(_nextOffsets.Select(p => new TopicPartitionOffset(p.Key, p.Value)));
         }
         finally
