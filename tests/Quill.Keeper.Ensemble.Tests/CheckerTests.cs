@@ -183,6 +183,42 @@ public sealed class CheckerTests
         AssertLinearizable(h);
     }
 
+    [Fact]
+    public void a_version_nobody_saw_is_explained_by_a_write_of_unknown_outcome()
+    {
+        var h = new HistoryBuilder();
+        h.Ok(0, 0, 10, "write", "/k", "a", 1);
+        h.Info(1, 15, "write", "/k", "unseen");
+        h.Ok(0, 20, 30, "write", "/k", "b", 3);
+        h.Ok(2, 40, 50, "read", "/k", "b", 3);
+        AssertLinearizable(h);
+
+        // Without it, version 2 has no writer.
+        var without = new HistoryBuilder();
+        without.Ok(0, 0, 10, "write", "/k", "a", 1);
+        without.Ok(0, 20, 30, "write", "/k", "b", 3);
+        Assert.Equal(Verdict.NotLinearizable, Assert.Single(LinearizabilityChecker.Check(without.Operations, Budget)).Verdict);
+    }
+
+    [Fact]
+    public void a_stale_read_is_caught_quickly_with_many_writes_of_unknown_outcome_open()
+    {
+        // What a fault leaves behind: writes that timed out, any of which may still take effect. Their number must
+        // not make the search exponential.
+        var h = new HistoryBuilder();
+        for (int i = 0; i < 40; i++) h.Info(100 + i, i, "write", "/k", $"unknown-{i}");
+        long t = 100;
+        for (int v = 1; v <= 500; v++, t += 20)
+        {
+            h.Ok(0, t, t + 5, "write", "/k", $"w{v}", v);
+            h.Ok(1, t + 10, t + 15, "read", "/k", $"w{v}", v);
+        }
+        var stale = h.Ok(2, t + 10, t + 15, "read", "/k", "w400", 400);
+        var key = Assert.Single(LinearizabilityChecker.Check(h.Operations, Budget));
+        Assert.Equal(Verdict.NotLinearizable, key.Verdict);
+        Assert.Equal(stale, key.Violation!.Blocked.Id);
+    }
+
     private static void AssertLinearizable(HistoryBuilder h)
     {
         var keys = LinearizabilityChecker.Check(h.Operations, Budget);

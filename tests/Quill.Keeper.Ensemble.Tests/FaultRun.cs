@@ -31,7 +31,21 @@ public sealed record FaultRunResult(FaultRunOptions Options, CheckReport Report,
                         $"{Options.Workers} workers, seed {Options.Seed}; files in {Directory}");
         foreach (var e in Events) text.AppendLine($"  {(e.TimeNs - StartNs) / 1e6,10:F1} ms  {e.What}");
         text.Append(Report);
+        foreach (var key in Report.Keys.Where(k => k.Violation is not null && k.Verdict == Verdict.NotLinearizable))
+            text.Append(AroundViolation(key.Key, key.Violation!));
         if (!Valid) text.AppendLine(Diagnostics);
+        return text.ToString();
+    }
+
+    /// <summary>Where the op that could not be placed was sent, and the faults shortly before and during it.</summary>
+    private string AroundViolation(string key, Violation violation)
+    {
+        var op = violation.Blocked;
+        long from = op.InvokedNs - 20_000_000_000L, to = (op.CompletedNs ?? op.InvokedNs) + 1_000_000_000L;
+        int server = (int)(op.Process % Options.Workers % Options.Servers) + 1;
+        var text = new StringBuilder($"{key}: #{op.Id} (p{op.Process}) went to server {server}; faults from 20 s before it to its end:\n");
+        foreach (var e in Events.Where(e => e.TimeNs - StartNs >= from && e.TimeNs - StartNs <= to))
+            text.AppendLine($"  {(e.TimeNs - StartNs) / 1e6,10:F1} ms  {e.What}");
         return text.ToString();
     }
 }

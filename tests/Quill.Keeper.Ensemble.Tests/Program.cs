@@ -20,7 +20,7 @@ for (int i = 1; i < args.Length; i++)
     if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length) options[args[i][2..]] = args[++i];
     else positional.Add(args[i]);
 }
-var budget = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("check-budget", "300"), CultureInfo.InvariantCulture));
+var budget = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("check-budget", "120"), CultureInfo.InvariantCulture));
 
 try
 {
