@@ -148,6 +148,16 @@ public sealed class EnsembleMember
         return line?["Mode:".Length..].Trim();
     }
 
+    /// <summary>The last <paramref name="lines"/> lines the process printed.</summary>
+    public string LastOutput(int lines)
+    {
+        lock (_gate)
+        {
+            _output?.Flush();
+            return File.Exists(OutputLog) ? string.Join('\n', File.ReadLines(OutputLog).Where(l => l.Length > 0).TakeLast(lines)) : "";
+        }
+    }
+
     /// <summary>Config and the tails of the logs, for failure messages.</summary>
     public string Diagnostics()
     {

@@ -147,7 +147,8 @@ public sealed class EnsembleProcess : IAsyncDisposable
             var exited = Members.FirstOrDefault(m => m.ExitCode is not null);
             if (exited is not null)
                 throw new InvalidOperationException(
-                    $"server {exited.Id} exited with code {exited.ExitCode} while waiting for {what}.\n{Diagnostics()}");
+                    $"server {exited.Id} exited with code {exited.ExitCode} while waiting for {what}; it said:\n" +
+                    $"{exited.LastOutput(5)}\n{Diagnostics()}");
             if (clock.Elapsed > timeout)
                 throw new TimeoutException($"waited {timeout.TotalSeconds:F0} s for {what}.\n{Diagnostics()}");
             await Task.Delay(200);
