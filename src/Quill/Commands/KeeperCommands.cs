@@ -13,10 +13,18 @@ public static class KeeperCommands
     public static Command Create()
     {
         var keeper = new Command("keeper", "Keeper, the ZooKeeper-compatible coordination service.");
-        var start = new Command("start", "Start a standalone Keeper server (without --config: 127.0.0.1:2181 and a data directory it prints).");
+        var start = new Command("start", "Start a Keeper server: standalone, or one ensemble member when zoo.cfg lists server.N lines (without --config: 127.0.0.1:2181 and a data directory it prints).");
         var config = new Option<FileInfo?>("--config") { Description = "A ZooKeeper zoo.cfg file (tickTime, dataDir, clientPort, ...)." };
+        var ensemble = new Option<int?>("--ensemble") { Description = "Start a local development ensemble of N servers (separate processes) and print its connect string." };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "With --ensemble: where the members' configs and data go (default: a folder it prints)." };
+        var clientPort = new Option<int>("--client-port") { Description = "With --ensemble: the first member's client port; the others count up.", DefaultValueFactory = _ => 2181 };
         start.Options.Add(config);
-        start.SetAction((parse, _) => StartAsync(parse.GetValue(config)));
+        start.Options.Add(ensemble);
+        start.Options.Add(dataDir);
+        start.Options.Add(clientPort);
+        start.SetAction((parse, _) => parse.GetValue(ensemble) is { } n
+            ? LocalEnsemble.RunAsync(n, parse.GetValue(dataDir), parse.GetValue(clientPort))
+            : StartAsync(parse.GetValue(config)));
         keeper.Subcommands.Add(start);
         keeper.Subcommands.Add(CreateImportZooKeeper());
         return keeper;
