@@ -16,7 +16,7 @@ public sealed class KeeperEnsemble : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Member[] _members;
 
-    private KeeperEnsemble(int count, int tickTime, IReadOnlyDictionary<string, string>? extraConfig)
+    private KeeperEnsemble(int count, int observers, int tickTime, IReadOnlyDictionary<string, string>? extraConfig)
     {
         Directory = Path.Combine(Path.GetTempPath(), "quill-ensemble-" + Guid.NewGuid().ToString("N")[..12]);
         var ports = DistinctFreePorts(3 * count);
@@ -25,7 +25,7 @@ public sealed class KeeperEnsemble : IAsyncDisposable
             .ToArray();
         var servers = new StringBuilder();
         foreach (var m in _members)
-            servers.AppendLine($"server.{m.Id}=127.0.0.1:{m.QuorumPort}:{m.ElectionPort};127.0.0.1:{m.ClientPort}");
+            servers.AppendLine($"server.{m.Id}=127.0.0.1:{m.QuorumPort}:{m.ElectionPort}{(m.Id > count - observers ? ":observer" : "")};127.0.0.1:{m.ClientPort}");
         foreach (var m in _members)
         {
             System.IO.Directory.CreateDirectory(m.DataDir);
@@ -36,6 +36,7 @@ public sealed class KeeperEnsemble : IAsyncDisposable
                 .AppendLine("syncLimit=5")
                 .AppendLine($"dataDir={m.DataDir}")
                 .AppendLine("4lw.commands.whitelist=*")
+                .AppendLine(m.Id > count - observers ? "peerType=observer" : "peerType=participant")
                 .Append(servers);
             foreach (var (key, value) in extraConfig ?? new Dictionary<string, string>()) config.AppendLine($"{key}={value}");
             File.WriteAllText(m.ConfigPath, config.ToString());
@@ -47,10 +48,13 @@ public sealed class KeeperEnsemble : IAsyncDisposable
     /// <summary>Every member, as a multi-host connect string.</summary>
     public string ConnectString => string.Join(",", _members.Select(m => m.ConnectString));
 
-    /// <summary>Starts <paramref name="count"/> members and waits until one leads and the others follow it.</summary>
-    public static async Task<KeeperEnsemble> StartAsync(int count = 3, int tickTime = 500, IReadOnlyDictionary<string, string>? extraConfig = null)
+    /// <summary>
+    /// Starts <paramref name="count"/> members (the last <paramref name="observers"/> of them observers) and waits until
+    /// one leads and the others follow or observe it.
+    /// </summary>
+    public static async Task<KeeperEnsemble> StartAsync(int count = 3, int tickTime = 500, IReadOnlyDictionary<string, string>? extraConfig = null, int observers = 0)
     {
-        var ensemble = new KeeperEnsemble(count, tickTime, extraConfig);
+        var ensemble = new KeeperEnsemble(count, observers, tickTime, extraConfig);
         try
         {
             foreach (var m in ensemble._members) m.Start();
@@ -81,7 +85,7 @@ public sealed class KeeperEnsemble : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="serving"/> running members serve: exactly one leader, the rest following it.</summary>
+    /// <summary>Waits until <paramref name="serving"/> running members serve: exactly one leader, the rest following or observing it.</summary>
     public async Task<Member> WaitForRolesAsync(int serving, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? StartTimeout);
@@ -93,7 +97,7 @@ public sealed class KeeperEnsemble : IAsyncDisposable
                 modes.Add((m, await m.ModeAsync()));
             last = string.Join(", ", modes.Select(x => $"server.{x.Member.Id}={x.Mode}"));
             var leaders = modes.Where(x => x.Mode == "leader").ToList();
-            if (leaders.Count == 1 && modes.Count(x => x.Mode == "follower") == serving - 1) return leaders[0].Member;
+            if (leaders.Count == 1 && modes.Count(x => x.Mode is "follower" or "observer") == serving - 1) return leaders[0].Member;
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"no leader with {serving - 1} followers within the deadline: {last}\n{Diagnostics()}");
             await Task.Delay(100);

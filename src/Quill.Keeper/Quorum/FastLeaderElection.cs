@@ -9,7 +9,7 @@ namespace Quill.Keeper.Quorum;
 /// and tells everyone again; a newer round resets what it heard. When a quorum's votes in this round agree with its
 /// own, it waits a moment for a better vote, then decides: leading if the candidate is itself, following otherwise.
 /// A server that joins late hears from servers already following or leading and joins them once a quorum of those
-/// names the same leader and the leader itself says it leads.
+/// names the same leader and the leader itself says it leads; an observer (no vote) joins only that way.
 /// </summary>
 public sealed class FastLeaderElection
 {
@@ -111,6 +111,9 @@ public sealed class FastLeaderElection
 
             switch (n.State)
             {
+                // An observer has no vote: it waits to hear which leader the voters settled on.
+                case PeerState.Looking when !_voters.Contains(_myId):
+                    break;
                 case PeerState.Looking:
                     if (n.Vote.ElectionEpoch > clock)
                     {
@@ -178,7 +181,7 @@ public sealed class FastLeaderElection
 
     private Vote Decide(Vote vote, Stopwatch watch)
     {
-        var state = vote.Leader == _myId ? PeerState.Leading : PeerState.Following;
+        var state = vote.Leader == _myId ? PeerState.Leading : _voters.Contains(_myId) ? PeerState.Following : PeerState.Observing;
         LastElectionTime = watch.Elapsed;
         lock (_lock)
         {

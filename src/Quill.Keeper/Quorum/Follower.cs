@@ -88,8 +88,9 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
                     case PacketType.Answer: processor.Post(new LeaderAnswerWork(ForwardedAnswer.Decode(p.Data))); break;
                     case PacketType.NewLeader: logStage.Submit(new Proposal(p.Zxid, 0, 0, 0, null)); break;
                     case PacketType.UpToDate:
-                        peer.StartServing(role, "follower");
-                        _log.LogInformation("Up to date with the leader: serving clients as follower");
+                        string mode = peer.IsVoter ? "follower" : "observer";
+                        peer.StartServing(role, mode);
+                        _log.LogInformation("Up to date with the leader: serving clients as {Mode}", mode);
                         break;
                     case PacketType.Ping: processor.Post(new PingWork()); break;
                     case PacketType.Probe: conn.Send(PacketType.ProbeAck, p.Zxid); break;

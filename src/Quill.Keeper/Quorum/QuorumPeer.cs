@@ -46,6 +46,8 @@ public sealed class QuorumPeer : IAsyncDisposable
     public TimeProvider Time { get; }
     public long MyId { get; }
     public IReadOnlySet<long> Voters { get; }
+    /// <summary>False for an observer: it follows and serves clients, but has no vote.</summary>
+    public bool IsVoter => Voters.Contains(MyId);
     public IReadOnlyDictionary<int, EnsembleMember> Members => _quorum.Members;
     public SnapshotStore Snapshots { get; }
     public TxnLog TxnLog { get; private set; } = null!;
@@ -122,7 +124,8 @@ public sealed class QuorumPeer : IAsyncDisposable
                 }
                 else
                 {
-                    State = PeerState.Following;
+                    // An observer runs the learner's side like a follower; the leader does not count its acks.
+                    State = IsVoter ? PeerState.Following : PeerState.Observing;
                     await new Follower(this, vote.Leader).RunAsync(ct).ConfigureAwait(false);
                 }
                 _election.SetState(PeerState.Looking, default);

@@ -148,6 +148,33 @@ public sealed class KeeperEnsembleTests
         Assert.Equal(await ChildrenAsync(leader, "/ens"), await ChildrenAsync(behind, "/ens"));
     }
 
+    [Fact]
+    public async Task an_observer_serves_reads_and_writes_without_a_vote_so_two_of_three_voters_down_stop_writes_even_with_it_up()
+    {
+        await using var ensemble = await KeeperEnsemble.StartAsync(4, observers: 1);
+        var observer = ensemble[4];
+        Assert.Equal("observer", await observer.ModeAsync());
+        var leader = await ensemble.LeaderAsync();
+        Assert.NotEqual(4, leader.Id);
+        var mntr = await leader.FourLetterWordAsync("mntr");
+        Assert.Contains("zk_synced_followers\t2", mntr);
+        Assert.Contains("zk_synced_observers\t1", mntr);
+
+        var run = await ToolRunner.RunKazooScriptFileAsync(EnsembleClient.ScriptPath, "replicate", $"{observer.ConnectString},{leader.ConnectString}");
+        Assert.True(run.Succeeded, run + "\n" + ensemble.Diagnostics());
+        Assert.Contains($"{leader.ConnectString} multi version=51 children=m,seq-0000000000", run.StdOut);
+
+        // The observer alone with one voter is no quorum: nobody leads, so nobody serves.
+        foreach (var voter in ensemble.Members.Where(m => m.Id != 4).Take(2)) voter.Kill();
+        var deadline = DateTime.UtcNow + Long;
+        while (await observer.ModeAsync() == "observer")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the observer still serves without a quorum of voters\n" + ensemble.Diagnostics());
+            await Task.Delay(200);
+        }
+        Assert.DoesNotContain("leader", await Task.WhenAll(ensemble.Members.Where(m => m.IsRunning).Select(m => m.ModeAsync())));
+    }
+
     private static async Task<List<string>> ChildrenAsync(KeeperEnsemble.Member m, string path)
     {
         var run = await ToolRunner.RunKazooScriptFileAsync(EnsembleClient.ScriptPath, "children", m.ConnectString, path);
