@@ -67,7 +67,13 @@ public sealed class FastLeaderElection
             // A peer behind in rounds learns of ours straight away.
             if (n.State == PeerState.Looking && n.Vote.ElectionEpoch < answer.ElectionEpoch) _transport.Send(n.Sender, state, answer);
         }
-        else if (n.State == PeerState.Looking) _transport.Send(n.Sender, state, answer);
+        else if (n.State == PeerState.Looking)
+        {
+            _transport.Send(n.Sender, state, answer);
+            // Kept too: when this server's own term is ending (it lost the same leader a moment later), the vote
+            // counts in the election it is about to start, instead of waiting for the peer to send it again.
+            _transport.Incoming.Writer.TryWrite(n);
+        }
     }
 
     private bool IsQuorum(int count) => count > _voters.Count / 2;
@@ -76,7 +82,12 @@ public sealed class FastLeaderElection
     {
         var watch = Stopwatch.StartNew();
         var reader = _transport.Incoming.Reader;
-        while (reader.TryRead(out _)) { } // votes from an earlier election are stale
+        // What servers said while this one was following or leading is stale; votes of servers already looking are
+        // not (a peer that noticed the leader's loss a moment earlier has voted already), and are kept.
+        var early = new List<Notification>();
+        while (reader.TryRead(out var queued))
+            if (queued.State == PeerState.Looking) early.Add(queued);
+        foreach (var n in early) _transport.Incoming.Writer.TryWrite(n);
         var received = new Dictionary<long, Vote>();      // this round's votes from looking servers
         var outOfElection = new Dictionary<long, (PeerState State, Vote Vote)>(); // servers already following or leading
         Vote mine = new(_myId, lastZxid, currentEpoch, 0);

@@ -147,7 +147,7 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
             {
                 // The leader may not listen yet: it opens its quorum port when it learns it leads.
                 if (DateTime.UtcNow > deadline) throw new TimeoutException($"cannot reach leader {leaderId} at {endpoint}: {e.Message}");
-                await Task.Delay(100, ct).ConfigureAwait(false);
+                await Task.Delay(20, ct).ConfigureAwait(false);
             }
         }
     }
