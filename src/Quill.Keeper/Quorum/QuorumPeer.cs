@@ -102,6 +102,16 @@ public sealed class QuorumPeer : IAsyncDisposable
         Sessions = new SessionTracker(Time, secret, MyId);
         TxnLog = new TxnLog(Options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = Options.ForceSync }, Loggers.CreateLogger("Keeper.TxnLog"), Time);
         Tree = StateLoader.Load(Snapshots, TxnLog, Sessions, Options.ExtendedTypesEnabled, _log);
+        Tree.SetQuorumConfig(System.Text.Encoding.UTF8.GetBytes(ConfigText()));
+    }
+
+    /// <summary>The membership as ZooKeeper writes it to /zookeeper/config: one server.N line each, then the version.</summary>
+    private string ConfigText()
+    {
+        var lines = _quorum.Members.Values.OrderBy(m => m.Id).Select(m =>
+            string.Create(CultureInfo.InvariantCulture, $"server.{m.Id}={m.Host}:{m.QuorumPort}:{m.ElectionPort}:{(m.Role == PeerRole.Participant ? "participant" : "observer")}") +
+            (m.ClientPort is { } port ? string.Create(CultureInfo.InvariantCulture, $";{m.ClientHost ?? "0.0.0.0"}:{port}") : ""));
+        return string.Join("\n", lines) + "\nversion=" + (_quorum.DynamicConfigVersion ?? 0).ToString("x", CultureInfo.InvariantCulture);
     }
 
     private async Task RunAsync(CancellationToken ct)

@@ -47,6 +47,12 @@ public sealed class DataTree
         _nodes[PathUtils.Parent(path)].AddChild(PathUtils.Name(path));
     }
 
+    /// <summary>
+    /// An ensemble member's /zookeeper/config: the membership, as ZooKeeper keeps it there (not a txn: every server
+    /// writes its own from its configuration when it loads its state).
+    /// </summary>
+    public void SetQuorumConfig(byte[] data) => _nodes["/zookeeper/config"].Data = data;
+
     /// <summary>The node at a path; "" is the root too, as in ZooKeeper.</summary>
     public Znode? Get(string path) => _nodes.GetValueOrDefault(path.Length == 0 ? "/" : path);
 
