@@ -116,8 +116,10 @@ public sealed class ElectionTransport : IAsyncDisposable
             return;
         }
         // Connect in the background; the vote goes out once connected. A server down stays unreached until a resend.
-        if (_connecting.ContainsKey(to)) return;
-        var task = Task.Run(async () =>
+        // Claimed before the attempt starts, so an attempt that fails at once cannot remove its entry before it is added.
+        var claim = new TaskCompletionSource();
+        if (!_connecting.TryAdd(to, claim.Task)) return;
+        _ = Task.Run(async () =>
         {
             try
             {
@@ -132,10 +134,10 @@ public sealed class ElectionTransport : IAsyncDisposable
             }
             finally
             {
-                _connecting.TryRemove(to, out _);
+                _connecting.TryRemove(new KeyValuePair<long, Task>(to, claim.Task));
+                claim.TrySetResult();
             }
         });
-        _connecting[to] = task;
     }
 
     /// <summary>Nothing is sent back on an outgoing connection; reading it only notices when the peer goes away.</summary>

@@ -154,14 +154,16 @@ public sealed class FastLeaderElection
                     // Servers that already settled: join them once a quorum names one leader and that leader leads.
                     outOfElection[n.Sender] = (n.State, n.Vote);
                     var named = n.Vote;
-                    int agreeing = outOfElection.Values.Count(o => o.Vote.SameCandidate(named) && o.Vote.ElectionEpoch == named.ElectionEpoch);
+                    // Settled servers may have joined in different rounds: they agree when they name the same leader
+                    // in the same epoch (ZooKeeper compares only those for votes outside an election).
+                    int agreeing = outOfElection.Values.Count(o => o.Vote.Leader == named.Leader && o.Vote.PeerEpoch == named.PeerEpoch);
                     bool leaderLeads = named.Leader == _myId
                         ? false // it cannot be us: we are looking
                         : outOfElection.TryGetValue(named.Leader, out var l) && l.State == PeerState.Leading;
                     // Counting ourselves: we would follow too.
                     if (leaderLeads && IsQuorum(agreeing + 1))
                     {
-                        lock (_lock) _logicalClock = Math.Max(_logicalClock, named.ElectionEpoch);
+                        lock (_lock) _logicalClock = named.ElectionEpoch;
                         return Decide(named, watch);
                     }
                     break;

@@ -39,7 +39,8 @@ public sealed class Leader
     }
 
     public long Epoch { get; private set; }
-    public LeaderBroadcast Broadcast { get; private set; } = null!;
+    /// <summary>Null until the epoch is accepted by a quorum and the term's processor exists.</summary>
+    public LeaderBroadcast? Broadcast { get; private set; }
     public byte[] Secret => _peer.Sessions.Secret;
     public TimeSpan InitTimeout => TimeSpan.FromMilliseconds((long)_peer.Options.TickTime * _peer.Options.InitLimit);
 
@@ -90,7 +91,7 @@ public sealed class Leader
         {
             try
             {
-                Broadcast.AddLearner(learner, learnerZxid, role.Processor.CaptureState);
+                Broadcast!.AddLearner(learner, learnerZxid, role.Processor.CaptureState);
                 done.TrySetResult();
             }
             catch (Exception e) { done.TrySetException(e); }
@@ -139,6 +140,8 @@ public sealed class Leader
             _peer.Broadcast = Broadcast;
             _processorReady.TrySetResult(role);
             await _established.Task.WaitAsync(InitTimeout, stop.Token).ConfigureAwait(false);
+            // Sessions get their full timeout from the moment clients can reach them again, not from the election.
+            role.Processor.Post(new OwnerWork(() => _peer.Sessions.TouchAll()));
             _peer.StartServing(role, "leader");
             _log.LogInformation("Epoch {Epoch} established: serving clients as leader", Epoch);
 
@@ -147,8 +150,15 @@ public sealed class Leader
             while (!stop.IsCancellationRequested)
             {
                 await Task.Delay(Math.Max(10, tick / 2), stop.Token).ConfigureAwait(false);
-                foreach (var l in Broadcast.Learners) l.Send(PacketType.Ping, Broadcast.LastCommitted);
-                if (!Broadcast.HasQuorum(Environment.TickCount64 - syncLimitMs))
+                long now = Environment.TickCount64;
+                foreach (var l in Broadcast!.Learners)
+                {
+                    // A learner not heard from for syncLimit is gone, even if its connection has not broken yet.
+                    if (now - l.LastReceivedTicks > syncLimitMs) l.Close();
+                    else l.Send(PacketType.Ping, Broadcast.LastCommitted);
+                }
+                if (_failure is not null) break;
+                if (!Broadcast.HasQuorum(now - syncLimitMs))
                 {
                     _log.LogWarning("Lost the quorum (no answer from enough followers for {Ms} ms): leaving epoch {Epoch}", syncLimitMs, Epoch);
                     break;

@@ -108,16 +108,23 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
         {
             if (round <= from.ProbeAcked) return;
             from.ProbeAcked = round;
-            if (_confirmedRound < _sentRound && Votes(l => l.ProbeAcked >= _sentRound) >= quorum)
-            {
-                _confirmedRound = _sentRound;
-                if (_roundWanted)
-                {
-                    _roundWanted = false;
-                    SendRound();
-                }
-            }
+            CheckRound();
             TryCommit();
+        }
+    }
+
+    /// <summary>
+    /// Under the lock: the open probe round is confirmed once a quorum of counted voters answered it. Checked again
+    /// whenever who counts changes (a learner starts counting, or leaves), not only when an answer arrives.
+    /// </summary>
+    private void CheckRound()
+    {
+        if (_confirmedRound >= _sentRound || Votes(l => l.ProbeAcked >= _sentRound) < quorum) return;
+        _confirmedRound = _sentRound;
+        if (_roundWanted)
+        {
+            _roundWanted = false;
+            SendRound();
         }
     }
 
@@ -160,27 +167,45 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
     /// </summary>
     public void AddLearner(LearnerHandler learner, long learnerZxid, Func<StateImage> capture)
     {
+        bool needsSnapshot;
+        lock (_lock)
+            needsSnapshot = !(learnerZxid == window.Last || window.Contains(learnerZxid))
+                && !(window.Below(learnerZxid) is { } c && c >> 32 == learnerZxid >> 32);
+        // Encoded outside the lock (acks, commits and pings go on meanwhile); on the owner thread the tree stands
+        // still, and what is committed after the image is in the window, sent below.
+        (long Zxid, byte[] Body)? snapshot = null;
+        if (needsSnapshot)
+        {
+            var image = capture();
+            snapshot = (image.Zxid, image.Encode());
+        }
         lock (_lock)
         {
+            // One connection per server: a server that reconnected before its old connection broke must not count twice.
+            foreach (var stale in _learners.Where(l => l.Sid == learner.Sid).ToList())
+            {
+                _learners.Remove(stale);
+                stale.Close();
+            }
             long from;
-            if (learnerZxid == window.Last || window.Contains(learnerZxid))
+            if (snapshot is { } snap)
+            {
+                if (snap.Zxid < window.Start)
+                    throw new InvalidOperationException("the committed window no longer reaches the applied state");
+                learner.Send(PacketType.Snap, snap.Zxid, snap.Body);
+                from = snap.Zxid;
+            }
+            else if (learnerZxid == window.Last || window.Contains(learnerZxid))
             {
                 learner.Send(PacketType.Diff, window.Last);
                 from = learnerZxid;
             }
-            else if (window.Below(learnerZxid) is { } common && common >> 32 == learnerZxid >> 32)
-            {
-                // Same epoch: the learner's log holds the leader's history up to `common`, then txns nobody committed.
-                learner.Send(PacketType.Trunc, common);
-                from = common;
-            }
             else
             {
-                var image = capture();
-                if (image.Zxid < window.Start)
-                    throw new InvalidOperationException("the committed window no longer reaches the applied state");
-                learner.Send(PacketType.Snap, image.Zxid, image.Encode());
-                from = image.Zxid;
+                // Same epoch: the learner's log holds the leader's history up to `common`, then txns nobody committed.
+                long common = window.Below(learnerZxid)!.Value;
+                learner.Send(PacketType.Trunc, common);
+                from = common;
             }
             int sent = 0;
             foreach (var (zxid, data) in window.After(from))
@@ -192,6 +217,7 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
             foreach (var p in _outstanding)
                 if (p.Data is not null) learner.Send(PacketType.Proposal, p.Request.Zxid, p.Data);
             learner.Send(PacketType.NewLeader, Epoch << 32);
+            if (_sentRound > _confirmedRound) learner.Send(PacketType.Probe, _sentRound); // the open round reaches it too
             _learners.Add(learner);
             logger.LogInformation("Syncing server {Sid} (last zxid 0x{Their:x}) from 0x{From:x}: {Count} committed txns, {Outstanding} proposals",
                 learner.Sid, learnerZxid, from, sent, _outstanding.Count(p => p.Data is not null));
@@ -202,7 +228,9 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
     {
         lock (_lock)
         {
-            _learners.Remove(learner);
+            if (!_learners.Remove(learner)) return;
+            CheckRound();
+            TryCommit();
         }
     }
 
@@ -218,6 +246,7 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
         lock (_lock)
         {
             learner.CountsAcks = true;
+            CheckRound();
             TryCommit();
         }
     }

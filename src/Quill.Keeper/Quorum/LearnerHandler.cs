@@ -23,6 +23,9 @@ public sealed class LearnerHandler(Leader leader, QuorumConnection connection, I
 
     public void Send(PacketType type, long zxid, byte[]? data = null) => connection.Send(type, zxid, data);
 
+    /// <summary>Ends this learner's connection (its reader loop then leaves the broadcast).</summary>
+    public void Close() => connection.Close();
+
     public async Task RunAsync(CancellationToken ct)
     {
         try
@@ -45,6 +48,7 @@ public sealed class LearnerHandler(Leader leader, QuorumConnection connection, I
             await leader.EpochAckedAsync(Sid, learnerEpoch, learnerZxid, voting, ct).ConfigureAwait(false);
             await leader.SyncLearnerAsync(this, learnerZxid).ConfigureAwait(false);
             Synced = true;
+            var broadcast = leader.Broadcast!; // set before any learner is synced
 
             // From here the stream is live: acks of proposals may come before the NEWLEADER ack.
             while (!ct.IsCancellationRequested)
@@ -54,12 +58,12 @@ public sealed class LearnerHandler(Leader leader, QuorumConnection connection, I
                 {
                     case PacketType.Ack when p.Zxid == leader.Epoch << 32 && !CountsAcks:
                         log.LogInformation("Server {Sid} acknowledged the new leader", Sid);
-                        leader.Broadcast.StartCounting(this);
+                        broadcast.StartCounting(this);
                         await leader.NewLeaderAckedAsync(Sid, voting, ct).ConfigureAwait(false);
                         Send(PacketType.UpToDate, 0);
                         break;
-                    case PacketType.Ack: leader.Broadcast.Ack(this, p.Zxid); break;
-                    case PacketType.ProbeAck: leader.Broadcast.ProbeAck(this, p.Zxid); break;
+                    case PacketType.Ack: broadcast.Ack(this, p.Zxid); break;
+                    case PacketType.ProbeAck: broadcast.ProbeAck(this, p.Zxid); break;
                     case PacketType.Ping: leader.Post(new TouchSessionsWork(SessionTouches.Decode(p.Data))); break;
                     case PacketType.Request: leader.Post(new ForwardedWork(this, ForwardedRequest.Decode(p.Data))); break;
                     default:
@@ -78,7 +82,7 @@ public sealed class LearnerHandler(Leader leader, QuorumConnection connection, I
         }
         finally
         {
-            leader.Broadcast.RemoveLearner(this);
+            if (leader.Broadcast is { } broadcast) broadcast.RemoveLearner(this);
             connection.Close();
         }
     }

@@ -170,6 +170,7 @@ public sealed class QuorumPeer : IAsyncDisposable
         var secret = Sessions.Secret;
         TxnLog.Dispose();
         TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
+        DeleteSnapshotsAfter(zxid); // a snapshot of txns nobody committed (from a SNAP never finished) must not load
         Load(secret);
         if (Tree.LastZxid != zxid) throw new InvalidDataException($"after truncating to 0x{zxid:x} the state ends at 0x{Tree.LastZxid:x}");
     }
@@ -179,12 +180,19 @@ public sealed class QuorumPeer : IAsyncDisposable
     {
         var secret = Sessions.Secret;
         TxnLog.Dispose();
-        foreach (var (snapZxid, path) in StorageFiles.List(Options.DataDir, StorageFiles.SnapshotPrefix))
-            if (snapZxid > zxid) File.Delete(path);
-        Snapshots.Write(zxid, stream => stream.Write(body));
+        // The log is cut first: a crash before the snapshot is written leaves this server's own (older) history,
+        // never the leader's state with this server's other txns on top.
         TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
+        DeleteSnapshotsAfter(zxid);
+        Snapshots.Write(zxid, stream => stream.Write(body));
         Load(secret);
         _log.LogInformation("Installed the leader's snapshot at zxid 0x{Zxid:x}: {Nodes} znodes", zxid, Tree.NodeCount);
+    }
+
+    private void DeleteSnapshotsAfter(long zxid)
+    {
+        foreach (var (snapZxid, path) in StorageFiles.List(Options.DataDir, StorageFiles.SnapshotPrefix))
+            if (snapZxid > zxid) File.Delete(path);
     }
 
     /// <summary>The leader's recent history from its log, for DIFFs: every txn since the newest snapshot, bounded.</summary>

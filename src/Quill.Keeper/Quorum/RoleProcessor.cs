@@ -34,7 +34,6 @@ public sealed class RoleProcessor : IAsyncDisposable
         var sync = new SyncStage(peer.TxnLog, peer.Loggers.CreateLogger("Keeper.Sync"));
         var broadcast = new LeaderBroadcast(leader.Epoch, peer.Voters.Count / 2 + 1, window, sync, peer.Loggers.CreateLogger("Keeper.Leader"));
         var snapshotter = new Snapshotter(peer.Snapshots, sync.RequestRoll, peer.Loggers.CreateLogger("Keeper.Snapshots"));
-        peer.Sessions.TouchAll(); // a new leader has not been watching the sessions: each gets its full timeout from now
         var processor = new RequestProcessor(peer.Options, peer.Tree, peer.Sessions, broadcast, peer.Metrics, peer.Time, log, ServerRole.Leader)
         {
             SnapshotReady = snapshotter.Take,
@@ -68,7 +67,8 @@ public sealed class RoleProcessor : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Processor.Complete();
-        try { await _run.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
+        // Waited for in full: the next term's code touches the same tree and sessions, and only one may own them.
+        try { await _run.ConfigureAwait(false); } catch (Exception) { }
         _stop.Cancel();
         _logStage.Dispose();
         await _snapshotter.Idle.ConfigureAwait(false);
