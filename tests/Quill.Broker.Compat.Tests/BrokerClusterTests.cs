@@ -29,12 +29,16 @@ public sealed class BrokerClusterTests
         Assert.Equal(controller, inKeeper);
 
         // What a client library sees: Confluent's admin client names the three brokers and the same controller.
+        string spread = Clients.NewTopic("before-kill");
         using (var admin = Clients.Admin(cluster.BootstrapServers))
         {
             var described = await admin.DescribeClusterAsync(new DescribeClusterOptions { RequestTimeout = Clients.Timeout });
             Assert.Equal([1, 2, 3], described.Nodes.Select(n => n.Id).Order());
             Assert.Equal(controller, described.Controller?.Id);
+            // One partition on each broker, the killed one's included.
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = spread, NumPartitions = 3, ReplicationFactor = 1 }]);
         }
+        var acknowledged = await ProduceToEveryPartitionAsync(cluster.BootstrapServers, spread, 3, 5);
 
         cluster.Brokers[controller].Kill();
         var after = await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 2 && c.Controller > 0 && c.Controller != controller,
@@ -54,6 +58,75 @@ public sealed class BrokerClusterTests
         await cluster.Brokers[controller].StartAgainAsync();
         var rejoined = await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 3, Deadline, $"broker {controller} is back");
         Assert.All(rejoined.Values, c => Assert.Equal(successor, c.Controller));
+
+        // Its partition was offline while it was away (its data is on it alone); now it leads it again, data intact.
+        var consumed = Clients.ConsumeFromStart(cluster.BootstrapServers, spread, 3, acknowledged.Count);
+        Assert.Equal(acknowledged.Select(d => (d.Partition.Value, d.Offset.Value, d.Message.Value)).Order(),
+            consumed.Select(c => (c.Partition.Value, c.Offset.Value, c.Message.Value)).Order());
+    }
+
+    [Fact]
+    public async Task a_controller_whose_session_expires_stops_acting_as_one_and_every_broker_follows_a_new_election()
+    {
+        await using var cluster = await BrokerCluster.StartAsync(2);
+        var all = await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 2 && c.Controller > 0, Deadline, "two brokers and a controller");
+        int controller = all[1].Controller;
+        var (_, epochBefore) = await cluster.ControllerInKeeperAsync();
+
+        // Attach to the controller's own session (its id and password are in its log dir) and close it: its
+        // ephemerals, /controller among them, go at once, while the process runs on.
+        var deposed = cluster.Brokers[controller];
+        var session = File.ReadAllText(Path.Combine(deposed.Directory, "kafka-logs", ".keeper-session")).Trim().Split(' ');
+        await cluster.KazooAsync("""
+            import sys
+            from kazoo.client import KazooClient
+            thief = KazooClient(hosts=sys.argv[1], client_id=(int(sys.argv[2], 16), bytes.fromhex(sys.argv[3])))
+            thief.start(timeout=30)
+            assert thief.client_id[0] == int(sys.argv[2], 16), "did not attach to the controller's session"
+            thief.stop(); thief.close()
+            """, session[0], session[1]);
+
+        // A new election (a higher epoch); the other broker normally wins it, being told at once, while the deposed one
+        // first has to find its session gone and register again; either way every broker follows the winner.
+        var until = DateTime.UtcNow + Deadline;
+        var (winner, epochAfter) = await cluster.ControllerInKeeperAsync();
+        while (epochAfter <= epochBefore)
+        {
+            Assert.True(DateTime.UtcNow < until, $"/controller_epoch stayed at {epochBefore}\n{cluster.Diagnostics()}");
+            await Task.Delay(250);
+            (winner, epochAfter) = await cluster.ControllerInKeeperAsync();
+        }
+        await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 2 && c.Controller == winner, Deadline,
+            $"broker {winner} is the controller and broker {controller} registered again");
+        Assert.True(deposed.IsRunning, deposed.Diagnostics());
+        Assert.Contains($"broker {controller} stops acting as controller", deposed.Output);
+
+        // The broker that is not the controller refuses to create a topic, as Kafka does, and clients that go to the
+        // controller it names get the topic created.
+        var follower = cluster.Brokers[3 - winner];
+        using (var connection = await RawKafkaConnection.ConnectAsync(follower.KafkaPort))
+        {
+            var request = KafkaApis.CreateTopics.Request.New().SetInt("TimeoutMs", 30_000);
+            request.AddElement("Topics").SetString("Name", Clients.NewTopic("refused")).SetInt("NumPartitions", 1).SetInt("ReplicationFactor", 1);
+            var response = await connection.RequestAsync(KafkaApis.CreateTopics, 5, request);
+            Assert.Equal((short)KafkaError.NotController, response.GetArray("Topics")![0].GetInt16("ErrorCode"));
+        }
+        string topic = Clients.NewTopic("after-deposition");
+        using (var admin = Clients.Admin(deposed.BootstrapServers))
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 2, ReplicationFactor = 2 }]);
+        var sent = await ProduceToEveryPartitionAsync(deposed.BootstrapServers, topic, 2, 3);
+        Assert.Equal(sent.Count, Clients.ConsumeFromStart(deposed.BootstrapServers, topic, 2, sent.Count).Count);
+    }
+
+    private static async Task<List<DeliveryResult<string, string>>> ProduceToEveryPartitionAsync(string bootstrap, string topic, int partitions, int each)
+    {
+        var sent = new List<DeliveryResult<string, string>>();
+        using var producer = Clients.Producer(bootstrap);
+        for (int p = 0; p < partitions; p++)
+            for (int i = 0; i < each; i++)
+                sent.Add(await producer.ProduceAsync(new TopicPartition(topic, p), new Message<string, string> { Key = $"{i}", Value = $"p{p}-{i}" }));
+        Assert.All(sent, d => Assert.Equal(PersistenceStatus.Persisted, d.Status));
+        return sent;
     }
 
     [Fact]
@@ -89,17 +162,31 @@ public sealed class BrokerClusterTests
         Assert.Equal(partitions.Select(p => $"{p.Partition} {p.Leader.Id} 0 {p.Leader.Id} {epoch} 1"), states.Split('\n').Select(l => l.Trim()));
 
         // Confluent.Kafka, bootstrapped from one broker, produces to and consumes from every partition through its leader.
-        var sent = new List<DeliveryResult<string, string>>();
-        using (var producer = Clients.Producer(cluster.Brokers[1].BootstrapServers))
-        {
-            foreach (var p in partitions)
-                for (int i = 0; i < 10; i++)
-                    sent.Add(await producer.ProduceAsync(new TopicPartition(topic, p.Partition), new Message<string, string> { Key = $"{i}", Value = $"p{p.Partition}-{i}" }));
-        }
-        Assert.All(sent, d => Assert.Equal(PersistenceStatus.Persisted, d.Status));
+        var sent = await ProduceToEveryPartitionAsync(cluster.Brokers[1].BootstrapServers, topic, 6, 10);
         var consumed = Clients.ConsumeFromStart(cluster.Brokers[3].BootstrapServers, topic, 6, sent.Count);
         Assert.Equal(sent.Select(d => (d.Partition.Value, d.Offset.Value, d.Message.Value)).Order(),
             consumed.Select(c => (c.Partition.Value, c.Offset.Value, c.Message.Value)).Order());
+
+        // A consumer group works across the brokers: its coordinator is the leader of its __consumer_offsets partition.
+        string group = Clients.NewTopic("group");
+        using (var member = new ConsumerBuilder<string, string>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.Brokers[2].BootstrapServers, GroupId = group, AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        }).Build())
+        {
+            member.Subscribe(topic);
+            int read = 0;
+            var until = DateTime.UtcNow + Clients.Timeout;
+            while (read < sent.Count)
+            {
+                Assert.True(DateTime.UtcNow < until, $"the group read {read} of {sent.Count} records\n{cluster.Diagnostics()}");
+                if (member.Consume(TimeSpan.FromMilliseconds(500)) is { IsPartitionEOF: false }) read++;
+            }
+            member.Commit();
+            member.Close();
+        }
+        var committed = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, null)]);
+        Assert.Equal(Enumerable.Repeat(10L, 6), committed.Single().Partitions.OrderBy(p => p.Partition.Value).Select(p => p.Offset.Value));
 
         // A broker that does not lead a partition has no log of it and answers produce and fetch with NOT_LEADER_OR_FOLLOWER.
         int leader = partitions[0].Leader.Id;
