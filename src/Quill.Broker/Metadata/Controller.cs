@@ -332,9 +332,11 @@ public sealed partial class Controller : IAsyncDisposable
         var parts = e.Path[(ZkPaths.BrokerTopics.Length + 1)..].Split('/');
         if (parts.Length != 4 || !int.TryParse(parts[2], out int index)) return;
         string name = parts[0];
+        // A deleted state node (its topic is being deleted) is not watched for a re-creation that may never come.
+        var watcher = e.Type == EventType.NodeDeleted ? null : (Action<WatchedEvent>)OnPartitionStateChanged;
         RunWatchWork(async ct =>
         {
-            var state = await _zk.ReadPartitionStateAsync(name, index, OnPartitionStateChanged, ct);
+            var state = await _zk.ReadPartitionStateAsync(name, index, watcher, ct);
             if (_cache.GetPartition(name, index) is null) return;
             SetPartitionStateOnLoop(name, index, state ?? PartitionState.None);
         });

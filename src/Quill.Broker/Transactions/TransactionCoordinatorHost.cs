@@ -13,6 +13,7 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
 {
     private readonly SemaphoreSlim _starting = new(1, 1);
     private volatile TransactionCoordinator? _coordinator;
+    private string? _lastFailure;
 
     /// <summary>The coordinator if it has started.</summary>
     public TransactionCoordinator? Current => _coordinator;
@@ -41,7 +42,8 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
         }
         catch (Exception e) when (e is InvalidOperationException or Quill.Keeper.Protocol.KeeperException or IOException)
         {
-            log.LogError(e, "The transaction coordinator could not start");
+            // Clients retry FindCoordinator often: the same failure is logged once, not at every retry.
+            if (Interlocked.Exchange(ref _lastFailure, e.Message) != e.Message) log.LogError(e, "The transaction coordinator could not start");
             return false;
         }
     }
