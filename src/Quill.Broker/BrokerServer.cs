@@ -15,8 +15,8 @@ namespace Quill.Broker;
 
 /// <summary>
 /// One Kafka broker: connects to Keeper (the only path to metadata), checks its log dirs belong to this cluster,
-/// opens the logs, binds the Kafka listener, registers itself in /brokers/ids, becomes the controller, loads the
-/// topics, and then serves requests. Periodic upkeep (retention every log.retention.check.interval.ms, compaction
+/// opens the logs, binds the Kafka listener, registers itself in /brokers/ids, loads the brokers and topics, stands
+/// for controller (one broker of the cluster is), and then serves requests for the partitions it leads. Periodic upkeep (retention every log.retention.check.interval.ms, compaction
 /// every log.cleaner.backoff.ms, flush.ms, recovery-point checkpoints) runs on one <see cref="Log.LogScheduler"/>. Embeddable: `quill start`, `quill broker start` and the tests build it from
 /// <see cref="BrokerOptions"/>.
 /// </summary>
@@ -200,13 +200,14 @@ public sealed class BrokerServer : IAsyncDisposable
     private void OnKeeperState(object? sender, SessionState state)
     {
         if (state != SessionState.Expired || _stopping.IsCancellationRequested || !ReferenceEquals(sender, _zk?.Keeper)) return;
+        _controller?.SessionExpired();
         _log.LogWarning("The Keeper session expired: this broker's registration is gone; starting a new session to register again");
         _ = Task.Run(RenewKeeperSessionAsync);
     }
 
     /// <summary>
     /// What Kafka does when its ZooKeeper session expires: make a new session, register again in /brokers/ids, and
-    /// reload the metadata as controller (watches set on the old session are gone). Until that is done, requests are
+    /// reload the metadata, standing for controller again (watches set on the old session are gone). Until that is done, requests are
     /// served from the metadata already cached. Retries until it works or the broker stops.
     /// </summary>
     private async Task RenewKeeperSessionAsync()
@@ -223,7 +224,7 @@ public sealed class BrokerServer : IAsyncDisposable
                 var old = _zk!.UseSession(client);
                 _ = old.DisposeAsync().AsTask();
                 await _zk.RegisterBrokerAsync(Services.Self, _staleWait, ct);
-                await _controller!.ResumeAsync(_staleWait, ct);
+                await _controller!.ResumeAsync(ct);
                 _log.LogInformation("Registered again in Keeper with session 0x{Session:x}", client.SessionId);
                 return;
             }
@@ -249,25 +250,37 @@ public sealed class BrokerServer : IAsyncDisposable
 
     /// <summary>
     /// Opens <c>__consumer_offsets</c> (creating it with offsets.topic.num.partitions, compacted; see
-    /// <see cref="Controller.OpenInternalTopicAsync"/>) and starts the group coordinator on it.
+    /// <see cref="Controller.EnsureInternalTopicAsync"/>) and starts the group coordinator on the partitions this
+    /// broker leads: it coordinates the groups of those, and loads or unloads a partition's groups as its leadership
+    /// comes and goes.
     /// </summary>
     private async Task<GroupCoordinator> StartGroupCoordinatorAsync(CancellationToken ct)
     {
-        var logs = await _controller!.OpenInternalTopicAsync(OffsetsTopic.Name, _options.OffsetsTopicNumPartitions,
+        var topic = await _controller!.EnsureInternalTopicAsync(OffsetsTopic.Name, _options.OffsetsTopicNumPartitions,
             _options.OffsetsTopicReplicationFactor, new Dictionary<string, string?>
             {
                 ["cleanup.policy"] = "compact",
                 ["segment.bytes"] = _options.OffsetsTopicSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["compression.type"] = "producer",
             }, ct);
-        var groups = new GroupCoordinator(new PartitionOffsetsLog(logs), new GroupCoordinatorOptions
+        var replicas = _replicas!;
+        var groups = new GroupCoordinator(new PartitionOffsetsLog(topic.Partitions.Count, p => replicas.Get(OffsetsTopic.Name, p)?.Log),
+            new GroupCoordinatorOptions
+            {
+                InitialRebalanceDelayMs = _options.GroupInitialRebalanceDelayMs,
+                MinSessionTimeoutMs = _options.GroupMinSessionTimeoutMs,
+                MaxSessionTimeoutMs = _options.GroupMaxSessionTimeoutMs,
+                OffsetsRetentionMs = _options.OffsetsRetentionMinutes * 60_000L,
+            }, _time, _loggers.CreateLogger("Quill.Broker.Groups"));
+        // Subscribed before the start reads which partitions are here, so no change falls between the two.
+        _controller.LeadershipChanged += (name, partition, leading) =>
         {
-            InitialRebalanceDelayMs = _options.GroupInitialRebalanceDelayMs,
-            MinSessionTimeoutMs = _options.GroupMinSessionTimeoutMs,
-            MaxSessionTimeoutMs = _options.GroupMaxSessionTimeoutMs,
-            OffsetsRetentionMs = _options.OffsetsRetentionMinutes * 60_000L,
-        }, _time, _loggers.CreateLogger("Quill.Broker.Groups"));
-        await groups.StartAsync();
+            if (name != OffsetsTopic.Name || partition >= topic.Partitions.Count) return;
+            var change = leading ? groups.LoadShardAsync(partition) : groups.UnloadShardAsync(partition);
+            change.ContinueWith(t => _log.LogError(t.Exception, "Moving the groups of {Topic}-{Partition} failed", name, partition),
+                TaskContinuationOptions.OnlyOnFaulted);
+        };
+        await groups.StartAsync(p => replicas.Get(OffsetsTopic.Name, p) is not null);
         return groups;
     }
 

@@ -40,6 +40,12 @@ public sealed class BrokerServices : IBrokerIdentity
     string IBrokerIdentity.Host => Self.Host;
     int IBrokerIdentity.Port => Self.Port;
 
+    (int NodeId, string Host, int Port)? IBrokerIdentity.CoordinatorOf(int offsetsPartition)
+    {
+        int leader = Metadata.GetPartition(OffsetsTopic.Name, offsetsPartition)?.State.Leader ?? -1;
+        return LiveBrokers.FirstOrDefault(b => b.Id == leader) is { } broker ? (broker.Id, broker.Host, broker.Port) : null;
+    }
+
     /// <summary>This broker as clients must reach it (the advertised host and the bound port).</summary>
     public BrokerInfo Self { get; internal set; } = new(0, "127.0.0.1", 0, null);
 

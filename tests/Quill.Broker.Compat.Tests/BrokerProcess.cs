@@ -44,13 +44,13 @@ public sealed class BrokerProcess : IAsyncDisposable
         return await broker.LaunchOrDisposeAsync();
     }
 
-    /// <summary>`quill broker start --config server.properties` with the given zookeeper.connect and extra properties.</summary>
-    public static async Task<BrokerProcess> StartWithConfigAsync(string zookeeperConnect, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>`quill broker start --config server.properties` with the given zookeeper.connect, broker id and extra properties.</summary>
+    public static async Task<BrokerProcess> StartWithConfigAsync(string zookeeperConnect, IReadOnlyDictionary<string, string>? extra = null, int brokerId = 0)
     {
         string dir = NewDirectory();
         int kafka = FreePort.Get();
         var config = new StringBuilder()
-            .AppendLine("broker.id=0")
+            .AppendLine($"broker.id={brokerId}")
             .AppendLine($"listeners=PLAINTEXT://127.0.0.1:{kafka}")
             .AppendLine($"log.dirs={Path.Combine(dir, "kafka-logs")}")
             .AppendLine($"zookeeper.connect={zookeeperConnect}")

@@ -59,16 +59,19 @@ public sealed class GroupCoordinator : IAsyncDisposable
         _ => KafkaError.CoordinatorNotAvailable,
     };
 
-    /// <summary>Loads every shard (each replays its partition, in parallel), then serves.</summary>
-    public async Task StartAsync()
+    /// <summary>
+    /// Loads every shard, or those <paramref name="isLocal"/> names (the partitions this broker leads), each
+    /// replaying its partition, in parallel; then serves. The others answer NOT_COORDINATOR until loaded.
+    /// </summary>
+    public async Task StartAsync(Func<int, bool>? isLocal = null)
     {
         if (Interlocked.CompareExchange(ref _status, Loading, Created) != Created)
             throw new InvalidOperationException("the group coordinator was already started");
         var started = _time.GetTimestamp();
-        var loaded = await Task.WhenAll(_shards.Select(s => s.LoadAsync())).ConfigureAwait(false);
+        var loaded = await Task.WhenAll(_shards.Where(s => isLocal?.Invoke(s.Partition) ?? true).Select(s => s.LoadAsync())).ConfigureAwait(false);
         _status = Active;
         _logger.LogInformation("Group coordinator loaded {Groups} groups and {Offsets} committed offsets from {Partitions} partitions of {Topic} in {Elapsed} ms",
-            loaded.Sum(l => l.Groups), loaded.Sum(l => l.Offsets), _shards.Length, OffsetsTopic.Name, (int)_time.GetElapsedTime(started).TotalMilliseconds);
+            loaded.Sum(l => l.Groups), loaded.Sum(l => l.Offsets), loaded.Length, OffsetsTopic.Name, (int)_time.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>Starts serving the groups of one partition (its leadership arrived): replays it first.</summary>

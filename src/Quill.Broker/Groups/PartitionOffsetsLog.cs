@@ -3,11 +3,14 @@ using Quill.Kafka.Protocol.Records;
 
 namespace Quill.Broker.Groups;
 
-/// <summary>The offsets log over the broker's own partition logs (one <see cref="PartitionLog"/> per partition).</summary>
+/// <summary>
+/// The offsets log over the broker's own partition logs (one <see cref="PartitionLog"/> per partition, or, in a
+/// cluster, the logs of the partitions this broker leads, looked up when used).
+/// </summary>
 public sealed class PartitionOffsetsLog : IOffsetsLog
 {
     private const int ReadChunkBytes = 1024 * 1024;
-    private readonly PartitionLog[] _partitions;
+    private readonly Func<int, PartitionLog?> _partition;
 
     /// <param name="partitions">The logs of partitions 0..n-1 of <c>__consumer_offsets</c>, in partition order.</param>
     public PartitionOffsetsLog(IReadOnlyList<PartitionLog> partitions)
@@ -16,7 +19,17 @@ public sealed class PartitionOffsetsLog : IOffsetsLog
         for (int i = 0; i < partitions.Count; i++)
             if (partitions[i].Partition != i)
                 throw new ArgumentException($"partition log {i} is {partitions[i].Topic}-{partitions[i].Partition}", nameof(partitions));
-        _partitions = [.. partitions];
+        PartitionLog[] logs = [.. partitions];
+        _partition = p => logs[p];
+        PartitionCount = logs.Length;
+    }
+
+    /// <param name="partitionCount">The partitions of <c>__consumer_offsets</c>.</param>
+    /// <param name="partition">The log of a partition this broker leads; null for the others (they are not read or written here).</param>
+    public PartitionOffsetsLog(int partitionCount, Func<int, PartitionLog?> partition)
+    {
+        PartitionCount = partitionCount;
+        _partition = partition;
     }
 
     /// <summary>
@@ -36,15 +49,19 @@ public sealed class PartitionOffsetsLog : IOffsetsLog
         return new PartitionOffsetsLog(partitions);
     }
 
-    public int PartitionCount => _partitions.Length;
+    public int PartitionCount { get; }
 
-    public IReadOnlyList<PartitionLog> Partitions => _partitions;
+    /// <summary>Every partition's log (all of them must be here).</summary>
+    public IReadOnlyList<PartitionLog> Partitions => [.. Enumerable.Range(0, PartitionCount).Select(Log)];
 
-    public void Append(int partition, ReadOnlyMemory<byte> batch) => _partitions[partition].Append(batch, origin: AppendOrigin.Coordinator);
+    private PartitionLog Log(int partition) =>
+        _partition(partition) ?? throw new InvalidOperationException($"{OffsetsTopic.Name}-{partition} is not led by this broker");
+
+    public void Append(int partition, ReadOnlyMemory<byte> batch) => Log(partition).Append(batch, origin: AppendOrigin.Coordinator);
 
     public IEnumerable<RecordBatch> ReadAll(int partition)
     {
-        var log = _partitions[partition];
+        var log = Log(partition);
         long offset = log.LogStartOffset;
         long end = log.LogEndOffset;
         while (offset < end)

@@ -25,7 +25,8 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
         var response = new MetadataResponseData();
         var metadata = services.Metadata;
 
-        foreach (var broker in services.LiveBrokers)
+        var live = services.LiveBrokers;
+        foreach (var broker in live)
             response.Brokers.Add(new MetadataResponseData.BrokersItem { NodeId = broker.Id, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
         response.ClusterId = metadata.ClusterId;
         response.ControllerId = metadata.ControllerId;
@@ -37,7 +38,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
         if (requested is null || (version == 0 && requested.Count == 0))
         {
             foreach (var topic in metadata.Topics.OrderBy(t => t.Name, StringComparer.Ordinal))
-                AddTopic(response, topic, KafkaError.None, includeTopicOps);
+                AddTopic(response, topic, KafkaError.None, includeTopicOps, live);
             return response;
         }
 
@@ -48,7 +49,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
             Guid id = version >= 10 ? wanted.TopicId : Guid.Empty;
             if (name is null)
             {
-                if (id != Guid.Empty && metadata.GetTopic(id) is { } byId) AddTopic(response, byId, KafkaError.None, includeTopicOps);
+                if (id != Guid.Empty && metadata.GetTopic(id) is { } byId) AddTopic(response, byId, KafkaError.None, includeTopicOps, live);
                 else
                 {
                     // The name is nullable from v12; before that the unknown id is answered with an empty one.
@@ -61,7 +62,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
             }
             if (metadata.GetTopic(name) is { } known)
             {
-                AddTopic(response, known, KafkaError.None, includeTopicOps);
+                AddTopic(response, known, KafkaError.None, includeTopicOps, live);
                 continue;
             }
             KafkaError error;
@@ -72,7 +73,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
                 var (result, created) = await services.Controller.GetOrCreateTopicAsync(new NewTopic(name), cancellationToken);
                 if (created is not null)
                 {
-                    AddTopic(response, created, KafkaError.None, includeTopicOps);
+                    AddTopic(response, created, KafkaError.None, includeTopicOps, services.LiveBrokers);
                     continue;
                 }
                 error = result.Error;
@@ -82,8 +83,13 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
         return response;
     }
 
-    private static void AddTopic(MetadataResponseData response, TopicInfo topic, KafkaError error, bool includeOps)
+    /// <summary>
+    /// A topic's partitions as Kafka's metadata cache gives them: a leader that is not a live broker is no leader
+    /// (LEADER_NOT_AVAILABLE), and the offline replicas are those on brokers that are not live.
+    /// </summary>
+    private static void AddTopic(MetadataResponseData response, TopicInfo topic, KafkaError error, bool includeOps, IReadOnlyList<BrokerInfo> live)
     {
+        var liveIds = live.Select(b => b.Id).ToHashSet();
         var entry = new MetadataResponseData.TopicsItem
         {
             ErrorCode = (short)error,
@@ -94,15 +100,16 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
         if (includeOps) entry.TopicAuthorizedOperations = AllTopicOperations;
         foreach (var p in topic.Partitions)
         {
+            bool led = liveIds.Contains(p.State.Leader);
             entry.Partitions.Add(new MetadataResponseData.TopicsItem.PartitionsItem
             {
-                ErrorCode = (short)(p.State.Leader < 0 ? KafkaError.LeaderNotAvailable : KafkaError.None),
+                ErrorCode = (short)(led ? KafkaError.None : KafkaError.LeaderNotAvailable),
                 PartitionIndex = p.Index,
-                LeaderId = p.State.Leader,
+                LeaderId = led ? p.State.Leader : -1,
                 LeaderEpoch = p.State.LeaderEpoch,
                 ReplicaNodes = [.. p.Replicas],
                 IsrNodes = [.. p.State.Isr],
-                OfflineReplicas = [.. p.Replicas.Except(p.State.Isr)],
+                OfflineReplicas = [.. p.Replicas.Where(r => !liveIds.Contains(r))],
             });
         }
         response.Topics.Add(entry);

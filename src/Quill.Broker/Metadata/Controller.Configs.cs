@@ -66,7 +66,7 @@ public sealed partial class Controller
         _lastConfigChange = Math.Max(_lastConfigChange, names.Select(SequenceOf).DefaultIfEmpty(-1).Max());
     }
 
-    private void OnConfigChanged(Quill.Keeper.Client.WatchedEvent e) => RunWatchWork(async ct =>
+    private void OnConfigChanged(Quill.Keeper.Client.WatchedEvent e) => RunWatchWork(e, async ct =>
     {
         var names = (await _zk.GetConfigChangesAsync(OnConfigChanged, ct)).OrderBy(SequenceOf).ToList();
         foreach (string name in names)

@@ -14,19 +14,22 @@ public sealed partial class Controller
 {
     /// <summary>
     /// Creates a topic: validates it as Kafka's CreateTopics does (name, partitions, replication factor against the live
-    /// brokers, assignment, configs), writes it to Keeper in one transaction, then opens its partitions.
+    /// brokers, assignment, configs), writes it to Keeper in one transaction, then opens the partitions led here. Only
+    /// the controller creates topics this way; other brokers answer NOT_CONTROLLER, which sends clients to it.
     /// </summary>
     public async Task<(AdminResult Result, TopicInfo? Topic)> CreateTopicAsync(NewTopic request, bool validateOnly = false, CancellationToken ct = default)
     {
+        if (!_active) return (NotController, null);
         var (plan, problem) = PlanTopic(request);
         if (plan is null) return (problem, null);
         if (validateOnly) return (_cache.GetTopic(request.Name) is null ? AdminResult.Ok : Exists(request.Name), plan);
         return await _events.RunAsync<(AdminResult Result, TopicInfo? Topic)>(async () =>
         {
+            if (!_active) return (NotController, null);
             if (_cache.GetTopic(request.Name) is not null) return (Exists(request.Name), null);
             try
             {
-                await _zk.CreateTopicAsync(plan, ct);
+                await _zk.CreateTopicAsync(plan, _epochZkVersion, ct);
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
             {
@@ -34,22 +37,70 @@ public sealed partial class Controller
                 await LoadTopicOnLoopAsync(request.Name, ct);
                 return (Exists(request.Name), null);
             }
+            catch (ControllerMovedException)
+            {
+                OnControllerMovedOnLoop();
+                return (NotController, null);
+            }
             _cache.Put(plan);
-            OpenLocalPartitions(plan);
+            ServeLocalPartitionsOnLoop(plan);
             await _zk.WatchTopicAsync(plan.Name, OnTopicChanged, ct);
+            foreach (var p in plan.Partitions) await _zk.ReadPartitionStateAsync(plan.Name, p.Index, OnPartitionStateChanged, ct);
             _log.LogInformation("Created topic {Topic} with {Partitions} partitions, replication factor {Rf}, id {Id}",
                 plan.Name, plan.Partitions.Count, plan.ReplicationFactor, ZkData.TopicIdText(plan.Id));
             return (AdminResult.Ok, plan);
         });
     }
 
-    /// <summary>Creates the topic unless it exists (auto-creation, internal topics); returns the topic either way, or null and why not.</summary>
+    private static readonly AdminResult NotController = new(KafkaError.NotController, "This is not the correct controller for this cluster.");
+
+    /// <summary>How long a broker that is not the controller waits for the controller to elect the leaders of a topic it created.</summary>
+    private static readonly TimeSpan CreationWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Creates the topic unless it exists (auto-creation, internal topics); returns the topic either way, or null and
+    /// why not. A broker that is not the controller writes the topic's config and assignment to Keeper itself, as
+    /// Kafka's brokers do for auto-creation, and waits a while for the controller to elect its leaders.
+    /// </summary>
     public async Task<(AdminResult Result, TopicInfo? Topic)> GetOrCreateTopicAsync(NewTopic request, CancellationToken ct = default)
     {
         if (_cache.GetTopic(request.Name) is { } existing) return (AdminResult.Ok, existing);
+        if (!_active) return await CreateThroughKeeperAsync(request, ct);
         var (result, topic) = await CreateTopicAsync(request, false, ct);
+        if (result.Error == KafkaError.NotController) return await CreateThroughKeeperAsync(request, ct);
         if (result.Error == KafkaError.TopicAlreadyExists && _cache.GetTopic(request.Name) is { } raced) return (AdminResult.Ok, raced);
         return (result, topic);
+    }
+
+    private async Task<(AdminResult Result, TopicInfo? Topic)> CreateThroughKeeperAsync(NewTopic request, CancellationToken ct)
+    {
+        var (plan, problem) = PlanTopic(request);
+        if (plan is null) return (problem, null);
+        try
+        {
+            await _zk.CreateTopicAsync(plan, fence: null, ct);
+            _log.LogInformation("Wrote topic {Topic} to Keeper for the controller to elect its leaders", plan.Name);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+        {
+            // Another broker created it meanwhile: wait for that one.
+        }
+        var deadline = _time.GetUtcNow() + CreationWait;
+        while (true)
+        {
+            var changed = _cache.WhenChanged;
+            if (_cache.GetTopic(request.Name) is { } topic && topic.Partitions.All(p => p.State.IsWritten)) return (AdminResult.Ok, topic);
+            var left = deadline - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+                return (new(KafkaError.LeaderNotAvailable, $"The controller has not elected the leaders of {request.Name} yet."), null);
+            try
+            {
+                await changed.WaitAsync(left, _time, ct);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
     }
 
     private static AdminResult Exists(string name) => new(KafkaError.TopicAlreadyExists, $"Topic '{name}' already exists.");
@@ -58,6 +109,7 @@ public sealed partial class Controller
     {
         if (TopicNames.Validate(request.Name) is { } bad) return (null, new(KafkaError.InvalidTopicException, bad));
         var brokers = LiveBrokerIds();
+        var live = brokers.ToHashSet();
         var assignment = new SortedDictionary<int, int[]>();
         if (request.Assignments is { Count: > 0 } given)
         {
@@ -79,7 +131,7 @@ public sealed partial class Controller
             if (rf <= 0) return (null, new(KafkaError.InvalidReplicationFactor, "Replication factor must be larger than 0."));
             if (rf > brokers.Count)
                 return (null, new(KafkaError.InvalidReplicationFactor, $"Replication factor: {rf} larger than available brokers: {brokers.Count}."));
-            foreach (var (p, replicas) in Assign(partitions, rf, brokers, 0)) assignment[p] = replicas;
+            foreach (var (p, replicas) in ReplicaPlacement.Assign(partitions, rf, LiveBrokers())) assignment[p] = replicas;
         }
         var configs = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in request.Configs ?? new Dictionary<string, string?>())
@@ -87,17 +139,20 @@ public sealed partial class Controller
             if (TopicConfigs.Validate(name, value) is { } invalid) return (null, new(KafkaError.InvalidConfig, invalid));
             configs[name] = value!.Trim();
         }
-        var live = brokers.ToHashSet();
         var infos = assignment.Select(a => new PartitionInfo(a.Key, a.Value,
-            new PartitionState(a.Value.FirstOrDefault(live.Contains, -1), 0, a.Value.Where(live.Contains).ToArray(), _controllerEpoch))).ToList();
+            LeaderElection.Elect(a.Value, PartitionState.None, live, _controllerEpoch) ?? PartitionState.None)).ToList();
         return (new TopicInfo(request.Name, ZkData.NewTopicId(), infos, configs), AdminResult.Ok);
     }
 
-    private List<int> LiveBrokerIds()
+    private List<int> LiveBrokerIds() => [.. LiveBrokers().Select(b => b.Id)];
+
+    /// <summary>The registered brokers, this one included even if its registration is being renewed.</summary>
+    private List<BrokerInfo> LiveBrokers()
     {
-        var ids = _cache.Brokers.Select(b => b.Id).ToHashSet();
-        ids.Add(BrokerId);
-        return [.. ids.Order()];
+        var brokers = _cache.Brokers.ToList();
+        if (!brokers.Any(b => b.Id == BrokerId)) brokers.Add(new BrokerInfo(BrokerId, "", 0, _options.Rack));
+        brokers.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return brokers;
     }
 
     private static AdminResult? CheckReplicas(int[] replicas, List<int> brokers)
@@ -110,17 +165,6 @@ public sealed partial class Controller
         return null;
     }
 
-    /// <summary>Round-robin placement (Kafka's rack-unaware assignment, without the random start so it is predictable).</summary>
-    private static IEnumerable<(int Partition, int[] Replicas)> Assign(int partitions, int rf, List<int> brokers, int firstPartition)
-    {
-        for (int p = firstPartition; p < firstPartition + partitions; p++)
-        {
-            var replicas = new int[rf];
-            for (int r = 0; r < rf; r++) replicas[r] = brokers[(p + r) % brokers.Count];
-            yield return (p, replicas);
-        }
-    }
-
     /// <summary>
     /// Deletes a topic as Kafka does: marks it in /admin/delete_topics, deletes its logs, removes its znodes and
     /// finally the marker (a crash in between is finished at the next start).
@@ -130,6 +174,7 @@ public sealed partial class Controller
         if (!_options.DeleteTopicEnable) return new(KafkaError.TopicDeletionDisabled, "Topic deletion is disabled.");
         return await _events.RunAsync<AdminResult>(async () =>
         {
+            if (!_active) return NotController;
             if (_cache.GetTopic(name) is null) return new(KafkaError.UnknownTopicOrPartition, "This server does not host this topic-partition.");
             await _zk.MarkTopicForDeletionAsync(name, ct);
             await DeleteTopicOnLoopAsync(name, ct);
@@ -144,7 +189,11 @@ public sealed partial class Controller
             _cache.Remove(name);
             foreach (var p in topic.Partitions) _replicas.Delete(name, p.Index);
         }
-        foreach (var log in _replicas.AllLogs.Where(l => l.Topic == name).ToList()) _replicas.Delete(name, log.Partition);
+        foreach (var log in _replicas.AllLogs.Where(l => l.Topic == name).ToList())
+        {
+            if (_replicas.Get(name, log.Partition) is not null) LeadershipChanged?.Invoke(name, log.Partition, false);
+            _replicas.Delete(name, log.Partition);
+        }
         await _zk.RemoveTopicAsync(name, ct);
         _log.LogInformation("Deleted topic {Topic}", name);
     }
@@ -154,6 +203,7 @@ public sealed partial class Controller
     {
         return await _events.RunAsync<AdminResult>(async () =>
         {
+            if (!_active) return NotController;
             if (_cache.GetTopic(name) is not { } topic) return new(KafkaError.UnknownTopicOrPartition, $"The topic '{name}' does not exist.");
             int current = topic.Partitions.Count;
             if (count < current) return new(KafkaError.InvalidPartitions, $"Topic currently has {current} partitions, which is higher than the requested {count}.");
@@ -177,28 +227,37 @@ public sealed partial class Controller
             {
                 if (topic.ReplicationFactor > brokers.Count)
                     return new(KafkaError.InvalidReplicationFactor, $"Replication factor: {topic.ReplicationFactor} larger than available brokers: {brokers.Count}.");
-                added = Assign(count - current, topic.ReplicationFactor, brokers, current).ToList();
+                added = ReplicaPlacement.Assign(count - current, topic.ReplicationFactor, LiveBrokers(), current);
             }
             if (validateOnly) return AdminResult.Ok;
             var live = brokers.ToHashSet();
             var newPartitions = added.Select(a => new PartitionInfo(a.Partition, a.Replicas,
-                new PartitionState(a.Replicas.FirstOrDefault(live.Contains, -1), 0, a.Replicas.Where(live.Contains).ToArray(), _controllerEpoch))).ToList();
+                LeaderElection.Elect(a.Replicas, PartitionState.None, live, _controllerEpoch) ?? PartitionState.None)).ToList();
             var updated = topic with { Partitions = [.. topic.Partitions, .. newPartitions] };
-            await _zk.AddPartitionsAsync(updated, newPartitions, ct);
+            try
+            {
+                await _zk.AddPartitionsAsync(updated, newPartitions, _epochZkVersion, ct);
+            }
+            catch (ControllerMovedException)
+            {
+                OnControllerMovedOnLoop();
+                return NotController;
+            }
             _cache.Put(updated);
-            OpenLocalPartitions(updated);
+            ServeLocalPartitionsOnLoop(updated);
+            foreach (var p in newPartitions) await _zk.ReadPartitionStateAsync(name, p.Index, OnPartitionStateChanged, ct);
             _log.LogInformation("Topic {Topic} now has {Count} partitions", name, count);
             return AdminResult.Ok;
         });
     }
 
     /// <summary>
-    /// Opens an internal compacted topic (<c>__consumer_offsets</c>, <c>__transaction_state</c>), creating it if needed,
-    /// and returns the logs of its partitions in partition order. Kafka refuses to create such a topic while fewer brokers
-    /// are up than its replication factor asks for, which would leave a lone broker unusable with the default of 3; it is
-    /// created with the replicas available instead, and the log says so.
+    /// Creates an internal compacted topic (<c>__consumer_offsets</c>, <c>__transaction_state</c>) if needed and
+    /// returns it. Kafka refuses to create such a topic while fewer brokers are up than its replication factor asks
+    /// for, which would leave a lone broker unusable with the default of 3; it is created with the replicas available
+    /// instead, and the log says so.
     /// </summary>
-    public async Task<IReadOnlyList<PartitionLog>> OpenInternalTopicAsync(string name, int partitions, short replicationFactor,
+    public async Task<TopicInfo> EnsureInternalTopicAsync(string name, int partitions, short replicationFactor,
         IReadOnlyDictionary<string, string?> configs, CancellationToken ct)
     {
         int live = LiveBrokerIds().Count;
@@ -209,8 +268,18 @@ public sealed partial class Controller
             replicationFactor = (short)live;
         }
         var (result, topic) = await GetOrCreateTopicAsync(new NewTopic(name, partitions, replicationFactor, Configs: configs), ct);
-        if (topic is null) throw new InvalidOperationException($"cannot create {name}: {result.Error} {result.Message}");
+        return topic ?? throw new InvalidOperationException($"cannot create {name}: {result.Error} {result.Message}");
+    }
+
+    /// <summary>
+    /// <see cref="EnsureInternalTopicAsync"/>, then the logs of all its partitions in partition order: for a
+    /// coordinator that needs every partition here (it fails if another broker leads one).
+    /// </summary>
+    public async Task<IReadOnlyList<PartitionLog>> OpenInternalTopicAsync(string name, int partitions, short replicationFactor,
+        IReadOnlyDictionary<string, string?> configs, CancellationToken ct)
+    {
+        var topic = await EnsureInternalTopicAsync(name, partitions, replicationFactor, configs, ct);
         return [.. topic.Partitions.Select(p => _replicas.Get(name, p.Index)?.Log
-            ?? throw new InvalidOperationException($"{name}-{p.Index} is not led by this broker"))];
+            ?? throw new InvalidOperationException($"{name}-{p.Index} is led by broker {p.State.Leader}, not by this broker {BrokerId}"))];
     }
 }

@@ -15,14 +15,18 @@ public readonly record struct AdminResult(Kafka.Protocol.KafkaError Error, strin
 }
 
 /// <summary>
-/// The controller of a one-broker cluster (Kafka's KafkaController in ZooKeeper mode): holds /controller, owns every
-/// metadata change (topic creation, deletion, new partitions, config changes), writes it to Keeper first and then to
-/// the <see cref="MetadataCache"/> and the <see cref="ReplicaManager"/>. Changes made by other tools directly in
-/// Keeper (a topic node created or given more partitions, a /admin/delete_topics marker, a config change notification)
-/// are picked up through watches. When the Keeper session expires, <see cref="ResumeAsync"/> takes the new session
-/// and reloads everything, as a new controller would. Leader epochs live in each partition's state znode; they change
-/// only when a partition's leader changes (which, with one broker, happens only when the broker's id changes), so a
-/// restart keeps them.
+/// The metadata side of a broker (Kafka's KafkaController in ZooKeeper mode, with the metadata cache it feeds). Every
+/// broker follows Keeper: the registered brokers (/brokers/ids), who the controller is (/controller), every topic and
+/// every partition's state, through watches, into the <see cref="MetadataCache"/>; and it serves (opens the log of)
+/// exactly the partitions whose state names it leader. One broker is also the controller, elected through the
+/// ephemeral /controller, /controller_epoch bumped by a conditional update on each election. Only the controller
+/// changes metadata (topic creation, deletion, new partitions, leader elections when brokers come and go), each write
+/// fenced by the version of /controller_epoch it set, so a controller that was replaced cannot write any more
+/// (<see cref="ControllerMovedException"/>). When the controller's session ends, /controller goes, every broker's
+/// watch fires and one of them takes over, reloading everything from Keeper. Changes made by other tools directly in
+/// Keeper (a topic node created or given more partitions, a /admin/delete_topics marker, a config change
+/// notification) are picked up through the same watches. When this broker's Keeper session expires,
+/// <see cref="ResumeAsync"/> takes the new session and reloads everything.
 /// <para>
 /// Every change runs on the controller's <see cref="EventLoop"/> (Kafka's ControllerEventManager): admin requests and
 /// the events Keeper's watches post are handled one at a time, in the order they arrived, and methods named
@@ -40,7 +44,10 @@ public sealed partial class Controller : IAsyncDisposable
     private readonly ILogger _log;
     private readonly EventLoop _events;
     private readonly CancellationTokenSource _stop = new();
+    private volatile bool _active;
     private int _controllerEpoch;
+    /// <summary>The version of /controller_epoch this controller set: every controller write checks it.</summary>
+    private int _epochZkVersion;
 
     public Controller(KafkaZkClient zk, MetadataCache cache, ReplicaManager replicas, BrokerOptions options,
         DynamicBrokerConfig dynamicConfig, TimeProvider time, ILogger log)
@@ -57,50 +64,136 @@ public sealed partial class Controller : IAsyncDisposable
 
     private int BrokerId => _options.BrokerId;
 
+    /// <summary>Whether this broker is the active controller.</summary>
+    public bool IsActive => _active;
+
+    /// <summary>
+    /// This broker started (true) or stopped (false) leading a partition: raised on the controller's loop, after the
+    /// partition's log is opened or before it stops being served. Handlers must not block.
+    /// </summary>
+    public event Action<string, int, bool>? LeadershipChanged;
+
     /// <summary>The log settings of a topic: the broker defaults with its overrides (used for logs found on disk at start).</summary>
     public LogConfig LogConfigFor(string topic) =>
         _cache.GetTopic(topic) is { } t ? TopicConfigs.ToLogConfig(_options.LogDefaults, t.Configs) : _options.LogDefaults;
 
     /// <summary>
-    /// Becomes the controller, loads every topic from Keeper, finishes deletions a crash interrupted, elects leaders
-    /// where needed, and opens the partitions this broker leads. Then watches for changes made by others.
+    /// Loads the brokers and every topic from Keeper, opens the partitions this broker leads, stands for controller,
+    /// and waits (up to <paramref name="waitForController"/>: a dead controller's session may still hold /controller)
+    /// until the cluster has a controller, so that what the broker does next (its internal topics) can be done.
     /// </summary>
-    public async Task StartAsync(string clusterId, TimeSpan waitForStale, CancellationToken ct)
+    public async Task StartAsync(string clusterId, TimeSpan waitForController, CancellationToken ct)
     {
-        await LoadEverythingAsync(clusterId, waitForStale, ct);
+        await LoadEverythingAsync(clusterId, ct);
         CleanStrayLogs();
+        var deadline = _time.GetUtcNow() + waitForController;
+        bool logged = false;
+        while (true)
+        {
+            var changed = _cache.WhenChanged;
+            if (_cache.ControllerId >= 0) return;
+            var left = deadline - _time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                _log.LogWarning("No controller was elected within {Seconds:F0}s; starting without one", waitForController.TotalSeconds);
+                return;
+            }
+            if (!logged)
+            {
+                _log.LogInformation("Waiting up to {Seconds:F0}s for a controller (/controller is held by a session that has not expired yet)", left.TotalSeconds);
+                logged = true;
+            }
+            try
+            {
+                await changed.WaitAsync(left, _time, ct);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The Keeper session expired: this broker is no longer the controller (its /controller is gone).</summary>
+    public void SessionExpired()
+    {
+        if (_active) _log.LogWarning("The Keeper session expired: broker {Id} stops acting as controller", BrokerId);
+        _active = false;
     }
 
     /// <summary>
-    /// After the Keeper session expired and a new one was made (this broker registered again): becomes the controller
-    /// again and reloads every topic and config, since changes made meanwhile fired no watch on the old session.
-    /// Topics that are gone from Keeper are dropped; the others keep their open logs.
+    /// After the Keeper session expired and a new one was made (this broker registered again): reloads every broker,
+    /// topic and config, since changes made meanwhile fired no watch on the old session, and stands for controller
+    /// again. Topics that are gone from Keeper are dropped; the others keep their open logs.
     /// </summary>
-    public Task ResumeAsync(TimeSpan waitForStale, CancellationToken ct) =>
-        LoadEverythingAsync(_cache.ClusterId, waitForStale, ct);
+    public Task ResumeAsync(CancellationToken ct) => LoadEverythingAsync(_cache.ClusterId, ct);
 
-    private Task LoadEverythingAsync(string clusterId, TimeSpan waitForStale, CancellationToken ct) =>
+    private Task LoadEverythingAsync(string clusterId, CancellationToken ct) =>
         _events.RunAsync(async () =>
         {
-            _controllerEpoch = await _zk.BecomeControllerAsync(BrokerId, waitForStale, ct);
-            _cache.SetCluster(clusterId, BrokerId, await _zk.GetBrokersAsync(ct));
-            _log.LogInformation("Broker {Id} is the controller (epoch {Epoch})", BrokerId, _controllerEpoch);
+            _active = false;
+            _cache.SetCluster(clusterId, _cache.ControllerId, await _zk.GetBrokersAsync(OnBrokersChanged, ct));
             await WatchConfigChangesOnLoopAsync(ct);
             await ReloadBrokerConfigsOnLoopAsync(ct);
-            var names = await _zk.GetTopicNamesAsync(OnTopicsChanged, ct);
-            foreach (string topic in names) await LoadTopicOnLoopAsync(topic, ct);
-            foreach (var gone in _cache.Topics.Where(t => !names.Contains(t.Name)).ToList()) DropTopicOnLoop(gone.Name);
-            foreach (string topic in await _zk.GetTopicsMarkedForDeletionAsync(OnDeletionsChanged, ct)) await DeleteTopicOnLoopAsync(topic, ct);
+            await LoadTopicsOnLoopAsync(ct);
+            await ElectControllerOnLoopAsync(ct);
         });
 
+    /// <summary>Reads every topic (and drops the ones that are gone), watching the list.</summary>
+    private async Task LoadTopicsOnLoopAsync(CancellationToken ct)
+    {
+        var names = await _zk.GetTopicNamesAsync(OnTopicsChanged, ct);
+        foreach (string topic in names) await LoadTopicOnLoopAsync(topic, ct);
+        foreach (var gone in _cache.Topics.Where(t => !names.Contains(t.Name)).ToList()) DropTopicOnLoop(gone.Name);
+    }
+
     /// <summary>
-    /// Reads a topic from Keeper into the cache (watching its node for new partitions): gives it a topic id if an
-    /// older tool wrote it without one, writes a state for partitions that lack one or whose leader is gone, and
-    /// opens the partitions this broker leads. Loading a topic already known refreshes it.
+    /// Stands for controller: creates /controller if nobody holds it, then reads who does (watching it, so that its
+    /// end starts the next election). Winning starts <see cref="BecomeControllerOnLoopAsync"/>; losing it while
+    /// active stops this broker acting as controller.
+    /// </summary>
+    private async Task ElectControllerOnLoopAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            await _zk.TryCreateControllerAsync(BrokerId, ct);
+            if (await _zk.GetControllerAsync(OnControllerChanged, ct) is not { } holder) continue;
+            if (holder.Owner == _zk.Keeper.SessionId)
+            {
+                if (!_active) await BecomeControllerOnLoopAsync(ct);
+                return;
+            }
+            if (_active) _log.LogWarning("Broker {Id} is no longer the controller; broker {Other} is", BrokerId, holder.BrokerId);
+            _active = false;
+            if (_cache.ControllerId != holder.BrokerId) _log.LogInformation("The controller is broker {Id}", holder.BrokerId);
+            _cache.SetController(holder.BrokerId);
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Kafka's controller failover: bump the controller epoch, read everything again (another controller may have
+    /// changed states since this broker last read them), elect leaders where needed, finish pending deletions.
+    /// </summary>
+    private async Task BecomeControllerOnLoopAsync(CancellationToken ct)
+    {
+        (_controllerEpoch, _epochZkVersion) = await _zk.IncrementControllerEpochAsync(ct);
+        _active = true;
+        _cache.SetController(BrokerId);
+        _log.LogInformation("Broker {Id} is the controller (epoch {Epoch})", BrokerId, _controllerEpoch);
+        _cache.SetBrokers(await _zk.GetBrokersAsync(OnBrokersChanged, ct));
+        await LoadTopicsOnLoopAsync(ct);
+        foreach (string topic in await _zk.GetTopicsMarkedForDeletionAsync(OnDeletionsChanged, ct)) await DeleteTopicOnLoopAsync(topic, ct);
+    }
+
+    /// <summary>
+    /// Reads a topic from Keeper into the cache (watching its node for new partitions and each partition's state),
+    /// and serves the partitions this broker leads. The controller also gives it a topic id if an older tool wrote it
+    /// without one, and elects leaders where a partition has none or a dead one. Loading a topic already known
+    /// refreshes it.
     /// </summary>
     private async Task LoadTopicOnLoopAsync(string name, CancellationToken ct)
     {
-        if (await _zk.ReadTopicAsync(name, OnTopicChanged, ct) is not { } read)
+        if (await _zk.ReadTopicAsync(name, OnTopicChanged, OnPartitionStateChanged, ct) is not { } read)
         {
             DropTopicOnLoop(name);
             return;
@@ -108,6 +201,8 @@ public sealed partial class Controller : IAsyncDisposable
         var (id, assignment, states, configs) = read;
         if (id is null)
         {
+            // The controller gives it one; the node changes then and every broker loads it again.
+            if (!_active) return;
             id = ZkData.NewTopicId();
             await _zk.SetTopicAssignmentAsync(name, id.Value, assignment, ct);
         }
@@ -116,48 +211,72 @@ public sealed partial class Controller : IAsyncDisposable
             // Deleted and created again while this broker was not watching: the old topic's logs are not this one's.
             DropTopicOnLoop(name);
         }
-        var live = _cache.Brokers.Select(b => b.Id).Append(BrokerId).ToHashSet();
-        var partitions = new List<PartitionInfo>();
-        foreach (var (index, replicas) in assignment)
-        {
-            var state = states.GetValueOrDefault(index);
-            if (state is null || !live.Contains(state.Leader))
-            {
-                int leader = replicas.FirstOrDefault(live.Contains, -1);
-                var elected = new PartitionState(leader, state is null ? 0 : state.LeaderEpoch + 1,
-                    replicas.Where(live.Contains).ToArray(), _controllerEpoch);
-                await _zk.SetPartitionStateAsync(name, index, elected, ct);
-                if (state is not null) _log.LogInformation("{Topic}-{Partition}: leader {Old} is gone, elected {New} (epoch {Epoch})",
-                    name, index, state.Leader, leader, elected.LeaderEpoch);
-                state = elected;
-            }
-            partitions.Add(new PartitionInfo(index, replicas, state));
-        }
+        var partitions = assignment.Select(a => new PartitionInfo(a.Key, a.Value, states.GetValueOrDefault(a.Key) ?? PartitionState.None)).ToList();
         var topic = new TopicInfo(name, id.Value, partitions, configs);
         _cache.Put(topic);
-        OpenLocalPartitions(topic);
+        ServeLocalPartitionsOnLoop(topic);
         _replicas.UpdateConfig(name, TopicConfigs.ToLogConfig(_options.LogDefaults, configs));
+        if (_active) await ElectLeadersOnLoopAsync(topic, ct);
     }
 
-    private void OpenLocalPartitions(TopicInfo topic)
+    /// <summary>The controller's elections for one topic (see <see cref="LeaderElection"/>), each state written fenced.</summary>
+    private async Task ElectLeadersOnLoopAsync(TopicInfo topic, CancellationToken ct)
     {
-        var config = TopicConfigs.ToLogConfig(_options.LogDefaults, topic.Configs);
+        var live = LiveBrokerIds().ToHashSet();
         foreach (var p in topic.Partitions)
         {
-            if (p.State.Leader != BrokerId) continue;
-            if (_replicas.Get(topic.Name, p.Index) is null)
-            {
-                // A log of an older topic of the same name (deleted while this broker was away) is not this topic's.
-                var stale = _replicas.AllLogs.FirstOrDefault(l => l.Topic == topic.Name && l.Partition == p.Index);
-                if (stale is not null && PartitionMetadataFile.Read(stale.Dir) is { } recorded && recorded != topic.Id)
-                {
-                    _log.LogWarning("{Dir} belongs to an older topic {Topic} (id {Old}, now {New}); deleting it",
-                        stale.Dir, topic.Name, ZkData.TopicIdText(recorded), ZkData.TopicIdText(topic.Id));
-                    _replicas.Delete(topic.Name, p.Index);
-                }
-            }
-            _replicas.Open(topic.Name, p.Index, topic.Id, p.State.LeaderEpoch, config);
+            if (LeaderElection.Elect(p.Replicas, p.State, live, _controllerEpoch) is not { } elected) continue;
+            await _zk.SetPartitionStateAsync(topic.Name, p.Index, elected, _epochZkVersion, ct);
+            if (p.State.IsWritten)
+                _log.LogInformation("{Topic}-{Partition}: leader {Old} is gone, {Outcome} (leader epoch {Epoch})", topic.Name, p.Index,
+                    p.State.Leader, elected.Leader >= 0 ? $"elected {elected.Leader}" : "no in-sync replica is live: offline", elected.LeaderEpoch);
+            SetPartitionStateOnLoop(topic.Name, p.Index, elected);
         }
+    }
+
+    /// <summary>Puts a partition's new state in the cache and serves or stops serving it here accordingly.</summary>
+    private void SetPartitionStateOnLoop(string name, int index, PartitionState state)
+    {
+        if (_cache.GetTopic(name) is not { } topic || index >= topic.Partitions.Count) return;
+        var partitions = topic.Partitions.Select(p => p.Index == index ? p with { State = state } : p).ToList();
+        var updated = topic with { Partitions = partitions };
+        _cache.Put(updated);
+        ServeLocalPartition(updated, updated.Partitions[index]);
+    }
+
+    private void ServeLocalPartitionsOnLoop(TopicInfo topic)
+    {
+        foreach (var p in topic.Partitions) ServeLocalPartition(topic, p);
+    }
+
+    /// <summary>
+    /// Opens the log of a partition this broker leads (or gives it the new leader epoch); stops serving one it no
+    /// longer leads (its log stays on disk: without replication it is the only copy of that data).
+    /// </summary>
+    private void ServeLocalPartition(TopicInfo topic, PartitionInfo p)
+    {
+        bool served = _replicas.Get(topic.Name, p.Index) is not null;
+        if (p.State.Leader != BrokerId)
+        {
+            if (!served) return;
+            _log.LogInformation("{Topic}-{Partition}: broker {Id} no longer leads it (leader {Leader})", topic.Name, p.Index, BrokerId, p.State.Leader);
+            LeadershipChanged?.Invoke(topic.Name, p.Index, false);
+            _replicas.StopServing(topic.Name, p.Index);
+            return;
+        }
+        if (!served)
+        {
+            // A log of an older topic of the same name (deleted while this broker was away) is not this topic's.
+            var stale = _replicas.AllLogs.FirstOrDefault(l => l.Topic == topic.Name && l.Partition == p.Index);
+            if (stale is not null && PartitionMetadataFile.Read(stale.Dir) is { } recorded && recorded != topic.Id)
+            {
+                _log.LogWarning("{Dir} belongs to an older topic {Topic} (id {Old}, now {New}); deleting it",
+                    stale.Dir, topic.Name, ZkData.TopicIdText(recorded), ZkData.TopicIdText(topic.Id));
+                _replicas.Delete(topic.Name, p.Index);
+            }
+        }
+        _replicas.Open(topic.Name, p.Index, topic.Id, p.State.LeaderEpoch, TopicConfigs.ToLogConfig(_options.LogDefaults, topic.Configs));
+        if (!served) LeadershipChanged?.Invoke(topic.Name, p.Index, true);
     }
 
     /// <summary>Logs on disk that no topic in Keeper claims are left alone (never deleted on a guess), but reported.</summary>
@@ -172,13 +291,58 @@ public sealed partial class Controller : IAsyncDisposable
     {
         if (_cache.GetTopic(name) is not { } topic) return;
         _cache.Remove(name);
-        foreach (var p in topic.Partitions) _replicas.Delete(name, p.Index);
+        foreach (var p in topic.Partitions)
+        {
+            if (_replicas.Get(name, p.Index) is not null) LeadershipChanged?.Invoke(name, p.Index, false);
+            _replicas.Delete(name, p.Index);
+        }
         _log.LogInformation("Topic {Topic} was deleted", name);
     }
 
     // ---- watches: changes made by others directly in Keeper ----
 
-    private void OnTopicsChanged(WatchedEvent e) => RunWatchWork(async ct =>
+    /// <summary>/controller changed or went: stand for controller (again).</summary>
+    private void OnControllerChanged(WatchedEvent e)
+    {
+        if (e.Type != EventType.None) RunWatchWork(ElectControllerOnLoopAsync);
+    }
+
+    /// <summary>A broker came or went: every broker updates its list; the controller elects leaders where needed.</summary>
+    private void OnBrokersChanged(WatchedEvent e)
+    {
+        if (e.Type == EventType.None) return;
+        RunWatchWork(async ct =>
+        {
+            var before = _cache.Brokers.Select(b => b.Id).ToHashSet();
+            var brokers = await _zk.GetBrokersAsync(OnBrokersChanged, ct);
+            _cache.SetBrokers(brokers);
+            var now = brokers.Select(b => b.Id).ToHashSet();
+            foreach (int id in now.Except(before)) _log.LogInformation("Broker {Id} joined the cluster", id);
+            foreach (int id in before.Except(now)) _log.LogInformation("Broker {Id} left the cluster", id);
+            if (!_active) return;
+            foreach (var topic in _cache.Topics.ToList()) await ElectLeadersOnLoopAsync(topic, ct);
+        });
+    }
+
+    /// <summary>A partition's state changed (the controller elected a leader): cache it, and serve the partition here or stop.</summary>
+    private void OnPartitionStateChanged(WatchedEvent e)
+    {
+        if (e.Type == EventType.None || e.Path is null) return;
+        // /brokers/topics/T/partitions/P/state
+        var parts = e.Path[(ZkPaths.BrokerTopics.Length + 1)..].Split('/');
+        if (parts.Length != 4 || !int.TryParse(parts[2], out int index)) return;
+        string name = parts[0];
+        // A deleted state node (its topic is being deleted) is not watched for a re-creation that may never come.
+        var watcher = e.Type == EventType.NodeDeleted ? null : (Action<WatchedEvent>)OnPartitionStateChanged;
+        RunWatchWork(async ct =>
+        {
+            var state = await _zk.ReadPartitionStateAsync(name, index, watcher, ct);
+            if (_cache.GetPartition(name, index) is null) return;
+            SetPartitionStateOnLoop(name, index, state ?? PartitionState.None);
+        });
+    }
+
+    private void OnTopicsChanged(WatchedEvent e) => RunWatchWork(e, async ct =>
     {
         var names = await _zk.GetTopicNamesAsync(OnTopicsChanged, ct);
         var known = _cache.Topics.Select(t => t.Name).ToHashSet();
@@ -194,8 +358,9 @@ public sealed partial class Controller : IAsyncDisposable
         RunWatchWork(ct => LoadTopicOnLoopAsync(name, ct));
     }
 
-    private void OnDeletionsChanged(WatchedEvent e) => RunWatchWork(async ct =>
+    private void OnDeletionsChanged(WatchedEvent e) => RunWatchWork(e, async ct =>
     {
+        if (!_active) return;
         foreach (string topic in await _zk.GetTopicsMarkedForDeletionAsync(OnDeletionsChanged, ct))
             await DeleteTopicOnLoopAsync(topic, ct);
     });
@@ -204,6 +369,12 @@ public sealed partial class Controller : IAsyncDisposable
     /// A watch fired: its work is posted to the loop and runs after every change already queued, so watches are
     /// handled in the order they fired (the callback itself must not block the Keeper client's event stream).
     /// </summary>
+    private void RunWatchWork(WatchedEvent e, Func<CancellationToken, Task> work)
+    {
+        // Session events (disconnected, expired) reach every watcher too; they change no node.
+        if (e.Type != EventType.None) RunWatchWork(work);
+    }
+
     private void RunWatchWork(Func<CancellationToken, Task> work)
     {
         if (_stop.IsCancellationRequested) return;
@@ -216,6 +387,10 @@ public sealed partial class Controller : IAsyncDisposable
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
             }
+            catch (ControllerMovedException)
+            {
+                OnControllerMovedOnLoop();
+            }
             catch (KeeperException e) when (e.Code is ErrorCode.SessionExpired or ErrorCode.ConnectionLoss)
             {
                 _log.LogWarning("Keeper unavailable while applying a metadata change: {Reason}", e.Message);
@@ -225,6 +400,14 @@ public sealed partial class Controller : IAsyncDisposable
                 _log.LogError(e, "Applying a metadata change from Keeper failed");
             }
         });
+    }
+
+    /// <summary>A fenced write failed: another broker is the controller now; learn which, and stop acting as one.</summary>
+    private void OnControllerMovedOnLoop()
+    {
+        _log.LogWarning("Broker {Id} is no longer the controller: another broker was elected (controller epoch moved past {Epoch})", BrokerId, _controllerEpoch);
+        _active = false;
+        RunWatchWork(ElectControllerOnLoopAsync);
     }
 
     public async ValueTask DisposeAsync()

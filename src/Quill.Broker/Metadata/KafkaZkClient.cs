@@ -101,27 +101,60 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
     }
 
     /// <summary>
-    /// Becomes the controller: creates the ephemeral /controller (waiting out a dead previous holder) and bumps
-    /// /controller_epoch. Returns the new controller epoch.
+    /// Tries to become the controller: creates the ephemeral /controller for this session. False if another session
+    /// (a live controller, or a dead one whose session has not expired yet) holds it.
     /// </summary>
-    public async Task<int> BecomeControllerAsync(int brokerId, TimeSpan waitForStale, CancellationToken ct = default)
+    public async Task<bool> TryCreateControllerAsync(int brokerId, CancellationToken ct = default)
     {
-        await CreateEphemeralCheckedAsync(ZkPaths.Controller, ZkData.ControllerJson(brokerId, time), waitForStale, ct);
+        try
+        {
+            await Keeper.CreateAsync(ZkPaths.Controller, ZkData.ControllerJson(brokerId, time), mode: CreateMode.Ephemeral, cancellationToken: ct);
+            return true;
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Who holds /controller (its broker id and the session owning the node), watching it; null if nobody does.</summary>
+    public async Task<(int BrokerId, long Owner)?> GetControllerAsync(Action<WatchedEvent>? watcher, CancellationToken ct = default)
+    {
+        try
+        {
+            var node = await Keeper.GetDataAsync(ZkPaths.Controller, watcher, ct);
+            return (ZkData.ParseControllerId(node.Data), node.Stat.EphemeralOwner);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            // Gone meanwhile: watch for the next holder instead.
+            if (await Keeper.ExistsAsync(ZkPaths.Controller, watcher, ct) is null) return null;
+            return await GetControllerAsync(watcher, ct);
+        }
+    }
+
+    /// <summary>
+    /// Bumps /controller_epoch by a conditional update (as a new controller does) and returns the new epoch and the
+    /// node's version: every later controller write checks that version, so a controller that another one replaced
+    /// cannot write (see <see cref="ControllerMovedException"/>).
+    /// </summary>
+    public async Task<(int Epoch, int ZkVersion)> IncrementControllerEpochAsync(CancellationToken ct = default)
+    {
         while (true)
         {
             try
             {
                 var current = await Keeper.GetDataAsync(ZkPaths.ControllerEpoch, cancellationToken: ct);
-                int epoch = int.Parse(System.Text.Encoding.UTF8.GetString(current.Data).Trim(), System.Globalization.CultureInfo.InvariantCulture) + 1;
-                await Keeper.SetDataAsync(ZkPaths.ControllerEpoch, System.Text.Encoding.UTF8.GetBytes(epoch.ToString(System.Globalization.CultureInfo.InvariantCulture)), current.Stat.Version, ct);
-                return epoch;
+                int epoch = ZkData.ParseControllerEpoch(current.Data) + 1;
+                var stat = await Keeper.SetDataAsync(ZkPaths.ControllerEpoch, ZkData.ControllerEpoch(epoch), current.Stat.Version, ct);
+                return (epoch, stat.Version);
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
             {
                 try
                 {
-                    await Keeper.CreateAsync(ZkPaths.ControllerEpoch, "1"u8.ToArray(), cancellationToken: ct);
-                    return 1;
+                    var created = await Keeper.CreateWithStatAsync(ZkPaths.ControllerEpoch, ZkData.ControllerEpoch(1), cancellationToken: ct);
+                    return (1, created.Stat.Version);
                 }
                 catch (KeeperException again) when (again.Code == ErrorCode.NodeExists)
                 {
@@ -133,10 +166,11 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
         }
     }
 
-    public async Task<List<BrokerInfo>> GetBrokersAsync(CancellationToken ct = default)
+    /// <summary>The registered brokers, by id; <paramref name="watcher"/> hears of the next broker that comes or goes.</summary>
+    public async Task<List<BrokerInfo>> GetBrokersAsync(Action<WatchedEvent>? watcher = null, CancellationToken ct = default)
     {
         var brokers = new List<BrokerInfo>();
-        foreach (string child in await Keeper.GetChildrenAsync(ZkPaths.BrokerIds, cancellationToken: ct))
+        foreach (string child in await Keeper.GetChildrenAsync(ZkPaths.BrokerIds, watcher, ct))
         {
             if (!int.TryParse(child, out int id)) continue;
             try
@@ -158,11 +192,12 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
         Keeper.GetChildrenAsync(ZkPaths.DeleteTopics, watcher, ct);
 
     /// <summary>
-    /// Reads one topic: its assignment, the state of each partition (null where the controller has not written one
-    /// yet) and its config overrides. Null if the topic does not exist.
+    /// Reads one topic: its assignment, the state of each partition (absent where the controller has not written one
+    /// yet) and its config overrides. Null if the topic does not exist. <paramref name="watcher"/> watches the topic's
+    /// node, <paramref name="stateWatcher"/> each partition's state node (its creation if it has none yet).
     /// </summary>
     public async Task<(Guid? Id, SortedDictionary<int, int[]> Assignment, Dictionary<int, PartitionState> States, Dictionary<string, string> Configs)?>
-        ReadTopicAsync(string topic, Action<WatchedEvent>? watcher = null, CancellationToken ct = default)
+        ReadTopicAsync(string topic, Action<WatchedEvent>? watcher = null, Action<WatchedEvent>? stateWatcher = null, CancellationToken ct = default)
     {
         NodeData data;
         try
@@ -176,17 +211,29 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
         var (id, assignment) = ZkData.ParseTopicAssignment(topic, data.Data);
         var states = new Dictionary<int, PartitionState>();
         foreach (int p in assignment.Keys)
+            if (await ReadPartitionStateAsync(topic, p, stateWatcher, ct) is { } state) states[p] = state;
+        return (id, assignment, states, await ReadTopicConfigAsync(topic, ct));
+    }
+
+    /// <summary>
+    /// A partition's state, null if it has none; with a watcher, that hears of its next change, or of its creation.
+    /// </summary>
+    public async Task<PartitionState?> ReadPartitionStateAsync(string topic, int partition, Action<WatchedEvent>? watcher, CancellationToken ct = default)
+    {
+        string path = ZkPaths.PartitionState(topic, partition);
+        while (true)
         {
             try
             {
-                var state = await Keeper.GetDataAsync(ZkPaths.PartitionState(topic, p), cancellationToken: ct);
-                states[p] = ZkData.ParsePartitionState(state.Data, $"{topic}-{p} state");
+                var state = await Keeper.GetDataAsync(path, watcher, ct);
+                return ZkData.ParsePartitionState(state.Data, $"{topic}-{partition} state");
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
             {
+                if (watcher is null || await Keeper.ExistsAsync(path, watcher, ct) is null) return null;
+                // Created meanwhile: read it.
             }
         }
-        return (id, assignment, states, await ReadTopicConfigAsync(topic, ct));
     }
 
     public Task<Dictionary<string, string>> ReadTopicConfigAsync(string topic, CancellationToken ct = default) =>
@@ -206,31 +253,32 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
     }
 
     /// <summary>
-    /// Creates a topic in one transaction: its config, its assignment with the topic id, and every partition's
-    /// state. Throws KeeperException(NodeExists) if the topic exists.
+    /// Creates a topic in one transaction: its config, its assignment with the topic id, and (from the controller,
+    /// <paramref name="fence"/> being its /controller_epoch version) every partition's state. Without a fence only the
+    /// config and assignment are written, as Kafka's admin tools do; the controller then elects the leaders. Throws
+    /// KeeperException(NodeExists) if the topic exists.
     /// </summary>
-    public async Task CreateTopicAsync(TopicInfo topic, CancellationToken ct = default)
+    public async Task CreateTopicAsync(TopicInfo topic, int? fence, CancellationToken ct = default)
     {
         // A config left over from a half-finished deletion would fail the create below.
         if (await Keeper.ExistsAsync(ZkPaths.Topic(topic.Name), cancellationToken: ct) is null)
             await Keeper.DeleteIfExistsAsync(ZkPaths.TopicConfig(topic.Name), ct);
-        var ops = new List<Op>
+        var ops = Fenced(fence);
+        ops.Add(Op.Create(ZkPaths.TopicConfig(topic.Name), ZkData.EntityConfig(topic.Configs)));
+        ops.Add(Op.Create(ZkPaths.Topic(topic.Name), ZkData.TopicAssignment(topic.Id, topic.Partitions.ToDictionary(p => p.Index, p => p.Replicas))));
+        if (fence is not null)
         {
-            Op.Create(ZkPaths.TopicConfig(topic.Name), ZkData.EntityConfig(topic.Configs)),
-            Op.Create(ZkPaths.Topic(topic.Name), ZkData.TopicAssignment(topic.Id, topic.Partitions.ToDictionary(p => p.Index, p => p.Replicas))),
-            Op.Create(ZkPaths.TopicPartitions(topic.Name), null),
-        };
-        ops.AddRange(PartitionOps(topic.Name, topic.Partitions));
+            ops.Add(Op.Create(ZkPaths.TopicPartitions(topic.Name), null));
+            ops.AddRange(PartitionOps(topic.Name, topic.Partitions));
+        }
         await MultiAsync(ops, ct);
     }
 
-    /// <summary>Adds partitions: the new assignment (only if the topic's node is still at <paramref name="expectedVersion"/>) and the new partitions' states.</summary>
-    public async Task AddPartitionsAsync(TopicInfo updated, IEnumerable<PartitionInfo> added, CancellationToken ct = default)
+    /// <summary>Adds partitions (from the controller, fenced by its /controller_epoch version): the new assignment and the new partitions' states.</summary>
+    public async Task AddPartitionsAsync(TopicInfo updated, IEnumerable<PartitionInfo> added, int fence, CancellationToken ct = default)
     {
-        var ops = new List<Op>
-        {
-            Op.SetData(ZkPaths.Topic(updated.Name), ZkData.TopicAssignment(updated.Id, updated.Partitions.ToDictionary(p => p.Index, p => p.Replicas))),
-        };
+        var ops = Fenced(fence);
+        ops.Add(Op.SetData(ZkPaths.Topic(updated.Name), ZkData.TopicAssignment(updated.Id, updated.Partitions.ToDictionary(p => p.Index, p => p.Replicas))));
         if (await Keeper.ExistsAsync(ZkPaths.TopicPartitions(updated.Name), cancellationToken: ct) is null)
             ops.Add(Op.Create(ZkPaths.TopicPartitions(updated.Name), null));
         ops.AddRange(PartitionOps(updated.Name, added));
@@ -246,19 +294,31 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
         }
     }
 
-    /// <summary>Writes a partition's state (leader, leader epoch, ISR), creating the node if needed.</summary>
-    public async Task SetPartitionStateAsync(string topic, int partition, PartitionState state, CancellationToken ct = default)
+    /// <summary>
+    /// Writes a partition's state (leader, leader epoch, ISR), creating the node if needed; from the controller only,
+    /// fenced by its /controller_epoch version.
+    /// </summary>
+    public async Task SetPartitionStateAsync(string topic, int partition, PartitionState state, int fence, CancellationToken ct = default)
     {
-        try
+        byte[] data = ZkData.PartitionStateJson(state);
+        var ops = Fenced(fence);
+        if (await Keeper.ExistsAsync(ZkPaths.PartitionState(topic, partition), cancellationToken: ct) is not null)
         {
-            await Keeper.SetDataAsync(ZkPaths.PartitionState(topic, partition), ZkData.PartitionStateJson(state), cancellationToken: ct);
+            ops.Add(Op.SetData(ZkPaths.PartitionState(topic, partition), data));
         }
-        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        else
         {
-            await Keeper.EnsurePathAsync(ZkPaths.Partition(topic, partition), ct);
-            await Keeper.CreateAsync(ZkPaths.PartitionState(topic, partition), ZkData.PartitionStateJson(state), cancellationToken: ct);
+            if (await Keeper.ExistsAsync(ZkPaths.TopicPartitions(topic), cancellationToken: ct) is null)
+                ops.Add(Op.Create(ZkPaths.TopicPartitions(topic), null));
+            if (await Keeper.ExistsAsync(ZkPaths.Partition(topic, partition), cancellationToken: ct) is null)
+                ops.Add(Op.Create(ZkPaths.Partition(topic, partition), null));
+            ops.Add(Op.Create(ZkPaths.PartitionState(topic, partition), data));
         }
+        await MultiAsync(ops, ct);
     }
+
+    /// <summary>The first op of every controller write: /controller_epoch is still at the version this controller set.</summary>
+    private static List<Op> Fenced(int? fence) => fence is { } version ? [Op.Check(ZkPaths.ControllerEpoch, version)] : [];
 
     /// <summary>Writes a topic id into an assignment that has none (topics created by tools that predate topic ids).</summary>
     public Task SetTopicAssignmentAsync(string topic, Guid id, IReadOnlyDictionary<int, int[]> assignment, CancellationToken ct = default) =>
@@ -379,7 +439,9 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
         }
         catch (KeeperMultiException e)
         {
-            throw new KeeperException(e.Code, e.FailedIndex >= 0 && e.FailedIndex < ops.Count ? ops[e.FailedIndex].Path : e.Path);
+            string? path = e.FailedIndex >= 0 && e.FailedIndex < ops.Count ? ops[e.FailedIndex].Path : e.Path;
+            if (e.Code == ErrorCode.BadVersion && path == ZkPaths.ControllerEpoch) throw new ControllerMovedException();
+            throw new KeeperException(e.Code, path);
         }
     }
 }

@@ -7,7 +7,21 @@ namespace Quill.Broker.Metadata;
 /// </summary>
 public sealed class MetadataCache
 {
-    private volatile Snapshot _snapshot = new([], [], [], "", -1);
+    private Snapshot _current = new([], [], [], "", -1);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private Snapshot Current
+    {
+        get => Volatile.Read(ref _current);
+        set
+        {
+            Volatile.Write(ref _current, value);
+            Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    /// <summary>Completes at the next change (for a caller waiting for something the controller will write).</summary>
+    public Task WhenChanged => Volatile.Read(ref _changed).Task;
 
     private sealed record Snapshot(
         Dictionary<string, TopicInfo> ByName,
@@ -16,43 +30,48 @@ public sealed class MetadataCache
         string ClusterId,
         int ControllerId);
 
-    public string ClusterId => _snapshot.ClusterId;
-    public int ControllerId => _snapshot.ControllerId;
-    public IReadOnlyList<BrokerInfo> Brokers => _snapshot.Brokers;
-    public IReadOnlyCollection<TopicInfo> Topics => _snapshot.ByName.Values;
+    public string ClusterId => Current.ClusterId;
+    public int ControllerId => Current.ControllerId;
+    public IReadOnlyList<BrokerInfo> Brokers => Current.Brokers;
+    public IReadOnlyCollection<TopicInfo> Topics => Current.ByName.Values;
 
-    public TopicInfo? GetTopic(string name) => _snapshot.ByName.GetValueOrDefault(name);
-    public TopicInfo? GetTopic(Guid id) => _snapshot.ById.GetValueOrDefault(id);
+    public TopicInfo? GetTopic(string name) => Current.ByName.GetValueOrDefault(name);
+    public TopicInfo? GetTopic(Guid id) => Current.ById.GetValueOrDefault(id);
 
     public PartitionInfo? GetPartition(string topic, int partition) =>
         GetTopic(topic) is { } t && (uint)partition < (uint)t.Partitions.Count ? t.Partitions[partition] : null;
 
     internal void SetCluster(string clusterId, int controllerId, IReadOnlyList<BrokerInfo> brokers)
     {
-        var s = _snapshot;
-        _snapshot = s with { ClusterId = clusterId, ControllerId = controllerId, Brokers = brokers };
+        var s = Current;
+        Current = s with { ClusterId = clusterId, ControllerId = controllerId, Brokers = brokers };
     }
 
-    internal void SetBrokers(IReadOnlyList<BrokerInfo> brokers) => _snapshot = _snapshot with { Brokers = brokers };
+    internal void SetBrokers(IReadOnlyList<BrokerInfo> brokers) => Current = Current with { Brokers = brokers };
+
+    internal void SetController(int controllerId) => Current = Current with { ControllerId = controllerId };
+
+    /// <summary>Whether a broker is registered in /brokers/ids.</summary>
+    public bool IsLive(int brokerId) => Current.Brokers.Any(b => b.Id == brokerId);
 
     internal void Put(TopicInfo topic)
     {
-        var s = _snapshot;
+        var s = Current;
         var byName = new Dictionary<string, TopicInfo>(s.ByName, StringComparer.Ordinal) { [topic.Name] = topic };
         var byId = new Dictionary<Guid, TopicInfo>(s.ById);
         if (s.ByName.TryGetValue(topic.Name, out var old)) byId.Remove(old.Id);
         byId[topic.Id] = topic;
-        _snapshot = s with { ByName = byName, ById = byId };
+        Current = s with { ByName = byName, ById = byId };
     }
 
     internal void Remove(string name)
     {
-        var s = _snapshot;
+        var s = Current;
         if (!s.ByName.TryGetValue(name, out var old)) return;
         var byName = new Dictionary<string, TopicInfo>(s.ByName, StringComparer.Ordinal);
         byName.Remove(name);
         var byId = new Dictionary<Guid, TopicInfo>(s.ById);
         byId.Remove(old.Id);
-        _snapshot = s with { ByName = byName, ById = byId };
+        Current = s with { ByName = byName, ById = byId };
     }
 }

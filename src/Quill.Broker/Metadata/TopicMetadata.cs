@@ -4,7 +4,14 @@ namespace Quill.Broker.Metadata;
 /// The state of one partition as the controller keeps it in <c>/brokers/topics/T/partitions/P/state</c>: its leader,
 /// the leader's epoch (bumped on every leader change, stamped on every batch the leader appends), and the ISR.
 /// </summary>
-public sealed record PartitionState(int Leader, int LeaderEpoch, int[] Isr, int ControllerEpoch);
+public sealed record PartitionState(int Leader, int LeaderEpoch, int[] Isr, int ControllerEpoch)
+{
+    /// <summary>A partition the controller has not written a state for yet (no leader, leader epoch -1).</summary>
+    public static readonly PartitionState None = new(-1, -1, [], 0);
+
+    /// <summary>False for <see cref="None"/>: a written state's leader epoch is never negative.</summary>
+    public bool IsWritten => LeaderEpoch >= 0;
+}
 
 /// <summary>One partition: its index, its assigned replicas (the first is the preferred leader) and its state.</summary>
 public sealed record PartitionInfo(int Index, int[] Replicas, PartitionState State);

@@ -182,6 +182,11 @@ public static class ZkData
     public static byte[] ControllerJson(int brokerId, TimeProvider time) =>
         Bytes(new JsonObject { ["version"] = 1, ["brokerid"] = brokerId, ["timestamp"] = Timestamp(time) });
 
+    /// <summary>/controller_epoch holds the epoch as a bare decimal number.</summary>
+    public static byte[] ControllerEpoch(int epoch) => Encoding.UTF8.GetBytes(epoch.ToString(CultureInfo.InvariantCulture));
+
+    public static int ParseControllerEpoch(byte[] data) => int.Parse(Encoding.UTF8.GetString(data).Trim(), CultureInfo.InvariantCulture);
+
     public static int ParseControllerId(byte[] data) => Parse(data, "controller")["brokerid"]?.GetValue<int>() ?? -1;
 
     public static byte[] ClusterIdJson(string clusterId) => Bytes(new JsonObject { ["version"] = "1", ["id"] = clusterId });

@@ -4,7 +4,7 @@ using Quill.Broker.Log;
 namespace Quill.Broker.Partitions;
 
 /// <summary>
-/// The partitions this broker hosts (Kafka's ReplicaManager, for a single broker that leads all of them): one
+/// The partitions this broker leads (Kafka's ReplicaManager, without followers yet): one
 /// <see cref="LogManager"/> per log dir, new partitions placed in the dir holding the fewest, and the map from
 /// topic-partition to <see cref="Partition"/> that produce and fetch look up. Thread-safe; lookups take no lock.
 /// </summary>
@@ -68,6 +68,23 @@ public sealed class ReplicaManager : IDisposable
     }
 
     private LogManager LeastLoaded() => _logManagers.MinBy(m => m.Logs.Count)!;
+
+    /// <summary>
+    /// Stops serving a partition this broker no longer leads: produce and fetch answer NOT_LEADER_OR_FOLLOWER, long
+    /// polls waiting on it wake up. Its log stays open on disk and is served again by <see cref="Open"/>.
+    /// </summary>
+    public void StopServing(string topic, int index)
+    {
+        Partition? removed;
+        lock (_lock)
+        {
+            if (!_partitions.TryGetValue((topic, index), out removed)) return;
+            var copy = new Dictionary<(string, int), Partition>(_partitions);
+            copy.Remove((topic, index));
+            _partitions = copy;
+        }
+        removed.NotifyAppended();
+    }
 
     /// <summary>Stops serving and deletes a partition's log (topic deletion, or a stray log of an older topic).</summary>
     public void Delete(string topic, int index)

@@ -13,14 +13,21 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
 {
     private readonly SemaphoreSlim _starting = new(1, 1);
     private volatile TransactionCoordinator? _coordinator;
+    private string? _lastFailure;
 
     /// <summary>The coordinator if it has started.</summary>
     public TransactionCoordinator? Current => _coordinator;
 
-    /// <summary>Starts the coordinator now if its topic exists (broker start).</summary>
+    /// <summary>
+    /// Starts the coordinator now if its topic exists (broker start) and this broker leads all of its partitions: the
+    /// coordinator does not yet split its partitions among the brokers of a cluster, so elsewhere it does not start.
+    /// </summary>
     public async Task StartIfTopicExistsAsync(CancellationToken ct)
     {
-        if (services.Metadata.GetTopic(TransactionStateTopic.Name) is not null) await GetAsync(ct);
+        if (services.Metadata.GetTopic(TransactionStateTopic.Name) is not { } topic) return;
+        if (topic.Partitions.All(p => p.State.Leader == services.BrokerId)) await GetAsync(ct);
+        else log.LogInformation("{Topic} is led by other brokers too; the transaction coordinator does not start on broker {Id}",
+            TransactionStateTopic.Name, services.BrokerId);
     }
 
     /// <summary>
@@ -35,7 +42,8 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
         }
         catch (Exception e) when (e is InvalidOperationException or Quill.Keeper.Protocol.KeeperException or IOException)
         {
-            log.LogError(e, "The transaction coordinator could not start");
+            // Clients retry FindCoordinator often: the same failure is logged once, not at every retry.
+            if (Interlocked.Exchange(ref _lastFailure, e.Message) != e.Message) log.LogError(e, "The transaction coordinator could not start");
             return false;
         }
     }

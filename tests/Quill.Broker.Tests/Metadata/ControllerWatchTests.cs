@@ -39,10 +39,10 @@ public sealed class ControllerWatchTests
         string[] deleted = [.. Enumerable.Range(0, 5).Select(i => $"short-lived-{i}")];
         foreach (string name in deleted)
         {
-            await tool.CreateTopicAsync(OnePartition(name));
+            await tool.CreateTopicAsync(OnePartition(name), fence: null);
             await tool.MarkTopicForDeletionAsync(name);
         }
-        await tool.CreateTopicAsync(OnePartition("kept"));
+        await tool.CreateTopicAsync(OnePartition("kept"), fence: null);
 
         var until = DateTime.UtcNow + Deadline;
         while (!(replicas.Get("kept", 0) is not null && (await tool.GetTopicsMarkedForDeletionAsync()).Count == 0))

@@ -6,9 +6,10 @@ using Quill.Kafka.Protocol.Messages;
 namespace Quill.Broker.Handlers.Groups;
 
 /// <summary>
-/// FindCoordinator (v0-6): one broker coordinates every group and every transactional id, so the answer is this
-/// broker once the coordinator has loaded (COORDINATOR_NOT_AVAILABLE before, which clients retry). v4+ answers a
-/// batch of keys. The first transaction key starts the transaction coordinator (creating <c>__transaction_state</c>).
+/// FindCoordinator (v0-6): a group's coordinator is the leader of its <c>__consumer_offsets</c> partition, once the
+/// coordinator has loaded (COORDINATOR_NOT_AVAILABLE before, or while that partition has no live leader, which
+/// clients retry); every transactional id is coordinated here. v4+ answers a batch of keys. The first transaction
+/// key starts the transaction coordinator (creating <c>__transaction_state</c>).
 /// </summary>
 internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrokerIdentity broker,
     Func<CancellationToken, Task<bool>>? startTransactionCoordinator) : ApiHandler<FindCoordinatorRequestData, FindCoordinatorResponseData>
@@ -24,19 +25,34 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
         var (error, message) = await CheckAsync(keyType, cancellationToken);
         if (context.Version < 4)
         {
-            response.ErrorCode = (short)error;
-            response.ErrorMessage = message;
-            (response.NodeId, response.Host, response.Port) = Endpoint(error);
+            var (keyError, keyMessage, endpoint) = Locate(keyType, request.Key, error, message);
+            response.ErrorCode = (short)keyError;
+            response.ErrorMessage = keyMessage;
+            (response.NodeId, response.Host, response.Port) = endpoint;
             return response;
         }
         foreach (string key in request.CoordinatorKeys)
         {
-            var entry = new FindCoordinatorResponseData.CoordinatorsItem { Key = key, ErrorCode = (short)error, ErrorMessage = message };
-            (entry.NodeId, entry.Host, entry.Port) = Endpoint(error);
+            var (keyError, keyMessage, endpoint) = Locate(keyType, key, error, message);
+            var entry = new FindCoordinatorResponseData.CoordinatorsItem { Key = key, ErrorCode = (short)keyError, ErrorMessage = keyMessage };
+            (entry.NodeId, entry.Host, entry.Port) = endpoint;
             response.Coordinators.Add(entry);
         }
         return response;
     }
+
+    /// <summary>The coordinator of one key: for a group, the leader of its offsets partition.</summary>
+    private (KafkaError, string?, (int, string, int)) Locate(sbyte keyType, string key, KafkaError error, string? message)
+    {
+        if (error != KafkaError.None) return (error, message, NoNode);
+        if (keyType != GroupKeyType) return (error, message, (broker.NodeId, broker.Host, broker.Port));
+        int partition = coordinator.PartitionFor(key);
+        return broker.CoordinatorOf(partition) is { } leader
+            ? (KafkaError.None, null, leader)
+            : (KafkaError.CoordinatorNotAvailable, $"{OffsetsTopic.Name}-{partition} has no live leader", NoNode);
+    }
+
+    private static readonly (int, string, int) NoNode = (-1, "", -1);
 
     private async Task<(KafkaError, string?)> CheckAsync(sbyte keyType, CancellationToken ct)
     {
@@ -51,8 +67,4 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
                 return (KafkaError.InvalidRequest, $"coordinator key type {keyType} is not supported");
         }
     }
-
-    /// <summary>This broker when the key is served, Kafka's "no node" otherwise.</summary>
-    private (int NodeId, string Host, int Port) Endpoint(KafkaError error) =>
-        error == KafkaError.None ? (broker.NodeId, broker.Host, broker.Port) : (-1, "", -1);
 }

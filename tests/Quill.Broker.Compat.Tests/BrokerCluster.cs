@@ -1,0 +1,121 @@
+using Quill.Kafka.Protocol.Messages;
+using Quill.Testing;
+
+namespace Quill.Broker.Compat.Tests;
+
+/// <summary>
+/// A cluster of real processes on 127.0.0.1: one Keeper (`quill keeper start`) and brokers 1..N
+/// (`quill broker start`, each with its own port, data dir and broker.rack "rack-N") registered in it. Keeper
+/// sessions last 6 s, so a broker killed with SIGKILL leaves the cluster within seconds.
+/// </summary>
+public sealed class BrokerCluster : IAsyncDisposable
+{
+    public const int SessionTimeoutMs = 6000;
+
+    private BrokerCluster(KeeperProcess keeper) => Keeper = keeper;
+
+    public KeeperProcess Keeper { get; }
+    /// <summary>Broker id → its process.</summary>
+    public SortedDictionary<int, BrokerProcess> Brokers { get; } = [];
+
+    public static async Task<BrokerCluster> StartAsync(int brokers)
+    {
+        var cluster = new BrokerCluster(await KeeperProcess.StartAsync(tickTime: 500));
+        try
+        {
+            for (int id = 1; id <= brokers; id++)
+            {
+                cluster.Brokers[id] = await BrokerProcess.StartWithConfigAsync(cluster.Keeper.ConnectString, new Dictionary<string, string>
+                {
+                    ["broker.rack"] = $"rack-{id}",
+                    ["zookeeper.session.timeout.ms"] = $"{SessionTimeoutMs}",
+                    ["offsets.topic.num.partitions"] = "6",
+                }, brokerId: id);
+            }
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Every running broker as bootstrap servers.</summary>
+    public string BootstrapServers => string.Join(',', Brokers.Values.Where(b => b.IsRunning).Select(b => b.BootstrapServers));
+
+    public string Diagnostics() =>
+        string.Join('\n', Brokers.Select(b => $"=== broker {b.Key} ===\n{(b.Value.Output.Length > 6000 ? b.Value.Output[^6000..] : b.Value.Output)}"))
+        + "\n" + Keeper.Diagnostics();
+
+    /// <summary>Runs a kazoo script with the Keeper's connect string as its first argument; fails the test if it fails.</summary>
+    public async Task<string> KazooAsync(string script, params string[] args)
+    {
+        var result = await ToolRunner.RunKazooAsync(script, [Keeper.ConnectString, .. args]);
+        Assert.True(result.Succeeded, $"{result}\n{Diagnostics()}");
+        return result.StdOut.Trim();
+    }
+
+    /// <summary>/controller's broker id and /controller_epoch, read with kazoo.</summary>
+    public async Task<(int Controller, int Epoch)> ControllerInKeeperAsync()
+    {
+        string output = await KazooAsync("""
+            import sys, json
+            from kazoo.client import KazooClient
+            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=30)
+            controller = json.loads(zk.get('/controller')[0])['brokerid']
+            epoch = int(zk.get('/controller_epoch')[0])
+            print(controller, epoch)
+            zk.stop()
+            """);
+        var parts = output.Split(' ');
+        return (int.Parse(parts[0]), int.Parse(parts[1]));
+    }
+
+    /// <summary>
+    /// What one broker itself says of the cluster (DescribeCluster on a connection to it: a client library would ask
+    /// whichever broker it likes): the brokers with their racks, and the controller.
+    /// </summary>
+    public static async Task<(List<(int Id, int Port, string? Rack)> Nodes, int Controller)> DescribeAsync(BrokerProcess broker)
+    {
+        using var connection = await RawKafkaConnection.ConnectAsync(broker.KafkaPort);
+        var response = await connection.RequestAsync(KafkaApis.DescribeCluster, 0, KafkaApis.DescribeCluster.Request.New());
+        var nodes = response.GetArray("Brokers")!.Select(b => (b.GetInt32("BrokerId"), b.GetInt32("Port"), b.GetString("Rack"))).OrderBy(n => n.Item1);
+        return ([.. nodes], response.GetInt32("ControllerId"));
+    }
+
+    /// <summary>
+    /// Waits (up to <paramref name="timeout"/>) until every running broker describes the cluster so that
+    /// <paramref name="done"/> holds; returns the last descriptions, by broker id.
+    /// </summary>
+    public async Task<Dictionary<int, (List<(int Id, int Port, string? Rack)> Nodes, int Controller)>> WaitUntilEveryBrokerSaysAsync(
+        Func<(List<(int Id, int Port, string? Rack)> Nodes, int Controller), bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var seen = new Dictionary<int, (List<(int, int, string?)>, int)>();
+            foreach (var (id, broker) in Brokers.Where(b => b.Value.IsRunning))
+            {
+                try
+                {
+                    seen[id] = await DescribeAsync(broker);
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException)
+                {
+                    // Not answering yet (a broker that is starting); asked again below.
+                }
+            }
+            if (seen.Count == Brokers.Count(b => b.Value.IsRunning) && seen.Values.All(done)) return seen;
+            Assert.True(DateTime.UtcNow < deadline,
+                $"within {timeout} the brokers never all said: {what}; they said {string.Join("; ", seen.Select(s => $"{s.Key}: nodes [{string.Join(",", s.Value.Item1.Select(n => n.Item1))}] controller {s.Value.Item2}"))}\n{Diagnostics()}");
+            await Task.Delay(250);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var broker in Brokers.Values) await broker.DisposeAsync();
+        await Keeper.DisposeAsync();
+    }
+}
