@@ -95,12 +95,7 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         _tasks.Add(Task.Run(() => processor.RunAsync(_stop.Token)));
         await ListenAsync().ConfigureAwait(false);
 
-        int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
-        _ticker = _time.CreateTimer(_ => Processor?.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
-        _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
-            TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
-        _purge.Start();
-        await StartMetricsAsync().ConfigureAwait(false);
+        await StartBackgroundAsync().ConfigureAwait(false);
         _log.LogInformation("Keeper listening on {Endpoint}, data in {DataDir}, last zxid 0x{Zxid:x}", Endpoint, Path.GetFullPath(Options.DataDir), tree.LastZxid);
     }
 
@@ -111,12 +106,7 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
         await ListenAsync().ConfigureAwait(false);
         _peer = new QuorumPeer(this, Options, _metrics, _loggers, _time);
         _peer.Start(LoadSecret());
-        int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
-        _ticker = _time.CreateTimer(_ => Processor?.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
-        _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
-            TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
-        _purge.Start();
-        await StartMetricsAsync().ConfigureAwait(false);
+        await StartBackgroundAsync().ConfigureAwait(false);
         _log.LogInformation("Keeper ensemble member {Id} listening for clients on {Endpoint}, data in {DataDir}", Options.Quorum.MyId, Endpoint, Path.GetFullPath(Options.DataDir));
     }
 
@@ -143,6 +133,17 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
             _loggers.CreateLogger("Keeper.Connection")).ConfigureAwait(false);
         Endpoint = _listener.Endpoint;
         _listener.Start(this);
+    }
+
+    /// <summary>The tick (session expiry, containers) for whichever processor serves, autopurge, and metrics.</summary>
+    private async Task StartBackgroundAsync()
+    {
+        int tick = Math.Max(10, Math.Min(Options.TickTime / 2, 500));
+        _ticker = _time.CreateTimer(_ => Processor?.Post(new TickWork()), null, TimeSpan.FromMilliseconds(tick), TimeSpan.FromMilliseconds(tick));
+        _purge = new PurgeTask(Options.DataDir, Options.EffectiveDataLogDir, Options.AutopurgeSnapRetainCount,
+            TimeSpan.FromHours(Options.AutopurgePurgeInterval), _time, _loggers.CreateLogger("Keeper.Purge"));
+        _purge.Start();
+        await StartMetricsAsync().ConfigureAwait(false);
     }
 
     private async Task StartMetricsAsync()
