@@ -200,12 +200,16 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
                 learner.Send(PacketType.Diff, window.Last);
                 from = learnerZxid;
             }
-            else
+            else if (window.Below(learnerZxid) is { } common && common >> 32 == learnerZxid >> 32)
             {
                 // Same epoch: the learner's log holds the leader's history up to `common`, then txns nobody committed.
-                long common = window.Below(learnerZxid)!.Value;
                 learner.Send(PacketType.Trunc, common);
                 from = common;
+            }
+            else
+            {
+                // The window moved on between the two looks: the learner connects again and gets a snapshot then.
+                throw new InvalidOperationException("the committed window moved past the learner while it was being synced");
             }
             int sent = 0;
             foreach (var (zxid, data) in window.After(from))
