@@ -179,27 +179,14 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
             _log.LogWarning("{Path} is damaged; sessions from before this start cannot be resumed", path);
         }
         var secret = RandomNumberGenerator.GetBytes(32);
-        var tmp = path + ".tmp";
-        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            f.Write(secret);
-            f.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
+        StorageFiles.WriteDurably(path, secret);
         return secret;
     }
 
     /// <summary>An ensemble member keeps the ensemble's secret (from its leader) so sessions survive its restart.</summary>
     internal static void WriteSecret(string dataDir, byte[] secret)
     {
-        var path = Path.Combine(dataDir, "keeper.secret");
-        var tmp = path + ".tmp";
-        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            f.Write(secret);
-            f.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
+        StorageFiles.WriteDurably(Path.Combine(dataDir, "keeper.secret"), secret);
     }
 
     /// <summary>ZooKeeper's limit of connections per client address (maxClientCnxns), counted in accept order.</summary>

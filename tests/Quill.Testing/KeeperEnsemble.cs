@@ -192,15 +192,7 @@ public sealed class KeeperEnsemble : IAsyncDisposable
             }
         }
 
-        public async Task<string> FourLetterWordAsync(string word, CancellationToken ct = default)
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, ClientPort, ct);
-            var stream = client.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(word), ct);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            return await reader.ReadToEndAsync(ct);
-        }
+        public Task<string> FourLetterWordAsync(string word, CancellationToken ct = default) => FourLetterWord.AskAsync(ClientPort, word, ct);
 
         public string Diagnostics()
         {

@@ -52,15 +52,8 @@ public abstract class ZooKeeperServerProcess : IZooKeeperServerProcess
     }
 
     /// <summary>Sends a four-letter word (ruok, stat, mntr, wchc, ...) and returns the whole answer.</summary>
-    public async Task<string> FourLetterWordAsync(string command, CancellationToken cancellationToken = default)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, Port, cancellationToken);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(command), cancellationToken);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        return await reader.ReadToEndAsync(cancellationToken);
-    }
+    public Task<string> FourLetterWordAsync(string command, CancellationToken cancellationToken = default) =>
+        FourLetterWord.AskAsync(Port, command, cancellationToken);
 
     /// <summary>Kills the process with SIGKILL (no clean shutdown) and waits for it to end.</summary>
     public void Kill() => ProcessKiller.KillAndWait(ref _process, KillProcessTree);

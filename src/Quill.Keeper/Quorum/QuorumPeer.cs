@@ -223,19 +223,9 @@ public sealed class QuorumPeer : IAsyncDisposable
         throw new InvalidDataException($"{path} does not hold an epoch: '{text}'");
     }
 
-    /// <summary>Written as ZooKeeper writes it (decimal text), durably: tmp file, fsync, rename, fsync the directory.</summary>
-    private void WriteEpochFile(string name, long epoch)
-    {
-        var path = EpochPath(name);
-        var tmp = path + ".tmp";
-        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            f.Write(System.Text.Encoding.ASCII.GetBytes(epoch.ToString(CultureInfo.InvariantCulture)));
-            f.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-        StorageFiles.SyncDirectory(Options.DataDir);
-    }
+    /// <summary>Written as ZooKeeper writes it (decimal text), durably (see <see cref="StorageFiles.WriteDurably"/>).</summary>
+    private void WriteEpochFile(string name, long epoch) =>
+        StorageFiles.WriteDurably(EpochPath(name), System.Text.Encoding.ASCII.GetBytes(epoch.ToString(CultureInfo.InvariantCulture)));
 
     public async ValueTask DisposeAsync()
     {

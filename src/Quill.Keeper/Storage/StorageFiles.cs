@@ -41,6 +41,22 @@ public static partial class StorageFiles
     }
 
     /// <summary>
+    /// Replaces a small file whole, durably: written to a temp file, fsynced, renamed over the old one, directory
+    /// fsynced. A crash leaves the old contents or the new, never a mix (the epoch files, the session secret).
+    /// </summary>
+    public static void WriteDurably(string path, ReadOnlySpan<byte> contents)
+    {
+        var tmp = path + ".tmp";
+        using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            f.Write(contents);
+            f.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>
     /// Makes a create, rename or delete in <paramref name="directory"/> durable: on Linux a new file's
     /// directory entry is only safe after the directory itself is fsynced. No-op where that is not possible
     /// (Windows journals metadata itself).

@@ -1,3 +1,4 @@
+using Quill.Testing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -126,12 +127,7 @@ public sealed class EnsembleMember
         try
         {
             using var cts = new CancellationTokenSource(timeout);
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, ClientPort, cts.Token);
-            var stream = client.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(command), cts.Token);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            return await reader.ReadToEndAsync(cts.Token);
+            return await FourLetterWord.AskAsync(ClientPort, command, cts.Token);
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
