@@ -72,8 +72,7 @@ public sealed class ConfluentKafkaTests(BrokerFixture fixture) : IClassFixture<B
             Name = topic, NumPartitions = 4, ReplicationFactor = 1, Configs = new() { ["retention.ms"] = "123456" },
         }]);
 
-        var described = await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames([topic]));
-        var description = Assert.Single(described.TopicDescriptions);
+        var description = await Clients.DescribeTopicAsync(admin, topic);
         Assert.Equal(4, description.Partitions.Count);
         Assert.NotEqual(Guid.Empty.ToString(), description.TopicId.ToString());
         foreach (var p in description.Partitions)
@@ -98,8 +97,7 @@ public sealed class ConfluentKafkaTests(BrokerFixture fixture) : IClassFixture<B
         Assert.Equal("compact", configs[0].Entries["cleanup.policy"].Value);
 
         await admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = topic, IncreaseTo = 6 }]);
-        described = await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames([topic]));
-        Assert.Equal(6, described.TopicDescriptions[0].Partitions.Count);
+        Assert.Equal(6, (await Clients.DescribeTopicAsync(admin, topic)).Partitions.Count);
 
         var again = await Assert.ThrowsAsync<CreateTopicsException>(() =>
             admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 1, ReplicationFactor = 1 }]));

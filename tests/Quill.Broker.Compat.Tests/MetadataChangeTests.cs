@@ -116,12 +116,12 @@ public sealed class MetadataChangeTests
             """, broker.KeeperConnect, topic);
         Assert.True(grow.ExitCode == 0, grow.ToString());
 
+        // Polled through Metadata (bounded by its own timeout): DescribeTopics polled in a loop once never completed.
         using var admin = Clients.Admin(broker.BootstrapServers);
-        await EventuallyAsync(async () =>
+        await EventuallyAsync(() =>
         {
-            var described = await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames([topic]));
-            var partitions = described.TopicDescriptions[0].Partitions;
-            return partitions.Count == 3 && partitions.All(p => p.Leader?.Id == 0) ? partitions : null;
+            var partitions = admin.GetMetadata(topic, Clients.Timeout).Topics.Single().Partitions;
+            return Task.FromResult(partitions.Count == 3 && partitions.All(p => p.Leader == 0) ? partitions : null);
         }, broker);
         await ProduceAsync(broker, topic, 0, 3, partition: 2);
         var consumed = Clients.Consume(broker.BootstrapServers, [new TopicPartitionOffset(topic, 2, Offset.Beginning)], 3);
