@@ -25,10 +25,19 @@ public static class StartCommand
         {
             Description = "One HTTP port for both servers: Prometheus /metrics (the broker's and Keeper's) and /health (200 once both serve); 0, the default: off.",
         };
+        var brokers = new Option<int?>("--brokers")
+        {
+            Description = "Start a local development cluster of N broker processes (and --keepers Keeper processes) instead, and print its bootstrap list.",
+        };
+        var keepers = new Option<int>("--keepers") { Description = "With --brokers: how many Keeper servers (1: standalone, 3 or 5: an ensemble).", DefaultValueFactory = _ => 1 };
         start.Options.Add(dataDir);
         start.Options.Add(metricsPort);
+        start.Options.Add(brokers);
+        start.Options.Add(keepers);
         // Signals are the host's (see Program): System.CommandLine's token is not used.
-        start.SetAction((parse, _) => RunAsync(parse.GetValue(kafkaPort), parse.GetValue(keeperPort), parse.GetValue(dataDir), parse.GetValue(metricsPort)));
+        start.SetAction((parse, _) => parse.GetValue(brokers) is { } n
+            ? LocalCluster.RunAsync(n, parse.GetValue(keepers), parse.GetValue(dataDir), parse.GetValue(kafkaPort), parse.GetValue(keeperPort))
+            : RunAsync(parse.GetValue(kafkaPort), parse.GetValue(keeperPort), parse.GetValue(dataDir), parse.GetValue(metricsPort)));
         return start;
     }
 
