@@ -26,11 +26,11 @@ internal static class Replies
         return w.WrittenSpan;
     }
 
-    public static void Connect(JuteWriter w, ConnectRequest connect, int timeout, long sessionId, byte[] password)
+    public static void Connect(JuteWriter w, ConnectRequest connect, int timeout, long sessionId, byte[] password, bool readOnly = false)
     {
         w.Clear();
         w.BeginFrame();
-        new ConnectResponse(0, timeout, sessionId, password, false, connect.HasReadOnlyFlag).Write(w);
+        new ConnectResponse(0, timeout, sessionId, password, readOnly, connect.HasReadOnlyFlag).Write(w);
         w.EndFrame();
     }
 }

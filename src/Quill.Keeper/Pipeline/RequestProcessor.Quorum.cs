@@ -6,7 +6,7 @@ using Quill.Keeper.Txns;
 namespace Quill.Keeper.Pipeline;
 
 /// <summary>Which part this server plays: the processor's write path and session duties depend on it.</summary>
-public enum ServerRole { Standalone, Leader, Follower }
+public enum ServerRole { Standalone, Leader, Follower, ReadOnly }
 
 // The ensemble's part of the processor. A leader takes writes forwarded by learners into its own pipeline; a
 // follower forwards its clients' writes to the leader and applies what the leader commits, answering its own clients

@@ -19,6 +19,7 @@ public sealed partial class RequestProcessor
         }
         int timeout = Math.Clamp(connect.Timeout, _options.EffectiveMinSessionTimeout, _options.EffectiveMaxSessionTimeout);
         conn.AuthIds.Add(new Id("ip", conn.RemoteIp));
+        if (Role == ServerRole.ReadOnly && !ConnectReadOnly(conn, connect, timeout)) return;
 
         if (connect.SessionId == 0)
         {
@@ -47,7 +48,7 @@ public sealed partial class RequestProcessor
         existing.Connection = conn;
         conn.Session = existing;
         Sessions.Touch(existing);
-        Replies.Connect(_writer, connect, timeout, existing.Id, existing.Password);
+        Replies.Connect(_writer, connect, timeout, existing.Id, existing.Password, readOnly: Role == ServerRole.ReadOnly);
         conn.Send(_writer.WrittenSpan);
     }
 
@@ -60,7 +61,7 @@ public sealed partial class RequestProcessor
     private void HandleTick()
     {
         // Only the leader (or a standalone server) expires sessions and removes containers: followers apply its txns.
-        if (Role == ServerRole.Follower) return;
+        if (Role is ServerRole.Follower or ServerRole.ReadOnly) return;
         foreach (var session in Sessions.Expired())
         {
             _log.LogInformation("Expiring session 0x{Session:x}, timeout of {Timeout}ms exceeded", session.Id, session.TimeoutMs);

@@ -148,7 +148,11 @@ public sealed partial class RequestProcessor
         }
         Sessions.Touch(session);
         if (work.Type == OpCode.Auth) AddAuthNow(request);
-        else if (IsWrite(work.Type)) Submit(request);
+        else if (IsWrite(work.Type))
+        {
+            if (Role == ServerRole.ReadOnly) RefuseWriteReadOnly(request);
+            else Submit(request);
+        }
         else
         {
             request.State = RequestState.Deferred;

@@ -124,7 +124,7 @@ public sealed class QuorumPeer : IAsyncDisposable
                 LeaderId = -1;
                 Sessions.ResetAfterTerm();
                 CatchUpWithLog();
-                var vote = await _election!.LookForLeaderAsync(TxnLog.LastZxid, _currentEpoch, ct).ConfigureAwait(false);
+                var vote = await LookForLeaderAsync(ct).ConfigureAwait(false);
                 Metrics.RecordElection(LastElectionTime);
                 LeaderId = vote.Leader;
                 if (vote.Leader == MyId)
@@ -138,7 +138,7 @@ public sealed class QuorumPeer : IAsyncDisposable
                     State = IsVoter ? PeerState.Following : PeerState.Observing;
                     await new Follower(this, vote.Leader).RunAsync(ct).ConfigureAwait(false);
                 }
-                _election.SetState(PeerState.Looking, default);
+                _election!.SetState(PeerState.Looking, default);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)
@@ -146,6 +146,32 @@ public sealed class QuorumPeer : IAsyncDisposable
                 _log.LogError(e, "Server {Id}: the term ended with an error; looking for a leader again", MyId);
                 try { await Task.Delay(500, ct).ConfigureAwait(false); } catch (OperationCanceledException) { return; }
             }
+        }
+    }
+
+    /// <summary>
+    /// An election; with readonlymode.enabled, one that has not ended after ZooKeeper's wait (the larger of 2 s and a
+    /// tick) has this server serve reads in read-only mode until it ends.
+    /// </summary>
+    private async Task<Vote> LookForLeaderAsync(CancellationToken ct)
+    {
+        var looking = _election!.LookForLeaderAsync(TxnLog.LastZxid, _currentEpoch, ct);
+        if (!_quorum.ReadOnlyModeEnabled) return await looking.ConfigureAwait(false);
+        var wait = Task.Delay(TimeSpan.FromMilliseconds(Math.Max(2000, Options.TickTime)), Time, ct);
+        if (await Task.WhenAny(looking, wait).ConfigureAwait(false) == looking) return await looking.ConfigureAwait(false);
+        var readOnly = RoleProcessor.ForReadOnly(this);
+        StartServing(readOnly, "read-only");
+        _log.LogInformation("Server {Id}: no leader yet; serving reads in read-only mode", MyId);
+        try
+        {
+            return await looking.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Its clients go (they find a read-write server, or this one once it serves a term) before the term uses the tree.
+            StopServing();
+            await readOnly.DisposeAsync().ConfigureAwait(false);
+            _log.LogInformation("Server {Id}: read-only mode ends", MyId);
         }
     }
 

@@ -12,11 +12,11 @@ namespace Quill.Keeper.Quorum;
 public sealed class RoleProcessor : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly Snapshotter _snapshotter;
-    private readonly IDisposable _logStage;
+    private readonly Snapshotter? _snapshotter;
+    private readonly IDisposable? _logStage;
     private readonly Task _run;
 
-    private RoleProcessor(RequestProcessor processor, Snapshotter snapshotter, IDisposable logStage, LeaderBroadcast? broadcast)
+    private RoleProcessor(RequestProcessor processor, Snapshotter? snapshotter, IDisposable? logStage, LeaderBroadcast? broadcast)
     {
         Processor = processor;
         _snapshotter = snapshotter;
@@ -56,7 +56,15 @@ public sealed class RoleProcessor : IAsyncDisposable
         return new RoleProcessor(processor, snapshotter, logStage, null);
     }
 
-    /// <summary>A follower prepares nothing itself: every write goes to the leader.</summary>
+    /// <summary>Read-only mode between terms: reads from this server's state; no log, no snapshots, no writes.</summary>
+    public static RoleProcessor ForReadOnly(QuorumPeer peer)
+    {
+        var log = peer.Loggers.CreateLogger("Keeper.Requests");
+        var processor = new RequestProcessor(peer.Options, peer.Tree, peer.Sessions, NoLocalWrites.Instance, peer.Metrics, peer.Time, log, ServerRole.ReadOnly);
+        return new RoleProcessor(processor, null, null, null);
+    }
+
+    /// <summary>A follower prepares nothing itself: every write goes to the leader (read-only mode refuses them).</summary>
     private sealed class NoLocalWrites : IRequestStage
     {
         public static readonly NoLocalWrites Instance = new();
@@ -70,7 +78,8 @@ public sealed class RoleProcessor : IAsyncDisposable
         // Waited for in full: the next term's code touches the same tree and sessions, and only one may own them.
         try { await _run.ConfigureAwait(false); } catch (Exception) { }
         _stop.Cancel();
-        _logStage.Dispose();
-        await _snapshotter.Idle.ConfigureAwait(false);
+        _logStage?.Dispose();
+        if (_snapshotter is not null) await _snapshotter.Idle.ConfigureAwait(false);
+        if (Processor.Role == ServerRole.ReadOnly) Processor.ForgetLocalSessions();
     }
 }

@@ -117,7 +117,7 @@ public sealed class FourLetterWords(KeeperServer server)
                 }
                 break;
             case "isro":
-                sb.Append("rw");
+                sb.Append(p.Role == ServerRole.ReadOnly ? "ro" : "rw");
                 break;
             case "srst":
                 m.Reset();
