@@ -3,10 +3,15 @@ using Confluent.Kafka.Admin;
 
 namespace Quill.Commands.Kafka;
 
-public sealed record PartitionLayout(int Partition, int Leader, int[] Replicas, int[] Isr);
+/// <param name="LeaderLive">The leader is one of the brokers the metadata names (a leader that left is not).</param>
+public sealed record PartitionLayout(int Partition, int Leader, int[] Replicas, int[] Isr, bool LeaderLive = true);
 
-/// <summary>What `topics --describe` prints for one topic: its id, partitions and the configs set on it.</summary>
-public sealed record TopicLayout(string Name, string? TopicId, IReadOnlyList<PartitionLayout> Partitions, IReadOnlyList<KeyValuePair<string, string>> Configs)
+/// <summary>
+/// What `topics --describe` prints for one topic: its id, partitions and the configs set on it, and its effective
+/// min.insync.replicas (whatever set it) when the broker told.
+/// </summary>
+public sealed record TopicLayout(string Name, string? TopicId, IReadOnlyList<PartitionLayout> Partitions, IReadOnlyList<KeyValuePair<string, string>> Configs,
+    int? MinInsyncReplicas = null)
 {
     public int ReplicationFactor => Partitions.Count == 0 ? 0 : Partitions[0].Replicas.Length;
 }
@@ -40,20 +45,23 @@ public static class TopicLayouts
             .OrderBy(t => t.Topic, StringComparer.Ordinal)
             .ToList();
         if (topics.Count == 0) return [];
+        var live = metadata.Brokers.Select(b => b.BrokerId).ToHashSet();
 
         Dictionary<string, string>? ids = null;
         try
         {
-            var described = await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames(topics.Select(t => t.Topic)),
+            var described = admin.DescribeTopicsAsync(TopicCollection.OfTopicNames(topics.Select(t => t.Topic)),
                 new DescribeTopicsOptions { RequestTimeout = ExtrasTimeout });
-            ids = described.TopicDescriptions.ToDictionary(d => d.Name, d => KafkaUuid(d.TopicId));
+            ids = (await described.WaitAsync(ExtrasTimeout * 2)).TopicDescriptions.ToDictionary(d => d.Name, d => KafkaUuid(d.TopicId));
         }
-        catch (KafkaException)
+        catch (Exception e) when (e is KafkaException or TimeoutException)
         {
+            // TimeoutException: librdkafka's DescribeTopics has been seen never to complete; the ids are optional.
             // No controller known (or an old broker): describe without ids and configs.
         }
 
         var configs = new Dictionary<string, List<KeyValuePair<string, string>>>();
+        var minIsr = new Dictionary<string, int>();
         if (ids is not null)
         {
             try
@@ -61,11 +69,14 @@ public static class TopicLayouts
                 var results = await admin.DescribeConfigsAsync(topics.Select(t => new ConfigResource { Type = ResourceType.Topic, Name = t.Topic }),
                     new DescribeConfigsOptions { RequestTimeout = ExtrasTimeout });
                 foreach (var r in results)
+                {
+                    if (r.Entries.TryGetValue("min.insync.replicas", out var m) && int.TryParse(m.Value, out int n)) minIsr[r.ConfigResource.Name] = n;
                     configs[r.ConfigResource.Name] = r.Entries.Values
                         .Where(e => e.Source == ConfigSource.DynamicTopicConfig)
                         .OrderBy(e => e.Name, StringComparer.Ordinal)
                         .Select(e => new KeyValuePair<string, string>(e.Name, e.Value))
                         .ToList();
+                }
             }
             catch (KafkaException)
             {
@@ -76,8 +87,10 @@ public static class TopicLayouts
         return topics.Select(t => new TopicLayout(
                 t.Topic,
                 ids?.GetValueOrDefault(t.Topic),
-                t.Partitions.OrderBy(p => p.PartitionId).Select(p => new PartitionLayout(p.PartitionId, p.Leader, p.Replicas, p.InSyncReplicas)).ToList(),
-                configs.GetValueOrDefault(t.Topic) ?? []))
+                t.Partitions.OrderBy(p => p.PartitionId).Select(p => new PartitionLayout(p.PartitionId, p.Leader, p.Replicas, p.InSyncReplicas,
+                    p.Leader >= 0 && live.Contains(p.Leader))).ToList(),
+                configs.GetValueOrDefault(t.Topic) ?? [],
+                minIsr.TryGetValue(t.Topic, out int min) ? min : null))
             .ToList();
     }
 }

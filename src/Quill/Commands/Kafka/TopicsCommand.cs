@@ -24,10 +24,15 @@ public static class TopicsCommand
         var ifNotExists = new Option<bool>("--if-not-exists") { Description = "With --create: succeed if the topic exists." };
         var ifExists = new Option<bool>("--if-exists") { Description = "With --alter, --delete, --describe: succeed if the topic does not exist." };
         var excludeInternal = new Option<bool>("--exclude-internal") { Description = "Leave out internal topics (__consumer_offsets) from --list and --describe." };
+        var underReplicated = new Option<bool>("--under-replicated-partitions") { Description = "With --describe: only partitions whose ISR is smaller than their replica set." };
+        var unavailable = new Option<bool>("--unavailable-partitions") { Description = "With --describe: only partitions with no leader, or a leader that is not a live broker." };
+        var underMinIsr = new Option<bool>("--under-min-isr-partitions") { Description = "With --describe: only partitions whose ISR is smaller than min.insync.replicas." };
+        var atMinIsr = new Option<bool>("--at-min-isr-partitions") { Description = "With --describe: only partitions whose ISR is exactly min.insync.replicas." };
 
         var command = new Command("topics", "Create, list, describe, alter and delete topics (as kafka-topics.sh).")
         {
             create, list, describe, alter, delete, topic, partitions, replicationFactor, config, ifNotExists, ifExists, excludeInternal,
+            underReplicated, unavailable, underMinIsr, atMinIsr,
         };
         cluster.AddTo(command);
         command.SetAction((parse, ct) => KafkaTool.RunAsync("topics", async () =>
@@ -44,7 +49,10 @@ public static class TopicsCommand
                 return ExitCodes.Ok;
             }
             if (parse.GetValue(describe))
-                return await DescribeAsync(admin, name, parse.GetValue(ifExists), parse.GetValue(excludeInternal));
+            {
+                var filter = new PartitionFilter(parse.GetValue(underReplicated), parse.GetValue(unavailable), parse.GetValue(underMinIsr), parse.GetValue(atMinIsr));
+                return await DescribeAsync(admin, name, parse.GetValue(ifExists), parse.GetValue(excludeInternal), filter);
+            }
 
             if (name is null) throw new ToolException("--topic is required");
             if (parse.GetValue(create))
@@ -94,7 +102,7 @@ public static class TopicsCommand
 
     private static bool IsInternal(string topic) => topic.StartsWith("__", StringComparison.Ordinal);
 
-    private static async Task<int> DescribeAsync(IAdminClient admin, string? name, bool ifExists, bool excludeInternal)
+    private static async Task<int> DescribeAsync(IAdminClient admin, string? name, bool ifExists, bool excludeInternal, PartitionFilter filter)
     {
         var topics = await TopicLayouts.ReadAsync(admin, name is null ? null : [name], Timeout);
         if (name is not null && topics.Count == 0)
@@ -104,12 +112,33 @@ public static class TopicsCommand
         }
         foreach (var t in topics.Where(t => !(excludeInternal && IsInternal(t.Name))))
         {
-            Console.WriteLine($"Topic: {t.Name}\tTopicId: {t.TopicId ?? "-"}\tPartitionCount: {t.Partitions.Count}\t" +
-                              $"ReplicationFactor: {t.ReplicationFactor}\tConfigs: {string.Join(',', t.Configs.Select(c => $"{c.Key}={c.Value}"))}");
-            foreach (var p in t.Partitions)
+            // As kafka-topics.sh: a report on partitions prints the matching partition lines only.
+            if (!filter.Any)
+                Console.WriteLine($"Topic: {t.Name}\tTopicId: {t.TopicId ?? "-"}\tPartitionCount: {t.Partitions.Count}\t" +
+                                  $"ReplicationFactor: {t.ReplicationFactor}\tConfigs: {string.Join(',', t.Configs.Select(c => $"{c.Key}={c.Value}"))}");
+            foreach (var p in t.Partitions.Where(p => filter.Matches(t, p)))
                 Console.WriteLine($"\tTopic: {t.Name}\tPartition: {p.Partition}\tLeader: {(p.Leader < 0 ? "none" : p.Leader)}\t" +
                                   $"Replicas: {string.Join(',', p.Replicas)}\tIsr: {string.Join(',', p.Isr)}");
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>kafka-topics.sh's partition reports; with none asked for, every partition matches.</summary>
+    public sealed record PartitionFilter(bool UnderReplicated, bool Unavailable, bool UnderMinIsr, bool AtMinIsr)
+    {
+        public bool Any => UnderReplicated || Unavailable || UnderMinIsr || AtMinIsr;
+
+        public bool Matches(TopicLayout topic, PartitionLayout p)
+        {
+            if (!Any) return true;
+            // As kafka-topics.sh judges them: a partition with no leader is also under its min ISR; with no
+            // min.insync.replicas known (DescribeConfigs refused) only that.
+            bool hasLeader = p.Leader >= 0;
+            int? minIsr = topic.MinInsyncReplicas;
+            return (UnderReplicated && p.Isr.Length < p.Replicas.Length)
+                || (Unavailable && !p.LeaderLive)
+                || (UnderMinIsr && (!hasLeader || p.Isr.Length < minIsr))
+                || (AtMinIsr && p.Isr.Length == minIsr);
+        }
     }
 }
