@@ -70,6 +70,9 @@ public sealed partial class KeeperClient : IAsyncDisposable
         try
         {
             await client.ConnectFirstAsync(cancellationToken);
+            // The caller attaches its StateChanged handlers after this returns: they hear of changes after the
+            // connect, not of the connect itself (which was queued to the dispatcher and could otherwise reach them late).
+            await client.Dispatcher.DrainedAsync();
             return client;
         }
         catch

@@ -34,6 +34,22 @@ internal sealed class EventDispatcher
         if (!_items.Writer.TryWrite(item) && item is PendingCall) item.Dispatch();
     }
 
+    /// <summary>
+    /// Completes once everything posted before it has been dispatched (at once if the dispatcher has stopped).
+    /// </summary>
+    public Task DrainedAsync()
+    {
+        var marker = new Marker();
+        if (!_items.Writer.TryWrite(marker)) return Task.CompletedTask;
+        return marker.Reached.Task;
+    }
+
+    private sealed class Marker : IDispatchItem
+    {
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public void Dispatch() => Reached.TrySetResult();
+    }
+
     /// <summary>Runs what is queued, then stops.</summary>
     public void Complete() => _items.Writer.TryComplete();
 
