@@ -247,6 +247,9 @@ public sealed class ReplicaFetcher : IAsyncDisposable
                     if (result.Records is { Length: > 0 } records && WholeBatches(records) is { Length: > 0 } whole)
                         partition.Log.AppendAsFollower(whole);
                     partition.UpdateFollowerHighWatermark(result.HighWatermark);
+                    // Retention or DeleteRecords on the leader moved its log start: the follower's moves with it.
+                    if (result.LogStartOffset > partition.Log.LogStartOffset)
+                        partition.Log.DeleteRecordsBefore(Math.Min(result.LogStartOffset, partition.Log.LogEndOffset));
                     return;
                 case KafkaError.OffsetOutOfRange when offset < result.LogStartOffset:
                     // The leader deleted what we would fetch next (retention, DeleteRecords): start at its log start.
