@@ -13,7 +13,9 @@ namespace Quill.Broker.Handlers;
 /// Fetch: whole record batches straight from the logs (file regions the connection reads into its send buffers while
 /// writing the response, never parsed or copied in between), at most PartitionMaxBytes per partition and MaxBytes per response, except that the first partition with
 /// data always gets at least one whole batch so a consumer can make progress (KIP-74). If fewer than MinBytes are
-/// available the request waits (a long poll) until enough is appended or MaxWaitMs passes. Topics by name, or by
+/// available the request waits (a long poll) until enough is appended or MaxWaitMs passes. Consumers read below the high
+/// watermark; a follower (replica_id >= 0) reads to the log end, and its fetch offset tells the leader how far its copy
+/// goes (<see cref="Partition.RecordFollowerFetch"/>). Topics by name, or by
 /// topic id from v13. IsolationLevel 1 (read_committed, v4+) reads only below the last stable offset and lists the
 /// aborted transactions of the range returned, so the consumer can drop their records; every response reports the
 /// last stable offset. Fetch sessions (KIP-227) are not kept: every response is a full one with session id 0, which

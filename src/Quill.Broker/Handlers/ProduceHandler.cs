@@ -11,8 +11,9 @@ namespace Quill.Broker.Handlers;
 
 /// <summary>
 /// Produce: appends each partition's record batches to its log (validated, offsets assigned by rewriting batch
-/// headers, idempotent sequences checked) and answers per partition. acks 1 and -1 are answered once the batches are
-/// in the log (with one replica the ISR is just this broker, so -1 waits for nothing more); acks 0 gets no response,
+/// headers, idempotent sequences checked) and answers per partition. acks 1 is answered once the batches are in the
+/// leader's log; acks -1 once the high watermark covers them (every in-sync replica has them; NOT_ENOUGH_REPLICAS
+/// before appending while the ISR is below min.insync.replicas; see <see cref="Partition.WaitForHighWatermarkAsync"/>); acks 0 gets no response,
 /// and an error then closes the connection, as Kafka does. Appends happen before the first await, so the batches of
 /// one connection are appended in request order.
 /// <para>

@@ -17,8 +17,8 @@ public readonly record struct AdminResult(Kafka.Protocol.KafkaError Error, strin
 /// <summary>
 /// The metadata side of a broker (Kafka's KafkaController in ZooKeeper mode, with the metadata cache it feeds). Every
 /// broker follows Keeper: the registered brokers (/brokers/ids), who the controller is (/controller), every topic and
-/// every partition's state, through watches, into the <see cref="MetadataCache"/>; and it serves (opens the log of)
-/// exactly the partitions whose state names it leader. One broker is also the controller, elected through the
+/// every partition's state, through watches, into the <see cref="MetadataCache"/>; and it leads the partitions whose
+/// state names it leader and follows the others it holds a replica of. One broker is also the controller, elected through the
 /// ephemeral /controller, /controller_epoch bumped by a conditional update on each election. Only the controller
 /// changes metadata (topic creation, deletion, new partitions, leader elections when brokers come and go), each write
 /// fenced by the version of /controller_epoch it set, so a controller that was replaced cannot write any more
