@@ -45,6 +45,11 @@ public sealed class BrokerOptions
     /// <summary>log.cleaner.backoff.ms: how often the log cleaner looks for compacted logs to clean.</summary>
     public long LogCleanerBackoffMs { get; set; } = 15_000;
 
+    /// <summary>replica.lag.time.max.ms: a follower not caught up with the leader for this long leaves the ISR.</summary>
+    public long ReplicaLagTimeMaxMs { get; set; } = 30_000;
+    /// <summary>replica.fetch.wait.max.ms: how long a follower's fetch waits at the leader for new data.</summary>
+    public int ReplicaFetchWaitMaxMs { get; set; } = 500;
+
     /// <summary>zookeeper.connect: the Keeper (or Apache ZooKeeper) ensemble, optionally with a chroot.</summary>
     public string ZooKeeperConnect { get; set; } = "";
     /// <summary>zookeeper.connection.timeout.ms: how long to wait for the first connection.</summary>

@@ -34,6 +34,8 @@ public sealed class BrokerServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private ReplicaManager? _replicas;
     private Controller? _controller;
+    private Replication.ReplicaFetcherManager? _fetchers;
+    private Replication.IsrManager? _isr;
     private KafkaListener? _listener;
     private readonly Metrics.BrokerMetrics _metrics = new();
     private MetricsEndpoint? _metricsEndpoint;
@@ -117,6 +119,8 @@ public sealed class BrokerServer : IAsyncDisposable
             topic => TopicConfigs.ToLogConfig(_options.LogDefaults, topicConfigs.GetValueOrDefault(topic) ?? []),
             _time, _loggers.CreateLogger("Quill.Broker.Replicas"));
         var cache = new MetadataCache();
+        _fetchers = new Replication.ReplicaFetcherManager(_replicas, cache, _options, _time, _loggers.CreateLogger("Quill.Broker.ReplicaFetcher"));
+        _isr = new Replication.IsrManager(zk, _replicas, _options, _time, _loggers.CreateLogger("Quill.Broker.Isr"));
         _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _time, _loggers.CreateLogger("Quill.Broker.Controller"));
         Services = new BrokerServices
         {
@@ -315,6 +319,8 @@ public sealed class BrokerServer : IAsyncDisposable
         if (_listener is not null) await _listener.DisposeAsync();
         if (Services?.Transactions is { } transactions) await transactions.DisposeAsync();
         if (Services?.Groups is { } groups) await groups.DisposeAsync();
+        if (_fetchers is not null) await _fetchers.DisposeAsync();
+        if (_isr is not null) await _isr.DisposeAsync();
         if (_controller is not null) await _controller.DisposeAsync();
         _replicas?.Dispose();
         if (_zk is not null)

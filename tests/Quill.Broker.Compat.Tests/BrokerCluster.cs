@@ -18,19 +18,21 @@ public sealed class BrokerCluster : IAsyncDisposable
     /// <summary>Broker id → its process.</summary>
     public SortedDictionary<int, BrokerProcess> Brokers { get; } = [];
 
-    public static async Task<BrokerCluster> StartAsync(int brokers)
+    public static async Task<BrokerCluster> StartAsync(int brokers, IReadOnlyDictionary<string, string>? extra = null)
     {
         var cluster = new BrokerCluster(await KeeperProcess.StartAsync(tickTime: 500));
         try
         {
             for (int id = 1; id <= brokers; id++)
             {
-                cluster.Brokers[id] = await BrokerProcess.StartWithConfigAsync(cluster.Keeper.ConnectString, new Dictionary<string, string>
+                var config = new Dictionary<string, string>
                 {
                     ["broker.rack"] = $"rack-{id}",
                     ["zookeeper.session.timeout.ms"] = $"{SessionTimeoutMs}",
                     ["offsets.topic.num.partitions"] = "6",
-                }, brokerId: id);
+                };
+                foreach (var (k, v) in extra ?? new Dictionary<string, string>()) config[k] = v;
+                cluster.Brokers[id] = await BrokerProcess.StartWithConfigAsync(cluster.Keeper.ConnectString, config, brokerId: id);
             }
             return cluster;
         }
@@ -54,6 +56,78 @@ public sealed class BrokerCluster : IAsyncDisposable
         var result = await ToolRunner.RunKazooAsync(script, [Keeper.ConnectString, .. args]);
         Assert.True(result.Succeeded, $"{result}\n{Diagnostics()}");
         return result.StdOut.Trim();
+    }
+
+    /// <summary>A partition's state znode (leader, leader epoch, ISR), read with kazoo.</summary>
+    public async Task<(int Leader, int LeaderEpoch, int[] Isr)> PartitionStateAsync(string topic, int partition)
+    {
+        string output = await KazooAsync("""
+            import sys, json
+            from kazoo.client import KazooClient
+            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=30)
+            s = json.loads(zk.get('/brokers/topics/%s/partitions/%s/state' % (sys.argv[2], sys.argv[3]))[0])
+            print(s['leader'], s['leader_epoch'], ','.join(map(str, s['isr'])))
+            zk.stop()
+            """, topic, $"{partition}");
+        var parts = output.Split(' ');
+        return (int.Parse(parts[0]), int.Parse(parts[1]), parts.Length > 2 && parts[2].Length > 0 ? [.. parts[2].Split(',').Select(int.Parse)] : []);
+    }
+
+    /// <summary>Waits (up to <paramref name="timeout"/>) until the partition's state znode satisfies <paramref name="done"/>; returns it.</summary>
+    public async Task<(int Leader, int LeaderEpoch, int[] Isr)> WaitForPartitionStateAsync(string topic, int partition,
+        Func<(int Leader, int LeaderEpoch, int[] Isr), bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var state = await PartitionStateAsync(topic, partition);
+            if (done(state)) return state;
+            Assert.True(DateTime.UtcNow < deadline,
+                $"within {timeout} the state of {topic}-{partition} never showed {what}; it is leader {state.Leader} epoch {state.LeaderEpoch} ISR [{string.Join(",", state.Isr)}]\n{Diagnostics()}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>SIGSTOP (pause) or SIGCONT (resume) a broker's process, by its PID.</summary>
+    public static void Signal(BrokerProcess broker, bool pause)
+    {
+        int pid = broker.ProcessId ?? throw new InvalidOperationException("the broker is not running");
+        Assert.Equal(0, SendSignal(pid, pause ? 19 : 18));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>
+    /// The values of the records in a broker's own copy of a partition, read from its segment files (whole batches in
+    /// offset order), with their offsets: what that replica holds, leader or follower.
+    /// </summary>
+    public static List<(long Offset, string Value)> ReplicaRecords(BrokerProcess broker, string topic, int partition)
+    {
+        var records = new List<(long, string)>();
+        string dir = Path.Combine(broker.Directory, "kafka-logs", $"{topic}-{partition}");
+        if (!Directory.Exists(dir)) return records;
+        foreach (string file in Directory.GetFiles(dir, "*.log").Order())
+        {
+            byte[] bytes;
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                bytes = new byte[stream.Length];
+                stream.ReadExactly(bytes);
+            }
+            int position = 0;
+            while (position + 61 <= bytes.Length)
+            {
+                int size = 12 + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(position + 8));
+                if (position + size > bytes.Length) break; // being written
+                var batch = Quill.Kafka.Protocol.Records.RecordBatch.Read(bytes.AsMemory(position, size));
+                if (!batch.IsControl)
+                    foreach (var record in batch.ReadRecords())
+                        records.Add((record.Offset, record.Value is { } v ? System.Text.Encoding.UTF8.GetString(v.Span) : ""));
+                position += size;
+            }
+        }
+        return records;
     }
 
     /// <summary>/controller's broker id and /controller_epoch, read with kazoo.</summary>

@@ -59,7 +59,7 @@ public sealed class BrokerClusterTests
         var rejoined = await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 3, Deadline, $"broker {controller} is back");
         Assert.All(rejoined.Values, c => Assert.Equal(successor, c.Controller));
 
-        // Its partition was offline while it was away (its data is on it alone); now it leads it again, data intact.
+        // Its partition (one replica) was offline while it was away (its data is on it alone); now it leads it again, data intact.
         var consumed = Clients.ConsumeFromStart(cluster.BootstrapServers, spread, 3, acknowledged.Count);
         Assert.Equal(acknowledged.Select(d => (d.Partition.Value, d.Offset.Value, d.Message.Value)).Order(),
             consumed.Select(c => (c.Partition.Value, c.Offset.Value, c.Message.Value)).Order());
@@ -147,8 +147,8 @@ public sealed class BrokerClusterTests
         Assert.All(partitions.GroupBy(p => p.Leader.Id), g => Assert.Equal(2, g.Count()));
         Assert.Equal(3, partitions.Select(p => p.Leader.Id).Distinct().Count());
 
-        // Each partition's state znode is what Kafka's controller writes: leader, leader epoch 0, the ISR (the leader:
-        // no follower copies data yet), the controller's epoch, version 1.
+        // Each partition's state znode is what Kafka's controller writes: leader, leader epoch 0, the ISR (every
+        // replica, in assignment order: all start empty and in sync), the controller's epoch, version 1.
         var (_, epoch) = await cluster.ControllerInKeeperAsync();
         string states = await cluster.KazooAsync("""
             import sys, json
@@ -159,7 +159,8 @@ public sealed class BrokerClusterTests
                 print(p, s['leader'], s['leader_epoch'], ','.join(map(str, s['isr'])), s['controller_epoch'], s['version'])
             zk.stop()
             """, topic);
-        Assert.Equal(partitions.Select(p => $"{p.Partition} {p.Leader.Id} 0 {p.Leader.Id} {epoch} 1"), states.Split('\n').Select(l => l.Trim()));
+        Assert.Equal(partitions.Select(p => $"{p.Partition} {p.Leader.Id} 0 {string.Join(',', p.Replicas.Select(r => r.Id))} {epoch} 1"),
+            states.Split('\n').Select(l => l.Trim()));
 
         // Confluent.Kafka, bootstrapped from one broker, produces to and consumes from every partition through its leader.
         var sent = await ProduceToEveryPartitionAsync(cluster.Brokers[1].BootstrapServers, topic, 6, 10);
@@ -188,12 +189,13 @@ public sealed class BrokerClusterTests
         var committed = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, null)]);
         Assert.Equal(Enumerable.Repeat(10L, 6), committed.Single().Partitions.OrderBy(p => p.Partition.Value).Select(p => p.Offset.Value));
 
-        // A broker that does not lead a partition has no log of it and answers produce and fetch with NOT_LEADER_OR_FOLLOWER.
+        // Every replica has a log of its partition (followers copy the leader's); a broker that does not lead a
+        // partition answers produce and fetch with NOT_LEADER_OR_FOLLOWER.
         int leader = partitions[0].Leader.Id;
         foreach (var (id, broker) in cluster.Brokers)
         {
             foreach (var p in partitions)
-                Assert.Equal(p.Leader.Id == id, Directory.Exists(Path.Combine(broker.Directory, "kafka-logs", $"{topic}-{p.Partition}")));
+                Assert.True(Directory.Exists(Path.Combine(broker.Directory, "kafka-logs", $"{topic}-{p.Partition}")), $"broker {id} has no log of partition {p.Partition}");
             if (id == leader) continue;
             using var connection = await RawKafkaConnection.ConnectAsync(broker.KafkaPort);
             var fetched = await RawRequests.FetchAsync(connection, topic, 11, 0);

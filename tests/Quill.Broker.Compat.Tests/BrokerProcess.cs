@@ -74,6 +74,8 @@ public sealed class BrokerProcess : IAsyncDisposable
     public string BootstrapServers => $"127.0.0.1:{KafkaPort}";
     public string KeeperConnect => $"127.0.0.1:{KeeperPort}";
     public bool IsRunning => _process is { HasExited: false };
+    /// <summary>The running process's id (for signals the tests send, such as SIGSTOP).</summary>
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
     public string LogDir => Path.Combine(Directory, "data", "kafka-logs");
 
     public string Output

@@ -19,11 +19,10 @@ public static class ServerProperties
     {
         "num.network.threads", "num.io.threads", "num.recovery.threads.per.data.dir", "num.replica.fetchers",
         "num.replica.alter.log.dirs.threads", "background.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
-        "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.min.isr", "min.insync.replicas",
+        "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.min.isr",
         "unclean.leader.election.enable", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
         "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.min.cleanable.ratio",
         "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
-        "replica.lag.time.max.ms",
         "replica.fetch.max.bytes", "replica.socket.timeout.ms", "controlled.shutdown.enable",
         "controlled.shutdown.max.retries", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
         "leader.imbalance.per.broker.percentage", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
@@ -113,6 +112,7 @@ public static class ServerProperties
             LogAppendTime = reader.Parsed("log.message.timestamp.type", log.LogAppendTime, TopicConfigs.ParseTimestampType),
             FileDeleteDelayMs = reader.Long("log.segment.delete.delay.ms", log.FileDeleteDelayMs, min: 0),
             ProducerIdExpirationMs = reader.Long("producer.id.expiration.ms", log.ProducerIdExpirationMs, min: 1),
+            MinInSyncReplicas = reader.Int("min.insync.replicas", log.MinInSyncReplicas, min: 1),
         };
         // A flush interval set in ms is checked by the scheduler; Kafka's default scheduler interval is "never",
         // which would silently ignore the setting, so follow the flush interval unless the scheduler is set.
@@ -122,6 +122,9 @@ public static class ServerProperties
         options.RetentionCheckIntervalMs = reader.Long("log.retention.check.interval.ms", options.RetentionCheckIntervalMs, min: 1);
         options.FlushCheckpointIntervalMs = reader.Long("log.flush.offset.checkpoint.interval.ms", options.FlushCheckpointIntervalMs, min: 1);
         options.LogCleanerBackoffMs = reader.Long("log.cleaner.backoff.ms", options.LogCleanerBackoffMs, min: 1);
+
+        options.ReplicaLagTimeMaxMs = reader.Long("replica.lag.time.max.ms", options.ReplicaLagTimeMaxMs, min: 1);
+        options.ReplicaFetchWaitMaxMs = reader.Int("replica.fetch.wait.max.ms", options.ReplicaFetchWaitMaxMs, min: 0);
 
         options.ZooKeeperConnect = reader.String("zookeeper.connect") ?? options.ZooKeeperConnect;
         options.ZooKeeperConnectionTimeoutMs = reader.Int("zookeeper.connection.timeout.ms", options.ZooKeeperConnectionTimeoutMs, min: 1);

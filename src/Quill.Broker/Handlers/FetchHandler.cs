@@ -13,7 +13,9 @@ namespace Quill.Broker.Handlers;
 /// Fetch: whole record batches straight from the logs (file regions the connection reads into its send buffers while
 /// writing the response, never parsed or copied in between), at most PartitionMaxBytes per partition and MaxBytes per response, except that the first partition with
 /// data always gets at least one whole batch so a consumer can make progress (KIP-74). If fewer than MinBytes are
-/// available the request waits (a long poll) until enough is appended or MaxWaitMs passes. Topics by name, or by
+/// available the request waits (a long poll) until enough is appended or MaxWaitMs passes. Consumers read below the high
+/// watermark; a follower (replica_id >= 0) reads to the log end, and its fetch offset tells the leader how far its copy
+/// goes (<see cref="Partition.RecordFollowerFetch"/>). Topics by name, or by
 /// topic id from v13. IsolationLevel 1 (read_committed, v4+) reads only below the last stable offset and lists the
 /// aborted transactions of the range returned, so the consumer can drop their records; every response reports the
 /// last stable offset. Fetch sessions (KIP-227) are not kept: every response is a full one with session id 0, which
@@ -53,7 +55,9 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
             return response;
         }
 
-        var slots = Resolve(request, version, response);
+        // A follower's fetch (replica_id >= 0) reads up to the log end and tells the leader how far the follower has come.
+        int replicaId = version >= 15 ? request.ReplicaState.ReplicaId : request.ReplicaId;
+        var slots = Resolve(request, version, response, replicaId);
         int maxWaitMs = request.MaxWaitMs;
         int minBytes = request.MinBytes;
         int maxBytes = version >= 3 ? request.MaxBytes : int.MaxValue;
@@ -65,7 +69,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
         {
             // Subscribe before reading, so an append between the read and the wait is not missed.
             var appended = maxWaitMs > 0 ? slots.Where(s => s.Partition is not null).Select(s => s.Partition!.WhenAppended()).ToList() : null;
-            var (available, error) = ReadAll(slots, maxBytes, readCommitted);
+            var (available, error) = ReadAll(slots, maxBytes, readCommitted, replicaId >= 0);
             var left = deadline - services.Time.GetUtcNow();
             if (error || available >= minBytes || appended is not { Count: > 0 } || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
                 break;
@@ -92,7 +96,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
     }
 
     /// <summary>Finds each partition and fills the errors that need no reading.</summary>
-    private List<Slot> Resolve(FetchRequestData request, short version, FetchResponseData response)
+    private List<Slot> Resolve(FetchRequestData request, short version, FetchResponseData response, int replicaId)
     {
         var slots = new List<Slot>();
         var metadata = services.Metadata;
@@ -138,6 +142,10 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
                     partitionResponse.ErrorCode = (short)error;
                     partition = null;
                 }
+                else if (replicaId >= 0)
+                {
+                    partition!.RecordFollowerFetch(replicaId, p.FetchOffset, services.Time.GetUtcNow().ToUnixTimeMilliseconds());
+                }
                 slots.Add(new Slot(partitionResponse, partition, p.FetchOffset, p.PartitionMaxBytes));
             }
         }
@@ -148,7 +156,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
     /// Finds what each partition would return (positions in segment files, nothing copied yet) within the limits.
     /// Returns the bytes available and whether any partition failed (which answers the fetch at once, as in Kafka).
     /// </summary>
-    private static (long Bytes, bool Error) ReadAll(List<Slot> slots, int maxBytes, bool readCommitted)
+    private static (long Bytes, bool Error) ReadAll(List<Slot> slots, int maxBytes, bool readCommitted, bool replica)
     {
         long total = 0;
         bool error = false;
@@ -165,9 +173,10 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
             }
             try
             {
-                // Captured before the read, so it is at most the log end the read sees.
-                long stable = partition.Log.LastStableOffset;
-                var read = partition.Log.Read(slot.FetchOffset, Math.Max(limit, 1), readCommitted ? stable : long.MaxValue);
+                // Captured before the read, so they are at most the log end the read sees. Consumers read only what
+                // every in-sync replica has (below the high watermark); a follower reads to the log end.
+                long stable = partition.Log.LastStableOffset, hw = partition.HighWatermark;
+                var read = partition.Log.Read(slot.FetchOffset, Math.Max(limit, 1), replica ? long.MaxValue : readCommitted ? stable : hw);
                 slot.LastStableOffset = stable;
                 // Only the first partition with data may go over the limits (with one whole batch).
                 if (!first && read.Records.Length > limit) read = read with { Records = FileRecords.Empty };
@@ -216,8 +225,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
         {
             if (slot.Partition is null) continue;
             var read = slot.Read;
-            // One replica: the high watermark is the log end (read.HighWatermark is where this read had to stop).
-            slot.Response.HighWatermark = read.LogEndOffset;
+            slot.Response.HighWatermark = Math.Min(slot.Partition.HighWatermark, read.LogEndOffset);
             slot.Response.LastStableOffset = slot.LastStableOffset;
             slot.Response.LogStartOffset = read.LogStartOffset;
             if (readCommitted) AddAbortedTransactions(slot);

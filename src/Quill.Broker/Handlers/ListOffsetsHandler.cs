@@ -70,11 +70,12 @@ public sealed class ListOffsetsHandler(BrokerServices services) : ApiHandler<Lis
                     {
                         LatestTieredTimestamp => new TimestampAndOffset(-1, -1),
                         EarliestLocalTimestamp => partition.Log.FetchOffsetByTimestamp(PartitionLog.EarliestTimestamp),
-                        PartitionLog.LatestTimestamp when readCommitted => new TimestampAndOffset(-1, partition.Log.LastStableOffset),
+                        PartitionLog.LatestTimestamp => new TimestampAndOffset(-1, readCommitted ? partition.Log.LastStableOffset : partition.HighWatermark),
                         _ => partition.Log.FetchOffsetByTimestamp(timestamp),
                     };
-                    if (readCommitted && timestamp is >= 0 or PartitionLog.MaxTimestampQuery && found is { } f && f.Offset >= partition.Log.LastStableOffset)
-                        found = null; // not yet readable by a read_committed consumer
+                    long readable = readCommitted ? partition.Log.LastStableOffset : partition.HighWatermark;
+                    if (timestamp is >= 0 or PartitionLog.MaxTimestampQuery && found is { } f && f.Offset >= readable)
+                        found = null; // not yet readable (not on every in-sync replica, or in an undecided transaction)
                 }
                 catch (ObjectDisposedException)
                 {

@@ -1,5 +1,3 @@
-using Quill.Kafka.Protocol.Records;
-using Microsoft.Win32.SafeHandles;
 using Quill.Broker.Log;
 using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
@@ -50,7 +48,7 @@ public sealed class OffsetForLeaderEpochHandler(BrokerServices services) : ApiHa
                 {
                     (result.LeaderEpoch, result.EndOffset) = requested == current ? (requested, partition.Log.LogEndOffset)
                         : requested > current || requested < 0 ? (-1, -1L)
-                        : EndOfEarlierEpoch(partition.Log, requested);
+                        : partition.Log.EndOffsetForEpoch(requested);
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException or LogException)
                 {
@@ -59,35 +57,5 @@ public sealed class OffsetForLeaderEpochHandler(BrokerServices services) : ApiHa
             }
         }
         return ValueTask.FromResult(response);
-    }
-
-    /// <summary>
-    /// The end of an epoch before the current one: the base offset of the first batch stamped with a later epoch (the
-    /// log end if there is none), found by binary search since a leader's epochs only grow along its log. A single
-    /// broker keeps no leader-epoch checkpoint, so the batches' partitionLeaderEpoch stamps are the history.
-    /// </summary>
-    private static (int Epoch, long EndOffset) EndOfEarlierEpoch(PartitionLog log, int requested)
-    {
-        long lo = log.LogStartOffset, hi = log.LogEndOffset; // batches before lo are at most requested; the one at hi is later
-        while (lo < hi)
-        {
-            long mid = lo + (hi - lo) / 2;
-            if (BatchAt(log, mid) is not { } batch) { hi = mid; continue; }
-            if (batch.PartitionLeaderEpoch > requested) hi = Math.Max(lo, batch.BaseOffset);
-            else lo = Math.Min(hi, batch.LastOffset + 1);
-        }
-        int floor = hi > log.LogStartOffset && BatchAt(log, hi - 1) is { } last && last.PartitionLeaderEpoch <= requested
-            ? last.PartitionLeaderEpoch : requested;
-        return (floor, hi);
-    }
-
-    /// <summary>The header of the batch holding <paramref name="offset"/> (or the first after it), or null past the end.</summary>
-    private static BatchHeader? BatchAt(PartitionLog log, long offset)
-    {
-        var records = log.Read(offset, 1).Records;
-        if (records.Length < BatchHeader.Size || records.Handle is not SafeFileHandle handle) return null;
-        Span<byte> header = stackalloc byte[BatchHeader.Size];
-        if (RandomAccess.Read(handle, header, records.Position) < BatchHeader.Size) return null;
-        return BatchHeader.Parse(header);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Log;
 using Quill.Broker.Metadata;
+using Quill.Broker.Partitions;
 using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
@@ -10,8 +11,9 @@ namespace Quill.Broker.Handlers;
 
 /// <summary>
 /// Produce: appends each partition's record batches to its log (validated, offsets assigned by rewriting batch
-/// headers, idempotent sequences checked) and answers per partition. acks 1 and -1 are answered once the batches are
-/// in the log (with one replica the ISR is just this broker, so -1 waits for nothing more); acks 0 gets no response,
+/// headers, idempotent sequences checked) and answers per partition. acks 1 is answered once the batches are in the
+/// leader's log; acks -1 once the high watermark covers them (every in-sync replica has them; NOT_ENOUGH_REPLICAS
+/// before appending while the ISR is below min.insync.replicas; see <see cref="Partition.WaitForHighWatermarkAsync"/>); acks 0 gets no response,
 /// and an error then closes the connection, as Kafka does. Appends happen before the first await, so the batches of
 /// one connection are appended in request order.
 /// <para>
@@ -31,6 +33,7 @@ public sealed class ProduceHandler(BrokerServices services) : ApiHandler<Produce
     {
         short acks = request.Acks;
         var response = new ProduceResponseData();
+        List<(ProduceResponseData.ResponsesItem.PartitionResponsesItem Result, Task<KafkaError> Replicated)>? waits = null;
         bool anyError = false;
         bool validAcks = acks is 0 or 1 or -1;
 
@@ -45,10 +48,18 @@ public sealed class ProduceHandler(BrokerServices services) : ApiHandler<Produce
                 var result = new ProduceResponseData.ResponsesItem.PartitionResponsesItem { Index = index, BaseOffset = -1, LogAppendTimeMs = -1, LogStartOffset = -1 };
                 topicResponse.PartitionResponses.Add(result);
                 IReadOnlyList<RecordError> recordErrors = [];
+                Partition? partition = null;
+                long lastOffset = -1;
                 // The records stay a slice of the request's frame, which outlives this call.
                 var (error, message) = validAcks
-                    ? Append(name, index, partitionData.Records, context.Version, result, out recordErrors)
+                    ? Append(name, index, partitionData.Records, context.Version, acks, result, out recordErrors, out partition, out lastOffset)
                     : (KafkaError.InvalidRequiredAcks, $"acks must be -1, 0 or 1, not {acks}");
+                if (error == KafkaError.None && acks == -1 && partition is not null)
+                {
+                    // acks=all: answered once every in-sync replica has the batch (Kafka's delayed produce).
+                    (waits ??= []).Add((result, partition.WaitForHighWatermarkAsync(lastOffset + 1, partition.Log.Config.MinInSyncReplicas,
+                        TimeSpan.FromMilliseconds(Math.Max(0, request.TimeoutMs)), services.Time, cancellationToken)));
+                }
                 if (error == KafkaError.None) continue;
                 anyError = true;
                 result.ErrorCode = (short)error;
@@ -63,14 +74,34 @@ public sealed class ProduceHandler(BrokerServices services) : ApiHandler<Produce
             context.NoResponse = true;
             context.CloseConnection = anyError;
         }
-        return ValueTask.FromResult(response);
+        return waits is null ? ValueTask.FromResult(response) : WaitForReplicasAsync(response, waits, context.Version);
     }
 
-    private (KafkaError, string?) Append(string topic, int index, ReadOnlyMemory<byte>? records, short version,
-        ProduceResponseData.ResponsesItem.PartitionResponsesItem result, out IReadOnlyList<RecordError> recordErrors)
+    private static async ValueTask<ProduceResponseData> WaitForReplicasAsync(ProduceResponseData response,
+        List<(ProduceResponseData.ResponsesItem.PartitionResponsesItem Result, Task<KafkaError> Replicated)> waits, short version)
+    {
+        foreach (var (result, replicated) in waits)
+        {
+            var error = await replicated.ConfigureAwait(false);
+            if (error == KafkaError.None) continue;
+            result.ErrorCode = (short)error;
+            if (version >= 8) result.ErrorMessage = error switch
+            {
+                KafkaError.RequestTimedOut => "the in-sync replicas did not all copy the records within the request's timeout",
+                KafkaError.NotEnoughReplicasAfterAppend => "the records were written, but the ISR shrank below min.insync.replicas",
+                _ => "leadership moved before the in-sync replicas copied the records",
+            };
+        }
+        return response;
+    }
+
+    private (KafkaError, string?) Append(string topic, int index, ReadOnlyMemory<byte>? records, short version, short acks,
+        ProduceResponseData.ResponsesItem.PartitionResponsesItem result, out IReadOnlyList<RecordError> recordErrors, out Partition? partition,
+        out long lastOffset)
     {
         recordErrors = [];
-        var partition = services.Replicas.Get(topic, index);
+        lastOffset = -1;
+        partition = services.Replicas.Get(topic, index);
         if (partition is null)
         {
             if (!TopicNames.IsValid(topic)) return (KafkaError.InvalidTopicException, TopicNames.Validate(topic));
@@ -81,10 +112,13 @@ public sealed class ProduceHandler(BrokerServices services) : ApiHandler<Produce
         if (services.Metadata.GetTopic(topic) is { IsInternal: true })
             return (KafkaError.InvalidTopicException, $"Cannot append to internal topic {topic}");
         if (records is not { Length: > 0 } bytes) return (KafkaError.CorruptMessage, "no record batches");
+        if (acks == -1 && partition.CheckEnoughReplicas(partition.Log.Config.MinInSyncReplicas) is var enough and not KafkaError.None)
+            return (enough, $"the ISR [{string.Join(",", partition.Isr)}] is smaller than min.insync.replicas {partition.Log.Config.MinInSyncReplicas}");
         try
         {
             bytes = CheckForVersion(bytes, version);
             var info = partition.Append(bytes);
+            lastOffset = info.LastOffset;
             result.BaseOffset = info.FirstOffset;
             result.LogAppendTimeMs = info.LogAppendTime;
             result.LogStartOffset = info.LogStartOffset;

@@ -7,4 +7,6 @@ public enum AppendOrigin
     Client,
     /// <summary>A coordinator writing its own records (transactional offset commits carry no sequence numbers).</summary>
     Coordinator,
+    /// <summary>A follower copying its leader's batches: offsets, epochs and markers are kept as the leader wrote them.</summary>
+    Replication,
 }

@@ -43,13 +43,15 @@ public static class BatchValidator
                 throw new LogException(KafkaError.CorruptMessage, $"record batch at position {position}: CRC {header.Crc:x8} does not match the computed {crc:x8}");
             if (header.RecordCount <= 0 || header.LastOffsetDelta < 0 || (long)header.LastOffsetDelta + 1 != header.RecordCount)
                 throw new LogException(KafkaError.InvalidRecord, $"record batch at position {position} has {header.RecordCount} records but last offset delta {header.LastOffsetDelta}");
-            if (header.IsControl)
+            if (header.IsControl && origin != AppendOrigin.Replication)
                 throw new LogException(KafkaError.InvalidRecord, "clients may not send control batches");
             if (header.IsTransactional && !header.HasProducerId)
                 throw new LogException(KafkaError.InvalidRecord, $"transactional record batch at position {position} has no producer id");
             if (header.HasProducerId && header.BaseSequence < 0 && origin == AppendOrigin.Client)
                 throw new LogException(KafkaError.InvalidRecord, $"idempotent batch of producer {header.ProducerId} has no base sequence");
-            long maxTimestamp = ScanRecords(records.Slice(position, header.SizeInBytes), header, config, position);
+            // A leader's batches were walked when it took them; a follower copies them as they are.
+            long maxTimestamp = origin == AppendOrigin.Replication ? header.MaxTimestamp
+                : ScanRecords(records.Slice(position, header.SizeInBytes), header, config, position);
             if (!header.IsLogAppendTime) header = header with { MaxTimestamp = maxTimestamp };
             headers.Add(header);
             position += header.SizeInBytes;

@@ -50,6 +50,8 @@ public sealed record LogConfig
     public string CompressionType { get; init; } = "producer";
     /// <summary>message.downconversion.enable: whether Fetch below v4 gets the batches converted to magic 0/1 (else UNSUPPORTED_VERSION).</summary>
     public bool DownConversionEnable { get; init; } = true;
+    /// <summary>min.insync.replicas: the ISR size an acks=all produce needs (NOT_ENOUGH_REPLICAS below it).</summary>
+    public int MinInSyncReplicas { get; init; } = 1;
 
     public static LogConfig Default { get; } = new();
 

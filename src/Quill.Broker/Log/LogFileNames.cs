@@ -17,6 +17,8 @@ public static class LogFileNames
     public const string CleanedSuffix = ".cleaned";
     public const string RecoveryPointCheckpoint = "recovery-point-offset-checkpoint";
     public const string LogStartOffsetCheckpoint = "log-start-offset-checkpoint";
+    /// <summary>Each partition's high watermark, as Kafka's replica manager checkpoints it.</summary>
+    public const string ReplicationOffsetCheckpoint = "replication-offset-checkpoint";
 
     public static string OffsetName(long offset) => offset.ToString("D20", CultureInfo.InvariantCulture);
 

@@ -83,6 +83,20 @@ public static class LogLoader
 
         var producers = new ProducerStateManager(dir);
         long replayFrom = producers.LoadSnapshot(segments[0].BaseOffset, nextOffset, rebuildFrom);
+        ReplayProducerState(producers, segments, replayFrom, rebuildTxnIndex);
+        producers.CommitPending(nextOffset);
+        producers.TruncateHead(logStartOffset);
+
+        return new PartitionLog(dir, topic, partition, config, time, [.. segments], logStartOffset, recoveryPoint, producers);
+    }
+
+    /// <summary>
+    /// Replays every batch from <paramref name="replayFrom"/> into <paramref name="producers"/>, re-recording the
+    /// aborted transactions of the segments in <paramref name="rebuildTxnIndex"/> (cleared by the caller).
+    /// </summary>
+    internal static void ReplayProducerState(ProducerStateManager producers, IEnumerable<LogSegment> segments, long replayFrom,
+        IReadOnlySet<LogSegment> rebuildTxnIndex)
+    {
         foreach (var segment in segments)
         {
             if (segment.NextOffset <= replayFrom) continue;
@@ -97,10 +111,6 @@ public static class LogLoader
                 position += header.SizeInBytes;
             }
         }
-        producers.CommitPending(nextOffset);
-        producers.TruncateHead(logStartOffset);
-
-        return new PartitionLog(dir, topic, partition, config, time, [.. segments], logStartOffset, recoveryPoint, producers);
     }
 
     private static void RemoveLeftovers(string dir)

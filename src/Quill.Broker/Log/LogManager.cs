@@ -21,6 +21,7 @@ public sealed class LogManager : IDisposable
     private readonly ILogger _log;
     private readonly FileStream _dirLock;
     private bool _disposed;
+    private readonly Dictionary<(string Topic, int Partition), long> _highWatermarks;
 
     public LogManager(string logDir, LogConfig defaultConfig, TimeProvider? time = null,
         Func<string, LogConfig>? topicConfig = null, ILogger? logger = null)
@@ -37,6 +38,8 @@ public sealed class LogManager : IDisposable
         bool clean = File.Exists(marker);
         var recoveryPoints = ReadCheckpoint(LogFileNames.RecoveryPointCheckpoint, ref clean);
         var startOffsets = ReadCheckpoint(LogFileNames.LogStartOffsetCheckpoint, ref clean);
+        bool ignored = true;
+        _highWatermarks = ReadCheckpoint(LogFileNames.ReplicationOffsetCheckpoint, ref ignored);
         foreach (var dir in Directory.EnumerateDirectories(LogDir))
         {
             if (!LogFileNames.TryParsePartitionDir(Path.GetFileName(dir), out var topic, out int partition)) continue;
@@ -104,7 +107,13 @@ public sealed class LogManager : IDisposable
         return true;
     }
 
-    /// <summary>Writes both checkpoint files (Kafka does this every log.flush.offset.checkpoint.interval.ms).</summary>
+    /// <summary>
+    /// The high watermark checkpointed for a log when the broker started (replication-offset-checkpoint), 0 if none
+    /// was: where a replicated partition's high watermark starts before its leader says more.
+    /// </summary>
+    public long CheckpointedHighWatermark(string topic, int partition) => _highWatermarks.GetValueOrDefault((topic, partition));
+
+    /// <summary>Writes the checkpoint files (Kafka does this every log.flush.offset.checkpoint.interval.ms).</summary>
     public void Checkpoint()
     {
         lock (_lock)
@@ -114,6 +123,8 @@ public sealed class LogManager : IDisposable
                 logs.Select(l => (l.Topic, l.Partition, l.RecoveryPoint)));
             OffsetCheckpointFile.Write(Path.Combine(LogDir, LogFileNames.LogStartOffsetCheckpoint),
                 logs.Select(l => (l.Topic, l.Partition, l.LogStartOffset)));
+            OffsetCheckpointFile.Write(Path.Combine(LogDir, LogFileNames.ReplicationOffsetCheckpoint),
+                logs.Select(l => (l.Topic, l.Partition, l.HighWatermark)));
         }
     }
 

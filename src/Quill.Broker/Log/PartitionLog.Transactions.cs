@@ -11,8 +11,8 @@ public sealed partial class PartitionLog
     private long _lastStableOffset;
 
     /// <summary>
-    /// The first offset of the oldest ongoing transaction, else the log end (with one broker the high watermark):
-    /// read_committed consumers read only below it. Never above <see cref="LogEndOffset"/>. Lock-free.
+    /// The first offset of the oldest ongoing transaction, else the high watermark: read_committed consumers read
+    /// only below it. Never above <see cref="HighWatermark"/>. Lock-free.
     /// </summary>
     public long LastStableOffset => Volatile.Read(ref _lastStableOffset);
 
@@ -23,7 +23,9 @@ public sealed partial class PartitionLog
     private void PublishLastStableOffsetLocked()
     {
         long end = _end.Offset, firstUnstable = _producers.FirstUnstableOffset;
-        Volatile.Write(ref _lastStableOffset, firstUnstable >= 0 ? Math.Min(firstUnstable, end) : end);
+        long hw = _highWatermarkFollowsEnd ? end : Math.Min(Volatile.Read(ref _highWatermark), end);
+        Volatile.Write(ref _highWatermark, hw);
+        Volatile.Write(ref _lastStableOffset, firstUnstable >= 0 ? Math.Min(firstUnstable, hw) : hw);
     }
 
     /// <summary>

@@ -86,6 +86,16 @@ public sealed partial class PartitionLog : IDisposable
     /// (the group coordinator's transactional offset commits) carry none.</param>
     public LogAppendInfo Append(ReadOnlyMemory<byte> batches, int leaderEpoch = 0, AppendOrigin origin = AppendOrigin.Client)
     {
+        var info = AppendLocked(batches, leaderEpoch, origin);
+        if (!info.IsDuplicate) Appended?.Invoke();
+        return info;
+    }
+
+    /// <summary>Raised (outside the lock) after a client's or coordinator's batches are appended: a leader's high watermark may move.</summary>
+    internal event Action? Appended;
+
+    private LogAppendInfo AppendLocked(ReadOnlyMemory<byte> batches, int leaderEpoch, AppendOrigin origin)
+    {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);

@@ -17,8 +17,8 @@ public readonly record struct AdminResult(Kafka.Protocol.KafkaError Error, strin
 /// <summary>
 /// The metadata side of a broker (Kafka's KafkaController in ZooKeeper mode, with the metadata cache it feeds). Every
 /// broker follows Keeper: the registered brokers (/brokers/ids), who the controller is (/controller), every topic and
-/// every partition's state, through watches, into the <see cref="MetadataCache"/>; and it serves (opens the log of)
-/// exactly the partitions whose state names it leader. One broker is also the controller, elected through the
+/// every partition's state, through watches, into the <see cref="MetadataCache"/>; and it leads the partitions whose
+/// state names it leader and follows the others it holds a replica of. One broker is also the controller, elected through the
 /// ephemeral /controller, /controller_epoch bumped by a conditional update on each election. Only the controller
 /// changes metadata (topic creation, deletion, new partitions, leader elections when brokers come and go), each write
 /// fenced by the version of /controller_epoch it set, so a controller that was replaced cannot write any more
@@ -219,18 +219,36 @@ public sealed partial class Controller : IAsyncDisposable
         if (_active) await ElectLeadersOnLoopAsync(topic, ct);
     }
 
-    /// <summary>The controller's elections for one topic (see <see cref="LeaderElection"/>), each state written fenced.</summary>
+    /// <summary>
+    /// The controller's elections for one topic (see <see cref="LeaderElection"/>), each state written fenced. A
+    /// partition that needs one is read again first and written only if its state node is still at that version: its
+    /// leader may have just shrunk the ISR, and electing from an older ISR could pick a replica that is behind.
+    /// </summary>
     private async Task ElectLeadersOnLoopAsync(TopicInfo topic, CancellationToken ct)
     {
         var live = LiveBrokerIds().ToHashSet();
         foreach (var p in topic.Partitions)
         {
-            if (LeaderElection.Elect(p.Replicas, p.State, live, _controllerEpoch) is not { } elected) continue;
-            await _zk.SetPartitionStateAsync(topic.Name, p.Index, elected, _epochZkVersion, ct);
-            if (p.State.IsWritten)
-                _log.LogInformation("{Topic}-{Partition}: leader {Old} is gone, {Outcome} (leader epoch {Epoch})", topic.Name, p.Index,
-                    p.State.Leader, elected.Leader >= 0 ? $"elected {elected.Leader}" : "no in-sync replica is live: offline", elected.LeaderEpoch);
-            SetPartitionStateOnLoop(topic.Name, p.Index, elected);
+            if (LeaderElection.Elect(p.Replicas, p.State, live, _controllerEpoch) is null) continue;
+            for (int attempt = 0; ; attempt++)
+            {
+                var current = p.State.IsWritten ? await _zk.ReadPartitionStateAsync(topic.Name, p.Index, null, ct) ?? p.State : p.State;
+                if (LeaderElection.Elect(p.Replicas, current, live, _controllerEpoch) is not { } elected) break;
+                try
+                {
+                    await _zk.SetPartitionStateAsync(topic.Name, p.Index, elected, _epochZkVersion, ct, current.ZkVersion);
+                }
+                catch (KeeperException e) when (e.Code == ErrorCode.BadVersion && attempt < 5)
+                {
+                    continue; // the leader changed the ISR meanwhile: decide again on what it wrote
+                }
+                if (current.IsWritten)
+                    _log.LogInformation("{Topic}-{Partition}: leader {Old} is gone, {Outcome} (leader epoch {Epoch}, ISR [{Isr}])", topic.Name, p.Index,
+                        current.Leader, elected.Leader >= 0 ? $"elected {elected.Leader}" : "no in-sync replica is live: offline", elected.LeaderEpoch,
+                        string.Join(",", elected.Isr));
+                SetPartitionStateOnLoop(topic.Name, p.Index, elected with { ZkVersion = current.ZkVersion >= 0 ? current.ZkVersion + 1 : 0 });
+                break;
+            }
         }
     }
 
@@ -250,21 +268,27 @@ public sealed partial class Controller : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens the log of a partition this broker leads (or gives it the new leader epoch); stops serving one it no
-    /// longer leads (its log stays on disk: without replication it is the only copy of that data).
+    /// Gives this broker's replica of a partition its role from the partition's state: the leader opens its log and
+    /// serves it; a follower opens its log and fetches from the leader; a broker that holds no replica (any more) stops
+    /// serving it (its log stays on disk).
     /// </summary>
     private void ServeLocalPartition(TopicInfo topic, PartitionInfo p)
     {
         bool served = _replicas.Get(topic.Name, p.Index) is not null;
-        if (p.State.Leader != BrokerId)
+        bool replica = p.Replicas.Contains(BrokerId);
+        bool leads = p.State.Leader == BrokerId;
+        if (!leads && served)
         {
-            if (!served) return;
             _log.LogInformation("{Topic}-{Partition}: broker {Id} no longer leads it (leader {Leader})", topic.Name, p.Index, BrokerId, p.State.Leader);
             LeadershipChanged?.Invoke(topic.Name, p.Index, false);
+        }
+        if (!leads && !replica)
+        {
             _replicas.StopServing(topic.Name, p.Index);
             return;
         }
-        if (!served)
+        if (!leads && !p.State.IsWritten) return;
+        if (_replicas.GetHosted(topic.Name, p.Index) is null)
         {
             // A log of an older topic of the same name (deleted while this broker was away) is not this topic's.
             var stale = _replicas.AllLogs.FirstOrDefault(l => l.Topic == topic.Name && l.Partition == p.Index);
@@ -275,7 +299,14 @@ public sealed partial class Controller : IAsyncDisposable
                 _replicas.Delete(topic.Name, p.Index);
             }
         }
-        _replicas.Open(topic.Name, p.Index, topic.Id, p.State.LeaderEpoch, TopicConfigs.ToLogConfig(_options.LogDefaults, topic.Configs));
+        var config = TopicConfigs.ToLogConfig(_options.LogDefaults, topic.Configs);
+        if (!leads)
+        {
+            _replicas.MakeFollower(topic.Name, p.Index, topic.Id, BrokerId, p.State.Leader, p.State.LeaderEpoch, p.Replicas, p.State.Isr,
+                p.State.ZkVersion, config);
+            return;
+        }
+        _replicas.MakeLeader(topic.Name, p.Index, topic.Id, BrokerId, p.State.LeaderEpoch, p.Replicas, p.State.Isr, p.State.ZkVersion, config);
         if (!served) LeadershipChanged?.Invoke(topic.Name, p.Index, true);
     }
 

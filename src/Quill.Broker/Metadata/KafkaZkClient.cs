@@ -226,7 +226,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
             try
             {
                 var state = await Keeper.GetDataAsync(path, watcher, ct);
-                return ZkData.ParsePartitionState(state.Data, $"{topic}-{partition} state");
+                return ZkData.ParsePartitionState(state.Data, $"{topic}-{partition} state") with { ZkVersion = state.Stat.Version };
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
             {
@@ -298,13 +298,14 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
     /// Writes a partition's state (leader, leader epoch, ISR), creating the node if needed; from the controller only,
     /// fenced by its /controller_epoch version.
     /// </summary>
-    public async Task SetPartitionStateAsync(string topic, int partition, PartitionState state, int fence, CancellationToken ct = default)
+    public async Task SetPartitionStateAsync(string topic, int partition, PartitionState state, int fence, CancellationToken ct = default,
+        int expectedVersion = -1)
     {
         byte[] data = ZkData.PartitionStateJson(state);
         var ops = Fenced(fence);
-        if (await Keeper.ExistsAsync(ZkPaths.PartitionState(topic, partition), cancellationToken: ct) is not null)
+        if (expectedVersion >= 0 || await Keeper.ExistsAsync(ZkPaths.PartitionState(topic, partition), cancellationToken: ct) is not null)
         {
-            ops.Add(Op.SetData(ZkPaths.PartitionState(topic, partition), data));
+            ops.Add(Op.SetData(ZkPaths.PartitionState(topic, partition), data, expectedVersion));
         }
         else
         {
@@ -315,6 +316,24 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
             ops.Add(Op.Create(ZkPaths.PartitionState(topic, partition), data));
         }
         await MultiAsync(ops, ct);
+    }
+
+    /// <summary>
+    /// A leader's ISR change (Kafka's ZooKeeper-mode Partition.updateIsr): the state node rewritten only if it is still
+    /// at <paramref name="expectedVersion"/>, so a leader that the controller replaced meanwhile (or a stale view)
+    /// cannot overwrite the controller's decision. Returns the node's new version, or null if it had moved on.
+    /// </summary>
+    public async Task<int?> UpdateIsrAsync(string topic, int partition, PartitionState state, int expectedVersion, CancellationToken ct = default)
+    {
+        try
+        {
+            var stat = await Keeper.SetDataAsync(ZkPaths.PartitionState(topic, partition), ZkData.PartitionStateJson(state), expectedVersion, ct);
+            return stat.Version;
+        }
+        catch (KeeperException e) when (e.Code is ErrorCode.BadVersion or ErrorCode.NoNode)
+        {
+            return null;
+        }
     }
 
     /// <summary>The first op of every controller write: /controller_epoch is still at the version this controller set.</summary>

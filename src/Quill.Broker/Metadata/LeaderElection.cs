@@ -2,9 +2,10 @@ namespace Quill.Broker.Metadata;
 
 /// <summary>
 /// The controller's leader election for one partition (Kafka's offline-partition election with unclean election
-/// off). Without replication only the leader holds a partition's data, so the ISR written is the leader alone, and a
-/// partition whose leader dies has no live in-sync replica: it goes offline (leader -1, the ISR kept as Kafka keeps
-/// its last member) until that broker returns, rather than moving to an empty replica.
+/// off). A new partition's ISR is its live replicas (all empty, so all in sync). When the leader dies, the first live
+/// replica (in assignment order) that is in the ISR leads, with a new leader epoch and the ISR cut to the live members;
+/// if no ISR member is live, the partition goes offline (leader -1, the ISR kept as Kafka keeps its last member) until
+/// one returns, rather than moving to a replica that may lack acknowledged records.
 /// </summary>
 public static class LeaderElection
 {
@@ -13,9 +14,9 @@ public static class LeaderElection
     {
         if (!state.IsWritten)
         {
-            // A new partition: its first live replica leads.
+            // A new partition: its first live replica leads; every live replica is in sync (all are empty).
             int first = replicas.FirstOrDefault(live.Contains, -1);
-            return first < 0 ? null : new PartitionState(first, 0, [first], controllerEpoch);
+            return first < 0 ? null : new PartitionState(first, 0, [.. replicas.Where(live.Contains)], controllerEpoch);
         }
         if (live.Contains(state.Leader)) return null;
         // An empty ISR (written by some tool) says nothing of who is in sync: any replica may lead then.

@@ -9,6 +9,9 @@ public sealed record PartitionState(int Leader, int LeaderEpoch, int[] Isr, int 
     /// <summary>A partition the controller has not written a state for yet (no leader, leader epoch -1).</summary>
     public static readonly PartitionState None = new(-1, -1, [], 0);
 
+    /// <summary>The version of the state znode this was read from (-1 if not read from Keeper): ISR writes are conditional on it.</summary>
+    public int ZkVersion { get; init; } = -1;
+
     /// <summary>False for <see cref="None"/>: a written state's leader epoch is never negative.</summary>
     public bool IsWritten => LeaderEpoch >= 0;
 }

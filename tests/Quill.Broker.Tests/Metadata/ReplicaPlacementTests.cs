@@ -45,11 +45,11 @@ public sealed class ReplicaPlacementTests
     }
 
     [Fact]
-    public void a_new_partition_is_led_by_its_first_live_replica_with_an_isr_of_the_leader_alone()
+    public void a_new_partition_is_led_by_its_first_live_replica_with_every_live_replica_in_sync()
     {
         var elected = LeaderElection.Elect([3, 1, 2], PartitionState.None, new HashSet<int> { 1, 2 }, controllerEpoch: 7)!;
         Assert.Equal((1, 0, 7), (elected.Leader, elected.LeaderEpoch, elected.ControllerEpoch));
-        Assert.Equal([1], elected.Isr);
+        Assert.Equal([1, 2], elected.Isr);
         Assert.Null(LeaderElection.Elect([3], PartitionState.None, new HashSet<int> { 1 }, 7));
     }
 
@@ -67,5 +67,17 @@ public sealed class ReplicaPlacementTests
         var back = LeaderElection.Elect([2, 3], offline, new HashSet<int> { 2, 3 }, 3)!;
         Assert.Equal((2, 6, 3), (back.Leader, back.LeaderEpoch, back.ControllerEpoch));
         Assert.Equal([2], back.Isr);
+    }
+
+    [Fact]
+    public void a_dead_leader_is_replaced_by_the_first_live_in_sync_replica_never_by_one_out_of_sync()
+    {
+        var led = new PartitionState(1, 3, [1, 3], 1);
+        var elected = LeaderElection.Elect([1, 2, 3], led, new HashSet<int> { 2, 3 }, 2)!;
+        Assert.Equal((3, 4), (elected.Leader, elected.LeaderEpoch));
+        Assert.Equal([3], elected.Isr);
+
+        var offline = LeaderElection.Elect([1, 2, 3], new PartitionState(1, 3, [1], 1), new HashSet<int> { 2, 3 }, 2)!;
+        Assert.Equal(-1, offline.Leader);
     }
 }
