@@ -127,6 +127,20 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void servers_whose_final_reads_differ_have_diverged()
+    {
+        var h = new HistoryBuilder();
+        h.Ok(0, 0, 10, "write", "/k", "a", 1);
+        h.Ok(0, 20, 30, "write", "/k", "b", 2);
+        h.Ok(HistoryFile.FinalProcessBase, 100, 110, "read", "/k", "b", 2);
+        h.Ok(HistoryFile.FinalProcessBase + 1, 120, 130, "read", "/k", "b", 2);
+        Assert.Empty(HistoryChecker.Divergence(h.Operations));
+        h.Ok(HistoryFile.FinalProcessBase + 2, 140, 150, "read", "/k", "c", 3);
+        var problem = Assert.Single(HistoryChecker.Divergence(h.Operations));
+        Assert.Contains("server 3", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void sequential_nodes_must_be_unique_increasing_in_real_time_and_kept()
     {
         var h = new HistoryBuilder();

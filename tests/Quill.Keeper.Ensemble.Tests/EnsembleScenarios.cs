@@ -1,6 +1,7 @@
 using Quill.Keeper.Ensemble.Tests.Faults;
 using Quill.Keeper.Ensemble.Tests.Harness;
 using Quill.Keeper.Ensemble.Tests.History;
+using System.Globalization;
 using Xunit.Abstractions;
 
 namespace Quill.Keeper.Ensemble.Tests;
@@ -11,7 +12,12 @@ namespace Quill.Keeper.Ensemble.Tests;
 /// </summary>
 public abstract class EnsembleScenarios(EnsembleKind kind, ITestOutputHelper output)
 {
+    protected ITestOutputHelper Output => output;
+
     private static readonly TimeSpan WorkloadDuration = TimeSpan.FromSeconds(15);
+    /// <summary>Room for one partition held longer than syncLimit (8-14 s) after 2-5 quiet seconds, and a few
+    /// seconds of work after the heal.</summary>
+    private static readonly TimeSpan PartitionWorkloadDuration = TimeSpan.FromSeconds(24);
 
     [Fact]
     public async Task the_harness_finds_the_leader_and_a_paused_leader_is_replaced()
@@ -65,16 +71,85 @@ public abstract class EnsembleScenarios(EnsembleKind kind, ITestOutputHelper out
         Assert.Contains(result.Report.History, o => o.F == "write" && o.Outcome == Outcome.Ok && o.InvokedNs > started!.TimeNs - result.StartNs);
     }
 
-    private async Task<FaultRunResult> RunAsync(FaultKinds faults)
+    [Fact]
+    public async Task a_history_across_an_isolated_leader_is_linearizable_and_the_cut_off_leader_acknowledges_no_write()
     {
-        var options = new FaultRunOptions(kind, WorkloadDuration, faults) { CheckBudgetPerKey = TimeSpan.FromSeconds(20) };
+        await RunAsync(FaultKinds.IsolateLeader, PartitionWorkloadDuration, result =>
+        {
+            var (isolated, cutNs, healedNs) = OnePartition(result, "isolated leader ");
+            // Clients of the cut-off leader lose their connection and get no write through while it is cut off...
+            Assert.DoesNotContain(result.Report.History, o => result.ServerOf(o) == isolated && o.F is "write" or "cas" && o.Outcome == Outcome.Ok
+                                                              && o.InvokedNs > cutNs && o.CompletedNs < healedNs);
+            Assert.Contains(result.Report.History, o => result.ServerOf(o) == isolated && !o.IsFinal && o.Outcome != Outcome.Ok
+                                                        && o.InvokedNs > cutNs && o.InvokedNs < healedNs);
+            // ...while the two others elect a leader and acknowledge writes; within seconds of the heal the old leader
+            // serves again. Asserted of Keeper only: Apache ZooKeeper 3.8.0 at times needs longer than the partition (a
+            // follower whose leader connection was reset lost its SyncThread to a NullPointerException in
+            // SendAckRequestProcessor, and the new leader waited initLimit for the epoch), and a server cut off for long
+            // rejoins only at its next election resend, which the doubling wait puts 10 s or more after the heal.
+            if (kind == EnsembleKind.Keeper)
+            {
+                Assert.True(result.Report.History.Any(o => result.ServerOf(o) != isolated && o.F is "write" or "cas" && o.Outcome == Outcome.Ok
+                                                           && o.InvokedNs > cutNs && o.CompletedNs < healedNs),
+                    $"no write acknowledged by the majority while the leader was cut off\n{result}");
+                Assert.True(result.Report.History.Any(o => result.ServerOf(o) == isolated && !o.IsFinal && o.Outcome == Outcome.Ok && o.InvokedNs > healedNs),
+                    $"the old leader served nothing after the heal\n{result}");
+            }
+        });
+    }
+
+    [Fact]
+    public async Task a_history_across_an_isolated_follower_is_linearizable_and_the_others_keep_serving()
+    {
+        await RunAsync(FaultKinds.IsolateFollower, PartitionWorkloadDuration, result =>
+        {
+            var (isolated, cutNs, healedNs) = OnePartition(result, "isolated follower ");
+            Assert.DoesNotContain(result.Report.History, o => result.ServerOf(o) == isolated && o.F is "write" or "cas" && o.Outcome == Outcome.Ok
+                                                              && o.InvokedNs > cutNs && o.CompletedNs < healedNs);
+            // The leader keeps its quorum with the other follower: writes through both go on during the partition.
+            foreach (int server in Enumerable.Range(0, result.Options.Servers).Where(i => i != isolated))
+                Assert.True(result.Report.History.Any(o => result.ServerOf(o) == server && o.F is "write" or "cas" && o.Outcome == Outcome.Ok
+                                                           && o.InvokedNs > cutNs && o.CompletedNs < healedNs),
+                    $"server {server + 1} acknowledged no write during the partition\n{result}");
+            // Asserted of Keeper only: Apache ZooKeeper's election backoff, as above.
+            if (kind == EnsembleKind.Keeper)
+                Assert.True(result.Report.History.Any(o => result.ServerOf(o) == isolated && !o.IsFinal && o.Outcome == Outcome.Ok && o.InvokedNs > healedNs),
+                    $"the cut-off follower served nothing after the heal\n{result}");
+        });
+    }
+
+    /// <summary>The one partition of a run: the index of the server cut off, when it was cut and when healed
+    /// (history time, ns).</summary>
+    private static (int Server, long CutNs, long HealedNs) OnePartition(FaultRunResult result, string prefix)
+    {
+        var cut = result.Events.FirstOrDefault(e => e.What.StartsWith(prefix, StringComparison.Ordinal));
+        var healed = cut is null ? null : result.Events.FirstOrDefault(e => e.TimeNs > cut.TimeNs && e.What.Contains("the network", StringComparison.Ordinal));
+        Assert.True(cut is not null && healed is not null, $"no partition ({prefix.Trim()}) and heal in the run\n{result}");
+        int id = int.Parse(cut!.What[prefix.Length..].Split(' ')[0], CultureInfo.InvariantCulture);
+        return (id - 1, cut.TimeNs - result.StartNs, healed!.TimeNs - result.StartNs);
+    }
+
+    /// <summary>A run whose history must check clean; with <paramref name="assertions"/>, its files (history, configs,
+    /// logs) are kept until they pass.</summary>
+    private async Task<FaultRunResult> RunAsync(FaultKinds faults, TimeSpan? duration = null, Action<FaultRunResult>? assertions = null)
+    {
+        var options = new FaultRunOptions(kind, duration ?? WorkloadDuration, faults)
+        {
+            CheckBudgetPerKey = TimeSpan.FromSeconds(20),
+            KeepFiles = assertions is not null,
+        };
         var result = await FaultRun.RunAsync(options, output.WriteLine);
         output.WriteLine(result.ToString());
         Assert.True(result.Valid, result.ToString());
+        if (assertions is not null)
+        {
+            assertions(result);
+            Directory.Delete(result.Directory, recursive: true);
+        }
         return result;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())

@@ -24,6 +24,10 @@ public sealed record FaultRunResult(FaultRunOptions Options, CheckReport Report,
 {
     public bool Valid => Report.Valid;
 
+    /// <summary>The index of the server an op went to: each worker's client is pinned to one server.</summary>
+    public int ServerOf(Operation op) =>
+        op.IsFinal ? (int)(op.Process - HistoryFile.FinalProcessBase) : (int)(op.Process % Options.Workers % Options.Servers);
+
     public override string ToString()
     {
         var text = new StringBuilder()
@@ -42,7 +46,7 @@ public sealed record FaultRunResult(FaultRunOptions Options, CheckReport Report,
     {
         var op = violation.Blocked;
         long from = op.InvokedNs - 20_000_000_000L, to = (op.CompletedNs ?? op.InvokedNs) + 1_000_000_000L;
-        int server = (int)(op.Process % Options.Workers % Options.Servers) + 1;
+        int server = ServerOf(op) + 1;
         var text = new StringBuilder($"{key}: #{op.Id} (p{op.Process}) went to server {server}; faults from 20 s before it to its end:\n");
         foreach (var e in Events.Where(e => e.TimeNs - StartNs >= from && e.TimeNs - StartNs <= to))
             text.AppendLine($"  {(e.TimeNs - StartNs) / 1e6,10:F1} ms  {e.What}");
@@ -60,7 +64,8 @@ public static class FaultRun
     public static async Task<FaultRunResult> RunAsync(FaultRunOptions options, Action<string> log)
     {
         log($"starting {options.Servers} {options.Kind} servers");
-        var ensemble = await EnsembleProcess.StartAsync(options.Kind, options.Servers);
+        var ensemble = await EnsembleProcess.StartAsync(options.Kind, options.Servers,
+            networkFaults: (options.Faults & FaultKinds.Partition) != FaultKinds.None);
         try
         {
             var servers = ensemble.Members.Select(m => m.ConnectString).ToList();

@@ -6,11 +6,12 @@ using Quill.Keeper.Ensemble.Tests.Harness;
 using Quill.Keeper.Ensemble.Tests.History;
 
 // The long form of the fault tests (scripts/keeper-fault-test.sh), outside the test runner:
-//   fault-test --target zookeeper|keeper --duration SECONDS --faults kill,kill-follower,pause|none [--workers N] [--seed N]
+//   fault-test --target zookeeper|keeper --duration SECONDS --faults kill,kill-follower,pause,partition|none [--servers N]
+//              [--workers N] [--seed N]
 //   check HISTORY.jsonl
 // Exit code: 0 the history checks clean, 1 it does not (the report says why), 2 the run itself failed.
-const string Usage = "usage: fault-test --target zookeeper|keeper --duration SECONDS --faults kill,kill-follower,pause|none " +
-                     "[--workers N] [--seed N] [--check-budget SECONDS]\n       check HISTORY.jsonl [--check-budget SECONDS]";
+const string Usage = "usage: fault-test --target zookeeper|keeper --duration SECONDS --faults kill,kill-follower,pause,partition|none " +
+                     "[--servers N] [--workers N] [--seed N] [--check-budget SECONDS]\n       check HISTORY.jsonl [--check-budget SECONDS]";
 
 if (args.Length == 0) return Fail(Usage);
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -40,6 +41,7 @@ try
             var run = new FaultRunOptions(kind, TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("duration", "60"), CultureInfo.InvariantCulture)),
                 Nemesis.Parse(options.GetValueOrDefault("faults", "kill,pause")))
             {
+                Servers = int.Parse(options.GetValueOrDefault("servers", "3"), CultureInfo.InvariantCulture),
                 Workers = int.Parse(options.GetValueOrDefault("workers", "6"), CultureInfo.InvariantCulture),
                 Seed = options.TryGetValue("seed", out var seed) ? int.Parse(seed, CultureInfo.InvariantCulture) : Environment.TickCount & 0xFFFF,
                 CheckBudgetPerKey = budget,

@@ -12,7 +12,10 @@ namespace Quill.Keeper.Quorum;
 /// connection to each other server's election port (opened when needed, dropped when it fails; the next send opens
 /// it again). A connection starts with one Notification-less hello naming the sender; then every frame is a vote.
 /// Incoming votes go to <see cref="Incoming"/>; <see cref="AnswerLookingPeer"/> lets the server answer a looking peer
-/// while it is not looking itself.
+/// while it is not looking itself. While the server looks, its last vote to each peer is owed to that peer: when the
+/// connection to the peer is down (the peer was unreachable, or a partition reset it), the vote is sent again every
+/// <see cref="RedeliveryInterval"/>, so a server cut off for long rejoins within a second of the network healing
+/// instead of at its next resend, which the election's backoff puts up to a minute away.
 /// </summary>
 public sealed class ElectionTransport : IAsyncDisposable
 {
@@ -22,9 +25,12 @@ public sealed class ElectionTransport : IAsyncDisposable
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<long, QuorumConnection> _outgoing = new();
     private readonly ConcurrentDictionary<long, Task> _connecting = new();
+    private readonly ConcurrentDictionary<long, byte[]> _owed = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _tasks = [];
     private Socket? _listener;
+
+    public static readonly TimeSpan RedeliveryInterval = TimeSpan.FromSeconds(1);
 
     public ElectionTransport(long myId, IReadOnlyDictionary<long, IPEndPoint> peers, TimeSpan connectTimeout, ILogger log)
     {
@@ -61,7 +67,26 @@ public sealed class ElectionTransport : IAsyncDisposable
             }
         }
         _tasks.Add(Task.Run(AcceptLoopAsync));
+        _tasks.Add(Task.Run(RedeliverLoopAsync));
     }
+
+    /// <summary>Sends each owed vote again whose peer has no open connection (a connection that is open carries it).</summary>
+    private async Task RedeliverLoopAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                await Task.Delay(RedeliveryInterval, _stop.Token).ConfigureAwait(false);
+                foreach (var (to, data) in _owed)
+                    if (!IsConnected(to)) Deliver(to, data);
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>The server stopped looking: its votes are no longer owed (peers that ask get its decision).</summary>
+    public void ForgetOwedVotes() => _owed.Clear();
 
     private async Task AcceptLoopAsync()
     {
@@ -102,7 +127,8 @@ public sealed class ElectionTransport : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a vote to one server; a server that cannot be reached is skipped (the election resends).</summary>
+    /// <summary>Sends a vote to one server; a server that cannot be reached now gets a looking server's vote once it can
+    /// (<see cref="RedeliveryInterval"/>), or the election's next resend.</summary>
     public void Send(long to, PeerState state, Vote vote)
     {
         if (_stop.IsCancellationRequested) return;
@@ -110,6 +136,13 @@ public sealed class ElectionTransport : IAsyncDisposable
         w.WriteLong(_myId); w.WriteInt((int)state);
         w.WriteLong(vote.Leader); w.WriteLong(vote.Zxid); w.WriteLong(vote.PeerEpoch); w.WriteLong(vote.ElectionEpoch);
         var data = w.ToArray();
+        if (state == PeerState.Looking) _owed[to] = data;
+        Deliver(to, data);
+    }
+
+    private void Deliver(long to, byte[] data)
+    {
+        if (_stop.IsCancellationRequested) return;
         if (_outgoing.TryGetValue(to, out var conn) && !conn.IsClosed)
         {
             conn.Send(PacketType.Notification, 0, data);

@@ -201,6 +201,7 @@ public sealed class FastLeaderElection
             _state = state;
             _current = vote with { ElectionEpoch = _logicalClock };
         }
+        _transport.ForgetOwedVotes();
         _log.LogInformation("Election done in {Ms} ms: {State}, {Vote}", (long)watch.Elapsed.TotalMilliseconds, state, vote);
         return vote with { ElectionEpoch = _logicalClock };
     }

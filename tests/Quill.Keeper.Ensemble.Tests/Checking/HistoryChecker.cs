@@ -40,6 +40,7 @@ public static class HistoryChecker
         problems.AddRange(LostWrites(history));
         problems.AddRange(SequentialNodes(history));
         problems.AddRange(Ephemerals(history));
+        problems.AddRange(Divergence(history));
         return new CheckReport(LinearizabilityChecker.Check(history, budgetPerKey), problems, history);
     }
 
@@ -65,6 +66,20 @@ public static class HistoryChecker
                 else if (final.Version == write.Version && final.Value != write.Value)
                     yield return $"lost write: {write} acknowledged, but the final read {final} has other data at that version";
             }
+        }
+    }
+
+    /// <summary>
+    /// The final reads come after every fault was healed and the workload stopped: each server must show the same
+    /// value and version of every key (a server that did not converge, say after a partition, shows here).
+    /// </summary>
+    public static IEnumerable<string> Divergence(IReadOnlyList<Operation> history)
+    {
+        foreach (var key in history.Where(o => o.IsFinal && o.F == "read" && o.Outcome == Outcome.Ok).GroupBy(o => o.Key!))
+        {
+            var distinct = key.DistinctBy(o => (o.Value, o.Version)).ToList();
+            if (distinct.Count > 1)
+                yield return $"servers diverged on {key.Key}: the final reads differ: {string.Join("; ", distinct.Select(o => $"{o} (server {o.Process - HistoryFile.FinalProcessBase + 1})"))}";
         }
     }
 

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Numerics;
+using Quill.Testing;
 using Quill.Keeper.Ensemble.Tests.Harness;
 
 namespace Quill.Keeper.Ensemble.Tests.Faults;
@@ -14,6 +17,16 @@ public enum FaultKinds
     Kill = 2,
     /// <summary>SIGSTOP the leader long enough for the others to elect a new one, then SIGCONT it.</summary>
     PauseLeader = 4,
+    /// <summary>Cut the leader off from every other server (black hole or reset) long enough for the majority to
+    /// elect a new one, then heal.</summary>
+    IsolateLeader = 8,
+    /// <summary>Cut one follower off from every other server, then heal.</summary>
+    IsolateFollower = 16,
+    /// <summary>Five servers or more: two groups that cannot reach each other, and one server (the leader when it can
+    /// be) that reaches both, then heal.</summary>
+    Bridge = 32,
+    /// <summary>Any of the partitions.</summary>
+    Partition = IsolateLeader | IsolateFollower | Bridge,
 }
 
 /// <summary>A fault as it happened, on the workload's clock (CLOCK_MONOTONIC, ns).</summary>
@@ -31,21 +44,30 @@ public sealed class Nemesis(EnsembleProcess ensemble, FaultKinds faults, int see
 
     public IReadOnlyList<NemesisEvent> Events => _events;
 
-    /// <summary>Parses "kill,pause,kill-follower" (or "none").</summary>
+    /// <summary>Parses "kill,pause,kill-follower,partition" (or "none"; the partitions one by one as
+    /// partition-leader, partition-follower, partition-bridge).</summary>
     public static FaultKinds Parse(string list) =>
         list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Aggregate(FaultKinds.None, (all, name) => all | name switch
         {
             "kill" => FaultKinds.Kill,
             "kill-follower" => FaultKinds.KillFollower,
             "pause" => FaultKinds.PauseLeader,
+            "partition" => FaultKinds.Partition,
+            "partition-leader" => FaultKinds.IsolateLeader,
+            "partition-follower" => FaultKinds.IsolateFollower,
+            "partition-bridge" => FaultKinds.Bridge,
             "none" => FaultKinds.None,
-            _ => throw new ArgumentException($"unknown fault '{name}': kill, kill-follower, pause or none"),
+            _ => throw new ArgumentException(
+                $"unknown fault '{name}': kill, kill-follower, pause, partition (partition-leader, partition-follower, partition-bridge) or none"),
         });
 
     public async Task RunAsync(TimeSpan duration)
     {
         var clock = Stopwatch.StartNew();
-        var kinds = Enum.GetValues<FaultKinds>().Where(f => f != FaultKinds.None && faults.HasFlag(f)).ToList();
+        // Single faults only (not the Partition group); a bridge needs five servers.
+        var kinds = Enum.GetValues<FaultKinds>()
+            .Where(f => BitOperations.IsPow2((int)f) && faults.HasFlag(f) && (f != FaultKinds.Bridge || ensemble.Size >= 5))
+            .ToList();
         TimeSpan Left() => duration - clock.Elapsed;
         try
         {
@@ -54,7 +76,8 @@ public sealed class Nemesis(EnsembleProcess ensemble, FaultKinds faults, int see
                 var quiet = Seconds(2, 5);
                 if (Left() < quiet + TimeSpan.FromSeconds(4)) break;
                 await Task.Delay(quiet);
-                switch (kinds[_random.Next(kinds.Count)])
+                var kind = kinds[_random.Next(kinds.Count)];
+                switch (kind)
                 {
                     case FaultKinds.Kill:
                         await KillAndRestartAsync(_random.Next(ensemble.Size), Left);
@@ -66,6 +89,9 @@ public sealed class Nemesis(EnsembleProcess ensemble, FaultKinds faults, int see
                         break;
                     case FaultKinds.PauseLeader:
                         await PauseLeaderAsync(Left);
+                        break;
+                    case FaultKinds.IsolateLeader or FaultKinds.IsolateFollower or FaultKinds.Bridge:
+                        await PartitionAsync(kind, Left);
                         break;
                 }
             }
@@ -102,8 +128,62 @@ public sealed class Nemesis(EnsembleProcess ensemble, FaultKinds faults, int see
             Min(TimeSpan.FromSeconds(30), left()), $"server {id} to serve again");
     }
 
+    /// <summary>
+    /// Cuts the links between two sides for longer than syncLimit (the servers notice and elect on the majority side),
+    /// then heals and waits until the cut-off servers serve again. Half of the partitions are black holes (nothing
+    /// passes, nobody is told), half reset every connection across the cut.
+    /// </summary>
+    private async Task PartitionAsync(FaultKinds kind, Func<TimeSpan> left)
+    {
+        var network = ensemble.Network ?? throw new InvalidOperationException("partitions need an ensemble started with networkFaults");
+        if (await ensemble.FindLeaderAsync() is not { } leader) return;
+        var all = Enumerable.Range(0, ensemble.Size).ToList();
+        var followers = all.Where(i => i != leader).ToList();
+        List<int> side, other;
+        string what;
+        switch (kind)
+        {
+            case FaultKinds.IsolateLeader:
+                (side, other, what) = ([leader], followers, $"isolated leader {Id(leader)}");
+                break;
+            case FaultKinds.IsolateFollower:
+                int follower = followers[_random.Next(followers.Count)];
+                (side, other, what) = ([follower], all.Where(i => i != follower).ToList(), $"isolated follower {Id(follower)}");
+                break;
+            default:
+                // The leader bridges two minorities: each side alone has no quorum, but with the bridge both do.
+                var shuffled = followers.OrderBy(_ => _random.Next()).ToList();
+                side = shuffled.Take(shuffled.Count / 2).ToList();
+                other = shuffled.Skip(shuffled.Count / 2).ToList();
+                what = $"bridge: {Ids(side)} | leader {Id(leader)} | {Ids(other)}";
+                break;
+        }
+        var mode = _random.Next(2) == 0 ? CutMode.BlackHole : CutMode.Reset;
+        network.Partition(side, other, mode);
+        Record($"{what} ({(mode == CutMode.BlackHole ? "black hole" : "reset")}; cut off {Ids(side)} from {Ids(other)})");
+        await Task.Delay(Min(Seconds(8, 14), left()));
+        network.HealAll();
+        Record("healed the network");
+        await WaitQuietlyAsync(async () =>
+            {
+                foreach (int i in all)
+                    if (await ensemble.Members[i].ModeAsync(TimeSpan.FromSeconds(2)) is not ("leader" or "follower")) return false;
+                return true;
+            },
+            Min(TimeSpan.FromSeconds(30), left()), "every server to serve after the partition healed");
+    }
+
+    private string Id(int index) => ensemble.Members[index].Id.ToString(CultureInfo.InvariantCulture);
+
+    private string Ids(IEnumerable<int> indexes) => string.Join(',', indexes.Select(Id));
+
     private async Task HealAsync()
     {
+        if (ensemble.Network is { AnyCut: true } network)
+        {
+            network.HealAll();
+            Record("healing: the network");
+        }
         for (int i = 0; i < ensemble.Size; i++)
         {
             var member = ensemble.Members[i];

@@ -42,8 +42,8 @@ public sealed class EnsembleMember
     public bool IsPaused { get; private set; }
     public int? Pid => IsRunning ? _process!.Id : null;
 
-    /// <summary>The server's line in zoo.cfg.</summary>
-    public string ServerLine => $"server.{Id}=127.0.0.1:{QuorumPort}:{ElectionPort};127.0.0.1:{ClientPort}";
+    /// <summary>The server's line in zoo.cfg, as other servers dial it: its own ports, or a proxy's.</summary>
+    public string ServerLine(int quorumPort, int electionPort) => $"server.{Id}=127.0.0.1:{quorumPort}:{electionPort};127.0.0.1:{ClientPort}";
 
     internal void Start(ProcessStartInfo start)
     {

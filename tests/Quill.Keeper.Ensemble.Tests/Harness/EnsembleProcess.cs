@@ -16,12 +16,13 @@ public sealed class EnsembleProcess : IAsyncDisposable
     private const string JarDirectory = "/usr/share/java";
     private const string ZooKeeperInstallHint = "Apache ZooKeeper 3.8 and a JRE are needed: apt-get install zookeeper";
 
-    private EnsembleProcess(EnsembleKind kind, int tickTime, string directory, IReadOnlyList<EnsembleMember> members)
+    private EnsembleProcess(EnsembleKind kind, int tickTime, string directory, IReadOnlyList<EnsembleMember> members, EnsembleNetwork? network)
     {
         Kind = kind;
         TickTime = tickTime;
         Directory = directory;
         Members = members;
+        Network = network;
     }
 
     public EnsembleKind Kind { get; }
@@ -30,6 +31,9 @@ public sealed class EnsembleProcess : IAsyncDisposable
     public string Directory { get; }
     public IReadOnlyList<EnsembleMember> Members { get; }
     public int Size => Members.Count;
+    /// <summary>The proxies between the servers, when started with <c>networkFaults</c>; null otherwise (servers dial
+    /// each other directly).</summary>
+    public EnsembleNetwork? Network { get; }
     /// <summary>Leave the directory (configs, data, logs) on disk when disposed: set when a test fails.</summary>
     public bool KeepFiles { get; set; }
 
@@ -42,8 +46,11 @@ public sealed class EnsembleProcess : IAsyncDisposable
     /// <summary>
     /// Writes the configs, starts every server and waits until they form a quorum. <paramref name="tickTime"/> is
     /// short so that a lost leader is noticed in seconds (syncLimit 5 ticks) and sessions (2 to 20 ticks) fit a test.
+    /// With <paramref name="networkFaults"/> the servers reach each other through an <see cref="EnsembleNetwork"/>
+    /// (each zoo.cfg names proxies in the other servers' lines), so links between them can be cut.
     /// </summary>
-    public static async Task<EnsembleProcess> StartAsync(EnsembleKind kind, int size = 3, int tickTime = 1000, TimeSpan? quorumTimeout = null)
+    public static async Task<EnsembleProcess> StartAsync(EnsembleKind kind, int size = 3, int tickTime = 1000, TimeSpan? quorumTimeout = null,
+        bool networkFaults = false)
     {
         CheckInstalled(kind);
         string directory = Path.Combine(Path.GetTempPath(), $"quill-ensemble-{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid().ToString("N")[..10]}");
@@ -59,7 +66,8 @@ public sealed class EnsembleProcess : IAsyncDisposable
         var members = Enumerable.Range(1, size)
             .Select(id => new EnsembleMember(id, Port(), Port(), Port(), Path.Combine(directory, $"s{id}")))
             .ToList();
-        var ensemble = new EnsembleProcess(kind, tickTime, directory, members);
+        var network = networkFaults ? new EnsembleNetwork(kind, members, Port) : null;
+        var ensemble = new EnsembleProcess(kind, tickTime, directory, members, network);
         try
         {
             foreach (var member in members) ensemble.WriteConfig(member);
@@ -121,9 +129,10 @@ public sealed class EnsembleProcess : IAsyncDisposable
         $"ensemble of {Size} {Kind} servers in {Directory}{(KeepFiles ? " (kept)" : "")}\n" +
         string.Join('\n', Members.Select(m => m.Diagnostics()));
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var member in Members) member.Kill();
+        if (Network is not null) await Network.DisposeAsync();
         if (!KeepFiles)
         {
             try
@@ -135,7 +144,6 @@ public sealed class EnsembleProcess : IAsyncDisposable
                 // A file still open: the temp dir stays behind, which is harmless.
             }
         }
-        return ValueTask.CompletedTask;
     }
 
     private async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
@@ -166,7 +174,13 @@ public sealed class EnsembleProcess : IAsyncDisposable
             .AppendLine($"dataDir={member.DataDir}")
             .AppendLine("4lw.commands.whitelist=*");
         if (Kind == EnsembleKind.ApacheZooKeeper) config.AppendLine("admin.enableServer=false");
-        foreach (var m in Members) config.AppendLine(m.ServerLine);
+        int self = Members.ToList().IndexOf(member);
+        for (int i = 0; i < Size; i++)
+        {
+            // Its own line names its real ports (it binds them); the others' lines, the proxies it dials them through.
+            var (quorumPort, electionPort) = Network is null || i == self ? (Members[i].QuorumPort, Members[i].ElectionPort) : Network.PortsFor(self, i);
+            config.AppendLine(Members[i].ServerLine(quorumPort, electionPort));
+        }
         File.WriteAllText(member.ConfigPath, config.ToString());
         if (Kind == EnsembleKind.ApacheZooKeeper)
         {
