@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Quill.Streams.Runtime;
+using Quill.Streams.Time;
 
 namespace Quill.Streams.Tests;
 
@@ -12,6 +13,7 @@ public sealed class KeyedTaskTests
         public List<string> Events { get; } = [];
         public ValueTask RecordAsync(string value, long timestamp) => Add($"record {value}");
         public ValueTask WatermarkAsync(long watermark) => Add($"watermark {watermark}");
+        public ValueTask WatermarkStatusAsync(WatermarkStatus status) => Add($"status {status}");
         public ValueTask BarrierAsync(long checkpointId) => Add($"barrier {checkpointId}");
         public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
         public ValueTask EndAsync() => Add("end");
@@ -66,5 +68,27 @@ public sealed class KeyedTaskTests
             Control(ElementKind.End, 0, 0));
 
         Assert.Equal(["record x1", "barrier 7", "record held", "end"], events);
+    }
+
+    [Fact]
+    public async Task an_idle_sender_stops_holding_back_the_watermark_until_it_is_active_again_and_all_idle_makes_the_task_idle()
+    {
+        var events = await RunAsync(2,
+            Control(ElementKind.Watermark, 10, 0), Control(ElementKind.Watermark, 50, 1),
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Idle, 0),
+            Control(ElementKind.Watermark, 60, 1),
+            // Active again with an older watermark: it counts again, so event time waits for it to catch up.
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Active, 0), Record("from-0", 0),
+            Control(ElementKind.Watermark, 70, 1), Control(ElementKind.Watermark, 65, 0),
+            // Both idle: the furthest watermark goes on, then the task itself is idle; a record brings it back.
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Idle, 0), Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Idle, 1),
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Active, 1), Record("from-1", 1),
+            Control(ElementKind.End, 0, 0), Control(ElementKind.End, 0, 1));
+
+        Assert.Equal(
+        [
+            "watermark 10", "watermark 50", "watermark 60", "record from-0", "watermark 65", "watermark 70", "status Idle",
+            "status Active", "record from-1", "end",
+        ], events);
     }
 }
