@@ -1,6 +1,7 @@
 using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
 using Quill.Streams.Checkpoints;
+using Quill.Streams.Examples.UserSessions;
 using Quill.Streams.Serialization;
 using Quill.Streams.Time;
 
@@ -228,6 +229,31 @@ public sealed class WindowTests(BrokerFixture fixture) : IDisposable
 
         Assert.Equal("a@1-2000:7", Assert.Single(records).Message.Value);
         Assert.Single(_kafka.ReadAll(sums, 1));
+    }
+
+    [Fact]
+    public async Task the_user_sessions_example_writes_each_closed_session_of_a_user_as_json()
+    {
+        string input = Kafka.NewTopic("actions"), output = Kafka.NewTopic("sessions");
+        await CreateTopicsAsync(2, input, output);
+        // Gap 5 s, 5 s out of order allowed: event time reaches 14999 (partition 0's 20000 - 5001), which closes alice's
+        // first session [1000, 8000) and bob's [2000, 7000), not alice's second nor carol's.
+        await _kafka.ProduceAsync(input,
+        [
+            new Input("alice", "login", 0, 1000), new Input("bob", "login", 1, 2000), new Input("alice", "click", 0, 3000),
+            new Input("alice", "login", 0, 20000), new Input("carol", "login", 1, 30000),
+        ]);
+
+        var job = NewJob(parallelism: 2);
+        UserSessionsJob.Define(job, input, output, TimeSpan.FromSeconds(5));
+        await using var running = new RunningJob(job);
+        var records = await _kafka.ReadAsync(output, 1, 2, running.Run);
+        await running.StopAsync();
+
+        var sessions = records.Select(r => System.Text.Json.JsonSerializer.Deserialize<UserSession>(r.Message.Value!)!).OrderBy(s => s.User);
+        Assert.Equal([new UserSession("alice", 1000, 8000, 2), new UserSession("bob", 2000, 7000, 1)], sessions);
+        Assert.Equal(["alice", "bob"], records.Select(r => r.Message.Key).Order());
+        Assert.Equal(2, _kafka.ReadAll(output, 1).Count);
     }
 
     private static long ReadCheckpointedRecords(CheckpointStorage storage)
