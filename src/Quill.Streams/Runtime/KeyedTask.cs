@@ -7,9 +7,11 @@ namespace Quill.Streams.Runtime;
 /// <summary>
 /// One parallel task of a keyed stage. Its mailbox receives what every upstream task sends it (each element tagged with
 /// its sender) and its own processing-time ticks; it handles them one at a time on its loop, pushing into its chain:
-/// - watermarks: the chain sees the minimum over the senders, when it rises (a sender that ended or is idle does not
-///   count; when every sender still running is idle, the chain gets the highest of their watermarks, then goes idle
-///   itself until one is active again, as Flink's StatusWatermarkValve does);
+/// - watermarks: the chain sees the minimum over the senders, when it rises (a sender that is idle does not count;
+///   when every sender is idle, the chain gets the highest of their watermarks, then goes idle itself until one is
+///   active again, as Flink's StatusWatermarkValve does). A sender that ended keeps its last watermark: senders end
+///   only when the job stops, and a stop moves no event time (Flink's stop without drain), so no window fires because
+///   one source task happened to end before another;
 /// - barriers (Flink's aligned checkpoints): once a sender's barrier arrives, that sender's later elements wait until
 ///   every live sender has sent the same barrier; then the barrier goes down the chain (its operators snapshot, its
 ///   sinks flush), the task acknowledges the checkpoint, and the held elements follow;
@@ -110,7 +112,6 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
             case ElementKind.End:
                 _ended[sender] = true;
                 _endedCount++;
-                await AdvanceWatermarkAsync();
                 await ReleaseIfAlignedAsync(); // the barrier may have waited only for this sender
                 break;
         }
@@ -119,11 +120,9 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
     private async ValueTask AdvanceWatermarkAsync()
     {
         long min = long.MaxValue, maxOfIdle = long.MinValue;
-        bool anyRunning = false, anyActive = false;
+        bool anyActive = false;
         for (int i = 0; i < _watermarks.Length; i++)
         {
-            if (_ended[i]) continue;
-            anyRunning = true;
             if (_idle[i]) maxOfIdle = Math.Max(maxOfIdle, _watermarks[i]);
             else
             {
@@ -131,8 +130,6 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
                 min = Math.Min(min, _watermarks[i]);
             }
         }
-        // When every sender has ended there is no watermark to pass on: the end follows.
-        if (!anyRunning) return;
         if (!anyActive)
         {
             // All idle: event time goes as far as the furthest of them got, then waits for one to be active again.
