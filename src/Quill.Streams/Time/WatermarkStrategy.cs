@@ -12,7 +12,7 @@ public sealed class WatermarkStrategy<T>
     private WatermarkStrategy(TimeSpan maxOutOfOrderness, Func<T, long, long>? timestampAssigner, TimeSpan? idleness)
     {
         if (maxOutOfOrderness < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxOutOfOrderness));
-        if (idleness <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(idleness), idleness, "must be positive");
+        if (idleness < TimeSpan.FromMilliseconds(1)) throw new ArgumentOutOfRangeException(nameof(idleness), idleness, "must be at least 1 ms");
         MaxOutOfOrderness = maxOutOfOrderness;
         TimestampAssigner = timestampAssigner;
         Idleness = idleness;

@@ -11,8 +11,8 @@ namespace Quill.Streams.Connectors.Kafka;
 /// One source task: a consumer assigned its partitions (no group protocol), reading until the job stops, pushing each
 /// record into the task's chain. With a watermark strategy it tracks a watermark per partition and passes on the
 /// minimum whenever that rises (<see cref="PartitionWatermarks{TPartition}"/>: with an idleness, idle partitions are left
-/// out, and the task tells downstream when it is idle or active again). Between records it injects the barrier of a checkpoint the coordinator asked for,
-/// recording the offset after the last record it pushed for each partition. It starts from a restored checkpoint's
+/// out, and the task tells downstream when it is idle or active again). Between records it injects the barrier of a
+/// checkpoint the coordinator asked for, recording the offset after the last record it pushed for each partition. It starts from a restored checkpoint's
 /// offsets where there are any; at a clean finish it commits its offsets to the job's consumer group (everything pushed
 /// has then gone through the sinks), unless the job is exactly-once: then offsets are committed with the checkpoints'
 /// output transactions only, and a clean stop takes a final checkpoint before the end.
