@@ -62,4 +62,40 @@ public sealed class KeyedStateTests
         Assert.Empty(restoredMap.Entries);
         Assert.Empty(restoredList.Get());
     }
+
+    [Fact]
+    public void map_entries_with_a_time_to_live_expire_one_by_one_and_checkpoints_leave_expired_ones_out()
+    {
+        long now = 0;
+        var store = new KeyedStateStore<string>(() => now);
+        var ttl = new StateTtlConfig(TimeSpan.FromSeconds(10));
+        var map = store.GetMapState<string, int>("map", ttl);
+        var refreshedOnRead = store.GetValueState<string>("read", new StateTtlConfig(TimeSpan.FromSeconds(10), StateTtlUpdateType.OnReadAndWrite));
+        store.CurrentKey = "a";
+        map.Put("old", 1);
+        refreshedOnRead.Value = "kept by reading";
+        now = 6_000;
+        map.Put("new", 2);
+        Assert.True(refreshedOnRead.HasValue);
+
+        now = 10_000; // "old" was written 10 s ago: gone; "new" 4 s ago
+        Assert.Equal(new Dictionary<string, int> { ["new"] = 2 }, map.Entries);
+        Assert.False(map.TryGetValue("old", out _));
+        var snapshot = store.Snapshot();
+        var restored = new KeyedStateStore<string>(() => now);
+        restored.Restore([snapshot], _ => true);
+        var restoredMap = restored.GetMapState<string, int>("map", ttl);
+        restored.CurrentKey = "a";
+        Assert.Equal(new Dictionary<string, int> { ["new"] = 2 }, restoredMap.Entries);
+
+        now = 15_000;
+        Assert.Equal("kept by reading", refreshedOnRead.Value); // read at 6 s (written at 0), so alive until 16 s; read again
+        now = 16_000; // the restored entry kept its write time: 10 s after it, it expires too
+        Assert.Empty(restoredMap.Entries);
+        now = 24_000;
+        Assert.True(refreshedOnRead.HasValue);
+        now = 35_000;
+        Assert.False(refreshedOnRead.HasValue);
+        Assert.Throws<InvalidOperationException>(() => store.GetMapState<string, int>("map"));
+    }
 }

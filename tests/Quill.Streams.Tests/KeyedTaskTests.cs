@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Quill.Streams.Runtime;
+using Quill.Streams.Time;
 
 namespace Quill.Streams.Tests;
 
@@ -12,6 +13,7 @@ public sealed class KeyedTaskTests
         public List<string> Events { get; } = [];
         public ValueTask RecordAsync(string value, long timestamp) => Add($"record {value}");
         public ValueTask WatermarkAsync(long watermark) => Add($"watermark {watermark}");
+        public ValueTask WatermarkStatusAsync(WatermarkStatus status) => Add($"status {status}");
         public ValueTask BarrierAsync(long checkpointId) => Add($"barrier {checkpointId}");
         public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
         public ValueTask EndAsync() => Add("end");
@@ -38,13 +40,14 @@ public sealed class KeyedTaskTests
     private static StreamElement<string> Control(ElementKind kind, long marker, int sender) => StreamElement<string>.Control(kind, marker, sender);
 
     [Fact]
-    public async Task the_chain_sees_the_minimum_watermark_of_the_senders_still_running_and_ends_when_all_have_ended()
+    public async Task the_chain_sees_the_minimum_watermark_of_the_senders_an_ended_one_holding_its_last_and_ends_when_all_have_ended()
     {
         var events = await RunAsync(2,
             Control(ElementKind.Watermark, 10, 0), Control(ElementKind.Watermark, 5, 1), Control(ElementKind.Watermark, 20, 1),
-            Control(ElementKind.End, 0, 0), Record("last", 1), Control(ElementKind.End, 0, 1));
+            Control(ElementKind.End, 0, 0), Control(ElementKind.Watermark, 30, 1), Record("last", 1), Control(ElementKind.End, 0, 1));
 
-        Assert.Equal(["watermark 5", "watermark 10", "watermark 20", "record last", "end"], events);
+        // Sender 0 ended at 10: a stop moves no event time, so sender 1 going on to 30 does not take the chain past 10.
+        Assert.Equal(["watermark 5", "watermark 10", "record last", "end"], events);
     }
 
     [Fact]
@@ -66,5 +69,27 @@ public sealed class KeyedTaskTests
             Control(ElementKind.End, 0, 0));
 
         Assert.Equal(["record x1", "barrier 7", "record held", "end"], events);
+    }
+
+    [Fact]
+    public async Task an_idle_sender_stops_holding_back_the_watermark_until_it_is_active_again_and_all_idle_makes_the_task_idle()
+    {
+        var events = await RunAsync(2,
+            Control(ElementKind.Watermark, 10, 0), Control(ElementKind.Watermark, 50, 1),
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Idle, 0),
+            Control(ElementKind.Watermark, 60, 1),
+            // Active again with an older watermark: it counts again, so event time waits for it to catch up.
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Active, 0), Record("from-0", 0),
+            Control(ElementKind.Watermark, 70, 1), Control(ElementKind.Watermark, 65, 0),
+            // Both idle: the furthest watermark goes on, then the task itself is idle; a record brings it back.
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Idle, 0), Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Idle, 1),
+            Control(ElementKind.WatermarkStatus, (long)WatermarkStatus.Active, 1), Record("from-1", 1),
+            Control(ElementKind.End, 0, 0), Control(ElementKind.End, 0, 1));
+
+        Assert.Equal(
+        [
+            "watermark 10", "watermark 50", "watermark 60", "record from-0", "watermark 65", "watermark 70", "status Idle",
+            "status Active", "record from-1", "end",
+        ], events);
     }
 }

@@ -218,4 +218,44 @@ public sealed class StreamJobTests(BrokerFixture fixture)
         var failure = await Assert.ThrowsAsync<FormatException>(() => running.Run.WaitAsync(Kafka.Timeout));
         Assert.Equal("cannot handle 'bad'", failure.Message);
     }
+
+    [Fact]
+    public async Task a_union_of_two_topics_feeds_one_keyed_function_that_sends_short_words_to_a_side_output()
+    {
+        var (left, output) = await TopicsAsync(2, 1);
+        string right = Kafka.NewTopic("in"), shortWords = Kafka.NewTopic("short");
+        await _kafka.CreateTopicAsync(right, 1);
+        await _kafka.CreateTopicAsync(shortWords, 1);
+        await _kafka.ProduceAsync(left, ["stream", "of", "quill"], partitions: 2);
+        await _kafka.ProduceAsync(right, ["quill", "is", "stream", "quill"]);
+
+        var job = NewJob(parallelism: 2);
+        var shortTag = new OutputTag<string>("short");
+        var counted = job.FromKafka(left, Serdes.String)
+            .Union(job.FromKafka(right, Serdes.String).Map(w => w!.ToUpperInvariant()).Map(w => (string?)w.ToLowerInvariant()))
+            .KeyBy(w => w!)
+            .Process<string>((word, context) =>
+            {
+                if (word!.Length < 3)
+                {
+                    context.Output(shortTag, word);
+                    return;
+                }
+                var count = context.State.GetValueState<int>("count");
+                count.Value++;
+                context.Emit($"{word}:{count.Value}");
+            });
+        counted.ToKafka(output, Serdes.String!);
+        counted.GetSideOutput(shortTag).ToKafka(shortWords, Serdes.String!);
+        await using var running = new RunningJob(job);
+        var records = await _kafka.ReadAsync(output, 1, 5, running.Run);
+        var shortRecords = await _kafka.ReadAsync(shortWords, 1, 2, running.Run);
+        // The stop ends both inputs of every keyed task (two lanes of two source tasks each) and drains them.
+        await running.StopAsync();
+
+        Assert.Equal(["quill:1", "quill:2", "quill:3", "stream:1", "stream:2"], records.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(["is", "of"], shortRecords.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(5, _kafka.ReadAll(output, 1).Count);
+        Assert.Throws<InvalidOperationException>(() => NewJob().FromKafka(left, Serdes.String).GetSideOutput(shortTag));
+    }
 }

@@ -8,32 +8,45 @@ namespace Quill.Streams.Api;
 /// A stream of <typeparamref name="T"/> records, each with a timestamp. Transformations return new streams; nothing
 /// runs until the job does. A stream may feed several transformations: each then sees every record.
 /// </summary>
-public sealed class DataStream<T>
+public sealed class DataStream<T> : ISideOutputStream
 {
     /// <summary>Each consumer builds its operator for one parallel task, given what follows it.</summary>
     private readonly List<Func<JobContext, TaskInfo, IStreamInput<T>>> _consumers = [];
+    /// <summary>Null unless a keyed function or window made this stream: then its side outputs by tag id.</summary>
+    private readonly Dictionary<string, ISideOutputStream>? _sideOutputs;
 
-    internal DataStream(StreamJob job) => Job = job;
+    internal DataStream(StreamJob job, int lanes = 1, bool hasSideOutputs = false)
+    {
+        Job = job;
+        Lanes = lanes;
+        if (hasSideOutputs) _sideOutputs = new Dictionary<string, ISideOutputStream>(StringComparer.Ordinal);
+    }
 
     public StreamJob Job { get; }
 
+    /// <summary>
+    /// How many chains push into this stream in each task: 1, or the sum over a union's inputs (each its own lane, so
+    /// that a keyed stage after it tells every input apart for watermarks, barriers and the end).
+    /// </summary>
+    internal int Lanes { get; }
+
     public DataStream<TOut> Map<TOut>(Func<T, TOut> map)
     {
-        var output = new DataStream<TOut>(Job);
+        var output = new DataStream<TOut>(Job, Lanes);
         _consumers.Add((context, task) => new MapOperator<T, TOut>(map, output.BuildChain(context, task)));
         return output;
     }
 
     public DataStream<T> Filter(Func<T, bool> keep)
     {
-        var output = new DataStream<T>(Job);
+        var output = new DataStream<T>(Job, Lanes);
         _consumers.Add((context, task) => new FilterOperator<T>(keep, output.BuildChain(context, task)));
         return output;
     }
 
     public DataStream<TOut> FlatMap<TOut>(Func<T, IEnumerable<TOut>> flatMap)
     {
-        var output = new DataStream<TOut>(Job);
+        var output = new DataStream<TOut>(Job, Lanes);
         _consumers.Add((context, task) => new FlatMapOperator<T, TOut>(flatMap, output.BuildChain(context, task)));
         return output;
     }
@@ -45,14 +58,57 @@ public sealed class DataStream<T>
     /// </summary>
     public KeyedStream<TKey, T> KeyBy<TKey>(Func<T, TKey> keySelector) where TKey : notnull
     {
-        var keyed = new KeyedStream<TKey, T>(Job, keySelector);
+        var keyed = new KeyedStream<TKey, T>(Job, keySelector, Lanes);
         _consumers.Add((context, task) =>
         {
             var mailboxes = context.MailboxesOf<T>(keyed).Select(m => m.Writer).ToArray();
-            return new KeyedShuffle<TKey, T>(keySelector, mailboxes, task.Subtask, context.Abort);
+            int sender = task.Lane * context.Options.Parallelism + task.Subtask;
+            return new KeyedShuffle<TKey, T>(keySelector, mailboxes, sender, context.Abort);
         });
         return keyed;
     }
+
+    /// <summary>
+    /// One stream of the records of this stream and of <paramref name="others"/> (Flink's union): no order between
+    /// them. After a KeyBy, event time is the minimum over all of them, as over the partitions of one source.
+    /// </summary>
+    public DataStream<T> Union(params DataStream<T>[] others)
+    {
+        if (others.Any(o => o.Job != Job)) throw new ArgumentException("a union joins streams of the same job", nameof(others));
+        DataStream<T>[] inputs = [this, .. others];
+        var output = new DataStream<T>(Job, inputs.Sum(i => i.Lanes));
+        int firstLane = 0;
+        foreach (var input in inputs)
+        {
+            int offset = firstLane;
+            input._consumers.Add((context, task) => output.BuildChain(context, task with { Lane = offset + task.Lane }));
+            firstLane += input.Lanes;
+        }
+        return output;
+    }
+
+    /// <summary>
+    /// The records sent to <paramref name="tag"/> by the keyed function or window that made this stream (Flink's
+    /// getSideOutput): what its function passed to <see cref="KeyedContext{TKey,TOut}.Output{TSide}(OutputTag{TSide},TSide)"/>,
+    /// or a window's late records. Asking again for the same tag gives the same stream.
+    /// </summary>
+    public DataStream<TSide> GetSideOutput<TSide>(OutputTag<TSide> tag)
+    {
+        if (_sideOutputs is null)
+            throw new InvalidOperationException("only the stream a keyed function or a window made (Process, Reduce, Aggregate) has side outputs");
+        if (_sideOutputs.TryGetValue(tag.Id, out var existing))
+            return existing as DataStream<TSide> ?? throw new InvalidOperationException($"side output '{tag.Id}' is already read as another type");
+        var stream = new DataStream<TSide>(Job);
+        _sideOutputs.Add(tag.Id, stream);
+        return stream;
+    }
+
+    /// <summary>The chains of the side outputs someone reads, by tag id, for one parallel task.</summary>
+    internal IReadOnlyDictionary<string, IStreamControl> BuildSideOutputs(JobContext context, TaskInfo task) =>
+        _sideOutputs?.ToDictionary(p => p.Key, p => p.Value.BuildSideChain(context, task), StringComparer.Ordinal)
+        ?? new Dictionary<string, IStreamControl>();
+
+    IStreamControl ISideOutputStream.BuildSideChain(JobContext context, TaskInfo task) => BuildChain(context, task);
 
     /// <summary>Writes each record's value to <paramref name="topic"/> with a null key.</summary>
     public void ToKafka(string topic, Serde<T> valueSerde) =>
@@ -87,4 +143,10 @@ public sealed class DataStream<T>
         1 => _consumers[0](context, task),
         _ => new FanOut<T>(_consumers.Select(c => c(context, task)).ToArray()),
     };
+}
+
+/// <summary>A side output stream, seen without its record type.</summary>
+internal interface ISideOutputStream
+{
+    IStreamControl BuildSideChain(JobContext context, TaskInfo task);
 }

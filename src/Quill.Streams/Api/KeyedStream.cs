@@ -12,10 +12,13 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     private readonly Func<T, TKey> _keySelector;
     /// <summary>The records as the keyed tasks receive them.</summary>
     private readonly DataStream<T> _input;
+    /// <summary>The lanes of the stream keyed: each upstream task sends once per lane.</summary>
+    private readonly int _lanes;
 
-    internal KeyedStream(StreamJob job, Func<T, TKey> keySelector)
+    internal KeyedStream(StreamJob job, Func<T, TKey> keySelector, int lanes)
     {
         _keySelector = keySelector;
+        _lanes = lanes;
         _input = new DataStream<T>(job);
         job.AddStage(this);
     }
@@ -23,10 +26,10 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     /// <summary>Runs a keyed function; <paramref name="createFunction"/> makes one instance per task.</summary>
     public DataStream<TOut> Process<TOut>(Func<KeyedProcessFunction<TKey, T, TOut>> createFunction)
     {
-        var output = new DataStream<TOut>(_input.Job);
+        var output = new DataStream<TOut>(_input.Job, hasSideOutputs: true);
         string operatorId = _input.Job.NextOperatorId("process");
         _input.AddConsumer((context, task) => new KeyedProcessOperator<TKey, T, TOut>(
-            createFunction(), _keySelector, operatorId, context, task, output.BuildChain(context, task)));
+            createFunction(), _keySelector, operatorId, context, task, output.BuildChain(context, task), output.BuildSideOutputs(context, task)));
         return output;
     }
 
@@ -45,8 +48,11 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         context.Emit(state.Value!);
     });
 
-    /// <summary>Cuts each key's records into tumbling windows of event time.</summary>
-    public WindowedStream<TKey, T> Window(Time.TumblingEventTimeWindows windows) => new(this, windows);
+    /// <summary>
+    /// Cuts each key's records into windows of event time: <see cref="Time.TumblingEventTimeWindows"/>,
+    /// <see cref="Time.SlidingEventTimeWindows"/> or <see cref="Time.EventTimeSessionWindows"/>.
+    /// </summary>
+    public WindowedStream<TKey, T> Window(Time.WindowAssigner windows) => new(this, windows);
 
     void IStage.CreateChannels(JobContext context)
     {
@@ -61,8 +67,8 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         var tasks = new List<IJobTask>(mailboxes.Length);
         for (int i = 0; i < mailboxes.Length; i++)
         {
-            // Every stage has the same parallelism, so each keyed task hears from that many senders.
-            var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism, context.Options.TimeProvider, context.Checkpoints);
+            // Every stage has the same parallelism, so each keyed task hears from that many senders per lane.
+            var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism * _lanes, context.Options.TimeProvider, context.Checkpoints);
             task.Chain = _input.BuildChain(context, new TaskInfo(i, task));
             tasks.Add(task);
         }

@@ -55,6 +55,7 @@ public sealed class StreamJob
             var assigner = watermarks.TimestampAssigner;
             recordWatermarks = WatermarkStrategy<KafkaRecord<byte[]?, TValue>>.ForBoundedOutOfOrderness(watermarks.MaxOutOfOrderness);
             if (assigner is not null) recordWatermarks = recordWatermarks.WithTimestampAssigner((r, kafkaTimestamp) => assigner(r.Value, kafkaTimestamp));
+            if (watermarks.Idleness is { } idleness) recordWatermarks = recordWatermarks.WithIdleness(idleness);
         }
         return FromKafka([topic], start, Serdes.Bytes, valueSerde, recordWatermarks).Map(r => r.Value);
     }

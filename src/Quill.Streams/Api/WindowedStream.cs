@@ -3,16 +3,44 @@ using Quill.Streams.Time;
 
 namespace Quill.Streams.Api;
 
-/// <summary>A keyed stream cut into tumbling event-time windows (<see cref="KeyedStream{TKey,T}.Window"/>); needs watermarks.</summary>
+/// <summary>
+/// A keyed stream cut into event-time windows (<see cref="KeyedStream{TKey,T}.Window"/>); needs watermarks. Set the
+/// allowed lateness and the late-data side output before <see cref="Reduce(Func{T,T,T})"/> or
+/// <see cref="Aggregate{TAcc,TOut}(Func{TAcc},Func{TAcc,T,TAcc},Func{TKey,TimeWindow,TAcc,TOut})"/>.
+/// </summary>
 public sealed class WindowedStream<TKey, T> where TKey : notnull
 {
     private readonly KeyedStream<TKey, T> _keyed;
-    private readonly TumblingEventTimeWindows _windows;
+    private readonly WindowAssigner _windows;
+    private long _allowedLateness;
+    private OutputTag<T>? _lateData;
 
-    internal WindowedStream(KeyedStream<TKey, T> keyed, TumblingEventTimeWindows windows)
+    internal WindowedStream(KeyedStream<TKey, T> keyed, WindowAssigner windows)
     {
         _keyed = keyed;
         _windows = windows;
+    }
+
+    /// <summary>
+    /// Flink's allowedLateness: a window's state is kept until the watermark passes its end plus
+    /// <paramref name="lateness"/>; a record for it that comes after it fired, within that time, fires it again with the
+    /// updated result (a second output for the same key and window). Later records are late (see <see cref="SideOutputLateData"/>).
+    /// </summary>
+    public WindowedStream<TKey, T> AllowedLateness(TimeSpan lateness)
+    {
+        if (lateness < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lateness), lateness, "must not be negative");
+        _allowedLateness = (long)lateness.TotalMilliseconds;
+        return this;
+    }
+
+    /// <summary>
+    /// Records too late for every window they belong to go to <paramref name="tag"/> (with their own timestamps) instead
+    /// of being dropped: read them with <see cref="DataStream{T}.GetSideOutput{TSide}"/> on the windowed result.
+    /// </summary>
+    public WindowedStream<TKey, T> SideOutputLateData(OutputTag<T> tag)
+    {
+        _lateData = tag;
+        return this;
     }
 
     /// <summary>Each window's records of a key folded with <paramref name="reduce"/>; one output per key and window.</summary>
@@ -20,15 +48,33 @@ public sealed class WindowedStream<TKey, T> where TKey : notnull
 
     /// <summary>As <see cref="Reduce(Func{T,T,T})"/>, the output made from the key, the window and the reduced value.</summary>
     public DataStream<TOut> Reduce<TOut>(Func<T, T, T> reduce, Func<TKey, TimeWindow, T, TOut> result) =>
-        Aggregate<Reduced, TOut>(() => default, (acc, value) => new Reduced(true, acc.Has ? reduce(acc.Value, value) : value),
+        Build<Reduced<T>, TOut>(() => default, (acc, value) => new Reduced<T>(true, acc.Has ? reduce(acc.Value, value) : value),
+            (a, b) => !a.Has ? b : !b.Has ? a : new Reduced<T>(true, reduce(a.Value, b.Value)),
             (key, window, acc) => result(key, window, acc.Value));
 
     /// <summary>
     /// Each window's records of a key added into an accumulator (Flink's AggregateFunction), then turned into the
-    /// output with the key and the window.
+    /// output with the key and the window. Session windows merge accumulators: use the overload with a merge.
     /// </summary>
-    public DataStream<TOut> Aggregate<TAcc, TOut>(Func<TAcc> createAccumulator, Func<TAcc, T, TAcc> add, Func<TKey, TimeWindow, TAcc, TOut> result) =>
-        _keyed.Process(() => new TumblingWindowFunction<TKey, T, TAcc, TOut>(_windows, createAccumulator, add, result));
+    public DataStream<TOut> Aggregate<TAcc, TOut>(Func<TAcc> createAccumulator, Func<TAcc, T, TAcc> add, Func<TKey, TimeWindow, TAcc, TOut> result)
+    {
+        if (_windows.IsMerging)
+            throw new InvalidOperationException("session windows merge their accumulators: pass a merge function to Aggregate");
+        return Build(createAccumulator, add, null, result);
+    }
 
-    private readonly record struct Reduced(bool Has, T Value);
+    /// <summary>As the other Aggregate, with <paramref name="merge"/> to combine two accumulators (when session windows merge).</summary>
+    public DataStream<TOut> Aggregate<TAcc, TOut>(Func<TAcc> createAccumulator, Func<TAcc, T, TAcc> add, Func<TAcc, TAcc, TAcc> merge,
+        Func<TKey, TimeWindow, TAcc, TOut> result) => Build(createAccumulator, add, merge, result);
+
+    private DataStream<TOut> Build<TAcc, TOut>(Func<TAcc> createAccumulator, Func<TAcc, T, TAcc> add, Func<TAcc, TAcc, TAcc>? merge,
+        Func<TKey, TimeWindow, TAcc, TOut> result)
+    {
+        // Copied now: the stream can be windowed again with other settings.
+        var (windows, lateness, lateData) = (_windows, _allowedLateness, _lateData);
+        return _keyed.Process(() => new WindowOperatorFunction<TKey, T, TAcc, TOut>(windows, lateness, lateData, createAccumulator, add, merge, result));
+    }
 }
+
+/// <summary>A reduce's accumulator: nothing yet, or the value so far.</summary>
+internal readonly record struct Reduced<T>(bool Has, T Value);

@@ -1,3 +1,5 @@
+using Quill.Streams.Time;
+
 namespace Quill.Streams.Runtime;
 
 /// <summary>
@@ -10,6 +12,7 @@ public abstract class ChainedOperator<TIn, TOut>(IStreamInput<TOut> next) : IStr
 
     public abstract ValueTask RecordAsync(TIn value, long timestamp);
     public virtual ValueTask WatermarkAsync(long watermark) => Next.WatermarkAsync(watermark);
+    public virtual ValueTask WatermarkStatusAsync(WatermarkStatus status) => Next.WatermarkStatusAsync(status);
     public virtual ValueTask BarrierAsync(long checkpointId) => Next.BarrierAsync(checkpointId);
     public virtual ValueTask ProcessingTimeAsync(long now) => Next.ProcessingTimeAsync(now);
     public virtual ValueTask EndAsync() => Next.EndAsync();

@@ -1,3 +1,5 @@
+using Quill.Streams.Time;
+
 namespace Quill.Streams.Runtime;
 
 /// <summary>A stream consumed by more than one transformation: every element goes to each of them, in order.</summary>
@@ -11,6 +13,11 @@ internal sealed class FanOut<T>(IReadOnlyList<IStreamInput<T>> outputs) : IStrea
     public async ValueTask WatermarkAsync(long watermark)
     {
         foreach (var output in outputs) await output.WatermarkAsync(watermark);
+    }
+
+    public async ValueTask WatermarkStatusAsync(WatermarkStatus status)
+    {
+        foreach (var output in outputs) await output.WatermarkStatusAsync(status);
     }
 
     public async ValueTask BarrierAsync(long checkpointId)

@@ -1,3 +1,5 @@
+using Quill.Streams.Time;
+
 namespace Quill.Streams.Runtime;
 
 /// <summary>
@@ -6,12 +8,19 @@ namespace Quill.Streams.Runtime;
 /// control elements flow through in order with them: watermarks (event time), checkpoint barriers (Flink's aligned
 /// barriers: an operator snapshots its state when the barrier passes it) and the end of the input.
 /// </summary>
-public interface IStreamInput<T>
+public interface IStreamInput<T> : IStreamControl
 {
     ValueTask RecordAsync(T value, long timestamp);
+}
 
+/// <summary>The control elements of a stream, whatever its record type.</summary>
+public interface IStreamControl
+{
     /// <summary>Event time has reached <paramref name="watermark"/>: no record with an earlier timestamp is expected.</summary>
     ValueTask WatermarkAsync(long watermark);
+
+    /// <summary>The input went idle (sends no watermarks for now) or is active again.</summary>
+    ValueTask WatermarkStatusAsync(WatermarkStatus status);
 
     /// <summary>Checkpoint <paramref name="checkpointId"/>'s barrier: everything before it belongs to that checkpoint.</summary>
     ValueTask BarrierAsync(long checkpointId);

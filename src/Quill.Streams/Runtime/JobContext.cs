@@ -33,8 +33,11 @@ internal sealed class JobContext(StreamJobOptions options, CancellationToken abo
     public List<IDisposable> Resources { get; } = [];
 }
 
-/// <summary>Which parallel instance a chain is built for, and its task's clock (keyed tasks only have one).</summary>
-internal readonly record struct TaskInfo(int Subtask, IProcessingTimeScheduler? Clock);
+/// <summary>
+/// Which parallel instance a chain is built for, its task's clock (keyed tasks only have one), and which lane of a
+/// union it is (<see cref="Api.DataStream{T}.Union"/>; 0 elsewhere).
+/// </summary>
+internal readonly record struct TaskInfo(int Subtask, IProcessingTimeScheduler? Clock, int Lane = 0);
 
 /// <summary>A source or a keyed stage: what the job is made of at run time.</summary>
 internal interface IStage

@@ -10,6 +10,7 @@ namespace Quill.Streams.Runtime;
 /// Runs a <see cref="KeyedProcessFunction{TKey,TIn,TOut}"/> in a keyed task: sets the key for state and timers, calls
 /// the function, pushes what it emitted. Event-time timers fire when a watermark reaches them, before the watermark
 /// goes on (so their outputs are not late for the next operator); processing-time timers fire on the task's ticks.
+/// Side outputs get the same control elements as the main output, after it.
 /// </summary>
 internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TIn, TOut>, ITimerService where TKey : notnull
 {
@@ -18,20 +19,23 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private readonly IProcessingTimeScheduler _clock;
     private readonly string _operatorId;
     private readonly CheckpointCoordinator? _checkpoints;
-    private readonly KeyedStateStore<TKey> _state = new();
+    private readonly KeyedStateStore<TKey> _state;
     private readonly TimerQueue<TKey> _eventTimers = new();
     private readonly TimerQueue<TKey> _processingTimers = new();
     private readonly KeyedContext<TKey, TOut> _context;
+    private readonly IStreamControl[] _sideOutputs;
 
     public KeyedProcessOperator(KeyedProcessFunction<TKey, TIn, TOut> function, Func<TIn, TKey> keySelector, string operatorId,
-        JobContext job, TaskInfo task, IStreamInput<TOut> next) : base(next)
+        JobContext job, TaskInfo task, IStreamInput<TOut> next, IReadOnlyDictionary<string, IStreamControl> sideOutputs) : base(next)
     {
+        _sideOutputs = [.. sideOutputs.Values];
         _function = function;
         _keySelector = keySelector;
         _operatorId = operatorId;
         _clock = task.Clock ?? throw new InvalidOperationException("a keyed operator runs in a keyed task");
+        _state = new KeyedStateStore<TKey>(() => _clock.Now);
         _checkpoints = job.Checkpoints;
-        _context = new KeyedContext<TKey, TOut>(this, _state);
+        _context = new KeyedContext<TKey, TOut>(this, _state, sideOutputs);
         _function.Open(_state);
         if (_checkpoints?.Restored?.Operators.TryGetValue(operatorId, out var snapshots) == true)
         {
@@ -62,7 +66,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         [.. timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) })];
 
     /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>
-    public override ValueTask BarrierAsync(long checkpointId)
+    public override async ValueTask BarrierAsync(long checkpointId)
     {
         _checkpoints?.AddOperatorSnapshot(checkpointId, _operatorId, new OperatorSnapshot
         {
@@ -70,7 +74,20 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
             EventTimers = WriteTimers(_eventTimers),
             ProcessingTimers = WriteTimers(_processingTimers),
         });
-        return Next.BarrierAsync(checkpointId);
+        await Next.BarrierAsync(checkpointId);
+        foreach (var side in _sideOutputs) await side.BarrierAsync(checkpointId);
+    }
+
+    public override async ValueTask WatermarkStatusAsync(WatermarkStatus status)
+    {
+        await Next.WatermarkStatusAsync(status);
+        foreach (var side in _sideOutputs) await side.WatermarkStatusAsync(status);
+    }
+
+    public override async ValueTask EndAsync()
+    {
+        await Next.EndAsync();
+        foreach (var side in _sideOutputs) await side.EndAsync();
     }
 
     public long CurrentProcessingTime => _clock.Now;
@@ -101,6 +118,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         CurrentWatermark = watermark;
         while (_eventTimers.TryTakeDue(watermark, out var key, out long time)) await FireAsync(key, time, TimeDomain.EventTime);
         await Next.WatermarkAsync(watermark);
+        foreach (var side in _sideOutputs) await side.WatermarkAsync(watermark);
     }
 
     public override async ValueTask ProcessingTimeAsync(long now)
@@ -108,6 +126,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         while (_processingTimers.TryTakeDue(now, out var key, out long time)) await FireAsync(key, time, TimeDomain.ProcessingTime);
         if (_processingTimers.TryPeekTime(out long next)) _clock.RequestTick(next);
         await Next.ProcessingTimeAsync(now);
+        foreach (var side in _sideOutputs) await side.ProcessingTimeAsync(now);
     }
 
     private async ValueTask FireAsync(TKey key, long time, TimeDomain domain)
@@ -124,5 +143,8 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         var emitted = _context.Emitted;
         for (int i = 0; i < emitted.Count; i++) await Next.RecordAsync(emitted[i].Value, emitted[i].Timestamp);
         emitted.Clear();
+        var sideEmitted = _context.SideEmitted;
+        for (int i = 0; i < sideEmitted.Count; i++) await sideEmitted[i]();
+        sideEmitted.Clear();
     }
 }

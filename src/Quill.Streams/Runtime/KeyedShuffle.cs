@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Quill.Streams.Time;
 
 namespace Quill.Streams.Runtime;
 
@@ -14,6 +15,7 @@ internal sealed class KeyedShuffle<TKey, T>(Func<T, TKey> keySelector, IReadOnly
         mailboxes[KeySlots.SlotOf(keySelector(value), mailboxes.Count)].WriteAsync(StreamElement<T>.Record(value, timestamp, sender), abort);
 
     public ValueTask WatermarkAsync(long watermark) => BroadcastAsync(ElementKind.Watermark, watermark);
+    public ValueTask WatermarkStatusAsync(WatermarkStatus status) => BroadcastAsync(ElementKind.WatermarkStatus, (long)status);
     public ValueTask BarrierAsync(long checkpointId) => BroadcastAsync(ElementKind.Barrier, checkpointId);
     public ValueTask EndAsync() => BroadcastAsync(ElementKind.End, 0);
 

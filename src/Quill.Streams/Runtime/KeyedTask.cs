@@ -7,7 +7,11 @@ namespace Quill.Streams.Runtime;
 /// <summary>
 /// One parallel task of a keyed stage. Its mailbox receives what every upstream task sends it (each element tagged with
 /// its sender) and its own processing-time ticks; it handles them one at a time on its loop, pushing into its chain:
-/// - watermarks: the chain sees the minimum over the senders, when it rises (a sender that ended no longer counts);
+/// - watermarks: the chain sees the minimum over the senders, when it rises (a sender that is idle does not count;
+///   when every sender is idle, the chain gets the highest of their watermarks, then goes idle itself until one is
+///   active again, as Flink's StatusWatermarkValve does). A sender that ended keeps its last watermark: senders end
+///   only when the job stops, and a stop moves no event time (Flink's stop without drain), so no window fires because
+///   one source task happened to end before another;
 /// - barriers (Flink's aligned checkpoints): once a sender's barrier arrives, that sender's later elements wait until
 ///   every live sender has sent the same barrier; then the barrier goes down the chain (its operators snapshot, its
 ///   sinks flush), the task acknowledges the checkpoint, and the held elements follow;
@@ -21,11 +25,13 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
     private readonly long[] _watermarks;
     private readonly bool[] _ended;
     private readonly bool[] _blocked;
+    private readonly bool[] _idle;
     private readonly Queue<StreamElement<T>> _held = new();
     private readonly ITimer _tickTimer;
     private long _watermark = long.MinValue;
     private long _nextTick = long.MaxValue;
     private int _endedCount;
+    private WatermarkStatus _status = WatermarkStatus.Active;
     private long _pendingBarrier = -1;
 
     public KeyedTask(Channel<StreamElement<T>> mailbox, int senders, TimeProvider time, CheckpointCoordinator? checkpoints)
@@ -36,6 +42,7 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
         _watermarks = Enumerable.Repeat(long.MinValue, senders).ToArray();
         _ended = new bool[senders];
         _blocked = new bool[senders];
+        _idle = new bool[senders];
         _tickTimer = time.CreateTimer(_ => PostTick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -93,6 +100,10 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
                 _watermarks[sender] = Math.Max(_watermarks[sender], element.Marker);
                 await AdvanceWatermarkAsync();
                 break;
+            case ElementKind.WatermarkStatus:
+                _idle[sender] = (WatermarkStatus)element.Marker == WatermarkStatus.Idle;
+                await AdvanceWatermarkAsync();
+                break;
             case ElementKind.Barrier:
                 _blocked[sender] = true;
                 _pendingBarrier = element.Marker;
@@ -101,7 +112,6 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
             case ElementKind.End:
                 _ended[sender] = true;
                 _endedCount++;
-                await AdvanceWatermarkAsync();
                 await ReleaseIfAlignedAsync(); // the barrier may have waited only for this sender
                 break;
         }
@@ -109,13 +119,40 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
 
     private async ValueTask AdvanceWatermarkAsync()
     {
-        long min = long.MaxValue;
+        long min = long.MaxValue, maxOfIdle = long.MinValue;
+        bool anyActive = false;
         for (int i = 0; i < _watermarks.Length; i++)
-            if (!_ended[i]) min = Math.Min(min, _watermarks[i]);
-        // When every sender has ended there is no watermark to pass on: the end follows.
-        if (min == long.MaxValue || min <= _watermark) return;
-        _watermark = min;
-        await Chain.WatermarkAsync(min);
+        {
+            if (_idle[i]) maxOfIdle = Math.Max(maxOfIdle, _watermarks[i]);
+            else
+            {
+                anyActive = true;
+                min = Math.Min(min, _watermarks[i]);
+            }
+        }
+        if (!anyActive)
+        {
+            // All idle: event time goes as far as the furthest of them got, then waits for one to be active again.
+            await EmitWatermarkAsync(maxOfIdle);
+            await SetStatusAsync(WatermarkStatus.Idle);
+            return;
+        }
+        await SetStatusAsync(WatermarkStatus.Active);
+        await EmitWatermarkAsync(min);
+    }
+
+    private async ValueTask EmitWatermarkAsync(long watermark)
+    {
+        if (watermark <= _watermark) return;
+        _watermark = watermark;
+        await Chain.WatermarkAsync(watermark);
+    }
+
+    private async ValueTask SetStatusAsync(WatermarkStatus status)
+    {
+        if (status == _status) return;
+        _status = status;
+        await Chain.WatermarkStatusAsync(status);
     }
 
     private async ValueTask ReleaseIfAlignedAsync()

@@ -4,6 +4,8 @@ public enum ElementKind
 {
     Record,
     Watermark,
+    /// <summary>The sender went idle or is active again (the marker: a Time.WatermarkStatus).</summary>
+    WatermarkStatus,
     Barrier,
     End,
     /// <summary>The task's own processing-time timer fired (never sent between tasks).</summary>
@@ -12,7 +14,7 @@ public enum ElementKind
 
 /// <summary>
 /// One element on a channel between tasks: a record with its timestamp, or a control element. <see cref="Marker"/> is
-/// the watermark, the checkpoint id or the tick's time; <see cref="Sender"/> the upstream subtask it came from, so the
+/// the watermark, the watermark status, the checkpoint id or the tick's time; <see cref="Sender"/> the upstream subtask it came from, so the
 /// receiving task can take the minimum watermark and align barriers per input.
 /// </summary>
 public readonly record struct StreamElement<T>(ElementKind Kind, T Value, long Timestamp, long Marker, int Sender)

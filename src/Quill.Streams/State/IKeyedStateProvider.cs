@@ -10,6 +10,10 @@ public interface IKeyedStateProvider
     IValueState<T> GetValueState<T>(string name);
     IListState<T> GetListState<T>(string name);
     IMapState<TMapKey, TMapValue> GetMapState<TMapKey, TMapValue>(string name) where TMapKey : notnull;
+    /// <summary>A value state whose values expire <paramref name="ttl"/> after they were written (<see cref="StateTtlConfig"/>).</summary>
+    IValueState<T> GetValueState<T>(string name, StateTtlConfig ttl);
+    /// <summary>A map state whose entries each expire <paramref name="ttl"/> after they were written.</summary>
+    IMapState<TMapKey, TMapValue> GetMapState<TMapKey, TMapValue>(string name, StateTtlConfig ttl) where TMapKey : notnull;
     /// <summary>A value that every <see cref="IReducingState{T}.Add"/> folds into with <paramref name="reduce"/>.</summary>
     IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce);
 }

@@ -9,8 +9,11 @@ namespace Quill.Streams.State;
 /// thread touches it. A checkpoint snapshots every state by name (its [key, value] pairs); restoring keeps the keys this
 /// task owns, and fills each state when it is registered (a function may register its states only on first use).
 /// </summary>
-internal sealed class KeyedStateStore<TKey> : IKeyedStateProvider where TKey : notnull
+/// <param name="now">The task's clock (ms), for state with a time to live; the system clock if null.</param>
+internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStateProvider where TKey : notnull
 {
+    private readonly Func<long> _now = now ?? (() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
     private readonly Dictionary<string, IKeyedState<TKey>> _states = new(StringComparer.Ordinal);
     /// <summary>Restored entries of states not registered yet, by state name.</summary>
     private readonly Dictionary<string, List<(TKey Key, JsonElement Value)>> _restored = new(StringComparer.Ordinal);
@@ -26,6 +29,9 @@ internal sealed class KeyedStateStore<TKey> : IKeyedStateProvider where TKey : n
             _hasKey = true;
         }
     }
+
+    /// <summary>Processing time, for state with a time to live.</summary>
+    public long Now => _now();
 
     /// <summary>Every state's [key, value] pairs, by name; restored ones not registered yet included.</summary>
     public Dictionary<string, List<JsonElement[]>> Snapshot()
@@ -61,6 +67,9 @@ internal sealed class KeyedStateStore<TKey> : IKeyedStateProvider where TKey : n
     public IListState<T> GetListState<T>(string name) => Register(name, () => new ListState<TKey, T>(this));
     public IMapState<TMapKey, TMapValue> GetMapState<TMapKey, TMapValue>(string name) where TMapKey : notnull =>
         Register(name, () => new MapState<TKey, TMapKey, TMapValue>(this));
+    public IValueState<T> GetValueState<T>(string name, StateTtlConfig ttl) => Register(name, () => new TtlValueState<TKey, T>(this, ttl));
+    public IMapState<TMapKey, TMapValue> GetMapState<TMapKey, TMapValue>(string name, StateTtlConfig ttl) where TMapKey : notnull =>
+        Register(name, () => new TtlMapState<TKey, TMapKey, TMapValue>(this, ttl));
     public IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce) => Register(name, () => new ReducingState<TKey, T>(this, reduce));
 
     /// <summary>Asking again for a name gives the same state (so a function may ask on every call), if the type matches.</summary>

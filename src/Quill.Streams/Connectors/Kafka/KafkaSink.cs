@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Quill.Streams.Api;
 using Quill.Streams.Runtime;
+using Quill.Streams.Time;
 
 namespace Quill.Streams.Connectors.Kafka;
 
@@ -68,6 +69,7 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
     }
 
     public ValueTask WatermarkAsync(long watermark) => ValueTask.CompletedTask;
+    public ValueTask WatermarkStatusAsync(WatermarkStatus status) => ValueTask.CompletedTask;
     public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
 
     public ValueTask BarrierAsync(long checkpointId)

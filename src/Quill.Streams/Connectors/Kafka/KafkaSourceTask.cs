@@ -10,8 +10,9 @@ namespace Quill.Streams.Connectors.Kafka;
 /// <summary>
 /// One source task: a consumer assigned its partitions (no group protocol), reading until the job stops, pushing each
 /// record into the task's chain. With a watermark strategy it tracks a watermark per partition and passes on the
-/// minimum whenever that rises. Between records it injects the barrier of a checkpoint the coordinator asked for,
-/// recording the offset after the last record it pushed for each partition. It starts from a restored checkpoint's
+/// minimum whenever that rises (<see cref="PartitionWatermarks{TPartition}"/>: with an idleness, idle partitions are left
+/// out, and the task tells downstream when it is idle or active again). Between records it injects the barrier of a
+/// checkpoint the coordinator asked for, recording the offset after the last record it pushed for each partition. It starts from a restored checkpoint's
 /// offsets where there are any; at a clean finish it commits its offsets to the job's consumer group (everything pushed
 /// has then gone through the sinks), unless the job is exactly-once: then offsets are committed with the checkpoints'
 /// output transactions only, and a clean stop takes a final checkpoint before the end.
@@ -31,8 +32,9 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
     private readonly bool _exactlyOnce;
     /// <summary>Per partition, the offset after the last record pushed (or the restored offset, before any).</summary>
     private readonly Dictionary<TopicPartition, long> _nextOffsets = [];
-    private readonly Dictionary<TopicPartition, long> _maxTimestamps = [];
-    private long _watermark = long.MinValue;
+    private readonly TimeProvider _time;
+    /// <summary>Null without a watermark strategy, or with no partitions.</summary>
+    private PartitionWatermarks<TopicPartition>? _partitionWatermarks;
     private long _requestedBarrier;
     private long _injectedBarrier;
 
@@ -50,13 +52,15 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         _chain = chain;
         _checkpoints = checkpoints;
         _exactlyOnce = options.ExactlyOnce && checkpoints is not null;
+        _time = options.TimeProvider;
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options)).Build();
         foreach (var partition in partitions)
         {
-            _maxTimestamps[partition] = long.MinValue;
             if (restoredOffsets.TryGetValue(Name(partition), out long offset)) _nextOffsets[partition] = offset;
         }
     }
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     private static string Name(TopicPartition partition) => $"{partition.Topic}:{partition.Partition.Value}";
 
@@ -76,6 +80,11 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             StartFrom.Latest => Offset.End,
             _ => Offset.Stored,
         };
+        if (_partitions.Count > 0 && _watermarks is not null)
+        {
+            long? idlenessMs = _watermarks.Idleness is { } idleness ? (long)idleness.TotalMilliseconds : null;
+            _partitionWatermarks = new PartitionWatermarks<TopicPartition>(_partitions, _watermarks.WatermarkFor, idlenessMs, Now);
+        }
         if (_partitions.Count > 0)
             _consumer.Assign(_partitions.Select(p => new TopicPartitionOffset(p, _nextOffsets.TryGetValue(p, out long o) ? new Offset(o) : start)));
 
@@ -89,8 +98,8 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
                 continue;
             }
             var result = _consumer.Consume(PollTimeout);
-            if (result is null || result.IsPartitionEOF) continue;
-            await PushAsync(result);
+            if (result is not null && !result.IsPartitionEOF) await PushAsync(result);
+            else if (_partitionWatermarks is not null) await UpdateWatermarkAsync(); // a partition may have gone idle
         }
         if (_exactlyOnce) await InjectFinalBarrierAsync(abort);
         await _chain.EndAsync();
@@ -129,17 +138,24 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         var record = new KafkaRecord<TKey, TValue>(result.Topic, result.Partition.Value, result.Offset.Value, kafkaTimestamp,
             _keySerde.Deserialize(message.Key), _valueSerde.Deserialize(message.Value));
         long timestamp = _watermarks?.TimestampAssigner?.Invoke(record, kafkaTimestamp) ?? kafkaTimestamp;
+        if (_partitionWatermarks is null)
+        {
+            await _chain.RecordAsync(record, timestamp);
+            _nextOffsets[result.TopicPartition] = result.Offset.Value + 1;
+            return;
+        }
+        // An idle task says it is active again before its record (Flink's source does the same).
+        if (_partitionWatermarks.OnRecord(result.TopicPartition, timestamp, Now)) await _chain.WatermarkStatusAsync(WatermarkStatus.Active);
         await _chain.RecordAsync(record, timestamp);
         _nextOffsets[result.TopicPartition] = result.Offset.Value + 1;
-        if (_watermarks is null) return;
+        await UpdateWatermarkAsync();
+    }
 
-        var partition = result.TopicPartition;
-        if (timestamp <= _maxTimestamps[partition]) return;
-        _maxTimestamps[partition] = timestamp;
-        long watermark = _watermarks.WatermarkFor(_maxTimestamps.Values.Min());
-        if (watermark <= _watermark) return;
-        _watermark = watermark;
-        await _chain.WatermarkAsync(watermark);
+    private async ValueTask UpdateWatermarkAsync()
+    {
+        var (status, watermark) = _partitionWatermarks!.Update(Now);
+        if (status is { } changed) await _chain.WatermarkStatusAsync(changed);
+        if (watermark is { } rose) await _chain.WatermarkAsync(rose);
     }
 
     public void Finish(bool completed)

@@ -1,0 +1,108 @@
+using Quill.Streams.Api;
+using Quill.Streams.State;
+using Quill.Streams.Time;
+
+namespace Quill.Streams.Runtime;
+
+/// <summary>
+/// Event-time windows as a keyed function (Flink's WindowOperator with its default EventTimeTrigger): per key, an
+/// accumulator per open window (map state by window) and an event-time timer at each window's last timestamp. When the
+/// watermark reaches it, the window's result is emitted, stamped with that time. A window is kept until the watermark
+/// passes its end plus the allowed lateness (a cleanup timer); a record for a window that has fired but is within the
+/// lateness updates it and fires it again at once, with the updated result. A record no window takes any more is late:
+/// sent to the late-data side output if there is one, else dropped. Session windows merge: a record's window takes in
+/// every window of its key it intersects, their accumulators merged.
+/// <para>
+/// Timers are never deleted (two windows of a key can share a time, as one's end and another's cleanup): a timer finds
+/// its work in the state, and one whose window merged away finds none.
+/// </para>
+/// </summary>
+internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
+    WindowAssigner assigner,
+    long allowedLateness,
+    OutputTag<T>? lateData,
+    Func<TAcc> createAccumulator,
+    Func<TAcc, T, TAcc> add,
+    Func<TAcc, TAcc, TAcc>? merge,
+    Func<TKey, TimeWindow, TAcc, TOut> result) : KeyedProcessFunction<TKey, T, TOut> where TKey : notnull
+{
+    private IMapState<TimeWindow, TAcc> _windows = null!;
+
+    public long DroppedLateRecords { get; private set; }
+
+    public override void Open(IKeyedStateProvider state) => _windows = state.GetMapState<TimeWindow, TAcc>("windows");
+
+    /// <summary>When the window's state goes: the watermark has passed its end and the lateness (saturating).</summary>
+    private long CleanupTime(TimeWindow window) =>
+        window.MaxTimestamp > long.MaxValue - allowedLateness ? long.MaxValue : window.MaxTimestamp + allowedLateness;
+
+    private bool IsLate(TimeWindow window, long watermark) => CleanupTime(window) <= watermark;
+
+    public override void ProcessElement(T value, KeyedContext<TKey, TOut> context)
+    {
+        long watermark = context.Timers.CurrentWatermark;
+        bool taken = false;
+        if (assigner.IsMerging) taken = AddToSession(value, assigner.AssignWindows(context.Timestamp)[0], watermark, context);
+        else
+        {
+            foreach (var window in assigner.AssignWindows(context.Timestamp))
+            {
+                if (IsLate(window, watermark)) continue;
+                taken = true;
+                var accumulator = add(_windows.TryGetValue(window, out var current) ? current : createAccumulator(), value);
+                _windows.Put(window, accumulator);
+                FireOrWait(window, accumulator, watermark, context);
+            }
+        }
+        if (taken) return;
+        if (lateData is not null) context.Output(lateData, value);
+        else DroppedLateRecords++;
+    }
+
+    /// <summary>The record's window merged with every window of the key it intersects (they do not intersect each other).</summary>
+    private bool AddToSession(T value, TimeWindow window, long watermark, KeyedContext<TKey, TOut> context)
+    {
+        var merged = window;
+        var mergees = new List<TimeWindow>();
+        foreach (var existing in _windows.Entries.Keys)
+        {
+            if (!existing.Intersects(window)) continue;
+            merged = merged.Cover(existing);
+            mergees.Add(existing);
+        }
+        if (IsLate(merged, watermark)) return false;
+        var accumulator = createAccumulator();
+        bool first = true;
+        foreach (var mergee in mergees.OrderBy(w => w.Start))
+        {
+            _windows.TryGetValue(mergee, out var other);
+            _windows.Remove(mergee);
+            accumulator = first ? other : merge!(accumulator, other);
+            first = false;
+        }
+        accumulator = add(accumulator, value);
+        _windows.Put(merged, accumulator);
+        FireOrWait(merged, accumulator, watermark, context);
+        return true;
+    }
+
+    /// <summary>
+    /// A window that got a record: if the watermark is already past its end (a late record within the lateness), its
+    /// result is emitted again now; else its timer waits for the watermark. Either way its state waits for the cleanup.
+    /// </summary>
+    private void FireOrWait(TimeWindow window, TAcc accumulator, long watermark, KeyedContext<TKey, TOut> context)
+    {
+        if (window.MaxTimestamp <= watermark) context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp);
+        else context.Timers.RegisterEventTimeTimer(window.MaxTimestamp);
+        if (allowedLateness > 0) context.Timers.RegisterEventTimeTimer(CleanupTime(window));
+    }
+
+    public override void OnTimer(long time, KeyedContext<TKey, TOut> context)
+    {
+        foreach (var (window, accumulator) in _windows.Entries.OrderBy(w => w.Key.Start).ToList())
+        {
+            if (window.MaxTimestamp == time) context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp);
+            if (CleanupTime(window) <= time) _windows.Remove(window);
+        }
+    }
+}

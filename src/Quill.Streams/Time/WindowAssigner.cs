@@ -1,0 +1,28 @@
+namespace Quill.Streams.Time;
+
+/// <summary>
+/// Which event-time windows a record belongs to (Flink's WindowAssigner): <see cref="TumblingEventTimeWindows"/>,
+/// <see cref="SlidingEventTimeWindows"/>, <see cref="EventTimeSessionWindows"/>.
+/// </summary>
+public abstract class WindowAssigner
+{
+    private protected WindowAssigner()
+    {
+    }
+
+    /// <summary>The windows of a record at <paramref name="timestamp"/>.</summary>
+    public abstract IReadOnlyList<TimeWindow> AssignWindows(long timestamp);
+
+    /// <summary>True for session windows: a record's window merges with the key's windows it intersects.</summary>
+    public virtual bool IsMerging => false;
+
+    private protected static long Milliseconds(TimeSpan span, string name)
+    {
+        long ms = (long)span.TotalMilliseconds;
+        if (ms <= 0) throw new ArgumentOutOfRangeException(name, span, "must be at least 1 ms");
+        return ms;
+    }
+
+    /// <summary>The start of the window of length <paramref name="step"/> holding <paramref name="timestamp"/>, windows aligned to the epoch.</summary>
+    private protected static long AlignedStart(long timestamp, long step) => timestamp - ((timestamp % step) + step) % step; // floor, also before the epoch
+}
