@@ -138,7 +138,7 @@ public sealed class BrokerClusterTests
         using var admin = Clients.Admin(cluster.Brokers[2].BootstrapServers);
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 6, ReplicationFactor = 3 }]);
 
-        var description = (await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames([topic]))).TopicDescriptions.Single();
+        var description = await Clients.DescribeTopicAsync(admin, topic);
         var partitions = description.Partitions.OrderBy(p => p.Partition).ToList();
         Assert.Equal(6, partitions.Count);
         Assert.All(partitions, p => Assert.Equal([1, 2, 3], p.Replicas.Select(r => r.Id).Order()));
@@ -223,7 +223,7 @@ public sealed class BrokerClusterTests
 
         string given = Clients.NewTopic("given");
         await admin.CreateTopicsAsync([new TopicSpecification { Name = given, NumPartitions = 2, ReplicationFactor = -1, ReplicasAssignments = new() { [0] = [3, 1], [1] = [2, 3] } }]);
-        var description = (await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames([given]))).TopicDescriptions.Single();
+        var description = await Clients.DescribeTopicAsync(admin, given);
         Assert.Equal([(0, 3, new[] { 3, 1 }), (1, 2, new[] { 2, 3 })],
             description.Partitions.OrderBy(p => p.Partition).Select(p => (p.Partition, p.Leader.Id, p.Replicas.Select(r => r.Id).ToArray())));
     }
