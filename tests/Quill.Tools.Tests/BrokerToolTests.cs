@@ -45,6 +45,33 @@ public sealed class BrokerToolTests(QuillBroker broker)
     }
 
     [Fact]
+    public async Task topics_create_takes_a_replica_assignment_and_refuses_a_malformed_one_with_the_reason()
+    {
+        string topic = NewTopic();
+        // The one broker's id is whoever leads a fresh topic; the assignment puts two partitions on it.
+        var probe = await QuillTool.RunAsync("topics", "--bootstrap-server", Bootstrap, "--create", "--topic", topic + "-probe", "--partitions", "1");
+        Assert.True(probe.Succeeded, probe.ToString());
+        var probed = await QuillTool.RunAsync("topics", "--bootstrap-server", Bootstrap, "--describe", "--topic", topic + "-probe");
+        string id = Regex.Match(probed.StdOut, @"Leader: (\d+)").Groups[1].Value;
+
+        var created = await QuillTool.RunAsync("topics", "--bootstrap-server", Bootstrap, "--create", "--topic", topic, "--replica-assignment", $"{id},{id}");
+        Assert.True(created.Succeeded, created.ToString());
+        var described = await QuillTool.RunAsync("topics", "--bootstrap-server", Bootstrap, "--describe", "--topic", topic);
+        Assert.Contains("PartitionCount: 2", described.StdOut);
+        Assert.Equal(2, described.Lines().Count(l => l.EndsWith($"\tLeader: {id}\tReplicas: {id}\tIsr: {id}", StringComparison.Ordinal)));
+
+        foreach (var (assignment, reason) in new[] { ("0:x", "'x' in '0:x' is not a broker id"), ("1:1", "broker 1 appears twice"), ("0:1,2", "partition 1 has 1 replicas, partition 0 has 2") })
+        {
+            var bad = await QuillTool.RunAsync("topics", "--bootstrap-server", Bootstrap, "--create", "--topic", NewTopic(), "--replica-assignment", assignment);
+            Assert.NotEqual(0, bad.ExitCode);
+            Assert.Contains(reason, bad.StdErr);
+        }
+        var both = await QuillTool.RunAsync("topics", "--bootstrap-server", Bootstrap, "--create", "--topic", NewTopic(), "--replica-assignment", id, "--partitions", "2");
+        Assert.NotEqual(0, both.ExitCode);
+        Assert.Contains("takes the place of --partitions", both.StdErr);
+    }
+
+    [Fact]
     public async Task Configs_alter_and_describe_a_topic()
     {
         string topic = NewTopic();

@@ -42,6 +42,7 @@ public static class LocalCluster
         Console.WriteLine($"Quill cluster of {brokers} broker(s) and {keepers} Keeper server(s) in {root}");
         Console.WriteLine($"Bootstrap servers: {string.Join(",", brokerPorts.Select(p => Inv($"127.0.0.1:{p}")))}");
         Console.WriteLine($"Keeper connect string: {connect}");
+        foreach (string member in processes.Describe()) Console.WriteLine(member);
         int exit = await processes.RunUntilStoppedAsync();
         Console.WriteLine("Cluster stopped");
         return exit;

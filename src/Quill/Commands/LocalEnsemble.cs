@@ -24,6 +24,7 @@ public static class LocalEnsemble
         string connect = Start(members, count, root, clientPort);
         Console.WriteLine($"Keeper ensemble of {count} in {root} (logs: s<N>/keeper.log)");
         Console.WriteLine($"Connect string: {connect}");
+        foreach (string member in members.Describe()) Console.WriteLine(member);
         int exit = await members.RunUntilStoppedAsync();
         Console.WriteLine("Ensemble stopped");
         return exit;

@@ -7,8 +7,8 @@ namespace Quill.Commands;
 /// <summary>
 /// The member processes of a local development cluster (`quill keeper start --ensemble`, `quill start --brokers`):
 /// each is this same quill with its own arguments, its output appended to its own log file. The group runs until
-/// SIGTERM/Ctrl+C or until a member exits, then stops the members in reverse start order (so brokers stop before the
-/// Keeper they keep their metadata in).
+/// SIGTERM/Ctrl+C (a member that dies meanwhile is reported, the rest keep running), then stops the members in reverse
+/// start order (so brokers stop before the Keeper they keep their metadata in).
 /// </summary>
 public sealed class LocalProcesses
 {
@@ -58,23 +58,38 @@ public sealed class LocalProcesses
         return null;
     }
 
-    /// <summary>Runs until SIGTERM/SIGINT or a member's exit, then stops them all; the exit code for the command.</summary>
+    /// <summary>
+    /// Runs until SIGTERM/SIGINT, then stops the members. A member that exits on its own (killed to try a failover,
+    /// say) is reported and the others keep running, as the machines of a real cluster would; when none is left the
+    /// command ends. The exit code for the command: 0 when stopped by a signal, 1 when every member had exited.
+    /// </summary>
     public async Task<int> RunUntilStoppedAsync()
     {
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
-        var anyExit = Task.WhenAny(_members.Select(m => m.Process.WaitForExitAsync()));
+        var running = _members.ToDictionary(m => m.Process.WaitForExitAsync(), m => m);
         int exit = ExitCodes.Ok;
-        if (await Task.WhenAny(stop.Task, anyExit) != stop.Task)
+        while (true)
         {
-            var dead = ExitedMember()!.Value;
-            Console.Error.WriteLine($"quill: {dead.Name} exited with code {dead.Process.ExitCode}; stopping the others");
-            exit = ExitCodes.Failed;
+            if (running.Count == 0)
+            {
+                Console.Error.WriteLine("quill: every member has exited");
+                exit = ExitCodes.Failed;
+                break;
+            }
+            var first = await Task.WhenAny(running.Keys.Append(stop.Task));
+            if (first == stop.Task) break;
+            var (name, process) = running[(Task)first];
+            running.Remove((Task)first);
+            Console.Error.WriteLine($"quill: {name} (pid {process.Id}) exited with code {process.ExitCode}; {running.Count} still running (SIGTERM or Ctrl+C stops them)");
         }
         Stop();
         return exit;
     }
+
+    /// <summary>Each member's name and process id, for an operator who wants to kill or pause one.</summary>
+    public IEnumerable<string> Describe() => _members.Select(m => $"{m.Name}: pid {m.Process.Id}");
 
     /// <summary>SIGTERM to each member, newest first, each given 30 s to stop cleanly before it is killed.</summary>
     public void Stop()

@@ -64,6 +64,75 @@ public sealed class LocalClusterCommandTests
         await command.StopAndAssertAllGoneAsync(Enumerable.Range(kafkaPort, 3).Concat(Enumerable.Range(keeperPort, 3)));
     }
 
+    [Fact]
+    public async Task start_brokers_3_keeps_the_others_serving_when_one_is_killed_and_topics_reports_its_partitions_as_kafka_topics_does()
+    {
+        if (!File.Exists("/usr/bin/kcat")) Assert.Fail("kcat is not installed: apt-get install kcat");
+        int keeperPort = FindBasePort(keeperServers: 1, brokers: 0);
+        int kafkaPort = FindBasePort(keeperServers: 0, brokers: 3);
+        await using var command = LocalCommand.Start("Bootstrap servers: ",
+            "start", "--brokers", "3", "--keepers", "1", "--kafka-port", Inv($"{kafkaPort}"), "--keeper-port", Inv($"{keeperPort}"));
+        var bootstrap = await command.AddressesAsync(TimeSpan.FromSeconds(180));
+        var metadata = await RetryAsync(async () =>
+        {
+            var r = await ToolRunner.RunAsync("kcat", ["-b", bootstrap, "-L"]);
+            return r with { ExitCode = r.ExitCode == 0 && r.StdOut.Contains(" 3 brokers:") ? 0 : 1 };
+        }, TimeSpan.FromSeconds(60));
+        Assert.True(metadata.Succeeded, $"{metadata}\n{command.Output}");
+
+        // Placed by hand so the test knows which broker holds what: "replicated" on all three, led by 0; "solo" only on 2.
+        var created = await Quill(bootstrap, "--create", "--topic", "replicated", "--replica-assignment", "0:1:2", "--config", "min.insync.replicas=2");
+        Assert.True(created.Succeeded, created.ToString());
+        created = await Quill(bootstrap, "--create", "--topic", "solo", "--replica-assignment", "2");
+        Assert.True(created.Succeeded, created.ToString());
+        var healthy = await RetryAsync(async () =>
+        {
+            var r = await Quill(bootstrap, "--describe", "--topic", "replicated");
+            return r with { ExitCode = r.Succeeded && r.StdOut.Contains("Isr: 0,1,2") ? 0 : 1 };
+        }, TimeSpan.FromSeconds(60));
+        Assert.True(healthy.Succeeded, healthy.ToString());
+        Assert.Equal("", (await Quill(bootstrap, "--describe", "--under-replicated-partitions")).StdOut.Trim());
+
+        int pid = command.MemberPid("broker 2");
+        using (var kill = Process.Start("kill", $"-KILL {pid}")) await kill.WaitForExitAsync();
+        await command.WaitForOutputAsync($"broker 2 (pid {pid}) exited", TimeSpan.FromSeconds(30));
+        string survivors = $"127.0.0.1:{kafkaPort},127.0.0.1:{kafkaPort + 1}";
+
+        // Once broker 2's session has ended, "solo" has no live leader; once leader 0 has dropped 2 from the ISR
+        // (replica.lag.time.max.ms, 30 s by default), "replicated" is under-replicated and at its min.insync.replicas.
+        var unavailable = await RetryAsync(async () =>
+        {
+            var r = await Quill(survivors, "--describe", "--unavailable-partitions");
+            return r with { ExitCode = r.Succeeded && r.StdOut.Contains("Topic: solo\tPartition: 0") ? 0 : 1 };
+        }, TimeSpan.FromSeconds(90));
+        Assert.True(unavailable.Succeeded, $"{unavailable}\n{command.Output}");
+        Assert.DoesNotContain("Topic: replicated", unavailable.StdOut);
+        var underReplicated = await RetryAsync(async () =>
+        {
+            var r = await Quill(survivors, "--describe", "--under-replicated-partitions");
+            return r with { ExitCode = r.Succeeded && r.StdOut.Contains("Topic: replicated\tPartition: 0") ? 0 : 1 };
+        }, TimeSpan.FromSeconds(120));
+        Assert.True(underReplicated.Succeeded, $"{underReplicated}\n{command.Output}");
+        Assert.Contains("Isr: 0,1", underReplicated.StdOut);
+        Assert.Contains("Topic: replicated\tPartition: 0", (await Quill(survivors, "--describe", "--at-min-isr-partitions")).StdOut);
+        Assert.DoesNotContain("Topic: replicated", (await Quill(survivors, "--describe", "--under-min-isr-partitions")).StdOut);
+
+        // The two left still take acks=all writes (ISR 2 = min.insync.replicas 2), and the command still runs.
+        var produce = await RetryAsync(() => ToolRunner.RunAsync("kcat", ["-b", survivors, "-P", "-t", "replicated", "-p", "0", "-X", "acks=all"],
+            standardInput: "after\n"), TimeSpan.FromSeconds(60));
+        Assert.True(produce.Succeeded, $"{produce}\n{command.Output}");
+        Assert.False(command.HasExited, command.Output);
+
+        await command.StopAndAssertAllGoneAsync(Enumerable.Range(kafkaPort, 3).Append(keeperPort));
+    }
+
+    /// <summary>`quill topics ...` against <paramref name="bootstrap"/>.</summary>
+    private static Task<ToolResult> Quill(string bootstrap, params string[] arguments)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        return ToolRunner.RunAsync(dotnet, [KeeperProcess.QuillDll, "topics", "--bootstrap-server", bootstrap, .. arguments], timeout: TimeSpan.FromSeconds(60));
+    }
+
     private static async Task<ToolResult> RetryAsync(Func<Task<ToolResult>> run, TimeSpan within)
     {
         var deadline = DateTime.UtcNow + within;
@@ -142,6 +211,27 @@ public sealed class LocalClusterCommandTests
             command._quill.BeginOutputReadLine();
             command._quill.BeginErrorReadLine();
             return command;
+        }
+
+        public bool HasExited => _quill.HasExited;
+
+        /// <summary>The process id the command printed for a member ("broker 2: pid 1234").</summary>
+        public int MemberPid(string member)
+        {
+            string prefix = member + ": pid ";
+            var line = Output.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))
+                ?? throw new InvalidOperationException($"the command printed no pid for {member}\n{Output}");
+            return int.Parse(line[prefix.Length..], CultureInfo.InvariantCulture);
+        }
+
+        public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (!Output.Contains(text, StringComparison.Ordinal))
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"the command did not print '{text}' within {timeout}\n{Output}");
+                await Task.Delay(200);
+            }
         }
 
         public async Task<string> AddressesAsync(TimeSpan timeout)

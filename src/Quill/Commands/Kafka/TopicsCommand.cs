@@ -20,6 +20,10 @@ public static class TopicsCommand
         var topic = new Option<string?>("--topic") { Description = "The topic's name." };
         var partitions = new Option<int?>("--partitions") { Description = "Partition count (create: default num.partitions of the broker)." };
         var replicationFactor = new Option<short?>("--replication-factor") { Description = "Replicas per partition (default: the broker's default.replication.factor)." };
+        var replicaAssignment = new Option<string?>("--replica-assignment")
+        {
+            Description = "With --create: the replicas of each partition, partitions separated by commas and brokers by colons (0:1,1:2 is two partitions of two replicas); instead of --partitions and --replication-factor.",
+        };
         var config = new Option<string[]>("--config") { Description = "A topic config override key=value; repeat for more.", AllowMultipleArgumentsPerToken = false };
         var ifNotExists = new Option<bool>("--if-not-exists") { Description = "With --create: succeed if the topic exists." };
         var ifExists = new Option<bool>("--if-exists") { Description = "With --alter, --delete, --describe: succeed if the topic does not exist." };
@@ -31,7 +35,7 @@ public static class TopicsCommand
 
         var command = new Command("topics", "Create, list, describe, alter and delete topics (as kafka-topics.sh).")
         {
-            create, list, describe, alter, delete, topic, partitions, replicationFactor, config, ifNotExists, ifExists, excludeInternal,
+            create, list, describe, alter, delete, topic, partitions, replicationFactor, replicaAssignment, config, ifNotExists, ifExists, excludeInternal,
             underReplicated, unavailable, underMinIsr, atMinIsr,
         };
         cluster.AddTo(command);
@@ -64,6 +68,13 @@ public static class TopicsCommand
                     ReplicationFactor = parse.GetValue(replicationFactor) ?? -1,
                     Configs = KeyValues.Parse(parse.GetValue(config), "--config").ToDictionary(p => p.Key, p => p.Value),
                 };
+                if (parse.GetValue(replicaAssignment) is { } assignment)
+                {
+                    if (parse.GetValue(partitions) is not null || parse.GetValue(replicationFactor) is not null)
+                        throw new ToolException("--replica-assignment takes the place of --partitions and --replication-factor");
+                    spec.ReplicasAssignments = ParseAssignment(assignment);
+                    spec.NumPartitions = spec.ReplicasAssignments.Count; // librdkafka wants the count with an assignment
+                }
                 try
                 {
                     await admin.CreateTopicsAsync([spec], new CreateTopicsOptions { RequestTimeout = Timeout, OperationTimeout = Timeout });
@@ -98,6 +109,27 @@ public static class TopicsCommand
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>kafka-topics.sh's assignment syntax: "0:1,1:2" is partition 0 on brokers 0 and 1, partition 1 on 1 and 2.</summary>
+    internal static Dictionary<int, List<int>> ParseAssignment(string text)
+    {
+        var result = new Dictionary<int, List<int>>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var brokers = new List<int>();
+            foreach (string id in part.Split(':', StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int broker))
+                    throw new ToolException($"--replica-assignment: '{id}' in '{part}' is not a broker id");
+                if (brokers.Contains(broker)) throw new ToolException($"--replica-assignment: broker {broker} appears twice in '{part}'");
+                brokers.Add(broker);
+            }
+            if (result.Count > 0 && brokers.Count != result[0].Count)
+                throw new ToolException($"--replica-assignment: partition {result.Count} has {brokers.Count} replicas, partition 0 has {result[0].Count}");
+            result[result.Count] = brokers;
+        }
+        return result;
     }
 
     private static bool IsInternal(string topic) => topic.StartsWith("__", StringComparison.Ordinal);
