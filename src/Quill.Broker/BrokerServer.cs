@@ -82,7 +82,7 @@ public sealed class BrokerServer : IAsyncDisposable
         new DescribeConfigsHandler(s), new AlterConfigsHandler(s), new IncrementalAlterConfigsHandler(s),
         new DeleteRecordsHandler(s), new DescribeClusterHandler(s), new OffsetForLeaderEpochHandler(s),
         new DescribeAclsHandler(), new CreateAclsHandler(), new DeleteAclsHandler(), new ElectLeadersHandler(s),
-        new AlterPartitionReassignmentsHandler(s), new ListPartitionReassignmentsHandler(), new DescribeLogDirsHandler(s),
+        new AlterPartitionReassignmentsHandler(s), new ListPartitionReassignmentsHandler(s), new DescribeLogDirsHandler(s),
         new SaslHandshakeHandler(s.Loggers.CreateLogger("Quill.Broker.Sasl")), new SaslAuthenticateHandler(),
     ];
 

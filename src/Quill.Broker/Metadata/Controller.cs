@@ -198,7 +198,7 @@ public sealed partial class Controller : IAsyncDisposable
             DropTopicOnLoop(name);
             return;
         }
-        var (id, assignment, states, configs) = read;
+        var (id, assignment, states, configs, (adding, removing)) = read;
         if (id is null)
         {
             // The controller gives it one; the node changes then and every broker loads it again.
@@ -211,12 +211,19 @@ public sealed partial class Controller : IAsyncDisposable
             // Deleted and created again while this broker was not watching: the old topic's logs are not this one's.
             DropTopicOnLoop(name);
         }
-        var partitions = assignment.Select(a => new PartitionInfo(a.Key, a.Value, states.GetValueOrDefault(a.Key) ?? PartitionState.None)).ToList();
+        var partitions = assignment.Select(a => new PartitionInfo(a.Key, a.Value, states.GetValueOrDefault(a.Key) ?? PartitionState.None)
+        {
+            AddingReplicas = adding.GetValueOrDefault(a.Key) ?? [],
+            RemovingReplicas = removing.GetValueOrDefault(a.Key) ?? [],
+        }).ToList();
         var topic = new TopicInfo(name, id.Value, partitions, configs);
         _cache.Put(topic);
         ServeLocalPartitionsOnLoop(topic);
         _replicas.UpdateConfig(name, TopicConfigs.ToLogConfig(_options.LogDefaults, configs));
-        if (_active) await ElectLeadersOnLoopAsync(topic, ct);
+        if (!_active) return;
+        await ElectLeadersOnLoopAsync(topic, ct);
+        // A controller taking over carries on with the reassignments its predecessor started.
+        foreach (var p in topic.Partitions.Where(p => p.IsReassigning)) await TryFinishReassignmentOnLoopAsync(name, p.Index, ct);
     }
 
     /// <summary>
@@ -284,7 +291,13 @@ public sealed partial class Controller : IAsyncDisposable
         }
         if (!leads && !replica)
         {
-            _replicas.StopServing(topic.Name, p.Index);
+            // Reassigned away: the replica goes with its log, as Kafka's StopReplica with deletion does.
+            if (_replicas.GetHosted(topic.Name, p.Index) is not null)
+            {
+                _log.LogInformation("{Topic}-{Partition}: broker {Id} is no longer a replica (replicas [{Replicas}]); deleting its log",
+                    topic.Name, p.Index, BrokerId, string.Join(",", p.Replicas));
+                _replicas.Delete(topic.Name, p.Index);
+            }
             return;
         }
         if (!leads && !p.State.IsWritten) return;
@@ -368,8 +381,10 @@ public sealed partial class Controller : IAsyncDisposable
         RunWatchWork(async ct =>
         {
             var state = await _zk.ReadPartitionStateAsync(name, index, watcher, ct);
-            if (_cache.GetPartition(name, index) is null) return;
+            if (_cache.GetPartition(name, index) is not { } partition) return;
             SetPartitionStateOnLoop(name, index, state ?? PartitionState.None);
+            // The ISR grew (an added replica caught up): a reassignment may be able to finish.
+            if (_active && partition.IsReassigning) await TryFinishReassignmentOnLoopAsync(name, index, ct);
         });
     }
 

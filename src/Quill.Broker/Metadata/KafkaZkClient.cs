@@ -196,7 +196,8 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
     /// yet) and its config overrides. Null if the topic does not exist. <paramref name="watcher"/> watches the topic's
     /// node, <paramref name="stateWatcher"/> each partition's state node (its creation if it has none yet).
     /// </summary>
-    public async Task<(Guid? Id, SortedDictionary<int, int[]> Assignment, Dictionary<int, PartitionState> States, Dictionary<string, string> Configs)?>
+    public async Task<(Guid? Id, SortedDictionary<int, int[]> Assignment, Dictionary<int, PartitionState> States, Dictionary<string, string> Configs,
+        (Dictionary<int, int[]> Adding, Dictionary<int, int[]> Removing) Reassignments)?>
         ReadTopicAsync(string topic, Action<WatchedEvent>? watcher = null, Action<WatchedEvent>? stateWatcher = null, CancellationToken ct = default)
     {
         NodeData data;
@@ -212,7 +213,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
         var states = new Dictionary<int, PartitionState>();
         foreach (int p in assignment.Keys)
             if (await ReadPartitionStateAsync(topic, p, stateWatcher, ct) is { } state) states[p] = state;
-        return (id, assignment, states, await ReadTopicConfigAsync(topic, ct));
+        return (id, assignment, states, await ReadTopicConfigAsync(topic, ct), ZkData.ParseReassignments(topic, data.Data));
     }
 
     /// <summary>
@@ -265,7 +266,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
             await Keeper.DeleteIfExistsAsync(ZkPaths.TopicConfig(topic.Name), ct);
         var ops = Fenced(fence);
         ops.Add(Op.Create(ZkPaths.TopicConfig(topic.Name), ZkData.EntityConfig(topic.Configs)));
-        ops.Add(Op.Create(ZkPaths.Topic(topic.Name), ZkData.TopicAssignment(topic.Id, topic.Partitions.ToDictionary(p => p.Index, p => p.Replicas))));
+        ops.Add(Op.Create(ZkPaths.Topic(topic.Name), ZkData.TopicAssignment(topic.Id, topic.Partitions)));
         if (fence is not null)
         {
             ops.Add(Op.Create(ZkPaths.TopicPartitions(topic.Name), null));
@@ -278,7 +279,7 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
     public async Task AddPartitionsAsync(TopicInfo updated, IEnumerable<PartitionInfo> added, int fence, CancellationToken ct = default)
     {
         var ops = Fenced(fence);
-        ops.Add(Op.SetData(ZkPaths.Topic(updated.Name), ZkData.TopicAssignment(updated.Id, updated.Partitions.ToDictionary(p => p.Index, p => p.Replicas))));
+        ops.Add(Op.SetData(ZkPaths.Topic(updated.Name), ZkData.TopicAssignment(updated.Id, updated.Partitions)));
         if (await Keeper.ExistsAsync(ZkPaths.TopicPartitions(updated.Name), cancellationToken: ct) is null)
             ops.Add(Op.Create(ZkPaths.TopicPartitions(updated.Name), null));
         ops.AddRange(PartitionOps(updated.Name, added));
@@ -334,6 +335,20 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// A reassignment step (from the controller, fenced): the topic's node as <paramref name="topic"/> has it, and,
+    /// when given, one partition's new state, conditional on the version the controller decided it from.
+    /// </summary>
+    public async Task WriteReassignmentAsync(TopicInfo topic, int fence, (int Partition, PartitionState State, int ExpectedVersion)? state,
+        CancellationToken ct = default)
+    {
+        var ops = Fenced(fence);
+        ops.Add(Op.SetData(ZkPaths.Topic(topic.Name), ZkData.TopicAssignment(topic.Id, topic.Partitions)));
+        if (state is { } s)
+            ops.Add(Op.SetData(ZkPaths.PartitionState(topic.Name, s.Partition), ZkData.PartitionStateJson(s.State), s.ExpectedVersion));
+        await MultiAsync(ops, ct);
     }
 
     /// <summary>The first op of every controller write: /controller_epoch is still at the version this controller set.</summary>

@@ -17,7 +17,18 @@ public sealed record PartitionState(int Leader, int LeaderEpoch, int[] Isr, int 
 }
 
 /// <summary>One partition: its index, its assigned replicas (the first is the preferred leader) and its state.</summary>
-public sealed record PartitionInfo(int Index, int[] Replicas, PartitionState State);
+public sealed record PartitionInfo(int Index, int[] Replicas, PartitionState State)
+{
+    /// <summary>
+    /// While a reassignment moves the partition (KIP-455): the replicas being added, which are already in
+    /// <see cref="Replicas"/> and catching up, and those to be dropped once the added ones are in sync.
+    /// </summary>
+    public int[] AddingReplicas { get; init; } = [];
+
+    public int[] RemovingReplicas { get; init; } = [];
+
+    public bool IsReassigning => AddingReplicas.Length > 0 || RemovingReplicas.Length > 0;
+}
 
 /// <summary>A topic as Keeper describes it: name, topic id, partitions and its config overrides.</summary>
 public sealed record TopicInfo(string Name, Guid Id, IReadOnlyList<PartitionInfo> Partitions, IReadOnlyDictionary<string, string> Configs)

@@ -93,20 +93,55 @@ public static class ZkData
         return new BrokerInfo(id, host, port, node["rack"]?.GetValue<string>());
     }
 
-    /// <summary>/brokers/topics/T: version 3 carries the topic id (Kafka 2.8+), beside the assignment.</summary>
-    public static byte[] TopicAssignment(Guid topicId, IReadOnlyDictionary<int, int[]> assignment)
+    /// <summary>
+    /// /brokers/topics/T: version 3 carries the topic id (Kafka 2.8+), beside the assignment and, for partitions being
+    /// reassigned, the replicas being added and removed (KIP-455).
+    /// </summary>
+    public static byte[] TopicAssignment(Guid topicId, IReadOnlyDictionary<int, int[]> assignment,
+        IReadOnlyDictionary<int, int[]>? adding = null, IReadOnlyDictionary<int, int[]>? removing = null)
     {
-        var partitions = new JsonObject();
-        foreach (var (p, replicas) in assignment.OrderBy(a => a.Key))
-            partitions[p.ToString(CultureInfo.InvariantCulture)] = new JsonArray(replicas.Select(r => (JsonNode)r).ToArray());
         return Bytes(new JsonObject
         {
-            ["partitions"] = partitions,
+            ["partitions"] = ReplicaLists(assignment),
             ["topic_id"] = TopicIdText(topicId),
-            ["adding_replicas"] = new JsonObject(),
-            ["removing_replicas"] = new JsonObject(),
+            ["adding_replicas"] = ReplicaLists(adding),
+            ["removing_replicas"] = ReplicaLists(removing),
             ["version"] = 3,
         });
+    }
+
+    /// <summary>A topic's node as its partitions say it: assignment, and the reassignments in progress.</summary>
+    public static byte[] TopicAssignment(Guid topicId, IEnumerable<PartitionInfo> partitions)
+    {
+        var list = partitions.ToList();
+        return TopicAssignment(topicId, list.ToDictionary(p => p.Index, p => p.Replicas),
+            list.Where(p => p.AddingReplicas.Length > 0).ToDictionary(p => p.Index, p => p.AddingReplicas),
+            list.Where(p => p.RemovingReplicas.Length > 0).ToDictionary(p => p.Index, p => p.RemovingReplicas));
+    }
+
+    private static JsonObject ReplicaLists(IReadOnlyDictionary<int, int[]>? lists)
+    {
+        var json = new JsonObject();
+        foreach (var (p, replicas) in (lists ?? new Dictionary<int, int[]>()).OrderBy(a => a.Key))
+            json[p.ToString(CultureInfo.InvariantCulture)] = new JsonArray(replicas.Select(r => (JsonNode)r).ToArray());
+        return json;
+    }
+
+    /// <summary>The replicas being added and removed per partition (empty when no reassignment is in progress).</summary>
+    public static (Dictionary<int, int[]> Adding, Dictionary<int, int[]> Removing) ParseReassignments(string topic, byte[] data)
+    {
+        var node = Parse(data, $"topic {topic}");
+        return (ReadReplicaLists(node["adding_replicas"]), ReadReplicaLists(node["removing_replicas"]));
+    }
+
+    private static Dictionary<int, int[]> ReadReplicaLists(JsonNode? node)
+    {
+        var lists = new Dictionary<int, int[]>();
+        if (node is JsonObject json)
+            foreach (var (key, value) in json)
+                if ((value as JsonArray)?.Select(r => r!.GetValue<int>()).ToArray() is { Length: > 0 } replicas)
+                    lists[int.Parse(key, CultureInfo.InvariantCulture)] = replicas;
+        return lists;
     }
 
     /// <summary>The topic id (null in assignments written before topic ids) and the replicas per partition.</summary>

@@ -87,6 +87,13 @@ public sealed class Partition
                 Log.UseReplicatedHighWatermark(Log.HighWatermark);
                 _isLeader = true;
             }
+            else
+            {
+                // Same term, new replica set (a reassignment adds or drops replicas): follow the added ones from now.
+                foreach (int r in replicas)
+                    if (r != localBrokerId && !_followers.ContainsKey(r)) _followers[r] = new FollowerState();
+                foreach (int gone in _followers.Keys.Where(r => !replicas.Contains(r)).ToList()) _followers.Remove(gone);
+            }
             if (newTerm || stateZkVersion >= StateZkVersion)
             {
                 _isr = isr.Length == 0 ? [localBrokerId] : isr;
