@@ -145,6 +145,74 @@ public sealed class ReassignmentTests
         Assert.Equal(0, empty.GetProperty("value").GetProperty("topics").GetArrayLength());
     }
 
+    [Fact]
+    public async Task quill_reassign_partitions_generates_executes_and_verifies_a_move_as_kafka_reassign_partitions_does()
+    {
+        await using var cluster = await StartClusterAsync();
+        string topic = Clients.NewTopic("reassign-tool");
+        using (var admin = Clients.Admin(cluster.BootstrapServers))
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 2, ReplicationFactor = -1, ReplicasAssignments = new() { [0] = [1, 2], [1] = [2, 1] } }]);
+        await cluster.WaitForPartitionStateAsync(topic, 1, s => s.Leader == 2 && s.Isr.Length == 2, Deadline, "broker 2 leading, both in sync");
+        string dir = Path.Combine(cluster.Brokers[1].Directory, "tool");
+        Directory.CreateDirectory(dir);
+        string toMove = Path.Combine(dir, "topics.json"), plan = Path.Combine(dir, "plan.json");
+        await File.WriteAllTextAsync(toMove, $$"""{"topics":[{"topic":"{{topic}}"}],"version":1}""");
+
+        var generated = await QuillAsync(cluster, "--generate", "--topics-to-move-json-file", toMove, "--broker-list", "2,3");
+        var lines = generated.StdOut.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("Current partition replica assignment", lines[0]);
+        Assert.Equal("Proposed partition reassignment configuration", lines[2]);
+        var proposed = JsonDocument.Parse(lines[3]).RootElement.GetProperty("partitions").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("partition").GetInt32(), p => p.GetProperty("replicas").EnumerateArray().Select(r => r.GetInt32()).ToArray());
+        Assert.Equal([0, 1], proposed.Keys.Order());
+        Assert.All(proposed.Values, r => Assert.Equal([2, 3], r.Order()));
+        await File.WriteAllTextAsync(plan, lines[3]);
+
+        var executed = await QuillAsync(cluster, "--execute", "--reassignment-json-file", plan);
+        Assert.Contains($"Successfully started partition reassignments for {topic}-0,{topic}-1", executed.StdOut);
+        Assert.Contains($$"""{"topic":"{{topic}}","partition":0,"replicas":[1,2]""", executed.StdOut); // the rollback plan
+
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var verified = await QuillAsync(cluster, "--verify", "--reassignment-json-file", plan);
+            if (verified.StdOut.Contains($"Reassignment of partition {topic}-0 is completed.") && verified.StdOut.Contains($"Reassignment of partition {topic}-1 is completed."))
+                break;
+            Assert.True(DateTime.UtcNow < deadline, $"the move never completed: {verified.StdOut}\n{cluster.Diagnostics()}");
+            await Task.Delay(500);
+        }
+        Assert.Equal("No partition reassignments found.", (await QuillAsync(cluster, "--list")).StdOut.Trim());
+        foreach (var (partition, replicas) in proposed)
+            Assert.Equal($"[{string.Join(", ", replicas)}] [] []", await PartitionNodeAsync(cluster, topic, partition));
+
+        // A topics file given as a plan is refused with what a plan looks like.
+        var bad = await ToolRunner.RunAsync(Dotnet, [KeeperProcess.QuillDll, "reassign-partitions", "--bootstrap-server", cluster.BootstrapServers, "--execute",
+            "--reassignment-json-file", toMove]);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("expected {\"version\":1,\"partitions\":[", bad.StdErr);
+    }
+
+    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static async Task<ToolResult> QuillAsync(BrokerCluster cluster, params string[] args)
+    {
+        var result = await ToolRunner.RunAsync(Dotnet, [KeeperProcess.QuillDll, "reassign-partitions", "--bootstrap-server", cluster.BootstrapServers, .. args],
+            timeout: TimeSpan.FromSeconds(90));
+        Assert.True(result.Succeeded, $"{result}\n{cluster.Diagnostics()}");
+        return result;
+    }
+
+    /// <summary>One partition's replicas, adding and removing lists in the topic's node.</summary>
+    private static async Task<string> PartitionNodeAsync(BrokerCluster cluster, string topic, int partition) => await cluster.KazooAsync("""
+        import sys, json
+        from kazoo.client import KazooClient
+        zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=30)
+        t = json.loads(zk.get('/brokers/topics/' + sys.argv[2])[0])
+        p = sys.argv[3]
+        print(t['partitions'][p], t.get('adding_replicas', {}).get(p, []), t.get('removing_replicas', {}).get(p, []))
+        zk.stop()
+        """, topic, $"{partition}");
+
     private static async Task<List<(string Topic, int[] Replicas, int[] Adding, int[] Removing)>> ListRawAsync(RawKafkaConnection raw)
     {
         var request = KafkaApis.ListPartitionReassignments.Request.New();
