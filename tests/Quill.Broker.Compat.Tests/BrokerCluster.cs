@@ -4,7 +4,7 @@ using Quill.Testing;
 namespace Quill.Broker.Compat.Tests;
 
 /// <summary>
-/// A cluster of real processes on 127.0.0.1: one Keeper (`quill keeper start`) and brokers 1..N
+/// A cluster of real processes on 127.0.0.1: one Keeper (`quill keeper start`, or Apache ZooKeeper 3.8) and brokers 1..N
 /// (`quill broker start`, each with its own port, data dir and broker.rack "rack-N") registered in it. Keeper
 /// sessions last 6 s, so a broker killed with SIGKILL leaves the cluster within seconds.
 /// </summary>
@@ -12,15 +12,18 @@ public sealed class BrokerCluster : IAsyncDisposable
 {
     public const int SessionTimeoutMs = 6000;
 
-    private BrokerCluster(KeeperProcess keeper) => Keeper = keeper;
+    private BrokerCluster(IZooKeeperServerProcess keeper) => Keeper = keeper;
 
-    public KeeperProcess Keeper { get; }
+    /// <summary>Where the brokers keep their metadata: Keeper, or Apache ZooKeeper when asked for.</summary>
+    public IZooKeeperServerProcess Keeper { get; }
     /// <summary>Broker id → its process.</summary>
     public SortedDictionary<int, BrokerProcess> Brokers { get; } = [];
 
-    public static async Task<BrokerCluster> StartAsync(int brokers, IReadOnlyDictionary<string, string>? extra = null)
+    public static async Task<BrokerCluster> StartAsync(int brokers, IReadOnlyDictionary<string, string>? extra = null, bool apacheZooKeeper = false)
     {
-        var cluster = new BrokerCluster(await KeeperProcess.StartAsync(tickTime: 500));
+        var cluster = new BrokerCluster(apacheZooKeeper
+            ? await ApacheZooKeeperServer.StartAsync(tickTime: 500)
+            : await KeeperProcess.StartAsync(tickTime: 500));
         try
         {
             for (int id = 1; id <= brokers; id++)

@@ -16,10 +16,10 @@ public sealed class ReplicationTests
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
     private static readonly Dictionary<string, string> Config = new() { ["replica.lag.time.max.ms"] = "3000" };
 
-    private static async Task<BrokerCluster> StartClusterAsync()
+    private static async Task<BrokerCluster> StartClusterAsync(int brokers = 3, bool apacheZooKeeper = false)
     {
-        var cluster = await BrokerCluster.StartAsync(3, Config);
-        await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 3 && c.Controller > 0, Deadline, "three brokers and a controller");
+        var cluster = await BrokerCluster.StartAsync(brokers, Config, apacheZooKeeper);
+        await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == brokers && c.Controller > 0, Deadline, $"{brokers} brokers and a controller");
         return cluster;
     }
 
@@ -35,13 +35,16 @@ public sealed class ReplicationTests
         return topic;
     }
 
-    /// <summary>Waits until every running broker's copy of the partition holds exactly <paramref name="expected"/>, in order.</summary>
-    private static async Task WaitForEveryReplicaAsync(BrokerCluster cluster, string topic, IReadOnlyList<string> expected)
+    /// <summary>
+    /// Waits until every running broker's copy of the partition (of the brokers in <paramref name="replicas"/>, when
+    /// given) holds exactly <paramref name="expected"/>, in order.
+    /// </summary>
+    private static async Task WaitForEveryReplicaAsync(BrokerCluster cluster, string topic, IReadOnlyList<string> expected, int[]? replicas = null)
     {
         var deadline = DateTime.UtcNow + Deadline;
         while (true)
         {
-            var copies = cluster.Brokers.Where(b => b.Value.IsRunning)
+            var copies = cluster.Brokers.Where(b => b.Value.IsRunning && (replicas is null || replicas.Contains(b.Key)))
                 .ToDictionary(b => b.Key, b => BrokerCluster.ReplicaRecords(b.Value, topic, 0));
             if (copies.Values.All(c => c.Select(r => r.Value).SequenceEqual(expected)))
             {
@@ -78,10 +81,14 @@ public sealed class ReplicationTests
         Assert.Equal((short)Quill.Kafka.Protocol.KafkaError.NotLeaderOrFollower, produced.GetInt16("ErrorCode"));
     }
 
-    [Fact]
-    public async Task a_leader_killed_under_an_idempotent_acks_all_producer_loses_and_duplicates_no_acknowledged_record_and_rejoins()
+    /// <summary>Also on five brokers (RF 3 of 5), and with the metadata in Apache ZooKeeper 3.8 instead of Keeper.</summary>
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(5, false)]
+    [InlineData(3, true)]
+    public async Task a_leader_killed_under_an_idempotent_acks_all_producer_loses_and_duplicates_no_acknowledged_record_and_rejoins(int brokers, bool apacheZooKeeper)
     {
-        await using var cluster = await StartClusterAsync();
+        await using var cluster = await StartClusterAsync(brokers, apacheZooKeeper);
         string topic = await CreateTopicAsync(cluster, "failover");
         var before = await cluster.PartitionStateAsync(topic, 0);
 
@@ -132,8 +139,9 @@ public sealed class ReplicationTests
 
         // The old leader comes back as a follower, catches up (truncating whatever it alone had) and rejoins the ISR.
         await cluster.Brokers[before.Leader].StartAgainAsync();
-        await cluster.WaitForPartitionStateAsync(topic, 0, s => s.Isr.Length == 3, Deadline, "the restarted broker back in the ISR");
-        await WaitForEveryReplicaAsync(cluster, topic, consumed.Select(r => r.Message.Value).ToList());
+        var healed = await cluster.WaitForPartitionStateAsync(topic, 0, s => s.Isr.Length == 3, Deadline, "the restarted broker back in the ISR");
+        Assert.Contains(before.Leader, healed.Isr);
+        await WaitForEveryReplicaAsync(cluster, topic, consumed.Select(r => r.Message.Value).ToList(), healed.Isr);
     }
 
     [Fact]
