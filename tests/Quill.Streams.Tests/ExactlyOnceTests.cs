@@ -1,10 +1,10 @@
-using Xunit.Abstractions;
 using Confluent.Kafka;
 using Microsoft.Extensions.Time.Testing;
 using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
 using Quill.Streams.Checkpoints;
 using Quill.Streams.Examples.WordCount;
+using Xunit.Abstractions;
 
 namespace Quill.Streams.Tests;
 
