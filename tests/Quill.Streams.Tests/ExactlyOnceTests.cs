@@ -4,6 +4,7 @@ using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
 using Quill.Streams.Checkpoints;
 using Quill.Streams.Examples.WordCount;
+using Xunit.Abstractions;
 
 namespace Quill.Streams.Tests;
 
@@ -12,7 +13,7 @@ namespace Quill.Streams.Tests;
 /// each result once, also across SIGKILLs, and shows nothing until the checkpoint covering it completes.
 /// </summary>
 [Collection(BrokerCollection.Name)]
-public sealed class ExactlyOnceTests(BrokerFixture fixture) : IDisposable
+public sealed class ExactlyOnceTests(BrokerFixture fixture, ITestOutputHelper log) : IDisposable
 {
     private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "quill-streams-" + Guid.NewGuid().ToString("N")[..12]);
@@ -22,37 +23,64 @@ public sealed class ExactlyOnceTests(BrokerFixture fixture) : IDisposable
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
     }
 
-    /// <summary>How many input records the newest checkpoint covers (0 before the first).</summary>
-    private long CheckpointedRecords()
+    /// <summary>The newest checkpoint (null before the first, or when the file listed was just replaced by a newer one).</summary>
+    private Checkpoint? LatestCheckpoint()
     {
         try
         {
-            return new CheckpointStorage(_directory).LoadLatest()?.SourceOffsets.Values.Sum(p => p.Values.Sum()) ?? 0;
+            return new CheckpointStorage(_directory).LoadLatest();
         }
         catch (IOException)
         {
-            return 0; // the file listed was just replaced by a newer one
+            return null;
         }
     }
 
-    private async Task WaitForCheckpointCoveringAsync(long records, JobProcess job)
+    /// <summary>How many input records a checkpoint covers (0 for none).</summary>
+    private static long Covered(Checkpoint? checkpoint) => checkpoint?.SourceOffsets.Values.Sum(p => p.Values.Sum()) ?? 0;
+
+    private long CheckpointedRecords() => Covered(LatestCheckpoint());
+
+    /// <summary>Waits for a checkpoint covering <paramref name="records"/> input records whose marker is not <paramref name="notMarker"/>.</summary>
+    private async Task<Checkpoint> WaitForCheckpointCoveringAsync(long records, JobProcess job, long? notMarker = null)
     {
         var deadline = DateTime.UtcNow + Kafka.Timeout;
-        while (CheckpointedRecords() < records)
+        while (true)
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no checkpoint covered {records} input records\n{job.Output}");
+            var checkpoint = LatestCheckpoint();
+            if (checkpoint is not null && Covered(checkpoint) >= records && checkpoint.Transaction?.Marker != notMarker) return checkpoint;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no new checkpoint covered {records} input records\n{job.Output}");
             await Task.Delay(20);
         }
     }
 
+    /// <summary>Waits until some partition holds output of a transaction still open (records read_committed cannot see yet).</summary>
+    private static async Task WaitForOpenOutputAsync(OpenTransactions open, JobProcess job)
+    {
+        var deadline = DateTime.UtcNow + Kafka.Timeout;
+        while (open.Ranges().All(r => r.IsEmpty))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the job never had output in an open transaction\n{job.Output}");
+            await Task.Delay(1);
+        }
+    }
+
+    /// <summary>Whether any record in <paramref name="ranges"/> was aborted: written, and never visible to read_committed readers.</summary>
+    private bool AnyAborted(string topic, int partitions, OffsetRange[] ranges)
+    {
+        var committed = _kafka.ReadToEnd(topic, partitions, IsolationLevel.ReadCommitted).Select(r => (r.Partition.Value, r.Offset.Value)).ToHashSet();
+        return _kafka.ReadToEnd(topic, partitions, IsolationLevel.ReadUncommitted)
+            .Any(r => ranges.Any(range => range.Contains(r.Partition.Value, r.Offset.Value)) && !committed.Contains((r.Partition.Value, r.Offset.Value)));
+    }
+
     [Fact]
-    public async Task an_exactly_once_word_count_killed_twice_mid_stream_writes_every_count_once_for_read_committed_readers()
+    public async Task an_exactly_once_word_count_killed_twice_with_output_uncommitted_writes_every_count_once_for_read_committed_readers()
     {
         string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
         await _kafka.CreateTopicAsync(input, 2);
         await _kafka.CreateTopicAsync(output, 2);
         // 3 words a line: a few frequent words (long runs of counts) and one unique word per line.
-        string[] lines = [.. Enumerable.Range(0, 1200).Select(i => $"a{i % 7} b{i % 11} u{i}")];
+        string[] lines = [.. Enumerable.Range(0, 2000).Select(i => $"a{i % 7} b{i % 11} u{i}")];
         var totals = lines.SelectMany(l => l.Split(' ')).CountBy(w => w).ToDictionary(p => p.Key, p => p.Value);
         string[] arguments =
         [
@@ -60,7 +88,7 @@ public sealed class ExactlyOnceTests(BrokerFixture fixture) : IDisposable
             "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "100", "--exactly-once",
         ];
 
-        // The input keeps coming, a little ahead of the job, so that each kill lands while output is being written.
+        // The input keeps coming, a little ahead of the job, so that the job keeps writing output.
         using var stopFeeding = new CancellationTokenSource();
         var feeding = Task.Run(async () =>
         {
@@ -71,37 +99,50 @@ public sealed class ExactlyOnceTests(BrokerFixture fixture) : IDisposable
             }
         });
 
+        // The dangerous kill: while a transaction holds output on the broker. Each run is killed as soon as it has
+        // such a transaction open; whether the kill hit it (the transaction could still commit between the look and
+        // the kill) is known once the next run has fenced the dead one's producers: its records are then aborted.
+        using var open = new OpenTransactions(fixture.Broker.BootstrapServers, output, 2);
+        const int maxKills = 8;
+        int kills = 0, dangerousKills = 0;
+        OffsetRange[]? openAtKill = null;
+        long? markerAtKill = null;
+        var job = JobProcess.Start("WordCount", arguments);
         try
         {
-            foreach (long killAfter in new[] { 300L, 700L })
+            while (true)
             {
-                using var job = JobProcess.Start("WordCount", arguments);
-                await WaitForCheckpointCoveringAsync(killAfter, job);
+                // A checkpoint of this run (or the restore's fallback) comes after its InitTransactions resolved the last kill's.
+                await WaitForCheckpointCoveringAsync(150 * (kills + 1), job, markerAtKill);
+                if (openAtKill is not null && AnyAborted(output, 2, openAtKill)) dangerousKills++;
+                if (dangerousKills == 2) break;
+                Assert.True(kills < maxKills, $"only {dangerousKills} of {kills} kills hit a transaction holding output");
+                await WaitForOpenOutputAsync(open, job);
                 job.Kill();
+                kills++;
+                openAtKill = open.Ranges();
+                markerAtKill = LatestCheckpoint()?.Transaction?.Marker;
+                job.Dispose();
+                job = JobProcess.Start("WordCount", arguments);
             }
-            using (var last = JobProcess.Start("WordCount", arguments))
-            {
-                await feeding;
-                await _kafka.ReadAsync(output, 2, totals.Values.Sum(), last.Exited);
-                await WaitForCheckpointCoveringAsync(lines.Length, last);
-                last.Kill();
-            }
+            log.WriteLine($"{kills} kills, {dangerousKills} of them with output in an open transaction");
+            await feeding;
+            await _kafka.ReadAsync(output, 2, totals.Values.Sum(), job.Exited);
+            await WaitForCheckpointCoveringAsync(lines.Length, job);
         }
         finally
         {
             stopFeeding.Cancel(); // a failure above leaves the feeding loop waiting for a checkpoint
+            job.Dispose();
         }
 
         // Every word's counts, read committed, are exactly 1, 2, ... up to its total: none twice (a replay after a kill
-        // whose output had been committed), none missing (output of a checkpoint lost in a kill).
+        // whose output had been committed), none missing (output of a checkpoint lost in a kill), none of the aborted.
         var records = _kafka.ReadToEnd(output, 2, IsolationLevel.ReadCommitted);
         var counts = records.GroupBy(r => r.Message.Key!).ToDictionary(g => g.Key, g => g.Select(r => int.Parse(r.Message.Value!)).Order().ToList());
         Assert.Equal(totals.Keys.Order(), counts.Keys.Order());
         foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
         Assert.Equal(totals.Values.Sum(), records.Count);
-        // And the kills did land mid-transaction: output written but never committed is there for read_uncommitted.
-        int aborted = _kafka.ReadToEnd(output, 2, IsolationLevel.ReadUncommitted).Count - records.Count;
-        Assert.True(aborted > 0, "no kill hit a transaction holding output");
     }
 
     [Fact]

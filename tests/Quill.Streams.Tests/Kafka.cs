@@ -10,10 +10,10 @@ public sealed class Kafka(string bootstrap)
 
     public static string NewTopic(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    public async Task CreateTopicAsync(string topic, int partitions)
+    public async Task CreateTopicAsync(string topic, int partitions, Dictionary<string, string>? configs = null)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1, Configs = configs }]);
     }
 
     /// <summary>Writes the values (key null) round-robin over partitions, in order within each partition.</summary>
@@ -22,10 +22,10 @@ public sealed class Kafka(string bootstrap)
 
     public async Task ProduceAsync(string topic, IEnumerable<Input> inputs)
     {
-        using var producer = new ProducerBuilder<string?, string>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All }).Build();
+        using var producer = new ProducerBuilder<string?, string?>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All }).Build();
         foreach (var input in inputs)
         {
-            var message = new Message<string?, string> { Key = input.Key, Value = input.Value };
+            var message = new Message<string?, string?> { Key = input.Key, Value = input.Value };
             if (input.Timestamp is { } ts) message.Timestamp = new Timestamp(ts, TimestampType.CreateTime);
             await producer.ProduceAsync(new TopicPartition(topic, input.Partition), message);
         }
@@ -119,4 +119,5 @@ public sealed class Kafka(string bootstrap)
     }
 }
 
-public sealed record Input(string? Key, string Value, int Partition, long? Timestamp);
+/// <summary>A record to write; a null value is a tombstone.</summary>
+public sealed record Input(string? Key, string? Value, int Partition, long? Timestamp);

@@ -56,17 +56,7 @@ public sealed class DataStream<T> : ISideOutputStream
     /// timers. Keys (and state values) are written to checkpoints as JSON, so they must round-trip through
     /// System.Text.Json (fields included).
     /// </summary>
-    public KeyedStream<TKey, T> KeyBy<TKey>(Func<T, TKey> keySelector) where TKey : notnull
-    {
-        var keyed = new KeyedStream<TKey, T>(Job, keySelector, Lanes);
-        _consumers.Add((context, task) =>
-        {
-            var mailboxes = context.MailboxesOf<T>(keyed).Select(m => m.Writer).ToArray();
-            int sender = task.Lane * context.Options.Parallelism + task.Subtask;
-            return new KeyedShuffle<TKey, T>(keySelector, mailboxes, sender, context.Abort);
-        });
-        return keyed;
-    }
+    public KeyedStream<TKey, T> KeyBy<TKey>(Func<T, TKey> keySelector) where TKey : notnull => new(this, keySelector);
 
     /// <summary>
     /// One stream of the records of this stream and of <paramref name="others"/> (Flink's union): no order between
@@ -86,6 +76,12 @@ public sealed class DataStream<T> : ISideOutputStream
         }
         return output;
     }
+
+    /// <summary>
+    /// Joins this stream with <paramref name="other"/> in event-time windows (Flink's window join):
+    /// <c>a.Join(b).Where(x => x.Id).EqualTo(y => y.Id).Window(TumblingEventTimeWindows.Of(size)).Apply((x, y) => ...)</c>.
+    /// </summary>
+    public JoinedStreams<T, TRight> Join<TRight>(DataStream<TRight> other) => new(this, other);
 
     /// <summary>
     /// The records sent to <paramref name="tag"/> by the keyed function or window that made this stream (Flink's

@@ -12,15 +12,39 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     private readonly Func<T, TKey> _keySelector;
     /// <summary>The records as the keyed tasks receive them.</summary>
     private readonly DataStream<T> _input;
-    /// <summary>The lanes of the stream keyed: each upstream task sends once per lane.</summary>
-    private readonly int _lanes;
+    /// <summary>The stream keyed (before the shuffle): joins key it again together with their other input.</summary>
+    private readonly DataStream<T> _upstream;
+    private bool _staged;
 
-    internal KeyedStream(StreamJob job, Func<T, TKey> keySelector, int lanes)
+    internal KeyedStream(DataStream<T> upstream, Func<T, TKey> keySelector)
     {
+        _upstream = upstream;
         _keySelector = keySelector;
-        _lanes = lanes;
-        _input = new DataStream<T>(job);
-        job.AddStage(this);
+        _input = new DataStream<T>(upstream.Job);
+    }
+
+    internal DataStream<T> Upstream => _upstream;
+    internal Func<T, TKey> KeySelector => _keySelector;
+
+    /// <summary>
+    /// The stream becomes a stage (its shuffle and keyed tasks) once something runs on it; a keyed stream only joined
+    /// is keyed again with the other input instead (<see cref="IntervalJoin{TOther}"/>, <see cref="Join{TValue,TOut}"/>).
+    /// </summary>
+    private DataStream<T> Input
+    {
+        get
+        {
+            if (_staged) return _input;
+            _staged = true;
+            _upstream.AddConsumer((context, task) =>
+            {
+                var mailboxes = context.MailboxesOf<T>(this).Select(m => m.Writer).ToArray();
+                int sender = task.Lane * context.Options.Parallelism + task.Subtask;
+                return new KeyedShuffle<TKey, T>(_keySelector, mailboxes, sender, context.Abort);
+            });
+            _upstream.Job.AddStage(this);
+            return _input;
+        }
     }
 
     /// <summary>Runs a keyed function; <paramref name="createFunction"/> makes one instance per task.</summary>
@@ -28,7 +52,7 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     {
         var output = new DataStream<TOut>(_input.Job, hasSideOutputs: true);
         string operatorId = _input.Job.NextOperatorId("process");
-        _input.AddConsumer((context, task) => new KeyedProcessOperator<TKey, T, TOut>(
+        Input.AddConsumer((context, task) => new KeyedProcessOperator<TKey, T, TOut>(
             createFunction(), _keySelector, operatorId, context, task, output.BuildChain(context, task), output.BuildSideOutputs(context, task)));
         return output;
     }
@@ -54,6 +78,27 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     /// </summary>
     public WindowedStream<TKey, T> Window(Time.WindowAssigner windows) => new(this, windows);
 
+    /// <summary>
+    /// Joins each record with the records of <paramref name="other"/> of the same key within a time interval of it
+    /// (Flink's interval join): <c>.IntervalJoin(other).Between(lower, upper).Process((a, b) => ...)</c>.
+    /// </summary>
+    public IntervalJoin<TKey, T, TOther> IntervalJoin<TOther>(KeyedStream<TKey, TOther> other) => new(this, other);
+
+    /// <summary>
+    /// Joins each record with <paramref name="table"/>'s current value for its key (Kafka Streams' stream-table inner
+    /// join): a record whose key has no value (none yet, or deleted) gives nothing. Table updates give no output.
+    /// </summary>
+    public DataStream<TOut> Join<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue, TOut> join) =>
+        JoinTable(table, (record, value) => join(record, value!), inner: true);
+
+    /// <summary>As <see cref="Join{TValue,TOut}"/>, but a record whose key has no value is joined with default (null).</summary>
+    public DataStream<TOut> LeftJoin<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join) =>
+        JoinTable(table, join, inner: false);
+
+    private DataStream<TOut> JoinTable<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join, bool inner) =>
+        JoinInput<T, TableUpdate<TKey, TValue>>.KeyTogether(_upstream, _keySelector, table.Updates, update => update.Key)
+            .Process(() => new TableJoinFunction<TKey, T, TValue, TOut>(join, inner));
+
     void IStage.CreateChannels(JobContext context)
     {
         var options = new BoundedChannelOptions(context.Options.MailboxCapacity) { SingleReader = true, SingleWriter = false };
@@ -68,7 +113,7 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         for (int i = 0; i < mailboxes.Length; i++)
         {
             // Every stage has the same parallelism, so each keyed task hears from that many senders per lane.
-            var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism * _lanes, context.Options.TimeProvider, context.Checkpoints);
+            var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism * _upstream.Lanes, context.Options.TimeProvider, context.Checkpoints);
             task.Chain = _input.BuildChain(context, new TaskInfo(i, task));
             tasks.Add(task);
         }

@@ -60,6 +60,24 @@ public sealed class StreamJob
         return FromKafka([topic], start, Serdes.Bytes, valueSerde, recordWatermarks).Map(r => r.Value);
     }
 
+    /// <summary>
+    /// A table of <paramref name="topic"/> (Kafka Streams' KTable; the topic is usually compacted): each key's latest
+    /// value, a null value deleting the key; records with a null key are skipped. It is read from the earliest offset
+    /// (or a checkpoint's), and the job's other sources start reading only once it has been read to its end. Join a
+    /// keyed stream with it: <see cref="KeyedStream{TKey,T}.Join{TValue,TOut}"/>, <see cref="KeyedStream{TKey,T}.LeftJoin{TValue,TOut}"/>.
+    /// </summary>
+    public KafkaTable<TKey, TValue> TableFromKafka<TKey, TValue>(string topic, Serde<TKey> keySerde, Serde<TValue> valueSerde) where TKey : notnull
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        var records = new DataStream<KafkaRecord<byte[]?, byte[]?>>(this);
+        _markerTopic ??= topic;
+        _stages.Add(new KafkaSourceStage<byte[]?, byte[]?>(NextOperatorId("table"), [topic], StartFrom.Earliest, Serdes.Bytes, Serdes.Bytes,
+            null, records, isTable: true));
+        var updates = records.Filter(r => r.Key is not null)
+            .Map(r => new TableUpdate<TKey, TValue>(keySerde.Deserialize(r.Key), r.Value is null, r.Value is null ? default! : valueSerde.Deserialize(r.Value)));
+        return new KafkaTable<TKey, TValue>(updates);
+    }
+
     internal void AddStage(IStage stage) => _stages.Add(stage);
 
     /// <summary>

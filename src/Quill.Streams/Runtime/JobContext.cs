@@ -29,6 +29,9 @@ internal sealed class JobContext(StreamJobOptions options, CancellationToken abo
 
     public Channel<StreamElement<T>>[] MailboxesOf<T>(object stage) => (Channel<StreamElement<T>>[])_mailboxes[stage];
 
+    /// <summary>Whether the job's table sources have read their topics to the end (the other sources wait for it).</summary>
+    public TableBootstrap Tables { get; } = new();
+
     /// <summary>What the job disposes when it ends, however it ends (producers, timers).</summary>
     public List<IDisposable> Resources { get; } = [];
 }

@@ -8,7 +8,8 @@ namespace Quill.Streams.Connectors.Kafka;
 
 /// <summary>
 /// A Kafka source: the topics' partitions, looked up when the job starts, spread over the job's parallelism (the i-th
-/// partition, in topic and partition order, goes to task i mod parallelism), each task with its own consumer.
+/// partition, in topic and partition order, goes to task i mod parallelism), each task with its own consumer. A table's
+/// source (<see cref="StreamJob.TableFromKafka{TKey,TValue}"/>) loads its topic before the job's other sources read.
 /// </summary>
 internal sealed class KafkaSourceStage<TKey, TValue>(
     string sourceId,
@@ -17,7 +18,8 @@ internal sealed class KafkaSourceStage<TKey, TValue>(
     Serde<TKey> keySerde,
     Serde<TValue> valueSerde,
     WatermarkStrategy<KafkaRecord<TKey, TValue>>? watermarks,
-    DataStream<KafkaRecord<TKey, TValue>> output) : ISourceStage
+    DataStream<KafkaRecord<TKey, TValue>> output,
+    bool isTable = false) : ISourceStage
 {
     private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(30);
 
@@ -36,7 +38,7 @@ internal sealed class KafkaSourceStage<TKey, TValue>(
             var mine = partitions.Where((_, index) => index % parallelism == i).ToList();
             var chain = output.BuildChain(context, new TaskInfo(i, null));
             var task = new KafkaSourceTask<TKey, TValue>(context.Options, sourceId, mine, start, restored, keySerde, valueSerde, watermarks,
-                chain, context.Checkpoints);
+                chain, context.Checkpoints, context.Tables, isTable);
             context.Checkpoints?.AddSource(task);
             tasks.Add(task);
         }

@@ -16,6 +16,11 @@ namespace Quill.Streams.Connectors.Kafka;
 /// offsets where there are any; at a clean finish it commits its offsets to the job's consumer group (everything pushed
 /// has then gone through the sinks), unless the job is exactly-once: then offsets are committed with the checkpoints'
 /// output transactions only, and a clean stop takes a final checkpoint before the end.
+/// <para>
+/// A table's source task says it is idle at once (a table holds back no event time) and tells the job's
+/// <see cref="TableBootstrap"/> when each of its partitions has been read to its end; the other source tasks read
+/// nothing before every table is loaded (they still pass on barriers).
+/// </para>
 /// </summary>
 internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
 {
@@ -35,13 +40,16 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
     private readonly TimeProvider _time;
     /// <summary>Null without a watermark strategy, or with no partitions.</summary>
     private PartitionWatermarks<TopicPartition>? _partitionWatermarks;
+    private readonly TableBootstrap _tables;
+    /// <summary>A table's partitions not read to their end yet; null for other sources.</summary>
+    private readonly HashSet<TopicPartition>? _loading;
     private long _requestedBarrier;
     private long _injectedBarrier;
 
     public KafkaSourceTask(StreamJobOptions options, string sourceId, IReadOnlyList<TopicPartition> partitions, StartFrom start,
         IReadOnlyDictionary<string, long> restoredOffsets, Serde<TKey> keySerde, Serde<TValue> valueSerde,
         WatermarkStrategy<KafkaRecord<TKey, TValue>>? watermarks, IStreamInput<KafkaRecord<TKey, TValue>> chain,
-        CheckpointCoordinator? checkpoints)
+        CheckpointCoordinator? checkpoints, TableBootstrap tables, bool isTable)
     {
         _sourceId = sourceId;
         _partitions = partitions;
@@ -53,7 +61,15 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         _checkpoints = checkpoints;
         _exactlyOnce = options.ExactlyOnce && checkpoints is not null;
         _time = options.TimeProvider;
-        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Consumer(options)).Build();
+        var config = KafkaClientConfigs.Consumer(options);
+        if (isTable) config.EnablePartitionEof = true; // a table is loaded when each partition has reported its end once
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+        _tables = tables;
+        if (isTable)
+        {
+            _loading = [.. partitions];
+            if (_loading.Count > 0) tables.AddTableTask();
+        }
         foreach (var partition in partitions)
         {
             if (restoredOffsets.TryGetValue(Name(partition), out long offset)) _nextOffsets[partition] = offset;
@@ -85,6 +101,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             long? idlenessMs = _watermarks.Idleness is { } idleness ? (long)idleness.TotalMilliseconds : null;
             _partitionWatermarks = new PartitionWatermarks<TopicPartition>(_partitions, _watermarks.WatermarkFor, idlenessMs, Now);
         }
+        if (_loading is not null) await _chain.WatermarkStatusAsync(WatermarkStatus.Idle);
         if (_partitions.Count > 0)
             _consumer.Assign(_partitions.Select(p => new TopicPartitionOffset(p, _nextOffsets.TryGetValue(p, out long o) ? new Offset(o) : start)));
 
@@ -92,12 +109,13 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         {
             abort.ThrowIfCancellationRequested();
             await InjectRequestedBarrierAsync();
-            if (_partitions.Count == 0)
+            if (_partitions.Count == 0 || (_loading is null && !_tables.IsLoaded))
             {
                 await Task.WhenAny(Task.Delay(PollTimeout, stop));
                 continue;
             }
             var result = _consumer.Consume(PollTimeout);
+            if (result is { IsPartitionEOF: true } && _loading is not null) PartitionLoaded(result.TopicPartition);
             if (result is not null && !result.IsPartitionEOF) await PushAsync(result);
             else if (_partitionWatermarks is not null) await UpdateWatermarkAsync(); // a partition may have gone idle
         }
@@ -119,6 +137,11 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             if (final != 0 && _injectedBarrier >= final) return;
             await Task.Delay(10, abort);
         }
+    }
+
+    private void PartitionLoaded(TopicPartition partition)
+    {
+        if (_loading!.Remove(partition) && _loading.Count == 0) _tables.TableTaskLoaded();
     }
 
     private async ValueTask InjectRequestedBarrierAsync()
