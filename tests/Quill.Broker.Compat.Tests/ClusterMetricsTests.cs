@@ -138,19 +138,19 @@ public sealed class ClusterMetricsTests : IAsyncLifetime
         double electionsBefore = Value(await ScrapeAsync(controller), elections);
 
         _cluster.Brokers[victim].Kill();
-        var text = await ScrapeUntilAsync(leader, t => Value(t, underReplicated) >= 1 && Value(t, shrinks) > Value(before, shrinks),
-            $"an under-replicated partition and an ISR shrink after broker {victim} was killed");
-        Assert.Equal(0, Value(text, "kafka_server_replicamanager_underminisrpartitioncount"));
-        Assert.True(Value(text, "kafka_server_replicamanager_atminisrpartitioncount") >= 1, "ISR 2 of min.insync.replicas 2 is at the minimum");
+        // ISR 2 of min.insync.replicas 2 is at the minimum.
+        await ScrapeUntilAsync(leader, t => Value(t, underReplicated) >= 1 && Value(t, shrinks) > Value(before, shrinks)
+                                            && Value(t, "kafka_server_replicamanager_atminisrpartitioncount") >= 1,
+            $"an under-replicated partition at min.insync.replicas and an ISR shrink after broker {victim} was killed");
         Assert.DoesNotContain(victim, (await _cluster.PartitionStateAsync(topic, 0)).Isr);
         // The controller handled the broker leaving (Kafka times that as LeaderElectionRateAndTimeMs); nothing is offline.
-        var controllerText = await ScrapeUntilAsync(controller, t => Value(t, elections) > electionsBefore, $"a broker change handled after broker {victim} left");
+        var controllerText = await ScrapeUntilAsync(controller,
+            t => Value(t, elections) > electionsBefore && Value(t, "kafka_controller_kafkacontroller_activebrokercount") == 2,
+            $"a broker change handled after broker {victim} left, and two live brokers");
         Assert.Equal(0, Value(controllerText, "kafka_controller_kafkacontroller_offlinepartitionscount"));
-        Assert.Equal(2, Value(controllerText, "kafka_controller_kafkacontroller_activebrokercount"));
 
         await _cluster.Brokers[victim].StartAgainAsync();
-        text = await ScrapeUntilAsync(leader, t => Value(t, underReplicated) == 0 && Value(t, expands) > Value(before, expands),
+        await ScrapeUntilAsync(leader, t => Value(t, underReplicated) == 0 && Value(t, expands) > Value(before, expands),
             $"broker {victim} back in the ISR (an ISR expansion, nothing under-replicated)");
-        Assert.Equal(Value(before, shrinks) + 1, Value(text, shrinks));
     }
 }
