@@ -119,9 +119,9 @@ public sealed class BrokerServer : IAsyncDisposable
             topic => TopicConfigs.ToLogConfig(_options.LogDefaults, topicConfigs.GetValueOrDefault(topic) ?? []),
             _time, _loggers.CreateLogger("Quill.Broker.Replicas"));
         var cache = new MetadataCache();
-        _fetchers = new Replication.ReplicaFetcherManager(_replicas, cache, _options, _time, _loggers.CreateLogger("Quill.Broker.ReplicaFetcher"));
-        _isr = new Replication.IsrManager(zk, _replicas, _options, _time, _loggers.CreateLogger("Quill.Broker.Isr"));
-        _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _time, _loggers.CreateLogger("Quill.Broker.Controller"));
+        _fetchers = new Replication.ReplicaFetcherManager(_replicas, cache, _options, _time, _loggers.CreateLogger("Quill.Broker.ReplicaFetcher")) { Metrics = _metrics };
+        _isr = new Replication.IsrManager(zk, _replicas, _options, _time, _loggers.CreateLogger("Quill.Broker.Isr")) { Metrics = _metrics };
+        _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _time, _loggers.CreateLogger("Quill.Broker.Controller")) { Metrics = _metrics };
         Services = new BrokerServices
         {
             Options = _options,

@@ -19,7 +19,10 @@ public sealed class BrokerCluster : IAsyncDisposable
     /// <summary>Broker id → its process.</summary>
     public SortedDictionary<int, BrokerProcess> Brokers { get; } = [];
 
-    public static async Task<BrokerCluster> StartAsync(int brokers, IReadOnlyDictionary<string, string>? extra = null, bool apacheZooKeeper = false)
+    /// <param name="perBroker">Properties for one broker (by id), on top of <paramref name="extra"/>.</param>
+    /// <param name="apacheZooKeeper">Keep the metadata in Apache ZooKeeper 3.8 instead of Keeper.</param>
+    public static async Task<BrokerCluster> StartAsync(int brokers, IReadOnlyDictionary<string, string>? extra = null,
+        Func<int, IReadOnlyDictionary<string, string>>? perBroker = null, bool apacheZooKeeper = false)
     {
         var cluster = new BrokerCluster(apacheZooKeeper
             ? await ApacheZooKeeperServer.StartAsync(tickTime: 500)
@@ -35,6 +38,7 @@ public sealed class BrokerCluster : IAsyncDisposable
                     ["offsets.topic.num.partitions"] = "6",
                 };
                 foreach (var (k, v) in extra ?? new Dictionary<string, string>()) config[k] = v;
+                foreach (var (k, v) in perBroker?.Invoke(id) ?? new Dictionary<string, string>()) config[k] = v;
                 cluster.Brokers[id] = await BrokerProcess.StartWithConfigAsync(cluster.Keeper.ConnectString, config, brokerId: id);
             }
             return cluster;

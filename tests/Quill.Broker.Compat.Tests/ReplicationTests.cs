@@ -18,7 +18,7 @@ public sealed class ReplicationTests
 
     private static async Task<BrokerCluster> StartClusterAsync(int brokers = 3, bool apacheZooKeeper = false)
     {
-        var cluster = await BrokerCluster.StartAsync(brokers, Config, apacheZooKeeper);
+        var cluster = await BrokerCluster.StartAsync(brokers, Config, apacheZooKeeper: apacheZooKeeper);
         await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == brokers && c.Controller > 0, Deadline, $"{brokers} brokers and a controller");
         return cluster;
     }

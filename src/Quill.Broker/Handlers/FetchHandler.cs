@@ -90,7 +90,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
                 services.Metrics.FetchWaitEnded();
             }
         }
-        AttachRecords(slots, context, readCommitted, services.Metrics);
+        AttachRecords(slots, context, readCommitted, services.Metrics, replicaId >= 0);
         if (version < 4) DownConvert(slots, version);
         return response;
     }
@@ -219,7 +219,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
     /// reaching into the returned range. A segment closed since the read (retention with file.delete.delay.ms=0, a
     /// deleted topic) answers NOT_LEADER_OR_FOLLOWER for its partition, so the client fetches again.
     /// </summary>
-    private static void AttachRecords(List<Slot> slots, RequestContext context, bool readCommitted, Metrics.BrokerMetrics metrics)
+    private static void AttachRecords(List<Slot> slots, RequestContext context, bool readCommitted, Metrics.BrokerMetrics metrics, bool byFollower)
     {
         foreach (var slot in slots)
         {
@@ -242,7 +242,7 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
             }
             context.DisposeAfterResponse(held);
             slot.Response.Records = held.Memory;
-            metrics.Fetched(slot.Partition.Topic, read.Records.Length);
+            metrics.Fetched(slot.Partition.Topic, read.Records.Length, byFollower);
         }
     }
 

@@ -48,6 +48,7 @@ public sealed partial class Controller : IAsyncDisposable
     private int _controllerEpoch;
     /// <summary>The version of /controller_epoch this controller set: every controller write checks it.</summary>
     private int _epochZkVersion;
+    public Metrics.BrokerMetrics? Metrics { get; init; }
 
     public Controller(KafkaZkClient zk, MetadataCache cache, ReplicaManager replicas, BrokerOptions options,
         DynamicBrokerConfig dynamicConfig, TimeProvider time, ILogger log)
@@ -364,6 +365,7 @@ public sealed partial class Controller : IAsyncDisposable
             foreach (int id in now.Except(before)) _log.LogInformation("Broker {Id} joined the cluster", id);
             foreach (int id in before.Except(now)) _log.LogInformation("Broker {Id} left the cluster", id);
             if (!_active) return;
+            using var timing = Metrics?.TimeLeaderElection();
             foreach (var topic in _cache.Topics.ToList()) await ElectLeadersOnLoopAsync(topic, ct);
         });
     }

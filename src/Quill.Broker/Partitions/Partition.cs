@@ -61,6 +61,8 @@ public sealed class Partition
     public Action<Partition>? IsrChangeWanted { get; set; }
 
     public long HighWatermark => Log.HighWatermark;
+    /// <summary>acks=all produces waiting on this partition's high watermark (the produce purgatory's size).</summary>
+    public int DelayedProduceCount { get { lock (_lock) return _delayedProduces.Count; } }
 
     /// <summary>
     /// Becomes (or stays) the leader: a new leader epoch starts a fresh view of the followers (each in the ISR is taken

@@ -27,6 +27,7 @@ public sealed class IsrManager : IAsyncDisposable
     private readonly EventLoop _loop;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _periodic;
+    public Metrics.BrokerMetrics? Metrics { get; init; }
 
     public IsrManager(KafkaZkClient zk, ReplicaManager replicas, BrokerOptions options, TimeProvider time, ILogger log)
     {
@@ -72,6 +73,7 @@ public sealed class IsrManager : IAsyncDisposable
             {
                 written = proposed;
                 version = newVersion;
+                Metrics?.IsrChanged(current.Isr, proposed);
                 _log.LogInformation("{Partition}: ISR [{Old}] -> [{New}] (leader epoch {Epoch})", partition,
                     string.Join(",", current.Isr), string.Join(",", proposed), epoch);
             }

@@ -33,6 +33,7 @@ public sealed class ReplicaFetcher : IAsyncDisposable
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    public Metrics.BrokerMetrics? Metrics { get; init; }
     private TaskCompletionSource _added = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TcpClient? _client;
     private int _correlationId;
@@ -245,7 +246,10 @@ public sealed class ReplicaFetcher : IAsyncDisposable
                 case KafkaError.None:
                     if (partition.Log.LogEndOffset != offset) return; // truncated meanwhile; fetch again from the new end
                     if (result.Records is { Length: > 0 } records && WholeBatches(records) is { Length: > 0 } whole)
+                    {
                         partition.Log.AppendAsFollower(whole);
+                        Metrics?.Replicated(whole.Length);
+                    }
                     partition.UpdateFollowerHighWatermark(result.HighWatermark);
                     // Retention or DeleteRecords on the leader moved its log start: the follower's moves with it.
                     if (result.LogStartOffset > partition.Log.LogStartOffset)

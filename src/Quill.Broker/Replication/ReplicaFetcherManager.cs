@@ -19,6 +19,7 @@ public sealed class ReplicaFetcherManager : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private bool _disposed;
+    public Metrics.BrokerMetrics? Metrics { get; init; }
 
     public ReplicaFetcherManager(ReplicaManager replicas, MetadataCache cache, BrokerOptions options, TimeProvider time, ILogger log)
     {
@@ -37,7 +38,7 @@ public sealed class ReplicaFetcherManager : IAsyncDisposable
         {
             if (_disposed || partition.IsLeader || partition.LeaderId < 0) return;
             if (!_fetchers.TryGetValue(partition.LeaderId, out var fetcher))
-                _fetchers[partition.LeaderId] = fetcher = new ReplicaFetcher(partition.LeaderId, _cache, _options, _time, _log);
+                _fetchers[partition.LeaderId] = fetcher = new ReplicaFetcher(partition.LeaderId, _cache, _options, _time, _log) { Metrics = Metrics };
             fetcher.Add(partition);
         }
         _log.LogInformation("{Partition}: following broker {Leader} (leader epoch {Epoch})", partition, partition.LeaderId, partition.LeaderEpoch);

@@ -14,6 +14,7 @@ public static class PerfCommands
         perf.Subcommands.Add(KeeperCommand());
         perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Produce());
         perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Consume());
+        perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Cluster());
         return perf;
     }
 

@@ -126,6 +126,75 @@ public static class KafkaPerfCommands
         return command;
     }
 
+    public static Command Cluster()
+    {
+        var brokers = new Option<int>("--brokers") { Description = "Brokers to start.", DefaultValueFactory = _ => 3 };
+        var partitions = new Option<int>("--partitions") { Description = "Partitions of each topic.", DefaultValueFactory = _ => 3 };
+        var records = new Option<long>("--num-records") { Description = "Records per throughput run.", DefaultValueFactory = _ => 500_000 };
+        var recordSize = new Option<int>("--record-size") { Description = "Bytes per record.", DefaultValueFactory = _ => 100 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds; each runs both cases, the order alternating.", DefaultValueFactory = _ => 5 };
+        var latencyRate = new Option<double>("--latency-rate") { Description = "Records/s of the end-to-end latency runs.", DefaultValueFactory = _ => 2000 };
+        var latencySeconds = new Option<int>("--latency-seconds") { Description = "Seconds of each end-to-end latency run.", DefaultValueFactory = _ => 5 };
+        var sessionTimeout = new Option<int>("--zk-session-timeout-ms")
+        {
+            Description = "The brokers' zookeeper.session.timeout.ms: how long a killed leader holds its partitions (Kafka's default 18000).",
+            DefaultValueFactory = _ => 18_000,
+        };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Where the cluster keeps its data (default: a temporary folder, deleted after)." };
+        var command = new Command("cluster",
+            "Starts a Keeper and N brokers, then compares RF=3 acks=all (min.insync.replicas 2) with RF=1 acks=1 in alternating rounds " +
+            "(producer throughput, end-to-end latency) and times a leader's failover after SIGKILL.")
+        {
+            brokers, partitions, records, recordSize, rounds, latencyRate, latencySeconds, sessionTimeout, dataDir,
+        };
+        command.SetAction((parse, ct) => KafkaTool.RunAsync("perf cluster", async () =>
+        {
+            var o = new ClusterPerfOptions(parse.GetValue(brokers), parse.GetValue(partitions), parse.GetValue(records), parse.GetValue(recordSize),
+                parse.GetValue(rounds), parse.GetValue(latencyRate), parse.GetValue(latencySeconds), parse.GetValue(sessionTimeout),
+                parse.GetValue(dataDir)?.FullName ?? Path.Combine(Path.GetTempPath(), $"quill-perf-cluster-{Guid.NewGuid():N}"[..30]));
+            if (o.Brokers < 3 || o.Partitions < 1 || o.Records < 1 || o.Rounds < 1 || o.LatencyRate <= 0 || o.LatencySeconds < 1 || o.RecordSize < 0)
+                throw new ToolException("--brokers must be at least 3; --partitions, --num-records, --rounds and --latency-seconds at least 1; --latency-rate positive");
+            bool temporary = parse.GetValue(dataDir) is null;
+            Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load {LoadAverage()}; {o.Brokers} brokers and one Keeper in {o.Root}");
+            Console.WriteLine($"{o.Records} records of {o.RecordSize} bytes per throughput run (linger.ms=5), {o.Partitions} partitions, " +
+                              $"end-to-end at {o.LatencyRate:0} records/s for {o.LatencySeconds} s, {o.Rounds} rounds");
+            try
+            {
+                List<ClusterPerfRound> results;
+                TimeSpan failover;
+                using (var cluster = await PerfCluster.StartAsync(o.Root, o.Brokers, o.SessionTimeoutMs, ct))
+                {
+                    results = await ClusterPerf.RunRoundsAsync(cluster, o, Console.WriteLine, ct);
+                    failover = await ClusterPerf.FailoverAsync(cluster, o, Console.WriteLine, ct);
+                }
+                Console.WriteLine();
+                Console.WriteLine("medians over the rounds:");
+                foreach (var c in new[] { ClusterPerf.Replicated, ClusterPerf.Single })
+                {
+                    var mine = results.Where(r => r.Case == c).ToList();
+                    Console.WriteLine(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                        "  {0,-14} {1,10:0} records/s {2,7:0.00} MB/s  ack p50 {3,6:0.0} ms p99 {4,7:0.0} ms  end-to-end p50 {5,5:0} ms p99 {6,5:0} ms",
+                        c.Name, ClusterPerf.Median(mine.Select(r => r.Throughput.RecordsPerSecond)), ClusterPerf.Median(mine.Select(r => r.Throughput.MegabytesPerSecond)),
+                        ClusterPerf.Median(mine.Select(r => r.Throughput.Percentile(50))), ClusterPerf.Median(mine.Select(r => r.Throughput.Percentile(99))),
+                        ClusterPerf.Median(mine.Select(r => r.EndToEndP50Ms)), ClusterPerf.Median(mine.Select(r => r.EndToEndP99Ms))));
+                }
+                double ratio = ClusterPerf.Median(results.Where(r => r.Case == ClusterPerf.Replicated).Select(r => r.Throughput.RecordsPerSecond))
+                               / ClusterPerf.Median(results.Where(r => r.Case == ClusterPerf.Single).Select(r => r.Throughput.RecordsPerSecond));
+                Console.WriteLine($"  throughput ratio RF=3 acks=all / RF=1 acks=1: {ratio:0.00}");
+                Console.WriteLine($"  failover: SIGKILL of the leader to the next acknowledged record: {failover.TotalMilliseconds:0} ms " +
+                                  $"(zookeeper.session.timeout.ms {o.SessionTimeoutMs})");
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                if (temporary && Directory.Exists(o.Root)) Directory.Delete(o.Root, recursive: true);
+            }
+        }));
+        return command;
+    }
+
+    private static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
     private static Option<string> BootstrapOption() => new("--bootstrap-server", "--broker-list")
     {
         Description = $"host:port of a broker (default {KafkaToolOptions.DefaultBootstrap}).",
