@@ -1,6 +1,9 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Quill.Broker.Groups;
+using Quill.Broker.Transactions;
+using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Messages;
 
 namespace Quill.Broker.Compat.Tests;
 
@@ -86,6 +89,68 @@ public sealed class ClusterGroupTests
             $"{r.TopicPartitionOffset} read again although the group had committed {committedLater[r.Partition.Value]}"));
         var all = committedPrefix.Concat(rest).Select(r => int.Parse(r.Message.Value)).ToList();
         Assert.Equal(Enumerable.Range(0, Records), all.Order());
+    }
+
+    [Fact]
+    public async Task the_internal_topics_wait_for_as_many_brokers_as_their_replication_factor_and_coordinators_are_not_available_until_then()
+    {
+        var config = new Dictionary<string, string>
+        {
+            ["offsets.topic.replication.factor"] = "3",
+            ["transaction.state.log.replication.factor"] = "3",
+            ["transaction.state.log.num.partitions"] = "3",
+        };
+        await using var cluster = await BrokerCluster.StartAsync(2, config);
+        await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 2 && c.Controller > 0, Deadline, "two brokers and a controller");
+        var first = cluster.Brokers[1];
+        Assert.Equal(KafkaError.CoordinatorNotAvailable, (await FindCoordinatorAsync(first, GroupKey, "a-group")).Error);
+        Assert.Equal(KafkaError.CoordinatorNotAvailable, (await FindCoordinatorAsync(first, TransactionKey, "a-transactional-id")).Error);
+        Assert.Equal("none", await cluster.KazooAsync("""
+            import sys
+            from kazoo.client import KazooClient
+            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=30)
+            found = [t for t in ('__consumer_offsets', '__transaction_state') if zk.exists('/brokers/topics/' + t)]
+            print(','.join(found) or 'none')
+            zk.stop()
+            """));
+
+        // A third broker: now both topics are created, with three replicas, and each key has a live coordinator.
+        cluster.Brokers[3] = await BrokerProcess.StartWithConfigAsync(cluster.Keeper.ConnectString, new Dictionary<string, string>(config)
+        {
+            ["broker.rack"] = "rack-3",
+            ["zookeeper.session.timeout.ms"] = $"{BrokerCluster.SessionTimeoutMs}",
+            ["offsets.topic.num.partitions"] = $"{OffsetsPartitions}",
+        }, brokerId: 3);
+        await cluster.WaitUntilEveryBrokerSaysAsync(c => c.Nodes.Count == 3, Deadline, "three brokers");
+        foreach (var (keyType, key) in new[] { (GroupKey, "a-group"), (TransactionKey, "a-transactional-id") })
+        {
+            var until = DateTime.UtcNow + Deadline;
+            while (true)
+            {
+                var (error, node) = await FindCoordinatorAsync(first, keyType, key);
+                if (error == KafkaError.None)
+                {
+                    Assert.Contains(node, cluster.Brokers.Keys);
+                    break;
+                }
+                Assert.True(DateTime.UtcNow < until, $"FindCoordinator({key}) still answers {error}\n{cluster.Diagnostics()}");
+                await Task.Delay(250);
+            }
+        }
+        await cluster.WaitForPartitionStateAsync(OffsetsTopic.Name, OffsetsTopic.PartitionFor("a-group", OffsetsPartitions), s => s.Isr.Length == 3,
+            Deadline, "three replicas in sync");
+        await cluster.WaitForPartitionStateAsync(TransactionStateTopic.Name, TransactionStateTopic.PartitionFor("a-transactional-id", 3),
+            s => s.Isr.Length == 3, Deadline, "three replicas in sync");
+    }
+
+    private const sbyte GroupKey = 0, TransactionKey = 1;
+
+    private static async Task<(KafkaError Error, int Node)> FindCoordinatorAsync(BrokerProcess broker, sbyte keyType, string key)
+    {
+        using var connection = await RawKafkaConnection.ConnectAsync(broker.KafkaPort);
+        var response = await connection.RequestAsync(KafkaApis.FindCoordinator, 3,
+            KafkaApis.FindCoordinator.Request.New().SetString("Key", key).SetInt("KeyType", keyType));
+        return ((KafkaError)response.GetInt16("ErrorCode"), response.GetInt32("NodeId"));
     }
 
     private static IConsumer<string, string> GroupConsumer(string bootstrap, string group) =>
