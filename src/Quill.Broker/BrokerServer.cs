@@ -63,7 +63,8 @@ public sealed class BrokerServer : IAsyncDisposable
         s.Groups is null ? [] :
         [
             .. GroupHandlers.Create(s.Groups, s, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null,
-                s.Transactions is { } transactions ? transactions.TryStartAsync : null),
+                s.Transactions is { } transactions ? transactions.TryStartAsync : null, s.Transactions is { } t ? t.CoordinatorOf : null,
+                s.EnsureOffsetsTopicAsync),
             new OffsetDeleteHandler(s.Groups, (topic, partition) => s.Metadata.GetPartition(topic, partition) is not null),
         ];
 
@@ -72,6 +73,7 @@ public sealed class BrokerServer : IAsyncDisposable
         s.Transactions is null || s.Groups is null ? [] :
         [
             new AddPartitionsToTxnHandler(s), new AddOffsetsToTxnHandler(s), new EndTxnHandler(s), new TxnOffsetCommitHandler(s),
+            new WriteTxnMarkersHandler(s),
         ];
 
     /// <summary>The handlers of this folder: data path, admin, cluster. ApiVersions is added by the server itself.</summary>
@@ -253,22 +255,17 @@ public sealed class BrokerServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens <c>__consumer_offsets</c> (creating it with offsets.topic.num.partitions, compacted; see
-    /// <see cref="Controller.EnsureInternalTopicAsync"/>) and starts the group coordinator on the partitions this
-    /// broker leads: it coordinates the groups of those, and loads or unloads a partition's groups as its leadership
-    /// comes and goes.
+    /// Starts the group coordinator on the partitions of <c>__consumer_offsets</c> this broker leads: it coordinates
+    /// the groups of those, and loads or unloads a partition's groups as its leadership comes and goes. The topic is
+    /// created here if enough brokers are up for its replication factor, else at the first FindCoordinator once they
+    /// are (<see cref="BrokerServices.EnsureOffsetsTopicAsync"/>).
     /// </summary>
     private async Task<GroupCoordinator> StartGroupCoordinatorAsync(CancellationToken ct)
     {
-        var topic = await _controller!.EnsureInternalTopicAsync(OffsetsTopic.Name, _options.OffsetsTopicNumPartitions,
-            _options.OffsetsTopicReplicationFactor, new Dictionary<string, string?>
-            {
-                ["cleanup.policy"] = "compact",
-                ["segment.bytes"] = _options.OffsetsTopicSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["compression.type"] = "producer",
-            }, ct);
+        await Services.EnsureOffsetsTopicAsync(ct);
+        int partitionCount = Services.Metadata.GetTopic(OffsetsTopic.Name)?.Partitions.Count ?? _options.OffsetsTopicNumPartitions;
         var replicas = _replicas!;
-        var groups = new GroupCoordinator(new PartitionOffsetsLog(topic.Partitions.Count, p => replicas.Get(OffsetsTopic.Name, p)?.Log),
+        var groups = new GroupCoordinator(new PartitionOffsetsLog(partitionCount, p => replicas.Get(OffsetsTopic.Name, p), _time, OffsetsTopic.CommitTimeout),
             new GroupCoordinatorOptions
             {
                 InitialRebalanceDelayMs = _options.GroupInitialRebalanceDelayMs,
@@ -277,9 +274,9 @@ public sealed class BrokerServer : IAsyncDisposable
                 OffsetsRetentionMs = _options.OffsetsRetentionMinutes * 60_000L,
             }, _time, _loggers.CreateLogger("Quill.Broker.Groups"));
         // Subscribed before the start reads which partitions are here, so no change falls between the two.
-        _controller.LeadershipChanged += (name, partition, leading) =>
+        _controller!.LeadershipChanged += (name, partition, leading) =>
         {
-            if (name != OffsetsTopic.Name || partition >= topic.Partitions.Count) return;
+            if (name != OffsetsTopic.Name || partition >= partitionCount) return;
             var change = leading ? groups.LoadShardAsync(partition) : groups.UnloadShardAsync(partition);
             change.ContinueWith(t => _log.LogError(t.Exception, "Moving the groups of {Topic}-{Partition} failed", name, partition),
                 TaskContinuationOptions.OnlyOnFaulted);

@@ -46,6 +46,36 @@ public sealed class BrokerServices : IBrokerIdentity
         return LiveBrokers.FirstOrDefault(b => b.Id == leader) is { } broker ? (broker.Id, broker.Host, broker.Port) : null;
     }
 
+    private string? _offsetsTopicProblem;
+
+    /// <summary>
+    /// Creates <c>__consumer_offsets</c> if it does not exist yet (offsets.topic.num.partitions, compacted), as Kafka
+    /// does at the first FindCoordinator for a group; false while it cannot be (fewer live brokers than
+    /// offsets.topic.replication.factor), which FindCoordinator answers COORDINATOR_NOT_AVAILABLE.
+    /// </summary>
+    public async Task<bool> EnsureOffsetsTopicAsync(CancellationToken ct)
+    {
+        if (Metadata.GetTopic(OffsetsTopic.Name) is not null) return true;
+        try
+        {
+            await Controller.EnsureInternalTopicAsync(OffsetsTopic.Name, Options.OffsetsTopicNumPartitions, Options.OffsetsTopicReplicationFactor,
+                new Dictionary<string, string?>
+                {
+                    ["cleanup.policy"] = "compact",
+                    ["segment.bytes"] = Options.OffsetsTopicSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["compression.type"] = "producer",
+                }, ct);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidOperationException or Quill.Keeper.Protocol.KeeperException or IOException)
+        {
+            // Clients retry FindCoordinator often: the same reason is logged once.
+            if (Interlocked.Exchange(ref _offsetsTopicProblem, e.Message) != e.Message)
+                Loggers.CreateLogger("Quill.Broker.Groups").LogWarning("{Topic} cannot be created yet: {Reason}", OffsetsTopic.Name, e.Message);
+            return false;
+        }
+    }
+
     /// <summary>This broker as clients must reach it (the advertised host and the bound port).</summary>
     public BrokerInfo Self { get; internal set; } = new(0, "127.0.0.1", 0, null);
 

@@ -55,6 +55,7 @@ public sealed class BrokerProcess : IAsyncDisposable
             .AppendLine($"log.dirs={Path.Combine(dir, "kafka-logs")}")
             .AppendLine($"zookeeper.connect={zookeeperConnect}")
             .AppendLine("offsets.topic.replication.factor=1")
+            .AppendLine("transaction.state.log.replication.factor=1")
             .AppendLine("group.initial.rebalance.delay.ms=0")
             .AppendLine("num.network.threads=3");
         foreach (var (k, v) in extra ?? new Dictionary<string, string>()) config.AppendLine($"{k}={v}");

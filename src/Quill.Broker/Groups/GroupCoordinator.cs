@@ -109,7 +109,35 @@ public sealed class GroupCoordinator : IAsyncDisposable
 
     public Task<KafkaError[]> CommitOffsetsAsync(string groupId, string memberId, string? groupInstanceId, int generationId,
         IReadOnlyList<OffsetCommitEntry> offsets, Func<string, int, bool>? partitionExists = null) =>
-        OnShard(groupId, s => s.CommitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, partitionExists));
+        Replicated(OnShard(groupId, s => Replicating(s, s.CommitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, partitionExists))));
+
+    /// <summary>
+    /// Right after a shard wrote a commit (on its loop): what waits for the write to reach the followers, as Kafka
+    /// answers a commit only once the high watermark covers it (offsets.commit.required.acks -1).
+    /// </summary>
+    private (KafkaError[] Errors, Task<KafkaError>? Replicated) Replicating(GroupShard shard, KafkaError[] errors) =>
+        (errors, errors.Contains(KafkaError.None) && shard.IsLoaded ? OffsetsLog.WhenReplicatedAsync(shard.Partition) : null);
+
+    /// <summary>
+    /// The commit's answers once its write is replicated; if that fails, what Kafka answers for the append's error
+    /// (NOT_COORDINATOR when leadership moved, COORDINATOR_NOT_AVAILABLE for too few in-sync replicas).
+    /// </summary>
+    private static async Task<KafkaError[]> Replicated(Task<(KafkaError[] Errors, Task<KafkaError>? Replicated)> commit)
+    {
+        var (errors, replicated) = await commit.ConfigureAwait(false);
+        if (replicated is null) return errors;
+        var error = await replicated.ConfigureAwait(false) switch
+        {
+            KafkaError.None => KafkaError.None,
+            KafkaError.NotLeaderOrFollower or KafkaError.KafkaStorageError => KafkaError.NotCoordinator,
+            KafkaError.NotEnoughReplicas or KafkaError.NotEnoughReplicasAfterAppend or KafkaError.UnknownTopicOrPartition => KafkaError.CoordinatorNotAvailable,
+            var other => other,
+        };
+        if (error != KafkaError.None)
+            for (int i = 0; i < errors.Length; i++)
+                if (errors[i] == KafkaError.None) errors[i] = error;
+        return errors;
+    }
 
     public Task<OffsetFetchResult> FetchOffsetsAsync(string groupId, IReadOnlyList<TopicPartitions>? topics, bool requireStable = false) =>
         OnShard(groupId, s => s.FetchOffsets(groupId, topics, requireStable));
@@ -121,7 +149,8 @@ public sealed class GroupCoordinator : IAsyncDisposable
 
     public Task<KafkaError[]> CommitTransactionalOffsetsAsync(string groupId, long producerId, short producerEpoch, string memberId,
         string? groupInstanceId, int generationId, IReadOnlyList<OffsetCommitEntry> offsets, Func<string, int, bool>? partitionExists = null) =>
-        OnShard(groupId, s => s.CommitTransactionalOffsets(groupId, producerId, producerEpoch, memberId, groupInstanceId, generationId, offsets, partitionExists));
+        Replicated(OnShard(groupId, s => Replicating(s, s.CommitTransactionalOffsets(groupId, producerId, producerEpoch, memberId, groupInstanceId,
+            generationId, offsets, partitionExists))));
 
     /// <summary>DeleteGroups: each group on its own shard; the answers in the order asked.</summary>
     public async Task<IReadOnlyList<(string GroupId, KafkaError Error)>> DeleteGroupsAsync(IReadOnlyList<string> groupIds) =>

@@ -16,4 +16,12 @@ public interface IOffsetsLog
 
     /// <summary>Every batch of a partition, oldest first, for the replay on start.</summary>
     IEnumerable<RecordBatch> ReadAll(int partition);
+
+    /// <summary>
+    /// Completes once everything appended to <paramref name="partition"/> so far is replicated (acks=all: the high
+    /// watermark covers it, with the ISR at least the topic's min.insync.replicas); to be called right after the
+    /// append, on the same thread. NONE, or the error an acks=all produce would get (NOT_LEADER_OR_FOLLOWER,
+    /// NOT_ENOUGH_REPLICAS(_AFTER_APPEND), REQUEST_TIMED_OUT). A log with no replicas completes at once.
+    /// </summary>
+    Task<Kafka.Protocol.KafkaError> WhenReplicatedAsync(int partition) => Task.FromResult(Kafka.Protocol.KafkaError.None);
 }

@@ -10,6 +10,8 @@ public static class OffsetsTopic
     public const int DefaultPartitionCount = 50;
     /// <summary>offsets.topic.segment.bytes' default: smaller segments than data topics so compaction has work to do.</summary>
     public const int DefaultSegmentBytes = 100 * 1024 * 1024;
+    /// <summary>offsets.commit.timeout.ms' default: how long a coordinator's write waits for its followers before it fails.</summary>
+    public static readonly TimeSpan CommitTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// The partition that holds a group, as Kafka places it: abs(Java's String.hashCode(groupId)) modulo the

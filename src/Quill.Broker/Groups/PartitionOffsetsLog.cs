@@ -1,16 +1,22 @@
 using Quill.Broker.Log;
+using Quill.Broker.Partitions;
+using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Records;
 
 namespace Quill.Broker.Groups;
 
 /// <summary>
 /// The offsets log over the broker's own partition logs (one <see cref="PartitionLog"/> per partition, or, in a
-/// cluster, the logs of the partitions this broker leads, looked up when used).
+/// cluster, the partitions this broker leads, looked up when used: their appends wait for the followers as acks=all
+/// produces do, since a coordinator that moves must find on the new leader everything it answered).
 /// </summary>
 public sealed class PartitionOffsetsLog : IOffsetsLog
 {
     private const int ReadChunkBytes = 1024 * 1024;
     private readonly Func<int, PartitionLog?> _partition;
+    private readonly Func<int, Partition?>? _replicated;
+    private readonly TimeProvider _time = TimeProvider.System;
+    private readonly TimeSpan _replicationTimeout;
 
     /// <param name="partitions">The logs of partitions 0..n-1 of <c>__consumer_offsets</c>, in partition order.</param>
     public PartitionOffsetsLog(IReadOnlyList<PartitionLog> partitions)
@@ -24,12 +30,16 @@ public sealed class PartitionOffsetsLog : IOffsetsLog
         PartitionCount = logs.Length;
     }
 
-    /// <param name="partitionCount">The partitions of <c>__consumer_offsets</c>.</param>
-    /// <param name="partition">The log of a partition this broker leads; null for the others (they are not read or written here).</param>
-    public PartitionOffsetsLog(int partitionCount, Func<int, PartitionLog?> partition)
+    /// <param name="partitionCount">The partitions of the topic.</param>
+    /// <param name="partition">A partition this broker leads; null for the others (they are not read or written here).</param>
+    /// <param name="replicationTimeout">How long an append waits for its followers before it counts as failed.</param>
+    public PartitionOffsetsLog(int partitionCount, Func<int, Partition?> partition, TimeProvider time, TimeSpan replicationTimeout)
     {
         PartitionCount = partitionCount;
-        _partition = partition;
+        _partition = p => partition(p)?.Log;
+        _replicated = partition;
+        _time = time;
+        _replicationTimeout = replicationTimeout;
     }
 
     /// <summary>
@@ -55,10 +65,20 @@ public sealed class PartitionOffsetsLog : IOffsetsLog
     public IReadOnlyList<PartitionLog> Partitions => [.. Enumerable.Range(0, PartitionCount).Select(Log)];
 
     private PartitionLog Log(int partition) =>
-        _partition(partition) ?? throw new InvalidOperationException($"{OffsetsTopic.Name}-{partition} is not led by this broker");
+        _partition(partition) ?? throw new LogException(KafkaError.NotLeaderOrFollower, $"partition {partition} of the coordinator's topic is not led by this broker");
 
     public void Append(int partition, ReadOnlyMemory<byte> batch) => Log(partition).Append(batch, origin: AppendOrigin.Coordinator);
 
+    public Task<KafkaError> WhenReplicatedAsync(int partition)
+    {
+        if (_replicated?.Invoke(partition) is not { } leader) return Task.FromResult(_replicated is null ? KafkaError.None : KafkaError.NotLeaderOrFollower);
+        return leader.WaitForHighWatermarkAsync(leader.Log.LogEndOffset, leader.Log.Config.MinInSyncReplicas, _replicationTimeout, _time, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Every batch of a partition, oldest first, up to the log end as it is when the read starts: on a new leader that
+    /// is everything the previous one had replicated to it (what it had not is not there, and was never answered).
+    /// </summary>
     public IEnumerable<RecordBatch> ReadAll(int partition)
     {
         var log = Log(partition);

@@ -253,33 +253,20 @@ public sealed partial class Controller
 
     /// <summary>
     /// Creates an internal compacted topic (<c>__consumer_offsets</c>, <c>__transaction_state</c>) if needed and
-    /// returns it. Kafka refuses to create such a topic while fewer brokers are up than its replication factor asks
-    /// for, which would leave a lone broker unusable with the default of 3; it is created with the replicas available
-    /// instead, and the log says so.
+    /// returns it. As Kafka does, it is not created while fewer brokers are up than its replication factor asks for
+    /// (InvalidOperationException, which FindCoordinator answers COORDINATOR_NOT_AVAILABLE and clients retry): a
+    /// cluster still starting would otherwise keep an internal topic with too few replicas. A lone broker sets
+    /// offsets.topic.replication.factor and transaction.state.log.replication.factor to 1 (`quill start` does).
     /// </summary>
     public async Task<TopicInfo> EnsureInternalTopicAsync(string name, int partitions, short replicationFactor,
         IReadOnlyDictionary<string, string?> configs, CancellationToken ct)
     {
+        if (_cache.GetTopic(name) is { } existing) return existing;
         int live = LiveBrokerIds().Count;
-        if (replicationFactor > live && _cache.GetTopic(name) is null)
-        {
-            _log.LogWarning("The replication factor of {Topic} is {Rf} but only {Live} broker(s) are up: creating it with {Live} replica(s)",
-                name, replicationFactor, live, live);
-            replicationFactor = (short)live;
-        }
+        if (replicationFactor > live)
+            throw new InvalidOperationException($"{name} needs {replicationFactor} live brokers for its replication factor, but {live} are up; " +
+                                                "it is created once enough are (or lower the replication factor for a smaller cluster)");
         var (result, topic) = await GetOrCreateTopicAsync(new NewTopic(name, partitions, replicationFactor, Configs: configs), ct);
         return topic ?? throw new InvalidOperationException($"cannot create {name}: {result.Error} {result.Message}");
-    }
-
-    /// <summary>
-    /// <see cref="EnsureInternalTopicAsync"/>, then the logs of all its partitions in partition order: for a
-    /// coordinator that needs every partition here (it fails if another broker leads one).
-    /// </summary>
-    public async Task<IReadOnlyList<PartitionLog>> OpenInternalTopicAsync(string name, int partitions, short replicationFactor,
-        IReadOnlyDictionary<string, string?> configs, CancellationToken ct)
-    {
-        var topic = await EnsureInternalTopicAsync(name, partitions, replicationFactor, configs, ct);
-        return [.. topic.Partitions.Select(p => _replicas.Get(name, p.Index)?.Log
-            ?? throw new InvalidOperationException($"{name}-{p.Index} is led by broker {p.State.Leader}, not by this broker {BrokerId}"))];
     }
 }

@@ -18,8 +18,7 @@ public sealed record TransactionCoordinatorOptions
 }
 
 /// <summary>
-/// The transaction coordinator (Kafka's TransactionCoordinator and TransactionStateManager, for one broker that leads
-/// every partition): maps transactional ids to producer ids and epochs (InitProducerId), records which partitions
+/// The transaction coordinator (Kafka's TransactionCoordinator and TransactionStateManager): maps transactional ids to producer ids and epochs (InitProducerId), records which partitions
 /// and groups a transaction touches (AddPartitionsToTxn, AddOffsetsToTxn), and ends it (EndTxn) by writing a COMMIT
 /// or ABORT marker into each of them and telling the group coordinator to keep or drop the transaction's offsets.
 /// Its state lives in the compacted <c>__transaction_state</c> topic: every change is written there before it is
@@ -27,8 +26,10 @@ public sealed record TransactionCoordinatorOptions
 /// transactional ids unused for transactional.id.expiration.ms are forgotten (a tombstone).
 /// <para>
 /// One <see cref="TransactionShard"/> per partition of the topic owns the ids that hash there, on its own event loop;
-/// this class checks what needs no state and routes. Shards load (replaying their partition, finishing transactions a
-/// crash left half-ended) and unload one by one; <see cref="StartAsync"/> loads them all.
+/// this class checks what needs no state and routes. In a cluster each broker serves the shards of the partitions it
+/// leads: a shard loads when its partition's leadership arrives (replaying the partition, finishing transactions its
+/// previous coordinator left half-ended; COORDINATOR_LOAD_IN_PROGRESS meanwhile) and unloads when it leaves
+/// (NOT_COORDINATOR), so clients look the coordinator up again. <see cref="StartAsync"/> loads the local ones.
 /// </para>
 /// </summary>
 public sealed class TransactionCoordinator : IAsyncDisposable
@@ -38,8 +39,9 @@ public sealed class TransactionCoordinator : IAsyncDisposable
     private readonly ILogger _log;
     private volatile bool _active;
 
+    /// <param name="markers">Where markers go; by default into this broker's own partitions only (one broker).</param>
     public TransactionCoordinator(IOffsetsLog stateLog, ReplicaManager replicas, GroupCoordinator groups, ProducerIdManager producerIds,
-        TransactionCoordinatorOptions options, TimeProvider time, ILogger log)
+        TransactionCoordinatorOptions options, TimeProvider time, ILogger log, TransactionMarkerWriter? markers = null)
     {
         _stateLog = stateLog;
         Replicas = replicas;
@@ -47,6 +49,7 @@ public sealed class TransactionCoordinator : IAsyncDisposable
         ProducerIds = producerIds;
         Options = options;
         _log = log;
+        Markers = markers ?? new TransactionMarkerWriter(replicas, groups, metadata: null, brokerId: -1, time, log);
         _shards = new TransactionShard[stateLog.PartitionCount];
         for (int p = 0; p < _shards.Length; p++) _shards[p] = new TransactionShard(this, p, stateLog, time, log);
     }
@@ -55,6 +58,16 @@ public sealed class TransactionCoordinator : IAsyncDisposable
     internal ReplicaManager Replicas { get; }
     internal GroupCoordinator Groups { get; }
     internal ProducerIdManager ProducerIds { get; }
+    internal TransactionMarkerWriter Markers { get; }
+
+    /// <summary>The number of partitions of <c>__transaction_state</c>.</summary>
+    public int PartitionCount => _shards.Length;
+
+    /// <summary>
+    /// The epoch a shard's markers carry (Kafka's coordinator epoch): its partition's leader epoch, which grows with
+    /// every new leader, so a partition refuses markers from a coordinator that has been replaced.
+    /// </summary>
+    internal int CoordinatorEpochOf(int partition) => Replicas.Get(TransactionStateTopic.Name, partition)?.LeaderEpoch ?? 0;
 
     public bool IsActive => _active;
 
@@ -66,11 +79,12 @@ public sealed class TransactionCoordinator : IAsyncDisposable
     /// <summary>Whether the shard of a <c>__transaction_state</c> partition serves its transactional ids.</summary>
     public bool IsShardLoaded(int partition) => _shards[partition].IsLoaded;
 
-    /// <summary>Loads every shard (in parallel), then serves.</summary>
-    public async Task StartAsync(CancellationToken ct)
+    /// <summary>Loads every shard, or those <paramref name="isLocal"/> names (the partitions this broker leads), in parallel; then serves.</summary>
+    public async Task StartAsync(CancellationToken ct, Func<int, bool>? isLocal = null)
     {
-        var loaded = await Task.WhenAll(_shards.Select(s => s.LoadAsync())).WaitAsync(ct);
-        _active = true;
+        var loads = _shards.Where(s => isLocal?.Invoke(s.Partition) ?? true).Select(s => s.LoadAsync()).ToList();
+        _active = true; // the loading shards answer COORDINATOR_LOAD_IN_PROGRESS meanwhile
+        var loaded = await Task.WhenAll(loads).WaitAsync(ct);
         _log.LogInformation("Transaction coordinator loaded {Count} transactional ids from {Topic}", loaded.Sum(), TransactionStateTopic.Name);
     }
 
@@ -95,6 +109,7 @@ public sealed class TransactionCoordinator : IAsyncDisposable
         if (timeoutMs <= 0 || timeoutMs > Options.MaxTimeoutMs) return Task.FromResult((KafkaError.InvalidTransactionTimeout, -1L, (short)-1));
         if (!_active) return Task.FromResult((KafkaError.CoordinatorLoadInProgress, -1L, (short)-1));
         var shard = ShardFor(transactionalId);
+        if (shard.IsLoading) return Task.FromResult((KafkaError.CoordinatorLoadInProgress, -1L, (short)-1));
         return OnLoop(shard.Loop.RunAsync(() => shard.InitProducerIdAsync(transactionalId, timeoutMs, expectedProducerId, expectedEpoch, ct)),
             (KafkaError.CoordinatorLoadInProgress, -1L, (short)-1), ct);
     }
@@ -108,7 +123,8 @@ public sealed class TransactionCoordinator : IAsyncDisposable
     {
         if (!_active) return Task.FromResult(KafkaError.CoordinatorLoadInProgress);
         var shard = ShardFor(transactionalId);
-        return OnLoop(shard.Loop.Run(() => shard.AddPartitions(transactionalId, producerId, epoch, partitions)), KafkaError.CoordinatorLoadInProgress, ct);
+        if (shard.IsLoading) return Task.FromResult(KafkaError.CoordinatorLoadInProgress);
+        return OnLoop(shard.Loop.RunAsync(() => shard.AddPartitionsAsync(transactionalId, producerId, epoch, partitions)), KafkaError.CoordinatorLoadInProgress, ct);
     }
 
     /// <summary>EndTxn: commits or aborts the producer's transaction (a retry of a finished end succeeds again).</summary>
@@ -116,6 +132,7 @@ public sealed class TransactionCoordinator : IAsyncDisposable
     {
         if (!_active) return Task.FromResult(KafkaError.CoordinatorLoadInProgress);
         var shard = ShardFor(transactionalId);
+        if (shard.IsLoading) return Task.FromResult(KafkaError.CoordinatorLoadInProgress);
         return OnLoop(shard.Loop.RunAsync(() => shard.EndTransactionAsync(transactionalId, producerId, epoch, commit)), KafkaError.CoordinatorLoadInProgress, ct);
     }
 
@@ -140,5 +157,6 @@ public sealed class TransactionCoordinator : IAsyncDisposable
     {
         _active = false;
         foreach (var shard in _shards) await shard.DisposeAsync().ConfigureAwait(false);
+        await Markers.DisposeAsync().ConfigureAwait(false);
     }
 }

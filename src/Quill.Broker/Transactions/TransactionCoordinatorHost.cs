@@ -1,13 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Quill.Broker.Groups;
+using Quill.Broker.Metadata;
 
 namespace Quill.Broker.Transactions;
 
 /// <summary>
 /// Starts the transaction coordinator when it is first needed, as Kafka creates <c>__transaction_state</c> on the
 /// first FindCoordinator for a transactional id — or at broker start when the topic already exists, so transactions a
-/// crash left half-ended are finished at once. Like <c>__consumer_offsets</c>, the topic gets the replicas available
-/// when fewer brokers are up than transaction.state.log.replication.factor asks for.
+/// crash left half-ended are finished at once. Each broker serves the shards of the partitions it leads and follows
+/// their leadership. The topic is created only once transaction.state.log.replication.factor brokers are up (see
+/// <see cref="Controller.EnsureInternalTopicAsync"/>); until then FindCoordinator answers COORDINATOR_NOT_AVAILABLE.
 /// </summary>
 public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger log) : IAsyncDisposable
 {
@@ -18,16 +20,10 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
     /// <summary>The coordinator if it has started.</summary>
     public TransactionCoordinator? Current => _coordinator;
 
-    /// <summary>
-    /// Starts the coordinator now if its topic exists (broker start) and this broker leads all of its partitions: the
-    /// coordinator does not yet split its partitions among the brokers of a cluster, so elsewhere it does not start.
-    /// </summary>
+    /// <summary>Starts the coordinator now if its topic exists (broker start).</summary>
     public async Task StartIfTopicExistsAsync(CancellationToken ct)
     {
-        if (services.Metadata.GetTopic(TransactionStateTopic.Name) is not { } topic) return;
-        if (topic.Partitions.All(p => p.State.Leader == services.BrokerId)) await GetAsync(ct);
-        else log.LogInformation("{Topic} is led by other brokers too; the transaction coordinator does not start on broker {Id}",
-            TransactionStateTopic.Name, services.BrokerId);
+        if (services.Metadata.GetTopic(TransactionStateTopic.Name) is not null) await GetAsync(ct);
     }
 
     /// <summary>
@@ -43,12 +39,24 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
         catch (Exception e) when (e is InvalidOperationException or Quill.Keeper.Protocol.KeeperException or IOException)
         {
             // Clients retry FindCoordinator often: the same failure is logged once, not at every retry.
-            if (Interlocked.Exchange(ref _lastFailure, e.Message) != e.Message) log.LogError(e, "The transaction coordinator could not start");
+            if (Interlocked.Exchange(ref _lastFailure, e.Message) != e.Message) log.LogWarning("The transaction coordinator cannot start yet: {Reason}", e.Message);
             return false;
         }
     }
 
-    /// <summary>The running coordinator, creating its topic and loading it first if needed.</summary>
+    /// <summary>
+    /// The broker coordinating a transactional id: the leader of its <c>__transaction_state</c> partition, or null when
+    /// that has no live leader (or the coordinator has not started).
+    /// </summary>
+    public (int NodeId, string Host, int Port)? CoordinatorOf(string transactionalId)
+    {
+        if (_coordinator is not { } coordinator) return null;
+        int partition = TransactionStateTopic.PartitionFor(transactionalId, coordinator.PartitionCount);
+        int leader = services.Metadata.GetPartition(TransactionStateTopic.Name, partition)?.State.Leader ?? -1;
+        return services.LiveBrokers.FirstOrDefault(b => b.Id == leader) is { } broker ? (broker.Id, broker.Host, broker.Port) : null;
+    }
+
+    /// <summary>The running coordinator, creating its topic and loading the local shards first if needed.</summary>
     public async Task<TransactionCoordinator> GetAsync(CancellationToken ct)
     {
         if (_coordinator is { } running) return running;
@@ -57,7 +65,7 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
         {
             if (_coordinator is { } started) return started;
             var options = services.Options;
-            var logs = await services.Controller.OpenInternalTopicAsync(TransactionStateTopic.Name, options.TransactionStateLogNumPartitions,
+            var topic = await services.Controller.EnsureInternalTopicAsync(TransactionStateTopic.Name, options.TransactionStateLogNumPartitions,
                 options.TransactionStateLogReplicationFactor, new Dictionary<string, string?>
                 {
                     ["cleanup.policy"] = "compact",
@@ -65,15 +73,31 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
                     ["compression.type"] = "uncompressed",
                     ["min.insync.replicas"] = "1",
                 }, ct);
-            var coordinator = new TransactionCoordinator(new PartitionOffsetsLog(logs), services.Replicas,
-                services.Groups ?? throw new InvalidOperationException("the group coordinator has not started"), services.ProducerIds,
+            var replicas = services.Replicas;
+            var groups = services.Groups ?? throw new InvalidOperationException("the group coordinator has not started");
+            var stateLog = new PartitionOffsetsLog(topic.Partitions.Count, p => replicas.Get(TransactionStateTopic.Name, p), services.Time,
+                OffsetsTopic.CommitTimeout);
+            var coordinator = new TransactionCoordinator(stateLog, replicas, groups, services.ProducerIds,
                 new TransactionCoordinatorOptions
                 {
                     MaxTimeoutMs = options.TransactionMaxTimeoutMs,
                     AbortTimedOutIntervalMs = options.TransactionAbortTimedOutIntervalMs,
                     TransactionalIdExpirationMs = options.TransactionalIdExpirationMs,
-                }, services.Time, log);
-            await coordinator.StartAsync(ct);
+                }, services.Time, log,
+                new TransactionMarkerWriter(replicas, groups, services.Metadata, services.BrokerId, services.Time, log));
+            // Subscribed before the start reads which partitions are here, so no change falls between the two.
+            services.Controller.LeadershipChanged += (name, partition, leading) =>
+            {
+                if (name != TransactionStateTopic.Name || partition >= topic.Partitions.Count) return;
+                log.LogInformation("{Topic}-{Partition}: {Change} its transactional ids", name, partition, leading ? "loading" : "unloading");
+                var change = leading ? coordinator.LoadShardAsync(partition) : coordinator.UnloadShardAsync(partition);
+                change.ContinueWith(t => log.LogError(t.Exception, "Moving the transactional ids of {Topic}-{Partition} failed", name, partition),
+                    TaskContinuationOptions.OnlyOnFaulted);
+            };
+            // Serves at once: shards still loading answer COORDINATOR_LOAD_IN_PROGRESS (finishing a transaction may
+            // wait for a partition's new leader), and the others NOT_COORDINATOR.
+            _ = coordinator.StartAsync(CancellationToken.None, p => replicas.Get(TransactionStateTopic.Name, p) is not null)
+                .ContinueWith(t => log.LogError(t.Exception, "Loading the transaction coordinator failed"), TaskContinuationOptions.OnlyOnFaulted);
             _coordinator = coordinator;
             return coordinator;
         }

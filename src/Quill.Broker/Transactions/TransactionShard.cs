@@ -24,6 +24,9 @@ internal sealed class TransactionShard : IAsyncDisposable
     private readonly ILogger _log;
     private ITimer? _timer;
     private bool _loaded;
+    private bool _loading;
+    private CancellationTokenSource? _term;
+    private int _coordinatorEpoch;
 
     public TransactionShard(TransactionCoordinator coordinator, int partition, IOffsetsLog stateLog, TimeProvider time, ILogger log)
     {
@@ -44,50 +47,90 @@ internal sealed class TransactionShard : IAsyncDisposable
     private ProducerIdManager ProducerIds => _coordinator.ProducerIds;
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>Replays the partition, finishes transactions left in PrepareCommit/PrepareAbort, starts the timeout timer.</summary>
-    public Task<int> LoadAsync() => Loop.RunAsync(async () =>
-    {
-        if (_loaded) return _transactions.Count;
-        foreach (var batch in _stateLog.ReadAll(Partition))
-        {
-            if (batch.IsControl) continue;
-            foreach (var record in batch.ReadRecords())
-            {
-                if (record.Key is not { } key) continue;
-                try
-                {
-                    string id = TransactionLogRecords.ReadKey(key);
-                    if (record.Value is { } value) _transactions[id] = TransactionLogRecords.ReadValue(id, value);
-                    else _transactions.Remove(id);
-                }
-                catch (KafkaProtocolException e)
-                {
-                    _log.LogWarning("Skipping unreadable record at offset {Offset} of {Topic}-{Partition}: {Message}",
-                        record.Offset, TransactionStateTopic.Name, Partition, e.Message);
-                }
-            }
-        }
-        foreach (var txn in _transactions.Values.Where(t => t.IsCompleting).ToList())
-        {
-            _log.LogInformation("Finishing transaction {Txn} that was ending when the broker stopped", LogSafe.Text(txn));
-            await CompleteAsync(txn, txn.State == TransactionState.PrepareCommit);
-        }
-        Volatile.Write(ref _loaded, true);
-        var interval = TimeSpan.FromMilliseconds(Options.AbortTimedOutIntervalMs);
-        using (ExecutionContext.SuppressFlow())
-            _timer = _time.CreateTimer(_ => Loop.Post(AbortTimedOutAsync), null, interval, interval);
-        return _transactions.Count;
-    });
+    /// <summary>While loading, requests are answered COORDINATOR_LOAD_IN_PROGRESS (set before the load is queued).</summary>
+    public bool IsLoading => Volatile.Read(ref _loading);
 
-    /// <summary>Stops serving: the timer stops and the state is dropped (the partition holds it).</summary>
-    public Task UnloadAsync() => Loop.Run(() =>
+    /// <summary>
+    /// Replays the partition (what this broker's log holds: as a new leader, all the previous one had replicated),
+    /// finishes transactions left in PrepareCommit/PrepareAbort by writing their markers, starts the timeout timer
+    /// (which aborts open transactions past their timeout, as after any load).
+    /// </summary>
+    public Task<int> LoadAsync()
     {
-        Volatile.Write(ref _loaded, false);
-        _timer?.Dispose();
-        _timer = null;
-        _transactions.Clear();
-        return true;
-    });
+        Volatile.Write(ref _loading, true);
+        var term = new CancellationTokenSource();
+        var previous = Interlocked.Exchange(ref _term, term);
+        previous?.Cancel();
+        return Loop.RunAsync(async () =>
+        {
+            try
+            {
+                if (_loaded || term.IsCancellationRequested) return _transactions.Count;
+                _transactions.Clear();
+                foreach (var batch in _stateLog.ReadAll(Partition))
+                {
+                    if (batch.IsControl) continue;
+                    foreach (var record in batch.ReadRecords())
+                    {
+                        if (record.Key is not { } key) continue;
+                        try
+                        {
+                            string id = TransactionLogRecords.ReadKey(key);
+                            if (record.Value is { } value) _transactions[id] = TransactionLogRecords.ReadValue(id, value);
+                            else _transactions.Remove(id);
+                        }
+                        catch (KafkaProtocolException e)
+                        {
+                            _log.LogWarning("Skipping unreadable record at offset {Offset} of {Topic}-{Partition}: {Message}",
+                                record.Offset, TransactionStateTopic.Name, Partition, e.Message);
+                        }
+                    }
+                }
+                _coordinatorEpoch = _coordinator.CoordinatorEpochOf(Partition);
+                foreach (var txn in _transactions.Values.Where(t => t.IsCompleting).ToList())
+                {
+                    _log.LogInformation("Finishing transaction {Txn} that its previous coordinator left ending", LogSafe.Text(txn));
+                    await CompleteAsync(txn, txn.State == TransactionState.PrepareCommit, term.Token);
+                }
+                Volatile.Write(ref _loaded, true);
+                var interval = TimeSpan.FromMilliseconds(Options.AbortTimedOutIntervalMs);
+                using (ExecutionContext.SuppressFlow())
+                    _timer = _time.CreateTimer(_ => Loop.Post(AbortTimedOutAsync), null, interval, interval);
+                _log.LogInformation("Transaction coordinator shard {Topic}-{Partition} loaded {Count} transactional ids",
+                    TransactionStateTopic.Name, Partition, _transactions.Count);
+                return _transactions.Count;
+            }
+            catch (OperationCanceledException) when (term.IsCancellationRequested)
+            {
+                _transactions.Clear();
+                return 0;
+            }
+            finally
+            {
+                if (ReferenceEquals(Volatile.Read(ref _term), term)) Volatile.Write(ref _loading, false);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Stops serving: work in progress gives up (markers not yet written are the next coordinator's), the timer stops
+    /// and the state is dropped (the partition holds it).
+    /// </summary>
+    public Task UnloadAsync()
+    {
+        Interlocked.Exchange(ref _term, null)?.Cancel();
+        Volatile.Write(ref _loading, false);
+        return Loop.Run(() =>
+        {
+            Volatile.Write(ref _loaded, false);
+            _timer?.Dispose();
+            _timer = null;
+            _transactions.Clear();
+            return true;
+        });
+    }
+
+    private CancellationToken Term => Volatile.Read(ref _term)?.Token ?? new CancellationToken(canceled: true);
 
     /// <summary>
     /// InitProducerId with a transactional id: a producer id and a new epoch for it, fencing any earlier producer with
@@ -125,7 +168,7 @@ internal sealed class TransactionShard : IAsyncDisposable
         txn.Partitions.Clear();
         txn.StartTimestampMs = -1;
         txn.LastUpdateTimestampMs = now;
-        if (!Persist(txn)) return (KafkaError.NotCoordinator, -1, -1);
+        if (!await PersistAsync(txn)) return (KafkaError.NotCoordinator, -1, -1);
         _transactions[transactionalId] = txn;
         return (KafkaError.None, txn.ProducerId, txn.ProducerEpoch);
     }
@@ -134,7 +177,7 @@ internal sealed class TransactionShard : IAsyncDisposable
     /// AddPartitionsToTxn (and AddOffsetsToTxn, with the group's <c>__consumer_offsets</c> partition): adds partitions to
     /// the producer's transaction, starting it if none is open. Returns one error for the whole request.
     /// </summary>
-    public KafkaError AddPartitions(string transactionalId, long producerId, short epoch, IReadOnlyCollection<(string Topic, int Partition)> partitions)
+    public async Task<KafkaError> AddPartitionsAsync(string transactionalId, long producerId, short epoch, IReadOnlyCollection<(string Topic, int Partition)> partitions)
     {
         if (!_loaded) return KafkaError.NotCoordinator;
         if (Check(transactionalId, producerId, epoch, out var txn) is { } error) return error;
@@ -150,7 +193,7 @@ internal sealed class TransactionShard : IAsyncDisposable
         foreach (var p in partitions) txn.Partitions.Add(p);
         if (txn.Partitions.Count == before && before > 0) return KafkaError.None;
         txn.LastUpdateTimestampMs = now;
-        return Persist(txn) ? KafkaError.None : KafkaError.NotCoordinator;
+        return await PersistAsync(txn) ? KafkaError.None : KafkaError.NotCoordinator;
     }
 
     /// <summary>EndTxn: commits or aborts the producer's transaction (a retry of a finished end succeeds again).</summary>
@@ -187,42 +230,33 @@ internal sealed class TransactionShard : IAsyncDisposable
         var before = txn.State;
         txn.State = commit ? TransactionState.PrepareCommit : TransactionState.PrepareAbort;
         txn.LastUpdateTimestampMs = now;
-        if (!Persist(txn))
+        if (!await PersistAsync(txn))
         {
-            // Not recorded, so not begun: the transaction stays open and the client may retry.
+            // Not recorded (or not replicated, so a new coordinator may not know it): the transaction stays open and
+            // the client may retry.
             txn.State = before;
             return false;
         }
-        await CompleteAsync(txn, commit);
+        try
+        {
+            await CompleteAsync(txn, commit, Term);
+        }
+        catch (OperationCanceledException)
+        {
+            // Unloaded while writing markers: the transaction is recorded as ending; the next coordinator finishes it.
+            return false;
+        }
         return true;
     }
 
     /// <summary>Writes the markers into every partition of the transaction, settles its offsets, and records the outcome.</summary>
-    private async Task CompleteAsync(TransactionMetadata txn, bool commit)
+    private async Task CompleteAsync(TransactionMetadata txn, bool commit, CancellationToken ct)
     {
-        foreach (var (topic, index) in txn.Partitions.OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition))
-        {
-            if (_coordinator.Replicas.Get(topic, index) is not { } partition)
-            {
-                _log.LogWarning("Transaction {Txn}: {Topic}-{Partition} is gone; no marker written there", LogSafe.Text(txn.TransactionalId), topic, index);
-                continue;
-            }
-            try
-            {
-                partition.Log.AppendControlMarker(txn.ProducerId, txn.ProducerEpoch, commit, coordinatorEpoch: 0, partition.LeaderEpoch);
-                partition.NotifyAppended();
-            }
-            catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)
-            {
-                _log.LogError(e, "Transaction {Txn}: writing the {Marker} marker into {Topic}-{Partition} failed", LogSafe.Text(txn.TransactionalId),
-                    commit ? "COMMIT" : "ABORT", topic, index);
-            }
-            if (topic == OffsetsTopic.Name) await _coordinator.Groups.CompleteTransactionAsync(txn.ProducerId, index, commit);
-        }
+        await _coordinator.Markers.WriteAsync(txn, commit, _coordinatorEpoch, ct);
         txn.State = commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort;
         txn.Partitions.Clear();
         txn.LastUpdateTimestampMs = NowMs;
-        if (!Persist(txn)) _log.LogWarning("Transaction {Txn}: its completion could not be recorded; it is finished again at the next start", LogSafe.Text(txn));
+        if (!await PersistAsync(txn)) _log.LogWarning("Transaction {Txn}: its completion could not be recorded; it is finished again at the next load", LogSafe.Text(txn));
     }
 
     /// <summary>The next epoch for the transactional id; a new producer id once the epoch is used up.</summary>
@@ -250,24 +284,34 @@ internal sealed class TransactionShard : IAsyncDisposable
         txn.ProducerEpoch++;
     }
 
-    private bool Persist(TransactionMetadata txn) => WriteState(txn.TransactionalId, TransactionLogRecords.ValueOf(txn));
+    private Task<bool> PersistAsync(TransactionMetadata txn) => WriteStateAsync(txn.TransactionalId, TransactionLogRecords.ValueOf(txn));
 
     /// <summary>A tombstone: the transactional id is forgotten.</summary>
-    private bool PersistTombstone(string transactionalId) => WriteState(transactionalId, null);
+    private Task<bool> PersistTombstoneAsync(string transactionalId) => WriteStateAsync(transactionalId, null);
 
-    private bool WriteState(string transactionalId, byte[]? value)
+    /// <summary>
+    /// Appends the id's new state and waits until the partition's followers have it (acks=all), so whatever this
+    /// coordinator answers survives its broker: false if either fails.
+    /// </summary>
+    private async Task<bool> WriteStateAsync(string transactionalId, byte[]? value)
     {
         var records = new RecordBatchBuilder().Add(NowMs, TransactionLogRecords.KeyOf(transactionalId), value);
+        Task<KafkaError> replicated;
         try
         {
             _stateLog.Append(Partition, records.Build());
-            return true;
+            replicated = _stateLog.WhenReplicatedAsync(Partition);
         }
         catch (Exception e) when (e is LogException or IOException or ObjectDisposedException)
         {
             _log.LogError(e, "Could not write the state of transactional id {Id} to {Topic}", LogSafe.Text(transactionalId), TransactionStateTopic.Name);
             return false;
         }
+        var error = await replicated;
+        if (error == KafkaError.None) return true;
+        _log.LogWarning("The state of transactional id {Id} was not replicated in {Topic}-{Partition}: {Error}", LogSafe.Text(transactionalId),
+            TransactionStateTopic.Name, Partition, error);
+        return false;
     }
 
     /// <summary>
@@ -290,7 +334,7 @@ internal sealed class TransactionShard : IAsyncDisposable
             foreach (var txn in _transactions.Values.Where(t => (t.State is TransactionState.Empty or TransactionState.CompleteCommit or TransactionState.CompleteAbort)
                          && t.LastUpdateTimestampMs + Options.TransactionalIdExpirationMs <= now).ToList())
             {
-                if (!PersistTombstone(txn.TransactionalId)) continue;
+                if (!await PersistTombstoneAsync(txn.TransactionalId)) continue;
                 _transactions.Remove(txn.TransactionalId);
                 _log.LogInformation("Transactional id {Id} expired: unused for {Ms} ms", LogSafe.Text(txn.TransactionalId), Options.TransactionalIdExpirationMs);
             }
@@ -304,6 +348,7 @@ internal sealed class TransactionShard : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await UnloadAsync().ConfigureAwait(false);
+        _term?.Dispose();
         await Loop.DisposeAsync().ConfigureAwait(false);
     }
 }

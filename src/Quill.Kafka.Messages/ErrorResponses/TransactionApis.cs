@@ -47,3 +47,25 @@ public sealed partial class TxnOffsetCommitRequestData
         return response;
     }
 }
+
+public sealed partial class WriteTxnMarkersRequestData
+{
+    /// <summary>Each partition of each marker with the error.</summary>
+    public IApiResponse? ErrorResponse(short version, KafkaError error)
+    {
+        var response = new WriteTxnMarkersResponseData();
+        foreach (var marker in Markers)
+        {
+            var answer = new WriteTxnMarkersResponseData.MarkersItem { ProducerId = marker.ProducerId };
+            foreach (var topic in marker.Topics)
+            {
+                var topicAnswer = new WriteTxnMarkersResponseData.MarkersItem.TopicsItem { Name = topic.Name };
+                foreach (int partition in topic.PartitionIndexes)
+                    topicAnswer.Partitions.Add(new WriteTxnMarkersResponseData.MarkersItem.TopicsItem.PartitionsItem { PartitionIndex = partition, ErrorCode = (short)error });
+                answer.Topics.Add(topicAnswer);
+            }
+            response.Markers.Add(answer);
+        }
+        return response;
+    }
+}

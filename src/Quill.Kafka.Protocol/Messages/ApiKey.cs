@@ -26,6 +26,7 @@ public enum ApiKey : short
     AddPartitionsToTxn = 24,
     AddOffsetsToTxn = 25,
     EndTxn = 26,
+    WriteTxnMarkers = 27,
     TxnOffsetCommit = 28,
     DescribeAcls = 29,
     CreateAcls = 30,

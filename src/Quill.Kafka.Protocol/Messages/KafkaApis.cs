@@ -25,6 +25,7 @@ public static class KafkaApis
     public static readonly Api AddPartitionsToTxn = new(ApiKey.AddPartitionsToTxn, AddPartitionsToTxnApi.Request, AddPartitionsToTxnApi.Response);
     public static readonly Api AddOffsetsToTxn = new(ApiKey.AddOffsetsToTxn, AddOffsetsToTxnApi.Request, AddOffsetsToTxnApi.Response);
     public static readonly Api EndTxn = new(ApiKey.EndTxn, EndTxnApi.Request, EndTxnApi.Response);
+    public static readonly Api WriteTxnMarkers = new(ApiKey.WriteTxnMarkers, WriteTxnMarkersApi.Request, WriteTxnMarkersApi.Response);
     public static readonly Api TxnOffsetCommit = new(ApiKey.TxnOffsetCommit, TxnOffsetCommitApi.Request, TxnOffsetCommitApi.Response);
     public static readonly Api DescribeConfigs = new(ApiKey.DescribeConfigs, DescribeConfigsApi.Request, DescribeConfigsApi.Response);
     public static readonly Api AlterConfigs = new(ApiKey.AlterConfigs, AlterConfigsApi.Request, AlterConfigsApi.Response);
@@ -48,7 +49,7 @@ public static class KafkaApis
     [
         Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat,
         LeaveGroup, SyncGroup, DescribeGroups, ListGroups, ApiVersions, CreateTopics, DeleteTopics, DeleteRecords,
-        InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
+        InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
         IncrementalAlterConfigs, DescribeCluster,
         DescribeAcls, CreateAcls, DeleteAcls, DescribeLogDirs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, OffsetDelete,
         SaslHandshake, SaslAuthenticate,

@@ -57,6 +57,32 @@ public static class EndTxnApi
         Int16("ErrorCode", "0+"));
 }
 
+/// <summary>
+/// WriteTxnMarkers (27), broker to broker: the transaction coordinator asks a partition's leader to write COMMIT or
+/// ABORT markers (v1 flexible).
+/// </summary>
+public static class WriteTxnMarkersApi
+{
+    public static readonly MessageSchema Request = new("WriteTxnMarkersRequest", "0-1", "1+",
+        Array("Markers", "0+",
+            Int64("ProducerId", "0+"),
+            Int16("ProducerEpoch", "0+"),
+            Bool("TransactionResult", "0+"),
+            Array("Topics", "0+",
+                String("Name", "0+"),
+                Int32Array("PartitionIndexes", "0+")),
+            Int32("CoordinatorEpoch", "0+")));
+
+    public static readonly MessageSchema Response = new("WriteTxnMarkersResponse", "0-1", "1+",
+        Array("Markers", "0+",
+            Int64("ProducerId", "0+"),
+            Array("Topics", "0+",
+                String("Name", "0+"),
+                Array("Partitions", "0+",
+                    Int32("PartitionIndex", "0+"),
+                    Int16("ErrorCode", "0+")))));
+}
+
 /// <summary>TxnOffsetCommit (28): v2 the committed leader epoch, v3 flexible with the consumer's generation and member.</summary>
 public static class TxnOffsetCommitApi
 {

@@ -49,9 +49,8 @@ public static class LocalCluster
     }
 
     /// <summary>
-    /// One broker's settings. Internal topics get as many replicas as there are brokers, up to Kafka's default of 3;
-    /// the transaction log has one partition so that one broker leads all of it (the transaction coordinator needs
-    /// that until it follows each partition's leadership).
+    /// One broker's settings. Internal topics get as many replicas as there are brokers, up to Kafka's default of 3
+    /// (they are created once that many brokers are up).
     /// </summary>
     private static string ServerProperties(int id, int port, string logDir, string connect, int brokers)
     {
@@ -64,7 +63,6 @@ public static class LocalCluster
             offsets.topic.replication.factor={replicas}
             transaction.state.log.replication.factor={replicas}
             transaction.state.log.min.isr={Math.Min(replicas, 2)}
-            transaction.state.log.num.partitions=1
             default.replication.factor={replicas}
             group.initial.rebalance.delay.ms=0
 

@@ -70,6 +70,7 @@ public class SpecConformanceTests
     [InlineData(ApiKey.AddPartitionsToTxn, 3, 3)]
     [InlineData(ApiKey.AddOffsetsToTxn, 4, 3)]
     [InlineData(ApiKey.EndTxn, 4, 3)]
+    [InlineData(ApiKey.WriteTxnMarkers, 1, 1)]
     [InlineData(ApiKey.TxnOffsetCommit, 3, 3)]
     [InlineData(ApiKey.DescribeConfigs, 4, 4)]
     [InlineData(ApiKey.AlterConfigs, 2, 2)]

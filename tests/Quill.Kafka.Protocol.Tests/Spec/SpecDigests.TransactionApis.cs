@@ -54,6 +54,29 @@ internal static partial class SpecDigests
             ThrottleTimeMs: int32 v0+
             ErrorCode: int16 v0+
             """,
+        // WriteTxnMarkersRequest.json (0-1, flexible 1+).
+        ["WriteTxnMarkersRequest"] = """
+            WriteTxnMarkersRequest v0-1 flexible v1+
+            Markers: [] v0+
+              ProducerId: int64 v0+
+              ProducerEpoch: int16 v0+
+              TransactionResult: bool v0+
+              Topics: [] v0+
+                Name: string v0+
+                PartitionIndexes: []int32 v0+
+              CoordinatorEpoch: int32 v0+
+            """,
+        // WriteTxnMarkersResponse.json (0-1, flexible 1+).
+        ["WriteTxnMarkersResponse"] = """
+            WriteTxnMarkersResponse v0-1 flexible v1+
+            Markers: [] v0+
+              ProducerId: int64 v0+
+              Topics: [] v0+
+                Name: string v0+
+                Partitions: [] v0+
+                  PartitionIndex: int32 v0+
+                  ErrorCode: int16 v0+
+            """,
         // apache/kafka@06ebebe4 (0-3).
         ["TxnOffsetCommitRequest"] = """
             TxnOffsetCommitRequest v0-3 flexible v3+

@@ -8,11 +8,14 @@ namespace Quill.Broker.Handlers.Groups;
 /// <summary>
 /// FindCoordinator (v0-6): a group's coordinator is the leader of its <c>__consumer_offsets</c> partition, once the
 /// coordinator has loaded (COORDINATOR_NOT_AVAILABLE before, or while that partition has no live leader, which
-/// clients retry); every transactional id is coordinated here. v4+ answers a batch of keys. The first transaction
+/// clients retry); a transactional id's is the leader of its <c>__transaction_state</c> partition (this broker when
+/// <paramref name="transactionCoordinatorOf"/> is not given). v4+ answers a batch of keys. The first transaction
 /// key starts the transaction coordinator (creating <c>__transaction_state</c>).
 /// </summary>
 internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrokerIdentity broker,
-    Func<CancellationToken, Task<bool>>? startTransactionCoordinator) : ApiHandler<FindCoordinatorRequestData, FindCoordinatorResponseData>
+    Func<CancellationToken, Task<bool>>? startTransactionCoordinator,
+    Func<string, (int NodeId, string Host, int Port)?>? transactionCoordinatorOf = null,
+    Func<CancellationToken, Task<bool>>? ensureOffsetsTopic = null) : ApiHandler<FindCoordinatorRequestData, FindCoordinatorResponseData>
 {
     private const sbyte GroupKeyType = 0, TransactionKeyType = 1;
 
@@ -45,7 +48,13 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
     private (KafkaError, string?, (int, string, int)) Locate(sbyte keyType, string key, KafkaError error, string? message)
     {
         if (error != KafkaError.None) return (error, message, NoNode);
-        if (keyType != GroupKeyType) return (error, message, (broker.NodeId, broker.Host, broker.Port));
+        if (keyType != GroupKeyType)
+        {
+            if (transactionCoordinatorOf is null) return (error, message, (broker.NodeId, broker.Host, broker.Port));
+            return transactionCoordinatorOf(key) is { } txnLeader
+                ? (KafkaError.None, null, txnLeader)
+                : (KafkaError.CoordinatorNotAvailable, "the transactional id's partition of __transaction_state has no live leader", NoNode);
+        }
         int partition = coordinator.PartitionFor(key);
         return broker.CoordinatorOf(partition) is { } leader
             ? (KafkaError.None, null, leader)
@@ -59,7 +68,9 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
         switch (keyType)
         {
             case GroupKeyType:
-                return coordinator.IsActive ? (KafkaError.None, null) : (KafkaError.CoordinatorNotAvailable, "the group coordinator is not available yet");
+                if (!coordinator.IsActive) return (KafkaError.CoordinatorNotAvailable, "the group coordinator is not available yet");
+                return ensureOffsetsTopic is null || await ensureOffsetsTopic(ct) ? (KafkaError.None, null)
+                    : (KafkaError.CoordinatorNotAvailable, $"{OffsetsTopic.Name} cannot be created yet: too few brokers are up");
             case TransactionKeyType when startTransactionCoordinator is not null:
                 return await startTransactionCoordinator(ct) ? (KafkaError.None, null)
                     : (KafkaError.CoordinatorNotAvailable, "the transaction coordinator is not available yet");
