@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long form of the broker fault test (tests/Quill.Broker.Compat.Tests/Faults; the suite runs a 30 s form): one
+# The long form of the broker fault test (tests/Quill.Broker.Compat.Tests/Faults; the suite runs a 40 s form): one
 # Keeper and three brokers, each behind a TCP proxy on 127.0.0.1 that every client and every other broker reaches it
 # through; a topic with RF 3 and min.insync.replicas 2; idempotent acks=all writers and a consumer group for --duration
 # seconds while the nemesis kills partition leaders and the controller (SIGKILL, then a restart), pauses brokers

@@ -18,8 +18,9 @@ public sealed record BrokerFaultRunOptions(TimeSpan Duration, BrokerFaultKinds F
 }
 
 /// <summary>The outcome of a run; <see cref="ToString"/> is the report.</summary>
+/// <param name="LeaderElections">Leader epochs summed over the partitions at the end: how often leadership moved.</param>
 public sealed record BrokerFaultRunResult(BrokerFaultRunOptions Options, CheckReport Report, IReadOnlyList<NemesisEvent> Events, int Faults,
-    string Directory, string Diagnostics)
+    int LeaderElections, string Directory, string Diagnostics)
 {
     public bool Valid => Report.Valid;
 
@@ -27,7 +28,8 @@ public sealed record BrokerFaultRunResult(BrokerFaultRunOptions Options, CheckRe
     {
         var text = new StringBuilder()
             .AppendLine($"3 brokers, topic of {Options.Partitions} partitions (RF 3, min.insync.replicas 2), {Options.Duration.TotalSeconds:F0} s, " +
-                        $"faults {Options.Faults}, {Options.Writers} writers, {Options.Readers} readers, seed {Options.Seed}; {Faults} faults; " +
+                        $"faults {Options.Faults}, {Options.Writers} writers, {Options.Readers} readers, seed {Options.Seed}; {Faults} faults, " +
+                        $"{LeaderElections} leader elections; " +
                         $"files in {Directory}");
         foreach (var e in Events) text.AppendLine($"  {e.TimeMs,8} ms  {e.What}");
         text.Append(Report);
@@ -49,7 +51,7 @@ public static class BrokerFaultRun
     public static readonly IReadOnlyDictionary<string, string> BrokerConfig = new Dictionary<string, string>
     {
         ["replica.lag.time.max.ms"] = "3000",
-        ["zookeeper.session.timeout.ms"] = "6000",
+        ["zookeeper.session.timeout.ms"] = "4000",
         ["offsets.topic.replication.factor"] = "3",
         ["offsets.topic.num.partitions"] = "3",
     };
@@ -114,7 +116,7 @@ public static class BrokerFaultRun
             bool keep = options.KeepFiles || !report.Valid;
             if (keep) SaveLogs(cluster, directory);
             else Directory.Delete(directory, recursive: true);
-            return new BrokerFaultRunResult(options, report, nemesis.Events, nemesis.Faults, directory, diagnostics);
+            return new BrokerFaultRunResult(options, report, nemesis.Events, nemesis.Faults, states.Values.Sum(st => st.LeaderEpoch), directory, diagnostics);
         }
         catch (Exception e)
         {

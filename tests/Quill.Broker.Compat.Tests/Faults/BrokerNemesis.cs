@@ -1,3 +1,4 @@
+using System.Globalization;
 using Quill.Testing;
 
 namespace Quill.Broker.Compat.Tests.Faults;
@@ -8,7 +9,7 @@ public enum BrokerFaultKinds
     None = 0,
     /// <summary>SIGKILL a partition's leader, then start it again.</summary>
     Kill = 1,
-    /// <summary>SIGSTOP a broker for longer than replica.lag.time.max.ms (shorter than its Keeper session), then SIGCONT.</summary>
+    /// <summary>SIGSTOP a broker for longer than replica.lag.time.max.ms (at times longer than its Keeper session too), then SIGCONT.</summary>
     Pause = 2,
     /// <summary>SIGKILL the controller, then start it again.</summary>
     Controller = 4,
@@ -27,6 +28,8 @@ public sealed record NemesisEvent(long TimeMs, string What);
 public sealed class BrokerNemesis(FaultCluster cluster, string topic, BrokerFaultKinds kinds, int seed, BrokerHistory clock, Action<string> log)
 {
     private readonly Random _random = new(seed);
+    private static readonly double LagSeconds = double.Parse(BrokerFaultRun.BrokerConfig["replica.lag.time.max.ms"], CultureInfo.InvariantCulture) / 1000;
+    private static readonly double SessionTimeoutSeconds = double.Parse(BrokerFaultRun.BrokerConfig["zookeeper.session.timeout.ms"], CultureInfo.InvariantCulture) / 1000;
     private readonly List<NemesisEvent> _events = [];
 
     public IReadOnlyList<NemesisEvent> Events => _events;
@@ -51,58 +54,76 @@ public sealed class BrokerNemesis(FaultCluster cluster, string topic, BrokerFaul
 
     private TimeSpan Between(double fromSeconds, double toSeconds) => TimeSpan.FromSeconds(fromSeconds + _random.NextDouble() * (toSeconds - fromSeconds));
 
-    /// <summary>Faults until <paramref name="duration"/> has passed (the one under way is finished and healed).</summary>
+    /// <summary>
+    /// Faults until <paramref name="duration"/> has passed (the one under way is finished and healed): the chosen kinds
+    /// in rounds, each round in a random order, except that a run with leader kills begins with one, so every run sees
+    /// a failover.
+    /// </summary>
     public async Task RunAsync(TimeSpan duration)
     {
         var chosen = Enum.GetValues<BrokerFaultKinds>().Where(k => k is not BrokerFaultKinds.None and not BrokerFaultKinds.All && kinds.HasFlag(k)).ToArray();
         if (chosen.Length == 0) return;
         var end = DateTime.UtcNow + duration;
+        var round = new Queue<BrokerFaultKinds>();
+        if (kinds.HasFlag(BrokerFaultKinds.Kill)) round.Enqueue(BrokerFaultKinds.Kill);
         await Task.Delay(Between(2, 4));
         while (DateTime.UtcNow < end)
         {
-            var kind = chosen[_random.Next(chosen.Length)];
-            switch (kind)
+            if (round.Count == 0)
             {
-                case BrokerFaultKinds.Kill:
-                    var states = await cluster.PartitionStatesAsync(topic);
-                    var led = states.Where(s => s.Value.Leader > 0).ToList();
-                    if (led.Count == 0) break;
-                    var (partition, state) = led[_random.Next(led.Count)];
-                    await KillAndRestartAsync(state.Leader, $"the leader of partition {partition}");
-                    break;
-                case BrokerFaultKinds.Controller:
-                    int controller = await cluster.ControllerAsync();
-                    if (controller > 0) await KillAndRestartAsync(controller, "the controller");
-                    break;
-                case BrokerFaultKinds.Pause:
-                    int paused = cluster.Brokers.Keys.ElementAt(_random.Next(cluster.Brokers.Count));
-                    var pause = Between(3.5, 5.5);
-                    Note($"SIGSTOP broker {paused} for {pause.TotalSeconds:F1} s");
-                    cluster.Pause(paused);
-                    Faults++;
-                    await Task.Delay(pause);
-                    cluster.Resume(paused);
-                    Note($"SIGCONT broker {paused}");
-                    break;
-                case BrokerFaultKinds.Partition:
-                    int cut = cluster.Brokers.Keys.ElementAt(_random.Next(cluster.Brokers.Count));
-                    var mode = _random.Next(2) == 0 ? CutMode.BlackHole : CutMode.Reset;
-                    var hold = Between(4, 8);
-                    Note($"cut broker {cut} off ({mode}) for {hold.TotalSeconds:F1} s");
-                    cluster.Proxies[cut].Cut(mode);
-                    Faults++;
-                    await Task.Delay(hold);
-                    cluster.Proxies[cut].Heal();
-                    Note($"healed broker {cut}");
-                    break;
+                var order = chosen.ToArray();
+                _random.Shuffle(order);
+                foreach (var k in order) round.Enqueue(k);
             }
-            await Task.Delay(Between(2, 5));
+            await InjectAsync(round.Dequeue());
+            await Task.Delay(Between(1, 4));
         }
     }
 
-    private async Task KillAndRestartAsync(int broker, string which)
+    private async Task InjectAsync(BrokerFaultKinds kind)
     {
-        var down = Between(1, 5);
+        switch (kind)
+        {
+            case BrokerFaultKinds.Kill:
+                var states = await cluster.PartitionStatesAsync(topic);
+                var led = states.Where(s => s.Value.Leader > 0).ToList();
+                if (led.Count == 0) break;
+                var (partition, state) = led[_random.Next(led.Count)];
+                // Down past its Keeper session, so the controller moves its partitions to other replicas.
+                await KillAndRestartAsync(state.Leader, $"the leader of partition {partition}", Between(SessionTimeoutSeconds + 1, SessionTimeoutSeconds + 5));
+                break;
+            case BrokerFaultKinds.Controller:
+                // Sometimes back within its Keeper session (it resumes the session: no election), sometimes not.
+                int controller = await cluster.ControllerAsync();
+                if (controller > 0) await KillAndRestartAsync(controller, "the controller", Between(0.5, SessionTimeoutSeconds + 2));
+                break;
+            case BrokerFaultKinds.Pause:
+                int paused = cluster.Brokers.Keys.ElementAt(_random.Next(cluster.Brokers.Count));
+                // Past replica.lag.time.max.ms; sometimes past the Keeper session too.
+                var pause = Between(LagSeconds + 0.3, SessionTimeoutSeconds + 2);
+                Note($"SIGSTOP broker {paused} for {pause.TotalSeconds:F1} s");
+                cluster.Pause(paused);
+                Faults++;
+                await Task.Delay(pause);
+                cluster.Resume(paused);
+                Note($"SIGCONT broker {paused}");
+                break;
+            case BrokerFaultKinds.Partition:
+                int cut = cluster.Brokers.Keys.ElementAt(_random.Next(cluster.Brokers.Count));
+                var mode = _random.Next(2) == 0 ? CutMode.BlackHole : CutMode.Reset;
+                var hold = Between(LagSeconds + 1, LagSeconds + 5);
+                Note($"cut broker {cut} off ({mode}) for {hold.TotalSeconds:F1} s");
+                cluster.Proxies[cut].Cut(mode);
+                Faults++;
+                await Task.Delay(hold);
+                cluster.Proxies[cut].Heal();
+                Note($"healed broker {cut}");
+                break;
+        }
+    }
+
+    private async Task KillAndRestartAsync(int broker, string which, TimeSpan down)
+    {
         Note($"SIGKILL broker {broker} ({which}), down for {down.TotalSeconds:F1} s");
         cluster.Brokers[broker].Kill();
         Faults++;
