@@ -33,8 +33,10 @@ public sealed record Violation(ViolationKind Kind, string Detail)
 }
 
 /// <summary>The verdict on a history and what it counted; <see cref="ToString"/> is the report.</summary>
+/// <param name="Rewinds">Times a reader went back within one assignment (librdkafka resetting its position, to the
+/// start with auto.offset.reset=earliest, after OFFSET_OUT_OF_RANGE): allowed, but a sign of a fetch answered wrongly.</param>
 public sealed record CheckReport(IReadOnlyList<Violation> Violations, int Acks, int Failures, int Reads, int Commits, int FatalErrors,
-    int LogRecords, int Replicas)
+    int LogRecords, int Replicas, int Rewinds)
 {
     public bool Valid => Violations.Count == 0;
 
@@ -42,7 +44,7 @@ public sealed record CheckReport(IReadOnlyList<Violation> Violations, int Acks, 
     {
         var text = new StringBuilder()
             .AppendLine($"{Acks} acknowledged, {Failures} failed, {FatalErrors} fatal producer errors; {LogRecords} records in the log, " +
-                        $"{Replicas} replica copies compared; {Reads} reads, {Commits} commits; {Violations.Count} violations");
+                        $"{Replicas} replica copies compared; {Reads} reads ({Rewinds} rewinds), {Commits} commits; {Violations.Count} violations");
         foreach (var group in Violations.GroupBy(v => v.Kind))
         {
             text.AppendLine($"  {group.Key}: {group.Count()}");
@@ -78,10 +80,10 @@ public static class HistoryChecker
         CheckLog(history, where, violations);
         CheckAcks(history, log, where, violations);
         CheckReplicas(history, violations);
-        CheckReaders(history, log, violations);
+        int rewinds = CheckReaders(history, log, violations);
 
         return new CheckReport(violations, history.Acks.Count, history.Failures.Count, history.Reads.Count, history.Commits.Count,
-            history.FatalErrors.Count, where.Values.Sum(p => p.Count), history.Replicas.Count);
+            history.FatalErrors.Count, where.Values.Sum(p => p.Count), history.Replicas.Count, rewinds);
     }
 
     /// <summary>No value twice, none unknown, each writer's values in a partition in the order it sent them.</summary>
@@ -144,9 +146,10 @@ public static class HistoryChecker
 
     /// <summary>
     /// Readers saw the log; every acknowledged record was read; within a run no record was passed over; a run starts at
-    /// or before the highest offset the group had been asked to commit for the partition by then (0 if none).
+    /// or before the highest offset the group had been asked to commit for the partition by then (0 if none). Returns
+    /// how often a reader went back within a run.
     /// </summary>
-    private static void CheckReaders(BrokerHistory history, Dictionary<int, Dictionary<long, string>> log, List<Violation> violations)
+    private static int CheckReaders(BrokerHistory history, Dictionary<int, Dictionary<long, string>> log, List<Violation> violations)
     {
         var read = new HashSet<(int, long)>();
         foreach (var r in history.Reads)
@@ -161,6 +164,7 @@ public static class HistoryChecker
             violations.Add(new(ViolationKind.NotConsumed, $"{ack.Value} at {ack.Partition}@{ack.Offset} was acknowledged but never read"));
 
         var commits = history.Commits.ToList();
+        int rewinds = 0;
         foreach (var run in history.Reads.GroupBy(r => (r.Reader, r.Partition, r.Run)))
         {
             var (reader, partition, number) = run.Key;
@@ -176,9 +180,11 @@ public static class HistoryChecker
                 if (r.Offset > previous + 1 && Passed(records, previous + 1, r.Offset) is { } skipped)
                     violations.Add(new(ViolationKind.Skipped, $"reader {reader} read partition {partition} offset {r.Offset} right after {previous} " +
                                                              $"(assignment {number}), passing offset {skipped}"));
+                if (r.Offset <= previous) rewinds++;
                 previous = r.Offset;
             }
         }
+        return rewinds;
     }
 
     /// <summary>The first offset in [from, to) that holds a record, or null.</summary>

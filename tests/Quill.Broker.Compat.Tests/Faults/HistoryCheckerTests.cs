@@ -59,6 +59,18 @@ public sealed class HistoryCheckerTests
         Assert.Equal(8, report.LogRecords);
         Assert.Equal(6, report.Replicas);
         Assert.Equal(8, report.Reads);
+        Assert.Equal(0, report.Rewinds);
+    }
+
+    [Fact]
+    public void a_reader_going_back_within_an_assignment_is_a_rewind_not_a_violation()
+    {
+        var history = Clean();
+        history.Reads.Enqueue(new Read(1, 0, 0, history.FinalLogs[0][0].Item2, 1, 80));
+        history.Reads.Enqueue(new Read(1, 0, 1, history.FinalLogs[0][1].Item2, 1, 81));
+        var report = HistoryChecker.Check(history);
+        Assert.True(report.Valid, report.ToString());
+        Assert.Equal(1, report.Rewinds);
     }
 
     [Fact]
