@@ -9,7 +9,8 @@
 # replica identical below the high watermark, the readers got everything and never skipped.
 # The run's directory (history.jsonl, broker logs) is kept and named in the report.
 # Usage: scripts/broker-fault-test.sh [--duration SECONDS] [--faults kill,pause,controller,partition|none] [--seed N]
-#                                     [--partitions N] [--writers N] [--readers N]
+#                                     [--partitions N] [--writers N] [--readers N] [--nemeses N]
+#        (--nemeses 2 or 3: that many nemeses at once, faults overlapping on different brokers)
 # Exit code: 0 the history checks clean, 1 it does not, 2 the run failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

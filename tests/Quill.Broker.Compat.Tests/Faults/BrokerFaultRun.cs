@@ -11,6 +11,8 @@ public sealed record BrokerFaultRunOptions(TimeSpan Duration, BrokerFaultKinds F
     public int Partitions { get; init; } = 6;
     public int Writers { get; init; } = 3;
     public int Readers { get; init; } = 2;
+    /// <summary>Nemeses at once (seeds Seed, Seed+1, ...): with more than one, faults overlap, one per broker at a time.</summary>
+    public int Nemeses { get; init; } = 1;
     /// <summary>How long healing may take: the ISR back to three, the readers through every acknowledged record.</summary>
     public TimeSpan HealDeadline { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Keep the directory (history, broker logs) even when the history checks clean.</summary>
@@ -28,7 +30,7 @@ public sealed record BrokerFaultRunResult(BrokerFaultRunOptions Options, CheckRe
     {
         var text = new StringBuilder()
             .AppendLine($"3 brokers, topic of {Options.Partitions} partitions (RF 3, min.insync.replicas 2), {Options.Duration.TotalSeconds:F0} s, " +
-                        $"faults {Options.Faults}, {Options.Writers} writers, {Options.Readers} readers, seed {Options.Seed}; {Faults} faults, " +
+                        $"faults {Options.Faults} ({Options.Nemeses} at once at most), {Options.Writers} writers, {Options.Readers} readers, seed {Options.Seed}; {Faults} faults, " +
                         $"{LeaderElections} leader elections; " +
                         $"files in {Directory}");
         foreach (var e in Events) text.AppendLine($"  {e.TimeMs,8} ms  {e.What}");
@@ -78,13 +80,13 @@ public static class BrokerFaultRun
 
             var history = new BrokerHistory();
             var workload = new FaultWorkload(cluster.BootstrapServers, topic, options.Partitions, history);
-            var nemesis = new BrokerNemesis(cluster, topic, options.Faults, options.Seed, history, log);
+            var nemeses = Enumerable.Range(0, options.Nemeses).Select(i => new BrokerNemesis(cluster, topic, options.Faults, options.Seed + i, history, log)).ToList();
             log($"workload: {options.Writers} writers, {options.Readers} readers for {options.Duration.TotalSeconds:F0} s on {topic}, seed {options.Seed}");
             var end = DateTime.UtcNow + options.Duration;
             workload.Start(options.Writers, options.Readers);
             // The nemesis stops a little before the writers so the last records go to a healed cluster.
-            await nemesis.RunAsync(options.Duration - TimeSpan.FromSeconds(5));
-            await nemesis.HealAllAsync();
+            await Task.WhenAll(nemeses.Select(n => n.RunAsync(options.Duration - TimeSpan.FromSeconds(5))));
+            await nemeses[0].HealAllAsync();
             if (end > DateTime.UtcNow) await Task.Delay(end - DateTime.UtcNow);
             log($"stopping the writers ({history.Acks.Count} acknowledged so far)");
             await Task.Run(workload.StopWriters);
@@ -116,7 +118,8 @@ public static class BrokerFaultRun
             bool keep = options.KeepFiles || !report.Valid;
             if (keep) SaveLogs(cluster, directory);
             else Directory.Delete(directory, recursive: true);
-            return new BrokerFaultRunResult(options, report, nemesis.Events, nemesis.Faults, states.Values.Sum(st => st.LeaderEpoch), directory, diagnostics);
+            return new BrokerFaultRunResult(options, report, [.. nemeses.SelectMany(n => n.Events).OrderBy(e => e.TimeMs)], nemeses.Sum(n => n.Faults),
+                states.Values.Sum(st => st.LeaderEpoch), directory, diagnostics);
         }
         catch (Exception e)
         {

@@ -90,46 +90,73 @@ public sealed class BrokerNemesis(FaultCluster cluster, string topic, BrokerFaul
                 if (led.Count == 0) break;
                 var (partition, state) = led[_random.Next(led.Count)];
                 // Down past its Keeper session, so the controller moves its partitions to other replicas.
-                await KillAndRestartAsync(state.Leader, $"the leader of partition {partition}", Between(SessionTimeoutSeconds + 1, SessionTimeoutSeconds + 5));
+                var down = Between(SessionTimeoutSeconds + 1, SessionTimeoutSeconds + 5);
+                if (cluster.TryClaim(state.Leader))
+                    await KillAndRestartAsync(state.Leader, $"the leader of partition {partition}", down);
                 break;
             case BrokerFaultKinds.Controller:
                 // Sometimes back within its Keeper session (it resumes the session: no election), sometimes not.
                 int controller = await cluster.ControllerAsync();
-                if (controller > 0) await KillAndRestartAsync(controller, "the controller", Between(0.5, SessionTimeoutSeconds + 2));
+                var gone = Between(0.5, SessionTimeoutSeconds + 2);
+                if (controller > 0 && cluster.TryClaim(controller)) await KillAndRestartAsync(controller, "the controller", gone);
                 break;
             case BrokerFaultKinds.Pause:
                 int paused = cluster.Brokers.Keys.ElementAt(_random.Next(cluster.Brokers.Count));
                 // Past replica.lag.time.max.ms; sometimes past the Keeper session too.
                 var pause = Between(LagSeconds + 0.3, SessionTimeoutSeconds + 2);
-                Note($"SIGSTOP broker {paused} for {pause.TotalSeconds:F1} s");
-                cluster.Pause(paused);
-                Faults++;
-                await Task.Delay(pause);
-                cluster.Resume(paused);
-                Note($"SIGCONT broker {paused}");
+                if (!cluster.TryClaim(paused)) break;
+                try
+                {
+                    Note($"SIGSTOP broker {paused} for {pause.TotalSeconds:F1} s");
+                    cluster.Pause(paused);
+                    Faults++;
+                    await Task.Delay(pause);
+                    cluster.Resume(paused);
+                    Note($"SIGCONT broker {paused}");
+                }
+                finally
+                {
+                    cluster.Release(paused);
+                }
                 break;
             case BrokerFaultKinds.Partition:
                 int cut = cluster.Brokers.Keys.ElementAt(_random.Next(cluster.Brokers.Count));
                 var mode = _random.Next(2) == 0 ? CutMode.BlackHole : CutMode.Reset;
                 var hold = Between(LagSeconds + 1, LagSeconds + 5);
-                Note($"cut broker {cut} off ({mode}) for {hold.TotalSeconds:F1} s");
-                cluster.Proxies[cut].Cut(mode);
-                Faults++;
-                await Task.Delay(hold);
-                cluster.Proxies[cut].Heal();
-                Note($"healed broker {cut}");
+                if (!cluster.TryClaim(cut)) break;
+                try
+                {
+                    Note($"cut broker {cut} off ({mode}) for {hold.TotalSeconds:F1} s");
+                    cluster.Proxies[cut].Cut(mode);
+                    Faults++;
+                    await Task.Delay(hold);
+                    cluster.Proxies[cut].Heal();
+                    Note($"healed broker {cut}");
+                }
+                finally
+                {
+                    cluster.Release(cut);
+                }
                 break;
         }
     }
 
+    /// <summary>Kills a broker this nemesis has claimed, starts it again after <paramref name="down"/>, releases it.</summary>
     private async Task KillAndRestartAsync(int broker, string which, TimeSpan down)
     {
-        Note($"SIGKILL broker {broker} ({which}), down for {down.TotalSeconds:F1} s");
-        cluster.Brokers[broker].Kill();
-        Faults++;
-        await Task.Delay(down);
-        await cluster.Brokers[broker].StartAgainAsync();
-        Note($"broker {broker} started again");
+        try
+        {
+            Note($"SIGKILL broker {broker} ({which}), down for {down.TotalSeconds:F1} s");
+            cluster.Brokers[broker].Kill();
+            Faults++;
+            await Task.Delay(down);
+            await cluster.Brokers[broker].StartAgainAsync();
+            Note($"broker {broker} started again");
+        }
+        finally
+        {
+            cluster.Release(broker);
+        }
     }
 
     /// <summary>Resumes paused brokers, heals every proxy and starts every broker that is down.</summary>

@@ -13,6 +13,7 @@ namespace Quill.Broker.Compat.Tests.Faults;
 public sealed class FaultCluster : IAsyncDisposable
 {
     private readonly HashSet<int> _paused = [];
+    private readonly HashSet<int> _claimed = [];
 
     private FaultCluster(KeeperProcess keeper) => Keeper = keeper;
 
@@ -48,6 +49,17 @@ public sealed class FaultCluster : IAsyncDisposable
     public string BootstrapServers => string.Join(',', Proxies.Values.Select(p => $"127.0.0.1:{p.Port}"));
 
     public bool IsPaused(int broker) => _paused.Contains(broker);
+
+    /// <summary>Takes a broker for one fault (false if another nemesis has it), so faults overlap only on different brokers.</summary>
+    public bool TryClaim(int broker)
+    {
+        lock (_claimed) return _claimed.Add(broker);
+    }
+
+    public void Release(int broker)
+    {
+        lock (_claimed) _claimed.Remove(broker);
+    }
 
     public void Pause(int broker)
     {

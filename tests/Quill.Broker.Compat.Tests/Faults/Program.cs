@@ -3,10 +3,10 @@ using Quill.Broker.Compat.Tests.Faults;
 
 // The long form of the broker fault test (scripts/broker-fault-test.sh), outside the test runner:
 //   fault-test --duration SECONDS --faults kill,pause,controller,partition|none [--seed N] [--partitions N]
-//              [--writers N] [--readers N]
+//              [--writers N] [--readers N] [--nemeses N]
 // Exit code: 0 the history checks clean, 1 it does not (the report says why), 2 the run itself failed.
 const string Usage = "usage: fault-test --duration SECONDS --faults kill,pause,controller,partition|none [--seed N] " +
-                     "[--partitions N] [--writers N] [--readers N]";
+                     "[--partitions N] [--writers N] [--readers N] [--nemeses N]";
 
 if (args.Length == 0 || args[0] != "fault-test") return Fail(Usage);
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -26,6 +26,7 @@ try
         Partitions = Int("partitions", 6),
         Writers = Int("writers", 3),
         Readers = Int("readers", 2),
+        Nemeses = Int("nemeses", 1),
         KeepFiles = true,
     };
     var result = await BrokerFaultRun.RunAsync(run, line => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {line}"));
