@@ -13,12 +13,25 @@ namespace Quill.Keeper.Pipeline;
 /// on to the next stage, rejected ones too (as markers without a txn) so that their answers keep their place.
 /// Runs on the processor's owner thread: it reads the tree and owns the pending changes and the zxid counter.
 /// </summary>
+/// <summary>ZooKeeper's ReconfigRequest: joining and leaving servers (incremental) or new members, and the expected config version.</summary>
+public sealed record ReconfigRequest(string? JoiningServers, string? LeavingServers, string? NewMembers, long CurConfigId)
+{
+    public static ReconfigRequest Read(ref JuteReader r) => new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadLong());
+}
+
 public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChanges pending, IRequestStage next,
     TimeProvider time, ILogger log)
 {
     private readonly KeeperOptions _options = options;
     private readonly PendingChanges _pending = pending;
     private long _lastAcceptedZxid = tree.LastZxid;
+
+    /// <summary>
+    /// The leader's part of a reconfig (set on an ensemble's leader only): checks the request against the ensemble
+    /// and returns the new membership's text for the zxid. Elsewhere a reconfig is unimplemented, as on a standalone
+    /// ZooKeeper.
+    /// </summary>
+    public Func<ReconfigRequest, long, byte[]>? Reconfigure { get; set; }
 
     /// <summary>A new leader counts from its epoch: the next txn gets zxid epoch &lt;&lt; 32 | 1.</summary>
     public void StartEpoch(long epoch) => _lastAcceptedZxid = Math.Max(_lastAcceptedZxid, epoch << 32);
@@ -94,7 +107,7 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
                 PathRequest.Read(ref r);
                 return null;
             case OpCode.Reconfig:
-                throw new KeeperException(ErrorCode.ReconfigDisabled);
+                return PrepareReconfig(request, ReconfigRequest.Read(ref r), zxid);
             default:
                 throw new KeeperException(ErrorCode.Unimplemented);
         }
@@ -275,6 +288,26 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
             _pending.EndMulti(rollback: !complete || failure != ErrorCode.Ok);
         }
         return new MultiTxn(txns);
+    }
+
+    /// <summary>
+    /// ZooKeeper's order: reconfigEnabled, then the ensemble's checks (in progress, version, the new membership, a
+    /// synced quorum of it), then the WRITE permission on /zookeeper/config, which only a super user has.
+    /// </summary>
+    private ReconfigTxn PrepareReconfig(Request request, ReconfigRequest reconfig, long zxid)
+    {
+        if (!_options.Quorum.ReconfigEnabled)
+        {
+            log.LogWarning("Reconfig from session 0x{Session:x} refused: reconfigEnabled is false", request.Session.Id);
+            throw new KeeperException(ErrorCode.ReconfigDisabled);
+        }
+        var configure = Reconfigure ?? throw new KeeperException(ErrorCode.Unimplemented);
+        byte[] config = configure(reconfig, zxid);
+        var node = GetNodeForChange(DataTree.ConfigPath);
+        CheckAcl(request, node.Acl, Perms.Write, DataTree.ConfigPath);
+        node.Version = -1;
+        _pending.Put(node, zxid);
+        return new ReconfigTxn(config);
     }
 
     internal static void SkipMultiOp(OpCode type, ref JuteReader r)

@@ -31,6 +31,8 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
         try
         {
             conn = await ConnectAsync(initTimeout, stop.Token).ConfigureAwait(false);
+            var current = conn;
+            peer.EndTerm = () => current.Close();
             var info = new JuteWriter(16);
             info.WriteLong(peer.MyId);
             conn.Send(PacketType.FollowerInfo, peer.AcceptedEpoch << 32, info.ToArray());
@@ -88,7 +90,7 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
                     case PacketType.Answer: processor.Post(new LeaderAnswerWork(ForwardedAnswer.Decode(p.Data))); break;
                     case PacketType.NewLeader: logStage.Submit(new Proposal(p.Zxid, 0, 0, 0, null)); break;
                     case PacketType.UpToDate:
-                        string mode = peer.IsVoter ? "follower" : "observer";
+                        string mode = peer.FollowerMode;
                         peer.StartServing(role, mode);
                         _log.LogInformation("Up to date with the leader: serving clients as {Mode}", mode);
                         break;
@@ -105,6 +107,7 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
         finally
         {
+            peer.EndTerm = null;
             stop.Cancel();
             peer.StopServing();
             conn?.Close();
