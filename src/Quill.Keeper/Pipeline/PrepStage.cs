@@ -13,12 +13,6 @@ namespace Quill.Keeper.Pipeline;
 /// on to the next stage, rejected ones too (as markers without a txn) so that their answers keep their place.
 /// Runs on the processor's owner thread: it reads the tree and owns the pending changes and the zxid counter.
 /// </summary>
-/// <summary>ZooKeeper's ReconfigRequest: joining and leaving servers (incremental) or new members, and the expected config version.</summary>
-public sealed record ReconfigRequest(string? JoiningServers, string? LeavingServers, string? NewMembers, long CurConfigId)
-{
-    public static ReconfigRequest Read(ref JuteReader r) => new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadLong());
-}
-
 public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChanges pending, IRequestStage next,
     TimeProvider time, ILogger log)
 {
