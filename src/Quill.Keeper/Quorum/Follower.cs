@@ -31,8 +31,6 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
         try
         {
             conn = await ConnectAsync(initTimeout, stop.Token).ConfigureAwait(false);
-            var current = conn;
-            peer.EndTerm = () => current.Close();
             var info = new JuteWriter(16);
             info.WriteLong(peer.MyId);
             conn.Send(PacketType.FollowerInfo, peer.AcceptedEpoch << 32, info.ToArray());
@@ -107,7 +105,6 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
         finally
         {
-            peer.EndTerm = null;
             stop.Cancel();
             peer.StopServing();
             conn?.Close();

@@ -51,7 +51,7 @@ public sealed class QuorumPeer : IAsyncDisposable
     /// <summary>False for an observer: it follows and serves clients, but has no vote.</summary>
     public bool IsVoter => Voters.Contains(MyId);
     public IReadOnlyDictionary<int, EnsembleMember> Members => Membership.Members;
-    /// <summary>Set by the running term: ends it (a reconfig removed this server or the leader).</summary>
+    /// <summary>Set by a leader's term: ends it (a reconfig took this server's vote).</summary>
     public Action? EndTerm { get; set; }
     public SnapshotStore Snapshots { get; }
     public TxnLog TxnLog { get; private set; } = null!;
@@ -127,21 +127,18 @@ public sealed class QuorumPeer : IAsyncDisposable
     private static IPEndPoint ElectionEndpoint(EnsembleMember m) => new(NetworkListener.ResolveHost(m.Host), m.ElectionPort);
 
     /// <summary>
-    /// Owner thread: a reconfig was applied here. Activates it; when it took the leader's vote away, the term ends
-    /// (the leader steps down, the others elect one of the new voters). A follower that lost its vote goes on
-    /// following without one, as a ZooKeeper server removed by reconfig does until it is shut down.
+    /// Owner thread: a reconfig was applied here. Activates it; a leader it took the vote from steps down (its
+    /// followers' term ends with its connection, and they elect one of the new voters: ending theirs here would cut
+    /// off the answer to the client that asked). A follower that lost its vote goes on following without one, as a
+    /// ZooKeeper server removed by reconfig does until it is shut down.
     /// </summary>
     public void OnConfigCommitted(byte[] config, long zxid)
     {
         var next = Membership.Parse(System.Text.Encoding.UTF8.GetString(config), zxid);
         Activate(next);
-        if (!next.Voters.Contains(MyId))
-            _log.LogWarning("Reconfig 0x{Zxid:x}: this server has no vote any more; it follows without one until it is shut down", zxid);
-        if (!next.Voters.Contains(LeaderId))
-        {
-            _log.LogInformation("Reconfig 0x{Zxid:x} took the vote of the leader (server {Leader}): this term ends", zxid, LeaderId);
-            EndTerm?.Invoke();
-        }
+        if (next.Voters.Contains(MyId)) return;
+        _log.LogWarning("Reconfig 0x{Zxid:x}: this server has no vote any more", zxid);
+        if (State == PeerState.Leading) EndTerm?.Invoke();
     }
 
     /// <summary>What srvr says while following: observer for an observer, else follower (with or without a vote, as ZooKeeper).</summary>
