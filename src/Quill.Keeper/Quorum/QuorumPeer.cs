@@ -102,25 +102,30 @@ public sealed class QuorumPeer : IAsyncDisposable
         _loop = Task.Run(() => RunAsync(_stop.Token));
     }
 
-    private void Load(byte[] secret)
+    /// <param name="replaced">The state was cut back (TRUNC) or replaced (SNAP): the tree's membership is in force even
+    /// when older than the one this server took from txns it had logged, which nobody committed.</param>
+    private void Load(byte[] secret, bool replaced = false)
     {
         Sessions = new SessionTracker(Time, secret, MyId);
         TxnLog = new TxnLog(Options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = Options.ForceSync }, Loggers.CreateLogger("Keeper.TxnLog"), Time);
         Tree = StateLoader.Load(Snapshots, TxnLog, Sessions, Options.ExtendedTypesEnabled, _log);
-        if (!AdoptConfigOfTree()) Tree.SetQuorumConfig(System.Text.Encoding.UTF8.GetBytes(Membership.ToString()));
+        if (!AdoptConfigOfTree(replaced)) Tree.SetQuorumConfig(System.Text.Encoding.UTF8.GetBytes(Membership.ToString()));
     }
 
     /// <summary>
     /// The tree holds a newer membership than the files (a reconfig was logged or came in a snapshot, and the files were
-    /// not written yet, or this server learns it from the leader): it is activated. True when the tree's is in force.
+    /// not written yet, or this server learns it from the leader): it is activated. With <paramref name="evenIfOlder"/>
+    /// an older one is too (a TRUNC or SNAP undid a reconfig this server had only logged), unless it is version 0,
+    /// which in a snapshot may be the leader's own static membership. True when the tree's is in force.
     /// </summary>
-    private bool AdoptConfigOfTree()
+    private bool AdoptConfigOfTree(bool evenIfOlder = false)
     {
         Membership inTree;
         try { inTree = Membership.Parse(Tree.QuorumConfigText()); }
         catch (ConfigException) { return false; }
-        if (inTree.Members.Count == 0 || inTree.Version <= Membership.Version) return false;
-        Activate(inTree);
+        if (inTree.Members.Count == 0 || inTree.Version == Membership.Version) return false;
+        if (inTree.Version < Membership.Version && !(evenIfOlder && inTree.Version > 0)) return false;
+        Activate(inTree, evenIfOlder);
         return true;
     }
 
@@ -149,9 +154,9 @@ public sealed class QuorumPeer : IAsyncDisposable
     /// ZooKeeper writes it, zoo.cfg.dynamic.&lt;version&gt; next to zoo.cfg with zoo.cfg's dynamicConfigFile pointing at
     /// it, so a restart comes back with it.
     /// </summary>
-    private void Activate(Membership next)
+    private void Activate(Membership next, bool evenIfOlder = false)
     {
-        if (next.Version <= Membership.Version) return;
+        if (next.Version == Membership.Version || (next.Version < Membership.Version && !evenIfOlder)) return;
         Membership = next;
         foreach (var m in next.Members.Values) _transport?.SetPeer(m.Id, ElectionEndpoint(m));
         _log.LogInformation("Membership version 0x{Version:x}: {Servers}", next.Version, next.ServerLines().Replace('\n', ' '));
@@ -261,7 +266,7 @@ public sealed class QuorumPeer : IAsyncDisposable
         TxnLog.Dispose();
         TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
         DeleteSnapshotsAfter(zxid); // a snapshot of txns nobody committed (from a SNAP never finished) must not load
-        Load(secret);
+        Load(secret, replaced: true);
         if (Tree.LastZxid != zxid) throw new InvalidDataException($"after truncating to 0x{zxid:x} the state ends at 0x{Tree.LastZxid:x}");
     }
 
@@ -275,7 +280,7 @@ public sealed class QuorumPeer : IAsyncDisposable
         TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
         DeleteSnapshotsAfter(zxid);
         Snapshots.Write(zxid, stream => stream.Write(body));
-        Load(secret);
+        Load(secret, replaced: true);
         _log.LogInformation("Installed the leader's snapshot at zxid 0x{Zxid:x}: {Nodes} znodes", zxid, Tree.NodeCount);
     }
 
