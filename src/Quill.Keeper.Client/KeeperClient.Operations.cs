@@ -69,6 +69,17 @@ public sealed partial class KeeperClient
         return new NodeData(response.Data ?? [], response.Stat) { IsNull = response.Data is null };
     }
 
+    /// <summary>
+    /// Changes the ensemble's membership (ZooKeeper's reconfig; needs a super user): joining server lines and leaving
+    /// ids, or the whole new membership; <paramref name="fromConfig"/> is the config version expected (-1: any).
+    /// Answers the new config (/zookeeper/config's data and stat).
+    /// </summary>
+    public async Task<NodeData> ReconfigAsync(string? joining, string? leaving, string? newMembers, long fromConfig = -1, CancellationToken cancellationToken = default)
+    {
+        var response = await SendAsync(OpCode.Reconfig, new ReconfigRequest(joining, leaving, newMembers, fromConfig), ReadData, "/zookeeper/config", cancellationToken);
+        return new NodeData(response.Data ?? [], response.Stat);
+    }
+
     /// <summary>Replaces the node's data if its version is <paramref name="version"/> (-1: any version).</summary>
     public Task<Stat> SetDataAsync(string path, byte[]? data, int version = -1, CancellationToken cancellationToken = default) =>
         SendAsync(OpCode.SetData, new SetDataRequest(ServerPath(path), data, version), ReadStat, path, cancellationToken);

@@ -102,3 +102,10 @@ public sealed record WatchesRequest(string Path, WatcherType Type) : IJuteRecord
     public static WatchesRequest Read(ref JuteReader r) => new(r.ReadString() ?? "", (WatcherType)r.ReadInt());
     public void Write(JuteWriter w) { w.WriteString(Path); w.WriteInt((int)Type); }
 }
+
+/// <summary>reconfig: joining and leaving servers (incremental) or the new members, and the config version expected (-1: any).</summary>
+public sealed record ReconfigRequest(string? JoiningServers, string? LeavingServers, string? NewMembers, long CurConfigId) : IJuteRecord
+{
+    public static ReconfigRequest Read(ref JuteReader r) => new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadLong());
+    public void Write(JuteWriter w) { w.WriteString(JoiningServers); w.WriteString(LeavingServers); w.WriteString(NewMembers); w.WriteLong(CurConfigId); }
+}

@@ -19,6 +19,8 @@ public sealed class QuorumConfig
     public bool StandaloneEnabled { get; set; } = true;
     public bool ReconfigEnabled { get; set; }
     public string? DynamicConfigFile { get; set; }
+    /// <summary>The zoo.cfg this was read from (a reconfig points its dynamicConfigFile at the new membership).</summary>
+    public string? StaticConfigFile { get; set; }
     /// <summary>The version in the dynamic file's name (zoo.cfg.dynamic.&lt;hex&gt;), when it has one.</summary>
     public long? DynamicConfigVersion { get; private set; }
     public bool QuorumListenOnAllIPs { get; set; }
@@ -42,6 +44,9 @@ public sealed class QuorumConfig
     /// ZooKeeper runs a quorum when more than one server votes, or when standaloneEnabled=false and servers are listed;
     /// a single server.N line with standaloneEnabled=true is a standalone server.
     /// </summary>
+    /// <summary>The membership the configuration files give, at the version the dynamic file's name carries.</summary>
+    public Membership InitialMembership() => new(new Dictionary<int, EnsembleMember>(_members), DynamicConfigVersion ?? 0);
+
     public bool IsEnsemble => _members.Values.Count(m => m.Role == PeerRole.Participant) > 1 || (!StandaloneEnabled && _members.Count > 0);
 
     /// <summary>Reads one server.N line; the same id twice is a mistake (Java's properties would keep the last silently).</summary>

@@ -15,6 +15,7 @@ public static class ZooCfg
     {
         if (!File.Exists(path)) throw new ConfigException($"config file {path} does not exist");
         var options = Parse(File.ReadAllLines(path), warn);
+        options.Quorum.StaticConfigFile = Path.GetFullPath(path);
         // Relative directories are relative to where the server runs, as in ZooKeeper.
         options.Quorum.Resolve(options, warn);
         return options;

@@ -19,6 +19,9 @@ public sealed class FinalStage(DataTree tree, SessionTracker sessions, PendingCh
     /// <summary>Txns applied since the counter was last reset (the processor snapshots every snapCount).</summary>
     public long TxnsApplied { get; set; }
 
+    /// <summary>Called once a reconfig is applied: the ensemble activates the new membership (its text, its zxid).</summary>
+    public Action<byte[], long>? ConfigCommitted { get; set; }
+
     /// <summary>Applies a committed request and leaves its answer in the writer.</summary>
     public void Apply(Request request)
     {
@@ -65,7 +68,12 @@ public sealed class FinalStage(DataTree tree, SessionTracker sessions, PendingCh
                 var result = tree.Apply(zxid, request.Time, request.Session.Id, txn);
                 if (result.Err != ErrorCode.Ok)
                     log.LogError("Txn 0x{Zxid:x} ({Type} {Path}) did not apply: {Err}", zxid, txn.Type, LogText.Escape(result.Path), result.Err);
-                if (result.Err == ErrorCode.Ok && request.Type is OpCode.SetData or OpCode.SetAcl)
+                if (txn is ReconfigTxn reconfig)
+                {
+                    Replies.Write(_writer, request.Xid, zxid, ErrorCode.Ok, new GetDataResponse(reconfig.Config, result.Stat!.Value));
+                    ConfigCommitted?.Invoke(reconfig.Config, zxid);
+                }
+                else if (result.Err == ErrorCode.Ok && request.Type is OpCode.SetData or OpCode.SetAcl)
                     Replies.Write(_writer, request.Xid, zxid, ErrorCode.Ok, result.Stat!.Value);
                 else
                     Replies.Write(_writer, request.Xid, zxid, result.Err, result.Err != ErrorCode.Ok ? null : request.Type switch

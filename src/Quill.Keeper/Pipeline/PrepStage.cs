@@ -20,6 +20,13 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
     private readonly PendingChanges _pending = pending;
     private long _lastAcceptedZxid = tree.LastZxid;
 
+    /// <summary>
+    /// The leader's part of a reconfig (set on an ensemble's leader only): checks the request against the ensemble
+    /// and returns the new membership's text for the zxid. Elsewhere a reconfig is unimplemented, as on a standalone
+    /// ZooKeeper.
+    /// </summary>
+    public Func<ReconfigRequest, long, byte[]>? Reconfigure { get; set; }
+
     /// <summary>A new leader counts from its epoch: the next txn gets zxid epoch &lt;&lt; 32 | 1.</summary>
     public void StartEpoch(long epoch) => _lastAcceptedZxid = Math.Max(_lastAcceptedZxid, epoch << 32);
 
@@ -94,7 +101,7 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
                 PathRequest.Read(ref r);
                 return null;
             case OpCode.Reconfig:
-                throw new KeeperException(ErrorCode.ReconfigDisabled);
+                return PrepareReconfig(request, ReconfigRequest.Read(ref r), zxid);
             default:
                 throw new KeeperException(ErrorCode.Unimplemented);
         }
@@ -275,6 +282,26 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
             _pending.EndMulti(rollback: !complete || failure != ErrorCode.Ok);
         }
         return new MultiTxn(txns);
+    }
+
+    /// <summary>
+    /// ZooKeeper's order: reconfigEnabled, then the ensemble's checks (in progress, version, the new membership, a
+    /// synced quorum of it), then the WRITE permission on /zookeeper/config, which only a super user has.
+    /// </summary>
+    private ReconfigTxn PrepareReconfig(Request request, ReconfigRequest reconfig, long zxid)
+    {
+        if (!_options.Quorum.ReconfigEnabled)
+        {
+            log.LogWarning("Reconfig from session 0x{Session:x} refused: reconfigEnabled is false", request.Session.Id);
+            throw new KeeperException(ErrorCode.ReconfigDisabled);
+        }
+        var configure = Reconfigure ?? throw new KeeperException(ErrorCode.Unimplemented);
+        byte[] config = configure(reconfig, zxid);
+        var node = GetNodeForChange(DataTree.ConfigPath);
+        CheckAcl(request, node.Acl, Perms.Write, DataTree.ConfigPath);
+        node.Version = -1;
+        _pending.Put(node, zxid);
+        return new ReconfigTxn(config);
     }
 
     internal static void SkipMultiOp(OpCode type, ref JuteReader r)

@@ -59,6 +59,12 @@ public sealed partial class RequestProcessor
     /// </summary>
     public Action<StateImage>? SnapshotReady { get; set; }
 
+    /// <summary>Leader: prepares a reconfig (see <see cref="PrepStage.Reconfigure"/>).</summary>
+    public Func<ReconfigRequest, long, byte[]>? Reconfigure { get => _prep.Reconfigure; set => _prep.Reconfigure = value; }
+
+    /// <summary>Ensemble: a reconfig was applied here (see <see cref="FinalStage.ConfigCommitted"/>).</summary>
+    public Action<byte[], long>? ConfigCommitted { get => _final.ConfigCommitted; set => _final.ConfigCommitted = value; }
+
     public void Post(Work work) => _inbox.Writer.TryWrite(work);
 
     /// <summary>A new leader's first zxid is its epoch's (called before the processor runs).</summary>

@@ -20,7 +20,10 @@ namespace Quill.Keeper.Quorum;
 public sealed class ElectionTransport : IAsyncDisposable
 {
     private readonly long _myId;
-    private readonly IReadOnlyDictionary<long, IPEndPoint> _peers;
+    private readonly ConcurrentDictionary<long, IPEndPoint> _peers;
+    /// <summary>This server's election address, sent with each vote so that servers that do not list it yet (it is
+    /// joining by reconfig) can answer it, as ZooKeeper's notifications carry the sender's config.</summary>
+    private readonly (string Host, int Port) _advertised;
     private readonly TimeSpan _connectTimeout;
     private readonly ILogger _log;
     private readonly ConcurrentDictionary<long, QuorumConnection> _outgoing = new();
@@ -32,10 +35,11 @@ public sealed class ElectionTransport : IAsyncDisposable
 
     public static readonly TimeSpan RedeliveryInterval = TimeSpan.FromSeconds(1);
 
-    public ElectionTransport(long myId, IReadOnlyDictionary<long, IPEndPoint> peers, TimeSpan connectTimeout, ILogger log)
+    public ElectionTransport(long myId, IReadOnlyDictionary<long, IPEndPoint> peers, (string Host, int Port) advertised, TimeSpan connectTimeout, ILogger log)
     {
         _myId = myId;
-        _peers = peers;
+        _peers = new ConcurrentDictionary<long, IPEndPoint>(peers);
+        _advertised = advertised;
         _connectTimeout = connectTimeout;
         _log = log;
     }
@@ -85,6 +89,12 @@ public sealed class ElectionTransport : IAsyncDisposable
         catch (OperationCanceledException) { }
     }
 
+    /// <summary>A reconfig named a server (or moved it): votes to it go to this address from now on.</summary>
+    public void SetPeer(long id, IPEndPoint endpoint)
+    {
+        if (id != _myId) _peers[id] = endpoint;
+    }
+
     /// <summary>The server stopped looking: its votes are no longer owed (peers that ask get its decision).</summary>
     public void ForgetOwedVotes() => _owed.Clear();
 
@@ -113,11 +123,14 @@ public sealed class ElectionTransport : IAsyncDisposable
             {
                 var packet = await conn.ReceiveAsync(_stop.Token).ConfigureAwait(false);
                 if (packet.Type != PacketType.Notification) continue;
-                var n = Decode(packet);
-                if (!_peers.ContainsKey(n.Sender) || n.Sender == _myId)
+                var (n, from) = Decode(packet);
+                if (n.Sender == _myId) return;
+                if (!_peers.ContainsKey(n.Sender))
                 {
-                    _log.LogWarning("Election: a vote from {Address} claims to be server {Id}, which is not in the ensemble; ignored", conn.RemoteAddress, n.Sender);
-                    return;
+                    // A server not in the membership (yet): it may be joining by reconfig; it is answered, never counted.
+                    if (from is null) return;
+                    if (_peers.TryAdd(n.Sender, from))
+                        _log.LogInformation("Election: server {Id} at {Endpoint} is not in the membership; answering it as a possible joiner", n.Sender, from);
                 }
                 OnReceived?.Invoke(n);
             }
@@ -135,6 +148,7 @@ public sealed class ElectionTransport : IAsyncDisposable
         var w = new JuteWriter(64);
         w.WriteLong(_myId); w.WriteInt((int)state);
         w.WriteLong(vote.Leader); w.WriteLong(vote.Zxid); w.WriteLong(vote.PeerEpoch); w.WriteLong(vote.ElectionEpoch);
+        w.WriteString(_advertised.Host); w.WriteInt(_advertised.Port);
         var data = w.ToArray();
         if (state == PeerState.Looking) _owed[to] = data;
         Deliver(to, data);
@@ -156,7 +170,8 @@ public sealed class ElectionTransport : IAsyncDisposable
         {
             try
             {
-                var c = await QuorumConnection.ConnectAsync(_peers[to], _connectTimeout, _stop.Token).ConfigureAwait(false);
+                if (!_peers.TryGetValue(to, out var endpoint)) return;
+                var c = await QuorumConnection.ConnectAsync(endpoint, _connectTimeout, _stop.Token).ConfigureAwait(false);
                 if (_outgoing.TryGetValue(to, out var old)) await old.DisposeAsync().ConfigureAwait(false);
                 _outgoing[to] = c;
                 c.Send(PacketType.Notification, 0, data);
@@ -188,13 +203,24 @@ public sealed class ElectionTransport : IAsyncDisposable
 
     public bool IsConnected(long to) => _outgoing.TryGetValue(to, out var c) && !c.IsClosed;
 
-    private static Notification Decode(QuorumPacket packet)
+    private static (Notification, IPEndPoint?) Decode(QuorumPacket packet)
     {
         var r = new JuteReader(packet.Data);
         long sender = r.ReadLong();
         var state = (PeerState)r.ReadInt();
         var vote = new Vote(r.ReadLong(), r.ReadLong(), r.ReadLong(), r.ReadLong());
-        return new Notification(sender, state, vote);
+        IPEndPoint? from = null;
+        if (r.Remaining > 0)
+        {
+            var host = r.ReadString();
+            int port = r.ReadInt();
+            if (host is not null && port is > 0 and <= 65535)
+            {
+                try { from = new IPEndPoint(Quill.Network.NetworkListener.ResolveHost(host), port); }
+                catch (SocketException) { }
+            }
+        }
+        return (new Notification(sender, state, vote), from);
     }
 
     public async ValueTask DisposeAsync()

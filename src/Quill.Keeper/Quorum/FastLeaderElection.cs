@@ -18,7 +18,7 @@ public sealed class FastLeaderElection
     private static readonly TimeSpan s_maxNotificationInterval = TimeSpan.FromSeconds(60);
 
     private readonly long _myId;
-    private readonly IReadOnlySet<long> _voters;
+    private readonly Func<IReadOnlySet<long>> _votersNow;
     private readonly ElectionTransport _transport;
     private readonly ILogger _log;
     private readonly object _lock = new();
@@ -28,10 +28,11 @@ public sealed class FastLeaderElection
     /// <summary>What this server answers to a looking peer while it follows or leads: the vote it decided on.</summary>
     private Vote _current;
 
-    public FastLeaderElection(long myId, IReadOnlySet<long> voters, ElectionTransport transport, ILogger log)
+    /// <summary><paramref name="voters"/> gives the voters of the membership in force (a reconfig changes it).</summary>
+    public FastLeaderElection(long myId, Func<IReadOnlySet<long>> voters, ElectionTransport transport, ILogger log)
     {
         _myId = myId;
-        _voters = voters;
+        _votersNow = voters;
         _transport = transport;
         _log = log;
         transport.OnReceived = OnReceived;
@@ -76,7 +77,9 @@ public sealed class FastLeaderElection
         }
     }
 
-    private bool IsQuorum(int count) => count > _voters.Count / 2;
+    private IReadOnlySet<long> Voters => _votersNow();
+
+    private bool IsQuorum(int count) => count > Voters.Count / 2;
 
     public async Task<Vote> LookForLeaderAsync(long lastZxid, long currentEpoch, CancellationToken ct)
     {
@@ -115,7 +118,7 @@ public sealed class FastLeaderElection
                     continue;
                 }
             }
-            if (!_voters.Contains(n.Sender)) continue;
+            if (!Voters.Contains(n.Sender)) continue;
             Vote proposal;
             long clock;
             lock (_lock) { proposal = _proposal; clock = _logicalClock; }
@@ -123,7 +126,7 @@ public sealed class FastLeaderElection
             switch (n.State)
             {
                 // An observer has no vote: it waits to hear which leader the voters settled on.
-                case PeerState.Looking when !_voters.Contains(_myId):
+                case PeerState.Looking when !Voters.Contains(_myId):
                     break;
                 case PeerState.Looking:
                     if (n.Vote.ElectionEpoch > clock)
@@ -194,7 +197,7 @@ public sealed class FastLeaderElection
 
     private Vote Decide(Vote vote, Stopwatch watch)
     {
-        var state = vote.Leader == _myId ? PeerState.Leading : _voters.Contains(_myId) ? PeerState.Following : PeerState.Observing;
+        var state = vote.Leader == _myId ? PeerState.Leading : Voters.Contains(_myId) ? PeerState.Following : PeerState.Observing;
         LastElectionTime = watch.Elapsed;
         lock (_lock)
         {
@@ -210,7 +213,7 @@ public sealed class FastLeaderElection
     {
         Vote proposal;
         lock (_lock) proposal = _proposal with { ElectionEpoch = _logicalClock };
-        foreach (var id in _voters)
+        foreach (var id in Voters)
             if (id != _myId) _transport.Send(id, PeerState.Looking, proposal);
     }
 }

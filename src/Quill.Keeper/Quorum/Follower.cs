@@ -88,7 +88,7 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
                     case PacketType.Answer: processor.Post(new LeaderAnswerWork(ForwardedAnswer.Decode(p.Data))); break;
                     case PacketType.NewLeader: logStage.Submit(new Proposal(p.Zxid, 0, 0, 0, null)); break;
                     case PacketType.UpToDate:
-                        string mode = peer.IsVoter ? "follower" : "observer";
+                        string mode = peer.FollowerMode;
                         peer.StartServing(role, mode);
                         _log.LogInformation("Up to date with the leader: serving clients as {Mode}", mode);
                         break;

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Quill.Keeper.Config;
 using Quill.Keeper.Pipeline;
+using Quill.Keeper.Protocol;
 using Quill.Keeper.Storage;
 
 namespace Quill.Keeper.Quorum;
@@ -29,6 +31,8 @@ public sealed class Leader
     private readonly TaskCompletionSource<RoleProcessor> _processorReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _maxAcceptedEpoch;
     private string? _failure;
+    /// <summary>A committed reconfig removed this server: it steps down once the commit has gone out.</summary>
+    private volatile bool _removed;
 
     public Leader(QuorumPeer peer)
     {
@@ -112,6 +116,63 @@ public sealed class Leader
         await _established.Task.WaitAsync(InitTimeout, ct).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Owner thread, from prepare: ZooKeeper's checks of a reconfig on the leader, in its order (one at a time, the
+    /// expected version, the new membership from joining/leaving or new members, at least two voters with
+    /// standaloneEnabled, a synced quorum of the new membership connected here); the new membership's text, versioned
+    /// with the reconfig's zxid.
+    /// </summary>
+    public byte[] PrepareReconfig(ReconfigRequest request, long zxid)
+    {
+        var broadcast = Broadcast!;
+        if (broadcast.ReconfigPending) throw Refuse(ErrorCode.ReconfigInProgress, "another reconfig is in progress");
+        var last = broadcast.Current;
+        if (request.CurConfigId != -1 && request.CurConfigId != last.Version)
+            throw Refuse(ErrorCode.BadVersion, $"from version 0x{request.CurConfigId:x}, but the last is 0x{last.Version:x}");
+        Membership next;
+        try
+        {
+            next = request.NewMembers is { } members ? Membership.Parse(members, zxid) : Incremental(last, request, zxid);
+        }
+        catch (Exception e) when (e is ConfigException or FormatException or OverflowException)
+        {
+            throw Refuse(ErrorCode.BadArguments, e.Message);
+        }
+        if (next.Voters.Count < (_peer.Options.Quorum.StandaloneEnabled ? 2 : 1))
+            throw Refuse(ErrorCode.BadArguments, $"the new configuration must include at least {(_peer.Options.Quorum.StandaloneEnabled ? 2 : 1)} voters");
+        if (!broadcast.QuorumSynced(next))
+            throw Refuse(ErrorCode.NewConfigNoQuorum, "there must be a connected and synced quorum in the new configuration");
+        _log.LogInformation("Proposing reconfig 0x{Zxid:x}: {Servers}", zxid, next.ServerLines().Replace('\n', ' '));
+        return System.Text.Encoding.UTF8.GetBytes(next.ToString());
+    }
+
+    private KeeperException Refuse(ErrorCode code, string why)
+    {
+        _log.LogWarning("Reconfig refused ({Code}): {Reason}", code, why);
+        return new KeeperException(code);
+    }
+
+    /// <summary>Leaving ids removed, joining server.N=spec lines added (or replaced); a joiner must give all three ports.</summary>
+    private static Membership Incremental(Membership last, ReconfigRequest request, long zxid)
+    {
+        var servers = new Dictionary<int, EnsembleMember>(last.Members);
+        foreach (var leaving in (request.LeavingServers ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            servers.Remove(int.Parse(leaving, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var joiner in (request.JoiningServers ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = joiner.Split('=');
+            if (parts.Length != 2) throw new ConfigException($"'{joiner}' is not server.N=host:quorumPort:electionPort[:role];[clientHost:]clientPort");
+            var member = Membership.ParseServer(parts[0].Trim(), parts[1].Trim());
+            if (member.ClientPort is null) throw new ConfigException($"{member.Key}: each server must have 3 ports (quorum, election, client)");
+            foreach (var other in servers.Values.Where(o => o.Id != member.Id))
+                if (string.Equals(other.Host, member.Host, StringComparison.OrdinalIgnoreCase) &&
+                    new[] { other.QuorumPort, other.ElectionPort }.Intersect([member.QuorumPort, member.ElectionPort]).Any())
+                    throw new ConfigException($"{member.Key}: an address is already used by {other.Key}");
+            servers[member.Id] = member;
+        }
+        return new Membership(servers, zxid);
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -142,10 +203,12 @@ public sealed class Leader
             await _established.Task.WaitAsync(InitTimeout, stop.Token).ConfigureAwait(false);
             // Sessions get their full timeout from the moment clients can reach them again, not from the election.
             role.Processor.Post(new OwnerWork(() => _peer.Sessions.TouchAll()));
+            _peer.EndTerm = () => _removed = true;
             _peer.StartServing(role, "leader");
             _log.LogInformation("Epoch {Epoch} established: serving clients as leader", Epoch);
 
             int tick = _peer.Options.TickTime;
+            long stepDownAt = 0;
             long syncLimitMs = (long)tick * _peer.Options.SyncLimit;
             while (!stop.IsCancellationRequested)
             {
@@ -158,6 +221,16 @@ public sealed class Leader
                     else l.Send(PacketType.Ping, Broadcast.LastCommitted);
                 }
                 if (_failure is not null) break;
+                if (_removed)
+                {
+                    // One more round of pings went out after the commit: the learners have it; now the term ends.
+                    if (stepDownAt == 0) stepDownAt = now;
+                    else
+                    {
+                        _log.LogInformation("A reconfig removed this server: stepping down as leader of epoch {Epoch}", Epoch);
+                        break;
+                    }
+                }
                 if (!Broadcast.HasQuorum(now - syncLimitMs))
                 {
                     _log.LogWarning("Lost the quorum (no answer from enough followers for {Ms} ms): leaving epoch {Epoch}", syncLimitMs, Epoch);
@@ -172,6 +245,7 @@ public sealed class Leader
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
         finally
         {
+            _peer.EndTerm = null;
             _processorReady.TrySetCanceled();
             _peer.Broadcast = null;
             stop.Cancel();

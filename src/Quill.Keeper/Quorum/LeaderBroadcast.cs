@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
+using Quill.Keeper.Config;
 using Quill.Keeper.Pipeline;
 using Quill.Keeper.Protocol;
 using Quill.Keeper.Storage;
+using Quill.Keeper.Txns;
 
 namespace Quill.Keeper.Quorum;
 
@@ -14,13 +16,17 @@ namespace Quill.Keeper.Quorum;
 /// answered a PROBE sent after the sync arrived: a leader that has been replaced cannot get that, so a sync (and the
 /// read after it) never answers from a deposed leader's state.
 /// Learners join (<see cref="AddLearner"/>) under the same lock, so each gets one gap-free stream.
+/// A reconfig is committed, as in ZooKeeper, on a quorum of the old membership and one of the new; so is every txn
+/// proposed while it is outstanding; once it commits the new membership alone counts.
 /// </summary>
-public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow window, IRequestStage log, ILogger logger) : IRequestStage
+public sealed class LeaderBroadcast(long epoch, long myId, Membership membership, CommittedWindow window, IRequestStage log, ILogger logger) : IRequestStage
 {
-    private sealed class Pending(Request request, byte[]? data)
+    private sealed class Pending(Request request, byte[]? data, Membership? next)
     {
         public Request Request { get; } = request;
         public byte[]? Data { get; } = data;
+        /// <summary>The membership a reconfig outstanding when this was proposed would make: it must agree too.</summary>
+        public Membership? Next { get; } = next;
         public bool Logged { get; set; }
         public long Round { get; set; }
     }
@@ -31,11 +37,27 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
     private readonly List<LearnerHandler> _learners = [];
     private long _sentRound, _confirmedRound;
     private bool _roundWanted;
+    private Membership _current = membership;
+    /// <summary>The membership of a reconfig proposed and not yet committed.</summary>
+    private Membership? _next;
 
     /// <summary>Where committed requests go (posted to the owner thread), in order.</summary>
     public Action<List<Request>>? Deliver { get; set; }
     public long Epoch { get; } = epoch;
     public long LastCommitted => window.Last;
+
+    /// <summary>The membership committed last (what the ensemble runs on).</summary>
+    public Membership Current
+    {
+        get { lock (_lock) return _current; }
+    }
+
+    /// <summary>A reconfig is proposed and not committed yet: ZooKeeper allows one at a time.</summary>
+    public bool ReconfigPending
+    {
+        get { lock (_lock) return _next is not null; }
+    }
+
     public long ProposalCount { get; private set; }
     public long CommitCount { get; private set; }
 
@@ -50,13 +72,15 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
         lock (_lock)
         {
             byte[]? data = null;
+            if (request.Txn is ReconfigTxn reconfig)
+                _next = Membership.Parse(System.Text.Encoding.UTF8.GetString(reconfig.Config));
             if (request.Txn is { } txn)
             {
                 data = Proposal.Encode(request.Session.Id, request.Xid, request.Time, (int)txn.Type, txn.Encode());
                 foreach (var l in _learners) l.Send(PacketType.Proposal, request.Zxid, data);
                 ProposalCount++;
             }
-            var pending = new Pending(request, data);
+            var pending = new Pending(request, data, request.Txn is null ? null : _next);
             if (IsSync(request))
             {
                 pending.Round = _sentRound + 1;
@@ -119,7 +143,7 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
     /// </summary>
     private void CheckRound()
     {
-        if (_confirmedRound >= _sentRound || Votes(l => l.ProbeAcked >= _sentRound) < quorum) return;
+        if (_confirmedRound >= _sentRound || !Agree(_current, l => l.ProbeAcked >= _sentRound)) return;
         _confirmedRound = _sentRound;
         if (_roundWanted)
         {
@@ -128,13 +152,23 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
         }
     }
 
-    /// <summary>The leader's own vote plus those of synced voting learners that satisfy <paramref name="agrees"/>.</summary>
-    private int Votes(Func<LearnerHandler, bool> agrees)
+    /// <summary>
+    /// Whether a quorum of <paramref name="of"/> agrees: the leader (when it is one of its voters) and the synced
+    /// learners among its voters that satisfy <paramref name="agrees"/>.
+    /// </summary>
+    private bool Agree(Membership of, Func<LearnerHandler, bool> agrees)
     {
-        int votes = 1;
+        var ids = new HashSet<long>();
+        if (of.Voters.Contains(myId)) ids.Add(myId);
         foreach (var l in _learners)
-            if (l.Voting && l.CountsAcks && agrees(l)) votes++;
-        return votes;
+            if (l.CountsAcks && agrees(l)) ids.Add(l.Sid);
+        return of.IsQuorum(ids);
+    }
+
+    /// <summary>Whether the voters of <paramref name="of"/> that are synced here (and the leader) make a quorum of it.</summary>
+    public bool QuorumSynced(Membership of)
+    {
+        lock (_lock) return Agree(of, _ => true);
     }
 
     private void TryCommit()
@@ -144,7 +178,8 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
         {
             var r = head.Request;
             if (!head.Logged) break;
-            if (r.Txn is not null && Votes(l => l.AckedZxid >= r.Zxid) < quorum) break;
+            if (r.Txn is not null && !Agree(_current, l => l.AckedZxid >= r.Zxid)) break;
+            if (r.Txn is not null && head.Next is { } next && !Agree(next, l => l.AckedZxid >= r.Zxid)) break;
             if (IsSync(r) && head.Round > _confirmedRound) break;
             _outstanding.Dequeue();
             if (r.Txn is not null)
@@ -152,6 +187,12 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
                 foreach (var l in _learners) l.Send(PacketType.Commit, r.Zxid);
                 window.Add(r.Zxid, head.Data!);
                 CommitCount++;
+                if (r.Txn is ReconfigTxn)
+                {
+                    _current = _next!;
+                    _next = null;
+                    logger.LogInformation("Reconfig 0x{Zxid:x} committed: voters now {Voters}", r.Zxid, string.Join(",", _current.Voters.Order()));
+                }
             }
             else if (r.Forwarder is LearnerHandler origin)
                 origin.Send(PacketType.Answer, 0, new ForwardedAnswer(r.Session.Id, r.Xid, r.Error, r.FailedMulti).Encode());
@@ -241,7 +282,7 @@ public sealed class LeaderBroadcast(long epoch, int quorum, CommittedWindow wind
     /// <summary>Voting learners heard from since <paramref name="sinceTicks"/>, plus the leader: is the quorum still there?</summary>
     public bool HasQuorum(long sinceTicks)
     {
-        lock (_lock) return Votes(l => l.LastReceivedTicks >= sinceTicks) >= quorum;
+        lock (_lock) return Agree(_current, l => l.LastReceivedTicks >= sinceTicks);
     }
 
     /// <summary>Learner acked NEWLEADER: its acks count from now on.</summary>

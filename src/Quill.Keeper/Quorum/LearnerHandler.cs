@@ -34,11 +34,10 @@ public sealed class LearnerHandler(Leader leader, QuorumConnection connection, I
             var r = new JuteReader(info.Data);
             Sid = r.ReadLong();
             long acceptedEpoch = info.Zxid >> 32;
+            // A server not in the membership syncs as a learner without a vote, as in ZooKeeper: that is how a server
+            // joins by reconfig (a synced quorum of the new membership must be connected before it is proposed).
             if (!leader.IsMember(Sid, out bool voting))
-            {
-                log.LogWarning("A learner at {Address} says it is server {Sid}, which is not in the ensemble; closing", RemoteAddress, Sid);
-                return;
-            }
+                log.LogInformation("Server {Sid} at {Address} is not in the membership: syncing it without a vote", Sid, RemoteAddress);
             Voting = voting;
             long epoch = await leader.EpochToProposeAsync(Sid, acceptedEpoch, voting, ct).ConfigureAwait(false);
             Send(PacketType.LeaderInfo, epoch << 32, leader.Secret);

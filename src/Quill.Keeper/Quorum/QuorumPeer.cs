@@ -36,7 +36,7 @@ public sealed class QuorumPeer : IAsyncDisposable
         Time = time;
         _log = loggers.CreateLogger("Keeper.Quorum");
         MyId = _quorum.MyId ?? throw new InvalidOperationException("an ensemble member needs its myid");
-        Voters = _quorum.Members.Values.Where(m => m.Role == PeerRole.Participant).Select(m => (long)m.Id).ToHashSet();
+        Membership = _quorum.InitialMembership();
         Snapshots = new SnapshotStore(options.DataDir, loggers.CreateLogger("Keeper.Snapshots"));
     }
 
@@ -45,10 +45,14 @@ public sealed class QuorumPeer : IAsyncDisposable
     public ILoggerFactory Loggers { get; }
     public TimeProvider Time { get; }
     public long MyId { get; }
-    public IReadOnlySet<long> Voters { get; }
+    /// <summary>The membership in force: zoo.cfg's (or its dynamic file's), then each committed reconfig's.</summary>
+    public Membership Membership { get; private set; }
+    public IReadOnlySet<long> Voters => Membership.Voters;
     /// <summary>False for an observer: it follows and serves clients, but has no vote.</summary>
     public bool IsVoter => Voters.Contains(MyId);
-    public IReadOnlyDictionary<int, EnsembleMember> Members => _quorum.Members;
+    public IReadOnlyDictionary<int, EnsembleMember> Members => Membership.Members;
+    /// <summary>Set by a leader's term: ends it (a reconfig took this server's vote).</summary>
+    public Action? EndTerm { get; set; }
     public SnapshotStore Snapshots { get; }
     public TxnLog TxnLog { get; private set; } = null!;
     public DataTree Tree { get; private set; } = null!;
@@ -76,7 +80,7 @@ public sealed class QuorumPeer : IAsyncDisposable
     public bool IsMember(long sid, out bool voting)
     {
         voting = Voters.Contains(sid);
-        return sid <= int.MaxValue && _quorum.Members.ContainsKey((int)sid);
+        return Membership.Contains(sid);
     }
 
     public IPEndPoint QuorumEndpoint(EnsembleMember m) => new(NetworkListener.ResolveHost(m.Host), m.QuorumPort);
@@ -86,32 +90,93 @@ public sealed class QuorumPeer : IAsyncDisposable
         Load(secret);
         _acceptedEpoch = ReadEpochFile("acceptedEpoch") ?? Tree.LastZxid >> 32;
         _currentEpoch = ReadEpochFile("currentEpoch") ?? Tree.LastZxid >> 32;
-        var me = _quorum.Members[(int)MyId];
-        var electionPeers = _quorum.Members.Values.ToDictionary(m => (long)m.Id, m => new IPEndPoint(NetworkListener.ResolveHost(m.Host), m.ElectionPort));
-        _transport = new ElectionTransport(MyId, electionPeers, TimeSpan.FromMilliseconds(_quorum.CnxTimeoutMs), Loggers.CreateLogger("Keeper.Election"));
-        var listenOn = _quorum.QuorumListenOnAllIPs ? new IPEndPoint(IPAddress.Any, me.ElectionPort) : electionPeers[MyId];
+        // This server's own line: from the membership, or zoo.cfg's when a reconfig removed it (it still listens).
+        var me = Members.GetValueOrDefault((int)MyId) ?? _quorum.Members[(int)MyId];
+        var electionPeers = Members.Values.ToDictionary(m => (long)m.Id, ElectionEndpoint);
+        _transport = new ElectionTransport(MyId, electionPeers, (me.Host, me.ElectionPort), TimeSpan.FromMilliseconds(_quorum.CnxTimeoutMs), Loggers.CreateLogger("Keeper.Election"));
+        var listenOn = _quorum.QuorumListenOnAllIPs ? new IPEndPoint(IPAddress.Any, me.ElectionPort) : ElectionEndpoint(me);
         _transport.Start(listenOn, _quorum.ElectionPortBindRetry);
-        _election = new FastLeaderElection(MyId, Voters, _transport, Loggers.CreateLogger("Keeper.Election"));
-        _log.LogInformation("Server {Id} of {Count} ({Voters} voting): current epoch {Epoch}, last zxid 0x{Zxid:x}",
-            MyId, _quorum.Members.Count, Voters.Count, _currentEpoch, TxnLog.LastZxid);
+        _election = new FastLeaderElection(MyId, () => Membership.Voters, _transport, Loggers.CreateLogger("Keeper.Election"));
+        _log.LogInformation("Server {Id} of {Count} ({Voters} voting, config version 0x{Version:x}): current epoch {Epoch}, last zxid 0x{Zxid:x}",
+            MyId, Members.Count, Voters.Count, Membership.Version, _currentEpoch, TxnLog.LastZxid);
         _loop = Task.Run(() => RunAsync(_stop.Token));
     }
 
-    private void Load(byte[] secret)
+    /// <param name="replaced">The state was cut back (TRUNC) or replaced (SNAP): the tree's membership is in force even
+    /// when older than the one this server took from txns it had logged, which nobody committed.</param>
+    private void Load(byte[] secret, bool replaced = false)
     {
         Sessions = new SessionTracker(Time, secret, MyId);
         TxnLog = new TxnLog(Options.EffectiveDataLogDir, new TxnLogOptions { ForceSync = Options.ForceSync }, Loggers.CreateLogger("Keeper.TxnLog"), Time);
         Tree = StateLoader.Load(Snapshots, TxnLog, Sessions, Options.ExtendedTypesEnabled, _log);
-        Tree.SetQuorumConfig(System.Text.Encoding.UTF8.GetBytes(ConfigText()));
+        if (!AdoptConfigOfTree(replaced)) Tree.SetQuorumConfig(System.Text.Encoding.UTF8.GetBytes(Membership.ToString()));
     }
 
-    /// <summary>The membership as ZooKeeper writes it to /zookeeper/config: one server.N line each, then the version.</summary>
-    private string ConfigText()
+    /// <summary>
+    /// The tree holds a newer membership than the files (a reconfig was logged or came in a snapshot, and the files were
+    /// not written yet, or this server learns it from the leader): it is activated. With <paramref name="evenIfOlder"/>
+    /// an older one is too (a TRUNC or SNAP undid a reconfig this server had only logged), unless it is version 0,
+    /// which in a snapshot may be the leader's own static membership. True when the tree's is in force.
+    /// </summary>
+    private bool AdoptConfigOfTree(bool evenIfOlder = false)
     {
-        var lines = _quorum.Members.Values.OrderBy(m => m.Id).Select(m =>
-            string.Create(CultureInfo.InvariantCulture, $"server.{m.Id}={m.Host}:{m.QuorumPort}:{m.ElectionPort}:{(m.Role == PeerRole.Participant ? "participant" : "observer")}") +
-            (m.ClientPort is { } port ? string.Create(CultureInfo.InvariantCulture, $";{m.ClientHost ?? "0.0.0.0"}:{port}") : ""));
-        return string.Join("\n", lines) + "\nversion=" + (_quorum.DynamicConfigVersion ?? 0).ToString("x", CultureInfo.InvariantCulture);
+        Membership inTree;
+        try { inTree = Membership.Parse(Tree.QuorumConfigText()); }
+        catch (ConfigException) { return false; }
+        if (inTree.Members.Count == 0 || inTree.Version == Membership.Version) return false;
+        if (inTree.Version < Membership.Version && !(evenIfOlder && inTree.Version > 0)) return false;
+        Activate(inTree, evenIfOlder);
+        return true;
+    }
+
+    private static IPEndPoint ElectionEndpoint(EnsembleMember m) => new(NetworkListener.ResolveHost(m.Host), m.ElectionPort);
+
+    /// <summary>
+    /// Owner thread: a reconfig was applied here. Activates it; a leader it took the vote from steps down (its
+    /// followers' term ends with its connection, and they elect one of the new voters: ending theirs here would cut
+    /// off the answer to the client that asked). A follower that lost its vote goes on following without one, as a
+    /// ZooKeeper server removed by reconfig does until it is shut down.
+    /// </summary>
+    public void OnConfigCommitted(byte[] config, long zxid)
+    {
+        var next = Membership.Parse(System.Text.Encoding.UTF8.GetString(config), zxid);
+        Activate(next);
+        if (next.Voters.Contains(MyId)) return;
+        _log.LogWarning("Reconfig 0x{Zxid:x}: this server has no vote any more", zxid);
+        if (State == PeerState.Leading) EndTerm?.Invoke();
+    }
+
+    /// <summary>What srvr says while following: observer for an observer, else follower (with or without a vote, as ZooKeeper).</summary>
+    public string FollowerMode => Members.TryGetValue((int)MyId, out var me) && me.Role == PeerRole.Observer ? "observer" : "follower";
+
+    /// <summary>
+    /// Makes <paramref name="next"/> the membership (when newer): votes go to its servers, and it is written as
+    /// ZooKeeper writes it, zoo.cfg.dynamic.&lt;version&gt; next to zoo.cfg with zoo.cfg's dynamicConfigFile pointing at
+    /// it, so a restart comes back with it.
+    /// </summary>
+    private void Activate(Membership next, bool evenIfOlder = false)
+    {
+        if (next.Version == Membership.Version || (next.Version < Membership.Version && !evenIfOlder)) return;
+        Membership = next;
+        foreach (var m in next.Members.Values) _transport?.SetPeer(m.Id, ElectionEndpoint(m));
+        _log.LogInformation("Membership version 0x{Version:x}: {Servers}", next.Version, next.ServerLines().Replace('\n', ' '));
+        try { WriteDynamicConfig(next); }
+        catch (IOException e) { _log.LogError(e, "Writing the dynamic config of version 0x{Version:x} failed", next.Version); }
+    }
+
+    private void WriteDynamicConfig(Membership next)
+    {
+        if (_quorum.StaticConfigFile is not { } staticFile) return; // built without a zoo.cfg (embedded, tests)
+        var dynamicFile = staticFile + ".dynamic." + next.Version.ToString("x", CultureInfo.InvariantCulture);
+        StorageFiles.WriteDurably(dynamicFile, System.Text.Encoding.UTF8.GetBytes(next.ServerLines() + "\n"));
+        // zoo.cfg keeps its other keys; the server lines now live in the dynamic file only.
+        var kept = File.ReadAllLines(staticFile).Where(line =>
+        {
+            var t = line.TrimStart();
+            return !t.StartsWith("server.", StringComparison.Ordinal) && !t.StartsWith("dynamicConfigFile", StringComparison.Ordinal);
+        });
+        var text = string.Join("\n", kept.Append("dynamicConfigFile=" + dynamicFile)) + "\n";
+        StorageFiles.WriteDurably(staticFile, System.Text.Encoding.UTF8.GetBytes(text));
     }
 
     private async Task RunAsync(CancellationToken ct)
@@ -187,7 +252,11 @@ public sealed class QuorumPeer : IAsyncDisposable
             StateLoader.Apply(Tree, Sessions, entry);
             applied++;
         }
-        if (applied > 0) _log.LogInformation("Applied {Count} logged txns the last term had not committed yet", applied);
+        if (applied > 0)
+        {
+            _log.LogInformation("Applied {Count} logged txns the last term had not committed yet", applied);
+            AdoptConfigOfTree(); // a reconfig among them is in force from now on
+        }
     }
 
     /// <summary>TRUNC: logged txns above <paramref name="zxid"/> were never committed; drop them and rebuild the state.</summary>
@@ -197,7 +266,7 @@ public sealed class QuorumPeer : IAsyncDisposable
         TxnLog.Dispose();
         TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
         DeleteSnapshotsAfter(zxid); // a snapshot of txns nobody committed (from a SNAP never finished) must not load
-        Load(secret);
+        Load(secret, replaced: true);
         if (Tree.LastZxid != zxid) throw new InvalidDataException($"after truncating to 0x{zxid:x} the state ends at 0x{Tree.LastZxid:x}");
     }
 
@@ -211,7 +280,7 @@ public sealed class QuorumPeer : IAsyncDisposable
         TxnLogTruncation.TruncateAfter(Options.EffectiveDataLogDir, zxid, _log);
         DeleteSnapshotsAfter(zxid);
         Snapshots.Write(zxid, stream => stream.Write(body));
-        Load(secret);
+        Load(secret, replaced: true);
         _log.LogInformation("Installed the leader's snapshot at zxid 0x{Zxid:x}: {Nodes} znodes", zxid, Tree.NodeCount);
     }
 

@@ -32,11 +32,13 @@ public sealed class RoleProcessor : IAsyncDisposable
     {
         var log = peer.Loggers.CreateLogger("Keeper.Requests");
         var sync = new SyncStage(peer.TxnLog, peer.Loggers.CreateLogger("Keeper.Sync"));
-        var broadcast = new LeaderBroadcast(leader.Epoch, peer.Voters.Count / 2 + 1, window, sync, peer.Loggers.CreateLogger("Keeper.Leader"));
+        var broadcast = new LeaderBroadcast(leader.Epoch, peer.MyId, peer.Membership, window, sync, peer.Loggers.CreateLogger("Keeper.Leader"));
         var snapshotter = new Snapshotter(peer.Snapshots, sync.RequestRoll, peer.Loggers.CreateLogger("Keeper.Snapshots"));
         var processor = new RequestProcessor(peer.Options, peer.Tree, peer.Sessions, broadcast, peer.Metrics, peer.Time, log, ServerRole.Leader)
         {
             SnapshotReady = snapshotter.Take,
+            Reconfigure = leader.PrepareReconfig,
+            ConfigCommitted = peer.OnConfigCommitted,
         };
         processor.StartEpoch(leader.Epoch);
         broadcast.Deliver = batch => processor.Post(new CommittedWork(batch));
@@ -52,6 +54,7 @@ public sealed class RoleProcessor : IAsyncDisposable
         {
             SnapshotReady = snapshotter.Take,
             SendToLeader = (type, zxid, data) => leader.Send(type, zxid, data),
+            ConfigCommitted = peer.OnConfigCommitted,
         };
         return new RoleProcessor(processor, snapshotter, logStage, null);
     }

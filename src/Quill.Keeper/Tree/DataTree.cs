@@ -24,7 +24,11 @@ public sealed class DataTree
         AddSystemNode("/zookeeper");
         AddSystemNode("/zookeeper/quota");
         AddSystemNode("/zookeeper/config");
+        // Everyone may read the membership; only a reconfig changes it (ZooKeeper's READ_ACL_UNSAFE).
+        _nodes[ConfigPath].Acl = Acl.ReadAclUnsafe;
     }
+
+    public const string ConfigPath = "/zookeeper/config";
 
     public bool ExtendedTypes { get; }
     public WatchManager Watches { get; } = new();
@@ -51,7 +55,14 @@ public sealed class DataTree
     /// An ensemble member's /zookeeper/config: the membership, as ZooKeeper keeps it there (not a txn: every server
     /// writes its own from its configuration when it loads its state).
     /// </summary>
-    public void SetQuorumConfig(byte[] data) => _nodes["/zookeeper/config"].Data = data;
+    public void SetQuorumConfig(byte[] data)
+    {
+        _nodes[ConfigPath].Data = data;
+        _nodes[ConfigPath].Version = -1; // as ZooKeeper's ensemble members show it
+    }
+
+    /// <summary>The text of /zookeeper/config.</summary>
+    public string QuorumConfigText() => System.Text.Encoding.UTF8.GetString(_nodes[ConfigPath].Data ?? []);
 
     /// <summary>The node at a path; "" is the root too, as in ZooKeeper.</summary>
     public Znode? Get(string path) => _nodes.GetValueOrDefault(path.Length == 0 ? "/" : path);
@@ -116,6 +127,16 @@ public sealed class DataTree
                 return new(OpCode.CloseSession, ErrorCode.Ok);
             case CreateSessionTxn:
                 return new(OpCode.CreateSession, ErrorCode.Ok);
+            case ReconfigTxn rc:
+            {
+                var node = _nodes[ConfigPath];
+                node.Data = rc.Config;
+                node.Version = -1;
+                node.Mzxid = zxid;
+                node.Mtime = time;
+                Watches.Trigger(ConfigPath, EventType.NodeDataChanged);
+                return new(OpCode.Reconfig, ErrorCode.Ok, ConfigPath, node.ToStat(ExtendedTypes));
+            }
             default:
                 throw new InvalidOperationException($"txn {txn.Type} is not applied by the tree");
         }

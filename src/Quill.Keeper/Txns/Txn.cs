@@ -36,6 +36,7 @@ public abstract record Txn
         OpCode.Multi => new MultiTxn(ReadMulti(ref r)),
         OpCode.CreateSession => new CreateSessionTxn(r.ReadInt()),
         OpCode.CloseSession => new CloseSessionTxn(),
+        OpCode.Reconfig => new ReconfigTxn(r.ReadBuffer() ?? []),
         _ => throw new JuteException($"unknown txn type {type}"),
     };
 
@@ -115,4 +116,14 @@ public sealed record CloseSessionTxn : Txn
 {
     public override OpCode Type => OpCode.CloseSession;
     public override void Write(JuteWriter w) { }
+}
+
+/// <summary>
+/// A new membership: as in ZooKeeper, the new content of /zookeeper/config (server lines and version=&lt;hex zxid&gt;),
+/// written with data version -1.
+/// </summary>
+public sealed record ReconfigTxn(byte[] Config) : Txn
+{
+    public override OpCode Type => OpCode.Reconfig;
+    public override void Write(JuteWriter w) => w.WriteBuffer(Config);
 }

@@ -12,7 +12,7 @@ public static class ZkCommands
         new CreateCommand(), new SetCommand(), new DeleteCommand(), new DeleteAllCommand(),
         new GetAclCommand(), new SetAclCommand(), new AddAuthCommand(), new WhoAmICommand(),
         new AddWatchCommand(), new RemoveWatchesCommand(),
-        new SyncCommand(), new CloseCommand(),
+        new SyncCommand(), new CloseCommand(), new ConfigCommand(), new ReconfigCommand(),
     ];
 
     /// <summary>
