@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Quill.Kafka.Protocol;
+using Quill.Kafka.Protocol.Messages;
 using Xunit.Abstractions;
 
 namespace Quill.Broker.Compat.Tests;
@@ -126,6 +128,23 @@ public sealed class ControlledShutdownTests(ITestOutputHelper output)
         for (int p = 0; p < 3; p++)
             if ((await cluster.PartitionStateAsync(topic, p)).Leader == controller) led.Add(p);
         Assert.NotEmpty(led); // three partitions placed round robin over three brokers: one is the controller's
+
+        // Refusals, which move nothing: a request to another broker, one for a broker that is not registered, and one
+        // with a broker epoch older than the broker's registration.
+        async Task<short> AskAsync(BrokerProcess to, int brokerId, long brokerEpoch)
+        {
+            using var raw = await RawKafkaConnection.ConnectAsync(to.KafkaPort);
+            var response = await raw.RequestAsync(KafkaApis.ControlledShutdown, 3,
+                KafkaApis.ControlledShutdown.Request.New().SetInt("BrokerId", brokerId).SetInt("BrokerEpoch", brokerEpoch));
+            Assert.Empty(response.GetArray("RemainingPartitions")!);
+            return response.GetInt16("ErrorCode");
+        }
+        int other = cluster.Brokers.Keys.First(id => id != controller);
+        Assert.Equal((short)KafkaError.NotController, await AskAsync(cluster.Brokers[other], other, -1));
+        Assert.Equal((short)KafkaError.BrokerNotAvailable, await AskAsync(cluster.Brokers[controller], 42, -1));
+        Assert.Equal((short)KafkaError.StaleBrokerEpoch, await AskAsync(cluster.Brokers[controller], other, 0));
+        for (int p = 0; p < 3; p++)
+            Assert.Equal(3, (await cluster.PartitionStateAsync(topic, p)).Isr.Length);
 
         var stopping = cluster.Brokers[controller];
         int? exitCode = await stopping.TerminateAsync(TimeSpan.FromSeconds(60));

@@ -67,7 +67,8 @@ public static class ControlledShutdown
     private static async Task<(KafkaError Error, List<(string Topic, int Partition)> Remaining)> AskControllerAsync(Controller controller,
         MetadataCache cache, BrokerOptions options, CancellationToken ct)
     {
-        if (controller.IsActive) return await controller.ControlledShutdownAsync(options.BrokerId, ct);
+        long epoch = cache.Brokers.FirstOrDefault(b => b.Id == options.BrokerId)?.Epoch ?? -1;
+        if (controller.IsActive) return await controller.ControlledShutdownAsync(options.BrokerId, epoch, ct);
         int controllerId = cache.ControllerId;
         if (cache.Brokers.FirstOrDefault(b => b.Id == controllerId) is not { } target)
             return (KafkaError.NotController, []); // no controller known right now: try again after the back-off
@@ -76,7 +77,7 @@ public static class ControlledShutdown
         using var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(target.Host, target.Port, timeout.Token);
         var stream = client.GetStream();
-        var request = new ControlledShutdownRequestData { BrokerId = options.BrokerId, BrokerEpoch = -1 };
+        var request = new ControlledShutdownRequestData { BrokerId = options.BrokerId, BrokerEpoch = epoch };
         using (var writer = new KafkaWriter())
         {
             MessageFrames.WriteRequest(writer, new RequestHeader((short)ApiKey.ControlledShutdown, Version, 1, $"quill-broker-{options.BrokerId}"), request);

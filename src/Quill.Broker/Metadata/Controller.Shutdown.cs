@@ -7,10 +7,11 @@ namespace Quill.Broker.Metadata;
 public sealed partial class Controller
 {
     /// <summary>
-    /// Brokers that asked for a controlled shutdown and are still registered (Kafka's shuttingDownBrokerIds): no
-    /// election picks them. Only touched on the loop; a broker leaves the set when its registration goes.
+    /// Brokers that asked for a controlled shutdown and are still registered (Kafka's shuttingDownBrokerIds), with the
+    /// broker epoch of that registration: no election picks them. Only touched on the loop; a broker leaves the set
+    /// when that registration goes (a broker that stopped and registered again at once has a new epoch).
     /// </summary>
-    private readonly HashSet<int> _shuttingDown = [];
+    private readonly Dictionary<int, long> _shuttingDown = [];
 
     /// <summary>
     /// ControlledShutdown (Kafka's ZooKeeper-mode controller): broker <paramref name="brokerId"/> is about to stop.
@@ -19,7 +20,10 @@ public sealed partial class Controller
     /// written as the other elections are (fenced, conditional on the version read). Answers the partitions it still
     /// leads (no other live ISR member could take them): the broker tries again, or stops anyway.
     /// </summary>
-    public Task<(KafkaError Error, List<(string Topic, int Partition)> Remaining)> ControlledShutdownAsync(int brokerId, CancellationToken ct = default) =>
+    /// <param name="brokerEpoch">The epoch of the registration the broker asks for (-1: unknown, not checked); an older one
+    /// than registered now is STALE_BROKER_EPOCH, as in Kafka.</param>
+    public Task<(KafkaError Error, List<(string Topic, int Partition)> Remaining)> ControlledShutdownAsync(int brokerId, long brokerEpoch = -1,
+        CancellationToken ct = default) =>
         _events.RunAsync<(KafkaError, List<(string, int)>)>(async () =>
         {
             if (!_active) return (KafkaError.NotController, []);
@@ -28,7 +32,14 @@ public sealed partial class Controller
                 _log.LogWarning("Broker {Id} asked for a controlled shutdown but is not registered", brokerId);
                 return (KafkaError.BrokerNotAvailable, []);
             }
-            if (_shuttingDown.Add(brokerId)) _log.LogInformation("Broker {Id} is shutting down: moving its leaderships away", brokerId);
+            long registered = _cache.Brokers.FirstOrDefault(b => b.Id == brokerId)?.Epoch ?? -1;
+            if (brokerEpoch >= 0 && registered >= 0 && brokerEpoch < registered)
+            {
+                _log.LogWarning("Broker {Id} asked for a controlled shutdown with epoch {Epoch}, older than its registration's {Registered}",
+                    brokerId, brokerEpoch, registered);
+                return (KafkaError.StaleBrokerEpoch, []);
+            }
+            if (_shuttingDown.TryAdd(brokerId, registered)) _log.LogInformation("Broker {Id} is shutting down: moving its leaderships away", brokerId);
             var eligible = EligibleBrokerIds();
             try
             {
@@ -50,12 +61,13 @@ public sealed partial class Controller
         });
 
     /// <summary>The brokers an election may pick: registered (this one included) and not shutting down.</summary>
-    private HashSet<int> EligibleBrokerIds() => [.. LiveBrokerIds().Where(id => !_shuttingDown.Contains(id))];
+    private HashSet<int> EligibleBrokerIds() => [.. LiveBrokerIds().Where(id => !_shuttingDown.ContainsKey(id))];
 
-    /// <summary>A broker whose registration is gone has finished shutting down (or died): forget it.</summary>
+    /// <summary>A broker whose registration is gone (or replaced by a new one) has finished shutting down, or died: forget it.</summary>
     private void ForgetStoppedBrokersOnLoop()
     {
-        _shuttingDown.RemoveWhere(id => id != BrokerId && !_cache.IsLive(id));
+        foreach (var (id, epoch) in _shuttingDown.ToList())
+            if (id != BrokerId && !_cache.Brokers.Any(b => b.Id == id && b.Epoch == epoch)) _shuttingDown.Remove(id);
     }
 
     /// <summary>
