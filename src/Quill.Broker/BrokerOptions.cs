@@ -50,6 +50,21 @@ public sealed class BrokerOptions
     /// <summary>replica.fetch.wait.max.ms: how long a follower's fetch waits at the leader for new data.</summary>
     public int ReplicaFetchWaitMaxMs { get; set; } = 500;
 
+    /// <summary>controlled.shutdown.enable: a stopping broker first asks the controller to move its leaderships away.</summary>
+    public bool ControlledShutdownEnable { get; set; } = true;
+    /// <summary>controlled.shutdown.max.retries: further attempts when partitions remain led here (or the request fails).</summary>
+    public int ControlledShutdownMaxRetries { get; set; } = 3;
+    /// <summary>controlled.shutdown.retry.backoff.ms: the wait between those attempts.</summary>
+    public long ControlledShutdownRetryBackoffMs { get; set; } = 5000;
+    /// <summary>auto.leader.rebalance.enable: the controller moves leaderships back to the preferred replicas.</summary>
+    public bool AutoLeaderRebalanceEnable { get; set; } = true;
+    /// <summary>leader.imbalance.check.interval.seconds: how often the controller looks at the leader balance.</summary>
+    public long LeaderImbalanceCheckIntervalSeconds { get; set; } = 300;
+    /// <summary>leader.imbalance.per.broker.percentage: the share of a broker's preferred partitions led elsewhere that it tolerates.</summary>
+    public int LeaderImbalancePerBrokerPercentage { get; set; } = 10;
+    /// <summary>unclean.leader.election.enable: with no in-sync replica alive, a replica out of the ISR may lead (losing records).</summary>
+    public bool UncleanLeaderElectionEnable { get; set; }
+
     /// <summary>zookeeper.connect: the Keeper (or Apache ZooKeeper) ensemble, optionally with a chroot.</summary>
     public string ZooKeeperConnect { get; set; } = "";
     /// <summary>zookeeper.connection.timeout.ms: how long to wait for the first connection.</summary>

@@ -83,7 +83,7 @@ public sealed class BrokerServer : IAsyncDisposable
         new InitProducerIdHandler(s), new CreateTopicsHandler(s), new DeleteTopicsHandler(s), new CreatePartitionsHandler(s),
         new DescribeConfigsHandler(s), new AlterConfigsHandler(s), new IncrementalAlterConfigsHandler(s),
         new DeleteRecordsHandler(s), new DescribeClusterHandler(s), new OffsetForLeaderEpochHandler(s),
-        new DescribeAclsHandler(), new CreateAclsHandler(), new DeleteAclsHandler(), new ElectLeadersHandler(s),
+        new DescribeAclsHandler(), new CreateAclsHandler(), new DeleteAclsHandler(), new ElectLeadersHandler(s), new ControlledShutdownHandler(s),
         new AlterPartitionReassignmentsHandler(s), new ListPartitionReassignmentsHandler(s), new DescribeLogDirsHandler(s),
         new SaslHandshakeHandler(s.Loggers.CreateLogger("Quill.Broker.Sasl")), new SaslAuthenticateHandler(),
     ];
@@ -306,10 +306,20 @@ public sealed class BrokerServer : IAsyncDisposable
         scheduler.Start();
     }
 
-    /// <summary>Clean shutdown: stop serving, flush and close every log, close the Keeper session (its ephemerals go at once).</summary>
+    /// <summary>
+    /// Clean shutdown: a controlled shutdown first (controlled.shutdown.enable: the controller moves this broker's
+    /// leaderships to other ISR members while it still serves, so clients move on before it goes), then stop serving,
+    /// flush and close every log, close the Keeper session (its ephemerals go at once).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        if (Metrics.Serving && _options.ControlledShutdownEnable && _controller is not null && _fetchers is not null)
+        {
+            // Following stops first, so that no leader takes this broker back into an ISR it is leaving.
+            await _fetchers.DisposeAsync();
+            await ControlledShutdown.RunAsync(_controller, Services.Metadata, _options, _time, _log);
+        }
         Metrics.Serving = false;
         _stopping.Cancel();
         if (_logScheduler is not null) await _logScheduler.DisposeAsync();

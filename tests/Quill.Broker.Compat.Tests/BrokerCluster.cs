@@ -95,6 +95,55 @@ public sealed class BrokerCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts watching, with kazoo, a partition's state znode and broker <paramref name="brokerId"/>'s registration; once
+    /// the watches are set it returns a task that completes when the registration is gone, with what was seen in the
+    /// order Keeper delivered it: "state &lt;leader&gt; &lt;unix ms&gt;" per state change, then "gone &lt;unix ms&gt;".
+    /// </summary>
+    public async Task<Task<List<string>>> WatchUntilBrokerGoneAsync(string topic, int partition, int brokerId)
+    {
+        string ready = Path.Combine(Path.GetTempPath(), $"quill-watch-{Guid.NewGuid():N}");
+        var watching = ToolRunner.RunKazooAsync("""
+            import sys, json, threading, time
+            from kazoo.client import KazooClient
+            hosts, path, broker, ready = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+            zk = KazooClient(hosts=hosts); zk.start(timeout=30)
+            gone = threading.Event()
+            first = [True]
+            def on_state(data, stat, event):
+                if first[0]:
+                    first[0] = False
+                    return
+                print('state', json.loads(data)['leader'] if data else -1, int(time.time() * 1000), flush=True)
+            zk.DataWatch(path, on_state)
+            def on_broker(event):
+                print('gone', int(time.time() * 1000), flush=True)
+                gone.set()
+            if zk.exists('/brokers/ids/' + broker, watch=on_broker) is None:
+                print('gone', int(time.time() * 1000), flush=True)
+                gone.set()
+            open(ready, 'w').close()
+            gone.wait(55)
+            zk.stop()
+            """, Keeper.ConnectString, $"/brokers/topics/{topic}/partitions/{partition}/state", $"{brokerId}", ready);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!File.Exists(ready))
+        {
+            if (watching.IsCompleted) Assert.Fail($"the kazoo watch ended before it was ready: {await watching}");
+            Assert.True(DateTime.UtcNow < deadline, "the kazoo watch never got ready");
+            await Task.Delay(100);
+        }
+        File.Delete(ready);
+        return Finish();
+
+        async Task<List<string>> Finish()
+        {
+            var result = await watching;
+            Assert.True(result.Succeeded, $"{result}\n{Diagnostics()}");
+            return [.. result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+    }
+
     /// <summary>SIGSTOP (pause) or SIGCONT (resume) a broker's process, by its PID.</summary>
     public static void Signal(BrokerProcess broker, bool pause)
     {

@@ -11,6 +11,9 @@ public sealed class UsageTests
     [InlineData("--group (or --all-groups) is required", "groups", "--bootstrap-server", "127.0.0.1:1", "--describe")]
     [InlineData("--offset needs --partition", "consume", "--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--offset", "3")]
     [InlineData("--producer-property expects key=value", "produce", "--bootstrap-server", "127.0.0.1:1", "--topic", "t", "--producer-property", "acks")]
+    [InlineData("--election-type is required", "leader-election", "--bootstrap-server", "127.0.0.1:1", "--all-topic-partitions")]
+    [InlineData("neither PREFERRED nor UNCLEAN", "leader-election", "--bootstrap-server", "127.0.0.1:1", "--election-type", "fast", "--all-topic-partitions")]
+    [InlineData("give either --all-topic-partitions or --topic", "leader-election", "--bootstrap-server", "127.0.0.1:1", "--election-type", "PREFERRED")]
     public async Task Bad_usage_exits_2_with_a_message(string message, params string[] args)
     {
         var result = await QuillTool.RunAsync(args);

@@ -20,12 +20,10 @@ public static class ServerProperties
         "num.network.threads", "num.io.threads", "num.recovery.threads.per.data.dir", "num.replica.fetchers",
         "num.replica.alter.log.dirs.threads", "background.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
         "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.min.isr",
-        "unclean.leader.election.enable", "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
+        "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
         "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.min.cleanable.ratio",
         "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
-        "replica.fetch.max.bytes", "replica.socket.timeout.ms", "controlled.shutdown.enable",
-        "controlled.shutdown.max.retries", "auto.leader.rebalance.enable", "leader.imbalance.check.interval.seconds",
-        "leader.imbalance.per.broker.percentage", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
+        "replica.fetch.max.bytes", "replica.socket.timeout.ms", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
         "max.connections", "max.connections.per.ip", "compression.type", "log.preallocate", "offsets.commit.timeout.ms",
         "offsets.load.buffer.size", "offsets.topic.compression.codec",
         "transaction.state.log.load.buffer.size", "metrics.num.samples", "metrics.sample.window.ms", "quota.window.num",
@@ -125,6 +123,14 @@ public static class ServerProperties
 
         options.ReplicaLagTimeMaxMs = reader.Long("replica.lag.time.max.ms", options.ReplicaLagTimeMaxMs, min: 1);
         options.ReplicaFetchWaitMaxMs = reader.Int("replica.fetch.wait.max.ms", options.ReplicaFetchWaitMaxMs, min: 0);
+
+        options.ControlledShutdownEnable = reader.Bool("controlled.shutdown.enable", options.ControlledShutdownEnable);
+        options.ControlledShutdownMaxRetries = reader.Int("controlled.shutdown.max.retries", options.ControlledShutdownMaxRetries, min: 0);
+        options.ControlledShutdownRetryBackoffMs = reader.Long("controlled.shutdown.retry.backoff.ms", options.ControlledShutdownRetryBackoffMs, min: 0);
+        options.AutoLeaderRebalanceEnable = reader.Bool("auto.leader.rebalance.enable", options.AutoLeaderRebalanceEnable);
+        options.LeaderImbalanceCheckIntervalSeconds = reader.Long("leader.imbalance.check.interval.seconds", options.LeaderImbalanceCheckIntervalSeconds, min: 1);
+        options.LeaderImbalancePerBrokerPercentage = reader.Int("leader.imbalance.per.broker.percentage", options.LeaderImbalancePerBrokerPercentage, min: 0, max: 100);
+        options.UncleanLeaderElectionEnable = reader.Bool("unclean.leader.election.enable", options.UncleanLeaderElectionEnable);
 
         options.ZooKeeperConnect = reader.String("zookeeper.connect") ?? options.ZooKeeperConnect;
         options.ZooKeeperConnectionTimeoutMs = reader.Int("zookeeper.connection.timeout.ms", options.ZooKeeperConnectionTimeoutMs, min: 1);

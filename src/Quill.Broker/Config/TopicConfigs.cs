@@ -61,7 +61,7 @@ public static class TopicConfigs
         new("segment.jitter.ms", ConfigType.Long, "log.roll.jitter.ms", _ => "0", v => Long(v, 0)),
         new("producer.id.expiration.ms", ConfigType.Long, "producer.id.expiration.ms", o => L(o.LogDefaults.ProducerIdExpirationMs),
             v => Long(v, 1), (c, v) => c with { ProducerIdExpirationMs = long.Parse(v, CultureInfo.InvariantCulture) }),
-        new("unclean.leader.election.enable", ConfigType.Boolean, "unclean.leader.election.enable", _ => "false", Bool),
+        new("unclean.leader.election.enable", ConfigType.Boolean, "unclean.leader.election.enable", o => o.UncleanLeaderElectionEnable ? "true" : "false", Bool),
         new("min.cleanable.dirty.ratio", ConfigType.Double, "log.cleaner.min.cleanable.ratio", _ => "0.5",
             v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d is >= 0 and <= 1 ? null : $"'{v}' is not a number in [0, 1]"),
         new("min.compaction.lag.ms", ConfigType.Long, "log.cleaner.min.compaction.lag.ms", _ => "0", v => Long(v, 0)),

@@ -87,6 +87,7 @@ public sealed partial class Controller : IAsyncDisposable
     {
         await LoadEverythingAsync(clusterId, ct);
         CleanStrayLogs();
+        StartLeaderRebalance();
         var deadline = _time.GetUtcNow() + waitForController;
         bool logged = false;
         while (true)
@@ -234,14 +235,16 @@ public sealed partial class Controller : IAsyncDisposable
     /// </summary>
     private async Task ElectLeadersOnLoopAsync(TopicInfo topic, CancellationToken ct)
     {
-        var live = LiveBrokerIds().ToHashSet();
+        var live = EligibleBrokerIds();
+        bool unclean = topic.Configs.TryGetValue("unclean.leader.election.enable", out string? setting)
+            ? string.Equals(setting, "true", StringComparison.OrdinalIgnoreCase) : _options.UncleanLeaderElectionEnable;
         foreach (var p in topic.Partitions)
         {
-            if (LeaderElection.Elect(p.Replicas, p.State, live, _controllerEpoch) is null) continue;
+            if (LeaderElection.Elect(p.Replicas, p.State, live, _controllerEpoch, unclean) is null) continue;
             for (int attempt = 0; ; attempt++)
             {
                 var current = p.State.IsWritten ? await _zk.ReadPartitionStateAsync(topic.Name, p.Index, null, ct) ?? p.State : p.State;
-                if (LeaderElection.Elect(p.Replicas, current, live, _controllerEpoch) is not { } elected) break;
+                if (LeaderElection.Elect(p.Replicas, current, live, _controllerEpoch, unclean) is not { } elected) break;
                 try
                 {
                     await _zk.SetPartitionStateAsync(topic.Name, p.Index, elected, _epochZkVersion, ct, current.ZkVersion);
@@ -252,7 +255,9 @@ public sealed partial class Controller : IAsyncDisposable
                 }
                 if (current.IsWritten)
                     _log.LogInformation("{Topic}-{Partition}: leader {Old} is gone, {Outcome} (leader epoch {Epoch}, ISR [{Isr}])", topic.Name, p.Index,
-                        current.Leader, elected.Leader >= 0 ? $"elected {elected.Leader}" : "no in-sync replica is live: offline", elected.LeaderEpoch,
+                        current.Leader, elected.Leader < 0 ? "no in-sync replica is live: offline"
+                            : current.Isr.Length > 0 && !current.Isr.Contains(elected.Leader) ? $"elected {elected.Leader} from outside the ISR (unclean)"
+                            : $"elected {elected.Leader}", elected.LeaderEpoch,
                         string.Join(",", elected.Isr));
                 SetPartitionStateOnLoop(topic.Name, p.Index, elected with { ZkVersion = current.ZkVersion >= 0 ? current.ZkVersion + 1 : 0 });
                 break;
@@ -364,6 +369,7 @@ public sealed partial class Controller : IAsyncDisposable
             var now = brokers.Select(b => b.Id).ToHashSet();
             foreach (int id in now.Except(before)) _log.LogInformation("Broker {Id} joined the cluster", id);
             foreach (int id in before.Except(now)) _log.LogInformation("Broker {Id} left the cluster", id);
+            ForgetStoppedBrokersOnLoop();
             if (!_active) return;
             using var timing = Metrics?.TimeLeaderElection();
             foreach (var topic in _cache.Topics.ToList()) await ElectLeadersOnLoopAsync(topic, ct);
@@ -461,6 +467,7 @@ public sealed partial class Controller : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
+        if (_rebalance is not null) await _rebalance.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         // Let a change in progress finish so Keeper and the logs agree; events still queued see the stop and end.
         try
         {

@@ -175,7 +175,8 @@ public sealed class KafkaZkClient(KeeperClient keeper, ILogger log, TimeProvider
             if (!int.TryParse(child, out int id)) continue;
             try
             {
-                brokers.Add(ZkData.ParseBroker(id, (await Keeper.GetDataAsync(ZkPaths.Broker(id), cancellationToken: ct)).Data));
+                var node = await Keeper.GetDataAsync(ZkPaths.Broker(id), cancellationToken: ct);
+                brokers.Add(ZkData.ParseBroker(id, node.Data) with { Epoch = node.Stat.Czxid });
             }
             catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
             {

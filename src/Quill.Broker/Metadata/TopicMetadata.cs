@@ -41,4 +41,8 @@ public sealed record TopicInfo(string Name, Guid Id, IReadOnlyList<PartitionInfo
 }
 
 /// <summary>A broker as registered in <c>/brokers/ids/N</c>.</summary>
-public sealed record BrokerInfo(int Id, string Host, int Port, string? Rack);
+public sealed record BrokerInfo(int Id, string Host, int Port, string? Rack)
+{
+    /// <summary>Kafka's broker epoch: the zxid that created the registration (-1 when not read from Keeper), new on each registration.</summary>
+    public long Epoch { get; init; } = -1;
+}

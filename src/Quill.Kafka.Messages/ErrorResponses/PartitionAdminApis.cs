@@ -21,6 +21,12 @@ public sealed partial class ElectLeadersRequestData
     }
 }
 
+public sealed partial class ControlledShutdownRequestData
+{
+    /// <summary>The error, and no remaining partitions (Kafka lists none: the broker learns nothing moved and retries).</summary>
+    public IApiResponse? ErrorResponse(short version, KafkaError error) => new ControlledShutdownResponseData { ErrorCode = (short)error };
+}
+
 public sealed partial class AlterPartitionReassignmentsRequestData
 {
     /// <summary>The top-level error and each requested partition with it.</summary>

@@ -32,6 +32,7 @@ public static class KafkaApis
     public static readonly Api CreatePartitions = new(ApiKey.CreatePartitions, CreatePartitionsApi.Request, CreatePartitionsApi.Response);
     public static readonly Api DeleteGroups = new(ApiKey.DeleteGroups, DeleteGroupsApi.Request, DeleteGroupsApi.Response);
     public static readonly Api IncrementalAlterConfigs = new(ApiKey.IncrementalAlterConfigs, IncrementalAlterConfigsApi.Request, IncrementalAlterConfigsApi.Response);
+    public static readonly Api ControlledShutdown = new(ApiKey.ControlledShutdown, ControlledShutdownApi.Request, ControlledShutdownApi.Response);
     public static readonly Api DescribeCluster = new(ApiKey.DescribeCluster, DescribeClusterApi.Request, DescribeClusterApi.Response);
 
     public static readonly Api DescribeAcls = new(ApiKey.DescribeAcls, DescribeAclsApi.Request, DescribeAclsApi.Response);
@@ -50,7 +51,7 @@ public static class KafkaApis
         Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat,
         LeaveGroup, SyncGroup, DescribeGroups, ListGroups, ApiVersions, CreateTopics, DeleteTopics, DeleteRecords,
         InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
-        IncrementalAlterConfigs, DescribeCluster,
+        IncrementalAlterConfigs, DescribeCluster, ControlledShutdown,
         DescribeAcls, CreateAcls, DeleteAcls, DescribeLogDirs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, OffsetDelete,
         SaslHandshake, SaslAuthenticate,
     ];

@@ -24,6 +24,24 @@ public static class ElectLeadersApi
                 String("ErrorMessage", "0+").Nullable("0+"))));
 }
 
+/// <summary>
+/// ControlledShutdown (7): a stopping broker asks the controller to move its leaderships away; v1 same bytes, v2 the
+/// broker epoch, v3 flexible. Kafka sends v0 with request header v0 (no client id), which Quill's brokers never send;
+/// the broker's own client sends v3.
+/// </summary>
+public static class ControlledShutdownApi
+{
+    public static readonly MessageSchema Request = new("ControlledShutdownRequest", "0-3", "3+",
+        Int32("BrokerId", "0+"),
+        Int64("BrokerEpoch", "2+", -1));
+
+    public static readonly MessageSchema Response = new("ControlledShutdownResponse", "0-3", "3+",
+        Int16("ErrorCode", "0+"),
+        Array("RemainingPartitions", "0+",
+            String("TopicName", "0+"),
+            Int32("PartitionIndex", "0+")));
+}
+
 /// <summary>AlterPartitionReassignments (45, KIP-455): always flexible. A null replica list cancels a reassignment.</summary>
 public static class AlterPartitionReassignmentsApi
 {

@@ -78,6 +78,7 @@ public class SpecConformanceTests
     [InlineData(ApiKey.DeleteGroups, 2, 2)]
     [InlineData(ApiKey.IncrementalAlterConfigs, 1, 1)]
     [InlineData(ApiKey.DescribeCluster, 2, 0)]
+    [InlineData(ApiKey.ControlledShutdown, 3, 3)]
     [InlineData(ApiKey.DescribeAcls, 3, 2)]
     [InlineData(ApiKey.CreateAcls, 3, 2)]
     [InlineData(ApiKey.DeleteAcls, 3, 2)]

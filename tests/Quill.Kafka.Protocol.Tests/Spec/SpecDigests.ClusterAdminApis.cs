@@ -131,6 +131,20 @@ internal static partial class SpecDigests
                 ErrorCode: int16 v0+
                 ErrorMessage: string v0+ nullable v0+
             """,
+        // apache/kafka ControlledShutdownRequest.json (0-3).
+        ["ControlledShutdownRequest"] = """
+            ControlledShutdownRequest v0-3 flexible v3+
+            BrokerId: int32 v0+
+            BrokerEpoch: int64 v2+ = -1
+            """,
+        // apache/kafka ControlledShutdownResponse.json (0-3).
+        ["ControlledShutdownResponse"] = """
+            ControlledShutdownResponse v0-3 flexible v3+
+            ErrorCode: int16 v0+
+            RemainingPartitions: [] v0+
+              TopicName: string v0+
+              PartitionIndex: int32 v0+
+            """,
         // muxun-research/kafka@05780be6 (0).
         ["AlterPartitionReassignmentsRequest"] = """
             AlterPartitionReassignmentsRequest v0 flexible v0+
