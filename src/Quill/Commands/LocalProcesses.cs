@@ -14,9 +14,11 @@ public sealed class LocalProcesses
 {
     private readonly List<(string Name, Process Process)> _members = [];
 
-    public void Start(string name, string logPath, params string[] arguments)
+    public void Start(string name, string logPath, params string[] arguments) => _members.Add((name, Launch(logPath, arguments)));
+
+    /// <summary>Starts this same quill (its apphost, or dotnet with quill.dll) with <paramref name="arguments"/>, its output appended to <paramref name="logPath"/>.</summary>
+    public static Process Launch(string logPath, params string[] arguments)
     {
-        // The same quill: its apphost, or dotnet with quill.dll.
         string self = Environment.ProcessPath!;
         var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LocalProcesses).Assembly.Location);
@@ -27,7 +29,7 @@ public sealed class LocalProcesses
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } l) lock (log) log.WriteLine(l); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _members.Add((name, process));
+        return process;
     }
 
     /// <summary>

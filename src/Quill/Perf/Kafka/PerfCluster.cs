@@ -93,21 +93,7 @@ public sealed class PerfCluster : IDisposable
         }
     }
 
-    private static Process Launch(string logPath, params string[] arguments)
-    {
-        // The same quill: its apphost, or dotnet with quill.dll (as LocalProcesses starts a cluster's members).
-        string self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(PerfCluster).Assembly.Location);
-        foreach (string a in arguments) start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } l) lock (log) log.WriteLine(l); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } l) lock (log) log.WriteLine(l); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    private static Process Launch(string logPath, params string[] arguments) => Commands.LocalProcesses.Launch(logPath, arguments);
 
     private static async Task WaitForPortAsync(int port, TimeSpan timeout, CancellationToken ct)
     {
