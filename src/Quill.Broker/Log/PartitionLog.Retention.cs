@@ -9,7 +9,9 @@ public sealed partial class PartitionLog
     /// offset, and for cleanup.policy=delete also those whose newest timestamp is older than retention.ms and
     /// those beyond retention.bytes. Only a prefix of the log is deleted. The active segment is never deleted:
     /// if it too has expired it is first rolled (when non-empty), as Kafka does, and an empty active segment
-    /// always stays. Returns the number of segments deleted.
+    /// always stays. Nothing at or above the high watermark is deleted (as Kafka): records not yet on every in-sync
+    /// replica stay until they are, so retention on a leader cannot delete what a follower still has to copy.
+    /// Returns the number of segments deleted.
     /// </summary>
     public int DeleteOldSegments()
     {
@@ -20,6 +22,7 @@ public sealed partial class PartitionLog
             var config = Config;
             var segments = _segments;
             long logStart = LogStartOffset;
+            long highWatermark = HighWatermark;
             long sizeToShed = config.RetentionBytes >= 0 ? segments.Sum(s => (long)s.Size) - config.RetentionBytes : -1;
             bool deleteByTimeAndSize = config.CleanupPolicy.HasFlag(CleanupPolicy.Delete);
 
@@ -30,6 +33,7 @@ public sealed partial class PartitionLog
                 bool isLast = count == segments.Length - 1;
                 if (isLast && segment.Size == 0) break;
                 long upperBound = isLast ? _end.Offset : segments[count + 1].BaseOffset;
+                if (upperBound > highWatermark) break;
                 bool belowStart = upperBound <= logStart;
                 bool expired = deleteByTimeAndSize && config.RetentionMs >= 0 && now - segment.LargestTimestamp > config.RetentionMs;
                 bool overSize = deleteByTimeAndSize && sizeToShed >= segment.Size;

@@ -42,6 +42,26 @@ public sealed class RetentionTests : IDisposable
     }
 
     [Fact]
+    public void retention_keeps_segments_that_reach_past_the_high_watermark_until_it_moves()
+    {
+        using var log = Open(new LogConfig { SegmentBytes = 500, RetentionMs = 1000 });
+        log.UseReplicatedHighWatermark(0); // a replicated partition: no follower has anything yet
+        AppendNow(log, 20);
+        int oldSegments = log.Segments.Count - 1;
+        Assert.True(oldSegments >= 2);
+        _clock.Advance(5000);
+        Assert.Equal(0, log.DeleteOldSegments());
+
+        log.UpdateHighWatermark(log.Segments[1].BaseOffset); // the first segment is on every in-sync replica
+        Assert.Equal(1, log.DeleteOldSegments());
+        Assert.Equal(log.Segments[0].BaseOffset, log.LogStartOffset);
+
+        log.UpdateHighWatermark(log.LogEndOffset);
+        Assert.Equal(oldSegments, log.DeleteOldSegments()); // the rest, the active one rolled
+        Assert.Equal(log.LogEndOffset, log.LogStartOffset);
+    }
+
+    [Fact]
     public void When_everything_expired_the_active_segment_is_rolled_not_deleted()
     {
         using var log = Open(new LogConfig { RetentionMs = 1000 });
