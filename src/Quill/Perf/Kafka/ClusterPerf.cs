@@ -23,8 +23,9 @@ public sealed record ClusterPerfRound(ClusterPerfCase Case, int Round, ProducerP
 /// rounds (A B, B A, ...) so that a busy machine slows both alike. Each round is an unthrottled producer run
 /// (kafka-producer-perf-test's loop, <see cref="ProducerPerf"/>) and an end-to-end run: records sent at a fixed rate
 /// while a consumer times each from its produce timestamp (CreateTime, set by the producer) to its arrival. Last, a
-/// failover: an acks=all producer on the RF 3 topic, the leader of its partition killed with SIGKILL, and the time
-/// until a record is acknowledged again.
+/// failover, twice: an acks=all producer on the RF 3 topic, the leader of its partition stopped with SIGTERM (a
+/// controlled shutdown) and, once it is back in the ISR, the new leader killed with SIGKILL; each time, how long until a
+/// record is acknowledged again.
 /// </summary>
 public static class ClusterPerf
 {
@@ -113,11 +114,14 @@ public static class ClusterPerf
     }
 
     /// <summary>
-    /// An acks=all producer sends to partition 0 of the RF 3 topic (about 1000 records/s); its leader is killed with
-    /// SIGKILL; the result is the time from the kill until a record sent after it is acknowledged (the new leader's
-    /// offsets are past every offset acknowledged before), with the Keeper session timeout that bounds it.
+    /// An acks=all producer sends to partition 0 of the RF 3 topic (about 1000 records/s); its leader is stopped with
+    /// SIGTERM (<paramref name="graceful"/>: leadership moves before it goes) or killed with SIGKILL (the Keeper session
+    /// timeout bounds the outage); the result is the longest time the producer went without an acknowledgement, from
+    /// the signal until acknowledgements have flowed for 3 s after the old leader's process exited. Returns the stopped
+    /// broker's id too.
     /// </summary>
-    public static async Task<TimeSpan> FailoverAsync(PerfCluster cluster, ClusterPerfOptions o, Action<string> report, CancellationToken ct)
+    public static async Task<(TimeSpan Outage, int Stopped)> FailoverAsync(PerfCluster cluster, ClusterPerfOptions o, bool graceful, Action<string> report,
+        CancellationToken ct)
     {
         int leader;
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.BootstrapServers }).Build())
@@ -129,9 +133,9 @@ public static class ClusterPerf
         using var producer = new ProducerBuilder<Null, byte[]>(config).Build();
         var partition = new TopicPartition(Replicated.Topic, 0);
         var payload = new byte[o.RecordSize];
-        long lastBeforeKill = -1;
-        long killedAt = 0;
-        var recovered = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long signalledAt = 0, exitedAt = 0;
+        var acks = new List<long>(); // when each record after the signal was acknowledged
+        var recovered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new Lock();
         void Delivered(DeliveryReport<Null, byte[]> r)
         {
@@ -139,8 +143,9 @@ public static class ClusterPerf
             if (r.Error.IsError) return;
             lock (gate)
             {
-                if (killedAt == 0) lastBeforeKill = Math.Max(lastBeforeKill, r.Offset.Value);
-                else if (r.Offset.Value > lastBeforeKill) recovered.TrySetResult(now);
+                if (signalledAt == 0) return;
+                acks.Add(now);
+                if (exitedAt != 0 && now > exitedAt) recovered.TrySetResult();
             }
         }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -155,17 +160,54 @@ public static class ClusterPerf
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(3), ct);
-            report($"failover: killing broker {leader} (leader of {Replicated.Topic}-0) with SIGKILL; Keeper session timeout {cluster.SessionTimeoutMs} ms");
-            cluster.Kill(leader);
-            lock (gate) killedAt = Stopwatch.GetTimestamp();
-            long at = await recovered.Task.WaitAsync(TimeSpan.FromMinutes(2), ct);
-            return Stopwatch.GetElapsedTime(killedAt, at);
+            report(graceful
+                ? $"failover: stopping broker {leader} (leader of {Replicated.Topic}-0) with SIGTERM (controlled shutdown)"
+                : $"failover: killing broker {leader} (leader of {Replicated.Topic}-0) with SIGKILL; Keeper session timeout {cluster.SessionTimeoutMs} ms");
+            lock (gate) signalledAt = Stopwatch.GetTimestamp();
+            if (graceful) cluster.Terminate(leader);
+            else cluster.Kill(leader);
+            await cluster.WaitForExitAsync(leader, ct);
+            lock (gate) exitedAt = Stopwatch.GetTimestamp();
+            // Acknowledgements again after the old leader is gone, and 3 s more of them: the outage is over.
+            await recovered.Task.WaitAsync(TimeSpan.FromMinutes(2), ct);
+            await Task.Delay(TimeSpan.FromSeconds(3), ct);
+            lock (gate)
+            {
+                // The outage as the producer saw it: the longest time without an acknowledgement, from the signal on.
+                long longest = 0, previous = signalledAt;
+                foreach (long at in acks.Order())
+                {
+                    longest = Math.Max(longest, at - previous);
+                    previous = at;
+                }
+                return (Stopwatch.GetElapsedTime(0, longest), leader);
+            }
         }
         finally
         {
             await stop.CancelAsync();
             await sending;
             producer.Flush(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>Waits until every replica of the RF 3 topic's partition 0 is in its ISR again.</summary>
+    public static async Task WaitForFullIsrAsync(PerfCluster cluster, CancellationToken ct)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.BootstrapServers }).Build();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                var p = admin.GetMetadata(Replicated.Topic, TimeSpan.FromSeconds(10)).Topics[0].Partitions.First(p => p.PartitionId == 0);
+                if (p.InSyncReplicas.Length == p.Replicas.Length && p.Leader >= 0) return;
+            }
+            catch (KafkaException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{Replicated.Topic}-0 did not get its full ISR back within 2 min (see {cluster.Root})");
+            await Task.Delay(250, ct);
         }
     }
 

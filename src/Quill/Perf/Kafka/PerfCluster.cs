@@ -17,6 +17,7 @@ public sealed class PerfCluster : IDisposable
 {
     private readonly LocalProcesses _keeper = new();
     private readonly Dictionary<int, Process> _brokers = [];
+    private readonly Dictionary<int, string> _configs = [];
 
     private PerfCluster(string root, int sessionTimeoutMs)
     {
@@ -54,6 +55,7 @@ public sealed class PerfCluster : IDisposable
                     group.initial.rebalance.delay.ms=0
 
                     """));
+                cluster._configs[id] = config;
                 cluster._brokers[id] = Launch(Path.Combine(dir, "broker.log"), "broker", "start", "--config", config);
             }
             foreach (int port in cluster.Ports.Values) await WaitForPortAsync(port, TimeSpan.FromSeconds(120), ct);
@@ -72,6 +74,22 @@ public sealed class PerfCluster : IDisposable
         var process = _brokers[brokerId];
         process.Kill();
         process.WaitForExit();
+    }
+
+    /// <summary>SIGTERM to a broker: a controlled shutdown (leadership moves first); returns at once, the broker exits by itself.</summary>
+    public void Terminate(int brokerId) => kill(_brokers[brokerId].Id, Sigterm);
+
+    /// <summary>Returns once the broker's process has exited (a SIGTERM'd broker moves its leaderships first).</summary>
+    public Task WaitForExitAsync(int brokerId, CancellationToken ct) => _brokers[brokerId].WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+
+    /// <summary>Starts a stopped broker again on its own config and data, once its old process has exited.</summary>
+    public async Task RestartAsync(int brokerId, CancellationToken ct)
+    {
+        await WaitForExitAsync(brokerId, ct);
+        _brokers[brokerId].Dispose();
+        string config = _configs[brokerId];
+        _brokers[brokerId] = Launch(Path.Combine(Path.GetDirectoryName(config)!, "broker.log"), "broker", "start", "--config", config);
+        await WaitForPortAsync(Ports[brokerId], TimeSpan.FromSeconds(120), ct);
     }
 
     /// <summary>Waits until the cluster's metadata names every broker and a controller.</summary>
