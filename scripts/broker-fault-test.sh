@@ -8,7 +8,7 @@
 # check the history: every acknowledged record exactly once at its offset, no duplicates, each writer's order, every
 # replica identical below the high watermark, the readers got everything and never skipped.
 # The run's directory (history.jsonl, broker logs) is kept and named in the report.
-# Usage: scripts/broker-fault-test.sh [--duration SECONDS] [--faults kill,pause,controller,partition|none] [--seed N]
+# Usage: scripts/broker-fault-test.sh [--duration SECONDS] [--faults kill,pause,controller,partition,restart|none] [--seed N]
 #                                     [--partitions N] [--writers N] [--readers N] [--nemeses N]
 #        (--nemeses 2 or 3: that many nemeses at once, faults overlapping on different brokers)
 # Exit code: 0 the history checks clean, 1 it does not, 2 the run failed.
@@ -17,4 +17,4 @@ cd "$(dirname "$0")/.."
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 PROJECT=tests/Quill.Broker.Compat.Tests
 dotnet build "$PROJECT" -c Release -nologo -v q -clp:ErrorsOnly > /dev/null
-exec dotnet "$PROJECT/bin/Release/net10.0/Quill.Broker.Compat.Tests.dll" fault-test --duration 300 --faults kill,pause,controller,partition "$@"
+exec dotnet "$PROJECT/bin/Release/net10.0/Quill.Broker.Compat.Tests.dll" fault-test --duration 300 --faults kill,pause,controller,partition,restart "$@"

@@ -15,7 +15,9 @@ public enum BrokerFaultKinds
     Controller = 4,
     /// <summary>Cut a broker off from clients and the other brokers (its proxy: black hole or reset), then heal.</summary>
     Partition = 8,
-    All = Kill | Pause | Controller | Partition,
+    /// <summary>SIGTERM a partition's leader (a controlled shutdown, as a rolling restart does), start it again once it has exited.</summary>
+    Restart = 16,
+    All = Kill | Pause | Controller | Partition | Restart,
 }
 
 public sealed record NemesisEvent(long TimeMs, string What);
@@ -43,7 +45,8 @@ public sealed class BrokerNemesis(FaultCluster cluster, string topic, BrokerFaul
             "pause" => BrokerFaultKinds.Pause,
             "controller" => BrokerFaultKinds.Controller,
             "partition" => BrokerFaultKinds.Partition,
-            _ => throw new ArgumentException($"unknown fault '{name}': kill, pause, controller, partition or none"),
+            "restart" => BrokerFaultKinds.Restart,
+            _ => throw new ArgumentException($"unknown fault '{name}': kill, pause, controller, partition, restart or none"),
         });
 
     private void Note(string what)
@@ -93,6 +96,13 @@ public sealed class BrokerNemesis(FaultCluster cluster, string topic, BrokerFaul
                 var down = Between(SessionTimeoutSeconds + 1, SessionTimeoutSeconds + 5);
                 if (cluster.TryClaim(state.Leader))
                     await KillAndRestartAsync(state.Leader, $"the leader of partition {partition}", down);
+                break;
+            case BrokerFaultKinds.Restart:
+                var leaders = (await cluster.PartitionStatesAsync(topic)).Where(s => s.Value.Leader > 0).ToList();
+                if (leaders.Count == 0) break;
+                var (restartedPartition, restartedState) = leaders[_random.Next(leaders.Count)];
+                if (cluster.TryClaim(restartedState.Leader))
+                    await TerminateAndRestartAsync(restartedState.Leader, $"the leader of partition {restartedPartition}", Between(0.5, 3));
                 break;
             case BrokerFaultKinds.Controller:
                 // Sometimes back within its Keeper session (it resumes the session: no election), sometimes not.
@@ -149,6 +159,37 @@ public sealed class BrokerNemesis(FaultCluster cluster, string topic, BrokerFaul
             Note($"SIGKILL broker {broker} ({which}), down for {down.TotalSeconds:F1} s");
             cluster.Brokers[broker].Kill();
             Faults++;
+            await Task.Delay(down);
+            await cluster.Brokers[broker].StartAgainAsync();
+            Note($"broker {broker} started again");
+        }
+        finally
+        {
+            cluster.Release(broker);
+        }
+    }
+
+    /// <summary>
+    /// Stops a broker this nemesis has claimed with SIGTERM (it moves its leaderships away first), waits for it to exit
+    /// (killing it if it has not within 60 s: that is reported), starts it again after <paramref name="down"/>, releases it.
+    /// </summary>
+    private async Task TerminateAndRestartAsync(int broker, string which, TimeSpan down)
+    {
+        try
+        {
+            Note($"SIGTERM broker {broker} ({which}), down for {down.TotalSeconds:F1} s after it exits");
+            Faults++;
+            int? exit = await cluster.Brokers[broker].TerminateAsync(TimeSpan.FromSeconds(60));
+            if (exit is null)
+            {
+                Note($"broker {broker} did not exit within 60 s of SIGTERM; killing it");
+                cluster.Brokers[broker].Kill();
+            }
+            else
+            {
+                Note($"broker {broker} exited with code {exit}");
+                cluster.Brokers[broker].Kill(); // reaps the exited process so it can start again
+            }
             await Task.Delay(down);
             await cluster.Brokers[broker].StartAgainAsync();
             Note($"broker {broker} started again");

@@ -2,10 +2,10 @@ using System.Globalization;
 using Quill.Broker.Compat.Tests.Faults;
 
 // The long form of the broker fault test (scripts/broker-fault-test.sh), outside the test runner:
-//   fault-test --duration SECONDS --faults kill,pause,controller,partition|none [--seed N] [--partitions N]
+//   fault-test --duration SECONDS --faults kill,pause,controller,partition,restart|none [--seed N] [--partitions N]
 //              [--writers N] [--readers N] [--nemeses N]
 // Exit code: 0 the history checks clean, 1 it does not (the report says why), 2 the run itself failed.
-const string Usage = "usage: fault-test --duration SECONDS --faults kill,pause,controller,partition|none [--seed N] " +
+const string Usage = "usage: fault-test --duration SECONDS --faults kill,pause,controller,partition,restart|none [--seed N] " +
                      "[--partitions N] [--writers N] [--readers N] [--nemeses N]";
 
 if (args.Length == 0 || args[0] != "fault-test") return Fail(Usage);
@@ -20,7 +20,7 @@ try
 {
     int Int(string name, int fallback) => options.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
     var run = new BrokerFaultRunOptions(TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("duration", "120"), CultureInfo.InvariantCulture)),
-        BrokerNemesis.Parse(options.GetValueOrDefault("faults", "kill,pause,controller,partition")))
+        BrokerNemesis.Parse(options.GetValueOrDefault("faults", "kill,pause,controller,partition,restart")))
     {
         Seed = Int("seed", Environment.TickCount & 0xFFFF),
         Partitions = Int("partitions", 6),
