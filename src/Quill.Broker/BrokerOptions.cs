@@ -86,6 +86,11 @@ public sealed class BrokerOptions
     public int GroupMaxSessionTimeoutMs { get; set; } = 1_800_000;
     /// <summary>transaction.state.log.replication.factor (like offsets.topic.replication.factor, capped at the live brokers).</summary>
     public short TransactionStateLogReplicationFactor { get; set; } = 3;
+    /// <summary>
+    /// transaction.state.log.min.isr: the topic's min.insync.replicas, so a coordinator's answer survives the loss of its
+    /// broker; capped at the replication factor (Kafka is not, and refuses every transaction on a smaller cluster).
+    /// </summary>
+    public short TransactionStateLogMinIsr { get; set; } = 2;
     /// <summary>transaction.state.log.num.partitions.</summary>
     public int TransactionStateLogNumPartitions { get; set; } = 50;
     /// <summary>transaction.state.log.segment.bytes.</summary>

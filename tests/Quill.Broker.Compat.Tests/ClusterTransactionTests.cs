@@ -64,6 +64,12 @@ public sealed class ClusterTransactionTests
             int statePartition = TransactionStateTopic.PartitionFor(transactionalId, StatePartitions);
             var before = await cluster.WaitForPartitionStateAsync(TransactionStateTopic.Name, statePartition, s => s.Leader > 0 && s.Isr.Length == 3,
                 Deadline, "the transactional id's partition led, with all three in sync");
+            using (var admin = Clients.Admin(cluster.BootstrapServers))
+            {
+                // transaction.state.log.min.isr (default 2): a coordinator's answer is on two brokers at least.
+                var described = await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = TransactionStateTopic.Name }]);
+                Assert.Equal("2", described.Single().Entries["min.insync.replicas"].Value);
+            }
 
             int next = 0;
             void RunTransactions(int committed)

@@ -68,6 +68,9 @@ public static class ConfigDescriber
             ("offsets.topic.replication.factor", I(options.OffsetsTopicReplicationFactor), ConfigType.Short),
             ("offsets.topic.num.partitions", I(options.OffsetsTopicNumPartitions), ConfigType.Int),
             ("group.initial.rebalance.delay.ms", I(options.GroupInitialRebalanceDelayMs), ConfigType.Int),
+            ("transaction.state.log.replication.factor", I(options.TransactionStateLogReplicationFactor), ConfigType.Short),
+            ("transaction.state.log.min.isr", I(options.TransactionStateLogMinIsr), ConfigType.Int),
+            ("transaction.state.log.num.partitions", I(options.TransactionStateLogNumPartitions), ConfigType.Int),
         };
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, value, type) in effective)

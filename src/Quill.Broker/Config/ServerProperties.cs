@@ -19,7 +19,7 @@ public static class ServerProperties
     {
         "num.network.threads", "num.io.threads", "num.recovery.threads.per.data.dir", "num.replica.fetchers",
         "num.replica.alter.log.dirs.threads", "background.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
-        "queued.max.requests", "queued.max.request.bytes", "transaction.state.log.min.isr",
+        "queued.max.requests", "queued.max.request.bytes",
         "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
         "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.min.cleanable.ratio",
         "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
@@ -144,6 +144,7 @@ public static class ServerProperties
         options.GroupMinSessionTimeoutMs = reader.Int("group.min.session.timeout.ms", options.GroupMinSessionTimeoutMs, min: 0);
         options.GroupMaxSessionTimeoutMs = reader.Int("group.max.session.timeout.ms", options.GroupMaxSessionTimeoutMs, min: 0);
         options.TransactionStateLogReplicationFactor = (short)reader.Int("transaction.state.log.replication.factor", options.TransactionStateLogReplicationFactor, min: 1, max: short.MaxValue);
+        options.TransactionStateLogMinIsr = (short)reader.Int("transaction.state.log.min.isr", options.TransactionStateLogMinIsr, min: 1, max: short.MaxValue);
         options.TransactionStateLogNumPartitions = reader.Int("transaction.state.log.num.partitions", options.TransactionStateLogNumPartitions, min: 1);
         options.TransactionStateLogSegmentBytes = reader.Int("transaction.state.log.segment.bytes", options.TransactionStateLogSegmentBytes, min: 14);
         options.TransactionalIdExpirationMs = reader.Long("transactional.id.expiration.ms", options.TransactionalIdExpirationMs, min: 1);

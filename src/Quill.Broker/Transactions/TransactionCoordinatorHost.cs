@@ -71,7 +71,8 @@ public sealed class TransactionCoordinatorHost(BrokerServices services, ILogger 
                     ["cleanup.policy"] = "compact",
                     ["segment.bytes"] = options.TransactionStateLogSegmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["compression.type"] = "uncompressed",
-                    ["min.insync.replicas"] = "1",
+                    ["min.insync.replicas"] = Math.Min(options.TransactionStateLogMinIsr, options.TransactionStateLogReplicationFactor)
+                        .ToString(System.Globalization.CultureInfo.InvariantCulture),
                 }, ct);
             var replicas = services.Replicas;
             var groups = services.Groups ?? throw new InvalidOperationException("the group coordinator has not started");

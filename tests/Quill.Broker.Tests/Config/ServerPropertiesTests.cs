@@ -44,7 +44,9 @@ public sealed class ServerPropertiesTests
         Assert.Equal(1073741824, options.LogDefaults.SegmentBytes);
         Assert.Equal("localhost:2181", options.ZooKeeperConnect);
         Assert.Equal(1, options.OffsetsTopicReplicationFactor);
+        Assert.Equal(1, options.TransactionStateLogMinIsr);
         Assert.Equal(0, options.GroupInitialRebalanceDelayMs);
+        Assert.Equal(2, Parse("broker.id=0").TransactionStateLogMinIsr);
     }
 
     [Fact]
