@@ -126,18 +126,21 @@ public sealed class GroupCoordinator : IAsyncDisposable
     {
         var (errors, replicated) = await commit.ConfigureAwait(false);
         if (replicated is null) return errors;
-        var error = await replicated.ConfigureAwait(false) switch
-        {
-            KafkaError.None => KafkaError.None,
-            KafkaError.NotLeaderOrFollower or KafkaError.KafkaStorageError => KafkaError.NotCoordinator,
-            KafkaError.NotEnoughReplicas or KafkaError.NotEnoughReplicasAfterAppend or KafkaError.UnknownTopicOrPartition => KafkaError.CoordinatorNotAvailable,
-            var other => other,
-        };
+        var error = CoordinatorErrorOf(await replicated.ConfigureAwait(false));
         if (error != KafkaError.None)
             for (int i = 0; i < errors.Length; i++)
                 if (errors[i] == KafkaError.None) errors[i] = error;
         return errors;
     }
+
+    /// <summary>What a coordinator answers when replicating its record failed with <paramref name="replicated"/>, as Kafka maps it.</summary>
+    internal static KafkaError CoordinatorErrorOf(KafkaError replicated) => replicated switch
+    {
+        KafkaError.None => KafkaError.None,
+        KafkaError.NotLeaderOrFollower or KafkaError.KafkaStorageError => KafkaError.NotCoordinator,
+        KafkaError.NotEnoughReplicas or KafkaError.NotEnoughReplicasAfterAppend or KafkaError.UnknownTopicOrPartition => KafkaError.CoordinatorNotAvailable,
+        var other => other,
+    };
 
     public Task<OffsetFetchResult> FetchOffsetsAsync(string groupId, IReadOnlyList<TopicPartitions>? topics, bool requireStable = false) =>
         OnShard(groupId, s => s.FetchOffsets(groupId, topics, requireStable));

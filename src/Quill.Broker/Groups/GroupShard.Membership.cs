@@ -48,7 +48,11 @@ internal sealed partial class GroupShard
 
     private static Task<SyncGroupResult> Sync(KafkaError error) => Task.FromResult(SyncGroupResult.Failed(error));
 
-    /// <summary>Stores the leader's assignment (members it left out get an empty one) and hands it out.</summary>
+    /// <summary>
+    /// Stores the leader's assignment (members it left out get an empty one) and hands it out once the record is
+    /// replicated, as Kafka answers SyncGroup only after the group's record is on the ISR: an assignment the members
+    /// acted on then survives the loss of this broker. Until then the group stays CompletingRebalance.
+    /// </summary>
     private void CompleteSyncRound(ClassicGroup group, IReadOnlyDictionary<string, byte[]> assignments, long now)
     {
         var complete = new Dictionary<string, byte[]>(group.Size);
@@ -56,11 +60,40 @@ internal sealed partial class GroupShard
         var error = StoreGroup(group, now, complete);
         if (error != KafkaError.None)
         {
-            ResetAndPropagateAssignmentError(group, error);
-            MaybePrepareRebalance(group, now, $"storing the assignment failed with {error}");
+            FailSyncRound(group, error, now);
+            return;
+        }
+        var replicated = _log.WhenReplicatedAsync(Partition);
+        if (replicated.IsCompletedSuccessfully && replicated.Result == KafkaError.None)
+        {
+            SetAndPropagateAssignment(group, complete, now);
+            return;
+        }
+        int generation = group.GenerationId;
+        replicated.ContinueWith(t => Loop.Post(() => OnAssignmentReplicated(group, generation, complete,
+            t.IsCompletedSuccessfully ? t.Result : KafkaError.NotLeaderOrFollower)), TaskScheduler.Default);
+    }
+
+    /// <summary>The stored assignment's replication ended: hand it out, or fail the round, if the round is still the same.</summary>
+    private void OnAssignmentReplicated(ClassicGroup group, int generation, Dictionary<string, byte[]> complete, KafkaError replicated)
+    {
+        // Unloaded (the waiters were answered NOT_COORDINATOR), or a member left or joined meanwhile and a new round
+        // answered them: nothing to hand out.
+        if (NotActiveError() is not null || !IsCurrent(group) || !group.Is(GroupState.CompletingRebalance) || group.GenerationId != generation) return;
+        long now = NowMs;
+        var error = GroupCoordinator.CoordinatorErrorOf(replicated);
+        if (error != KafkaError.None)
+        {
+            FailSyncRound(group, error, now);
             return;
         }
         SetAndPropagateAssignment(group, complete, now);
+    }
+
+    private void FailSyncRound(ClassicGroup group, KafkaError error, long now)
+    {
+        ResetAndPropagateAssignmentError(group, error);
+        MaybePrepareRebalance(group, now, $"storing the assignment failed with {error}");
     }
 
     /// <summary>Heartbeat: keeps the session alive, and tells the member when a rebalance needs it to rejoin.</summary>

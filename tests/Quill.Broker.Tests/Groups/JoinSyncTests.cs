@@ -167,4 +167,51 @@ public class JoinSyncTests
         Assert.Equal(1, again.GetInt32("GenerationId"));
         Assert.Equal(a.MemberId, again.GetString("Leader"));
     }
+    [Fact]
+    public async Task SyncGroup_is_answered_once_the_assignment_is_replicated()
+    {
+        var replication = new ReplicationGatedOffsetsLog();
+        using var h = new GroupHarness(wrapLog: replication.Wrap);
+        var a = await h.JoinNew("gr", "a");
+        var join = await a.Join.Within();
+        replication.Hold();
+
+        var sync = h.SyncGroup("gr", join.GetInt32("GenerationId"), a.MemberId, assignments: (a.MemberId, Bytes("p0")));
+        await Task.Delay(100);
+        Assert.False(sync.IsCompleted, "answered before the followers had the group's record");
+        Assert.Equal("CompletingRebalance", Assert.Single((await h.DescribeGroups(5, "gr")).GetArray("Groups")!).GetString("GroupState"));
+
+        replication.Replicate(KafkaError.None);
+        var answer = await sync.Within();
+        Assert.Equal(KafkaError.None, Errors.Of(answer));
+        Assert.Equal("p0", Text(answer.GetBytes("Assignment")));
+        Assert.Equal("Stable", Assert.Single((await h.DescribeGroups(5, "gr")).GetArray("Groups")!).GetString("GroupState"));
+    }
+
+    [Fact]
+    public async Task An_assignment_that_fails_to_replicate_fails_the_sync_and_the_group_rebalances()
+    {
+        var replication = new ReplicationGatedOffsetsLog();
+        using var h = new GroupHarness(new GroupCoordinatorOptions { InitialRebalanceDelayMs = 100 }, wrapLog: replication.Wrap);
+        var a = await h.JoinNew("gf", "a");
+        var b = await h.JoinNew("gf", "b");
+        h.Advance(201); // the initial delay gathers both into the first generation
+        var joins = await Task.WhenAll(a.Join, b.Join).Within();
+        int generation = joins[0].GetInt32("GenerationId");
+        string leader = joins[0].GetString("Leader")!;
+        string follower = leader == a.MemberId ? b.MemberId : a.MemberId;
+        replication.Hold();
+
+        var followerSync = h.SyncGroup("gf", generation, follower);
+        var leaderSync = h.SyncGroup("gf", generation, leader, assignments: [(leader, Bytes("p0")), (follower, Bytes("p1"))]);
+        await Task.Delay(100);
+        Assert.False(leaderSync.IsCompleted);
+
+        // The ISR shrank below min.insync.replicas: Kafka answers COORDINATOR_NOT_AVAILABLE and starts a new round.
+        replication.Replicate(KafkaError.NotEnoughReplicasAfterAppend);
+        Assert.Equal(KafkaError.CoordinatorNotAvailable, Errors.Of(await leaderSync.Within()));
+        Assert.Equal(KafkaError.CoordinatorNotAvailable, Errors.Of(await followerSync.Within()));
+        Assert.Equal("PreparingRebalance", Assert.Single((await h.DescribeGroups(5, "gf")).GetArray("Groups")!).GetString("GroupState"));
+        Assert.Equal(KafkaError.RebalanceInProgress, await h.Heartbeat("gf", generation, follower));
+    }
 }
