@@ -48,6 +48,12 @@ internal sealed class ClassicGroup(string groupId, long nowMs)
     } = long.MaxValue;
 
     public Dictionary<(string Topic, int Partition), CommittedOffset> Offsets { get; } = [];
+    /// <summary>
+    /// Per partition, the sequence number (<see cref="GroupShard"/>'s, in append order) of the commit whose offset
+    /// <see cref="Offsets"/> holds: commits are applied once replicated, and an older one whose replication ends
+    /// later must not replace a newer one.
+    /// </summary>
+    public Dictionary<(string Topic, int Partition), long> AppliedCommits { get; } = [];
     /// <summary>Offsets committed inside a transaction not yet ended (TxnOffsetCommit), by producer id.</summary>
     public Dictionary<long, Dictionary<(string Topic, int Partition), CommittedOffset>> PendingTransactionalOffsets { get; } = [];
 

@@ -109,7 +109,7 @@ public sealed class GroupCoordinator : IAsyncDisposable
 
     public Task<KafkaError[]> CommitOffsetsAsync(string groupId, string memberId, string? groupInstanceId, int generationId,
         IReadOnlyList<OffsetCommitEntry> offsets, Func<string, int, bool>? partitionExists = null) =>
-        Replicated(OnShard(groupId, s => Replicating(s, s.CommitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, partitionExists))));
+        OnShard(groupId, s => s.CommitOffsets(groupId, memberId, groupInstanceId, generationId, offsets, partitionExists)).Unwrap();
 
     /// <summary>
     /// Right after a shard wrote a commit (on its loop): what waits for the write to reach the followers, as Kafka

@@ -12,27 +12,29 @@ internal sealed partial class GroupShard
     /// OffsetCommit: one error per entry, in order. Members of a group commit with their generation and member
     /// id; a consumer outside group management commits with generation -1 to an empty (or new) group.
     /// <paramref name="partitionExists"/> (when given) refuses unknown partitions with UNKNOWN_TOPIC_OR_PARTITION.
+    /// The answer comes once the commit is replicated (Kafka's offsets.commit.required.acks -1), and only then does the
+    /// group serve the new offsets, so a fetch never returns an offset a new coordinator would not have.
     /// </summary>
-    public KafkaError[] CommitOffsets(string groupId, string memberId, string? groupInstanceId, int generationId,
+    public Task<KafkaError[]> CommitOffsets(string groupId, string memberId, string? groupInstanceId, int generationId,
         IReadOnlyList<OffsetCommitEntry> offsets, Func<string, int, bool>? partitionExists = null)
     {
         var errors = new KafkaError[offsets.Count];
-        if (NotActiveError() is { } notActive) return Fill(errors, notActive);
+        if (NotActiveError() is { } notActive) return Answer(errors, notActive);
 
         long now = NowMs;
         var group = FindGroup(groupId);
         if (group is null)
         {
             // No group: fine for a consumer managing its own partitions; a generation means a group we lost.
-            if (generationId >= 0) return Fill(errors, KafkaError.IllegalGeneration);
+            if (generationId >= 0) return Answer(errors, KafkaError.IllegalGeneration);
             group = GetOrCreateGroup(groupId, now);
         }
 
-        if (group.Is(GroupState.Dead)) return Fill(errors, KafkaError.CoordinatorNotAvailable);
-        if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return Fill(errors, KafkaError.FencedInstanceId);
+        if (group.Is(GroupState.Dead)) return Answer(errors, KafkaError.CoordinatorNotAvailable);
+        if (group.IsStaticMemberFenced(groupInstanceId, memberId)) return Answer(errors, KafkaError.FencedInstanceId);
         if (generationId < 0 && group.Is(GroupState.Empty)) return StoreOffsets(group, offsets, errors, now, partitionExists);
-        if (!group.Has(memberId)) return Fill(errors, KafkaError.UnknownMemberId);
-        if (generationId != group.GenerationId) return Fill(errors, KafkaError.IllegalGeneration);
+        if (!group.Has(memberId)) return Answer(errors, KafkaError.UnknownMemberId);
+        if (generationId != group.GenerationId) return Answer(errors, KafkaError.IllegalGeneration);
         switch (group.State)
         {
             case GroupState.Stable:
@@ -41,9 +43,9 @@ internal sealed partial class GroupShard
                 group.Get(memberId).LastHeartbeatMs = now;
                 return StoreOffsets(group, offsets, errors, now, partitionExists);
             case GroupState.CompletingRebalance:
-                return Fill(errors, KafkaError.RebalanceInProgress);
+                return Answer(errors, KafkaError.RebalanceInProgress);
             default:
-                return Fill(errors, KafkaError.UnknownMemberId);
+                return Answer(errors, KafkaError.UnknownMemberId);
         }
     }
 
@@ -53,7 +55,9 @@ internal sealed partial class GroupShard
         return errors;
     }
 
-    private KafkaError[] StoreOffsets(ClassicGroup group, IReadOnlyList<OffsetCommitEntry> offsets, KafkaError[] errors, long now,
+    private static Task<KafkaError[]> Answer(KafkaError[] errors, KafkaError error) => Task.FromResult(Fill(errors, error));
+
+    private Task<KafkaError[]> StoreOffsets(ClassicGroup group, IReadOnlyList<OffsetCommitEntry> offsets, KafkaError[] errors, long now,
         Func<string, int, bool>? partitionExists)
     {
         var records = new RecordBatchBuilder();
@@ -68,7 +72,7 @@ internal sealed partial class GroupShard
             records.Add(now, OffsetsRecords.OffsetKey(group.GroupId, entry.Topic, entry.Partition), OffsetsRecords.OffsetValue(committed));
             accepted.Add((i, committed));
         }
-        if (accepted.Count == 0) return errors;
+        if (accepted.Count == 0) return Task.FromResult(errors);
 
         var error = Append(group, records) switch
         {
@@ -76,10 +80,47 @@ internal sealed partial class GroupShard
             KafkaError.MessageTooLarge or KafkaError.RecordListTooLarge or KafkaError.InvalidFetchSize => KafkaError.InvalidCommitOffsetSize,
             _ => KafkaError.NotCoordinator,
         };
+        if (error != KafkaError.None)
+        {
+            foreach (var (index, _) in accepted) errors[index] = error;
+            return Task.FromResult(errors);
+        }
+
+        long sequence = ++_commitSequence;
+        var replicated = _log.WhenReplicatedAsync(Partition);
+        if (replicated.IsCompletedSuccessfully)
+        {
+            ApplyCommit(group, offsets, accepted, errors, sequence, replicated.Result);
+            return Task.FromResult(errors);
+        }
+        var answered = new TaskCompletionSource<KafkaError[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        replicated.ContinueWith(t =>
+        {
+            var outcome = t.IsCompletedSuccessfully ? t.Result : KafkaError.NotLeaderOrFollower;
+            if (!Loop.Post(() => answered.TrySetResult(ApplyCommit(group, offsets, accepted, errors, sequence, outcome))))
+                answered.TrySetResult(Fill(errors, KafkaError.NotCoordinator)); // the shard is shutting down
+        }, TaskScheduler.Default);
+        return answered.Task;
+    }
+
+    /// <summary>
+    /// The commit's replication ended with <paramref name="replicated"/> (on the loop): on success its offsets become
+    /// the group's, unless a later commit of the same partition got there first; the answer per entry either way.
+    /// </summary>
+    private KafkaError[] ApplyCommit(ClassicGroup group, IReadOnlyList<OffsetCommitEntry> offsets, List<(int Index, CommittedOffset Offset)> accepted,
+        KafkaError[] errors, long sequence, KafkaError replicated)
+    {
+        var error = GroupCoordinator.CoordinatorErrorOf(replicated);
+        // After an unload the group is reloaded from the log (which has the commit if it survived): nothing to apply.
+        bool apply = error == KafkaError.None && NotActiveError() is null && IsCurrent(group);
         foreach (var (index, committed) in accepted)
         {
             errors[index] = error;
-            if (error == KafkaError.None) group.Offsets[(offsets[index].Topic, offsets[index].Partition)] = committed;
+            if (!apply) continue;
+            var key = (offsets[index].Topic, offsets[index].Partition);
+            if (group.AppliedCommits.TryGetValue(key, out long applied) && applied > sequence) continue;
+            group.AppliedCommits[key] = sequence;
+            group.Offsets[key] = committed;
         }
         return errors;
     }

@@ -22,6 +22,8 @@ internal sealed partial class GroupShard : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private ITimer? _retentionTimer;
+    /// <summary>Numbers offset commits in the order they are appended (see <see cref="ClassicGroup.AppliedCommits"/>).</summary>
+    private long _commitSequence;
     private bool _loaded;
 
     public GroupShard(GroupCoordinator coordinator, int partition, TimeProvider time, ILogger logger)

@@ -159,4 +159,54 @@ public class OffsetTests
         h.Advance(6_000);
         Assert.Equal(-1L, Offsets(await h.FetchOffsets("live", 7, ("t", [0])))[("t", 0)].Offset);
     }
+    [Fact]
+    public async Task A_commit_is_served_and_answered_only_once_replicated_and_not_at_all_when_replication_fails()
+    {
+        var replication = new ReplicationGatedOffsetsLog();
+        using var h = new GroupHarness(wrapLog: replication.Wrap);
+        Assert.All(CommitErrors(await h.CommitOffsets("r", offsets: ("t", 0, 5)).Within()), e => Assert.Equal(KafkaError.None, e.Error));
+        replication.Hold();
+
+        var pending = h.CommitOffsets("r", offsets: ("t", 0, 6));
+        await Until(() => replication.Waiting == 1);
+        Assert.False(pending.IsCompleted, "answered before the followers had the commit");
+        // Not served yet: a new coordinator might not have it.
+        Assert.Equal(5L, Offsets(await h.FetchOffsets("r", 7, ("t", [0])).Within())[("t", 0)].Offset);
+        replication.Replicate(KafkaError.None);
+        Assert.All(CommitErrors(await pending.Within()), e => Assert.Equal(KafkaError.None, e.Error));
+        Assert.Equal(6L, Offsets(await h.FetchOffsets("r", 7, ("t", [0])).Within())[("t", 0)].Offset);
+
+        // Too few in-sync replicas: COORDINATOR_NOT_AVAILABLE, and the group keeps serving the offset it had.
+        var failed = h.CommitOffsets("r", offsets: ("t", 0, 7));
+        await Until(() => replication.Waiting == 1);
+        replication.Replicate(KafkaError.NotEnoughReplicasAfterAppend);
+        Assert.All(CommitErrors(await failed.Within()), e => Assert.Equal(KafkaError.CoordinatorNotAvailable, e.Error));
+        Assert.Equal(6L, Offsets(await h.FetchOffsets("r", 7, ("t", [0])).Within())[("t", 0)].Offset);
+    }
+
+    [Fact]
+    public async Task An_older_commit_whose_replication_ends_last_does_not_replace_a_newer_one()
+    {
+        var replication = new ReplicationGatedOffsetsLog();
+        using var h = new GroupHarness(wrapLog: replication.Wrap);
+        replication.Hold();
+        var older = h.CommitOffsets("o", offsets: ("t", 0, 1));
+        var newer = h.CommitOffsets("o", offsets: ("t", 0, 2));
+        await Until(() => replication.Waiting == 2);
+        replication.ReplicateNewest(KafkaError.None);
+        await newer.Within();
+        replication.Replicate(KafkaError.None);
+        await older.Within();
+        Assert.Equal(2L, Offsets(await h.FetchOffsets("o", 7, ("t", [0])).Within())[("t", 0)].Offset);
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
+            await Task.Delay(10);
+        }
+    }
 }

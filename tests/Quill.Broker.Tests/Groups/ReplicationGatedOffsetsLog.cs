@@ -5,16 +5,14 @@ using Quill.Kafka.Protocol.Records;
 namespace Quill.Broker.Tests.Groups;
 
 /// <summary>
-/// An offsets log whose writes are appended at once but replicated only when the test says so, with the outcome it
+/// An offsets log whose writes are appended at once but replicated only when (and in the order) the test says so, with the outcome it
 /// chooses (followers that are slow, or an ISR that shrinks below min.insync.replicas).
 /// </summary>
 internal sealed class ReplicationGatedOffsetsLog
 {
     private readonly object _lock = new();
-    private TaskCompletionSource<KafkaError> _next = New();
+    private readonly List<TaskCompletionSource<KafkaError>> _waiting = [];
     private bool _gated;
-
-    private static TaskCompletionSource<KafkaError> New() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>From now on, writes wait for <see cref="Replicate"/>.</summary>
     public void Hold()
@@ -22,16 +20,34 @@ internal sealed class ReplicationGatedOffsetsLog
         lock (_lock) _gated = true;
     }
 
-    /// <summary>Ends the replication of every write waiting so far with <paramref name="outcome"/>; later writes wait again.</summary>
+    /// <summary>The number of writes waiting for their replication.</summary>
+    public int Waiting
+    {
+        get { lock (_lock) return _waiting.Count; }
+    }
+
+    /// <summary>Ends the replication of every write waiting so far with <paramref name="outcome"/>, oldest first.</summary>
     public void Replicate(KafkaError outcome)
     {
-        TaskCompletionSource<KafkaError> waiting;
+        List<TaskCompletionSource<KafkaError>> waiting;
         lock (_lock)
         {
-            waiting = _next;
-            _next = New();
+            waiting = [.. _waiting];
+            _waiting.Clear();
         }
-        waiting.SetResult(outcome);
+        foreach (var write in waiting) write.SetResult(outcome);
+    }
+
+    /// <summary>Ends the replication of the newest write waiting only.</summary>
+    public void ReplicateNewest(KafkaError outcome)
+    {
+        TaskCompletionSource<KafkaError> newest;
+        lock (_lock)
+        {
+            newest = _waiting[^1];
+            _waiting.RemoveAt(_waiting.Count - 1);
+        }
+        newest.SetResult(outcome);
     }
 
     public IOffsetsLog Wrap(IOffsetsLog inner) => new Log(this, inner);
@@ -44,7 +60,13 @@ internal sealed class ReplicationGatedOffsetsLog
 
         public Task<KafkaError> WhenReplicatedAsync(int partition)
         {
-            lock (gate._lock) return gate._gated ? gate._next.Task : Task.FromResult(KafkaError.None);
+            lock (gate._lock)
+            {
+                if (!gate._gated) return Task.FromResult(KafkaError.None);
+                var write = new TaskCompletionSource<KafkaError>(TaskCreationOptions.RunContinuationsAsynchronously);
+                gate._waiting.Add(write);
+                return write.Task;
+            }
         }
     }
 }
