@@ -293,6 +293,13 @@ public sealed partial class Controller
                     errors.Add((topic, index, KafkaError.FencedLeaderEpoch));
                     continue;
                 }
+                if (epoch == EpochDuringDelete && _cache.GetTopic(topic) is not null)
+                {
+                    // Deleted by name: while this broker still holds a topic of that name (its deletion not seen here yet,
+                    // or already a new topic of the same name) the topics watch drops it, which knows which one it is.
+                    errors.Add((topic, index, KafkaError.None));
+                    continue;
+                }
                 if (_replicas.Get(topic, index) is not null) LeadershipChanged?.Invoke(topic, index, false);
                 if (delete)
                 {
