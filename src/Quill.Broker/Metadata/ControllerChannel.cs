@@ -88,8 +88,8 @@ internal sealed class ControllerChannel(int controllerId, ILogger log) : IAsyncD
 
         public void Stop()
         {
-            Requests.Writer.TryComplete();
             _stop.Cancel();
+            Requests.Writer.TryComplete();
         }
 
         private async Task RunAsync()
@@ -107,8 +107,7 @@ internal sealed class ControllerChannel(int controllerId, ILogger log) : IAsyncD
                             LogErrors(request.ApiKey, response);
                             break;
                         }
-                        catch (Exception e) when (!ct.IsCancellationRequested && e is IOException or SocketException or EndOfStreamException
-                                                      or KafkaProtocolException or OperationCanceledException)
+                        catch (Exception e) when (!ct.IsCancellationRequested)
                         {
                             Close();
                             if (attempt == 1 || attempt % 50 == 0)
@@ -125,7 +124,6 @@ internal sealed class ControllerChannel(int controllerId, ILogger log) : IAsyncD
             finally
             {
                 Close();
-                _stop.Dispose();
             }
         }
 
