@@ -37,7 +37,7 @@ public sealed class ControllerRequestTests
         {
             await admin.CreateTopicsAsync([new TopicSpecification
             {
-                Name = topic, ReplicasAssignments = new() { [0] = [first, second, controller] }, Configs = new() { ["min.insync.replicas"] = "2" },
+                Name = topic, NumPartitions = 1, ReplicationFactor = -1, ReplicasAssignments = new() { [0] = [first, second, controller] }, Configs = new() { ["min.insync.replicas"] = "2" },
             }]);
         }
         await cluster.WaitForPartitionStateAsync(topic, 0, s => s.Leader == first && s.Isr.Length == 3, Deadline, $"leader {first} and all three in sync");
