@@ -30,12 +30,14 @@ public sealed class UpdateMetadataHandler(BrokerServices services) : ApiHandler<
         else
         {
             foreach (var t in request.TopicStates)
-            foreach (var p in t.PartitionStates)
             {
-                // UpdateMetadata carries no adding/removing replicas: keep the ones held.
-                var held = services.Metadata.GetPartition(t.TopicName, p.PartitionIndex);
-                states.Add(LeaderAndIsrHandler.State(t.TopicName, t.TopicId, p.PartitionIndex, p.Leader, p.LeaderEpoch, p.Isr, p.ZkVersion,
-                    p.ControllerEpoch, p.Replicas, [.. held?.AddingReplicas ?? []], [.. held?.RemovingReplicas ?? []]));
+                foreach (var p in t.PartitionStates)
+                {
+                    // UpdateMetadata carries no adding/removing replicas: keep the ones held.
+                    var held = services.Metadata.GetPartition(t.TopicName, p.PartitionIndex);
+                    states.Add(LeaderAndIsrHandler.State(t.TopicName, t.TopicId, p.PartitionIndex, p.Leader, p.LeaderEpoch, p.Isr, p.ZkVersion,
+                        p.ControllerEpoch, p.Replicas, [.. held?.AddingReplicas ?? []], [.. held?.RemovingReplicas ?? []]));
+                }
             }
         }
         await services.Controller.ApplyPartitionStatesAsync("UpdateMetadata", request.ControllerId, request.ControllerEpoch, states, strict: false,
