@@ -52,6 +52,8 @@ public sealed class BrokerOptions
 
     /// <summary>controlled.shutdown.enable: a stopping broker first asks the controller to move its leaderships away.</summary>
     public bool ControlledShutdownEnable { get; set; } = true;
+    /// <summary>quill.partition.state.watches (default true): also follow partition states through Keeper watches (the fallback path beside the controller's requests).</summary>
+    public bool PartitionStateWatches { get; set; } = true;
     /// <summary>controlled.shutdown.max.retries: further attempts when partitions remain led here (or the request fails).</summary>
     public int ControlledShutdownMaxRetries { get; set; } = 3;
     /// <summary>controlled.shutdown.retry.backoff.ms: the wait between those attempts.</summary>

@@ -83,7 +83,7 @@ public sealed class BrokerServer : IAsyncDisposable
         new InitProducerIdHandler(s), new CreateTopicsHandler(s), new DeleteTopicsHandler(s), new CreatePartitionsHandler(s),
         new DescribeConfigsHandler(s), new AlterConfigsHandler(s), new IncrementalAlterConfigsHandler(s),
         new DeleteRecordsHandler(s), new DescribeClusterHandler(s), new OffsetForLeaderEpochHandler(s),
-        new DescribeAclsHandler(), new CreateAclsHandler(), new DeleteAclsHandler(), new ElectLeadersHandler(s), new ControlledShutdownHandler(s),
+        new DescribeAclsHandler(), new CreateAclsHandler(), new DeleteAclsHandler(), new ElectLeadersHandler(s), new ControlledShutdownHandler(s), new LeaderAndIsrHandler(s), new UpdateMetadataHandler(s), new StopReplicaHandler(s),
         new AlterPartitionReassignmentsHandler(s), new ListPartitionReassignmentsHandler(s), new DescribeLogDirsHandler(s),
         new SaslHandshakeHandler(s.Loggers.CreateLogger("Quill.Broker.Sasl")), new SaslAuthenticateHandler(),
     ];

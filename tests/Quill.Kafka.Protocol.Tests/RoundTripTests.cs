@@ -58,7 +58,7 @@ public class RoundTripTests
         Assert.True(KafkaApis.OffsetCommit.MaxVersion >= 9);
         Assert.True(KafkaApis.OffsetFetch.MaxVersion >= 9);
         Assert.True(KafkaApis.ApiVersions.MaxVersion >= 4);
-        Assert.Equal(41, KafkaApis.All.Count);
+        Assert.Equal(44, KafkaApis.All.Count);
         Assert.All(KafkaApis.All, api => Assert.Equal(0, api.MinVersion));
     }
 

@@ -125,6 +125,7 @@ public static class ServerProperties
         options.ReplicaFetchWaitMaxMs = reader.Int("replica.fetch.wait.max.ms", options.ReplicaFetchWaitMaxMs, min: 0);
 
         options.ControlledShutdownEnable = reader.Bool("controlled.shutdown.enable", options.ControlledShutdownEnable);
+        options.PartitionStateWatches = reader.Bool("quill.partition.state.watches", options.PartitionStateWatches);
         options.ControlledShutdownMaxRetries = reader.Int("controlled.shutdown.max.retries", options.ControlledShutdownMaxRetries, min: 0);
         options.ControlledShutdownRetryBackoffMs = reader.Long("controlled.shutdown.retry.backoff.ms", options.ControlledShutdownRetryBackoffMs, min: 0);
         options.AutoLeaderRebalanceEnable = reader.Bool("auto.leader.rebalance.enable", options.AutoLeaderRebalanceEnable);

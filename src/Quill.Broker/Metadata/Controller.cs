@@ -86,6 +86,7 @@ public sealed partial class Controller : IAsyncDisposable
     public async Task StartAsync(string clusterId, TimeSpan waitForController, CancellationToken ct)
     {
         await LoadEverythingAsync(clusterId, ct);
+        StartPropagation();
         CleanStrayLogs();
         StartLeaderRebalance();
         var deadline = _time.GetUtcNow() + waitForController;
@@ -180,6 +181,7 @@ public sealed partial class Controller : IAsyncDisposable
     {
         (_controllerEpoch, _epochZkVersion) = await _zk.IncrementControllerEpochAsync(ct);
         _active = true;
+        StartChannelOnLoop();
         _cache.SetController(BrokerId);
         _log.LogInformation("Broker {Id} is the controller (epoch {Epoch})", BrokerId, _controllerEpoch);
         _cache.SetBrokers(await _zk.GetBrokersAsync(OnBrokersChanged, ct));
@@ -269,6 +271,11 @@ public sealed partial class Controller : IAsyncDisposable
     private void SetPartitionStateOnLoop(string name, int index, PartitionState state)
     {
         if (_cache.GetTopic(name) is not { } topic || index >= topic.Partitions.Count) return;
+        // The controller's LeaderAndIsr/UpdateMetadata may have brought a newer state already: never go back.
+        var held = topic.Partitions[index].State;
+        if (held.IsWritten && state.IsWritten &&
+            ControllerRequestCheck.Compare(state.LeaderEpoch, state.ZkVersion, held.LeaderEpoch, held.ZkVersion) == ControllerRequestCheck.StateOrder.Older)
+            return;
         var partitions = topic.Partitions.Select(p => p.Index == index ? p with { State = state } : p).ToList();
         var updated = topic with { Partitions = partitions };
         _cache.Put(updated);
@@ -389,6 +396,9 @@ public sealed partial class Controller : IAsyncDisposable
         RunWatchWork(async ct =>
         {
             var state = await _zk.ReadPartitionStateAsync(name, index, watcher, ct);
+            // quill.partition.state.watches=false: a broker that is not the controller learns states only from the
+            // controller's requests (the watch stays set, so that it works at once if this broker becomes controller).
+            if (!_active && !_options.PartitionStateWatches) return;
             if (_cache.GetPartition(name, index) is not { } partition) return;
             SetPartitionStateOnLoop(name, index, state ?? PartitionState.None);
             // The ISR grew (an added replica caught up): a reassignment may be able to finish.
@@ -468,6 +478,7 @@ public sealed partial class Controller : IAsyncDisposable
     {
         _stop.Cancel();
         if (_rebalance is not null) await _rebalance.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_propagation is not null) await _propagation.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         // Let a change in progress finish so Keeper and the logs agree; events still queued see the stop and end.
         try
         {
@@ -477,6 +488,7 @@ public sealed partial class Controller : IAsyncDisposable
         {
             _log.LogWarning("A metadata change was still running when the controller stopped");
         }
+        if (_channel is { } channel) await channel.DisposeAsync();
         _stop.Dispose();
     }
 }

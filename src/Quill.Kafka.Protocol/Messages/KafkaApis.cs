@@ -33,6 +33,9 @@ public static class KafkaApis
     public static readonly Api DeleteGroups = new(ApiKey.DeleteGroups, DeleteGroupsApi.Request, DeleteGroupsApi.Response);
     public static readonly Api IncrementalAlterConfigs = new(ApiKey.IncrementalAlterConfigs, IncrementalAlterConfigsApi.Request, IncrementalAlterConfigsApi.Response);
     public static readonly Api ControlledShutdown = new(ApiKey.ControlledShutdown, ControlledShutdownApi.Request, ControlledShutdownApi.Response);
+    public static readonly Api LeaderAndIsr = new(ApiKey.LeaderAndIsr, LeaderAndIsrApi.Request, LeaderAndIsrApi.Response);
+    public static readonly Api StopReplica = new(ApiKey.StopReplica, StopReplicaApi.Request, StopReplicaApi.Response);
+    public static readonly Api UpdateMetadata = new(ApiKey.UpdateMetadata, UpdateMetadataApi.Request, UpdateMetadataApi.Response);
     public static readonly Api DescribeCluster = new(ApiKey.DescribeCluster, DescribeClusterApi.Request, DescribeClusterApi.Response);
 
     public static readonly Api DescribeAcls = new(ApiKey.DescribeAcls, DescribeAclsApi.Request, DescribeAclsApi.Response);
@@ -51,7 +54,7 @@ public static class KafkaApis
         Produce, Fetch, ListOffsets, Metadata, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat,
         LeaveGroup, SyncGroup, DescribeGroups, ListGroups, ApiVersions, CreateTopics, DeleteTopics, DeleteRecords,
         InitProducerId, OffsetForLeaderEpoch, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, WriteTxnMarkers, TxnOffsetCommit, DescribeConfigs, AlterConfigs, CreatePartitions, DeleteGroups,
-        IncrementalAlterConfigs, DescribeCluster, ControlledShutdown,
+        IncrementalAlterConfigs, DescribeCluster, ControlledShutdown, LeaderAndIsr, StopReplica, UpdateMetadata,
         DescribeAcls, CreateAcls, DeleteAcls, DescribeLogDirs, ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, OffsetDelete,
         SaslHandshake, SaslAuthenticate,
     ];

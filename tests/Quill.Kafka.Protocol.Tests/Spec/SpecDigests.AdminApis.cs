@@ -236,5 +236,5 @@ internal static partial class SpecDigests
     /// <summary>Every message by name, with its digest as the spec has it.</summary>
     /// <remarks>A getter, not an initializer: the parts live in other files, whose initializers run in no set order.</remarks>
     public static IReadOnlyDictionary<string, string> All =>
-        Client.Concat(Groups).Concat(Admin).Concat(Transactions).Concat(ClusterAdmin).Concat(Sasl).ToDictionary(e => e.Key, e => e.Value + "\n");
+        Client.Concat(Groups).Concat(Admin).Concat(Transactions).Concat(ClusterAdmin).Concat(Controller).Concat(Sasl).ToDictionary(e => e.Key, e => e.Value + "\n");
 }
