@@ -70,7 +70,7 @@ public static class StreamsPerfCommand
                 return ExitCodes.Failed;
             }
             PrintSummary(results);
-            return ExitCodes.Ok;
+            return results.Count == options.Rounds * options.Cases.Count ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }

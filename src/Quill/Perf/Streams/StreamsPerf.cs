@@ -45,17 +45,30 @@ public static class StreamsPerf
     {
         var results = new List<StreamsPerfResult>();
         string run = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
+        int failures = 0;
         for (int round = 1; round <= options.Rounds; round++)
         {
             foreach (string name in options.Cases)
             {
                 ct.ThrowIfCancellationRequested();
-                var result = await RunCaseAsync(options, name, $"perf-streams-{run}-{round}-{name}", round, log, ct);
+                StreamsPerfResult result;
+                try
+                {
+                    result = await RunCaseAsync(options, name, $"perf-streams-{run}-{round}-{name}", round, log, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    // One failed case (a stall on a busy machine) does not lose the others; it is left out of the medians.
+                    log($"round {round} {name,-15} FAILED: {e.Message}");
+                    failures++;
+                    continue;
+                }
                 log($"round {round} {name,-15} {result.LinesPerSecond,10:0} lines/s   latency p50 {result.Percentile(50),8:0.0} ms  " +
                     $"p99 {result.Percentile(99),8:0.0} ms  ({result.Latency.TotalCount} probes)");
                 results.Add(result);
             }
         }
+        if (failures > 0) log($"{failures} case(s) failed");
         return results;
     }
 
