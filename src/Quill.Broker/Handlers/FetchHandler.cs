@@ -65,29 +65,38 @@ public sealed class FetchHandler(BrokerServices services) : ApiHandler<FetchRequ
         bool readCommitted = version >= 4 && request.IsolationLevel == 1;
 
         var deadline = services.Time.GetUtcNow().AddMilliseconds(Math.Max(0, maxWaitMs));
+        var waitable = maxWaitMs > 0 ? slots.Where(s => s.Partition is not null).Select(s => s.Partition!).ToList() : [];
         while (true)
         {
             // Subscribe before reading, so an append between the read and the wait is not missed.
-            var appended = maxWaitMs > 0 ? slots.Where(s => s.Partition is not null).Select(s => s.Partition!.WhenAppended()).ToList() : null;
-            var (available, error) = ReadAll(slots, maxBytes, readCommitted, replicaId >= 0);
-            var left = deadline - services.Time.GetUtcNow();
-            if (error || available >= minBytes || appended is not { Count: > 0 } || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
-                break;
-            services.Metrics.FetchWaitStarted();
+            var appended = waitable.Count > 0 ? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) : null;
+            foreach (var partition in waitable) partition.AddAppendWaiter(appended!);
             try
             {
-                await Task.WhenAny(appended).WaitAsync(left, services.Time, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-            catch (OperationCanceledException)
-            {
-                break;
+                var (available, error) = ReadAll(slots, maxBytes, readCommitted, replicaId >= 0);
+                var left = deadline - services.Time.GetUtcNow();
+                if (error || available >= minBytes || appended is null || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+                    break;
+                services.Metrics.FetchWaitStarted();
+                try
+                {
+                    await appended.Task.WaitAsync(left, services.Time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                finally
+                {
+                    services.Metrics.FetchWaitEnded();
+                }
             }
             finally
             {
-                services.Metrics.FetchWaitEnded();
+                foreach (var partition in waitable) partition.RemoveAppendWaiter(appended!);
             }
         }
         AttachRecords(slots, context, readCommitted, services.Metrics, replicaId >= 0);

@@ -12,7 +12,9 @@ namespace Quill.Broker.Partitions;
 /// <para>
 /// A signal wakes fetches waiting for data (long polls) at each append and each high watermark move; a transaction
 /// marker written to the log also fires it (it moves the last stable offset that read_committed fetches wait on). The
-/// log has its own lock; the replica bookkeeping takes <c>_lock</c>; the signal is lock-free.
+/// log has its own lock; the replica bookkeeping takes <c>_lock</c>; the waiting fetches are a set under their own lock,
+/// each fetch adding its own waiter and taking it out again when it stops waiting, so a long poll that times out on a
+/// partition nobody writes to leaves nothing behind.
 /// </para>
 /// </summary>
 public sealed class Partition
@@ -20,8 +22,10 @@ public sealed class Partition
     private readonly object _lock = new();
     private readonly Dictionary<int, FollowerState> _followers = [];
     private readonly List<DelayedProduce> _delayedProduces = [];
-    private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _hasWaiters;
+    private readonly object _waitersLock = new();
+    private HashSet<TaskCompletionSource> _appendWaiters = [];
+    private HashSet<TaskCompletionSource>? _spareWaiters = [];
+    private int _waiterCount;
     private volatile bool _isLeader;
     private volatile int[] _isr = [];
     private int[] _replicas = [];
@@ -292,19 +296,45 @@ public sealed class Partition
         if (Log.UpdateHighWatermark(Math.Min(leaderHighWatermark, Log.LogEndOffset))) NotifyAppended();
     }
 
-    /// <summary>Completes at the next append (or at once if one happened since the caller last looked).</summary>
-    public Task WhenAppended()
+    /// <summary>
+    /// Completes <paramref name="waiter"/> at the next append or high watermark move; the caller adds it before it reads,
+    /// so nothing appended after the read is missed, and removes it with <see cref="RemoveAppendWaiter"/> when it stops waiting.
+    /// </summary>
+    public void AddAppendWaiter(TaskCompletionSource waiter)
     {
-        Volatile.Write(ref _hasWaiters, 1);
-        return Volatile.Read(ref _appended).Task;
+        lock (_waitersLock)
+        {
+            if (_appendWaiters.Add(waiter)) Volatile.Write(ref _waiterCount, _appendWaiters.Count);
+        }
+    }
+
+    /// <summary>How many fetches wait on this partition now.</summary>
+    public int WaitingFetches => Volatile.Read(ref _waiterCount);
+
+    public void RemoveAppendWaiter(TaskCompletionSource waiter)
+    {
+        lock (_waitersLock)
+        {
+            if (_appendWaiters.Remove(waiter)) Volatile.Write(ref _waiterCount, _appendWaiters.Count);
+        }
     }
 
     /// <summary>Wakes every waiting fetch; also used when the partition goes away so they answer at once.</summary>
     public void NotifyAppended()
     {
-        if (Interlocked.Exchange(ref _hasWaiters, 0) == 0) return;
-        var fired = Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        fired.TrySetResult();
+        if (Volatile.Read(ref _waiterCount) == 0) return;
+        HashSet<TaskCompletionSource> fired;
+        lock (_waitersLock)
+        {
+            if (_appendWaiters.Count == 0) return;
+            fired = _appendWaiters;
+            _appendWaiters = _spareWaiters ?? [];
+            _spareWaiters = null;
+            Volatile.Write(ref _waiterCount, 0);
+        }
+        foreach (var waiter in fired) waiter.TrySetResult();
+        fired.Clear();
+        lock (_waitersLock) _spareWaiters ??= fired;
     }
 
     public override string ToString() => $"{Topic}-{Index}";

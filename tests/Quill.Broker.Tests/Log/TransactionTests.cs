@@ -389,14 +389,16 @@ public sealed class TransactionTests : IDisposable
         using var log = Open();
         var partition = new Partition("t", 0, Guid.NewGuid(), log, leaderEpoch: 4);
         log.Append(Txn(1, 0, 0, "a"));
-        var waiting = partition.WhenAppended();
-        Assert.False(waiting.IsCompleted);
+        var waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        partition.AddAppendWaiter(waiting);
+        Assert.False(waiting.Task.IsCompleted);
         log.AppendControlMarker(1, 0, true, 0); // straight on the log, as a coordinator may call it
-        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        await waiting.Task.WaitAsync(TimeSpan.FromSeconds(5));
 
-        var again = partition.WhenAppended();
+        var again = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        partition.AddAppendWaiter(again);
         long offset = partition.AppendControlMarker(1, 0, commit: true, coordinatorEpoch: 0);
-        await again.WaitAsync(TimeSpan.FromSeconds(5));
+        await again.Task.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(4, BatchHeader.Parse(log.Read(offset, 1000).Records.ToArray()).PartitionLeaderEpoch);
     }
 

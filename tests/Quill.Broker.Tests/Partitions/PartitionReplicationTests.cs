@@ -83,4 +83,32 @@ public sealed class PartitionReplicationTests : IDisposable
         Assert.Equal([_partition], _isrRequests);
         Assert.Equal([1, 2, 3], _partition.ProposeIsr(5200, LagMs)!);
     }
+
+    [Fact]
+    public async Task waiting_fetches_are_woken_by_an_append_and_leave_nothing_behind_when_they_stop_waiting()
+    {
+        // Long polls that time out on an idle partition take their waiter out again: nothing piles up for the next append.
+        for (int i = 0; i < 1000; i++)
+        {
+            var timedOut = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _partition.AddAppendWaiter(timedOut);
+            _partition.RemoveAppendWaiter(timedOut);
+        }
+        Assert.Equal(0, _partition.WaitingFetches);
+
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _partition.AddAppendWaiter(first);
+        _partition.AddAppendWaiter(second);
+        Assert.Equal(2, _partition.WaitingFetches);
+        _partition.Append(Batches.Values("a"));
+        await Task.WhenAll(first.Task, second.Task).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, _partition.WaitingFetches);
+
+        var later = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _partition.AddAppendWaiter(later);
+        Assert.False(later.Task.IsCompleted); // only appends after it joined wake it
+        _partition.Append(Batches.Values("b"));
+        await later.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
 }
