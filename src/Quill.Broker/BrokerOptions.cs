@@ -1,3 +1,4 @@
+using Quill.Broker.Config;
 using Quill.Broker.Log;
 
 namespace Quill.Broker;
@@ -18,6 +19,23 @@ public sealed class BrokerOptions
     public string? AdvertisedHost { get; set; }
     /// <summary>advertised.listeners port; null means the bound port.</summary>
     public int? AdvertisedPort { get; set; }
+    /// <summary>
+    /// listeners: every named listener the broker binds (NAME://host:port). Empty means one PLAINTEXT listener on
+    /// <see cref="ListenHost"/>:<see cref="Port"/>; server.properties fills it (and sets those two to the first listener).
+    /// </summary>
+    public List<ListenerEndpoint> Listeners { get; set; } = [];
+    /// <summary>
+    /// advertised.listeners: what each listener tells clients and other brokers (a subset of the listener names; host ""
+    /// means the listener's host, port 0 its bound port). Null means the listeners themselves, the first one with
+    /// <see cref="AdvertisedHost"/>/<see cref="AdvertisedPort"/> when set.
+    /// </summary>
+    public List<ListenerEndpoint>? AdvertisedListeners { get; set; }
+    /// <summary>listener.security.protocol.map (listener name → security protocol); Kafka's default, and only PLAINTEXT is served.</summary>
+    public Dictionary<string, string> ListenerSecurityProtocolMap { get; set; } = ListenerConfig.DefaultProtocolMap();
+    /// <summary>inter.broker.listener.name (or the listener named after security.inter.broker.protocol): what brokers connect to each other on.</summary>
+    public string InterBrokerListenerName { get; set; } = ListenerConfig.Plaintext;
+    /// <summary>control.plane.listener.name: the listener the controller reaches brokers on; null means the inter-broker one.</summary>
+    public string? ControlPlaneListenerName { get; set; }
     /// <summary>broker.rack.</summary>
     public string? Rack { get; set; }
     /// <summary>log.dirs (or log.dir).</summary>
@@ -113,6 +131,43 @@ public sealed class BrokerOptions
 
     /// <summary>Every key=value the configuration file held (DescribeConfigs reports them as static broker configs).</summary>
     public Dictionary<string, string> Properties { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The listeners to bind: <see cref="Listeners"/>, or the single PLAINTEXT one of <see cref="ListenHost"/>:<see cref="Port"/>.</summary>
+    public IReadOnlyList<ListenerEndpoint> EffectiveListeners =>
+        Listeners.Count > 0 ? Listeners : [new ListenerEndpoint(ListenerConfig.Plaintext, ListenHost, Port)];
+
+    /// <summary>advertised.listeners as configured (host and port may still be "" and 0).</summary>
+    public IReadOnlyList<ListenerEndpoint> ConfiguredAdvertisedListeners
+    {
+        get
+        {
+            if (AdvertisedListeners is { } advertised) return advertised;
+            var listeners = EffectiveListeners.ToList();
+            if (AdvertisedHost is { Length: > 0 } || AdvertisedPort is not null)
+                listeners[0] = listeners[0] with { Host = AdvertisedHost is { Length: > 0 } h ? h : listeners[0].Host, Port = AdvertisedPort ?? listeners[0].Port };
+            return listeners;
+        }
+    }
+
+    /// <summary>
+    /// What this broker registers and tells clients: each advertised listener with a routable host (a wildcard or empty
+    /// one becomes the listener's own host, or 127.0.0.1) and its bound port where 0 was configured.
+    /// </summary>
+    public List<ListenerEndpoint> ResolveAdvertisedListeners(Func<string, int> boundPort)
+    {
+        var bound = EffectiveListeners.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        return [.. ConfiguredAdvertisedListeners.Select(a =>
+        {
+            string host = a.Host;
+            if (host is "" or "0.0.0.0" or "::")
+                host = bound.TryGetValue(a.Name, out var l) && l.Host is not ("" or "0.0.0.0" or "::") ? l.Host : "127.0.0.1";
+            return new ListenerEndpoint(a.Name, host, a.Port == 0 ? boundPort(a.Name) : a.Port);
+        })];
+    }
+
+    /// <summary>Checks the listener settings as Kafka does (see <see cref="ListenerConfig.Validate"/>).</summary>
+    public void ValidateListeners() =>
+        ListenerConfig.Validate(EffectiveListeners, ConfiguredAdvertisedListeners, ListenerSecurityProtocolMap, InterBrokerListenerName, ControlPlaneListenerName);
 
     /// <summary>The host clients are told to connect to.</summary>
     public string EffectiveAdvertisedHost =>

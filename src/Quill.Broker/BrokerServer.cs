@@ -36,7 +36,7 @@ public sealed class BrokerServer : IAsyncDisposable
     private Controller? _controller;
     private Replication.ReplicaFetcherManager? _fetchers;
     private Replication.IsrManager? _isr;
-    private KafkaListener? _listener;
+    private readonly List<KafkaListener> _listeners = [];
     private readonly Metrics.BrokerMetrics _metrics = new();
     private MetricsEndpoint? _metricsEndpoint;
     private int _disposed;
@@ -90,8 +90,11 @@ public sealed class BrokerServer : IAsyncDisposable
 
     public BrokerOptions Options => _options;
     public BrokerServices Services { get; private set; } = null!;
-    /// <summary>The Kafka port actually bound (useful when the options asked for port 0).</summary>
-    public int Port => _listener?.Endpoint.Port ?? 0;
+    /// <summary>The Kafka port actually bound by the first listener (useful when the options asked for port 0).</summary>
+    public int Port => _listeners.Count > 0 ? _listeners[0].Endpoint.Port : 0;
+
+    /// <summary>The port a named listener bound; 0 if there is no such listener (or it is not bound yet).</summary>
+    public int PortOf(string listenerName) => _listeners.FirstOrDefault(l => l.Name == listenerName)?.Endpoint.Port ?? 0;
     public string ClusterId => Services.Metadata.ClusterId;
     /// <summary>The metrics HTTP port actually bound; 0 when metrics.http.port is off.</summary>
     public int MetricsPort => _metricsEndpoint?.Port ?? 0;
@@ -102,6 +105,7 @@ public sealed class BrokerServer : IAsyncDisposable
     {
         if (string.IsNullOrWhiteSpace(_options.ZooKeeperConnect))
             throw new BrokerConfigException("zookeeper.connect: not set (the broker keeps its metadata in Keeper or ZooKeeper)");
+        _options.ValidateListeners();
         // Up first, so /health answers 503 while the broker starts.
         if (_options.MetricsPort > 0 && !Metrics.ExportedByHost)
             _metricsEndpoint = await MetricsEndpoint.StartAsync(_options.MetricsHost ?? _options.ListenHost, _options.MetricsPort, Metrics, _loggers, ct);
@@ -120,7 +124,7 @@ public sealed class BrokerServer : IAsyncDisposable
         _replicas = new ReplicaManager(_options.LogDirs, _options.LogDefaults,
             topic => TopicConfigs.ToLogConfig(_options.LogDefaults, topicConfigs.GetValueOrDefault(topic) ?? []),
             _time, _loggers.CreateLogger("Quill.Broker.Replicas"));
-        var cache = new MetadataCache();
+        var cache = new MetadataCache { InterBrokerListenerName = _options.InterBrokerListenerName, ControlPlaneListenerName = _options.ControlPlaneListenerName };
         _fetchers = new Replication.ReplicaFetcherManager(_replicas, cache, _options, _time, _loggers.CreateLogger("Quill.Broker.ReplicaFetcher")) { Metrics = _metrics };
         _isr = new Replication.IsrManager(zk, _replicas, _options, _time, _loggers.CreateLogger("Quill.Broker.Isr")) { Metrics = _metrics };
         _controller = new Controller(zk, cache, _replicas, _options, dynamicConfig, _time, _loggers.CreateLogger("Quill.Broker.Controller")) { Metrics = _metrics };
@@ -140,9 +144,13 @@ public sealed class BrokerServer : IAsyncDisposable
         _metrics.Observe(Services);
         _replicas.LogFlushed = _metrics.LogFlushed;
 
-        _listener = new KafkaListener(_options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"));
-        await _listener.BindAsync(_options.ListenHost, _options.Port);
-        Services.Self = new BrokerInfo(_options.BrokerId, _options.EffectiveAdvertisedHost, _options.AdvertisedPort ?? Port, _options.Rack);
+        foreach (var config in _options.EffectiveListeners)
+        {
+            var listener = new KafkaListener(_options.SocketRequestMaxBytes, _loggers.CreateLogger("Quill.Broker.Network"), config.Name);
+            _listeners.Add(listener);
+            await listener.BindAsync(config.Host, config.Port);
+        }
+        Services.Self = SelfAsAdvertised();
 
         var staleWait = _staleWait = TimeSpan.FromMilliseconds(_options.ZooKeeperSessionTimeoutMs * 1.5 + 2000);
         await zk.RegisterBrokerAsync(Services.Self, staleWait, ct);
@@ -159,10 +167,26 @@ public sealed class BrokerServer : IAsyncDisposable
         // Without an exporter nothing reads the request metrics, so the handlers are not wrapped at all.
         dispatcher = new RequestDispatcher(handlers, _metricsEndpoint is null && !Metrics.ExportedByHost ? null : _metrics);
         StartLogScheduler();
-        _listener.StartAccepting(dispatcher);
+        foreach (var listener in _listeners)
+        {
+            listener.StartAccepting(dispatcher);
+            _log.LogInformation("Listener {Name} on {Endpoint}", listener.Name, listener.Endpoint);
+        }
         Metrics.Serving = true;
         _log.LogInformation("Broker {Id} of cluster {ClusterId} started: {Partitions} partitions in {Dirs}",
             _options.BrokerId, clusterId, _replicas.Partitions.Count, string.Join(", ", _options.LogDirs));
+    }
+
+    /// <summary>
+    /// This broker as it registers in /brokers/ids: every advertised listener (port 0 resolved to the bound port), its
+    /// security protocols, and as host/port the first advertised listener (what the single-listener code paths use).
+    /// </summary>
+    private BrokerInfo SelfAsAdvertised()
+    {
+        var endpoints = _options.ResolveAdvertisedListeners(PortOf);
+        var first = endpoints[0];
+        var protocols = endpoints.ToDictionary(e => e.Name, e => _options.ListenerSecurityProtocolMap.GetValueOrDefault(e.Name, e.Name), StringComparer.Ordinal);
+        return new BrokerInfo(_options.BrokerId, first.Host, first.Port, _options.Rack) { Endpoints = endpoints, SecurityProtocols = protocols };
     }
 
     /// <summary>Connects to Keeper, re-attaching to the session a crashed predecessor left (see <see cref="KeeperSessionFile"/>).</summary>
@@ -323,7 +347,7 @@ public sealed class BrokerServer : IAsyncDisposable
         Metrics.Serving = false;
         _stopping.Cancel();
         if (_logScheduler is not null) await _logScheduler.DisposeAsync();
-        if (_listener is not null) await _listener.DisposeAsync();
+        foreach (var listener in _listeners) await listener.DisposeAsync();
         if (Services?.Transactions is { } transactions) await transactions.DisposeAsync();
         if (Services?.Groups is { } groups) await groups.DisposeAsync();
         if (_fetchers is not null) await _fetchers.DisposeAsync();

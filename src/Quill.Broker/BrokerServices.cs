@@ -46,6 +46,9 @@ public sealed class BrokerServices : IBrokerIdentity
         return LiveBrokers.FirstOrDefault(b => b.Id == leader) is { } broker ? (broker.Id, broker.Host, broker.Port) : null;
     }
 
+    (int NodeId, string Host, int Port)? IBrokerIdentity.OnListener((int NodeId, string Host, int Port) endpoint, string listenerName) =>
+        LiveBrokers.FirstOrDefault(b => b.Id == endpoint.NodeId)?.EndpointFor(listenerName) is { } e ? (endpoint.NodeId, e.Host, e.Port) : null;
+
     private string? _offsetsTopicProblem;
 
     /// <summary>

@@ -21,8 +21,9 @@ public sealed class BrokerCluster : IAsyncDisposable
 
     /// <param name="perBroker">Properties for one broker (by id), on top of <paramref name="extra"/>.</param>
     /// <param name="apacheZooKeeper">Keep the metadata in Apache ZooKeeper 3.8 instead of Keeper.</param>
+    /// <param name="kafkaPort">The port of a broker's first listener (by id), for per-broker listeners= settings; free ports by default.</param>
     public static async Task<BrokerCluster> StartAsync(int brokers, IReadOnlyDictionary<string, string>? extra = null,
-        Func<int, IReadOnlyDictionary<string, string>>? perBroker = null, bool apacheZooKeeper = false)
+        Func<int, IReadOnlyDictionary<string, string>>? perBroker = null, bool apacheZooKeeper = false, Func<int, int>? kafkaPort = null)
     {
         var cluster = new BrokerCluster(apacheZooKeeper
             ? await ApacheZooKeeperServer.StartAsync(tickTime: 500)
@@ -39,7 +40,7 @@ public sealed class BrokerCluster : IAsyncDisposable
                 };
                 foreach (var (k, v) in extra ?? new Dictionary<string, string>()) config[k] = v;
                 foreach (var (k, v) in perBroker?.Invoke(id) ?? new Dictionary<string, string>()) config[k] = v;
-                cluster.Brokers[id] = await BrokerProcess.StartWithConfigAsync(cluster.Keeper.ConnectString, config, brokerId: id);
+                cluster.Brokers[id] = await BrokerProcess.StartWithConfigAsync(cluster.Keeper.ConnectString, config, brokerId: id, kafkaPort: kafkaPort?.Invoke(id));
             }
             return cluster;
         }

@@ -44,11 +44,16 @@ public sealed class BrokerProcess : IAsyncDisposable
         return await broker.LaunchOrDisposeAsync();
     }
 
-    /// <summary>`quill broker start --config server.properties` with the given zookeeper.connect, broker id and extra properties.</summary>
-    public static async Task<BrokerProcess> StartWithConfigAsync(string zookeeperConnect, IReadOnlyDictionary<string, string>? extra = null, int brokerId = 0)
+    /// <summary>
+    /// `quill broker start --config server.properties` with the given zookeeper.connect, broker id and extra properties.
+    /// <paramref name="kafkaPort"/> (a free one by default) is the port of the first listener, which extra properties
+    /// that set listeners= must keep.
+    /// </summary>
+    public static async Task<BrokerProcess> StartWithConfigAsync(string zookeeperConnect, IReadOnlyDictionary<string, string>? extra = null, int brokerId = 0,
+        int? kafkaPort = null)
     {
         string dir = NewDirectory();
-        int kafka = FreePort.Get();
+        int kafka = kafkaPort ?? FreePort.Get();
         var config = new StringBuilder()
             .AppendLine($"broker.id={brokerId}")
             .AppendLine($"listeners=PLAINTEXT://127.0.0.1:{kafka}")

@@ -45,8 +45,10 @@ public static class ConfigDescriber
         var effective = new List<(string Key, string Value, ConfigType Type)>
         {
             ("broker.id", I(options.BrokerId), ConfigType.Int),
-            ("listeners", $"PLAINTEXT://{options.ListenHost}:{boundPort}", ConfigType.String),
-            ("advertised.listeners", $"PLAINTEXT://{options.EffectiveAdvertisedHost}:{options.AdvertisedPort ?? boundPort}", ConfigType.String),
+            ("listeners", string.Join(',', options.EffectiveListeners.Select((l, i) => i == 0 && l.Port == 0 ? l with { Port = boundPort } : l)), ConfigType.String),
+            ("advertised.listeners", string.Join(',', options.ResolveAdvertisedListeners(name => name == options.EffectiveListeners[0].Name ? boundPort : 0)), ConfigType.String),
+            ("inter.broker.listener.name", options.InterBrokerListenerName, ConfigType.String),
+            ("listener.security.protocol.map", string.Join(',', options.ListenerSecurityProtocolMap.Select(p => $"{p.Key}:{p.Value}")), ConfigType.String),
             ("log.dirs", string.Join(',', options.LogDirs), ConfigType.String),
             ("num.partitions", I(options.NumPartitions), ConfigType.Int),
             ("default.replication.factor", I(options.DefaultReplicationFactor), ConfigType.Int),

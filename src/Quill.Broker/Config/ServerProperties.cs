@@ -22,7 +22,6 @@ public static class ServerProperties
         "queued.max.requests", "queued.max.request.bytes",
         "zookeeper.set.acl", "zookeeper.max.in.flight.requests", "log.cleaner.enable",
         "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.min.cleanable.ratio",
-        "listener.security.protocol.map", "inter.broker.listener.name", "security.inter.broker.protocol",
         "replica.fetch.max.bytes", "replica.socket.timeout.ms", "group.max.size", "connections.max.idle.ms", "request.timeout.ms",
         "max.connections", "max.connections.per.ip", "compression.type", "log.preallocate", "offsets.commit.timeout.ms",
         "offsets.load.buffer.size", "offsets.topic.compression.codec",
@@ -53,13 +52,7 @@ public static class ServerProperties
         var log = options.LogDefaults;
 
         options.BrokerId = reader.Int("broker.id", options.BrokerId, min: 0);
-        if (reader.String("listeners") is { } listeners) (options.ListenHost, options.Port) = Listener("listeners", listeners);
-        if (reader.String("advertised.listeners") is { } advertised)
-        {
-            var (host, port) = Listener("advertised.listeners", advertised);
-            options.AdvertisedHost = host is "" ? null : host;
-            options.AdvertisedPort = port;
-        }
+        ReadListeners(reader, options);
         options.Rack = reader.String("broker.rack") ?? options.Rack;
         string? dirs = reader.String("log.dirs") ?? reader.String("log.dir");
         if (dirs is not null)
@@ -171,23 +164,46 @@ public static class ServerProperties
         return options;
     }
 
-    /// <summary>The PLAINTEXT listener of a listeners list: "PLAINTEXT://host:port" (host may be empty or bracketed IPv6).</summary>
-    private static (string Host, int Port) Listener(string key, string value)
+    /// <summary>
+    /// listeners, advertised.listeners, listener.security.protocol.map, inter.broker.listener.name (or
+    /// security.inter.broker.protocol: only one of the two, as Kafka checks) and control.plane.listener.name, checked
+    /// together as Kafka does. <see cref="BrokerOptions.ListenHost"/>/<see cref="BrokerOptions.Port"/> (and the advertised
+    /// pair) are set to the first listener.
+    /// </summary>
+    private static void ReadListeners(Reader reader, BrokerOptions options)
     {
-        foreach (string entry in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        if (reader.String("listener.security.protocol.map") is { Length: > 0 } map)
+            options.ListenerSecurityProtocolMap = ListenerConfig.ParseProtocolMap("listener.security.protocol.map", map);
+        if (reader.String("listeners") is { } listeners)
         {
-            int scheme = entry.IndexOf("://", StringComparison.Ordinal);
-            if (scheme < 0) throw new BrokerConfigException($"{key}: '{entry}' is not of the form PLAINTEXT://host:port");
-            string name = entry[..scheme];
-            if (!name.Equals("PLAINTEXT", StringComparison.OrdinalIgnoreCase)) continue;
-            string hostPort = entry[(scheme + 3)..];
-            int colon = hostPort.LastIndexOf(':');
-            if (colon < 0 || !int.TryParse(hostPort.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
-                throw new BrokerConfigException($"{key}: '{entry}' has no valid port");
-            string host = hostPort[..colon].Trim('[', ']');
-            return (host, port);
+            options.Listeners = ListenerConfig.ParseList("listeners", listeners);
+            if (options.Listeners.Count == 0) throw new BrokerConfigException("listeners: no listener given");
+            (options.ListenHost, options.Port) = (options.Listeners[0].Host, options.Listeners[0].Port);
         }
-        throw new BrokerConfigException($"{key}: no PLAINTEXT listener in '{value}' (Quill serves PLAINTEXT only)");
+        if (reader.String("advertised.listeners") is { } advertised)
+        {
+            options.AdvertisedListeners = ListenerConfig.ParseList("advertised.listeners", advertised);
+            if (options.AdvertisedListeners.FirstOrDefault(a => a.Name == options.EffectiveListeners[0].Name) is { } first)
+            {
+                options.AdvertisedHost = first.Host is "" ? null : first.Host;
+                options.AdvertisedPort = first.Port == 0 ? null : first.Port;
+            }
+        }
+        string? interBroker = reader.String("inter.broker.listener.name");
+        string? interProtocol = reader.String("security.inter.broker.protocol");
+        if (interBroker is { Length: > 0 } && interProtocol is not null)
+            throw new BrokerConfigException("inter.broker.listener.name: Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.");
+        if (interBroker is { Length: > 0 }) options.InterBrokerListenerName = interBroker.ToUpperInvariant();
+        else if (interProtocol is not null)
+        {
+            string protocol = ListenerConfig.ParseProtocol("security.inter.broker.protocol", interProtocol);
+            if (protocol != ListenerConfig.Plaintext)
+                throw new BrokerConfigException($"security.inter.broker.protocol: {protocol} is not supported; Quill serves PLAINTEXT only");
+            options.InterBrokerListenerName = protocol;
+        }
+        if (reader.String("control.plane.listener.name") is { Length: > 0 } controlPlane)
+            options.ControlPlaneListenerName = controlPlane.ToUpperInvariant();
+        options.ValidateListeners();
     }
 
     /// <summary>Reads typed values and remembers which keys were consumed.</summary>

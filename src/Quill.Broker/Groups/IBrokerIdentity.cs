@@ -13,4 +13,10 @@ public interface IBrokerIdentity
     /// live leader. By default this broker, which then coordinates every group.
     /// </summary>
     (int NodeId, string Host, int Port)? CoordinatorOf(int offsetsPartition) => (NodeId, Host, Port);
+
+    /// <summary>
+    /// A broker's endpoint on the listener a request came in on, or null when it does not have that listener (the
+    /// coordinator is then not available to that client). By default the endpoint as given.
+    /// </summary>
+    (int NodeId, string Host, int Port)? OnListener((int NodeId, string Host, int Port) endpoint, string listenerName) => endpoint;
 }

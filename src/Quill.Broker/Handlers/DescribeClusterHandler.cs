@@ -1,3 +1,4 @@
+using Quill.Broker.Metadata;
 using Quill.Kafka.Messages;
 using Quill.Kafka.Protocol;
 using Quill.Kafka.Protocol.Messages;
@@ -7,7 +8,8 @@ namespace Quill.Broker.Handlers;
 /// <summary>
 /// DescribeCluster: the brokers, the cluster id and the controller. A broker has no controller endpoints (v1 type 2:
 /// MISMATCHED_ENDPOINT_TYPE), other types are UNSUPPORTED_ENDPOINT_TYPE, as in Kafka. v2's IncludeFencedBrokers
-/// changes nothing: a registered broker here is never fenced.
+/// changes nothing: a registered broker here is never fenced. Brokers are given by their endpoint on the listener the
+/// request came in on (those without it are left out), as Kafka does.
 /// </summary>
 public sealed class DescribeClusterHandler(BrokerServices services) : ApiHandler<DescribeClusterRequestData, DescribeClusterResponseData>
 {
@@ -26,7 +28,7 @@ public sealed class DescribeClusterHandler(BrokerServices services) : ApiHandler
         }
         response.ClusterId = services.Metadata.ClusterId;
         response.ControllerId = services.Metadata.ControllerId;
-        foreach (var broker in services.LiveBrokers)
+        foreach (var broker in services.LiveBrokers.Select(b => b.On(context.ListenerName)).OfType<BrokerInfo>())
             response.Brokers.Add(new DescribeClusterResponseData.BrokersItem { BrokerId = broker.Id, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
         if (request.IncludeClusterAuthorizedOperations) response.ClusterAuthorizedOperations = MetadataHandler.AllClusterOperations;
         return ValueTask.FromResult(response);

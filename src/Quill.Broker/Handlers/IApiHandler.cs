@@ -89,6 +89,8 @@ public sealed class RequestContext
     public string? ClientId => Header.ClientId;
     public string ClientAddress { get; }
     public long ConnectionId { get; }
+    /// <summary>The listener the request arrived on (Metadata and FindCoordinator answer with that listener's endpoints).</summary>
+    public string ListenerName { get; init; } = Config.ListenerConfig.Plaintext;
 
     /// <summary>The request read into its generated class.</summary>
     public IApiRequest TypedBody { get; }

@@ -9,7 +9,9 @@ namespace Quill.Broker.Handlers;
 /// Metadata: the brokers, cluster id, controller, and the requested topics (all of them for a null list, or an
 /// empty one in v0) with partitions, leaders, epochs, replicas, ISR and topic ids. Unknown topics are created when
 /// auto.create.topics.enable and the request allow it (v4+); creation is synchronous, so the new topic is returned
-/// ready rather than with LEADER_NOT_AVAILABLE.
+/// ready rather than with LEADER_NOT_AVAILABLE. Every broker is given by its endpoint on the listener the request came
+/// in on, as Kafka answers: a broker without that listener is left out, and a partition it leads has no leader
+/// (LISTENER_NOT_FOUND from v6, LEADER_NOT_AVAILABLE before).
 /// </summary>
 public sealed class MetadataHandler(BrokerServices services) : ApiHandler<MetadataRequestData, MetadataResponseData>
 {
@@ -26,7 +28,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
         var metadata = services.Metadata;
 
         var live = services.LiveBrokers;
-        foreach (var broker in live)
+        foreach (var broker in live.Select(b => b.On(context.ListenerName)).OfType<BrokerInfo>())
             response.Brokers.Add(new MetadataResponseData.BrokersItem { NodeId = broker.Id, Host = broker.Host, Port = broker.Port, Rack = broker.Rack });
         response.ClusterId = metadata.ClusterId;
         response.ControllerId = metadata.ControllerId;
@@ -38,7 +40,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
         if (requested is null || (version == 0 && requested.Count == 0))
         {
             foreach (var topic in metadata.Topics.OrderBy(t => t.Name, StringComparer.Ordinal))
-                AddTopic(response, topic, KafkaError.None, includeTopicOps, live);
+                AddTopic(response, topic, KafkaError.None, includeTopicOps, live, context);
             return response;
         }
 
@@ -49,7 +51,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
             Guid id = version >= 10 ? wanted.TopicId : Guid.Empty;
             if (name is null)
             {
-                if (id != Guid.Empty && metadata.GetTopic(id) is { } byId) AddTopic(response, byId, KafkaError.None, includeTopicOps, live);
+                if (id != Guid.Empty && metadata.GetTopic(id) is { } byId) AddTopic(response, byId, KafkaError.None, includeTopicOps, live, context);
                 else
                 {
                     // The name is nullable from v12; before that the unknown id is answered with an empty one.
@@ -62,7 +64,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
             }
             if (metadata.GetTopic(name) is { } known)
             {
-                AddTopic(response, known, KafkaError.None, includeTopicOps, live);
+                AddTopic(response, known, KafkaError.None, includeTopicOps, live, context);
                 continue;
             }
             KafkaError error;
@@ -73,7 +75,7 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
                 var (result, created) = await services.Controller.GetOrCreateTopicAsync(new NewTopic(name), cancellationToken);
                 if (created is not null)
                 {
-                    AddTopic(response, created, KafkaError.None, includeTopicOps, services.LiveBrokers);
+                    AddTopic(response, created, KafkaError.None, includeTopicOps, services.LiveBrokers, context);
                     continue;
                 }
                 error = result.Error;
@@ -85,11 +87,15 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
 
     /// <summary>
     /// A topic's partitions as Kafka's metadata cache gives them: a leader that is not a live broker is no leader
-    /// (LEADER_NOT_AVAILABLE), and the offline replicas are those on brokers that are not live.
+    /// (LEADER_NOT_AVAILABLE), nor is a live one without the request's listener (LISTENER_NOT_FOUND from v6, as
+    /// Kafka's errorUnavailableListeners), and the offline replicas are those on brokers that are not live.
     /// </summary>
-    private static void AddTopic(MetadataResponseData response, TopicInfo topic, KafkaError error, bool includeOps, IReadOnlyList<BrokerInfo> live)
+    private static void AddTopic(MetadataResponseData response, TopicInfo topic, KafkaError error, bool includeOps, IReadOnlyList<BrokerInfo> live,
+        RequestContext context)
     {
         var liveIds = live.Select(b => b.Id).ToHashSet();
+        var reachable = live.Where(b => b.EndpointFor(context.ListenerName) is not null).Select(b => b.Id).ToHashSet();
+        var noListener = context.Version >= 6 ? KafkaError.ListenerNotFound : KafkaError.LeaderNotAvailable;
         var entry = new MetadataResponseData.TopicsItem
         {
             ErrorCode = (short)error,
@@ -100,10 +106,10 @@ public sealed class MetadataHandler(BrokerServices services) : ApiHandler<Metada
         if (includeOps) entry.TopicAuthorizedOperations = AllTopicOperations;
         foreach (var p in topic.Partitions)
         {
-            bool led = liveIds.Contains(p.State.Leader);
+            bool led = reachable.Contains(p.State.Leader);
             entry.Partitions.Add(new MetadataResponseData.TopicsItem.PartitionsItem
             {
-                ErrorCode = (short)(led ? KafkaError.None : KafkaError.LeaderNotAvailable),
+                ErrorCode = (short)(led ? KafkaError.None : liveIds.Contains(p.State.Leader) ? noListener : KafkaError.LeaderNotAvailable),
                 PartitionIndex = p.Index,
                 LeaderId = led ? p.State.Leader : -1,
                 LeaderEpoch = p.State.LeaderEpoch,

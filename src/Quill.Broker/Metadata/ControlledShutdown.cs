@@ -70,7 +70,7 @@ public static class ControlledShutdown
         long epoch = cache.Brokers.FirstOrDefault(b => b.Id == options.BrokerId)?.Epoch ?? -1;
         if (controller.IsActive) return await controller.ControlledShutdownAsync(options.BrokerId, epoch, ct);
         int controllerId = cache.ControllerId;
-        if (cache.Brokers.FirstOrDefault(b => b.Id == controllerId) is not { } target)
+        if (cache.InterBrokerEndpoint(controllerId) is not { } target)
             return (KafkaError.NotController, []); // no controller known right now: try again after the back-off
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(RequestTimeout);

@@ -71,7 +71,7 @@ public sealed partial class Controller
     {
         RequestCheck.Observe(_controllerEpoch);
         if (_channel is { } old) _ = old.DisposeAsync().AsTask();
-        _channel = new ControllerChannel(BrokerId, _log);
+        _channel = new ControllerChannel(BrokerId, _log, _cache.ControlPlaneListenerName ?? _cache.InterBrokerListenerName);
         _sent.Clear();
     }
 
@@ -169,11 +169,8 @@ public sealed partial class Controller
             request.TopicStates.Add(topic);
         }
         foreach (int leader in partitions.Select(x => x.Partition.State.Leader).Distinct())
-            if (live.TryGetValue(leader, out var b))
-            {
-                var (host, port) = ControllerChannel.InterBrokerEndpoint(b);
-                request.LiveLeaders.Add(new LeaderAndIsrRequestData.LiveLeadersItem { BrokerId = b.Id, HostName = host, Port = port });
-            }
+            if (live.TryGetValue(leader, out var b) && b.EndpointFor(_cache.InterBrokerListenerName) is { } endpoint)
+                request.LiveLeaders.Add(new LeaderAndIsrRequestData.LiveLeadersItem { BrokerId = b.Id, HostName = endpoint.Host, Port = endpoint.Port });
         return request;
     }
 
@@ -196,8 +193,13 @@ public sealed partial class Controller
         foreach (var b in live.Values.OrderBy(b => b.Id))
         {
             var broker = new UpdateMetadataRequestData.LiveBrokersItem { Id = b.Id, Rack = b.Rack };
-            var (host, port) = ControllerChannel.InterBrokerEndpoint(b);
-            broker.Endpoints.Add(new UpdateMetadataRequestData.LiveBrokersItem.EndpointsItem { Host = host, Port = port, Listener = "PLAINTEXT", SecurityProtocol = 0 });
+            var endpoints = b.Endpoints.Count > 0 ? b.Endpoints : [new Config.ListenerEndpoint(Config.ListenerConfig.Plaintext, b.Host, b.Port)];
+            foreach (var endpoint in endpoints)
+                // Only PLAINTEXT (security protocol 0) listeners exist.
+                broker.Endpoints.Add(new UpdateMetadataRequestData.LiveBrokersItem.EndpointsItem
+                {
+                    Host = endpoint.Host, Port = endpoint.Port, Listener = endpoint.Name, SecurityProtocol = 0,
+                });
             request.LiveBrokers.Add(broker);
         }
         return request;

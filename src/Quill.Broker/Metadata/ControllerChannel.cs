@@ -18,7 +18,7 @@ namespace Quill.Broker.Metadata;
 /// answered or the broker is removed (its registration went, or it registered again: a new queue then). Answers
 /// carrying an error are logged; the controller does not wait for them.
 /// </summary>
-internal sealed class ControllerChannel(int controllerId, ILogger log) : IAsyncDisposable
+internal sealed class ControllerChannel(int controllerId, ILogger log, string listenerName) : IAsyncDisposable
 {
     public const short LeaderAndIsrVersion = 7;
     public const short StopReplicaVersion = 4;
@@ -31,10 +31,10 @@ internal sealed class ControllerChannel(int controllerId, ILogger log) : IAsyncD
     private int _correlationId;
 
     /// <summary>
-    /// Where the controller reaches a broker: its inter-broker endpoint. The one place the address is chosen (the
-    /// registration's endpoint; with an inter-broker listener, that listener's endpoint).
+    /// The listener the controller reaches brokers on (control.plane.listener.name, else inter.broker.listener.name:
+    /// <see cref="MetadataCache.ControllerToBrokerEndpoint"/> picks the same).
     /// </summary>
-    public static (string Host, int Port) InterBrokerEndpoint(BrokerInfo broker) => (broker.Host, broker.Port);
+    public string ListenerName => listenerName;
 
     /// <summary>Whether a queue is open to this registration of the broker (same id and broker epoch).</summary>
     public bool Has(BrokerInfo broker) => _queues.TryGetValue(broker.Id, out var q) && q.Broker.Epoch == broker.Epoch;
@@ -134,7 +134,8 @@ internal sealed class ControllerChannel(int controllerId, ILogger log) : IAsyncD
             if (_client is not { Connected: true })
             {
                 Close();
-                var (host, port) = InterBrokerEndpoint(Broker);
+                var (_, host, port) = Broker.EndpointFor(_owner.ListenerName)
+                    ?? throw new IOException($"broker {Broker.Id} registered no {_owner.ListenerName} listener, the one the controller sends on");
                 var client = new TcpClient { NoDelay = true };
                 try
                 {

@@ -51,6 +51,30 @@ public sealed class MetadataCache
 
     internal void SetController(int controllerId) => Current = Current with { ControllerId = controllerId };
 
+    /// <summary>inter.broker.listener.name: the listener brokers reach each other on (set by the broker at start).</summary>
+    public string InterBrokerListenerName { get; init; } = Config.ListenerConfig.Plaintext;
+
+    /// <summary>control.plane.listener.name, or null: the controller then reaches brokers on the inter-broker listener.</summary>
+    public string? ControlPlaneListenerName { get; init; }
+
+    /// <summary>
+    /// THE address of another broker for broker-to-broker traffic (replica fetchers, transaction markers, controlled
+    /// shutdown, coordinator forwarding): its registered endpoint on inter.broker.listener.name. Null when the broker
+    /// is not registered, or registered without that listener (Kafka's BrokerEndPointNotAvailableException).
+    /// </summary>
+    public Config.ListenerEndpoint? InterBrokerEndpoint(int brokerId) =>
+        Current.Brokers.FirstOrDefault(b => b.Id == brokerId)?.EndpointFor(InterBrokerListenerName);
+
+    /// <summary>
+    /// The address the controller sends its requests to a broker on (LeaderAndIsr, UpdateMetadata, StopReplica): its
+    /// control.plane.listener.name endpoint when that is set, else <see cref="InterBrokerEndpoint"/>, as Kafka's
+    /// ControllerChannelManager picks it.
+    /// </summary>
+    public Config.ListenerEndpoint? ControllerToBrokerEndpoint(int brokerId) =>
+        ControlPlaneListenerName is { } controlPlane
+            ? Current.Brokers.FirstOrDefault(b => b.Id == brokerId)?.EndpointFor(controlPlane)
+            : InterBrokerEndpoint(brokerId);
+
     /// <summary>Whether a broker is registered in /brokers/ids.</summary>
     public bool IsLive(int brokerId) => Current.Brokers.Any(b => b.Id == brokerId);
 

@@ -40,9 +40,28 @@ public sealed record TopicInfo(string Name, Guid Id, IReadOnlyList<PartitionInfo
     public short ReplicationFactor => (short)(Partitions.Count == 0 ? 0 : Partitions[0].Replicas.Length);
 }
 
-/// <summary>A broker as registered in <c>/brokers/ids/N</c>.</summary>
+/// <summary>
+/// A broker as registered in <c>/brokers/ids/N</c>. <see cref="Host"/>/<see cref="Port"/> are its PLAINTEXT endpoint
+/// (else its first); <see cref="Endpoints"/> holds every advertised listener, by name.
+/// </summary>
 public sealed record BrokerInfo(int Id, string Host, int Port, string? Rack)
 {
     /// <summary>Kafka's broker epoch: the zxid that created the registration (-1 when not read from Keeper), new on each registration.</summary>
     public long Epoch { get; init; } = -1;
+
+    /// <summary>Every advertised listener (NAME, host, port); empty means one PLAINTEXT listener at <see cref="Host"/>:<see cref="Port"/>.</summary>
+    public IReadOnlyList<Config.ListenerEndpoint> Endpoints { get; init; } = [];
+
+    /// <summary>listener_security_protocol_map: each listener's security protocol (a listener missing here uses its own name).</summary>
+    public IReadOnlyDictionary<string, string> SecurityProtocols { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The broker's endpoint on a listener, or null when it does not advertise that listener.</summary>
+    public Config.ListenerEndpoint? EndpointFor(string listenerName) =>
+        Endpoints.Count == 0
+            ? listenerName == Config.ListenerConfig.Plaintext ? new Config.ListenerEndpoint(listenerName, Host, Port) : null
+            : Endpoints.FirstOrDefault(e => e.Name == listenerName);
+
+    /// <summary>This broker as seen on one listener (its host and port there), or null when it does not advertise it.</summary>
+    public BrokerInfo? On(string listenerName) =>
+        EndpointFor(listenerName) is { } endpoint ? this with { Host = endpoint.Host, Port = endpoint.Port } : null;
 }

@@ -55,17 +55,25 @@ public static class ZkData
         }
     }
 
+    /// <summary>
+    /// /brokers/ids/N as Kafka 3.x writes it (version 5): every advertised listener in <c>endpoints</c> with its
+    /// protocol in <c>listener_security_protocol_map</c>, and <c>host</c>/<c>port</c> of the PLAINTEXT one (null and
+    /// -1 when there is none, as Kafka writes them for older readers).
+    /// </summary>
     public static byte[] BrokerRegistration(BrokerInfo broker, TimeProvider time)
     {
-        string endpoint = $"PLAINTEXT://{(broker.Host.Contains(':') ? $"[{broker.Host}]" : broker.Host)}:{broker.Port}";
+        var endpoints = broker.Endpoints.Count > 0 ? broker.Endpoints : [broker.EndpointFor(Config.ListenerConfig.Plaintext)!];
+        var protocols = new JsonObject();
+        foreach (var e in endpoints) protocols[e.Name] = broker.SecurityProtocols.GetValueOrDefault(e.Name, e.Name);
+        var plaintext = endpoints.FirstOrDefault(e => protocols[e.Name]!.GetValue<string>() == Config.ListenerConfig.Plaintext);
         var node = new JsonObject
         {
             ["features"] = new JsonObject(),
-            ["listener_security_protocol_map"] = new JsonObject { ["PLAINTEXT"] = "PLAINTEXT" },
-            ["endpoints"] = new JsonArray(endpoint),
+            ["listener_security_protocol_map"] = protocols,
+            ["endpoints"] = new JsonArray([.. endpoints.Select(e => (JsonNode)e.ToString())]),
             ["jmx_port"] = -1,
-            ["port"] = broker.Port,
-            ["host"] = broker.Host,
+            ["port"] = plaintext?.Port ?? -1,
+            ["host"] = plaintext?.Host,
             ["version"] = 5,
             ["timestamp"] = Timestamp(time),
         };
@@ -73,24 +81,41 @@ public static class ZkData
         return Bytes(node);
     }
 
+    /// <summary>
+    /// Reads a registration of any version Kafka writes: the endpoints (v2+, every listener, named), else host and port
+    /// as one PLAINTEXT endpoint (v1). <see cref="BrokerInfo.Host"/>/<see cref="BrokerInfo.Port"/> become the PLAINTEXT
+    /// endpoint, else the first.
+    /// </summary>
     public static BrokerInfo ParseBroker(int id, byte[] data)
     {
         var node = Parse(data, $"broker {id}");
         string host = node["host"]?.GetValue<string>() ?? "";
         int port = node["port"]?.GetValue<int>() ?? -1;
-        if (node["endpoints"] is JsonArray endpoints)
+        var protocols = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node["listener_security_protocol_map"] is JsonObject map)
+            foreach (var (name, protocol) in map)
+                if (protocol?.GetValue<string>() is { } p) protocols[name.ToUpperInvariant()] = p.ToUpperInvariant();
+        var endpoints = new List<Config.ListenerEndpoint>();
+        if (node["endpoints"] is JsonArray list)
         {
-            foreach (var e in endpoints)
+            foreach (var e in list)
             {
                 string text = e?.GetValue<string>() ?? "";
-                if (!text.StartsWith("PLAINTEXT://", StringComparison.Ordinal)) continue;
-                string hostPort = text["PLAINTEXT://".Length..];
-                int colon = hostPort.LastIndexOf(':');
-                host = hostPort[..colon].Trim('[', ']');
-                port = int.Parse(hostPort[(colon + 1)..], CultureInfo.InvariantCulture);
+                try
+                {
+                    endpoints.AddRange(Config.ListenerConfig.ParseList("endpoints", text));
+                }
+                catch (Config.BrokerConfigException)
+                {
+                    throw new InvalidDataException($"broker {id}: endpoint '{text}' is not NAME://host:port");
+                }
             }
         }
-        return new BrokerInfo(id, host, port, node["rack"]?.GetValue<string>());
+        if (endpoints.Count == 0 && port >= 0) endpoints.Add(new Config.ListenerEndpoint(Config.ListenerConfig.Plaintext, host, port));
+        foreach (var e in endpoints) protocols.TryAdd(e.Name, e.Name);
+        var primary = endpoints.FirstOrDefault(e => protocols[e.Name] == Config.ListenerConfig.Plaintext) ?? endpoints.FirstOrDefault();
+        if (primary is not null) (host, port) = (primary.Host, primary.Port);
+        return new BrokerInfo(id, host, port, node["rack"]?.GetValue<string>()) { Endpoints = endpoints, SecurityProtocols = protocols };
     }
 
     /// <summary>

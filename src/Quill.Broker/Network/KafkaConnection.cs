@@ -37,8 +37,12 @@ public sealed class KafkaConnection
     /// <summary>A request whose answer is on its way: the handler's task plus what encoding it needs.</summary>
     private sealed record Pending(Api Api, short Version, int CorrelationId, ValueTask<IApiResponse> Body, RequestContext? Context, byte[]? Frame);
 
-    public KafkaConnection(NetworkConnection connection, RequestDispatcher dispatcher, int maxRequestBytes, ILogger log)
+    private readonly string _listenerName;
+
+    public KafkaConnection(NetworkConnection connection, RequestDispatcher dispatcher, int maxRequestBytes, ILogger log,
+        string listenerName = Config.ListenerConfig.Plaintext)
     {
+        _listenerName = listenerName;
         _connection = connection;
         _dispatcher = dispatcher;
         _maxRequestBytes = maxRequestBytes;
@@ -142,7 +146,7 @@ public sealed class KafkaConnection
         try
         {
             var request = MessageFrames.ReadRequest(bytes);
-            context = new RequestContext(request.Header, request.Body, RemoteAddress, Id);
+            context = new RequestContext(request.Header, request.Body, RemoteAddress, Id) { ListenerName = _listenerName };
         }
         catch (KafkaProtocolException e)
         {

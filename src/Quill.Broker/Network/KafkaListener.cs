@@ -4,7 +4,10 @@ using Quill.Network;
 
 namespace Quill.Broker.Network;
 
-/// <summary>The Kafka listener: the shared <see cref="NetworkListener"/>, running each connection as a <see cref="KafkaConnection"/>.</summary>
+/// <summary>
+/// One named Kafka listener (listeners=NAME://host:port): the shared <see cref="NetworkListener"/>, running each
+/// connection as a <see cref="KafkaConnection"/> whose requests carry the listener's name.
+/// </summary>
 public sealed class KafkaListener : IConnectionHandler, IAsyncDisposable
 {
     /// <summary>How long a stopping broker lets connections finish the answers they started.</summary>
@@ -15,11 +18,15 @@ public sealed class KafkaListener : IConnectionHandler, IAsyncDisposable
     private readonly ILogger _log;
     private NetworkListener? _listener;
 
-    public KafkaListener(int maxRequestBytes, ILogger log)
+    public KafkaListener(int maxRequestBytes, ILogger log, string name = Config.ListenerConfig.Plaintext)
     {
+        Name = name;
         _maxRequestBytes = maxRequestBytes;
         _log = log;
     }
+
+    /// <summary>The listener name (upper case, as Kafka normalises it).</summary>
+    public string Name { get; }
 
     public IPEndPoint Endpoint => _listener?.Endpoint ?? new(IPAddress.Loopback, 0);
     public int ConnectionCount => _listener?.ConnectionCount ?? 0;
@@ -37,7 +44,7 @@ public sealed class KafkaListener : IConnectionHandler, IAsyncDisposable
     }
 
     Task IConnectionHandler.RunAsync(NetworkConnection connection) =>
-        new KafkaConnection(connection, _dispatcher, _maxRequestBytes, _log).RunAsync();
+        new KafkaConnection(connection, _dispatcher, _maxRequestBytes, _log, Name).RunAsync();
 
     /// <summary>Stops accepting; open connections stop reading, send what they started, and close.</summary>
     public Task StopAsync() => _listener?.StopAsync(DrainTimeout) ?? Task.CompletedTask;

@@ -115,7 +115,7 @@ public sealed class ReplicaFetcher : IAsyncDisposable
     {
         if (_client is { Connected: true }) return _client.GetStream();
         CloseConnection();
-        if (_cache.Brokers.FirstOrDefault(b => b.Id == LeaderId) is not { } leader) return null;
+        if (_cache.InterBrokerEndpoint(LeaderId) is not { } leader) return null;
         var client = new TcpClient { NoDelay = true };
         try
         {

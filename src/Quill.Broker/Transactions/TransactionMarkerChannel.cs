@@ -70,7 +70,8 @@ internal sealed class TransactionMarkerChannel(MetadataCache metadata, int broke
     {
         if (connection.Client is { Connected: true } open) return open.GetStream();
         connection.Close();
-        if (metadata.Brokers.FirstOrDefault(b => b.Id == broker) is not { } info) throw new IOException($"broker {broker} is not registered");
+        if (metadata.InterBrokerEndpoint(broker) is not { } info)
+            throw new IOException($"broker {broker} is not registered with listener {metadata.InterBrokerListenerName}");
         var client = new TcpClient { NoDelay = true };
         try
         {

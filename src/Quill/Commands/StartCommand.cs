@@ -30,13 +30,19 @@ public static class StartCommand
             Description = "Start a local development cluster of N broker processes (and --keepers Keeper processes) instead, and print its bootstrap list.",
         };
         var keepers = new Option<int>("--keepers") { Description = "With --brokers: how many Keeper servers (1: standalone, 3 or 5: an ensemble).", DefaultValueFactory = _ => 1 };
+        var replicationPort = new Option<int?>("--replication-port")
+        {
+            Description = "With --brokers: give each broker a second listener, REPLICATION, on this port and up, for the traffic between brokers (inter.broker.listener.name); clients stay on --kafka-port and up.",
+        };
         start.Options.Add(dataDir);
         start.Options.Add(metricsPort);
         start.Options.Add(brokers);
         start.Options.Add(keepers);
+        start.Options.Add(replicationPort);
         // Signals are the host's (see Program): System.CommandLine's token is not used.
         start.SetAction((parse, _) => parse.GetValue(brokers) is { } n
-            ? LocalCluster.RunAsync(n, parse.GetValue(keepers), parse.GetValue(dataDir), parse.GetValue(kafkaPort), parse.GetValue(keeperPort))
+            ? LocalCluster.RunAsync(n, parse.GetValue(keepers), parse.GetValue(dataDir), parse.GetValue(kafkaPort), parse.GetValue(keeperPort),
+                parse.GetValue(replicationPort))
             : RunAsync(parse.GetValue(kafkaPort), parse.GetValue(keeperPort), parse.GetValue(dataDir), parse.GetValue(metricsPort)));
         return start;
     }

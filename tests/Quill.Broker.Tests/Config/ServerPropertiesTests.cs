@@ -109,6 +109,60 @@ public sealed class ServerPropertiesTests
     }
 
     [Fact]
+    public void Several_named_listeners_with_a_replication_listener_for_brokers()
+    {
+        var warnings = new List<string>();
+        var options = Parse("""
+            listeners=CLIENT://127.0.0.1:9092,replication://127.0.0.1:9093,PLAINTEXT://:9094
+            advertised.listeners=CLIENT://kafka-1.example:19092,REPLICATION://10.0.1.1:9093
+            listener.security.protocol.map=CLIENT:PLAINTEXT,REPLICATION:PLAINTEXT,PLAINTEXT:PLAINTEXT
+            inter.broker.listener.name=REPLICATION
+            """, warnings);
+        Assert.Empty(warnings);
+        Assert.Equal([new("CLIENT", "127.0.0.1", 9092), new("REPLICATION", "127.0.0.1", 9093), new("PLAINTEXT", "", 9094)], options.EffectiveListeners);
+        Assert.Equal("REPLICATION", options.InterBrokerListenerName);
+        Assert.Null(options.ControlPlaneListenerName);
+        // The first listener is the one the single-listener settings speak of.
+        Assert.Equal(("127.0.0.1", 9092, "kafka-1.example", 19092), (options.ListenHost, options.Port, options.EffectiveAdvertisedHost, options.AdvertisedPort));
+        Assert.Equal(["CLIENT://kafka-1.example:19092", "REPLICATION://10.0.1.1:9093"],
+            options.ResolveAdvertisedListeners(_ => 0).Select(e => e.ToString()));
+
+        // Without advertised.listeners every listener is advertised; a wildcard host becomes a routable one, port 0 the bound port.
+        var defaults = Parse("listeners=PLAINTEXT://:0,INTERNAL://127.0.0.2:0\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT\ncontrol.plane.listener.name=internal");
+        Assert.Equal(["PLAINTEXT://127.0.0.1:4000", "INTERNAL://127.0.0.2:4001"],
+            defaults.ResolveAdvertisedListeners(name => name == "PLAINTEXT" ? 4000 : 4001).Select(e => e.ToString()));
+        Assert.Equal(("PLAINTEXT", "INTERNAL"), (defaults.InterBrokerListenerName, defaults.ControlPlaneListenerName));
+        Assert.Equal("PLAINTEXT", Parse("security.inter.broker.protocol=PLAINTEXT").InterBrokerListenerName);
+    }
+
+    [Theory]
+    [InlineData("listeners=SSL://:9093", "listeners", "listener SSL uses security protocol SSL")]
+    [InlineData("listeners=PLAINTEXT://:9092,SASL_SSL://:9093", "listeners", "listener SASL_SSL uses security protocol SASL_SSL")]
+    [InlineData("listeners=CLIENT://:9092", "listeners", "No security protocol defined for listener CLIENT")]
+    [InlineData("listeners=PLAINTEXT://:9092,plaintext://:9093", "listeners", "Each listener must have a different name")]
+    [InlineData("listeners=PLAINTEXT://:9092,REPLICATION://:9092\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT", "listeners", "Each listener must have a different port")]
+    [InlineData("listeners=PLAINTEXT://:9092\nadvertised.listeners=PLAINTEXT://h:9092,OTHER://h:9093\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,OTHER:PLAINTEXT", "advertised.listeners", "listener names must be equal to or a subset of the ones defined in listeners")]
+    [InlineData("advertised.listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners", "cannot use the nonroutable meta-address 0.0.0.0")]
+    [InlineData("listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners", "cannot use the nonroutable meta-address 0.0.0.0")]
+    [InlineData("inter.broker.listener.name=REPLICATION", "inter.broker.listener.name", "must be a listener name defined in advertised.listeners")]
+    [InlineData("listeners=PLAINTEXT://:9092,REPLICATION://:9093\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT\nadvertised.listeners=PLAINTEXT://h:9092\ninter.broker.listener.name=REPLICATION",
+        "inter.broker.listener.name", "The valid options based on currently configured listeners are PLAINTEXT")]
+    [InlineData("inter.broker.listener.name=PLAINTEXT\nsecurity.inter.broker.protocol=PLAINTEXT", "inter.broker.listener.name", "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.")]
+    [InlineData("security.inter.broker.protocol=SSL", "security.inter.broker.protocol", "not supported")]
+    [InlineData("security.inter.broker.protocol=TLS", "security.inter.broker.protocol", "Invalid value TLS")]
+    [InlineData("listener.security.protocol.map=PLAINTEXT:TLS", "listener.security.protocol.map", "Invalid security protocol `TLS`")]
+    [InlineData("listener.security.protocol.map=PLAINTEXT", "listener.security.protocol.map", "is not of the form NAME:PROTOCOL")]
+    [InlineData("control.plane.listener.name=CONTROL", "control.plane.listener.name", "must be a listener name defined in advertised.listeners")]
+    [InlineData("control.plane.listener.name=PLAINTEXT", "control.plane.listener.name", "should have a different value from the inter broker listener name")]
+    [InlineData("listeners=PLAINTEXT://:70000", "listeners", "no valid port")]
+    public void Listener_settings_are_checked_as_kafka_checks_them(string text, string key, string words)
+    {
+        var e = Assert.Throws<BrokerConfigException>(() => Parse(text));
+        Assert.StartsWith(key + ":", e.Message);
+        Assert.Contains(words, e.Message);
+    }
+
+    [Fact]
     public void Deprecated_version_settings_of_kafka_3_are_taken_without_warning_and_topics_describe_the_format_version()
     {
         var warnings = new List<string>();

@@ -1,3 +1,4 @@
+using Quill.Broker.Config;
 using System.Text;
 using Quill.Broker.Metadata;
 
@@ -43,9 +44,41 @@ public sealed class ZkDataTests
         Assert.Equal(4, ZkData.ParsePartitionState(kafkaWritten, "state").LeaderEpoch);
 
         var broker = ZkData.ParseBroker(4, ZkData.BrokerRegistration(new BrokerInfo(4, "10.0.0.1", 9093, "r1"), FakeClocks.New()));
-        Assert.Equal(new BrokerInfo(4, "10.0.0.1", 9093, "r1"), broker);
+        Assert.Equal((4, "10.0.0.1", 9093, "r1"), (broker.Id, broker.Host, broker.Port, broker.Rack));
+        Assert.Equal([new ListenerEndpoint("PLAINTEXT", "10.0.0.1", 9093)], broker.Endpoints);
         var fromKafka = ZkData.ParseBroker(0, """{"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT"},"endpoints":["PLAINTEXT://kafka1:9092"],"jmx_port":-1,"host":"kafka1","timestamp":"1","port":9092,"version":4}"""u8.ToArray());
         Assert.Equal(("kafka1", 9092), (fromKafka.Host, fromKafka.Port));
+    }
+
+    [Fact]
+    public void A_registration_lists_every_advertised_listener_as_kafka_3_writes_it()
+    {
+        var self = new BrokerInfo(2, "10.0.0.2", 9092, "r2")
+        {
+            Endpoints = [new("CLIENT", "10.0.0.2", 9092), new("REPLICATION", "10.0.1.2", 9093)],
+            SecurityProtocols = new Dictionary<string, string> { ["CLIENT"] = "PLAINTEXT", ["REPLICATION"] = "PLAINTEXT" },
+        };
+        var json = System.Text.Json.Nodes.JsonNode.Parse(ZkData.BrokerRegistration(self, FakeClocks.New()))!;
+        Assert.Equal(5, json["version"]!.GetValue<int>());
+        Assert.Equal(["CLIENT://10.0.0.2:9092", "REPLICATION://10.0.1.2:9093"], json["endpoints"]!.AsArray().Select(e => e!.GetValue<string>()));
+        Assert.Equal("PLAINTEXT", json["listener_security_protocol_map"]!["REPLICATION"]!.GetValue<string>());
+        Assert.Equal(("10.0.0.2", 9092), (json["host"]!.GetValue<string>(), json["port"]!.GetValue<int>()));
+        Assert.Equal("r2", json["rack"]!.GetValue<string>());
+        Assert.NotNull(json["features"]);
+
+        var read = ZkData.ParseBroker(2, ZkData.BrokerRegistration(self, FakeClocks.New()));
+        Assert.Equal(self.Endpoints, read.Endpoints);
+        Assert.Equal(("10.0.1.2", 9093), (read.On("REPLICATION")!.Host, read.On("REPLICATION")!.Port));
+        Assert.Null(read.EndpointFor("PLAINTEXT"));
+
+        // Kafka writes host null and port -1 when no listener is PLAINTEXT; the endpoints are what counts.
+        var secured = ZkData.ParseBroker(3, """{"features":{},"listener_security_protocol_map":{"INTERNAL":"SASL_PLAINTEXT","EXTERNAL":"SSL"},"endpoints":["INTERNAL://k3:9094","EXTERNAL://[::1]:9095"],"jmx_port":-1,"port":-1,"host":null,"version":5,"timestamp":"1"}"""u8.ToArray());
+        Assert.Equal([new("INTERNAL", "k3", 9094), new("EXTERNAL", "::1", 9095)], secured.Endpoints);
+        Assert.Equal("SSL", secured.SecurityProtocols["EXTERNAL"]);
+        var noPlaintext = System.Text.Json.Nodes.JsonNode.Parse(ZkData.BrokerRegistration(secured, FakeClocks.New()))!;
+        Assert.Equal(-1, noPlaintext["port"]!.GetValue<int>());
+        Assert.Null(noPlaintext["host"]);
+        Assert.Equal("EXTERNAL://[::1]:9095", noPlaintext["endpoints"]![1]!.GetValue<string>());
     }
 
     [Theory]

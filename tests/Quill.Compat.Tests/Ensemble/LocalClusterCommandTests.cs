@@ -126,6 +126,36 @@ public sealed class LocalClusterCommandTests
         await command.StopAndAssertAllGoneAsync(Enumerable.Range(kafkaPort, 3).Append(keeperPort));
     }
 
+    [Fact]
+    public async Task start_brokers_2_with_a_replication_port_gives_clients_and_brokers_their_own_listeners()
+    {
+        if (!File.Exists("/usr/bin/kcat")) Assert.Fail("kcat is not installed: apt-get install kcat");
+        int keeperPort = FindBasePort(keeperServers: 1, brokers: 0);
+        int kafkaPort = FindBasePort(keeperServers: 0, brokers: 2);
+        int replicationPort;
+        do replicationPort = FindBasePort(keeperServers: 0, brokers: 2);
+        while (Math.Abs(replicationPort - kafkaPort) < 2 || Math.Abs(replicationPort - keeperPort) < 2);
+        await using var command = LocalCommand.Start("Bootstrap servers: ", "start", "--brokers", "2", "--keepers", "1",
+            "--kafka-port", Inv($"{kafkaPort}"), "--keeper-port", Inv($"{keeperPort}"), "--replication-port", Inv($"{replicationPort}"));
+        var bootstrap = await command.AddressesAsync(TimeSpan.FromSeconds(180));
+        Assert.Contains($"Replication listener: 127.0.0.1:{replicationPort},127.0.0.1:{replicationPort + 1}", command.Output);
+
+        // Each listener names the brokers by its own addresses.
+        foreach (var (server, port) in new[] { (bootstrap, kafkaPort), ($"127.0.0.1:{replicationPort + 1}", replicationPort) })
+        {
+            var metadata = await RetryAsync(async () =>
+            {
+                var r = await ToolRunner.RunAsync("kcat", ["-b", server, "-L"]);
+                return r with { ExitCode = r.ExitCode == 0 && r.StdOut.Contains(" 2 brokers:") ? 0 : 1 };
+            }, TimeSpan.FromSeconds(60));
+            Assert.True(metadata.Succeeded, $"{metadata}\n{command.Output}");
+            Assert.Contains($"broker 0 at 127.0.0.1:{port}", metadata.StdOut);
+            Assert.Contains($"broker 1 at 127.0.0.1:{port + 1}", metadata.StdOut);
+        }
+
+        await command.StopAndAssertAllGoneAsync(Enumerable.Range(kafkaPort, 2).Concat(Enumerable.Range(replicationPort, 2)).Append(keeperPort));
+    }
+
     /// <summary>`quill topics ...` against <paramref name="bootstrap"/>.</summary>
     private static Task<ToolResult> Quill(string bootstrap, params string[] arguments)
     {

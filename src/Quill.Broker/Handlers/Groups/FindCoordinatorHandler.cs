@@ -10,7 +10,8 @@ namespace Quill.Broker.Handlers.Groups;
 /// coordinator has loaded (COORDINATOR_NOT_AVAILABLE before, or while that partition has no live leader, which
 /// clients retry); a transactional id's is the leader of its <c>__transaction_state</c> partition (this broker when
 /// <paramref name="transactionCoordinatorOf"/> is not given). v4+ answers a batch of keys. The first transaction
-/// key starts the transaction coordinator (creating <c>__transaction_state</c>).
+/// key starts the transaction coordinator (creating <c>__transaction_state</c>). The coordinator is named by its
+/// endpoint on the listener the request came in on.
 /// </summary>
 internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrokerIdentity broker,
     Func<CancellationToken, Task<bool>>? startTransactionCoordinator,
@@ -28,7 +29,7 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
         var (error, message) = await CheckAsync(keyType, cancellationToken);
         if (context.Version < 4)
         {
-            var (keyError, keyMessage, endpoint) = Locate(keyType, request.Key, error, message);
+            var (keyError, keyMessage, endpoint) = OnListener(Locate(keyType, request.Key, error, message), context.ListenerName);
             response.ErrorCode = (short)keyError;
             response.ErrorMessage = keyMessage;
             (response.NodeId, response.Host, response.Port) = endpoint;
@@ -36,7 +37,7 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
         }
         foreach (string key in request.CoordinatorKeys)
         {
-            var (keyError, keyMessage, endpoint) = Locate(keyType, key, error, message);
+            var (keyError, keyMessage, endpoint) = OnListener(Locate(keyType, key, error, message), context.ListenerName);
             var entry = new FindCoordinatorResponseData.CoordinatorsItem { Key = key, ErrorCode = (short)keyError, ErrorMessage = keyMessage };
             (entry.NodeId, entry.Host, entry.Port) = endpoint;
             response.Coordinators.Add(entry);
@@ -59,6 +60,15 @@ internal sealed class FindCoordinatorHandler(GroupCoordinator coordinator, IBrok
         return broker.CoordinatorOf(partition) is { } leader
             ? (KafkaError.None, null, leader)
             : (KafkaError.CoordinatorNotAvailable, $"{OffsetsTopic.Name}-{partition} has no live leader", NoNode);
+    }
+
+    /// <summary>The coordinator as reached on the request's listener; COORDINATOR_NOT_AVAILABLE if it has no such listener, as Kafka answers.</summary>
+    private (KafkaError, string?, (int, string, int)) OnListener((KafkaError Error, string? Message, (int, string, int) Endpoint) found, string listenerName)
+    {
+        if (found.Error != KafkaError.None) return found;
+        return broker.OnListener(found.Endpoint, listenerName) is { } endpoint
+            ? (KafkaError.None, null, endpoint)
+            : (KafkaError.CoordinatorNotAvailable, $"the coordinator, broker {found.Endpoint.Item1}, has no listener {listenerName}", NoNode);
     }
 
     private static readonly (int, string, int) NoNode = (-1, "", -1);
