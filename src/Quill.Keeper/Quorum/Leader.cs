@@ -194,6 +194,7 @@ public sealed class Leader
             _log.LogInformation("Leading epoch {Epoch} (a quorum of servers connected)", Epoch);
             await _epochAcked.Task.WaitAsync(InitTimeout, stop.Token).ConfigureAwait(false);
             _peer.CurrentEpoch = Epoch;
+            _peer.VersionStaticMembership(Epoch);
 
             var window = _peer.LoadCommittedWindow();
             role = RoleProcessor.ForLeader(_peer, this, window);

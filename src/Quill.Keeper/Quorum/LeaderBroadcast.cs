@@ -261,7 +261,8 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
             }
             foreach (var p in _outstanding)
                 if (p.Data is not null) learner.Send(PacketType.Proposal, p.Request.Zxid, p.Data);
-            learner.Send(PacketType.NewLeader, Epoch << 32);
+            // NEWLEADER carries the leader's membership, as ZooKeeper's does: a learner takes it when newer.
+            learner.Send(PacketType.NewLeader, Epoch << 32, System.Text.Encoding.UTF8.GetBytes(_current.ToString()));
             if (_sentRound > _confirmedRound) learner.Send(PacketType.Probe, _sentRound); // the open round reaches it too
             _learners.Add(learner);
             logger.LogInformation("Syncing server {Sid} (last zxid 0x{Their:x}) from 0x{From:x}: {Count} committed txns, {Outstanding} proposals",

@@ -12,17 +12,25 @@ namespace Quill.Compat.Tests.Ensemble;
 /// membership survives kill -9 of every member; the refusals (NOAUTH, BADVERSION, NEWCONFIGNOQUORUM,
 /// RECONFIG_DISABLED) are ZooKeeper's.
 /// </summary>
-public sealed class ReconfigTests
+public sealed partial class ReconfigTests
 {
+    [System.Text.RegularExpressions.GeneratedRegex("version=([1-9a-f][0-9a-f]*00000000) dataVersion=-1$")]
+    private static partial System.Text.RegularExpressions.Regex FirstEpochVersion();
+
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
     private const string SuperAuth = "super:pw";
     private static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "scripts", "reconfig_client.py");
 
-    private static Dictionary<string, string> ReconfigConfig(bool enabled = true) => new()
+    private static Dictionary<string, string> ReconfigConfig(bool enabled = true, bool skipAcl = false)
     {
-        ["reconfigEnabled"] = enabled ? "true" : "false",
-        ["DigestAuthenticationProvider.superDigest"] = "super:" + Convert.ToBase64String(SHA1.HashData(Encoding.UTF8.GetBytes(SuperAuth))),
-    };
+        var config = new Dictionary<string, string>
+        {
+            ["reconfigEnabled"] = enabled ? "true" : "false",
+            ["DigestAuthenticationProvider.superDigest"] = "super:" + Convert.ToBase64String(SHA1.HashData(Encoding.UTF8.GetBytes(SuperAuth))),
+        };
+        if (skipAcl) config["skipACL"] = "yes";
+        return config;
+    }
 
     [Fact]
     public async Task a_server_started_with_the_joining_config_is_added_serves_and_the_membership_survives_kill_9_of_every_member()
@@ -140,10 +148,46 @@ public sealed class ReconfigTests
             "server.8=127.0.0.1:1:2;127.0.0.1:3,server.9=127.0.0.1:4:5;127.0.0.1:6";
         Assert.Equal("error NewConfigNoQuorumError -13", (await RunAsync("reconfig", hosts, "--auth", SuperAuth, "--members", members))[0]);
         Assert.Equal("error NoAuthError -102", (await RunAsync("setconfig", hosts))[0]);
-        // Nothing changed: still the static membership, version 0.
+        // Nothing changed: still the static membership, at the version ZooKeeper gives it (the first epoch's zxid).
         var config = (await RunAsync("config", hosts))[0];
-        Assert.EndsWith("version=0 dataVersion=-1", config);
+        Assert.Matches("version=[1-9a-f][0-9a-f]*00000000 dataVersion=-1$", config);
         Assert.Contains("server.3=", config);
+        // ACLs are checked (no skipACL): a node only world:anyone:CREATE is not readable.
+        Assert.Equal("ok", (await RunAsync("restrict", hosts, "/hidden"))[0]);
+        Assert.Equal("error NoAuthError -102", (await RunAsync("read", hosts, "/hidden"))[0]);
+    }
+
+    [Fact]
+    public async Task the_static_membership_gets_the_first_epochs_version_and_files_as_in_zookeeper_and_skip_acl_lets_anyone_reconfigure()
+    {
+        await using var ensemble = await KeeperEnsemble.StartAsync(3, extraConfig: ReconfigConfig(skipAcl: true));
+        // As Apache ZooKeeper 3.8 (3 servers, reconfigEnabled=true, zkCli.sh config before any reconfig): every member
+        // shows the server lines with version=100000000; zoo.cfg now points at zoo.cfg.dynamic.100000000, which holds
+        // the server lines, and zoo.cfg.bak is the zoo.cfg as written.
+        // The first epoch is 1 unless an election round failed on a busy machine: the version is <epoch>00000000.
+        var first = await WaitForConfigAsync(ensemble[1], c => FirstEpochVersion().IsMatch(c), ensemble);
+        string version = FirstEpochVersion().Match(first).Groups[1].Value;
+        foreach (var m in ensemble.Members)
+        {
+            Assert.Equal(first, await WaitForConfigAsync(m, c => c == first, ensemble));
+            var dynamicFile = $"{m.ConfigPath}.dynamic.{version}";
+            await WaitForAsync(() => File.Exists(dynamicFile) && File.ReadAllLines(m.ConfigPath).Contains($"dynamicConfigFile={dynamicFile}"), $"server.{m.Id}'s zoo.cfg points at {dynamicFile}", ensemble);
+            Assert.Equal(3, File.ReadAllLines(dynamicFile).Count(l => l.StartsWith("server.", StringComparison.Ordinal)));
+            Assert.DoesNotContain(File.ReadAllLines(m.ConfigPath), l => l.StartsWith("server.", StringComparison.Ordinal));
+            Assert.Equal(3, File.ReadAllLines(m.ConfigPath + ".bak").Count(l => l.StartsWith("server.", StringComparison.Ordinal)));
+        }
+
+        // skipACL: a node whose ACL allows only CREATE is readable, and a reconfig without super passes (from the
+        // version above, which -v / from_config may name).
+        var hosts = ensemble.ConnectString;
+        Assert.Equal("ok", (await RunAsync("restrict", hosts, "/hidden"))[0]);
+        Assert.Equal("read hidden", (await RunAsync("read", hosts, "/hidden"))[0]);
+        var leader = await ensemble.LeaderAsync();
+        var removed = ensemble.Members.First(m => m != leader);
+        var result = await RunAsync("reconfig", leader.ConnectString, "--leave", removed.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--from", "0x" + version);
+        Assert.StartsWith("ok ", result[0]);
+        Assert.DoesNotContain($"server.{removed.Id}=", result[0]);
+        Assert.DoesNotContain($"version={version}", result[0]);
     }
 
     [Fact]
@@ -163,12 +207,36 @@ public sealed class ReconfigTests
         var joiner = new KeeperEnsemble.Member(id, Path.Combine(ensemble.Directory, $"s{id}"), ports[0], ports[1], ports[2]);
         Directory.CreateDirectory(joiner.DataDir);
         File.WriteAllText(Path.Combine(joiner.DataDir, "myid"), id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // The current servers: zoo.cfg's lines, or (once the membership is versioned) its dynamic file's.
         var lines = File.ReadAllLines(ensemble[1].ConfigPath)
+            .SelectMany(l => l.StartsWith("dynamicConfigFile=", StringComparison.Ordinal) ? File.ReadAllLines(l["dynamicConfigFile=".Length..]) : [l])
             .Select(l => l.StartsWith("dataDir=", StringComparison.Ordinal) ? $"dataDir={joiner.DataDir}" : l)
             .Append($"server.{id}=127.0.0.1:{joiner.QuorumPort}:{joiner.ElectionPort};127.0.0.1:{joiner.ClientPort}");
         File.WriteAllLines(joiner.ConfigPath, lines);
         joiner.Start();
         return joiner;
+    }
+
+    private static async Task<string> WaitForConfigAsync(KeeperEnsemble.Member member, Func<string, bool> wanted, KeeperEnsemble ensemble)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        string config;
+        while (!wanted(config = (await RunAsync("config", member.ConnectString))[0]))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"server.{member.Id} serves {config}\n{ensemble.Diagnostics()}");
+            await Task.Delay(200);
+        }
+        return config;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what, KeeperEnsemble ensemble)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not true within {Long}: {what}\n{ensemble.Diagnostics()}");
+            await Task.Delay(100);
+        }
     }
 
     private static int[] FreePorts(int count)
