@@ -77,7 +77,7 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
             if (request.Txn is { } txn)
             {
                 data = Proposal.Encode(request.Session.Id, request.Xid, request.Time, (int)txn.Type, txn.Encode());
-                foreach (var l in _learners) l.Send(PacketType.Proposal, request.Zxid, data);
+                foreach (var l in _learners) l.SendProposal(request.Zxid, data);
                 ProposalCount++;
             }
             var pending = new Pending(request, data, request.Txn is null ? null : _next);
@@ -120,6 +120,7 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
     {
         lock (_lock)
         {
+            from.Acknowledged(zxid);
             if (zxid <= from.AckedZxid) return;
             from.AckedZxid = zxid;
             TryCommit();
@@ -233,6 +234,7 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
             {
                 if (snap.Zxid < window.Start)
                     throw new InvalidOperationException("the committed window no longer reaches the applied state");
+                learner.ExpectLargeSend(snap.Body.Length);
                 learner.Send(PacketType.Snap, snap.Zxid, snap.Body);
                 from = snap.Zxid;
             }

@@ -141,6 +141,9 @@ public sealed class QuorumPeer : IAsyncDisposable
     {
         var next = Membership.Parse(System.Text.Encoding.UTF8.GetString(config), zxid);
         Activate(next);
+        // A learner whose role changed (participant to observer or back) says so from now on; the leader counts its
+        // acks by the membership, so nothing else changes for it within the term.
+        if (State is PeerState.Following or PeerState.Observing) State = IsVoter ? PeerState.Following : PeerState.Observing;
         if (next.Voters.Contains(MyId)) return;
         _log.LogWarning("Reconfig 0x{Zxid:x}: this server has no vote any more", zxid);
         if (State == PeerState.Leading) EndTerm?.Invoke();

@@ -200,8 +200,92 @@ public sealed partial class ReconfigTests
         Assert.Contains("server.3=", (await RunAsync("config", ensemble.ConnectString))[0]);
     }
 
-    /// <summary>A fourth server whose zoo.cfg lists the ensemble and itself (ZooKeeper's way to join), started.</summary>
-    private static KeeperEnsemble.Member StartJoiner(KeeperEnsemble ensemble, int id)
+    [Fact]
+    public async Task an_observer_is_added_serves_reads_without_a_vote_a_participant_becomes_an_observer_and_back_and_the_observer_is_removed()
+    {
+        await using var ensemble = await KeeperEnsemble.StartAsync(3, extraConfig: ReconfigConfig());
+        var leader = await ensemble.LeaderAsync();
+        var f = ensemble.Members.First(m => m != leader);
+        var g = ensemble.Members.First(m => m != leader && m != f);
+        await using var writer = await EnsembleClient.StartAsync("writer", ensemble.ConnectString, "w");
+        writer.WaitForLine(l => l == "ack 30", Long);
+
+        // server.5 joins as an observer (its own line says so, as in ZooKeeper) and is added as one.
+        var observer = StartJoiner(ensemble, 5, observer: true);
+        try
+        {
+            await WaitForModeAsync(observer, m => m is "follower" or "observer", ensemble);
+            var added = await RunAsync("reconfig", leader.ConnectString, "--auth", SuperAuth, "--join", Spec(observer, "observer"));
+            Assert.StartsWith("ok ", added[0]);
+            Assert.Contains($"server.5=127.0.0.1:{observer.QuorumPort}:{observer.ElectionPort}:observer;127.0.0.1:{observer.ClientPort}", added[0]);
+            await WaitForModeAsync(observer, m => m == "observer", ensemble);
+            Assert.Equal($"config {added[0][3..]} dataVersion=-1", (await RunAsync("config", observer.ConnectString))[0]);
+            // It serves reads: what was acknowledged before it was added is there.
+            int acked = LastAck(writer);
+            Assert.Contains($"w-{acked}", await ChildrenAsync(observer, "/ens"));
+
+            // f becomes an observer: two voters are left (the leader and g), and the two observers' acks do not count,
+            // so without g the leader has no quorum although both observers are connected.
+            var demoted = await RunAsync("reconfig", leader.ConnectString, "--auth", SuperAuth, "--join", Spec(f, "observer"));
+            Assert.StartsWith("ok ", demoted[0]);
+            Assert.Contains($"server.{f.Id}=127.0.0.1:{f.QuorumPort}:{f.ElectionPort}:observer;", demoted[0]);
+            await WaitForModeAsync(f, m => m == "observer", ensemble);
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+            g.Kill();
+            await WaitForModeAsync(leader, m => m == "not serving", ensemble);
+            g.Start();
+            await WaitForRolesAsync([leader, g, f, observer], ["leader", "follower", "observer", "observer"], ensemble);
+            var newLeader = (await leader.ModeAsync()) == "leader" ? leader : g;
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+
+            // f is a participant again: three voters, so the ensemble survives losing one of the other two.
+            var promoted = await RunAsync("reconfig", newLeader.ConnectString, "--auth", SuperAuth, "--join", Spec(f, "participant"));
+            Assert.StartsWith("ok ", promoted[0]);
+            await WaitForModeAsync(f, m => m == "follower", ensemble);
+
+            // The observer is removed; writes go on.
+            var removed = await RunAsync("reconfig", newLeader.ConnectString, "--auth", SuperAuth, "--leave", "5");
+            Assert.StartsWith("ok ", removed[0]);
+            Assert.DoesNotContain("server.5=", removed[0]);
+            foreach (var m in ensemble.Members)
+                await WaitForConfigAsync(m, c => c == $"config {removed[0][3..]} dataVersion=-1", ensemble);
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+            var other = newLeader == leader ? g : leader;
+            other.Kill();
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+        }
+        finally
+        {
+            observer.Kill();
+            await writer.FinishAsync(Long);
+        }
+    }
+
+    private static string Spec(KeeperEnsemble.Member m, string role) =>
+        $"server.{m.Id}=127.0.0.1:{m.QuorumPort}:{m.ElectionPort}:{role};127.0.0.1:{m.ClientPort}";
+
+    /// <summary>Waits until each member is in the mode at the same place, except that the leader may be any of those
+    /// expected to lead or follow (an election picks it).</summary>
+    private static async Task WaitForRolesAsync(IReadOnlyList<KeeperEnsemble.Member> members, IReadOnlyList<string> modes, KeeperEnsemble ensemble)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (true)
+        {
+            var now = new List<string>();
+            foreach (var m in members) now.Add(await m.ModeAsync());
+            bool ok = now.Count(x => x == "leader") == 1 && now.Zip(modes).All(p => p.Second == "observer" ? p.First == "observer" : p.First is "leader" or "follower");
+            if (ok) return;
+            Assert.True(DateTime.UtcNow < deadline, $"servers {string.Join(",", members.Select(m => m.Id))} are {string.Join(",", now)}, not {string.Join(",", modes)}\n{ensemble.Diagnostics()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A server whose zoo.cfg lists the ensemble and itself (ZooKeeper's way to join), started.</summary>
+    private static KeeperEnsemble.Member StartJoiner(KeeperEnsemble ensemble, int id, bool observer = false)
     {
         var ports = FreePorts(3);
         var joiner = new KeeperEnsemble.Member(id, Path.Combine(ensemble.Directory, $"s{id}"), ports[0], ports[1], ports[2]);
@@ -211,7 +295,7 @@ public sealed partial class ReconfigTests
         var lines = File.ReadAllLines(ensemble[1].ConfigPath)
             .SelectMany(l => l.StartsWith("dynamicConfigFile=", StringComparison.Ordinal) ? File.ReadAllLines(l["dynamicConfigFile=".Length..]) : [l])
             .Select(l => l.StartsWith("dataDir=", StringComparison.Ordinal) ? $"dataDir={joiner.DataDir}" : l)
-            .Append($"server.{id}=127.0.0.1:{joiner.QuorumPort}:{joiner.ElectionPort};127.0.0.1:{joiner.ClientPort}");
+            .Append($"server.{id}=127.0.0.1:{joiner.QuorumPort}:{joiner.ElectionPort}{(observer ? ":observer" : "")};127.0.0.1:{joiner.ClientPort}");
         File.WriteAllLines(joiner.ConfigPath, lines);
         joiner.Start();
         return joiner;
