@@ -76,7 +76,10 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
                 _next = Membership.Parse(System.Text.Encoding.UTF8.GetString(reconfig.Config));
             if (request.Txn is { } txn)
             {
-                data = Proposal.Encode(request.Session.Id, request.Xid, request.Time, (int)txn.Type, txn.Encode());
+                // Encoded once: the proposal carries these bytes, and the leader's own log writes them too.
+                var body = txn.Encode();
+                request.EncodedTxn = body;
+                data = Proposal.Encode(request.Session.Id, request.Xid, request.Time, (int)txn.Type, body);
                 foreach (var l in _learners) l.SendProposal(request.Zxid, data);
                 ProposalCount++;
             }
