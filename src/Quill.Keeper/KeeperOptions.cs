@@ -31,6 +31,11 @@ public sealed class KeeperOptions
     public bool ExtendedTypesEnabled { get; set; }
     /// <summary>"super:&lt;base64 sha1&gt;": a digest that bypasses every ACL (DigestAuthenticationProvider.superDigest).</summary>
     public string? SuperDigest { get; set; }
+    /// <summary>
+    /// zoo.cfg skipACL=yes (ZooKeeper's zookeeper.skipACL): no ACL is checked, for any request, reconfig included
+    /// (ACLs are still validated when set). Only the exact value "yes" turns it on, as in ZooKeeper.
+    /// </summary>
+    public bool SkipAcl { get; set; }
     public int ContainerCheckIntervalMs { get; set; } = 60_000;
     /// <summary>Port for Prometheus metrics over HTTP; 0 turns it off (metricsProvider.httpPort).</summary>
     public int MetricsPort { get; set; }

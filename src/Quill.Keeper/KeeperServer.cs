@@ -63,7 +63,14 @@ public sealed class KeeperServer : IConnectionHandler, IAsyncDisposable
     /// <summary>The processor clients are served by; null while an ensemble member is not serving (looking, syncing).</summary>
     public RequestProcessor? Processor { get; private set; }
     /// <summary>What srvr and mntr say: standalone, leader or follower.</summary>
-    public string Mode { get; private set; } = "standalone";
+    /// <remarks>A follower's mode follows its role in the membership: a reconfig that makes it an observer (or a
+    /// participant again) shows at once.</remarks>
+    public string Mode
+    {
+        get => _mode is "follower" or "observer" && _peer is { } peer ? peer.FollowerMode : _mode;
+        private set => _mode = value;
+    }
+    private string _mode = "standalone";
     /// <summary>The counters behind four-letter words and metrics (the same across an ensemble member's terms).</summary>
     public KeeperMetrics Counters => _metrics;
     /// <summary>The ensemble member, when this server is one.</summary>

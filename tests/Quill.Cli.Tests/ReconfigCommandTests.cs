@@ -22,7 +22,11 @@ public sealed class ReconfigCommandTests
         var refused = await QuillZk.RunInteractiveAsync(leader.ConnectString, $"reconfig -remove {removed.Id}");
         Assert.Contains("Insufficient permission : /zookeeper/config", refused.StdOut + refused.StdErr);
 
-        var run = await QuillZk.RunInteractiveAsync(leader.ConnectString, "addauth digest super:pw", $"reconfig -s -v 0 -remove {removed.Id}");
+        // Before any reconfig the static membership has the first epoch's version (100000000 as a rule), as in ZooKeeper.
+        var before = await QuillZk.RunAsync(leader.ConnectString, "config");
+        string version = before.Output.Single(l => l.StartsWith("version=", StringComparison.Ordinal))["version=".Length..];
+        Assert.EndsWith("00000000", version);
+        var run = await QuillZk.RunInteractiveAsync(leader.ConnectString, "addauth digest super:pw", $"reconfig -s -v {version} -remove {removed.Id}");
         var output = run.StdOut + run.StdErr;
         Assert.Contains("Committed new configuration:", output);
         Assert.DoesNotContain($"server.{removed.Id}=", output);
@@ -31,7 +35,7 @@ public sealed class ReconfigCommandTests
         var ours = await QuillZk.RunAsync(leader.ConnectString, "config");
         var theirs = await QuillZk.RunZkCliAsync(leader.ConnectString, "config");
         Assert.Equal(theirs.Output, ours.Output);
-        Assert.Contains(ours.Output, l => l.StartsWith("version=", StringComparison.Ordinal) && l != "version=0");
+        Assert.Contains(ours.Output, l => l.StartsWith("version=", StringComparison.Ordinal) && l != "version=0" && l != $"version={version}");
         Assert.DoesNotContain(ours.Output, l => l.StartsWith($"server.{removed.Id}=", StringComparison.Ordinal));
     }
 }

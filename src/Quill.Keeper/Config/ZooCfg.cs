@@ -90,8 +90,14 @@ public static class ZooCfg
             case "electionPortBindRetry" or "zookeeper.electionPortBindRetry": o.Quorum.ElectionPortBindRetry = Int(key, value, min: 0); break;
             case "commitLogCount" or "zookeeper.commitLogCount": o.Quorum.CommitLogCount = Int(key, value, min: 1); break;
             case "syncEnabled": o.Quorum.SyncEnabled = Bool(key, value); break;
+            case "skipACL" or "zookeeper.skipACL":
+                // ZooKeeper compares the value with "yes" and takes anything else as no.
+                o.SkipAcl = value == "yes";
+                if (o.SkipAcl) warn($"{key}=yes: no ACL is checked on this server (every client may read, write and reconfigure)");
+                else if (value != "no") warn($"{key}={value} is taken as no (only 'yes' skips ACL checks, as in ZooKeeper)");
+                break;
             case "readonlymode.enabled": o.Quorum.ReadOnlyModeEnabled = Bool(key, value); break;
-            case "admin.enableServer" or "admin.serverPort" or "admin.serverAddress" or "preAllocSize" or "globalOutstandingLimit" or "skipACL" or "clientPortListenBacklog":
+            case "admin.enableServer" or "admin.serverPort" or "admin.serverAddress" or "preAllocSize" or "globalOutstandingLimit" or "clientPortListenBacklog":
                 warn($"zoo.cfg key {key} is accepted but has no effect in Keeper");
                 break;
             default:

@@ -111,9 +111,10 @@ public sealed class PrepStage(KeeperOptions options, DataTree tree, PendingChang
     internal static IReadOnlyList<Id> AuthOf(Request request) => request.Auth ?? request.Connection?.AuthIds ?? SuperIds;
     private static readonly IReadOnlyList<Id> SuperIds = [new Id("super", "")];
 
-    private static void CheckAcl(Request request, IReadOnlyList<Acl> acl, Perms perm, string path)
+    /// <summary>ZooKeeper's checkACL; with skipACL nothing is checked.</summary>
+    private void CheckAcl(Request request, IReadOnlyList<Acl> acl, Perms perm, string path)
     {
-        if (!Acls.Allows(acl, AuthOf(request), perm)) throw new KeeperException(ErrorCode.NoAuth, path);
+        if (!_options.SkipAcl && !Acls.Allows(acl, AuthOf(request), perm)) throw new KeeperException(ErrorCode.NoAuth, path);
     }
 
     internal static void ValidatePath(string path, bool sequential = false)

@@ -30,6 +30,8 @@ public sealed class Request(IClientChannel? connection, Session session, int xid
     public RequestState State { get; set; }
     /// <summary>The txn this request became, once accepted; null for reads and rejected writes.</summary>
     public Txn? Txn { get; set; }
+    /// <summary>Set by the leader's broadcast, which encodes the txn once for the proposal and the log.</summary>
+    public ReadOnlyMemory<byte>? EncodedTxn { get; set; }
     public long Zxid { get; set; }
     public long Time { get; set; }
     /// <summary>The encoded answer (frame included) once known.</summary>
@@ -58,4 +60,7 @@ public interface ILoggedTxn
     int Cxid { get; }
     long Time { get; }
     Txn? Txn { get; }
+    /// <summary>The txn's body already encoded (the leader's proposal, a follower's received one), or null: the log
+    /// then writes these bytes instead of encoding the txn again.</summary>
+    ReadOnlyMemory<byte>? EncodedTxn { get; }
 }

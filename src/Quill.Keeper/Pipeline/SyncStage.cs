@@ -78,9 +78,14 @@ public class SyncStage<T> : IDisposable where T : class, ILoggedTxn
                 foreach (var r in batch)
                 {
                     if (r.Txn is null) continue;
-                    _body.Clear();
-                    r.Txn.Write(_body);
-                    _log.Append(r.Zxid, r.SessionId, r.Cxid, r.Time, (int)r.Txn.Type, _body.WrittenSpan);
+                    if (r.EncodedTxn is { } encoded)
+                        _log.Append(r.Zxid, r.SessionId, r.Cxid, r.Time, (int)r.Txn.Type, encoded.Span);
+                    else
+                    {
+                        _body.Clear();
+                        r.Txn.Write(_body);
+                        _log.Append(r.Zxid, r.SessionId, r.Cxid, r.Time, (int)r.Txn.Type, _body.WrittenSpan);
+                    }
                     any = true;
                 }
                 if (any) _log.Commit();

@@ -86,7 +86,14 @@ public sealed class Follower(QuorumPeer peer, long leaderId)
                         processor.Post(new LeaderCommitWork(committed));
                         break;
                     case PacketType.Answer: processor.Post(new LeaderAnswerWork(ForwardedAnswer.Decode(p.Data))); break;
-                    case PacketType.NewLeader: logStage.Submit(new Proposal(p.Zxid, 0, 0, 0, null)); break;
+                    case PacketType.NewLeader:
+                        if (p.Data is { Length: > 0 } leaderConfig)
+                        {
+                            string text = System.Text.Encoding.UTF8.GetString(leaderConfig);
+                            processor.Post(new OwnerWork(() => peer.AdoptLeaderMembership(text)));
+                        }
+                        logStage.Submit(new Proposal(p.Zxid, 0, 0, 0, null));
+                        break;
                     case PacketType.UpToDate:
                         string mode = peer.FollowerMode;
                         peer.StartServing(role, mode);

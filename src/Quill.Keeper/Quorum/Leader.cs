@@ -194,6 +194,7 @@ public sealed class Leader
             _log.LogInformation("Leading epoch {Epoch} (a quorum of servers connected)", Epoch);
             await _epochAcked.Task.WaitAsync(InitTimeout, stop.Token).ConfigureAwait(false);
             _peer.CurrentEpoch = Epoch;
+            _peer.VersionStaticMembership(Epoch);
 
             var window = _peer.LoadCommittedWindow();
             role = RoleProcessor.ForLeader(_peer, this, window);
@@ -216,8 +217,11 @@ public sealed class Leader
                 long now = Environment.TickCount64;
                 foreach (var l in Broadcast!.Learners)
                 {
-                    // A learner not heard from for syncLimit is gone, even if its connection has not broken yet.
-                    if (now - l.LastReceivedTicks > syncLimitMs) l.Close();
+                    // A learner not heard from for syncLimit is gone, even if its connection has not broken yet; one
+                    // that is heard from but has not acknowledged a proposal for syncLimit is too slow, and is dropped
+                    // as ZooKeeper drops it (it syncs again when it reconnects).
+                    if (now - l.LastReceivedTicks > syncLimitMs) l.Close($"not heard from for {syncLimitMs} ms");
+                    else if (l.OldestUnackedTicks is { } sent && now - sent > syncLimitMs) l.Close($"a proposal is unacknowledged after {syncLimitMs} ms");
                     else l.Send(PacketType.Ping, Broadcast.LastCommitted);
                 }
                 if (_failure is not null) break;

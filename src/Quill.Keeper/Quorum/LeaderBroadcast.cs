@@ -76,8 +76,11 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
                 _next = Membership.Parse(System.Text.Encoding.UTF8.GetString(reconfig.Config));
             if (request.Txn is { } txn)
             {
-                data = Proposal.Encode(request.Session.Id, request.Xid, request.Time, (int)txn.Type, txn.Encode());
-                foreach (var l in _learners) l.Send(PacketType.Proposal, request.Zxid, data);
+                // Encoded once: the proposal carries these bytes, and the leader's own log writes them too.
+                var body = txn.Encode();
+                request.EncodedTxn = body;
+                data = Proposal.Encode(request.Session.Id, request.Xid, request.Time, (int)txn.Type, body);
+                foreach (var l in _learners) l.SendProposal(request.Zxid, data);
                 ProposalCount++;
             }
             var pending = new Pending(request, data, request.Txn is null ? null : _next);
@@ -120,6 +123,7 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
     {
         lock (_lock)
         {
+            from.Acknowledged(zxid);
             if (zxid <= from.AckedZxid) return;
             from.AckedZxid = zxid;
             TryCommit();
@@ -233,6 +237,7 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
             {
                 if (snap.Zxid < window.Start)
                     throw new InvalidOperationException("the committed window no longer reaches the applied state");
+                learner.ExpectLargeSend(snap.Body.Length);
                 learner.Send(PacketType.Snap, snap.Zxid, snap.Body);
                 from = snap.Zxid;
             }
@@ -261,7 +266,8 @@ public sealed class LeaderBroadcast(long epoch, long myId, Membership membership
             }
             foreach (var p in _outstanding)
                 if (p.Data is not null) learner.Send(PacketType.Proposal, p.Request.Zxid, p.Data);
-            learner.Send(PacketType.NewLeader, Epoch << 32);
+            // NEWLEADER carries the leader's membership, as ZooKeeper's does: a learner takes it when newer.
+            learner.Send(PacketType.NewLeader, Epoch << 32, System.Text.Encoding.UTF8.GetBytes(_current.ToString()));
             if (_sentRound > _confirmedRound) learner.Send(PacketType.Probe, _sentRound); // the open round reaches it too
             _learners.Add(learner);
             logger.LogInformation("Syncing server {Sid} (last zxid 0x{Their:x}) from 0x{From:x}: {Count} committed txns, {Outstanding} proposals",

@@ -21,13 +21,44 @@ public sealed class LearnerHandler(Leader leader, QuorumConnection connection, I
     public string RemoteAddress => connection.RemoteAddress;
     public int QueuedBytes => connection.QueuedBytes;
 
+    /// <summary>How much may wait unsent to a learner (beyond a snapshot being sent) before it is dropped.</summary>
+    public const long DefaultQueueLimitBytes = 64L << 20;
+
+    /// <summary>Proposals sent in the broadcast and not acknowledged yet, oldest first, with when they were sent.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(long Zxid, long Ticks)> _unacked = new();
+
     public void Send(PacketType type, long zxid, byte[]? data = null) => connection.Send(type, zxid, data);
 
+    /// <summary>
+    /// Under the broadcast's lock: a new proposal, which the learner must acknowledge within syncLimit (ZooKeeper's
+    /// check of a learner's acks); the proposals of its sync are not timed, it may hold them already.
+    /// </summary>
+    public void SendProposal(long zxid, byte[] data)
+    {
+        _unacked.Enqueue((zxid, Environment.TickCount64));
+        connection.Send(PacketType.Proposal, zxid, data);
+    }
+
+    /// <summary>Under the broadcast's lock: the learner acknowledged everything up to <paramref name="zxid"/>.</summary>
+    public void Acknowledged(long zxid)
+    {
+        while (_unacked.TryPeek(out var oldest) && oldest.Zxid <= zxid) _unacked.TryDequeue(out _);
+    }
+
+    /// <summary>When the oldest proposal it has not acknowledged was sent (Environment.TickCount64), if any.</summary>
+    public long? OldestUnackedTicks => _unacked.TryPeek(out var oldest) ? oldest.Ticks : null;
+
+    /// <summary>A snapshot of this many bytes is on its way: the queue's bound makes room for it.</summary>
+    public void ExpectLargeSend(long bytes) => connection.QueueLimitBytes = DefaultQueueLimitBytes + 2 * bytes;
+
     /// <summary>Ends this learner's connection (its reader loop then leaves the broadcast).</summary>
-    public void Close() => connection.Close();
+    public void Close(string? reason = null) => connection.Close(reason);
+
+    public string? CloseReason => connection.CloseReason;
 
     public async Task RunAsync(CancellationToken ct)
     {
+        connection.QueueLimitBytes = DefaultQueueLimitBytes;
         try
         {
             var info = await ReceiveAsync(PacketType.FollowerInfo, ct).ConfigureAwait(false);
@@ -73,7 +104,8 @@ public sealed class LearnerHandler(Leader leader, QuorumConnection connection, I
         }
         catch (Exception e) when (e is QuorumConnectionClosedException or OperationCanceledException or JuteException or InvalidDataException or TimeoutException)
         {
-            if (!ct.IsCancellationRequested) log.LogInformation("Lost learner {Sid} ({Address}): {Reason}", Sid, RemoteAddress, e.Message);
+            if (connection.CloseReason is { } why) log.LogWarning("Dropped learner {Sid} ({Address}): {Reason}", Sid, RemoteAddress, why);
+            else if (!ct.IsCancellationRequested) log.LogInformation("Lost learner {Sid} ({Address}): {Reason}", Sid, RemoteAddress, e.Message);
         }
         catch (Exception e)
         {

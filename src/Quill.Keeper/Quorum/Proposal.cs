@@ -9,8 +9,10 @@ namespace Quill.Keeper.Quorum;
 /// committed, applies it. A proposal without a txn is a marker that travels through the follower's log stage in
 /// order (the NEWLEADER acknowledgement waits for everything before it to be on disk).
 /// </summary>
-public sealed class Proposal(long zxid, long sessionId, int cxid, long time, Txn? txn) : ILoggedTxn
+public sealed class Proposal(long zxid, long sessionId, int cxid, long time, Txn? txn, ReadOnlyMemory<byte>? encodedTxn = null) : ILoggedTxn
 {
+    /// <summary>The body as received: the follower logs these bytes rather than encoding the txn again.</summary>
+    public ReadOnlyMemory<byte>? EncodedTxn { get; } = encodedTxn;
     public long Zxid { get; } = zxid;
     public long SessionId { get; } = sessionId;
     public int Cxid { get; } = cxid;
@@ -33,7 +35,7 @@ public sealed class Proposal(long zxid, long sessionId, int cxid, long time, Txn
         long time = r.ReadLong();
         var type = (OpCode)r.ReadInt();
         var body = r.ReadBuffer() ?? [];
-        return new Proposal(zxid, session, cxid, time, Txn.Decode(type, body));
+        return new Proposal(zxid, session, cxid, time, Txn.Decode(type, body), body);
     }
 }
 

@@ -38,6 +38,14 @@ public sealed class QuorumConnection : IAsyncDisposable
     public bool IsClosed => _closed.IsCancellationRequested;
     /// <summary>Bytes queued and not yet written (a slow learner shows here).</summary>
     public int QueuedBytes => Volatile.Read(ref _queuedBytes);
+    /// <summary>
+    /// The send queue's bound (0: none): a packet sent while more than this is queued and unwritten closes the
+    /// connection instead (a peer too slow to take what it is sent is dropped, and syncs again when it connects). A
+    /// single packet larger than the bound (a snapshot) goes out when the queue is below it.
+    /// </summary>
+    public long QueueLimitBytes { get; set; }
+    /// <summary>Why <see cref="Close"/> was called by this side, when it was (for the log).</summary>
+    public string? CloseReason { get; private set; }
     /// <summary>When the last packet arrived (Environment.TickCount64), for liveness checks.</summary>
     public long LastReceivedTicks { get; private set; } = Environment.TickCount64;
 
@@ -60,6 +68,11 @@ public sealed class QuorumConnection : IAsyncDisposable
 
     public void Send(PacketType type, long zxid, ReadOnlySpan<byte> data = default)
     {
+        if (QueueLimitBytes > 0 && Volatile.Read(ref _queuedBytes) > QueueLimitBytes && !IsClosed)
+        {
+            Close($"its send queue holds more than {QueueLimitBytes} bytes");
+            return;
+        }
         var frame = new byte[HeaderBytes + data.Length];
         BinaryPrimitives.WriteInt32BigEndian(frame, 12 + data.Length);
         BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(4), (int)type);
@@ -119,9 +132,10 @@ public sealed class QuorumConnection : IAsyncDisposable
     }
 
     /// <summary>Closes at once; what is queued and unsent is dropped (the other side treats that as a lost peer).</summary>
-    public void Close()
+    public void Close(string? reason = null)
     {
         if (_closed.IsCancellationRequested) return;
+        CloseReason ??= reason;
         try { _closed.Cancel(); } catch (ObjectDisposedException) { }
         _outgoing.Writer.TryComplete();
         try { _socket.Shutdown(SocketShutdown.Both); } catch (Exception) { }

@@ -141,9 +141,45 @@ public sealed class QuorumPeer : IAsyncDisposable
     {
         var next = Membership.Parse(System.Text.Encoding.UTF8.GetString(config), zxid);
         Activate(next);
+        // A learner whose role changed (participant to observer or back) says so from now on; the leader counts its
+        // acks by the membership, so nothing else changes for it within the term.
+        if (State is PeerState.Following or PeerState.Observing) State = IsVoter ? PeerState.Following : PeerState.Observing;
         if (next.Voters.Contains(MyId)) return;
         _log.LogWarning("Reconfig 0x{Zxid:x}: this server has no vote any more", zxid);
         if (State == PeerState.Leading) EndTerm?.Invoke();
+    }
+
+    /// <summary>
+    /// A leader at the start of its term (before it syncs anyone): with reconfigEnabled, the static membership (version
+    /// 0) gets the version of this epoch's first zxid, as ZooKeeper's leader gives it, so /zookeeper/config and the
+    /// dynamic config file say version=&lt;epoch&gt;00000000 before any reconfig. Learners take it from NEWLEADER.
+    /// </summary>
+    public void VersionStaticMembership(long epoch)
+    {
+        if (!Options.Quorum.ReconfigEnabled || Membership.Version != 0) return;
+        var versioned = new Membership(Membership.Members, epoch << 32);
+        Activate(versioned);
+        Tree.SetQuorumConfig(System.Text.Encoding.UTF8.GetBytes(versioned.ToString()), versioned.Version);
+    }
+
+    /// <summary>
+    /// Owner thread: the leader's membership as NEWLEADER carries it. A newer one is taken (the static membership's
+    /// version a leader gave it, or a reconfig this server missed while it was away and that reached it in a snapshot
+    /// or log it already applied). A membership that does not list this server (it is joining and not added yet) is
+    /// kept in memory only, so that the zoo.cfg it was started with still starts it.
+    /// </summary>
+    public void AdoptLeaderMembership(string text)
+    {
+        Membership theirs;
+        try { theirs = Membership.Parse(text); }
+        catch (ConfigException e)
+        {
+            _log.LogWarning("The leader's membership in NEWLEADER cannot be read: {Reason}", e.Message);
+            return;
+        }
+        if (theirs.Members.Count == 0 || theirs.Version <= Membership.Version) return;
+        Activate(theirs, persist: theirs.Contains(MyId));
+        Tree.SetQuorumConfig(System.Text.Encoding.UTF8.GetBytes(theirs.ToString()), theirs.Version);
     }
 
     /// <summary>What srvr says while following: observer for an observer, else follower (with or without a vote, as ZooKeeper).</summary>
@@ -154,12 +190,13 @@ public sealed class QuorumPeer : IAsyncDisposable
     /// ZooKeeper writes it, zoo.cfg.dynamic.&lt;version&gt; next to zoo.cfg with zoo.cfg's dynamicConfigFile pointing at
     /// it, so a restart comes back with it.
     /// </summary>
-    private void Activate(Membership next, bool evenIfOlder = false)
+    private void Activate(Membership next, bool evenIfOlder = false, bool persist = true)
     {
         if (next.Version == Membership.Version || (next.Version < Membership.Version && !evenIfOlder)) return;
         Membership = next;
         foreach (var m in next.Members.Values) _transport?.SetPeer(m.Id, ElectionEndpoint(m));
         _log.LogInformation("Membership version 0x{Version:x}: {Servers}", next.Version, next.ServerLines().Replace('\n', ' '));
+        if (!persist) return;
         try { WriteDynamicConfig(next); }
         catch (IOException e) { _log.LogError(e, "Writing the dynamic config of version 0x{Version:x} failed", next.Version); }
     }
@@ -168,9 +205,14 @@ public sealed class QuorumPeer : IAsyncDisposable
     {
         if (_quorum.StaticConfigFile is not { } staticFile) return; // built without a zoo.cfg (embedded, tests)
         var dynamicFile = staticFile + ".dynamic." + next.Version.ToString("x", CultureInfo.InvariantCulture);
+        // The first time the server lines move out of zoo.cfg, the file as the operator wrote it is kept, as
+        // ZooKeeper keeps it (zoo.cfg.bak).
+        var original = File.ReadAllLines(staticFile);
+        if (!original.Any(l => l.TrimStart().StartsWith("dynamicConfigFile", StringComparison.Ordinal)))
+            StorageFiles.WriteDurably(staticFile + ".bak", File.ReadAllBytes(staticFile));
         StorageFiles.WriteDurably(dynamicFile, System.Text.Encoding.UTF8.GetBytes(next.ServerLines() + "\n"));
         // zoo.cfg keeps its other keys; the server lines now live in the dynamic file only.
-        var kept = File.ReadAllLines(staticFile).Where(line =>
+        var kept = original.Where(line =>
         {
             var t = line.TrimStart();
             return !t.StartsWith("server.", StringComparison.Ordinal) && !t.StartsWith("dynamicConfigFile", StringComparison.Ordinal);

@@ -55,9 +55,10 @@ public sealed class DataTree
     /// An ensemble member's /zookeeper/config: the membership, as ZooKeeper keeps it there (not a txn: every server
     /// writes its own from its configuration when it loads its state).
     /// </summary>
-    public void SetQuorumConfig(byte[] data)
+    public void SetQuorumConfig(byte[] data, long? zxid = null)
     {
         _nodes[ConfigPath].Data = data;
+        if (zxid is { } z) _nodes[ConfigPath].Mzxid = z;
         _nodes[ConfigPath].Version = -1; // as ZooKeeper's ensemble members show it
     }
 

@@ -175,6 +175,89 @@ public sealed class KeeperEnsembleTests
         Assert.DoesNotContain("leader", await Task.WhenAll(ensemble.Members.Where(m => m.IsRunning).Select(m => m.ModeAsync())));
     }
 
+    [Fact]
+    public async Task a_follower_paused_longer_than_sync_limit_is_dropped_by_the_leader_writes_go_on_and_it_resyncs_after_sigcont()
+    {
+        await using var ensemble = await KeeperEnsemble.StartAsync(3);
+        var leader = await ensemble.LeaderAsync();
+        var paused = ensemble.Members.First(m => m != leader);
+        var other = ensemble.Members.First(m => m != leader && m != paused);
+        await using var writer = await EnsembleClient.StartAsync("writer", $"{leader.ConnectString},{other.ConnectString}", "w");
+        writer.WaitForLine(l => l == "ack 50", Long);
+
+        // SIGSTOP: the process is alive, its connection open, but it answers nothing. After syncLimit * tickTime
+        // (2.5 s) the leader drops it and commits with the other follower alone.
+        paused.Pause();
+        try
+        {
+            var deadline = DateTime.UtcNow + Long;
+            while (!leader.Output.Contains($"Dropped learner {paused.Id} ", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the leader did not drop server.{paused.Id}\n{ensemble.Diagnostics()}");
+                await Task.Delay(200);
+            }
+            int acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 50}", Long);
+            Assert.Equal("leader", await leader.ModeAsync());
+        }
+        finally
+        {
+            paused.Resume();
+        }
+
+        // SIGCONT: it finds its connection gone, syncs again and follows; every member ends with the same tree.
+        await ensemble.WaitForRolesAsync(3);
+        int last = LastAck(writer);
+        writer.WaitForLine(l => l == $"ack {last + 20}", Long);
+        await AssertConvergedAsync(ensemble, await writer.FinishAsync(Long));
+    }
+
+    [Fact]
+    public async Task five_servers_lose_the_leader_and_a_follower_to_kill_9_under_writes_go_on_with_three_and_all_five_converge()
+    {
+        await using var ensemble = await KeeperEnsemble.StartAsync(5);
+        var leader = await ensemble.LeaderAsync();
+        var follower = ensemble.Members.First(m => m != leader);
+        await using var writer = await EnsembleClient.StartAsync("writer", ensemble.ConnectString, "w");
+        writer.WaitForLine(l => l == "ack 100", Long);
+
+        leader.Kill();
+        follower.Kill();
+        var killedAt = DateTime.UtcNow;
+        var newLeader = await ensemble.WaitForRolesAsync(3);
+        Assert.NotEqual(leader.Id, newLeader.Id);
+        // Three of five are a quorum: writes go on.
+        var firstAfter = writer.WaitForLine(l => l.StartsWith("ack ", StringComparison.Ordinal) && DateTime.UtcNow > killedAt, Long);
+        int after = int.Parse(firstAfter[4..], System.Globalization.CultureInfo.InvariantCulture);
+        writer.WaitForLine(l => l == $"ack {after + 100}", Long);
+
+        leader.Start();
+        follower.Start();
+        await ensemble.WaitForRolesAsync(5);
+        int last = LastAck(writer);
+        writer.WaitForLine(l => l == $"ack {last + 20}", Long);
+        await AssertConvergedAsync(ensemble, await writer.FinishAsync(Long));
+    }
+
+    /// <summary>Every acknowledged create is on every member, and all members list the same children.</summary>
+    private static async Task AssertConvergedAsync(KeeperEnsemble ensemble, string transcript)
+    {
+        var acked = transcript.Split('\n').Where(l => l.StartsWith("ack ", StringComparison.Ordinal)).Select(l => $"w-{l[4..].Trim()}").ToHashSet();
+        List<string>? reference = null;
+        foreach (var m in ensemble.Members)
+        {
+            var children = await ChildrenAsync(m, "/ens");
+            var missing = acked.Except(children).ToList();
+            Assert.True(missing.Count == 0, $"server.{m.Id} lacks {missing.Count} acknowledged creates, e.g. {string.Join(", ", missing.Take(5))}\n{ensemble.Diagnostics()}");
+            children.Sort(StringComparer.Ordinal);
+            if (reference is null) reference = children;
+            else Assert.Equal(reference, children);
+        }
+    }
+
+    private static int LastAck(EnsembleClient writer) =>
+        int.Parse(writer.WaitForLine(l => l.StartsWith("ack ", StringComparison.Ordinal), Long)[4..], System.Globalization.CultureInfo.InvariantCulture);
+
     private static async Task<List<string>> ChildrenAsync(KeeperEnsemble.Member m, string path)
     {
         var run = await ToolRunner.RunKazooScriptFileAsync(EnsembleClient.ScriptPath, "children", m.ConnectString, path);

@@ -12,17 +12,25 @@ namespace Quill.Compat.Tests.Ensemble;
 /// membership survives kill -9 of every member; the refusals (NOAUTH, BADVERSION, NEWCONFIGNOQUORUM,
 /// RECONFIG_DISABLED) are ZooKeeper's.
 /// </summary>
-public sealed class ReconfigTests
+public sealed partial class ReconfigTests
 {
+    [System.Text.RegularExpressions.GeneratedRegex("version=([1-9a-f][0-9a-f]*00000000) dataVersion=-1$")]
+    private static partial System.Text.RegularExpressions.Regex FirstEpochVersion();
+
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
     private const string SuperAuth = "super:pw";
     private static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "scripts", "reconfig_client.py");
 
-    private static Dictionary<string, string> ReconfigConfig(bool enabled = true) => new()
+    private static Dictionary<string, string> ReconfigConfig(bool enabled = true, bool skipAcl = false)
     {
-        ["reconfigEnabled"] = enabled ? "true" : "false",
-        ["DigestAuthenticationProvider.superDigest"] = "super:" + Convert.ToBase64String(SHA1.HashData(Encoding.UTF8.GetBytes(SuperAuth))),
-    };
+        var config = new Dictionary<string, string>
+        {
+            ["reconfigEnabled"] = enabled ? "true" : "false",
+            ["DigestAuthenticationProvider.superDigest"] = "super:" + Convert.ToBase64String(SHA1.HashData(Encoding.UTF8.GetBytes(SuperAuth))),
+        };
+        if (skipAcl) config["skipACL"] = "yes";
+        return config;
+    }
 
     [Fact]
     public async Task a_server_started_with_the_joining_config_is_added_serves_and_the_membership_survives_kill_9_of_every_member()
@@ -140,10 +148,46 @@ public sealed class ReconfigTests
             "server.8=127.0.0.1:1:2;127.0.0.1:3,server.9=127.0.0.1:4:5;127.0.0.1:6";
         Assert.Equal("error NewConfigNoQuorumError -13", (await RunAsync("reconfig", hosts, "--auth", SuperAuth, "--members", members))[0]);
         Assert.Equal("error NoAuthError -102", (await RunAsync("setconfig", hosts))[0]);
-        // Nothing changed: still the static membership, version 0.
+        // Nothing changed: still the static membership, at the version ZooKeeper gives it (the first epoch's zxid).
         var config = (await RunAsync("config", hosts))[0];
-        Assert.EndsWith("version=0 dataVersion=-1", config);
+        Assert.Matches("version=[1-9a-f][0-9a-f]*00000000 dataVersion=-1$", config);
         Assert.Contains("server.3=", config);
+        // ACLs are checked (no skipACL): a node only world:anyone:CREATE is not readable.
+        Assert.Equal("ok", (await RunAsync("restrict", hosts, "/hidden"))[0]);
+        Assert.Equal("error NoAuthError -102", (await RunAsync("read", hosts, "/hidden"))[0]);
+    }
+
+    [Fact]
+    public async Task the_static_membership_gets_the_first_epochs_version_and_files_as_in_zookeeper_and_skip_acl_lets_anyone_reconfigure()
+    {
+        await using var ensemble = await KeeperEnsemble.StartAsync(3, extraConfig: ReconfigConfig(skipAcl: true));
+        // As Apache ZooKeeper 3.8 (3 servers, reconfigEnabled=true, zkCli.sh config before any reconfig): every member
+        // shows the server lines with version=100000000; zoo.cfg now points at zoo.cfg.dynamic.100000000, which holds
+        // the server lines, and zoo.cfg.bak is the zoo.cfg as written.
+        // The first epoch is 1 unless an election round failed on a busy machine: the version is <epoch>00000000.
+        var first = await WaitForConfigAsync(ensemble[1], c => FirstEpochVersion().IsMatch(c), ensemble);
+        string version = FirstEpochVersion().Match(first).Groups[1].Value;
+        foreach (var m in ensemble.Members)
+        {
+            Assert.Equal(first, await WaitForConfigAsync(m, c => c == first, ensemble));
+            var dynamicFile = $"{m.ConfigPath}.dynamic.{version}";
+            await WaitForAsync(() => File.Exists(dynamicFile) && File.ReadAllLines(m.ConfigPath).Contains($"dynamicConfigFile={dynamicFile}"), $"server.{m.Id}'s zoo.cfg points at {dynamicFile}", ensemble);
+            Assert.Equal(3, File.ReadAllLines(dynamicFile).Count(l => l.StartsWith("server.", StringComparison.Ordinal)));
+            Assert.DoesNotContain(File.ReadAllLines(m.ConfigPath), l => l.StartsWith("server.", StringComparison.Ordinal));
+            Assert.Equal(3, File.ReadAllLines(m.ConfigPath + ".bak").Count(l => l.StartsWith("server.", StringComparison.Ordinal)));
+        }
+
+        // skipACL: a node whose ACL allows only CREATE is readable, and a reconfig without super passes (from the
+        // version above, which -v / from_config may name).
+        var hosts = ensemble.ConnectString;
+        Assert.Equal("ok", (await RunAsync("restrict", hosts, "/hidden"))[0]);
+        Assert.Equal("read hidden", (await RunAsync("read", hosts, "/hidden"))[0]);
+        var leader = await ensemble.LeaderAsync();
+        var removed = ensemble.Members.First(m => m != leader);
+        var result = await RunAsync("reconfig", leader.ConnectString, "--leave", removed.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--from", "0x" + version);
+        Assert.StartsWith("ok ", result[0]);
+        Assert.DoesNotContain($"server.{removed.Id}=", result[0]);
+        Assert.DoesNotContain($"version={version}", result[0]);
     }
 
     [Fact]
@@ -156,19 +200,127 @@ public sealed class ReconfigTests
         Assert.Contains("server.3=", (await RunAsync("config", ensemble.ConnectString))[0]);
     }
 
-    /// <summary>A fourth server whose zoo.cfg lists the ensemble and itself (ZooKeeper's way to join), started.</summary>
-    private static KeeperEnsemble.Member StartJoiner(KeeperEnsemble ensemble, int id)
+    [Fact]
+    public async Task an_observer_is_added_serves_reads_without_a_vote_a_participant_becomes_an_observer_and_back_and_the_observer_is_removed()
+    {
+        await using var ensemble = await KeeperEnsemble.StartAsync(3, extraConfig: ReconfigConfig());
+        var leader = await ensemble.LeaderAsync();
+        var f = ensemble.Members.First(m => m != leader);
+        var g = ensemble.Members.First(m => m != leader && m != f);
+        await using var writer = await EnsembleClient.StartAsync("writer", ensemble.ConnectString, "w");
+        writer.WaitForLine(l => l == "ack 30", Long);
+
+        // server.5 joins as an observer (its own line says so, as in ZooKeeper) and is added as one.
+        var observer = StartJoiner(ensemble, 5, observer: true);
+        try
+        {
+            await WaitForModeAsync(observer, m => m is "follower" or "observer", ensemble);
+            var added = await RunAsync("reconfig", leader.ConnectString, "--auth", SuperAuth, "--join", Spec(observer, "observer"));
+            Assert.StartsWith("ok ", added[0]);
+            Assert.Contains($"server.5=127.0.0.1:{observer.QuorumPort}:{observer.ElectionPort}:observer;127.0.0.1:{observer.ClientPort}", added[0]);
+            await WaitForModeAsync(observer, m => m == "observer", ensemble);
+            Assert.Equal($"config {added[0][3..]} dataVersion=-1", (await RunAsync("config", observer.ConnectString))[0]);
+            // It serves reads: what was acknowledged before it was added is there.
+            int acked = LastAck(writer);
+            Assert.Contains($"w-{acked}", await ChildrenAsync(observer, "/ens"));
+
+            // f becomes an observer: two voters are left (the leader and g), and the two observers' acks do not count,
+            // so without g the leader has no quorum although both observers are connected.
+            var demoted = await RunAsync("reconfig", leader.ConnectString, "--auth", SuperAuth, "--join", Spec(f, "observer"));
+            Assert.StartsWith("ok ", demoted[0]);
+            Assert.Contains($"server.{f.Id}=127.0.0.1:{f.QuorumPort}:{f.ElectionPort}:observer;", demoted[0]);
+            await WaitForModeAsync(f, m => m == "observer", ensemble);
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+            g.Kill();
+            await WaitForModeAsync(leader, m => m == "not serving", ensemble);
+            g.Start();
+            await WaitForRolesAsync([leader, g, f, observer], ["leader", "follower", "observer", "observer"], ensemble);
+            var newLeader = (await leader.ModeAsync()) == "leader" ? leader : g;
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+
+            // f is a participant again: three voters, so the ensemble survives losing one of the other two.
+            var promoted = await RunAsync("reconfig", newLeader.ConnectString, "--auth", SuperAuth, "--join", Spec(f, "participant"));
+            Assert.StartsWith("ok ", promoted[0]);
+            await WaitForModeAsync(f, m => m == "follower", ensemble);
+
+            // The observer is removed; writes go on.
+            var removed = await RunAsync("reconfig", newLeader.ConnectString, "--auth", SuperAuth, "--leave", "5");
+            Assert.StartsWith("ok ", removed[0]);
+            Assert.DoesNotContain("server.5=", removed[0]);
+            foreach (var m in ensemble.Members)
+                await WaitForConfigAsync(m, c => c == $"config {removed[0][3..]} dataVersion=-1", ensemble);
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+            var other = newLeader == leader ? g : leader;
+            other.Kill();
+            acked = LastAck(writer);
+            writer.WaitForLine(l => l == $"ack {acked + 20}", Long);
+        }
+        finally
+        {
+            observer.Kill();
+            await writer.FinishAsync(Long);
+        }
+    }
+
+    private static string Spec(KeeperEnsemble.Member m, string role) =>
+        $"server.{m.Id}=127.0.0.1:{m.QuorumPort}:{m.ElectionPort}:{role};127.0.0.1:{m.ClientPort}";
+
+    /// <summary>Waits until each member is in the mode at the same place, except that the leader may be any of those
+    /// expected to lead or follow (an election picks it).</summary>
+    private static async Task WaitForRolesAsync(IReadOnlyList<KeeperEnsemble.Member> members, IReadOnlyList<string> modes, KeeperEnsemble ensemble)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (true)
+        {
+            var now = new List<string>();
+            foreach (var m in members) now.Add(await m.ModeAsync());
+            bool ok = now.Count(x => x == "leader") == 1 && now.Zip(modes).All(p => p.Second == "observer" ? p.First == "observer" : p.First is "leader" or "follower");
+            if (ok) return;
+            Assert.True(DateTime.UtcNow < deadline, $"servers {string.Join(",", members.Select(m => m.Id))} are {string.Join(",", now)}, not {string.Join(",", modes)}\n{ensemble.Diagnostics()}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>A server whose zoo.cfg lists the ensemble and itself (ZooKeeper's way to join), started.</summary>
+    private static KeeperEnsemble.Member StartJoiner(KeeperEnsemble ensemble, int id, bool observer = false)
     {
         var ports = FreePorts(3);
         var joiner = new KeeperEnsemble.Member(id, Path.Combine(ensemble.Directory, $"s{id}"), ports[0], ports[1], ports[2]);
         Directory.CreateDirectory(joiner.DataDir);
         File.WriteAllText(Path.Combine(joiner.DataDir, "myid"), id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // The current servers: zoo.cfg's lines, or (once the membership is versioned) its dynamic file's.
         var lines = File.ReadAllLines(ensemble[1].ConfigPath)
+            .SelectMany(l => l.StartsWith("dynamicConfigFile=", StringComparison.Ordinal) ? File.ReadAllLines(l["dynamicConfigFile=".Length..]) : [l])
             .Select(l => l.StartsWith("dataDir=", StringComparison.Ordinal) ? $"dataDir={joiner.DataDir}" : l)
-            .Append($"server.{id}=127.0.0.1:{joiner.QuorumPort}:{joiner.ElectionPort};127.0.0.1:{joiner.ClientPort}");
+            .Append($"server.{id}=127.0.0.1:{joiner.QuorumPort}:{joiner.ElectionPort}{(observer ? ":observer" : "")};127.0.0.1:{joiner.ClientPort}");
         File.WriteAllLines(joiner.ConfigPath, lines);
         joiner.Start();
         return joiner;
+    }
+
+    private static async Task<string> WaitForConfigAsync(KeeperEnsemble.Member member, Func<string, bool> wanted, KeeperEnsemble ensemble)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        string config;
+        while (!wanted(config = (await RunAsync("config", member.ConnectString))[0]))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"server.{member.Id} serves {config}\n{ensemble.Diagnostics()}");
+            await Task.Delay(200);
+        }
+        return config;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what, KeeperEnsemble ensemble)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not true within {Long}: {what}\n{ensemble.Diagnostics()}");
+            await Task.Delay(100);
+        }
     }
 
     private static int[] FreePorts(int count)

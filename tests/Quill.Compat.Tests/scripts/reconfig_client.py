@@ -5,12 +5,15 @@
       or "error <ExceptionClass> <code>"
   config HOSTS        -> "config <config with ; for newlines> dataVersion=<n>"
   setconfig HOSTS     -> tries setData on /zookeeper/config: "ok" or "error <ExceptionClass> <code>"
+  restrict HOSTS PATH -> creates PATH (data "hidden") whose ACL gives world:anyone CREATE only: "ok" or "error ..."
+  read HOSTS PATH     -> getData without auth: "read <data>" or "error <ExceptionClass> <code>"
 """
 import argparse
 import sys
 import threading
 
 from kazoo.client import KazooClient
+from kazoo.security import ACL, ANYONE_ID_UNSAFE, Permissions
 
 
 def one_line(data):
@@ -27,6 +30,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("command")
     p.add_argument("hosts")
+    p.add_argument("path", nargs="?")
     p.add_argument("--auth")
     p.add_argument("--join")
     p.add_argument("--leave")
@@ -43,6 +47,18 @@ def main():
             try:
                 client.set("/zookeeper/config", b"server.1=x")
                 print("ok")
+            except Exception as e:  # noqa: BLE001 - the error is the result
+                print("error %s %s" % (type(e).__name__, getattr(e, "code", "")))
+        elif a.command == "restrict":
+            try:
+                client.create(a.path, b"hidden", acl=[ACL(Permissions.CREATE, ANYONE_ID_UNSAFE)])
+                print("ok")
+            except Exception as e:  # noqa: BLE001 - the error is the result
+                print("error %s %s" % (type(e).__name__, getattr(e, "code", "")))
+        elif a.command == "read":
+            try:
+                data, _ = client.get(a.path)
+                print("read %s" % data.decode())
             except Exception as e:  # noqa: BLE001 - the error is the result
                 print("error %s %s" % (type(e).__name__, getattr(e, "code", "")))
         elif a.command == "reconfig":

@@ -35,6 +35,18 @@ public sealed class ZooCfgTests
     }
 
     [Fact]
+    public void skip_acl_is_on_only_for_yes_as_zookeeper_reads_it()
+    {
+        var warnings = new List<string>();
+        Assert.True(ZooCfg.Parse(["dataDir=/d", "skipACL=yes"], warnings.Add).SkipAcl);
+        Assert.True(ZooCfg.Parse(["dataDir=/d", "zookeeper.skipACL=yes"], warnings.Add).SkipAcl);
+        Assert.False(ZooCfg.Parse(["dataDir=/d", "skipACL=no"], warnings.Add).SkipAcl);
+        Assert.False(ZooCfg.Parse(["dataDir=/d", "skipACL=true"], warnings.Add).SkipAcl);
+        Assert.False(ZooCfg.Parse(["dataDir=/d"], warnings.Add).SkipAcl);
+        Assert.Contains(warnings, w => w.Contains("taken as no", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void session_timeout_bounds_default_to_two_and_twenty_ticks()
     {
         var o = ZooCfg.Parse(["tickTime=300", "dataDir=/d"], _ => { });
