@@ -15,6 +15,7 @@ public static class PerfCommands
         perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Produce());
         perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Consume());
         perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Cluster());
+        perf.Subcommands.Add(StatePerfCommand.Create());
         return perf;
     }
 
