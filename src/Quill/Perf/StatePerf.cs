@@ -107,7 +107,8 @@ public static class StatePerf
         public RocksCounters(string dir, int cacheMb)
         {
             ulong cache = (ulong)cacheMb << 20;
-            var table = new BlockBasedTableOptions().SetBlockCache(Cache.CreateLru(cache)).SetCacheIndexAndFilterBlocks(true);
+            var table = new BlockBasedTableOptions().SetBlockCache(Cache.CreateLru(cache)).SetCacheIndexAndFilterBlocks(true)
+                .SetFilterPolicy(BloomFilterPolicy.Create(10, false));
             var options = new DbOptions().SetCreateIfMissing(true).SetBlockBasedTableFactory(table)
                 .SetWriteBufferSize(cache / 4).SetMaxWriteBufferNumber(2).SetMaxOpenFiles(256);
             _db = RocksDb.Open(options, dir);

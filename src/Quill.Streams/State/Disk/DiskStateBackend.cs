@@ -69,6 +69,7 @@ internal sealed class DiskStateDb : IDisposable
         _cache = Cache.CreateLru((ulong)cacheBytes);
         var table = new BlockBasedTableOptions()
             .SetBlockCache(_cache)
+            .SetFilterPolicy(BloomFilterPolicy.Create(10, false)) // a point lookup skips the files without its key
             .SetCacheIndexAndFilterBlocks(true)            // index and filter blocks count against the cache too
             .SetPinL0FilterAndIndexBlocksInCache(true);
         var options = new DbOptions()
