@@ -16,7 +16,8 @@ public sealed record StatePhase(string Name, long Ops, TimeSpan Elapsed)
     public double OpsPerSecond => Ops / Elapsed.TotalSeconds;
 }
 
-public sealed record StatePerfRun(IReadOnlyList<StatePhase> Phases, long DiskBytes);
+/// <summary>A run's phases, the store's files, and the process's memory after the updates (managed heap after a full collection; resident set).</summary>
+public sealed record StatePerfRun(IReadOnlyList<StatePhase> Phases, long DiskBytes, long HeapBytes, long ResidentBytes);
 
 /// <summary>
 /// `quill perf state`: the candidate embedded stores for Quill.Streams' on-disk state backend, each doing what a keyed
@@ -69,7 +70,9 @@ public static class StatePerf
             if (sum != options.Ops || checksum != 0)
                 throw new InvalidOperationException($"{store}: counters sum to {sum}, expected {options.Ops} (get checksum {checksum})");
             long disk = new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-            return new StatePerfRun(phases, disk);
+            long heap = GC.GetTotalMemory(forceFullCollection: true);
+            using var process = Process.GetCurrentProcess();
+            return new StatePerfRun(phases, disk, heap, process.WorkingSet64);
         }
         finally
         {
@@ -85,9 +88,9 @@ public static class StatePerf
             return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
         }
         return string.Format(CultureInfo.InvariantCulture,
-            "store={0} keys={1} ops={2} cache_mb={3} runs={4} put_ops_per_s={5:0} get_ops_per_s={6:0} update_ops_per_s={7:0} disk_mb={8:0.0}",
+            "store={0} keys={1} ops={2} cache_mb={3} runs={4} put_ops_per_s={5:0} get_ops_per_s={6:0} update_ops_per_s={7:0} disk_mb={8:0.0} heap_mb={9:0.0} rss_mb={10:0}",
             store, options.Keys, options.Ops, options.CacheMb, runs.Count, Median("put"), Median("get"), Median("update"),
-            runs.Max(r => r.DiskBytes) / 1048576.0);
+            runs.Max(r => r.DiskBytes) / 1048576.0, runs.Max(r => r.HeapBytes) / 1048576.0, runs.Max(r => r.ResidentBytes) / 1048576.0);
     }
 
     private interface ICounterStore : IDisposable
