@@ -18,7 +18,7 @@ internal static class ExampleArguments
         var missing = required.Where(r => !values.ContainsKey(r)).ToList();
         if (pairs.Length % 2 == 0 && missing.Count == 0) return values;
         Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]"
-            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS] [--exactly-once]]");
+            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS] [--exactly-once]] [--state-backend memory|disk --state-dir DIR [--state-cache-mb MB]]");
         return null;
     }
 
@@ -31,7 +31,19 @@ internal static class ExampleArguments
         CheckpointDirectory = values.GetValueOrDefault("--checkpoint-dir"),
         CheckpointInterval = TimeSpan.FromMilliseconds(Int(values, "--checkpoint-interval-ms", 10_000)),
         DeliveryGuarantee = values.ContainsKey("--exactly-once") ? DeliveryGuarantee.ExactlyOnce : DeliveryGuarantee.AtLeastOnce,
+        StateBackend = StateBackendOf(values),
     };
+
+    /// <summary>--state-backend memory (the default) or disk (with --state-dir, and --state-cache-mb, default 64).</summary>
+    public static Quill.Streams.State.StateBackend StateBackendOf(Dictionary<string, string> values) =>
+        values.GetValueOrDefault("--state-backend", "memory") switch
+        {
+            "memory" => Quill.Streams.State.StateBackend.InMemory,
+            "disk" => Quill.Streams.State.StateBackend.OnDisk(
+                values.GetValueOrDefault("--state-dir") ?? throw new ArgumentException("--state-backend disk needs --state-dir DIR"),
+                (long)Int(values, "--state-cache-mb", 64) << 20),
+            var other => throw new ArgumentException($"--state-backend is memory or disk, not {other}"),
+        };
 
     public static int Int(Dictionary<string, string> values, string name, int defaultValue) =>
         values.TryGetValue(name, out string? text) ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : defaultValue;

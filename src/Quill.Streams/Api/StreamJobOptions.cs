@@ -44,6 +44,13 @@ public sealed class StreamJobOptions
     /// </summary>
     public DeliveryGuarantee DeliveryGuarantee { get; init; } = DeliveryGuarantee.AtLeastOnce;
 
+    /// <summary>
+    /// Where keyed state lives while the job runs: <see cref="State.StateBackend.InMemory"/> (the default) or
+    /// <see cref="State.StateBackend.OnDisk"/> (an embedded RocksDB, for state larger than memory). Checkpoints have the
+    /// same format with either, so a job can restore one written with the other.
+    /// </summary>
+    public State.StateBackend StateBackend { get; init; } = State.StateBackend.InMemory;
+
     internal string EffectiveGroupId => GroupId ?? JobName;
 
     internal bool ExactlyOnce => DeliveryGuarantee == DeliveryGuarantee.ExactlyOnce;
@@ -56,6 +63,7 @@ public sealed class StreamJobOptions
         if (DeliveryGuarantee == DeliveryGuarantee.ExactlyOnce && CheckpointDirectory is null)
             throw new ArgumentException("DeliveryGuarantee.ExactlyOnce needs checkpointing: set CheckpointDirectory (output is committed "
                 + "when a checkpoint completes)", nameof(DeliveryGuarantee));
+        StateBackend.Validate();
         if (MailboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(MailboxCapacity), MailboxCapacity, "must be at least 1");
     }
 }

@@ -34,6 +34,21 @@ internal sealed class JobContext(StreamJobOptions options, CancellationToken abo
 
     /// <summary>What the job disposes when it ends, however it ends (producers, timers).</summary>
     public List<IDisposable> Resources { get; } = [];
+
+    /// <summary>This run of <see cref="StreamJobOptions.StateBackend"/>: where the keyed operators get their state stores (closed with the resources).</summary>
+    public State.JobStateBackend StateBackend
+    {
+        get
+        {
+            lock (Resources)
+            {
+                if (_stateBackend is null) Resources.Add(_stateBackend = Options.StateBackend.Open(Options.JobName));
+                return _stateBackend;
+            }
+        }
+    }
+
+    private State.JobStateBackend? _stateBackend;
 }
 
 /// <summary>

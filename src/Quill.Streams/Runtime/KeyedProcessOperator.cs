@@ -19,7 +19,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private readonly IProcessingTimeScheduler _clock;
     private readonly string _operatorId;
     private readonly CheckpointCoordinator? _checkpoints;
-    private readonly KeyedStateStore<TKey> _state;
+    private readonly IKeyedStateStore<TKey> _state;
     private readonly TimerQueue<TKey> _eventTimers = new();
     private readonly TimerQueue<TKey> _processingTimers = new();
     private readonly KeyedContext<TKey, TOut> _context;
@@ -33,7 +33,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         _keySelector = keySelector;
         _operatorId = operatorId;
         _clock = task.Clock ?? throw new InvalidOperationException("a keyed operator runs in a keyed task");
-        _state = new KeyedStateStore<TKey>(() => _clock.Now);
+        _state = job.StateBackend.CreateKeyedStore<TKey>(operatorId, task.Subtask, () => _clock.Now);
         _checkpoints = job.Checkpoints;
         _context = new KeyedContext<TKey, TOut>(this, _state, sideOutputs);
         _function.Open(_state);

@@ -10,7 +10,7 @@ namespace Quill.Streams.State;
 /// task owns, and fills each state when it is registered (a function may register its states only on first use).
 /// </summary>
 /// <param name="now">The task's clock (ms), for state with a time to live; the system clock if null.</param>
-internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStateProvider where TKey : notnull
+internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStateStore<TKey> where TKey : notnull
 {
     private readonly Func<long> _now = now ?? (() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 

@@ -16,6 +16,7 @@ public static class PerfCommands
         perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Consume());
         perf.Subcommands.Add(Quill.Commands.Kafka.KafkaPerfCommands.Cluster());
         perf.Subcommands.Add(StreamsPerfCommand.Create());
+        perf.Subcommands.Add(StatePerfCommand.Create());
         return perf;
     }
 

@@ -1,0 +1,233 @@
+using Quill.Streams.State;
+using Quill.Streams.State.Disk;
+
+namespace Quill.Streams.Tests;
+
+/// <summary>The on-disk state backend: every state kind in a real RocksDB in a temp directory, its snapshots, and its memory bound.</summary>
+public sealed class DiskStateBackendTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "quill-state-" + Guid.NewGuid().ToString("N")[..12]);
+    private readonly List<JobStateBackend> _runs = [];
+
+    public void Dispose()
+    {
+        foreach (var run in _runs) run.Dispose();
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>A run of its own job (a run empties its job's folder when it opens the store).</summary>
+    private DiskJobState OpenRun(long cacheBytes = DiskStateBackend.DefaultCacheBytes)
+    {
+        var run = (DiskJobState)StateBackend.OnDisk(_directory, cacheBytes).Open($"job-{_runs.Count}");
+        _runs.Add(run);
+        return run;
+    }
+
+    private DiskKeyedStateStore<TKey> DiskStore<TKey>(Func<long>? now = null, string op = "op-1", int subtask = 0) where TKey : notnull =>
+        (DiskKeyedStateStore<TKey>)OpenRun().CreateKeyedStore<TKey>(op, subtask, now ?? (() => 0));
+
+    [Fact]
+    public void each_state_kind_keeps_a_separate_value_per_key_in_the_store()
+    {
+        var store = DiskStore<string>();
+        var value = store.GetValueState<(string, int)>("value");
+        var list = store.GetListState<int>("list");
+        var map = store.GetMapState<string, long>("map");
+        var sum = store.GetReducingState<long>("sum", (a, b) => a + b);
+
+        store.CurrentKey = "a";
+        value.Value = ("x", 1);
+        list.Add(1);
+        list.Add(2);
+        map.Put("k", 10);
+        map.Put("j", 0);
+        sum.Add(3);
+        sum.Add(4);
+        store.CurrentKey = "b";
+        Assert.False(value.HasValue);
+        Assert.Equal(default, value.Value);
+        Assert.Empty(list.Get());
+        Assert.Empty(map.Entries);
+        Assert.False(map.TryGetValue("k", out _));
+        Assert.False(sum.HasValue);
+        sum.Add(100);
+        list.Update([7, 8, 9]);
+
+        store.CurrentKey = "a";
+        Assert.Equal(("x", 1), value.Value);
+        Assert.Equal([1, 2], list.Get());
+        Assert.Equal(new Dictionary<string, long> { ["k"] = 10, ["j"] = 0 }, map.Entries);
+        Assert.True(map.TryGetValue("j", out long zero));
+        Assert.Equal(0, zero);
+        Assert.Equal(7, sum.Value);
+        Assert.True(map.Remove("k"));
+        Assert.False(map.Remove("k"));
+        Assert.Equal(["j"], map.Entries.Keys);
+        map.Clear();
+        list.Update([]);
+        value.Clear();
+        Assert.Empty(map.Entries);
+        Assert.Empty(list.Get());
+        Assert.False(value.HasValue);
+
+        store.CurrentKey = "b";
+        Assert.Equal([7, 8, 9], list.Get());
+        Assert.Equal(100, sum.Value);
+        Assert.Same(sum, store.GetReducingState<long>("sum", (a, b) => a + b));
+        Assert.Throws<InvalidOperationException>(() => store.GetValueState<int>("sum"));
+
+        // The values are in RocksDB, not on the heap: a second store over the same database (same operator and task,
+        // as after a restore) reads them; another task's store with the same names and keys does not.
+        var run = _runs[0];
+        var again = run.CreateKeyedStore<string>("op-1", 0, () => 0);
+        var otherTask = run.CreateKeyedStore<string>("op-1", 1, () => 0);
+        again.CurrentKey = otherTask.CurrentKey = "b";
+        Assert.Equal(100, again.GetReducingState<long>("sum", (a, b) => a + b).Value);
+        Assert.False(otherTask.GetReducingState<long>("sum", (a, b) => a + b).HasValue);
+    }
+
+    [Fact]
+    public void snapshots_have_the_in_memory_format_so_either_backend_restores_the_others_and_keeps_only_owned_keys()
+    {
+        var memory = new KeyedStateStore<int>();
+        var memMap = memory.GetMapState<string, (int, string)>("map");
+        var memList = memory.GetListState<string>("list");
+        var memValue = memory.GetValueState<double>("value");
+        foreach (int key in new[] { 1, 2, 3, 4 })
+        {
+            memory.CurrentKey = key;
+            memMap.Put("k", (key, "v"));
+            memMap.Put("k2", (key * 10, "w"));
+            memList.Add($"l{key}");
+            memValue.Value = key / 2.0;
+        }
+
+        // Memory -> disk: "list" registered before the restore, "map" and "value" after (their entries wait in the store).
+        var disk = DiskStore<int>();
+        var diskList = disk.GetListState<string>("list");
+        disk.Restore([memory.Snapshot()], key => key % 2 == 0);
+        var diskMap = disk.GetMapState<string, (int, string)>("map");
+        disk.CurrentKey = 2;
+        Assert.Equal(new Dictionary<string, (int, string)> { ["k"] = (2, "v"), ["k2"] = (20, "w") }, diskMap.Entries);
+        Assert.Equal(["l2"], diskList.Get());
+        disk.CurrentKey = 1;
+        Assert.Empty(diskMap.Entries);
+        Assert.Empty(diskList.Get());
+
+        // Disk -> memory, with "value" never registered on disk: it goes through as it came.
+        var snapshot = disk.Snapshot();
+        Assert.Equal(["list", "map", "value"], snapshot.Keys.Order());
+        var back = new KeyedStateStore<int>();
+        back.Restore([snapshot], _ => true);
+        var backMap = back.GetMapState<string, (int, string)>("map");
+        var backValue = back.GetValueState<double>("value");
+        back.CurrentKey = 4;
+        Assert.Equal(new Dictionary<string, (int, string)> { ["k"] = (4, "v"), ["k2"] = (40, "w") }, backMap.Entries);
+        Assert.Equal(2.0, backValue.Value);
+        back.CurrentKey = 3;
+        Assert.False(backValue.HasValue);
+
+        // Disk -> disk (a restart on the disk backend): the same snapshot again.
+        var restarted = DiskStore<int>();
+        restarted.Restore([snapshot], _ => true);
+        var restartedValue = restarted.GetValueState<double>("value");
+        restarted.CurrentKey = 4;
+        Assert.Equal(2.0, restartedValue.Value);
+        Assert.Equal(
+            System.Text.Json.JsonSerializer.Serialize(snapshot.OrderBy(s => s.Key)),
+            System.Text.Json.JsonSerializer.Serialize(restarted.Snapshot().OrderBy(s => s.Key)));
+    }
+
+    [Fact]
+    public void values_and_map_entries_with_a_time_to_live_expire_on_disk_as_in_memory_and_keep_their_times_across_a_restore()
+    {
+        long now = 0;
+        var store = DiskStore<string>(() => now);
+        var ttl = new StateTtlConfig(TimeSpan.FromSeconds(10));
+        var map = store.GetMapState<string, int>("map", ttl);
+        var value = store.GetValueState<string>("value", ttl);
+        var refreshedOnRead = store.GetValueState<string>("read", new StateTtlConfig(TimeSpan.FromSeconds(10), StateTtlUpdateType.OnReadAndWrite));
+        store.CurrentKey = "a";
+        map.Put("old", 1);
+        value.Value = "written at 0";
+        refreshedOnRead.Value = "kept by reading";
+        now = 6_000;
+        map.Put("new", 2);
+        Assert.True(refreshedOnRead.HasValue);
+
+        now = 10_000; // written 10 s ago: gone; "new" 4 s ago
+        Assert.False(value.HasValue);
+        Assert.Equal(new Dictionary<string, int> { ["new"] = 2 }, map.Entries);
+        Assert.False(map.TryGetValue("old", out _));
+        var snapshot = store.Snapshot();
+        Assert.Empty(snapshot["value"]);
+
+        // Into memory and onto disk again: the entry keeps its write time (6 s), so it expires at 16 s in both.
+        var memory = new KeyedStateStore<string>(() => now);
+        memory.Restore([snapshot], _ => true);
+        var memoryMap = memory.GetMapState<string, int>("map", ttl);
+        var disk = DiskStore<string>(() => now);
+        disk.Restore([memory.Snapshot()], _ => true);
+        var diskMap = disk.GetMapState<string, int>("map", ttl);
+        memory.CurrentKey = disk.CurrentKey = "a";
+        Assert.Equal(new Dictionary<string, int> { ["new"] = 2 }, diskMap.Entries);
+
+        now = 15_000;
+        Assert.Equal("kept by reading", refreshedOnRead.Value); // read at 6 s, so alive until 16 s; read again
+        Assert.True(diskMap.TryGetValue("new", out _));
+        now = 16_000;
+        Assert.Empty(memoryMap.Entries);
+        Assert.Empty(diskMap.Entries);
+        Assert.Empty(disk.Snapshot()["map"]);
+        now = 24_000;
+        Assert.True(refreshedOnRead.HasValue);
+        now = 35_000;
+        Assert.False(refreshedOnRead.HasValue);
+    }
+
+    [Fact]
+    public void more_keys_than_the_cache_holds_go_to_files_while_the_cache_and_write_buffers_stay_within_their_bounds()
+    {
+        const long cache = 1 << 20;
+        const int keys = 100_000;
+        var run = OpenRun(cacheBytes: cache);
+        var store = (DiskKeyedStateStore<string>)run.CreateKeyedStore<string>("op-1", 0, () => 0);
+        var counter = store.GetValueState<long>("count");
+        static string Name(int i) // 96 random hex digits per key: compresses to about half, not to nothing
+        {
+            var bytes = new byte[48];
+            new Random(i).NextBytes(bytes);
+            return Convert.ToHexString(bytes);
+        }
+        var names = store.GetValueState<string>("name");
+        for (int round = 0; round < 2; round++)
+        {
+            for (int i = 0; i < keys; i++)
+            {
+                store.CurrentKey = $"key-{i}";
+                counter.Value += 1;
+                if (round == 0) names.Value = Name(i);
+            }
+        }
+
+        var db = run.Db;
+        Assert.Equal(cache, db.CacheBytes);
+        long memTables = db.LongProperty("rocksdb.cur-size-all-mem-tables");
+        Assert.InRange(memTables, 0, 2 * db.WriteBufferBytes + (256 << 10)); // two write buffers (and the arena block in use)
+        Assert.InRange(db.CacheUsage, 0, cache);
+        db.Flush();
+        long files = db.LongProperty("rocksdb.total-sst-files-size");
+        Assert.True(files > 3 * cache, $"{files} bytes in files, expected more than 3x the {cache}-byte cache");
+
+        // Reading every key back goes through the cache, which still holds no more than its capacity.
+        for (int i = 0; i < keys; i++)
+        {
+            store.CurrentKey = $"key-{i}";
+            Assert.Equal(2, counter.Value);
+        }
+        store.CurrentKey = "key-77";
+        Assert.Equal(Name(77), names.Value);
+        Assert.InRange(db.CacheUsage, 1, cache);
+        Assert.Equal(keys, store.Snapshot()["count"].Count);
+    }
+}

@@ -1,0 +1,109 @@
+using Quill.Broker.Compat.Tests;
+using Quill.Streams.Checkpoints;
+
+namespace Quill.Streams.Tests;
+
+/// <summary>WordCount with its state on disk (RocksDB) against the real broker: killed with SIGKILL, restarted from its checkpoint.</summary>
+[Collection(BrokerCollection.Name)]
+public sealed class DiskStateJobTests(BrokerFixture fixture) : IDisposable
+{
+    private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "quill-streams-" + Guid.NewGuid().ToString("N")[..12]);
+    private string Checkpoints => Path.Combine(_directory, "checkpoints");
+    private string State => Path.Combine(_directory, "state");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    private static Dictionary<string, long> Totals(IEnumerable<string> lines) =>
+        lines.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).CountBy(w => w).ToDictionary(p => p.Key, p => (long)p.Value);
+
+    /// <summary>Waits until the newest checkpoint's offsets cover <paramref name="records"/> input records.</summary>
+    private async Task WaitForCheckpointCoveringAsync(long records, JobProcess job)
+    {
+        var storage = new CheckpointStorage(Checkpoints);
+        var deadline = DateTime.UtcNow + Kafka.Timeout;
+        while (CheckpointedRecords(storage) != records)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no checkpoint covered {records} input records\n{job.Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    private static long CheckpointedRecords(CheckpointStorage storage)
+    {
+        try
+        {
+            return storage.LoadLatest()?.SourceOffsets.Values.Sum(p => p.Values.Sum()) ?? 0;
+        }
+        catch (IOException)
+        {
+            return 0; // the file listed was just replaced by a newer one
+        }
+    }
+
+    private string[] Arguments(string input, string output, int parallelism, string backend) =>
+    [
+        "--bootstrap-server", fixture.Broker.BootstrapServers, "--input", input, "--output", output,
+        "--parallelism", $"{parallelism}", "--checkpoint-dir", Checkpoints, "--checkpoint-interval-ms", "100",
+        "--state-backend", backend, "--state-dir", State, "--state-cache-mb", "8",
+    ];
+
+    /// <summary>Every word's outputs are exactly 1, 2, ... up to its total: restored counts went on, none counted twice.</summary>
+    private static void AssertExactCounts(Dictionary<string, long> totals, IEnumerable<Confluent.Kafka.ConsumeResult<string?, string?>> records)
+    {
+        var counts = records.GroupBy(r => r.Message.Key!)
+            .ToDictionary(g => g.Key, g => g.OrderBy(r => r.Offset.Value).Select(r => long.Parse(r.Message.Value!)).ToList());
+        Assert.Equal(totals.Keys.Order(), counts.Keys.Order());
+        foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, (int)total).Select(i => (long)i), counts[word]);
+    }
+
+    [Fact]
+    public async Task word_count_on_the_disk_backend_killed_with_sigkill_restarts_from_its_checkpoint_with_exact_counts()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(input, 2);
+        await _kafka.CreateTopicAsync(output, 1);
+        string[] before = ["to be or not to be", "that is the question", "to be"];
+        string[] after = ["be quick", "or be dead", "question"];
+
+        await _kafka.ProduceAsync(input, before, partitions: 2);
+        using (var first = JobProcess.Start("WordCount", Arguments(input, output, 2, "disk")))
+        {
+            await _kafka.ReadAsync(output, 1, Totals(before).Values.Sum(x => (int)x), first.Exited);
+            await WaitForCheckpointCoveringAsync(before.Length, first);
+            // The counts are in RocksDB's files under the state directory while the job runs.
+            Assert.Contains(Directory.EnumerateFiles(Path.Combine(State, "word-count")), f => Path.GetFileName(f) == "CURRENT");
+            first.Kill();
+        }
+
+        await _kafka.ProduceAsync(input, after, partitions: 2);
+        var totals = Totals([.. before, .. after]);
+        using var second = JobProcess.Start("WordCount", Arguments(input, output, 3, "disk"));
+        AssertExactCounts(totals, await _kafka.ReadAsync(output, 1, (int)totals.Values.Sum(), second.Exited));
+    }
+
+    [Fact]
+    public async Task a_checkpoint_written_on_the_disk_backend_restores_on_the_memory_backend_and_back()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        string[][] batches = [["a b a"], ["b c"], ["a c c"]];
+        string[] backends = ["disk", "memory", "disk"];
+        var sent = new List<string>();
+        for (int run = 0; run < batches.Length; run++)
+        {
+            await _kafka.ProduceAsync(input, batches[run], partitions: 1);
+            sent.AddRange(batches[run]);
+            using var job = JobProcess.Start("WordCount", Arguments(input, output, 1, backends[run]));
+            await _kafka.ReadAsync(output, 1, (int)Totals(sent).Values.Sum(), job.Exited);
+            await WaitForCheckpointCoveringAsync(sent.Count, job);
+            job.Kill();
+        }
+        // Everything the three runs wrote, to the end of the topic: nothing counted twice, nothing started over.
+        AssertExactCounts(Totals(sent), _kafka.ReadToEnd(output, 1, Confluent.Kafka.IsolationLevel.ReadCommitted));
+    }
+}
