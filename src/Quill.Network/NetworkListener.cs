@@ -37,8 +37,9 @@ public sealed class NetworkListener : IAsyncDisposable
         try
         {
             if (endpoint.Address.Equals(IPAddress.IPv6Any)) socket.DualMode = true;
-            // A restarted server binds its port again at once, past connections still in TIME_WAIT.
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // No ReuseAddress: on Linux .NET maps it to SO_REUSEADDR *and* SO_REUSEPORT, and SO_REUSEPORT lets a second
+            // process bind a port in use and take half its connections. .NET already sets SO_REUSEADDR on TCP sockets
+            // there, so a restarted server still binds its port at once past connections in TIME_WAIT.
             socket.Bind(endpoint);
             socket.Listen(backlog);
         }

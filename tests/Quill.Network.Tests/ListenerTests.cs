@@ -146,4 +146,21 @@ public sealed class ListenerTests
             return false;
         }
     }
+
+    [Fact]
+    public async Task A_port_in_use_is_refused_to_a_second_listener_and_bound_again_at_once_after_a_close()
+    {
+        var first = await NetworkListener.BindAsync(new IPEndPoint(IPAddress.Loopback, 0), backlog: 16, NullLogger.Instance);
+        var endpoint = first.Endpoint;
+        first.Start(new EchoHandler());
+        var client = await ConnectAsync(first);
+        var refused = await Assert.ThrowsAsync<SocketException>(() => NetworkListener.BindAsync(endpoint, backlog: 16, NullLogger.Instance));
+        Assert.Equal(SocketError.AddressAlreadyInUse, refused.SocketErrorCode);
+        // The server closes its side first, which leaves the port's connection in TIME_WAIT.
+        await first.DisposeAsync();
+        await client.DisposeAsync();
+
+        await using var again = await NetworkListener.BindAsync(endpoint, backlog: 16, NullLogger.Instance);
+        Assert.Equal(endpoint.Port, again.Endpoint.Port);
+    }
 }

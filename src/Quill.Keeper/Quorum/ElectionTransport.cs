@@ -57,7 +57,6 @@ public sealed class ElectionTransport : IAsyncDisposable
             var socket = new Socket(listenOn.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                 socket.Bind(listenOn);
                 socket.Listen(64);
                 _listener = socket;

@@ -182,7 +182,6 @@ public sealed class Leader
         RoleProcessor? role = null;
         try
         {
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             listener.Bind(_peer.QuorumEndpoint(me));
             listener.Listen(64);
             lock (tasks) tasks.Add(AcceptLoopAsync(listener, tasks, stop.Token));
