@@ -92,18 +92,74 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
         foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
         Assert.Equal(totals.Values.Sum(), records.Count);
 
-        // Keeper: the dead leader's latch node and info went with its session; three pointers (the retained count) to
-        // files that exist, the newest covering everything; the counter past the newest id.
+        // Keeper, while the standby leads: the dead leader's latch node and info went with its session.
+        var running = await kazoo.ReadAsync(jobRoot);
+        Assert.Equal(["second"], running.Latch);
+        Assert.Equal("leader", running.RoleOf("second"));
+        Assert.Equal(["second"], running.Instances.Select(i => i[0]));
+
+        // Stopped cleanly (a final checkpoint): three pointers (the retained count) to files that exist, ids in
+        // order, the counter past the newest; the latch and info znodes gone with the session.
+        Assert.Equal(0, await second.TerminateAsync());
         var after = await kazoo.ReadAsync(jobRoot);
         log.WriteLine($"pointers {string.Join(",", after.CheckpointIds)}, counter {after.Counter} (version {after.CounterVersion})");
-        Assert.Equal(["second"], after.Latch);
-        Assert.Equal("leader", after.RoleOf("second"));
-        Assert.Equal(["second"], after.Instances.Select(i => i[0]));
+        Assert.Empty(after.Latch);
+        Assert.Empty(after.Instances);
         Assert.Equal(3, after.Checkpoints.Count);
         Assert.True(after.CheckpointIds.SequenceEqual(after.CheckpointIds.Order()));
         for (int i = 0; i < 3; i++) Assert.True(File.Exists(after.PathOf(i)), after.PathOf(i));
-        Assert.True(long.Parse(after.Counter!) > after.CheckpointIds.Max());
+        Assert.True(long.Parse(after.Counter!, System.Globalization.CultureInfo.InvariantCulture) > after.CheckpointIds.Max());
         // Older checkpoints were removed with their pointers (at most one file of the killed leader is left unpointed).
         Assert.InRange(Directory.GetFiles(_directory, "chk-*.json").Length, 3, 4);
+    }
+
+    [Fact]
+    public async Task a_leader_frozen_past_its_session_stops_processing_when_it_wakes_and_waits_as_a_standby()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts"), jobId = Kafka.NewTopic("wc");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        string[] lines = [.. Enumerable.Range(0, 300).Select(i => $"w{i % 5} u{i}")];
+        var totals = lines.SelectMany(l => l.Split(' ')).CountBy(w => w).ToDictionary(p => p.Key, p => p.Value);
+        string[] Arguments(string instance) =>
+        [
+            "--bootstrap-server", fixture.Broker.BootstrapServers, "--input", input, "--output", output,
+            "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "200", "--exactly-once",
+            "--keeper", Keeper, "--job-id", jobId, "--ha-session-timeout-ms", "4000", "--instance-id", instance,
+        ];
+        using var first = JobProcess.Start("WordCount", Arguments("first"));
+        await WaitForAsync(() => first.Output.Contains($"instance first of job {jobId}: leader"), "the first instance leading", first);
+        using var second = JobProcess.Start("WordCount", Arguments("second"));
+        await WaitForAsync(() => second.Output.Contains($"instance second of job {jobId}: standby"), "the second instance waiting", second);
+        await _kafka.ProduceAsync(input, lines[..150]);
+        await WaitForAsync(() => CheckpointedRecords() >= 150, "a checkpoint covering the first half", first);
+
+        // Frozen until its session has expired and the standby leads; then it wakes with a dead session.
+        await first.SignalPauseAsync(true);
+        try
+        {
+            await WaitForAsync(() => second.Output.Contains($"instance second of job {jobId}: leader"), "the standby taking over", second);
+        }
+        finally
+        {
+            await first.SignalPauseAsync(false);
+        }
+        await _kafka.ProduceAsync(input, lines[150..]);
+
+        // The woken leader learns its session is gone, stops processing and joins again, behind the new leader.
+        await WaitForAsync(() => first.Output.Contains("instance first: stopped processing"), "the old leader stopping", first);
+        await WaitForAsync(() => first.Output.Split('\n').Count(l => l.Contains($"instance first of job {jobId}: standby")) == 2,
+            "the old leader waiting as a standby", first);
+        var kazoo = await new HaKazoo(Keeper).ReadAsync("/quill-streams/" + jobId);
+        Assert.Equal(["second", "first"], kazoo.Latch);
+        Assert.Equal("standby", kazoo.RoleOf("first"));
+
+        // Nothing the old leader did after waking reached a read_committed reader twice.
+        await _kafka.ReadAsync(output, 1, totals.Values.Sum(), second.Exited);
+        await WaitForAsync(() => CheckpointedRecords() == lines.Length, "a checkpoint covering every line", second);
+        var records = _kafka.ReadToEnd(output, 1, IsolationLevel.ReadCommitted);
+        var counts = records.GroupBy(r => r.Message.Key!).ToDictionary(g => g.Key, g => g.Select(r => int.Parse(r.Message.Value!)).Order().ToList());
+        foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
+        Assert.Equal(totals.Values.Sum(), records.Count);
     }
 }
