@@ -60,7 +60,7 @@ public static class StreamsCommand
             output.WriteLine($"no jobs ({root} does not exist)");
             return;
         }
-        var table = new TextTable("JOB", "INSTANCE", "ROLE", "HOST", "PID", "CHECKPOINTS", "NEWEST CHECKPOINT", "NEXT ID");
+        var table = new TextTable("JOB", "INSTANCE", "ROLE", "HOST", "PID", "CHECKPOINTS", "NEWEST-CHECKPOINT", "NEXT-ID");
         foreach (string jobId in (await client.GetChildrenAsync(root, cancellationToken: ct)).Order(StringComparer.Ordinal))
         {
             string jobPath = $"{root.TrimEnd('/')}/{jobId}";
@@ -105,7 +105,7 @@ public static class StreamsCommand
         try
         {
             var element = JsonDocument.Parse(pointer).RootElement;
-            return $"{element.GetProperty("id").GetInt64()} {element.GetProperty("path").GetString()}";
+            return element.GetProperty("path").GetString() ?? "-";
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
