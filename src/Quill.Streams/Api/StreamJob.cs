@@ -159,7 +159,8 @@ public sealed class StreamJob
             haOptions.Log?.Invoke($"instance {ha.InstanceId} of job {ha.Paths.JobId}: leader");
             try
             {
-                await RunAttemptAsync(ha, names, stop);
+                // On the thread pool: the await above may resume on Keeper's event thread, which the run must never block.
+                await Task.Run(() => RunAttemptAsync(ha, names, stop), CancellationToken.None);
                 return;
             }
             catch (Exception e) when (ha.Lost.IsCancellationRequested && !stop.IsCancellationRequested)

@@ -127,7 +127,8 @@ internal sealed class CheckpointCoordinator : IDisposable
             _savepointRequests.Add(request);
             startNow = _pending is null && _taskCount > 0;
         }
-        if (startNow) Trigger();
+        // Never on the caller's thread: taking an id may wait on Keeper, and the caller may be Keeper's event thread.
+        if (startNow) ThreadPool.QueueUserWorkItem(_ => Trigger());
         return request.Result.Task;
     }
 

@@ -21,6 +21,7 @@ internal sealed class KeeperHaServices : IAsyncDisposable
     private readonly HighAvailabilityOptions _options;
     private readonly Lock _lock = new();
     private bool _wasLeader;
+    private int _losing;
     private bool _disposed;
 
     private KeeperHaServices(KeeperClient client, HighAvailabilityOptions options, HaPaths paths, string instanceId)
@@ -128,16 +129,20 @@ internal sealed class KeeperHaServices : IAsyncDisposable
 
     private void Lose(string why)
     {
-        if (_lost.IsCancellationRequested) return;
+        if (Interlocked.Exchange(ref _losing, 1) != 0) return;
         LostReason = why;
         _options.Log?.Invoke($"instance {InstanceId}: {why}; it stops taking part (a leader stops processing)");
-        try
+        // Off Keeper's event thread: cancelling runs the job's abort, which must not hold up the client.
+        ThreadPool.QueueUserWorkItem(_ =>
         {
-            _lost.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+            try
+            {
+                _lost.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        });
     }
 
     public string? LostReason { get; private set; }

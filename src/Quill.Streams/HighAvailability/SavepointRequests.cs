@@ -69,7 +69,8 @@ internal static class SavepointRequests
         try
         {
             log?.Invoke($"savepoint requested through {path}");
-            request.Path = await trigger(request.Directory).WaitAsync(stop);
+            // Off Keeper's event thread (this runs on it after an await): the savepoint waits on Keeper itself.
+            request.Path = await Task.Run(() => trigger(request.Directory), stop).WaitAsync(stop);
             request.Status = "completed";
             log?.Invoke($"savepoint written to {request.Path}");
         }
