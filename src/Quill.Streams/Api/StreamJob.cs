@@ -163,7 +163,8 @@ public sealed class StreamJob
                 await Task.Run(() => RunAttemptAsync(ha, names, stop), CancellationToken.None);
                 return;
             }
-            catch (Exception e) when (ha.Lost.IsCancellationRequested && !stop.IsCancellationRequested)
+            catch (Exception e) when (!stop.IsCancellationRequested
+                && (ha.Lost.IsCancellationRequested || ha.Client.State is Quill.Keeper.Client.SessionState.Expired or Quill.Keeper.Client.SessionState.Closed))
             {
                 haOptions.Log?.Invoke($"instance {ha.InstanceId}: stopped processing ({ha.LostReason}; {e.Message}); joining the election again");
             }

@@ -27,14 +27,17 @@ internal sealed class KeeperCheckpointIdCounter : ICheckpointIdCounter
     {
         var counter = new KeeperCheckpointIdCounter(ha);
         string path = ha.Paths.Counter;
-        try
+        var node = await KeeperRetry.IdempotentAsync(async () =>
         {
-            await ha.Client.CreateAsync(path, Encode(Math.Max(1, atLeast)), cancellationToken: cancellationToken);
-        }
-        catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
-        {
-        }
-        var node = await ha.Client.GetDataAsync(path, cancellationToken: cancellationToken);
+            try
+            {
+                await ha.Client.CreateAsync(path, Encode(Math.Max(1, atLeast)), cancellationToken: cancellationToken);
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+            {
+            }
+            return await ha.Client.GetDataAsync(path, cancellationToken: cancellationToken);
+        });
         counter._next = Decode(node.Data);
         counter._version = node.Stat.Version;
         if (counter._next < atLeast)
@@ -65,7 +68,7 @@ internal sealed class KeeperCheckpointIdCounter : ICheckpointIdCounter
             catch (KeeperException e) when (e.Code == ErrorCode.ConnectionLoss)
             {
                 // The multi may have happened: the counter says whether it did (only this leader writes it).
-                var node = _ha.Client.GetDataAsync(_ha.Paths.Counter).WaitAsync(Timeout).GetAwaiter().GetResult();
+                var node = KeeperRetry.Idempotent(() => _ha.Client.GetDataAsync(_ha.Paths.Counter));
                 if (Decode(node.Data) != id + 1 || node.Stat.Version != _version + 1) throw;
                 _version = node.Stat.Version;
             }

@@ -15,7 +15,6 @@ namespace Quill.Streams.HighAvailability;
 /// </summary>
 internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStorage files, int retained, Action<string>? log) : ICheckpointStore
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public void Write(Checkpoint checkpoint)
@@ -23,14 +22,19 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
         string file = files.PathOf(checkpoint.Id);
         CheckpointStorage.WriteFile(file, checkpoint);
         var pointer = new CheckpointPointer { Id = checkpoint.Id, Path = Path.GetFullPath(file), Timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() };
-        try
+        byte[] data = JsonSerializer.SerializeToUtf8Bytes(pointer, Json);
+        KeeperRetry.Idempotent(async () =>
         {
-            Wait(ha.Client.MultiAsync([ha.Fence(), Op.Create(ha.Paths.Checkpoint(checkpoint.Id), JsonSerializer.SerializeToUtf8Bytes(pointer, Json))]));
-        }
-        catch (KeeperException e) when (e.Code == ErrorCode.ConnectionLoss && Exists(checkpoint.Id))
-        {
-            // It happened before the connection dropped.
-        }
+            try
+            {
+                await ha.Client.MultiAsync([ha.Fence(), Op.Create(ha.Paths.Checkpoint(checkpoint.Id), data)]);
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+            {
+                // A try before a connection loss happened (only the leader creates pointers, each id once).
+            }
+            return true;
+        });
         var ids = Ids();
         foreach (long old in ids.Take(Math.Max(0, ids.Count - retained))) Remove(old);
     }
@@ -44,11 +48,11 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
             string? path = null;
             try
             {
-                var node = Wait(ha.Client.GetDataAsync(ha.Paths.Checkpoint(id)));
+                var node = KeeperRetry.Idempotent(() => ha.Client.GetDataAsync(ha.Paths.Checkpoint(id)));
                 path = JsonSerializer.Deserialize<CheckpointPointer>(node.Data, Json)?.Path ?? files.PathOf(id);
                 return CheckpointStorage.ReadFile(path);
             }
-            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException or KeeperException { Code: ErrorCode.NoNode })
             {
                 // Flink too goes on to an older checkpoint when the newest cannot be read.
                 log?.Invoke($"checkpoint {id} ({path}) cannot be read, trying an older one: {e.Message}");
@@ -59,25 +63,27 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
 
     /// <summary>The retained checkpoints' ids, oldest first.</summary>
     public List<long> Ids() =>
-        [.. Wait(ha.Client.GetChildrenAsync(ha.Paths.Checkpoints)).Select(name => long.TryParse(name, out long id) ? id : -1).Where(id => id >= 0).Order()];
-
-    private bool Exists(long id) => Wait(ha.Client.ExistsAsync(ha.Paths.Checkpoint(id))) is not null;
+        [.. KeeperRetry.Idempotent(() => ha.Client.GetChildrenAsync(ha.Paths.Checkpoints)).Select(name => long.TryParse(name, out long id) ? id : -1).Where(id => id >= 0).Order()];
 
     /// <summary>The pointer first (a checkpoint without one is not complete), then the file.</summary>
     private void Remove(long id)
     {
-        try
+        KeeperRetry.Idempotent(async () =>
         {
-            Wait(ha.Client.MultiAsync([ha.Fence(), Op.Delete(ha.Paths.Checkpoint(id))]));
-        }
-        catch (KeeperException e) when (e.Code == ErrorCode.NoNode && Wait(ha.Client.ExistsAsync(ha.Fence().Path)) is not null)
-        {
-            // Already gone (a retried delete): the fence itself holds.
-        }
+            try
+            {
+                await ha.Client.MultiAsync([ha.Fence(), Op.Delete(ha.Paths.Checkpoint(id))]);
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+            {
+                // Already gone (a try before a connection loss) is fine, as long as the fence itself holds.
+                if (await ha.Client.ExistsAsync(ha.Fence().Path) is null) throw;
+            }
+            return true;
+        });
         File.Delete(files.PathOf(id));
     }
 
-    private static T Wait<T>(Task<T> task) => task.WaitAsync(Timeout).GetAwaiter().GetResult();
 }
 
 /// <summary>What a checkpoint pointer znode holds (JSON).</summary>

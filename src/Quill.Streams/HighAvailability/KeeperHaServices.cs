@@ -64,7 +64,11 @@ internal sealed class KeeperHaServices : IAsyncDisposable
     private async Task JoinAsync(CancellationToken cancellationToken)
     {
         foreach (string path in (string[])[Paths.Leader, Paths.Checkpoints, Paths.Instances, Paths.SavepointRequests])
-            await Client.EnsurePathAsync(path, cancellationToken);
+            await KeeperRetry.IdempotentAsync(async () =>
+            {
+                await Client.EnsurePathAsync(path, cancellationToken);
+                return true;
+            });
         Client.StateChanged += OnSessionState;
         Latch.LeadershipChanged += OnLeadership;
         await WriteInfoAsync(create: true, cancellationToken);
@@ -174,7 +178,7 @@ internal sealed class KeeperHaServices : IAsyncDisposable
         }
         else
         {
-            await Client.SetDataAsync(path, data, cancellationToken: cancellationToken);
+            await KeeperRetry.IdempotentAsync(() => Client.SetDataAsync(path, data, cancellationToken: cancellationToken));
         }
     }
 
