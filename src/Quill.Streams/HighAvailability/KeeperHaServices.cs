@@ -167,14 +167,20 @@ internal sealed class KeeperHaServices : IAsyncDisposable
         string path = $"{Paths.Instances}/{InstanceId}";
         if (create)
         {
-            try
+            await KeeperRetry.IdempotentAsync(async () =>
             {
-                await Client.CreateAsync(path, data, mode: CreateMode.Ephemeral, cancellationToken: cancellationToken);
-            }
-            catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
-            {
-                throw new InvalidOperationException($"an instance named '{InstanceId}' of this job is already running ({path} exists)");
-            }
+                try
+                {
+                    await Client.CreateAsync(path, data, mode: CreateMode.Ephemeral, cancellationToken: cancellationToken);
+                }
+                catch (KeeperException e) when (e.Code == ErrorCode.NodeExists)
+                {
+                    // Ours if a try before a connection loss made it; another live instance's otherwise.
+                    if ((await Client.ExistsAsync(path, cancellationToken: cancellationToken))?.EphemeralOwner != Client.SessionId)
+                        throw new InvalidOperationException($"an instance named '{InstanceId}' of this job is already running ({path} exists)");
+                }
+                return true;
+            });
         }
         else
         {
