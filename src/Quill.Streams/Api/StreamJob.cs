@@ -142,7 +142,19 @@ public sealed class StreamJob
         while (true)
         {
             stop.ThrowIfCancellationRequested();
-            await using var ha = await KeeperHaServices.StartAsync(haOptions, Options.JobName, stop);
+            KeeperHaServices ha;
+            try
+            {
+                ha = await KeeperHaServices.StartAsync(haOptions, Options.JobName, stop);
+            }
+            catch (Quill.Keeper.Protocol.KeeperException e) when (!stop.IsCancellationRequested
+                && e.Code is Quill.Keeper.Protocol.ErrorCode.SessionExpired or Quill.Keeper.Protocol.ErrorCode.ConnectionLoss)
+            {
+                haOptions.Log?.Invoke($"joining the election failed ({e.Message}); trying again with a new session");
+                await Task.Delay(500, stop);
+                continue;
+            }
+            await using var owned = ha;
             haOptions.Log?.Invoke($"instance {ha.InstanceId} of job {ha.Paths.JobId}: standby, waiting for leadership ({ha.Paths.Leader})");
             try
             {
