@@ -7,7 +7,7 @@ namespace Quill.Streams.Examples;
 internal static class ExampleArguments
 {
     /// <summary>Options that take no value; present means "true".</summary>
-    private static readonly string[] Flags = ["--exactly-once"];
+    private static readonly string[] Flags = ["--exactly-once", "--allow-non-restored-state"];
 
     public static Dictionary<string, string>? Parse(string[] args, string example, params string[] required)
     {
@@ -18,7 +18,10 @@ internal static class ExampleArguments
         var missing = required.Where(r => !values.ContainsKey(r)).ToList();
         if (pairs.Length % 2 == 0 && missing.Count == 0) return values;
         Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]"
-            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS] [--exactly-once]] [--state-backend memory|disk --state-dir DIR [--state-cache-mb MB]]");
+            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS] [--retained-checkpoints N] [--exactly-once]]"
+            + " [--state-backend memory|disk --state-dir DIR [--state-cache-mb MB]]"
+            + " [--keeper HOST:PORT [--job-id ID] [--ha-root PATH] [--ha-session-timeout-ms MS] [--instance-id NAME]]"
+            + " [--savepoint-dir DIR] [--from-savepoint PATH [--allow-non-restored-state]]");
         return null;
     }
 
@@ -32,6 +35,21 @@ internal static class ExampleArguments
         CheckpointInterval = TimeSpan.FromMilliseconds(Int(values, "--checkpoint-interval-ms", 10_000)),
         DeliveryGuarantee = values.ContainsKey("--exactly-once") ? DeliveryGuarantee.ExactlyOnce : DeliveryGuarantee.AtLeastOnce,
         StateBackend = StateBackendOf(values),
+        RetainedCheckpoints = Int(values, "--retained-checkpoints", 2),
+        SavepointDirectory = values.GetValueOrDefault("--savepoint-dir"),
+        FromSavepoint = values.GetValueOrDefault("--from-savepoint"),
+        AllowNonRestoredState = values.ContainsKey("--allow-non-restored-state"),
+        HighAvailability = values.TryGetValue("--keeper", out string? keeper)
+            ? new HighAvailabilityOptions
+            {
+                Keeper = keeper,
+                JobId = values.GetValueOrDefault("--job-id"),
+                Root = values.GetValueOrDefault("--ha-root") ?? "/quill-streams",
+                InstanceId = values.GetValueOrDefault("--instance-id"),
+                SessionTimeout = TimeSpan.FromMilliseconds(Int(values, "--ha-session-timeout-ms", 5_000)),
+                Log = line => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"),
+            }
+            : null,
     };
 
     /// <summary>--state-backend memory (the default) or disk (with --state-dir, and --state-cache-mb, default 64).</summary>

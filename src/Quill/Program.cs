@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(Commands.Kafka.ConfigsCommand.Create());
         root.Subcommands.Add(Commands.Kafka.ReassignPartitionsCommand.Create());
         root.Subcommands.Add(Commands.Kafka.LeaderElectionCommand.Create());
+        root.Subcommands.Add(StreamsCommand.Create());
         // No response files: `quill zk set /a @x` means the text "@x", as in zkCli.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var invocation = new InvocationConfiguration();

@@ -45,6 +45,25 @@ public sealed class JobProcess : IDisposable
     /// <summary>Completes if the process exits (a job that should keep running failed).</summary>
     public Task Exited => _process!.WaitForExitAsync().ContinueWith(_ => throw new InvalidOperationException($"the job exited:\n{Output}"));
 
+    /// <summary>SIGSTOP (<paramref name="pause"/>) or SIGCONT: the process is frozen (its sessions and connections go quiet) or goes on.</summary>
+    public async Task SignalPauseAsync(bool pause) => await SignalAsync(pause ? "-STOP" : "-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("the job was killed");
+        using var kill = Process.Start("kill", [signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM: the job stops cleanly. Waits for the process to end; returns its exit code.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("the job was killed");
+        await SignalAsync("-TERM");
+        await process.WaitForExitAsync().WaitAsync(Kafka.Timeout);
+        return process.ExitCode;
+    }
+
     /// <summary>SIGKILL: no clean stop, nothing flushed or committed.</summary>
     public void Kill() => ProcessKiller.KillAndWait(ref _process);
 

@@ -24,6 +24,22 @@ public sealed class DataStream<T> : ISideOutputStream
 
     public StreamJob Job { get; }
 
+    /// <summary>The stateful operator (a source or a keyed function) this stream is the output of; null for the others.</summary>
+    internal string? OperatorId { get; set; }
+
+    /// <summary>
+    /// Names the operator that made this stream (Flink's uid): its state is checkpointed, and found again in a savepoint
+    /// or checkpoint, under this name instead of its place in the job's definition, so a changed job (operators added
+    /// or removed before it) still restores it. Meaningful for sources and keyed functions, windows and joins; Map,
+    /// Filter and FlatMap keep no state, so their uid is ignored. Uids must be unique in the job.
+    /// </summary>
+    public DataStream<T> Uid(string uid)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(uid);
+        if (OperatorId is { } id) Job.SetUid(id, uid);
+        return this;
+    }
+
     /// <summary>
     /// How many chains push into this stream in each task: 1, or the sum over a union's inputs (each its own lane, so
     /// that a keyed stage after it tells every input apart for watermarks, barriers and the end).

@@ -52,6 +52,7 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     {
         var output = new DataStream<TOut>(_input.Job, hasSideOutputs: true);
         string operatorId = _input.Job.NextOperatorId("process");
+        output.OperatorId = operatorId;
         Input.AddConsumer((context, task) => new KeyedProcessOperator<TKey, T, TOut>(
             createFunction(), _keySelector, operatorId, context, task, output.BuildChain(context, task), output.BuildSideOutputs(context, task)));
         return output;

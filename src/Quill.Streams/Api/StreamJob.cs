@@ -1,5 +1,6 @@
 using Quill.Streams.Checkpoints;
 using Quill.Streams.Connectors.Kafka;
+using Quill.Streams.HighAvailability;
 using Quill.Streams.Runtime;
 using Quill.Streams.Serialization;
 using Quill.Streams.Time;
@@ -19,6 +20,11 @@ public sealed class StreamJob
     private int _operatorCount;
     /// <summary>Where an exactly-once job keeps its commit marker (its first source topic: one that exists).</summary>
     private string? _markerTopic;
+    /// <summary>Every stateful operator's id (sources and keyed functions), and the uids some were given.</summary>
+    private readonly List<string> _statefulIds = [];
+    private readonly Dictionary<string, string> _uids = new(StringComparer.Ordinal);
+    /// <summary>The running checkpoint coordinator (null when not running, or a standby).</summary>
+    private volatile CheckpointCoordinator? _coordinator;
 
     private StreamJob(StreamJobOptions options)
     {
@@ -41,7 +47,8 @@ public sealed class StreamJob
         if (topicList.Count == 0) throw new ArgumentException("a source needs at least one topic", nameof(topics));
         var stream = new DataStream<KafkaRecord<TKey, TValue>>(this);
         _markerTopic ??= topicList[0];
-        _stages.Add(new KafkaSourceStage<TKey, TValue>(NextOperatorId("source"), topicList, start, keySerde, valueSerde, watermarks, stream));
+        stream.OperatorId = NextOperatorId("source");
+        _stages.Add(new KafkaSourceStage<TKey, TValue>(stream.OperatorId, topicList, start, keySerde, valueSerde, watermarks, stream));
         return stream;
     }
 
@@ -57,7 +64,10 @@ public sealed class StreamJob
             if (assigner is not null) recordWatermarks = recordWatermarks.WithTimestampAssigner((r, kafkaTimestamp) => assigner(r.Value, kafkaTimestamp));
             if (watermarks.Idleness is { } idleness) recordWatermarks = recordWatermarks.WithIdleness(idleness);
         }
-        return FromKafka([topic], start, Serdes.Bytes, valueSerde, recordWatermarks).Map(r => r.Value);
+        var records = FromKafka([topic], start, Serdes.Bytes, valueSerde, recordWatermarks);
+        var values = records.Map(r => r.Value);
+        values.OperatorId = records.OperatorId; // a uid on the values names the source
+        return values;
     }
 
     /// <summary>
@@ -84,28 +94,178 @@ public sealed class StreamJob
     /// Operators are named by their place in the job's definition, so the same definition run again finds its
     /// checkpointed state under the same names.
     /// </summary>
-    internal string NextOperatorId(string kind) => $"{kind}-{++_operatorCount}";
+    internal string NextOperatorId(string kind)
+    {
+        string id = $"{kind}-{++_operatorCount}";
+        _statefulIds.Add(id);
+        return id;
+    }
+
+    internal void SetUid(string operatorId, string uid)
+    {
+        if (_uids.Any(p => p.Value == uid && p.Key != operatorId)) throw new ArgumentException($"uid '{uid}' is already another operator's", nameof(uid));
+        _uids[operatorId] = uid;
+    }
+
+    /// <summary>
+    /// Takes a savepoint of the running job (Flink's triggerSavepoint): a checkpoint taken now (or right after the one in
+    /// progress), copied to <paramref name="directory"/> (default <see cref="StreamJobOptions.SavepointDirectory"/>),
+    /// never removed by the job. Completes with the savepoint's directory, which <see cref="StreamJobOptions.FromSavepoint"/>
+    /// takes. Under exactly-once it completes once the savepoint's output is committed. Fails if the job is not running
+    /// here (not started, stopped, or a standby).
+    /// </summary>
+    public Task<string> TriggerSavepointAsync(string? directory = null) =>
+        (_coordinator ?? throw new InvalidOperationException("the job is not running in this process (not started, ended, or a standby)"))
+            .TriggerSavepointAsync(directory);
 
     /// <summary>
     /// Runs the job until <paramref name="stop"/>, then stops it cleanly: the sources stop reading, everything read
     /// flows through to the sinks, which flush, and the sources commit their positions to the job's consumer group.
     /// Fails with the first task's failure (the other tasks are stopped). A job runs once.
+    /// <para>
+    /// With <see cref="StreamJobOptions.HighAvailability"/> this instance first joins the job's leader election and
+    /// waits as a standby; once it leads it restores the newest checkpoint named in Keeper and runs. If its Keeper
+    /// session is lost it stops processing at once (another instance may lead now) and joins the election again with a
+    /// new session, as a standby.
+    /// </para>
     /// </summary>
     public async Task RunAsync(CancellationToken stop)
     {
         if (Interlocked.Exchange(ref _runs, 1) != 0) throw new InvalidOperationException("a job runs once");
         if (!_stages.Any(s => s is ISourceStage)) throw new InvalidOperationException("the job has no source");
+        var names = new OperatorNames(_statefulIds, _uids);
+        if (Options.HighAvailability is not { } haOptions)
+        {
+            await RunAttemptAsync(null, names, stop);
+            return;
+        }
+        while (true)
+        {
+            stop.ThrowIfCancellationRequested();
+            KeeperHaServices ha;
+            try
+            {
+                ha = await KeeperHaServices.StartAsync(haOptions, Options.JobName, stop);
+            }
+            catch (Quill.Keeper.Protocol.KeeperException e) when (!stop.IsCancellationRequested
+                && e.Code is Quill.Keeper.Protocol.ErrorCode.SessionExpired or Quill.Keeper.Protocol.ErrorCode.ConnectionLoss)
+            {
+                haOptions.Log?.Invoke($"joining the election failed ({e.Message}); trying again with a new session");
+                await Task.Delay(500, stop);
+                continue;
+            }
+            await using var owned = ha;
+            haOptions.Log?.Invoke($"instance {ha.InstanceId} of job {ha.Paths.JobId}: standby, waiting for leadership ({ha.Paths.Leader})");
+            try
+            {
+                await ha.AwaitLeadershipAsync(stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return; // a standby stopped: nothing to drain
+            }
+            catch (OperationCanceledException) when (ha.Lost.IsCancellationRequested)
+            {
+                continue;
+            }
+            haOptions.Log?.Invoke($"instance {ha.InstanceId} of job {ha.Paths.JobId}: leader");
+            try
+            {
+                // On the thread pool: the await above may resume on Keeper's event thread, which the run must never block.
+                await Task.Run(() => RunAttemptAsync(ha, names, stop), CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (!stop.IsCancellationRequested
+                && (ha.Lost.IsCancellationRequested || ha.Client.State is Quill.Keeper.Client.SessionState.Expired or Quill.Keeper.Client.SessionState.Closed
+                    || IsSessionTrouble(e)))
+            {
+                haOptions.Log?.Invoke($"instance {ha.InstanceId}: stopped processing ({ha.LostReason}; {e.Message}); joining the election again");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether a run failed because of its Keeper session (expired, or the connection lost in the middle of a write),
+    /// possibly before the client reported the session's state: the instance then joins the election again, and
+    /// whoever leads next restores from the newest checkpoint.
+    /// </summary>
+    private static bool IsSessionTrouble(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is Quill.Keeper.Protocol.KeeperException { Code: Quill.Keeper.Protocol.ErrorCode.SessionExpired
+                    or Quill.Keeper.Protocol.ErrorCode.ConnectionLoss or Quill.Keeper.Protocol.ErrorCode.SessionMoved })
+                return true;
+            if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsSessionTrouble)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>One run of the job: as the leader under high availability (<paramref name="ha"/>), or alone.</summary>
+    private async Task RunAttemptAsync(KeeperHaServices? ha, OperatorNames names, CancellationToken stop)
+    {
         using var abort = new CancellationTokenSource();
-        var storage = Options.CheckpointDirectory is { } directory ? new CheckpointStorage(directory) : null;
+        using var lost = ha?.Lost.Register(abort.Cancel);
+        Exception? failure = null;
+        string? directory = Options.CheckpointDirectory;
+        ICheckpointStore? storage = directory is null ? null
+            : ha is null ? new CheckpointStorage(directory, Options.RetainedCheckpoints)
+            : new KeeperCheckpointStore(ha, new CheckpointStorage(directory, retained: null), Options.RetainedCheckpoints, Options.HighAvailability!.Log);
         // Exactly-once decides which checkpoint to restore (the newest whose output committed); JobRunner disposes it.
         var output = storage is not null && Options.ExactlyOnce
             ? await Task.Run(() => ExactlyOnceOutput.Open(Options, storage, _markerTopic!), stop)
             : null;
-        using var checkpoints = storage is not null
-            ? new CheckpointCoordinator(storage, Options.CheckpointInterval, Options.TimeProvider, output is null ? storage.LoadLatest() : output.Restored, output)
-            : null;
+        CheckpointCoordinator? checkpoints = null;
+        try
+        {
+            var stored = output is not null ? output.Restored : await Task.Run(() => storage?.LoadLatest(), stop);
+            string from = stored is null ? "" : $"checkpoint {stored.Id}";
+            if (stored is null && Options.FromSavepoint is { } savepoint)
+            {
+                stored = Savepoints.Read(savepoint);
+                from = $"savepoint {savepoint}";
+            }
+            var restored = stored is null ? null : names.ToRunning(stored, Options.AllowNonRestoredState, from);
+            ICheckpointIdCounter ids = ha is null
+                ? new LocalCheckpointIdCounter((restored?.Id ?? 0) + 1)
+                : await KeeperCheckpointIdCounter.OpenAsync(ha, from.StartsWith("checkpoint", StringComparison.Ordinal) ? restored!.Id + 1 : 1, stop);
+            if (output is not null) output.FirstEpoch = ids.Peek();
+            if (storage is not null || Options.SavepointDirectory is not null || restored is not null)
+            {
+                checkpoints = new CheckpointCoordinator(storage, Options.CheckpointInterval, Options.TimeProvider, restored, output, ids, names,
+                    Options.JobName, Options.SavepointDirectory);
+                checkpoints.Failed = e =>
+                {
+                    failure ??= e;
+                    abort.Cancel();
+                };
+            }
+        }
+        catch
+        {
+            output?.Dispose();
+            throw;
+        }
+        using var disposeCheckpoints = checkpoints;
         var context = new JobContext(Options, abort.Token, checkpoints, output);
         if (output is not null) context.Resources.Add(output);
-        await JobRunner.RunAsync(context, abort, _stages, stop);
+        _coordinator = checkpoints;
+        var requests = ha is not null && checkpoints is not null
+            ? Task.Run(() => SavepointRequests.ServeAsync(ha, checkpoints.TriggerSavepointAsync, Options.HighAvailability!.Log, abort.Token), CancellationToken.None)
+            : Task.CompletedTask;
+        try
+        {
+            await JobRunner.RunAsync(context, abort, _stages, stop);
+        }
+        catch (OperationCanceledException) when (failure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+        finally
+        {
+            _coordinator = null;
+            await abort.CancelAsync();
+            await requests;
+        }
     }
 }

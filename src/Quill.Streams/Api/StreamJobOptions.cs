@@ -51,6 +51,31 @@ public sealed class StreamJobOptions
     /// </summary>
     public State.StateBackend StateBackend { get; init; } = State.StateBackend.InMemory;
 
+    /// <summary>
+    /// How many completed checkpoints are kept (the newest); older ones are deleted (and, with high availability, their
+    /// pointers in Keeper). At least 2 under exactly-once: a restart may have to fall back to the one before the newest.
+    /// </summary>
+    public int RetainedCheckpoints { get; init; } = 2;
+
+    /// <summary>Run as one instance of a highly available job (leader election and checkpoint pointers in Keeper); null: alone.</summary>
+    public HighAvailabilityOptions? HighAvailability { get; init; }
+
+    /// <summary>Where savepoints go when a trigger names no directory (null: a trigger must name one).</summary>
+    public string? SavepointDirectory { get; init; }
+
+    /// <summary>
+    /// A savepoint (its directory or its _metadata file) to start from, when the job has no completed checkpoint of its
+    /// own yet (with one, the newest checkpoint wins, as after a failover). State is matched to operators by uid
+    /// (<see cref="DataStream{T}.Uid"/>), else by the operator's place in the job's definition.
+    /// </summary>
+    public string? FromSavepoint { get; init; }
+
+    /// <summary>
+    /// Restore even if the savepoint or checkpoint holds state of an operator the job no longer has (Flink's
+    /// allowNonRestoredState): that state is dropped. Without it such a restore fails and names the operators.
+    /// </summary>
+    public bool AllowNonRestoredState { get; init; }
+
     internal string EffectiveGroupId => GroupId ?? JobName;
 
     internal bool ExactlyOnce => DeliveryGuarantee == DeliveryGuarantee.ExactlyOnce;
@@ -64,6 +89,15 @@ public sealed class StreamJobOptions
             throw new ArgumentException("DeliveryGuarantee.ExactlyOnce needs checkpointing: set CheckpointDirectory (output is committed "
                 + "when a checkpoint completes)", nameof(DeliveryGuarantee));
         StateBackend.Validate();
+        if (RetainedCheckpoints < (ExactlyOnce ? 2 : 1))
+            throw new ArgumentOutOfRangeException(nameof(RetainedCheckpoints), RetainedCheckpoints, ExactlyOnce ? "must be at least 2 under exactly-once" : "must be at least 1");
+        if (HighAvailability is { } ha)
+        {
+            ha.Validate();
+            if (CheckpointDirectory is null)
+                throw new ArgumentException("HighAvailability needs checkpointing: set CheckpointDirectory (a directory every instance of the job "
+                    + "can read: a standby restores from the checkpoints the leader wrote there)", nameof(HighAvailability));
+        }
         if (MailboxCapacity < 1) throw new ArgumentOutOfRangeException(nameof(MailboxCapacity), MailboxCapacity, "must be at least 1");
     }
 }

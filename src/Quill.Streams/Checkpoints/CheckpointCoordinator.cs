@@ -25,38 +25,60 @@ internal interface ITwoPhaseCommit
 /// its snapshot when the aligned barrier passes it; sinks flush. Every task acknowledges once the barrier has gone
 /// through its chain; when all have, the checkpoint is complete and is written to storage (under exactly-once between a
 /// pre-commit and the commit of its output transaction). One checkpoint at a time: the next is triggered only after the
-/// previous one is written and committed.
+/// previous one is written and committed. A savepoint is a checkpoint triggered on request (at once, or right after the
+/// one in progress) that is also copied, once committed, to a savepoint directory (<see cref="Savepoints"/>).
+/// Ids come from a counter (under high availability, Keeper's); state is written under the operators' names
+/// (<see cref="OperatorNames"/>).
 /// </summary>
 internal sealed class CheckpointCoordinator : IDisposable
 {
-    private readonly CheckpointStorage _storage;
+    private readonly ICheckpointStore? _storage;
     private readonly TimeSpan _interval;
+    private readonly bool _periodic;
     private readonly ITimer _timer;
     private readonly List<IBarrierSource> _sources = [];
     private readonly ITwoPhaseCommit? _twoPhaseCommit;
+    private readonly ICheckpointIdCounter _ids;
+    private readonly OperatorNames? _names;
+    private readonly string _jobName;
+    private readonly string? _savepointDirectory;
     private readonly Lock _lock = new();
+    private readonly List<SavepointRequest> _savepointRequests = [];
+    private List<SavepointRequest> _pendingSavepoints = [];
     private Checkpoint? _pending;
     private int _acknowledged;
     private int _taskCount;
-    private long _lastId;
     private bool _stopped;
     private bool _finalRequested;
     private long _finalId;
 
-    /// <param name="restored">The checkpoint the job starts from (see <see cref="Restored"/>).</param>
-    public CheckpointCoordinator(CheckpointStorage storage, TimeSpan interval, TimeProvider time, Checkpoint? restored,
-        ITwoPhaseCommit? twoPhaseCommit = null)
+    /// <param name="storage">Where completed checkpoints go; null: savepoints only (no periodic checkpoints).</param>
+    /// <param name="restored">The checkpoint the job starts from (see <see cref="Restored"/>), under the operators' ids.</param>
+    /// <param name="ids">The ids of this run's checkpoints (default: on from the restored one's).</param>
+    public CheckpointCoordinator(ICheckpointStore? storage, TimeSpan interval, TimeProvider time, Checkpoint? restored,
+        ITwoPhaseCommit? twoPhaseCommit = null, ICheckpointIdCounter? ids = null, OperatorNames? names = null, string jobName = "job",
+        string? savepointDirectory = null)
     {
         _storage = storage;
         _interval = interval;
+        _periodic = storage is not null;
         _twoPhaseCommit = twoPhaseCommit;
+        _ids = ids ?? new LocalCheckpointIdCounter((restored?.Id ?? 0) + 1);
+        _names = names;
+        _jobName = jobName;
+        _savepointDirectory = savepointDirectory;
         Restored = restored;
-        _lastId = Restored?.Id ?? 0;
         _timer = time.CreateTimer(_ => Trigger(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The checkpoint the job starts from, if the directory had one.</summary>
     public Checkpoint? Restored { get; }
+
+    /// <summary>The id the next checkpoint will have.</summary>
+    public long NextId => _ids.Peek();
+
+    /// <summary>Raised when taking a checkpoint fails outside a task (the id counter, on the timer): the job must fail.</summary>
+    public Action<Exception>? Failed { get; set; }
 
     public void AddSource(IBarrierSource source)
     {
@@ -66,15 +88,48 @@ internal sealed class CheckpointCoordinator : IDisposable
     /// <summary>Called once every task exists: how many acknowledgements complete a checkpoint.</summary>
     public void Start(int taskCount)
     {
-        lock (_lock) _taskCount = taskCount;
-        _timer.Change(_interval, Timeout.InfiniteTimeSpan);
+        bool savepointWaiting;
+        lock (_lock)
+        {
+            _taskCount = taskCount;
+            savepointWaiting = _savepointRequests.Count > 0;
+        }
+        if (savepointWaiting) Trigger();
+        else if (_periodic) _timer.Change(_interval, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>No new checkpoints (the job is stopping): a source that has stopped would never acknowledge.</summary>
     public void Stop()
     {
-        lock (_lock) _stopped = true;
+        List<SavepointRequest> waiting;
+        lock (_lock)
+        {
+            _stopped = true;
+            waiting = [.. _savepointRequests];
+            _savepointRequests.Clear();
+        }
         _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        foreach (var request in waiting) request.Result.TrySetException(new InvalidOperationException("the job stopped before the savepoint was taken"));
+    }
+
+    /// <summary>
+    /// Takes a savepoint: a checkpoint now (or right after the one in progress), copied to <paramref name="directory"/>
+    /// (default: the job's savepoint directory) once complete. Completes with the savepoint's directory.
+    /// </summary>
+    public Task<string> TriggerSavepointAsync(string? directory)
+    {
+        directory ??= _savepointDirectory ?? throw new ArgumentException("no savepoint directory: name one, or set StreamJobOptions.SavepointDirectory");
+        var request = new SavepointRequest(directory);
+        bool startNow;
+        lock (_lock)
+        {
+            if (_stopped) throw new InvalidOperationException("the job is stopping: no savepoint can be taken");
+            _savepointRequests.Add(request);
+            startNow = _pending is null && _taskCount > 0;
+        }
+        // Never on the caller's thread: taking an id may wait on Keeper, and the caller may be Keeper's event thread.
+        if (startNow) ThreadPool.QueueUserWorkItem(_ => Trigger());
+        return request.Result.Task;
     }
 
     /// <summary>
@@ -103,7 +158,17 @@ internal sealed class CheckpointCoordinator : IDisposable
         }
     }
 
-    private void Trigger() => StartCheckpoint(final: false);
+    private void Trigger()
+    {
+        try
+        {
+            StartCheckpoint(final: false);
+        }
+        catch (Exception e)
+        {
+            Failed?.Invoke(e);
+        }
+    }
 
     private void StartCheckpoint(bool final)
     {
@@ -112,8 +177,11 @@ internal sealed class CheckpointCoordinator : IDisposable
         lock (_lock)
         {
             if (_pending is not null || (final ? _finalId != 0 : _stopped)) return;
-            id = ++_lastId;
+            // Under high availability the counter is in Keeper: it fails if this instance is no longer the leader.
+            id = _ids.Next();
             _pending = new Checkpoint { Id = id };
+            _pendingSavepoints = [.. _savepointRequests];
+            _savepointRequests.Clear();
             _acknowledged = 0;
             sources = [.. _sources];
             if (final) _finalId = id;
@@ -145,26 +213,70 @@ internal sealed class CheckpointCoordinator : IDisposable
     public void Acknowledge(long checkpointId)
     {
         Checkpoint complete;
+        List<SavepointRequest> savepoints;
         lock (_lock)
         {
             if (_pending?.Id != checkpointId || ++_acknowledged < _taskCount) return;
             complete = _pending;
+            savepoints = _pendingSavepoints;
+            _pendingSavepoints = [];
         }
         // Written by the last task to acknowledge; nothing else of this checkpoint changes any more. A failure here
         // fails that task, and so the job.
-        _twoPhaseCommit?.PreCommit(complete);
-        _storage.Write(complete);
-        _twoPhaseCommit?.Commit(complete);
-        bool startFinal;
+        try
+        {
+            _twoPhaseCommit?.PreCommit(complete);
+            var stored = _names?.ToStored(complete) ?? complete;
+            _storage?.Write(stored);
+            _twoPhaseCommit?.Commit(complete);
+            foreach (var savepoint in savepoints) CompleteSavepoint(savepoint, stored);
+        }
+        catch (Exception e)
+        {
+            foreach (var savepoint in savepoints) savepoint.Result.TrySetException(e);
+            throw;
+        }
+        bool startFinal, savepointWaiting;
         lock (_lock)
         {
             _pending = null;
             startFinal = _finalRequested && _finalId == 0;
+            savepointWaiting = _savepointRequests.Count > 0;
             if (_stopped && !startFinal) return;
         }
         if (startFinal) StartCheckpoint(final: true);
-        else _timer.Change(_interval, Timeout.InfiniteTimeSpan);
+        else if (savepointWaiting) Trigger();
+        else if (_periodic) _timer.Change(_interval, Timeout.InfiniteTimeSpan);
     }
 
-    public void Dispose() => _timer.Dispose();
+    private void CompleteSavepoint(SavepointRequest request, Checkpoint stored)
+    {
+        try
+        {
+            request.Result.TrySetResult(Savepoints.Write(request.Directory, _jobName, stored));
+        }
+        catch (Exception e)
+        {
+            // The checkpoint itself completed: only the copy failed, which fails the request, not the job.
+            request.Result.TrySetException(e);
+        }
+    }
+
+    public void Dispose()
+    {
+        _timer.Dispose();
+        List<SavepointRequest> waiting;
+        lock (_lock)
+        {
+            waiting = [.. _savepointRequests, .. _pendingSavepoints];
+            _savepointRequests.Clear();
+            _pendingSavepoints = [];
+        }
+        foreach (var request in waiting) request.Result.TrySetException(new InvalidOperationException("the job ended before the savepoint was taken"));
+    }
+
+    private sealed record SavepointRequest(string Directory)
+    {
+        public TaskCompletionSource<string> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 }

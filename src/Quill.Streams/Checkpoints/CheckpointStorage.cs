@@ -4,19 +4,28 @@ namespace Quill.Streams.Checkpoints;
 
 /// <summary>
 /// Checkpoints as files in a directory, one per checkpoint (chk-&lt;id&gt;.json): written to a temp file, fsynced, then
-/// renamed, so a crash leaves either the whole new file or none. The newest two are kept: under exactly-once a restart
-/// falls back to the older one when the newest one's output transaction never committed.
+/// renamed, so a crash leaves either the whole new file or none. The newest <c>retained</c> (default two) are kept:
+/// under exactly-once a restart falls back to the older one when the newest one's output transaction never committed.
+/// With <c>retained</c> null nothing is removed here: the Keeper store decides (by its pointers) what is kept.
 /// </summary>
-internal sealed class CheckpointStorage(string directory)
+internal sealed class CheckpointStorage(string directory, int? retained = 2) : ICheckpointStore
 {
-    private const int Retained = 2;
-
     public string Directory { get; } = directory;
+
+    /// <summary>Where checkpoint <paramref name="id"/>'s file is.</summary>
+    public string PathOf(long id) => Path.Combine(Directory, $"chk-{id:D19}.json");
 
     public void Write(Checkpoint checkpoint)
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        string path = Path.Combine(Directory, $"chk-{checkpoint.Id:D19}.json");
+        WriteFile(PathOf(checkpoint.Id), checkpoint);
+        if (retained is { } count)
+            foreach (string old in Completed().Skip(count)) File.Delete(old);
+    }
+
+    /// <summary>Writes <paramref name="checkpoint"/> to <paramref name="path"/>: a temp file, fsynced, then renamed.</summary>
+    public static void WriteFile(string path, Checkpoint checkpoint)
+    {
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string temp = path + ".tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
@@ -24,19 +33,23 @@ internal sealed class CheckpointStorage(string directory)
             file.Flush(flushToDisk: true);
         }
         File.Move(temp, path, overwrite: true);
-        foreach (string old in Completed().Skip(Retained)) File.Delete(old);
+    }
+
+    public static Checkpoint ReadFile(string path)
+    {
+        using var file = File.OpenRead(path);
+        return JsonSerializer.Deserialize<Checkpoint>(file, StateJson.Options)
+            ?? throw new InvalidDataException($"{path} holds no checkpoint");
     }
 
     /// <summary>Removes checkpoint <paramref name="id"/> (one whose output was never committed).</summary>
-    public void Delete(long id) => File.Delete(Path.Combine(Directory, $"chk-{id:D19}.json"));
+    public void Delete(long id) => File.Delete(PathOf(id));
 
     /// <summary>The newest checkpoint, or null if there is none.</summary>
     public Checkpoint? LoadLatest()
     {
         string? newest = Completed().FirstOrDefault();
-        if (newest is null) return null;
-        using var file = File.OpenRead(newest);
-        return JsonSerializer.Deserialize<Checkpoint>(file, StateJson.Options);
+        return newest is null ? null : ReadFile(newest);
     }
 
     /// <summary>Completed checkpoint files, newest first (the id is zero-padded, so names sort by id).</summary>

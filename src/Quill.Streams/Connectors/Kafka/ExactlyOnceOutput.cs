@@ -74,7 +74,7 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
     /// Fences the previous run's producers (aborting their open transactions), picks the checkpoint to restore (the
     /// newest whose output committed; an uncommitted newest is deleted) and begins the first two epochs' transactions.
     /// </summary>
-    public static ExactlyOnceOutput Open(StreamJobOptions options, CheckpointStorage storage, string markerTopic)
+    public static ExactlyOnceOutput Open(StreamJobOptions options, ICheckpointStore storage, string markerTopic)
     {
         var output = new ExactlyOnceOutput(options, markerTopic);
         try
@@ -91,7 +91,7 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
         }
     }
 
-    private Checkpoint? ChooseRestored(CheckpointStorage storage)
+    private Checkpoint? ChooseRestored(ICheckpointStore storage)
     {
         var newest = storage.LoadLatest();
         if (newest?.Transaction is not { } transaction) return newest; // none, or written by an at-least-once run
@@ -102,8 +102,17 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
         return storage.LoadLatest();
     }
 
-    /// <summary>The first epoch of this run: the checkpoint after the restored one.</summary>
-    public long FirstEpoch => (Restored?.Id ?? 0) + 1;
+    /// <summary>
+    /// The first epoch of this run: the id of its first checkpoint (by default the one after the restored one; the job
+    /// sets it when its ids come from elsewhere, a savepoint or Keeper's counter, before any sink is built).
+    /// </summary>
+    public long FirstEpoch
+    {
+        get => _firstEpoch ?? (Restored?.Id ?? 0) + 1;
+        set => _firstEpoch = value;
+    }
+
+    private long? _firstEpoch;
 
     /// <summary>Where a sink writes what comes before checkpoint <paramref name="epoch"/>'s barrier.</summary>
     public IProducer<byte[]?, byte[]?> ProducerFor(long epoch) => _producers[epoch % 2];

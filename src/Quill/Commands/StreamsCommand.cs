@@ -1,0 +1,182 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Quill.Commands.Kafka;
+using Quill.Keeper.Client;
+using Quill.Keeper.Protocol;
+
+namespace Quill.Commands;
+
+/// <summary>
+/// `quill streams`: the highly available Quill.Streams jobs registered in Keeper (docs/streams.md has the znode
+/// layout): `list` shows each job's instances (leader, standbys), its retained checkpoints and counter; `savepoint`
+/// asks a job's leader for a savepoint through a request znode and prints where it was written.
+/// </summary>
+public static class StreamsCommand
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static Command Create()
+    {
+        var keeper = new Option<string>("--keeper") { Description = "Keeper (or ZooKeeper) connect string, host:port[,...] (default 127.0.0.1:2181).", DefaultValueFactory = _ => "127.0.0.1:2181" };
+        var root = new Option<string>("--root") { Description = "The jobs' HA root znode (default /quill-streams).", DefaultValueFactory = _ => "/quill-streams" };
+
+        var list = new Command("list", "Each job under the HA root: its instances (leader first, then standbys in line), retained checkpoints, next checkpoint id.")
+        {
+            keeper, root,
+        };
+        list.SetAction((parse, ct) => KafkaTool.RunAsync("streams list", async () =>
+        {
+            await using var client = await ConnectAsync(parse.GetValue(keeper)!, ct);
+            await ListAsync(client, parse.GetValue(root)!, Console.Out, ct);
+            return ExitCodes.Ok;
+        }));
+
+        var job = new Option<string>("--job-id") { Description = "The job's id (its znode under the root).", Required = true };
+        var directory = new Option<string?>("--directory") { Description = "Where to write the savepoint (default: the job's savepoint directory)." };
+        var timeout = new Option<int>("--timeout-ms") { Description = "How long to wait for the leader's answer (default 60000).", DefaultValueFactory = _ => 60_000 };
+        var savepoint = new Command("savepoint", "Ask the job's leader for a savepoint (a request znode it watches) and print the savepoint's path.")
+        {
+            keeper, root, job, directory, timeout,
+        };
+        savepoint.SetAction((parse, ct) => KafkaTool.RunAsync("streams savepoint", async () =>
+        {
+            await using var client = await ConnectAsync(parse.GetValue(keeper)!, ct);
+            string dir = parse.GetValue(directory) is { } d ? Path.GetFullPath(d) : "";
+            return await SavepointAsync(client, $"{parse.GetValue(root)!.TrimEnd('/')}/{parse.GetValue(job)}", dir.Length == 0 ? null : dir,
+                TimeSpan.FromMilliseconds(parse.GetValue(timeout)), ct);
+        }));
+
+        return new Command("streams", "Highly available Quill.Streams jobs in Keeper: list them, trigger savepoints.") { list, savepoint };
+    }
+
+    private static Task<KeeperClient> ConnectAsync(string connect, CancellationToken ct) =>
+        KeeperClient.ConnectAsync(connect, new KeeperClientOptions { SessionTimeout = TimeSpan.FromSeconds(10) }, ct);
+
+    public static async Task ListAsync(KeeperClient client, string root, TextWriter output, CancellationToken ct)
+    {
+        if (await client.ExistsAsync(root, cancellationToken: ct) is null)
+        {
+            output.WriteLine($"no jobs ({root} does not exist)");
+            return;
+        }
+        var table = new TextTable("JOB", "INSTANCE", "ROLE", "HOST", "PID", "CHECKPOINTS", "NEWEST-CHECKPOINT", "NEXT-ID");
+        foreach (string jobId in (await client.GetChildrenAsync(root, cancellationToken: ct)).Order(StringComparer.Ordinal))
+        {
+            string jobPath = $"{root.TrimEnd('/')}/{jobId}";
+            // The election decides the roles: the lowest latch node leads, the others wait in their order.
+            var latch = (await ChildrenAsync(client, $"{jobPath}/leader", ct)).OrderBy(c => c[^Math.Min(10, c.Length)..], StringComparer.Ordinal).ToList();
+            var inLine = new List<string>();
+            foreach (string node in latch)
+                if (await DataAsync(client, $"{jobPath}/leader/{node}", ct) is { } id) inLine.Add(id);
+            var checkpoints = (await ChildrenAsync(client, $"{jobPath}/checkpoints", ct)).Order(StringComparer.Ordinal).ToList();
+            string newest = checkpoints.Count == 0 ? "-"
+                : await DataAsync(client, $"{jobPath}/checkpoints/{checkpoints[^1]}", ct) is { } pointer ? PointerText(pointer) : "-";
+            string counter = await DataAsync(client, $"{jobPath}/checkpoint-counter", ct) ?? "-";
+            string ids = checkpoints.Count == 0 ? "-" : string.Join(",", checkpoints.Select(c => c.TrimStart('0') is { Length: > 0 } t ? t : "0"));
+            var instances = (await ChildrenAsync(client, $"{jobPath}/instances", ct)).ToHashSet(StringComparer.Ordinal);
+            var rows = inLine.Concat(instances.Where(i => !inLine.Contains(i)).Order(StringComparer.Ordinal)).ToList();
+            if (rows.Count == 0) table.Add(jobId, "-", "-", "-", "-", ids, newest, counter);
+            foreach (string instance in rows)
+            {
+                int place = inLine.IndexOf(instance);
+                string role = place == 0 ? "leader" : place > 0 ? "standby" : "starting";
+                string host = "-", pid = "-";
+                if (await DataAsync(client, $"{jobPath}/instances/{instance}", ct) is { } info)
+                {
+                    try
+                    {
+                        var element = JsonDocument.Parse(info).RootElement;
+                        host = element.TryGetProperty("host", out var h) ? h.GetString() ?? "-" : "-";
+                        pid = element.TryGetProperty("pid", out var p) ? p.ToString() : "-";
+                    }
+                    catch (JsonException)
+                    {
+                    }
+                }
+                table.Add(jobId, instance, role, host, pid, ids, newest, counter);
+            }
+        }
+        table.Write(output);
+    }
+
+    private static string PointerText(string pointer)
+    {
+        try
+        {
+            var element = JsonDocument.Parse(pointer).RootElement;
+            return element.GetProperty("path").GetString() ?? "-";
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return pointer;
+        }
+    }
+
+    public static async Task<int> SavepointAsync(KeeperClient client, string jobPath, string? directory, TimeSpan timeout, CancellationToken ct)
+    {
+        if (await client.ExistsAsync($"{jobPath}/savepoint-requests", cancellationToken: ct) is null)
+            throw new ToolException($"no job at {jobPath} (no savepoint-requests znode)", ExitCodes.Failed);
+        var leaders = await ChildrenAsync(client, $"{jobPath}/leader", ct);
+        if (leaders.Count == 0) throw new ToolException($"the job at {jobPath} has no running instance", ExitCodes.Failed);
+        byte[] request = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string?> { ["directory"] = directory }, Json);
+        string path = await client.CreateAsync($"{jobPath}/savepoint-requests/request-", request, mode: CreateMode.PersistentSequential, cancellationToken: ct);
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(timeout);
+            while (true)
+            {
+                var changed = new KeeperWatch();
+                var node = await client.GetDataAsync(path, changed, deadline.Token);
+                var answer = JsonDocument.Parse(node.Data).RootElement;
+                if (answer.TryGetProperty("status", out var status) && status.GetString() is { } s)
+                {
+                    if (s == "completed")
+                    {
+                        Console.WriteLine(answer.GetProperty("path").GetString());
+                        return ExitCodes.Ok;
+                    }
+                    Console.Error.WriteLine($"quill streams savepoint: the savepoint failed: {(answer.TryGetProperty("error", out var e) ? e.GetString() : s)}");
+                    return ExitCodes.Failed;
+                }
+                try
+                {
+                    await changed.Fired.WaitAsync(deadline.Token);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    throw new ToolException($"no answer from the job's leader within {timeout.TotalSeconds:0.#} s", ExitCodes.Failed);
+                }
+            }
+        }
+        finally
+        {
+            await client.DeleteIfExistsAsync(path, CancellationToken.None);
+        }
+    }
+
+    private static async Task<IReadOnlyList<string>> ChildrenAsync(KeeperClient client, string path, CancellationToken ct)
+    {
+        try
+        {
+            return await client.GetChildrenAsync(path, cancellationToken: ct);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            return [];
+        }
+    }
+
+    private static async Task<string?> DataAsync(KeeperClient client, string path, CancellationToken ct)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString((await client.GetDataAsync(path, cancellationToken: ct)).Data);
+        }
+        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+using Confluent.Kafka;
+using Quill.Broker.Compat.Tests;
+using Quill.Streams.Api;
+using Quill.Streams.Checkpoints;
+using Quill.Streams.Examples.WordCount;
+using Quill.Streams.Serialization;
+
+namespace Quill.Streams.Tests;
+
+/// <summary>
+/// Savepoints: taken on request (through the API, and through Keeper as a tool asks), kept when checkpoints are
+/// cleaned up, and restored into a changed job by operator uid; state no operator maps to is refused unless allowed.
+/// </summary>
+[Collection(BrokerCollection.Name)]
+public sealed class SavepointTests(BrokerFixture fixture) : IDisposable
+{
+    private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "quill-streams-sp-" + Guid.NewGuid().ToString("N")[..12]);
+    private string Keeper => $"127.0.0.1:{fixture.Broker.KeeperPort}";
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
+    }
+
+    private StreamJobOptions Options(string name, string? fromSavepoint = null, bool allowNonRestored = false, HighAvailabilityOptions? ha = null) => new()
+    {
+        BootstrapServers = fixture.Broker.BootstrapServers,
+        JobName = name,
+        CheckpointDirectory = Path.Combine(_directory, name),
+        CheckpointInterval = TimeSpan.FromMilliseconds(100),
+        SavepointDirectory = Path.Combine(_directory, "savepoints"),
+        FromSavepoint = fromSavepoint,
+        AllowNonRestoredState = allowNonRestored,
+        HighAvailability = ha,
+    };
+
+    /// <summary>
+    /// A changed WordCount: a new stateful operator (counts per word length) defined before the word counts, so that
+    /// the counts are no longer the job's first keyed function; the source and the counts keep their uids, unless
+    /// <paramref name="countsUid"/> renames the counts.
+    /// </summary>
+    private static void DefineChanged(StreamJob job, string input, string lengths, string output, string countsUid)
+    {
+        var words = job.FromKafka(input, Serdes.String).Uid("lines").FlatMap(line => (line ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        words.KeyBy(word => word.Length).Process<string>((word, context) =>
+        {
+            var seen = context.State.GetValueState<long>("seen");
+            seen.Value++;
+            context.Emit($"{context.Key}:{seen.Value}");
+        }).Uid("lengths").ToKafka(lengths, Serdes.String!);
+        words.Map(word => new WordCount(word, 1)).KeyBy(c => c.Word)
+            .Reduce((a, b) => new WordCount(a.Word, a.Count + b.Count)).Uid(countsUid)
+            .ToKafka(output, c => c.Word, Serdes.String, c => c.Count.ToString(CultureInfo.InvariantCulture), Serdes.String);
+    }
+
+    [Fact]
+    public async Task a_savepoint_taken_through_keeper_or_the_api_outlives_checkpoint_cleanup_and_a_changed_job_restores_it_by_uid()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts"), jobId = Kafka.NewTopic("wc");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        await _kafka.ProduceAsync(input, ["to be or not to be"]);
+
+        var v1 = StreamJob.Create(Options("v1", ha: new HighAvailabilityOptions { Keeper = Keeper, JobId = jobId, SessionTimeout = TimeSpan.FromSeconds(8) }));
+        WordCountJob.Define(v1, input, output);
+        string throughApi, throughKeeper;
+        await using (var running = new RunningJob(v1))
+        {
+            await _kafka.ReadAsync(output, 1, 6, running.Run, IsolationLevel.ReadUncommitted);
+            throughApi = await v1.TriggerSavepointAsync();
+            var answer = await new HaKazoo(Keeper).RequestSavepointAsync("/quill-streams/" + jobId, Path.Combine(_directory, "requested"));
+            Assert.Equal("completed", answer.GetProperty("status").GetString());
+            throughKeeper = answer.GetProperty("path").GetString()!;
+            Assert.StartsWith(Path.Combine(_directory, "requested"), throughKeeper);
+
+            // Checkpoints go on and the old ones are removed (two kept); the savepoints stay.
+            long savepointId = Savepoints.Read(throughKeeper).Id;
+            var checkpoints = new CheckpointStorage(Path.Combine(_directory, "v1"));
+            await HighAvailabilityTests.WaitForAsync(() => checkpoints.LoadLatest() is { } c && c.Id > savepointId + 2, "two more checkpoints");
+            await running.StopAsync();
+        }
+        Assert.True(Directory.GetFiles(Path.Combine(_directory, "v1"), "chk-*.json").Length <= 2);
+        foreach (string savepoint in (string[])[throughApi, throughKeeper])
+        {
+            Assert.True(File.Exists(Path.Combine(savepoint, "_metadata")), savepoint);
+            var state = Savepoints.Read(savepoint);
+            Assert.Equal(1, state.SourceOffsets["lines"][$"{input}:0"]);
+            Assert.Contains("counts", state.Operators.Keys);
+        }
+
+        // The changed job from the savepoint: the counts go on (be was 2), the new operator starts empty, the source
+        // reads on after the savepoint's offset.
+        string lengths = Kafka.NewTopic("lengths"), output2 = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(lengths, 1);
+        await _kafka.CreateTopicAsync(output2, 1);
+        await _kafka.ProduceAsync(input, ["be"]);
+        var v2 = StreamJob.Create(Options("v2", fromSavepoint: throughKeeper));
+        DefineChanged(v2, input, lengths, output2, countsUid: "counts");
+        await using (var running = new RunningJob(v2))
+        {
+            var counted = await _kafka.ReadAsync(output2, 1, 1, running.Run, IsolationLevel.ReadUncommitted);
+            Assert.Equal("be:3", $"{counted[0].Message.Key}:{counted[0].Message.Value}");
+            var byLength = await _kafka.ReadAsync(lengths, 1, 1, running.Run, IsolationLevel.ReadUncommitted);
+            Assert.Equal("2:1", byLength[0].Message.Value);
+        }
+    }
+
+    [Fact]
+    public async Task state_that_maps_to_no_operator_is_refused_with_its_names_unless_non_restored_state_is_allowed()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        await _kafka.ProduceAsync(input, ["to be or not to be"]);
+        var v1 = StreamJob.Create(Options("v1"));
+        WordCountJob.Define(v1, input, output);
+        string savepoint;
+        await using (var running = new RunningJob(v1))
+        {
+            await _kafka.ReadAsync(output, 1, 6, running.Run, IsolationLevel.ReadUncommitted);
+            savepoint = await v1.TriggerSavepointAsync();
+        }
+
+        // The counts renamed: the savepoint's "counts" state has no operator.
+        string lengths = Kafka.NewTopic("lengths"), output2 = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(lengths, 1);
+        await _kafka.CreateTopicAsync(output2, 1);
+        var refused = StreamJob.Create(Options("v2", fromSavepoint: savepoint));
+        DefineChanged(refused, input, lengths, output2, countsUid: "totals");
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => refused.RunAsync(CancellationToken.None).WaitAsync(Kafka.Timeout));
+        Assert.Contains("does not have: counts", error.Message);
+        Assert.Contains("AllowNonRestoredState", error.Message);
+
+        // Allowed: the counts start from zero, the source still reads on from the savepoint's offset.
+        await _kafka.ProduceAsync(input, ["be"]);
+        var allowed = StreamJob.Create(Options("v3", fromSavepoint: savepoint, allowNonRestored: true));
+        DefineChanged(allowed, input, lengths, output2, countsUid: "totals");
+        await using var again = new RunningJob(allowed);
+        var counted = await _kafka.ReadAsync(output2, 1, 1, again.Run, IsolationLevel.ReadUncommitted);
+        Assert.Equal("be:1", $"{counted[0].Message.Key}:{counted[0].Message.Value}");
+    }
+}
