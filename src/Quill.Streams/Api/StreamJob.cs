@@ -193,8 +193,11 @@ public sealed class StreamJob
     {
         for (; e is not null; e = e.InnerException)
         {
-            if (e is Quill.Keeper.Protocol.KeeperException { Code: Quill.Keeper.Protocol.ErrorCode.SessionExpired
-                    or Quill.Keeper.Protocol.ErrorCode.ConnectionLoss or Quill.Keeper.Protocol.ErrorCode.SessionMoved })
+            if (e is Quill.Keeper.Protocol.KeeperException
+                {
+                    Code: Quill.Keeper.Protocol.ErrorCode.SessionExpired
+                    or Quill.Keeper.Protocol.ErrorCode.ConnectionLoss or Quill.Keeper.Protocol.ErrorCode.SessionMoved
+                })
                 return true;
             if (e is AggregateException aggregate && aggregate.InnerExceptions.Any(IsSessionTrouble)) return true;
         }

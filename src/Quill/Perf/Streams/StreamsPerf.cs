@@ -108,13 +108,13 @@ public static class StreamsPerf
 
     private static IStreamsPerfProcessor Start(StreamsPerfOptions options, string name, StreamsPerfTopology topology, string input,
         string output, string id) => name switch
-    {
-        "raw" => new RawLoopProcessor(options.BootstrapServers, input, options.Partitions, output, id),
-        "quill-map" or "quill-count" => new QuillStreamsProcessor(topology, options.BootstrapServers, input, output, id, options.Parallelism),
-        "streamiz-map" or "streamiz-count" => new StreamizProcessor(options.StreamizBench!, topology, options.BootstrapServers, input, output,
-            id, options.Parallelism),
-        _ => throw new ArgumentException($"unknown case '{name}'"),
-    };
+        {
+            "raw" => new RawLoopProcessor(options.BootstrapServers, input, options.Partitions, output, id),
+            "quill-map" or "quill-count" => new QuillStreamsProcessor(topology, options.BootstrapServers, input, output, id, options.Parallelism),
+            "streamiz-map" or "streamiz-count" => new StreamizProcessor(options.StreamizBench!, topology, options.BootstrapServers, input, output,
+                id, options.Parallelism),
+            _ => throw new ArgumentException($"unknown case '{name}'"),
+        };
 
     /// <summary>Waits for a condition while output keeps coming; fails when none came for the stall timeout or the processor died.</summary>
     private static async Task WaitAsync(Func<bool> done, OutputReader reader, IStreamsPerfProcessor processor, TimeSpan stall,
