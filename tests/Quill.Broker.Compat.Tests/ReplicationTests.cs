@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Quill.Testing;
 
 namespace Quill.Broker.Compat.Tests;
 
@@ -213,5 +215,48 @@ public sealed class ReplicationTests
         }
         await cluster.WaitForPartitionStateAsync(topic, 0, s => s.Isr.Contains(paused), Deadline, $"broker {paused} back in the ISR");
         await WaitForEveryReplicaAsync(cluster, topic, sent);
+    }
+
+    [Fact]
+    public async Task confluent_kafka_python_produces_through_a_leader_kill_and_reads_every_acknowledged_record_once()
+    {
+        if (!File.Exists(ToolRunner.Python)) Assert.Fail($"{ToolRunner.Python} not found: apt-get install python3 python3-confluent-kafka");
+        await using var cluster = await StartClusterAsync();
+        string topic = await CreateTopicAsync(cluster, "py-failover");
+        var before = await cluster.PartitionStateAsync(topic, 0);
+        string marker = Path.Combine(Path.GetTempPath(), $"quill-py-failover-{Guid.NewGuid():N}");
+        try
+        {
+            const int Total = 400;
+            var run = ToolRunner.RunAsync(ToolRunner.Python,
+                [Path.Combine(AppContext.BaseDirectory, "scripts", "python_failover.py"), cluster.BootstrapServers, topic, $"{Total}", marker],
+                timeout: TimeSpan.FromMinutes(5));
+            var until = DateTime.UtcNow + Deadline;
+            while (!File.Exists(marker) && !run.IsCompleted)
+            {
+                Assert.True(DateTime.UtcNow < until, "the python producer never got half of its records acknowledged");
+                await Task.Delay(20);
+            }
+            // Half acknowledged and the producer still writing: its partition's leader dies.
+            cluster.Brokers[before.Leader].Kill();
+            var result = await run;
+            Assert.True(result.Succeeded, result.ToString());
+            if (result.StdErr.Contains("No module named 'confluent_kafka'"))
+                Assert.Fail($"confluent_kafka is missing: apt-get install python3-confluent-kafka\n{result}");
+            using var json = JsonDocument.Parse(result.StdOut.Trim().Split('\n')[^1]);
+            var acked = json.RootElement.GetProperty("acked").EnumerateArray().Select(e => e.GetString()!).ToList();
+            var consumed = json.RootElement.GetProperty("consumed").EnumerateArray().Select(e => e.GetString()!).ToList();
+            Assert.Empty(json.RootElement.GetProperty("errors").EnumerateArray());
+            Assert.Equal(Enumerable.Range(0, Total).Select(i => $"py-{i}"), acked);
+            // Every acknowledged record once, in order: nothing lost to the failover, no retry written twice.
+            Assert.Equal(acked, consumed);
+            var after = await cluster.PartitionStateAsync(topic, 0);
+            Assert.NotEqual(before.Leader, after.Leader);
+            Assert.True(after.LeaderEpoch > before.LeaderEpoch);
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
     }
 }
