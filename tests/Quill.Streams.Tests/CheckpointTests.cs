@@ -1,5 +1,4 @@
 using Quill.Broker.Compat.Tests;
-using Quill.Streams.Checkpoints;
 
 namespace Quill.Streams.Tests;
 
@@ -13,33 +12,6 @@ public sealed class CheckpointTests(BrokerFixture fixture) : IDisposable
     public void Dispose()
     {
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
-    }
-
-    private static Dictionary<string, long> Totals(IEnumerable<string> lines) =>
-        lines.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).CountBy(w => w).ToDictionary(p => p.Key, p => (long)p.Value);
-
-    /// <summary>Waits until the newest checkpoint's offsets cover <paramref name="records"/> input records.</summary>
-    private async Task WaitForCheckpointCoveringAsync(long records, JobProcess job)
-    {
-        var storage = new CheckpointStorage(_directory);
-        var deadline = DateTime.UtcNow + Kafka.Timeout;
-        while (CheckpointedRecords(storage) != records)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no checkpoint covered {records} input records\n{job.Output}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static long CheckpointedRecords(CheckpointStorage storage)
-    {
-        try
-        {
-            return storage.LoadLatest()?.SourceOffsets.Values.Sum(p => p.Values.Sum()) ?? 0;
-        }
-        catch (IOException)
-        {
-            return 0; // the file listed was just replaced by a newer one (checkpoints every 100 ms, the newest two kept)
-        }
     }
 
     [Fact]
@@ -59,13 +31,13 @@ public sealed class CheckpointTests(BrokerFixture fixture) : IDisposable
         await _kafka.ProduceAsync(input, before, partitions: 2);
         using (var first = JobProcess.Start("WordCount", Arguments(2)))
         {
-            await _kafka.ReadAsync(output, 1, Totals(before).Values.Sum(x => (int)x), first.Exited);
-            await WaitForCheckpointCoveringAsync(before.Length, first);
+            await _kafka.ReadAsync(output, 1, CheckpointProgress.WordTotals(before).Values.Sum(x => (int)x), first.Exited);
+            await CheckpointProgress.WaitUntilCoveringAsync(_directory, before.Length, first);
             first.Kill();
         }
 
         await _kafka.ProduceAsync(input, after, partitions: 2);
-        var totals = Totals([.. before, .. after]);
+        var totals = CheckpointProgress.WordTotals([.. before, .. after]);
         using var second = JobProcess.Start("WordCount", Arguments(3));
         var records = await _kafka.ReadAsync(output, 1, (int)totals.Values.Sum(), second.Exited);
 

@@ -1,5 +1,4 @@
 using Quill.Broker.Compat.Tests;
-using Quill.Streams.Checkpoints;
 
 namespace Quill.Streams.Tests;
 
@@ -15,33 +14,6 @@ public sealed class DiskStateJobTests(BrokerFixture fixture) : IDisposable
     public void Dispose()
     {
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
-    }
-
-    private static Dictionary<string, long> Totals(IEnumerable<string> lines) =>
-        lines.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).CountBy(w => w).ToDictionary(p => p.Key, p => (long)p.Value);
-
-    /// <summary>Waits until the newest checkpoint's offsets cover <paramref name="records"/> input records.</summary>
-    private async Task WaitForCheckpointCoveringAsync(long records, JobProcess job)
-    {
-        var storage = new CheckpointStorage(Checkpoints);
-        var deadline = DateTime.UtcNow + Kafka.Timeout;
-        while (CheckpointedRecords(storage) != records)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"no checkpoint covered {records} input records\n{job.Output}");
-            await Task.Delay(50);
-        }
-    }
-
-    private static long CheckpointedRecords(CheckpointStorage storage)
-    {
-        try
-        {
-            return storage.LoadLatest()?.SourceOffsets.Values.Sum(p => p.Values.Sum()) ?? 0;
-        }
-        catch (IOException)
-        {
-            return 0; // the file listed was just replaced by a newer one
-        }
     }
 
     private string[] Arguments(string input, string output, int parallelism, string backend) =>
@@ -72,15 +44,15 @@ public sealed class DiskStateJobTests(BrokerFixture fixture) : IDisposable
         await _kafka.ProduceAsync(input, before, partitions: 2);
         using (var first = JobProcess.Start("WordCount", Arguments(input, output, 2, "disk")))
         {
-            await _kafka.ReadAsync(output, 1, Totals(before).Values.Sum(x => (int)x), first.Exited);
-            await WaitForCheckpointCoveringAsync(before.Length, first);
+            await _kafka.ReadAsync(output, 1, CheckpointProgress.WordTotals(before).Values.Sum(x => (int)x), first.Exited);
+            await CheckpointProgress.WaitUntilCoveringAsync(Checkpoints, before.Length, first);
             // The counts are in RocksDB's files under the state directory while the job runs.
             Assert.Contains(Directory.EnumerateFiles(Path.Combine(State, "word-count")), f => Path.GetFileName(f) == "CURRENT");
             first.Kill();
         }
 
         await _kafka.ProduceAsync(input, after, partitions: 2);
-        var totals = Totals([.. before, .. after]);
+        var totals = CheckpointProgress.WordTotals([.. before, .. after]);
         using var second = JobProcess.Start("WordCount", Arguments(input, output, 3, "disk"));
         AssertExactCounts(totals, await _kafka.ReadAsync(output, 1, (int)totals.Values.Sum(), second.Exited));
     }
@@ -99,11 +71,11 @@ public sealed class DiskStateJobTests(BrokerFixture fixture) : IDisposable
             await _kafka.ProduceAsync(input, batches[run], partitions: 1);
             sent.AddRange(batches[run]);
             using var job = JobProcess.Start("WordCount", Arguments(input, output, 1, backends[run]));
-            await _kafka.ReadAsync(output, 1, (int)Totals(sent).Values.Sum(), job.Exited);
-            await WaitForCheckpointCoveringAsync(sent.Count, job);
+            await _kafka.ReadAsync(output, 1, (int)CheckpointProgress.WordTotals(sent).Values.Sum(), job.Exited);
+            await CheckpointProgress.WaitUntilCoveringAsync(Checkpoints, sent.Count, job);
             job.Kill();
         }
         // Everything the three runs wrote, to the end of the topic: nothing counted twice, nothing started over.
-        AssertExactCounts(Totals(sent), _kafka.ReadToEnd(output, 1, Confluent.Kafka.IsolationLevel.ReadCommitted));
+        AssertExactCounts(CheckpointProgress.WordTotals(sent), _kafka.ReadToEnd(output, 1, Confluent.Kafka.IsolationLevel.ReadCommitted));
     }
 }

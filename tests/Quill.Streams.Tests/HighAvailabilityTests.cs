@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using Quill.Broker.Compat.Tests;
-using Quill.Streams.Checkpoints;
 using Xunit.Abstractions;
 
 namespace Quill.Streams.Tests;
@@ -20,19 +19,6 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
     public void Dispose()
     {
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
-    }
-
-    /// <summary>How many input records the newest checkpoint file covers (0 before the first).</summary>
-    private long CheckpointedRecords()
-    {
-        try
-        {
-            return new CheckpointStorage(_directory).LoadLatest()?.SourceOffsets.Values.Sum(p => p.Values.Sum()) ?? 0;
-        }
-        catch (IOException)
-        {
-            return 0; // removed between listing and reading
-        }
     }
 
     internal static async Task WaitForAsync(Func<bool> condition, string what, params JobProcess[] jobs)
@@ -76,14 +62,14 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
 
         // The first half, then the kill once a checkpoint covers part of it: the leader dies mid-stream.
         await _kafka.ProduceAsync(input, lines[..400], partitions: 2);
-        await WaitForAsync(() => CheckpointedRecords() >= 200, "a checkpoint covering 200 lines", first);
+        await WaitForAsync(() => CheckpointProgress.Records(_directory) >= 200, "a checkpoint covering 200 lines", first);
         first.Kill();
         await _kafka.ProduceAsync(input, lines[400..], partitions: 2);
 
         // The standby leads once the dead leader's session has expired, and carries on from the newest checkpoint.
         await WaitForAsync(() => second.Output.Contains("instance second of job " + jobId + ": leader"), "the standby taking over", second);
         await _kafka.ReadAsync(output, 2, totals.Values.Sum(), second.Exited);
-        await WaitForAsync(() => CheckpointedRecords() == lines.Length, "a checkpoint covering every line", second);
+        await WaitForAsync(() => CheckpointProgress.Records(_directory) == lines.Length, "a checkpoint covering every line", second);
 
         // Every word's counts, read committed: exactly 1, 2, ... up to its total, none twice, none missing.
         var records = _kafka.ReadToEnd(output, 2, IsolationLevel.ReadCommitted);
@@ -132,7 +118,7 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
         using var second = JobProcess.Start("WordCount", Arguments("second"));
         await WaitForAsync(() => second.Output.Contains($"instance second of job {jobId}: standby"), "the second instance waiting", second);
         await _kafka.ProduceAsync(input, lines[..150]);
-        await WaitForAsync(() => CheckpointedRecords() >= 150, "a checkpoint covering the first half", first);
+        await WaitForAsync(() => CheckpointProgress.Records(_directory) >= 150, "a checkpoint covering the first half", first);
 
         // Frozen until its session has expired and the standby leads; then it wakes with a dead session.
         await first.SignalPauseAsync(true);
@@ -156,7 +142,7 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
 
         // Nothing the old leader did after waking reached a read_committed reader twice.
         await _kafka.ReadAsync(output, 1, totals.Values.Sum(), second.Exited);
-        await WaitForAsync(() => CheckpointedRecords() == lines.Length, "a checkpoint covering every line", second);
+        await WaitForAsync(() => CheckpointProgress.Records(_directory) == lines.Length, "a checkpoint covering every line", second);
         var records = _kafka.ReadToEnd(output, 1, IsolationLevel.ReadCommitted);
         var counts = records.GroupBy(r => r.Message.Key!).ToDictionary(g => g.Key, g => g.Select(r => int.Parse(r.Message.Value!)).Order().ToList());
         foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);

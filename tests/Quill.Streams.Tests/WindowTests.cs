@@ -1,6 +1,5 @@
 using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
-using Quill.Streams.Checkpoints;
 using Quill.Streams.Examples.UserSessions;
 using Quill.Streams.Serialization;
 using Quill.Streams.Time;
@@ -210,9 +209,8 @@ public sealed class WindowTests(BrokerFixture fixture) : IDisposable
         await _kafka.ProduceAsync(input, [new Input(null, "a,1", 0, 1), new Input(null, "a,2", 0, 500)]);
         await using (var first = new RunningJob(Job()))
         {
-            var storage = new CheckpointStorage(_directory);
             var deadline = DateTime.UtcNow + Kafka.Timeout;
-            while (ReadCheckpointedRecords(storage) != 2)
+            while (CheckpointProgress.Records(_directory) != 2)
             {
                 if (first.Run.IsCompleted) await first.Run;
                 Assert.True(DateTime.UtcNow < deadline, "no checkpoint covered the first two records");
@@ -254,17 +252,5 @@ public sealed class WindowTests(BrokerFixture fixture) : IDisposable
         Assert.Equal([new UserSession("alice", 1000, 8000, 2), new UserSession("bob", 2000, 7000, 1)], sessions);
         Assert.Equal(["alice", "bob"], records.Select(r => r.Message.Key).Order());
         Assert.Equal(2, _kafka.ReadAll(output, 1).Count);
-    }
-
-    private static long ReadCheckpointedRecords(CheckpointStorage storage)
-    {
-        try
-        {
-            return storage.LoadLatest()?.SourceOffsets.Values.Sum(p => p.Values.Sum()) ?? 0;
-        }
-        catch (IOException)
-        {
-            return 0; // the file listed was just replaced by a newer one
-        }
     }
 }
