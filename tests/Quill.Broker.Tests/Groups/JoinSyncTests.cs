@@ -177,7 +177,7 @@ public class JoinSyncTests
         replication.Hold();
 
         var sync = h.SyncGroup("gr", join.GetInt32("GenerationId"), a.MemberId, assignments: (a.MemberId, Bytes("p0")));
-        await Until(() => replication.Waiting == 1);
+        await replication.UntilWaitingAsync(1);
         Assert.False(sync.IsCompleted, "answered before the followers had the group's record");
         Assert.Equal("CompletingRebalance", Assert.Single((await h.DescribeGroups(5, "gr")).GetArray("Groups")!).GetString("GroupState"));
 
@@ -204,7 +204,7 @@ public class JoinSyncTests
 
         var followerSync = h.SyncGroup("gf", generation, follower);
         var leaderSync = h.SyncGroup("gf", generation, leader, assignments: [(leader, Bytes("p0")), (follower, Bytes("p1"))]);
-        await Until(() => replication.Waiting == 1);
+        await replication.UntilWaitingAsync(1);
         Assert.False(leaderSync.IsCompleted);
 
         // The ISR shrank below min.insync.replicas: Kafka answers COORDINATOR_NOT_AVAILABLE and starts a new round.
@@ -213,15 +213,5 @@ public class JoinSyncTests
         Assert.Equal(KafkaError.CoordinatorNotAvailable, Errors.Of(await followerSync.Within()));
         Assert.Equal("PreparingRebalance", Assert.Single((await h.DescribeGroups(5, "gf")).GetArray("Groups")!).GetString("GroupState"));
         Assert.Equal(KafkaError.RebalanceInProgress, await h.Heartbeat("gf", generation, follower));
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(10);
-        }
     }
 }

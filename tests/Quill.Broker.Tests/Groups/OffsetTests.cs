@@ -168,7 +168,7 @@ public class OffsetTests
         replication.Hold();
 
         var pending = h.CommitOffsets("r", offsets: ("t", 0, 6));
-        await Until(() => replication.Waiting == 1);
+        await replication.UntilWaitingAsync(1);
         Assert.False(pending.IsCompleted, "answered before the followers had the commit");
         // Not served yet: a new coordinator might not have it.
         Assert.Equal(5L, Offsets(await h.FetchOffsets("r", 7, ("t", [0])).Within())[("t", 0)].Offset);
@@ -178,7 +178,7 @@ public class OffsetTests
 
         // Too few in-sync replicas: COORDINATOR_NOT_AVAILABLE, and the group keeps serving the offset it had.
         var failed = h.CommitOffsets("r", offsets: ("t", 0, 7));
-        await Until(() => replication.Waiting == 1);
+        await replication.UntilWaitingAsync(1);
         replication.Replicate(KafkaError.NotEnoughReplicasAfterAppend);
         Assert.All(CommitErrors(await failed.Within()), e => Assert.Equal(KafkaError.CoordinatorNotAvailable, e.Error));
         Assert.Equal(6L, Offsets(await h.FetchOffsets("r", 7, ("t", [0])).Within())[("t", 0)].Offset);
@@ -192,21 +192,11 @@ public class OffsetTests
         replication.Hold();
         var older = h.CommitOffsets("o", offsets: ("t", 0, 1));
         var newer = h.CommitOffsets("o", offsets: ("t", 0, 2));
-        await Until(() => replication.Waiting == 2);
+        await replication.UntilWaitingAsync(2);
         replication.ReplicateNewest(KafkaError.None);
         await newer.Within();
         replication.Replicate(KafkaError.None);
         await older.Within();
         Assert.Equal(2L, Offsets(await h.FetchOffsets("o", 7, ("t", [0])).Within())[("t", 0)].Offset);
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
-            await Task.Delay(10);
-        }
     }
 }

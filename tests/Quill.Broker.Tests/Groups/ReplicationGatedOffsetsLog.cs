@@ -26,6 +26,17 @@ internal sealed class ReplicationGatedOffsetsLog
         get { lock (_lock) return _waiting.Count; }
     }
 
+    /// <summary>Completes once <paramref name="writes"/> writes wait for their replication (fails after 30 s).</summary>
+    public async Task UntilWaitingAsync(int writes)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Waiting != writes)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{Waiting} writes wait for replication, never {writes}");
+            await Task.Delay(10);
+        }
+    }
+
     /// <summary>Ends the replication of every write waiting so far with <paramref name="outcome"/>, oldest first.</summary>
     public void Replicate(KafkaError outcome)
     {
