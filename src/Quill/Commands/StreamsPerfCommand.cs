@@ -91,6 +91,7 @@ public static class StreamsPerfCommand
         }
         Console.WriteLine();
         Ratio(medians, "quill-map", "raw", "stateless map vs the raw ceiling (goal >= 0.80)");
+        Ratio(medians, "quill-map", "raw-tuned", "stateless map vs the raw ceiling with the job's client settings (goal >= 0.80)");
         Ratio(medians, "quill-map", "streamiz-map", "stateless map, Quill.Streams vs Streamiz (goal >= 2)");
         Ratio(medians, "quill-count", "streamiz-count", "word count, Quill.Streams vs Streamiz (goal >= 2)");
     }

@@ -8,7 +8,9 @@ using ZoneTree.Options;
 
 namespace Quill.Perf;
 
-public sealed record StatePerfOptions(string Store, int Keys, int Ops, int CacheMb, int Runs, string Directory, int Seed);
+/// <param name="ValueBytes">Each value's size: 8 is the bare counter; more adds random bytes after it (a payload no
+/// compression shrinks, so the stores' data really outgrows the budget).</param>
+public sealed record StatePerfOptions(string Store, int Keys, int Ops, int CacheMb, int Runs, string Directory, int Seed, int ValueBytes = 8);
 
 /// <summary>One phase of one run: how many operations took how long.</summary>
 public sealed record StatePhase(string Name, long Ops, TimeSpan Elapsed)
@@ -38,11 +40,14 @@ public static class StatePerf
         System.IO.Directory.CreateDirectory(dir);
         try
         {
+            var payload = new Payload(options.ValueBytes, options.Seed);
             using ICounterStore counters = store switch
             {
-                "rocksdb" => new RocksCounters(dir, options.CacheMb),
-                "faster" => new FasterCounters(dir, options.Keys, options.CacheMb),
-                "zonetree" => new ZoneTreeCounters(dir, options.CacheMb),
+                "rocksdb" => new RocksCounters(dir, options.CacheMb, payload),
+                "faster" when options.ValueBytes == 8 => new FasterCounters(dir, options.Keys, options.CacheMb),
+                "faster" => throw new ArgumentException("faster: only 8-byte values are measured (its variable-length values need another session type)"),
+                "zonetree" when options.ValueBytes == 8 => new ZoneTreeCounters(dir, options.CacheMb),
+                "zonetree" => new ZoneTreeBlobCounters(dir, options.CacheMb, payload),
                 _ => throw new ArgumentException($"unknown store {store}"),
             };
             var phases = new List<StatePhase>();
@@ -88,9 +93,42 @@ public static class StatePerf
             return values.Count % 2 == 1 ? values[values.Count / 2] : (values[values.Count / 2 - 1] + values[values.Count / 2]) / 2;
         }
         return string.Format(CultureInfo.InvariantCulture,
-            "store={0} keys={1} ops={2} cache_mb={3} runs={4} put_ops_per_s={5:0} get_ops_per_s={6:0} update_ops_per_s={7:0} disk_mb={8:0.0} heap_mb={9:0.0} rss_mb={10:0}",
+            "store={0} keys={1} value_bytes={11} ops={2} cache_mb={3} runs={4} put_ops_per_s={5:0} get_ops_per_s={6:0} update_ops_per_s={7:0} disk_mb={8:0.0} heap_mb={9:0.0} rss_mb={10:0}",
             store, options.Keys, options.Ops, options.CacheMb, runs.Count, Median("put"), Median("get"), Median("update"),
-            runs.Max(r => r.DiskBytes) / 1048576.0, runs.Max(r => r.HeapBytes) / 1048576.0, runs.Max(r => r.ResidentBytes) / 1048576.0);
+            runs.Max(r => r.DiskBytes) / 1048576.0, runs.Max(r => r.HeapBytes) / 1048576.0, runs.Max(r => r.ResidentBytes) / 1048576.0, options.ValueBytes);
+    }
+
+    /// <summary>
+    /// A value: the counter (8 bytes, big-endian) and then the key's random bytes, cut from a pool of random data at an
+    /// offset of the key's own, so values differ from each other and nothing compresses.
+    /// </summary>
+    private sealed class Payload
+    {
+        private const int PoolBytes = 64 << 20;
+        private readonly byte[] _pool = [];
+
+        public Payload(int valueBytes, int seed)
+        {
+            if (valueBytes < 8) throw new ArgumentException("values are at least the 8-byte counter");
+            ValueBytes = valueBytes;
+            if (valueBytes > 8)
+            {
+                _pool = new byte[PoolBytes];
+                new Random(seed).NextBytes(_pool);
+            }
+        }
+
+        public int ValueBytes { get; }
+
+        public void Write(long key, long counter, byte[] value)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(value, counter);
+            int tail = ValueBytes - 8;
+            if (tail == 0) return;
+            ulong mixed = unchecked((ulong)key * 0x9E3779B97F4A7C15UL);
+            long offset = (long)(mixed % (ulong)(PoolBytes - tail));
+            Buffer.BlockCopy(_pool, (int)offset, value, 8, tail);
+        }
     }
 
     private interface ICounterStore : IDisposable
@@ -99,16 +137,19 @@ public static class StatePerf
         void Put(long key, long value);
     }
 
-    /// <summary>RocksDB through its C API (the RocksDB package): 8-byte big-endian keys and values.</summary>
+    /// <summary>RocksDB through its C API (the RocksDB package): 8-byte big-endian keys, values as <see cref="Payload"/> writes them.</summary>
     private sealed class RocksCounters : ICounterStore
     {
         private readonly RocksDb _db;
         private readonly WriteOptions _write = new WriteOptions().DisableWal(1);
+        private readonly Payload _payload;
         private readonly byte[] _key = new byte[8];
-        private readonly byte[] _value = new byte[8];
+        private readonly byte[] _value;
 
-        public RocksCounters(string dir, int cacheMb)
+        public RocksCounters(string dir, int cacheMb, Payload payload)
         {
+            _payload = payload;
+            _value = new byte[payload.ValueBytes];
             ulong cache = (ulong)cacheMb << 20;
             var table = new BlockBasedTableOptions().SetBlockCache(Cache.CreateLru(cache)).SetCacheIndexAndFilterBlocks(true)
                 .SetFilterPolicy(BloomFilterPolicy.Create(10, false));
@@ -120,14 +161,14 @@ public static class StatePerf
         public long Get(long key)
         {
             BinaryPrimitives.WriteInt64BigEndian(_key, key);
-            long n = _db.Get(_key, _value, 0, 8);
-            return n == 8 ? BinaryPrimitives.ReadInt64BigEndian(_value) : 0;
+            long n = _db.Get(_key, _value, 0, _value.Length);
+            return n == _value.Length ? BinaryPrimitives.ReadInt64BigEndian(_value) : 0;
         }
 
         public void Put(long key, long value)
         {
             BinaryPrimitives.WriteInt64BigEndian(_key, key);
-            BinaryPrimitives.WriteInt64BigEndian(_value, value);
+            _payload.Write(key, value, _value);
             _db.Put(_key, _value, null, _write);
         }
 
@@ -202,6 +243,41 @@ public static class StatePerf
         public long Get(long key) => _tree.TryGet(in key, out long value) ? value : 0;
 
         public void Put(long key, long value) => _tree.Upsert(in key, in value);
+
+        public void Dispose()
+        {
+            _maintainer.WaitForBackgroundThreads();
+            _maintainer.Dispose();
+            _tree.Dispose();
+        }
+    }
+
+    /// <summary>ZoneTree with long keys and byte-array values (<see cref="Payload"/>), its mutable segment sized to the budget.</summary>
+    private sealed class ZoneTreeBlobCounters : ICounterStore
+    {
+        private readonly IZoneTree<long, byte[]> _tree;
+        private readonly IMaintainer _maintainer;
+        private readonly Payload _payload;
+
+        public ZoneTreeBlobCounters(string dir, int cacheMb, Payload payload)
+        {
+            _payload = payload;
+            _tree = new ZoneTreeFactory<long, byte[]>()
+                .SetDataDirectory(dir)
+                .SetMutableSegmentMaxItemCount(Math.Max(1024, cacheMb * 1048576 / 4 / (payload.ValueBytes + 8)))
+                .ConfigureWriteAheadLogOptions(w => w.WriteAheadLogMode = WriteAheadLogMode.None)
+                .OpenOrCreate();
+            _maintainer = _tree.CreateMaintainer();
+        }
+
+        public long Get(long key) => _tree.TryGet(in key, out byte[] value) && value.Length >= 8 ? BinaryPrimitives.ReadInt64BigEndian(value) : 0;
+
+        public void Put(long key, long value)
+        {
+            var bytes = new byte[_payload.ValueBytes];
+            _payload.Write(key, value, bytes);
+            _tree.Upsert(in key, in bytes);
+        }
 
         public void Dispose()
         {

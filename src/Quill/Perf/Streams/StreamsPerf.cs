@@ -39,7 +39,7 @@ public static class StreamsPerf
     public const int WordsPerLine = 5;
     public const int Vocabulary = 1000;
 
-    public static readonly string[] AllCases = ["raw", "quill-map", "streamiz-map", "quill-count", "streamiz-count"];
+    public static readonly string[] AllCases = ["raw", "raw-tuned", "quill-map", "streamiz-map", "quill-count", "streamiz-count"];
 
     public static async Task<List<StreamsPerfResult>> RunAsync(StreamsPerfOptions options, Action<string> log, CancellationToken ct)
     {
@@ -110,6 +110,7 @@ public static class StreamsPerf
         string output, string id) => name switch
         {
             "raw" => new RawLoopProcessor(options.BootstrapServers, input, options.Partitions, output, id),
+            "raw-tuned" => new RawLoopProcessor(options.BootstrapServers, input, options.Partitions, output, id, tuned: true),
             "quill-map" or "quill-count" => new QuillStreamsProcessor(topology, options.BootstrapServers, input, output, id, options.Parallelism),
             "streamiz-map" or "streamiz-count" => new StreamizProcessor(options.StreamizBench!, topology, options.BootstrapServers, input, output,
                 id, options.Parallelism),
