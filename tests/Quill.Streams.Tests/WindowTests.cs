@@ -2,6 +2,7 @@ using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
 using Quill.Streams.Examples.UserSessions;
 using Quill.Streams.Serialization;
+using Quill.Streams.State;
 using Quill.Streams.Time;
 
 namespace Quill.Streams.Tests;
@@ -18,13 +19,14 @@ public sealed class WindowTests(BrokerFixture fixture) : IDisposable
         if (Directory.Exists(_directory)) Directory.Delete(_directory, recursive: true);
     }
 
-    private StreamJob NewJob(int parallelism, string? checkpointDirectory = null) => StreamJob.Create(new StreamJobOptions
+    private StreamJob NewJob(int parallelism, string? checkpointDirectory = null, bool stateOnDisk = false) => StreamJob.Create(new StreamJobOptions
     {
         BootstrapServers = fixture.Broker.BootstrapServers,
         JobName = Kafka.NewTopic("windows"),
         Parallelism = parallelism,
         CheckpointDirectory = checkpointDirectory,
         CheckpointInterval = TimeSpan.FromMilliseconds(100),
+        StateBackend = stateOnDisk ? StateBackend.OnDisk(Path.Combine(_directory, "state"), 1 << 20) : StateBackend.InMemory,
     });
 
     private async Task CreateTopicsAsync(int inputPartitions, string input, params string[] outputs)
@@ -188,14 +190,17 @@ public sealed class WindowTests(BrokerFixture fixture) : IDisposable
         Assert.Equal(3, _kafka.ReadAll(sessionSums, 1).Count);
     }
 
-    [Fact]
-    public async Task a_session_restored_from_a_checkpoint_merges_the_records_of_the_next_run_into_the_same_window()
+    /// <summary>On disk, the windows' state and their event-time timers are in RocksDB (not on the heap), and come back from the checkpoint.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task a_session_restored_from_a_checkpoint_merges_the_records_of_the_next_run_into_the_same_window(bool stateOnDisk)
     {
         string input = Kafka.NewTopic("readings"), sums = Kafka.NewTopic("session-sums");
         await CreateTopicsAsync(1, input, sums);
         StreamJob Job()
         {
-            var job = NewJob(parallelism: 2, checkpointDirectory: _directory);
+            var job = NewJob(parallelism: 2, checkpointDirectory: Path.Combine(_directory, "checkpoints"), stateOnDisk);
             job.FromKafka(input, Serdes.String, watermarks: WatermarkStrategy<string?>.ForMonotonousTimestamps())
                 .Map(Parse)
                 .KeyBy(r => r.Sensor)
@@ -210,7 +215,7 @@ public sealed class WindowTests(BrokerFixture fixture) : IDisposable
         await using (var first = new RunningJob(Job()))
         {
             var deadline = DateTime.UtcNow + Kafka.Timeout;
-            while (CheckpointProgress.Records(_directory) != 2)
+            while (CheckpointProgress.Records(Path.Combine(_directory, "checkpoints")) != 2)
             {
                 if (first.Run.IsCompleted) await first.Run;
                 Assert.True(DateTime.UtcNow < deadline, "no checkpoint covered the first two records");

@@ -20,8 +20,8 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private readonly string _operatorId;
     private readonly CheckpointCoordinator? _checkpoints;
     private readonly IKeyedStateStore<TKey> _state;
-    private readonly TimerQueue<TKey> _eventTimers = new();
-    private readonly TimerQueue<TKey> _processingTimers = new();
+    private readonly ITimerQueue<TKey> _eventTimers;
+    private readonly ITimerQueue<TKey> _processingTimers;
     private readonly KeyedContext<TKey, TOut> _context;
     private readonly IStreamControl[] _sideOutputs;
 
@@ -34,6 +34,8 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         _operatorId = operatorId;
         _clock = task.Clock ?? throw new InvalidOperationException("a keyed operator runs in a keyed task");
         _state = job.StateBackend.CreateKeyedStore<TKey>(operatorId, task.Subtask, () => _clock.Now);
+        _eventTimers = _state.CreateTimerQueue("event");
+        _processingTimers = _state.CreateTimerQueue("processing");
         _checkpoints = job.Checkpoints;
         _context = new KeyedContext<TKey, TOut>(this, _state, sideOutputs);
         _function.Open(_state);
@@ -62,7 +64,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private static IEnumerable<(TKey Key, long Time)> ReadTimers(List<JsonElement[]> timers, Func<TKey, bool> keyOwned) =>
         timers.Select(t => (Key: StateJson.Read<TKey>(t[0]), Time: t[1].GetInt64())).Where(t => keyOwned(t.Key));
 
-    private static List<JsonElement[]> WriteTimers(TimerQueue<TKey> timers) =>
+    private static List<JsonElement[]> WriteTimers(ITimerQueue<TKey> timers) =>
         [.. timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) })];
 
     /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>

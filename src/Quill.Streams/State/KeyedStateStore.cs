@@ -34,6 +34,8 @@ internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStat
     public long Now => _now();
 
     /// <summary>Every state's [key, value] pairs, by name; restored ones not registered yet included.</summary>
+    public Time.ITimerQueue<TKey> CreateTimerQueue(string domain) => new Time.TimerQueue<TKey>();
+
     public Dictionary<string, List<JsonElement[]>> Snapshot()
     {
         var snapshot = _states.ToDictionary(s => s.Key, s => s.Value.Snapshot().ToList(), StringComparer.Ordinal);

@@ -50,6 +50,9 @@ internal interface IKeyedStateStore<TKey> : IKeyedStateProvider where TKey : not
     /// <summary>Every state's [key, value] pairs, by name, in the checkpoint's format (the same for every backend).</summary>
     Dictionary<string, List<JsonElement[]>> Snapshot();
 
+    /// <summary>A new queue for the operator's timers of one time domain (<paramref name="domain"/>: "event" or "processing").</summary>
+    Time.ITimerQueue<TKey> CreateTimerQueue(string domain);
+
     /// <summary>Takes the entries of <paramref name="keyOwned"/> keys from the snapshots (one per task of the run that wrote them).</summary>
     void Restore(IEnumerable<Dictionary<string, List<JsonElement[]>>> snapshots, Func<TKey, bool> keyOwned);
 }

@@ -59,6 +59,9 @@ internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorI
         if (batch.Count() > 0) Db.Db.Write(batch, Db.Write);
     }
 
+    /// <summary>Timers in the database too: with this backend nothing grows on the heap with the number of keys.</summary>
+    public Time.ITimerQueue<TKey> CreateTimerQueue(string domain) => new DiskTimerQueue<TKey>(this, domain);
+
     public Dictionary<string, List<JsonElement[]>> Snapshot()
     {
         var snapshot = _states.ToDictionary(s => s.Key, s => s.Value.Snapshot().ToList(), StringComparer.Ordinal);

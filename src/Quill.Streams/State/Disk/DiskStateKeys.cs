@@ -20,6 +20,9 @@ internal static class DiskStateKeys
     /// <summary>Entries restored from a checkpoint for a state not registered yet (its types are not known until then): checkpoint JSON as it came.</summary>
     public const byte PendingTag = 2;
 
+    /// <summary>Timers (<see cref="DiskTimerQueue{TKey}"/>): the state name is the time domain, then the time, then the key.</summary>
+    public const byte TimerTag = 3;
+
     public static byte[] Prefix(byte tag, string operatorId, int subtask, string name)
     {
         var bytes = new List<byte>(64) { tag };
