@@ -133,25 +133,29 @@ public static class StreamsLag
         var jobs = (await client.GetChildrenAsync(root, cancellationToken: ct)).Order(StringComparer.Ordinal).ToList();
         if (jobs.Count == 0) return;
         bootstrap ??= await RegisteredBrokersAsync(client, ct);
-        using var admin = bootstrap is null ? null : new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        var admin = bootstrap is null ? null : new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        using var disposeAdmin = admin;
+        bool reachable = admin is not null;
         var lags = new TextTable("JOB", "CHECKPOINT", "GROUP", "PARTITIONS", "LAG");
         var savepoints = new TextTable("JOB", "SAVEPOINT", "CHECKPOINT", "TAKEN", "PATH");
         foreach (string job in jobs)
         {
             string jobPath = $"{root.TrimEnd('/')}/{job}";
-            if (admin is null)
+            if (!reachable)
                 lags.Add(job, "-", "-", "-", "-");
             else
             {
                 try
                 {
-                    var lag = await ReadAsync(client, jobPath, admin, null, Console.Error, ct);
+                    var lag = await ReadAsync(client, jobPath, admin!, null, Console.Error, ct);
                     lags.Add(job, lag.CheckpointId, lag.Group, lag.Partitions.Count, lag.Total);
                 }
                 catch (KafkaException e)
                 {
-                    Console.Error.WriteLine($"Warning: job {job}: cannot read its lag from {bootstrap}: {KafkaErrors.Describe(e)}");
+                    // The cluster is out of reach or refuses: the other jobs would wait as long each.
+                    Console.Error.WriteLine($"Warning: cannot read the jobs' lag from {bootstrap}: {KafkaErrors.Describe(e)}");
                     lags.Add(job, "-", "-", "-", "-");
+                    reachable = false;
                 }
             }
             foreach (string name in (await ChildrenAsync(client, $"{jobPath}/savepoints", ct)).Order(StringComparer.Ordinal))
