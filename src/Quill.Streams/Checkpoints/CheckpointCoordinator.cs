@@ -74,18 +74,18 @@ internal sealed class CheckpointCoordinator : IDisposable
     /// <summary>The checkpoint the job starts from, if the directory had one.</summary>
     public Checkpoint? Restored { get; }
 
-    /// <summary>The id the next checkpoint will have.</summary>
-    public long NextId => _ids.Peek();
-
-    /// <summary>Raised when taking a checkpoint fails outside a task (the id counter, on the timer): the job must fail.</summary>
-    public Action<Exception>? Failed { get; set; }
-
     /// <summary>
     /// Raised once a checkpoint is complete (written and, under exactly-once, committed), with its source offsets under
     /// the running ids (Flink's notifyCheckpointComplete): at-least-once sources commit them to the job's consumer group.
     /// Runs on the thread that completed the checkpoint: a handler only takes note, and never throws.
     /// </summary>
     public event Action<Checkpoint>? Completed;
+
+    /// <summary>The id the next checkpoint will have.</summary>
+    public long NextId => _ids.Peek();
+
+    /// <summary>Raised when taking a checkpoint fails outside a task (the id counter, on the timer): the job must fail.</summary>
+    public Action<Exception>? Failed { get; set; }
 
     public void AddSource(IBarrierSource source)
     {
