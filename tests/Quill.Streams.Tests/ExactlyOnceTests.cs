@@ -245,6 +245,51 @@ public sealed class ExactlyOnceTests(BrokerFixture fixture, ITestOutputHelper lo
     }
 
     [Fact]
+    public async Task an_at_least_once_restart_drops_a_checkpoint_an_exactly_once_run_wrote_whose_output_never_committed()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        string jobName = Kafka.NewTopic("job");
+        StreamJob Job(DeliveryGuarantee guarantee)
+        {
+            var job = StreamJob.Create(new StreamJobOptions
+            {
+                BootstrapServers = fixture.Broker.BootstrapServers,
+                JobName = jobName,
+                CheckpointDirectory = _directory,
+                CheckpointInterval = TimeSpan.FromSeconds(1),
+                TimeProvider = new FakeTimeProvider(), // no periodic checkpoints: only the exactly-once stop's final one
+                DeliveryGuarantee = guarantee,
+            });
+            WordCountJob.Define(job, input, output);
+            return job;
+        }
+
+        // Exactly-once, stopped cleanly: "to be" committed with checkpoint 1.
+        await _kafka.ProduceAsync(input, ["to be"]);
+        await using (var first = new RunningJob(Job(DeliveryGuarantee.ExactlyOnce)))
+        {
+            await _kafka.ReadAsync(output, 1, 2, first.Run, IsolationLevel.ReadUncommitted);
+        }
+
+        // As a kill between writing checkpoint 2 and committing its transaction leaves it (see the test above).
+        await _kafka.ProduceAsync(input, ["to be or"]);
+        var storage = new CheckpointStorage(_directory);
+        var checkpoint = storage.LoadLatest()!;
+        checkpoint.Id = 2;
+        checkpoint.SourceOffsets.Values.Single()[$"{input}:0"] = 2;
+        checkpoint.Transaction!.Marker++;
+        storage.Write(checkpoint);
+
+        // At-least-once now: checkpoint 2 is dropped, checkpoint 1 restored, "to be or" counted on from it.
+        await using var second = new RunningJob(Job(DeliveryGuarantee.AtLeastOnce));
+        var records = await _kafka.ReadAsync(output, 1, 5, second.Run, IsolationLevel.ReadUncommitted);
+        Assert.Equal(["be:1", "be:2", "or:1", "to:1", "to:2"], records.Select(r => $"{r.Message.Key}:{r.Message.Value}").Order());
+        Assert.False(File.Exists(storage.PathOf(2)));
+    }
+
+    [Fact]
     public void exactly_once_without_checkpointing_is_refused_with_an_error_that_says_what_is_missing()
     {
         var error = Assert.Throws<ArgumentException>(() => StreamJob.Create(new StreamJobOptions

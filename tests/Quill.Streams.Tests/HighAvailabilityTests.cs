@@ -1,5 +1,8 @@
 using Confluent.Kafka;
 using Quill.Broker.Compat.Tests;
+using Quill.Streams.Api;
+using Quill.Streams.Examples.WordCount;
+using Quill.Testing;
 using Xunit.Abstractions;
 
 namespace Quill.Streams.Tests;
@@ -147,5 +150,81 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
         var counts = records.GroupBy(r => r.Message.Key!).ToDictionary(g => g.Key, g => g.Select(r => int.Parse(r.Message.Value!)).Order().ToList());
         foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
         Assert.Equal(totals.Values.Sum(), records.Count);
+    }
+    [Fact]
+    public async Task a_new_leader_removes_the_checkpoint_file_its_dead_predecessor_never_pointed_to_and_nothing_else()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts"), jobId = Kafka.NewTopic("wc");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        string[] lines = ["to be or not to be", "that is the question"];
+        await _kafka.ProduceAsync(input, lines);
+        StreamJob Job(string instance, TimeSpan interval)
+        {
+            var job = StreamJob.Create(new StreamJobOptions
+            {
+                BootstrapServers = fixture.Broker.BootstrapServers,
+                JobName = jobId,
+                CheckpointDirectory = _directory,
+                CheckpointInterval = interval,
+                HighAvailability = new HighAvailabilityOptions { Keeper = Keeper, InstanceId = instance, SessionTimeout = TimeSpan.FromSeconds(8) },
+            });
+            WordCountJob.Define(job, input, output);
+            return job;
+        }
+
+        // The first leader checkpoints everything, then stops.
+        await using (var first = new RunningJob(Job("first", TimeSpan.FromMilliseconds(200))))
+        {
+            await WaitForAsync(() => CheckpointProgress.Records(_directory) == lines.Length, "a checkpoint covering both lines");
+            await first.StopAsync();
+        }
+        string jobRoot = "/quill-streams/" + jobId;
+        var kazoo = new HaKazoo(Keeper);
+        var before = await kazoo.ReadAsync(jobRoot);
+        long counter = long.Parse(before.Counter!, System.Globalization.CultureInfo.InvariantCulture);
+
+        // As a leader that died after taking ids `counter` and `counter + 1`, writing the first's file and half of the
+        // second's, before it could create either pointer; a savepoint sits in the same directory.
+        string unpointed = Path.Combine(_directory, $"chk-{counter:D19}.json");
+        string halfWritten = Path.Combine(_directory, $"chk-{counter + 1:D19}.json.tmp");
+        File.Copy(before.PathOf(before.Checkpoints.Count - 1), unpointed);
+        File.WriteAllText(halfWritten, "{");
+        string savepoint = Path.Combine(_directory, $"savepoint-{jobId}-{counter}-abcdef");
+        Directory.CreateDirectory(savepoint);
+        File.Copy(before.PathOf(before.Checkpoints.Count - 1), Path.Combine(savepoint, "_metadata"));
+        var set = await ToolRunner.RunKazooAsync("""
+            import sys
+            from kazoo.client import KazooClient
+            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=15)
+            zk.set(sys.argv[2] + "/checkpoint-counter", sys.argv[3].encode())
+            zk.stop(); zk.close()
+            """, Keeper, jobRoot, (counter + 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(set.Succeeded, set.ToString());
+
+        // The next leader (no periodic checkpoint in the way): once it runs, a savepoint is its first checkpoint.
+        var secondJob = Job("second", TimeSpan.FromMinutes(10));
+        await using var second = new RunningJob(secondJob);
+        string? taken = null;
+        var deadline = DateTime.UtcNow + Kafka.Timeout;
+        while (taken is null)
+        {
+            try
+            {
+                taken = await secondJob.TriggerSavepointAsync(Path.Combine(_directory, "savepoints"));
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline && !second.Run.IsCompleted)
+            {
+                await Task.Delay(50); // not leading (running) yet
+            }
+        }
+
+        Assert.False(File.Exists(unpointed), unpointed);
+        Assert.False(File.Exists(halfWritten), halfWritten);
+        Assert.True(File.Exists(Path.Combine(savepoint, "_metadata")));
+        var after = await kazoo.ReadAsync(jobRoot);
+        // The pointed files stay (the oldest goes by the retained count, as always), the new leader's ids go on.
+        Assert.Equal([before.CheckpointIds[^1], counter + 2], after.CheckpointIds);
+        for (int i = 0; i < after.Checkpoints.Count; i++) Assert.True(File.Exists(after.PathOf(i)), after.PathOf(i));
     }
 }

@@ -5,6 +5,7 @@ using Quill.Streams.Api;
 using Quill.Streams.Checkpoints;
 using Quill.Streams.Examples.WordCount;
 using Quill.Streams.Serialization;
+using Quill.Testing;
 
 namespace Quill.Streams.Tests;
 
@@ -74,6 +75,27 @@ public sealed class SavepointTests(BrokerFixture fixture) : IDisposable
             Assert.Equal("completed", answer.GetProperty("status").GetString());
             throughKeeper = answer.GetProperty("path").GetString()!;
             Assert.StartsWith(Path.Combine(_directory, "requested"), throughKeeper);
+
+            // Both are listed in Keeper once written: <job>/savepoints/<checkpoint id>, {id, path, timestamp}.
+            var listed = await ToolRunner.RunKazooAsync("""
+                import sys, json
+                from kazoo.client import KazooClient
+                zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=15); root = sys.argv[2] + "/savepoints"
+                print(json.dumps([[c, json.loads(zk.get(f"{root}/{c}")[0].decode())] for c in sorted(zk.get_children(root))]))
+                zk.stop(); zk.close()
+                """, Keeper, "/quill-streams/" + jobId);
+            Assert.True(listed.Succeeded, listed.ToString());
+            var entries = System.Text.Json.JsonDocument.Parse(listed.StdOut).RootElement.EnumerateArray()
+                .Select(e => (Name: e[0].GetString()!, Id: e[1].GetProperty("id").GetInt64(), Path: e[1].GetProperty("path").GetString()!,
+                    Timestamp: e[1].GetProperty("timestamp").GetInt64()))
+                .ToList();
+            Assert.Equal([throughApi, throughKeeper], entries.Select(e => e.Path));
+            foreach (var entry in entries)
+            {
+                Assert.Equal(Savepoints.Read(entry.Path).Id, entry.Id);
+                Assert.Equal(entry.Id.ToString("D19", CultureInfo.InvariantCulture), entry.Name);
+                Assert.InRange(entry.Timestamp, DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            }
 
             // Checkpoints go on and the old ones are removed (two kept); the savepoints stay.
             long savepointId = Savepoints.Read(throughKeeper).Id;

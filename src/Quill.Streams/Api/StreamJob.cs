@@ -221,7 +221,7 @@ public sealed class StreamJob
         CheckpointCoordinator? checkpoints = null;
         try
         {
-            var stored = output is not null ? output.Restored : await Task.Run(() => storage?.LoadLatest(), stop);
+            var stored = output is not null ? output.Restored : await Task.Run(() => CommittedCheckpoints.LoadLatest(Options, storage), stop);
             string from = stored is null ? "" : $"checkpoint {stored.Id}";
             if (stored is null && Options.FromSavepoint is { } savepoint)
             {

@@ -74,6 +74,13 @@ internal sealed class CheckpointCoordinator : IDisposable
     /// <summary>The checkpoint the job starts from, if the directory had one.</summary>
     public Checkpoint? Restored { get; }
 
+    /// <summary>
+    /// Raised once a checkpoint is complete (written and, under exactly-once, committed), with its source offsets under
+    /// the running ids (Flink's notifyCheckpointComplete): at-least-once sources commit them to the job's consumer group.
+    /// Runs on the thread that completed the checkpoint: a handler only takes note, and never throws.
+    /// </summary>
+    public event Action<Checkpoint>? Completed;
+
     /// <summary>The id the next checkpoint will have.</summary>
     public long NextId => _ids.Peek();
 
@@ -229,6 +236,7 @@ internal sealed class CheckpointCoordinator : IDisposable
             var stored = _names?.ToStored(complete) ?? complete;
             _storage?.Write(stored);
             _twoPhaseCommit?.Commit(complete);
+            Completed?.Invoke(complete);
             foreach (var savepoint in savepoints) CompleteSavepoint(savepoint, stored);
         }
         catch (Exception e)
@@ -253,7 +261,10 @@ internal sealed class CheckpointCoordinator : IDisposable
     {
         try
         {
-            request.Result.TrySetResult(Savepoints.Write(request.Directory, _jobName, stored));
+            string path = Savepoints.Write(request.Directory, _jobName, stored);
+            // Once it is on disk, a store that lists savepoints (Keeper's) records it; that only logs its failures.
+            (_storage as ISavepointCatalog)?.Add(stored.Id, path);
+            request.Result.TrySetResult(path);
         }
         catch (Exception e)
         {

@@ -37,3 +37,12 @@ internal static class Savepoints
         return checkpoint;
     }
 }
+
+/// <summary>
+/// A checkpoint store that also lists the job's savepoints (Keeper's, under high availability), told of each one once
+/// it is written. Listing is for tools only: a failure to list is logged, never thrown, since the savepoint exists.
+/// </summary>
+internal interface ISavepointCatalog
+{
+    void Add(long checkpointId, string path);
+}

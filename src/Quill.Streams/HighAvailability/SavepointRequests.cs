@@ -15,6 +15,12 @@ namespace Quill.Streams.HighAvailability;
 internal static class SavepointRequests
 {
     public const string Prefix = "request-";
+
+    /// <summary>
+    /// Where the job's savepoints are listed once written: <c>&lt;root&gt;/&lt;job&gt;/savepoints/&lt;checkpoint id, 19
+    /// digits&gt;</c>, persistent, JSON {id, path, timestamp} (<see cref="SavepointEntry"/>); never removed by the job.
+    /// </summary>
+    public static string SavepointsPath(HaPaths paths) => paths.Job + "/savepoints";
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 
     /// <summary>Serves requests until <paramref name="stop"/> (the leader's run ends).</summary>

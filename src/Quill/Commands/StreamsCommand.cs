@@ -21,14 +21,16 @@ public static class StreamsCommand
         var keeper = new Option<string>("--keeper") { Description = "Keeper (or ZooKeeper) connect string, host:port[,...] (default 127.0.0.1:2181).", DefaultValueFactory = _ => "127.0.0.1:2181" };
         var root = new Option<string>("--root") { Description = "The jobs' HA root znode (default /quill-streams).", DefaultValueFactory = _ => "/quill-streams" };
 
-        var list = new Command("list", "Each job under the HA root: its instances (leader first, then standbys in line), retained checkpoints, next checkpoint id.")
+        var bootstrap = new Option<string?>("--bootstrap-server") { Description = "host:port[,...] of the cluster the jobs read (default: the brokers registered in the same Keeper)." };
+        var list = new Command("list", "Each job under the HA root: its instances (leader first, then standbys in line), retained checkpoints, next checkpoint id; then each job's newest checkpoint and total lag, and its savepoints.")
         {
-            keeper, root,
+            keeper, root, bootstrap,
         };
         list.SetAction((parse, ct) => KafkaTool.RunAsync("streams list", async () =>
         {
             await using var client = await ConnectAsync(parse.GetValue(keeper)!, ct);
             await ListAsync(client, parse.GetValue(root)!, Console.Out, ct);
+            await StreamsLag.WriteListSectionsAsync(client, parse.GetValue(root)!, parse.GetValue(bootstrap), Console.Out, ct);
             return ExitCodes.Ok;
         }));
 
@@ -47,7 +49,39 @@ public static class StreamsCommand
                 TimeSpan.FromMilliseconds(parse.GetValue(timeout)), ct);
         }));
 
-        return new Command("streams", "Highly available Quill.Streams jobs in Keeper: list them, trigger savepoints.") { list, savepoint };
+        return new Command("streams", "Highly available Quill.Streams jobs in Keeper: list them, show their lag, trigger savepoints.") { list, savepoint, CreateLag(keeper, root) };
+    }
+
+    /// <summary>`quill streams lag`: per source partition, the job's checkpoint and group offsets, the log's end and the lag.</summary>
+    private static Command CreateLag(Option<string> keeper, Option<string> root)
+    {
+        var cluster = new KafkaToolOptions();
+        var job = new Option<string?>("--job-id") { Description = "The job's id under the HA root: its position is the checkpoint the newest Keeper pointer names." };
+        var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Instead of --job-id, for a job without high availability: its checkpoint directory (the newest chk-*.json)." };
+        var group = new Option<string?>("--group") { Description = "The job's consumer group (default: the exactly-once checkpoint's, else the job id)." };
+        var lag = new Command("lag", "A job's lag per source partition: its newest checkpoint's offset, its consumer group's committed offset, the log-end offset and the lag (log end minus the checkpoint's offset, else the group's).")
+        {
+            keeper, root, job, checkpointDir, group,
+        };
+        cluster.AddTo(lag);
+        lag.SetAction((parse, ct) => KafkaTool.RunAsync("streams lag", async () =>
+        {
+            if (parse.GetValue(job) is null == parse.GetValue(checkpointDir) is null) throw new ToolException("give --job-id (a job in Keeper) or --checkpoint-dir");
+            using var admin = new Confluent.Kafka.AdminClientBuilder(await cluster.ClientConfigAsync(parse, ct)).Build();
+            JobLag result;
+            if (parse.GetValue(job) is { } id)
+            {
+                await using var client = await ConnectAsync(parse.GetValue(keeper)!, ct);
+                string jobPath = $"{parse.GetValue(root)!.TrimEnd('/')}/{id}";
+                if (await client.ExistsAsync(jobPath, cancellationToken: ct) is null) throw new ToolException($"no job at {jobPath}", ExitCodes.Failed);
+                result = await StreamsLag.ReadAsync(client, jobPath, admin, parse.GetValue(group), Console.Error, ct);
+            }
+            else
+                result = await StreamsLag.ReadFromDirectoryAsync(parse.GetValue(checkpointDir)!, admin, parse.GetValue(group), Console.Error);
+            StreamsLag.Write(result, Console.Out);
+            return ExitCodes.Ok;
+        }));
+        return lag;
     }
 
     private static Task<KeeperClient> ConnectAsync(string connect, CancellationToken ct) =>

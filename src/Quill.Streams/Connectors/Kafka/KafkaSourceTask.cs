@@ -13,9 +13,10 @@ namespace Quill.Streams.Connectors.Kafka;
 /// minimum whenever that rises (<see cref="PartitionWatermarks{TPartition}"/>: with an idleness, idle partitions are left
 /// out, and the task tells downstream when it is idle or active again). Between records it injects the barrier of a
 /// checkpoint the coordinator asked for, recording the offset after the last record it pushed for each partition. It starts from a restored checkpoint's
-/// offsets where there are any; at a clean finish it commits its offsets to the job's consumer group (everything pushed
-/// has then gone through the sinks), unless the job is exactly-once: then offsets are committed with the checkpoints'
-/// output transactions only, and a clean stop takes a final checkpoint before the end.
+/// offsets where there are any. At-least-once, it commits its partitions' offsets to the job's consumer group when a
+/// checkpoint completes (Flink's KafkaSource commitOffsetsOnCheckpoint: for monitoring, a restore reads the checkpoint)
+/// and at a clean finish (everything pushed has then gone through the sinks); exactly-once, offsets are committed with
+/// the checkpoints' output transactions only, and a clean stop takes a final checkpoint before the end.
 /// <para>
 /// A table's source task says it is idle at once (a table holds back no event time) and tells the job's
 /// <see cref="TableBootstrap"/> when each of its partitions has been read to its end; the other source tasks read
@@ -45,6 +46,9 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
     private readonly HashSet<TopicPartition>? _loading;
     private long _requestedBarrier;
     private long _injectedBarrier;
+    /// <summary>At-least-once: the newest completed checkpoint's offsets of this task's partitions, not committed yet.</summary>
+    private List<TopicPartitionOffset>? _completedOffsets;
+    private readonly Action<string> _log;
 
     public KafkaSourceTask(StreamJobOptions options, string sourceId, IReadOnlyList<TopicPartition> partitions, StartFrom start,
         IReadOnlyDictionary<string, long> restoredOffsets, Serde<TKey> keySerde, Serde<TValue> valueSerde,
@@ -64,6 +68,8 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         var config = KafkaClientConfigs.Consumer(options);
         if (isTable) config.EnablePartitionEof = true; // a table is loaded when each partition has reported its end once
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+        _log = options.HighAvailability?.Log ?? Console.Error.WriteLine;
+        if (checkpoints is not null && !_exactlyOnce) checkpoints.Completed += OnCheckpointCompleted;
         _tables = tables;
         if (isTable)
         {
@@ -109,6 +115,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         {
             abort.ThrowIfCancellationRequested();
             await InjectRequestedBarrierAsync();
+            CommitCompletedCheckpoint();
             if (_partitions.Count == 0 || (_loading is null && !_tables.IsLoaded))
             {
                 await Task.WhenAny(Task.Delay(PollTimeout, stop));
@@ -154,6 +161,31 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         _checkpoints.Acknowledge(requested);
     }
 
+    /// <summary>From the coordinator, on the thread that completed the checkpoint: this task's offsets in it, to commit.</summary>
+    private void OnCheckpointCompleted(Checkpoint checkpoint)
+    {
+        if (!checkpoint.SourceOffsets.TryGetValue(_sourceId, out var offsets)) return;
+        var mine = _partitions.Where(p => offsets.ContainsKey(Name(p))).Select(p => new TopicPartitionOffset(p, offsets[Name(p)])).ToList();
+        if (mine.Count > 0) Volatile.Write(ref _completedOffsets, mine);
+    }
+
+    /// <summary>
+    /// On the task's thread, between records: commits the newest completed checkpoint's offsets, if any came since the
+    /// last commit. A failure is only logged (as Flink's): the checkpoint, not the group, is what a restore reads.
+    /// </summary>
+    private void CommitCompletedCheckpoint()
+    {
+        if (Interlocked.Exchange(ref _completedOffsets, null) is not { } offsets) return;
+        try
+        {
+            _consumer.Commit(offsets);
+        }
+        catch (KafkaException e)
+        {
+            _log($"source {_sourceId}: committing a completed checkpoint's offsets to the group failed: {e.Message}");
+        }
+    }
+
     private async ValueTask PushAsync(ConsumeResult<byte[]?, byte[]?> result)
     {
         var message = result.Message;
@@ -183,6 +215,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
 
     public void Finish(bool completed)
     {
+        if (_checkpoints is not null && !_exactlyOnce) _checkpoints.Completed -= OnCheckpointCompleted;
         try
         {
             if (completed && !_exactlyOnce && _nextOffsets.Count > 0)
