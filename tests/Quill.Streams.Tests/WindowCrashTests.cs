@@ -10,8 +10,8 @@ namespace Quill.Streams.Tests;
 /// <summary>
 /// The WindowedCounts example (per-key counts in tumbling event-time windows), exactly-once, killed with SIGKILL again
 /// and again at seeded random points, some of them while fired windows' results sit in an open transaction, and
-/// restarted (or, with two instances, replaced by the standby): a read_committed reader ends with exactly one result per
-/// key and window, each with the count the input makes, none missing, none extra.
+/// restarted (or, with two instances, replaced by the standby, the window state then on disk): a read_committed reader
+/// ends with exactly one result per key and window, each with the count the input makes, none missing, none extra.
 /// <para>
 /// The input has explicit timestamps over 24 windows of 1 s and 8 keys, written to 3 partitions a little ahead of the
 /// job, each partition's records up to 300 ms out of order (the job's bound is 400 ms, so none is late, in any run: a
@@ -195,6 +195,7 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
         await _kafka.CreateTopicAsync(output, 2);
         var workload = Generate(random, 1800);
         int[] killPoints = KillPoints(random, 3, workload.Records.Length);
+        // Window state in RocksDB here (each process its own database: the checkpoints are what a standby restores from).
         // Each process its own instance id, as a supervisor's restart gets (the default id has the pid in it): the killed
         // one's latch and info znodes stay until its session expires.
         int started = 0;
@@ -203,7 +204,8 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
         {
             string name = $"i{++started}";
             var job = JobProcess.Start("WindowedCounts", [.. Arguments(input, output), "--keeper", Keeper, "--job-id", jobId,
-                "--ha-session-timeout-ms", "4000", "--instance-id", name]);
+                "--ha-session-timeout-ms", "4000", "--instance-id", name,
+                "--state-backend", "disk", "--state-dir", Path.Combine(_directory, "state-" + name)]);
             instances.Add((name, job));
             return (name, job);
         }
