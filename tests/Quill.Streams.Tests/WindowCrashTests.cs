@@ -215,11 +215,12 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
         using var open = new OpenTransactions(fixture.Broker.BootstrapServers, output, 2);
         try
         {
-            var first = Start();
-            await WaitForAsync(() => Role(first.Job, first.Name, jobId) == "leader", "the first instance leading", Jobs());
-            var second = Start();
-            await WaitForAsync(() => Role(second.Job, second.Name, jobId) == "standby", "the second instance waiting", Jobs());
+            // Both at once: whichever joins the election first leads.
+            Start();
+            Start();
             var feeding = FeedAsync(input, workload.Records, stopFeeding.Token);
+            await WaitForAsync(() => instances.Select(i => Role(i.Job, i.Name, jobId)).Order().SequenceEqual(["leader", "standby"]),
+                "one instance leading and the other waiting", Jobs());
 
             long covered = 0;
             for (int k = 0; k < killPoints.Length; k++)
