@@ -148,7 +148,7 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
             for (int k = 0; k < killPoints.Length; k++)
             {
                 // Each run gets past its restored checkpoint before it is killed.
-                long target = Math.Max(killPoints[k], covered + 100);
+                long target = Math.Min(Math.Max(killPoints[k], covered + 100), workload.Records.Length - 100);
                 string when = await ReachKillPointAsync(target, whileFiring: k % 2 == 0, random, open, [job]);
                 job.Kill();
                 covered = CheckpointProgress.Records(_directory);
@@ -225,7 +225,7 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
             long covered = 0;
             for (int k = 0; k < killPoints.Length; k++)
             {
-                long target = Math.Max(killPoints[k], covered + 100);
+                long target = Math.Min(Math.Max(killPoints[k], covered + 100), workload.Records.Length - 100);
                 string when = await ReachKillPointAsync(target, whileFiring: k % 2 == 0, random, open, Jobs());
                 // Whoever leads now (a leader that lost its session under load may have handed over already).
                 await WaitForAsync(() => instances.Count(i => Role(i.Job, i.Name, jobId) == "leader") == 1, "one leader", Jobs());
