@@ -67,10 +67,10 @@ public sealed class TemporalJoinTests(BrokerFixture fixture) : IDisposable
     {
         string rates = Kafka.NewTopic("rates"), orders = Kafka.NewTopic("orders"), inner = Kafka.NewTopic("inner"), left = Kafka.NewTopic("left");
         foreach (string topic in new[] { rates, orders, inner, left }) await _kafka.CreateTopicAsync(topic, 1);
-        // EUR changes at 1000 and 3000; GBP exists from 2000 and is deleted at 4000; CHF never has a rate. z@10000 moves
-        // the table's event time to 8999.
+        // EUR changes at 1000 and 3000; GBP exists from 2000 (written after EUR's 3000: out of order within the bound) and
+        // is deleted at 4000; CHF never has a rate. z@10000 moves the table's event time to 8999.
         await _kafka.ProduceAsync(rates,
-            [At("EUR", "1.10", 1000), At("GBP", "0.80", 2000), At("EUR", "1.20", 3000), At("GBP", null, 4000), At("z", "1", 10000)]);
+            [At("EUR", "1.10", 1000), At("EUR", "1.20", 3000), At("GBP", "0.80", 2000), At("GBP", null, 4000), At("z", "1", 10000)]);
 
         var job = NewJob(Kafka.NewTopic("temporal"));
         var table = Rates(job, rates);
