@@ -3,6 +3,7 @@ using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
 using Quill.Streams.Checkpoints;
 using Quill.Streams.Connectors.Kafka;
+using Quill.Streams.Examples.EnrichClicks;
 using Quill.Streams.Serialization;
 using Quill.Streams.Time;
 
@@ -150,5 +151,33 @@ public sealed class TemporalJoinTests(BrokerFixture fixture) : IDisposable
         var table = job.TableFromKafka<string, string?>("rates", Serdes.String!, Serdes.String);
         var error = Assert.Throws<ArgumentException>(() => Orders(job, "orders").TemporalJoin(table, (order, rate) => rate));
         Assert.Contains("watermark strategy", error.Message);
+    }
+
+    [Fact]
+    public async Task the_enrich_clicks_example_by_event_time_gives_each_click_the_name_its_user_had_at_the_click()
+    {
+        string users = Kafka.NewTopic("users"), clicks = Kafka.NewTopic("clicks"), output = Kafka.NewTopic("enriched");
+        foreach (string topic in new[] { users, clicks, output }) await _kafka.CreateTopicAsync(topic, 1);
+        await _kafka.ProduceAsync(users, [At("u1", "Alice", 1000), At("u2", "Bob", 1000), At("u1", "Alicia", 5000)]);
+
+        var job = NewJob(Kafka.NewTopic("enrich"));
+        EnrichClicksJob.Define(job, clicks, users, output, outOfOrderness: TimeSpan.FromSeconds(1), tableIdleness: TimeSpan.FromSeconds(1));
+        await using var running = new RunningJob(job);
+        await WaitForCheckpointCoveringAsync(3, running.Run);
+        // The table then goes idle, so the clicks' event time (58999 after "later") drives the join: every click but
+        // "later" is joined. u1 was renamed at 5000: "home" at 3000 gets the old name.
+        await _kafka.ProduceAsync(clicks,
+        [
+            At("u1", "home", 3000), At("u2", "cart", 3000), At("u3", "help", 3000), new(null, "no user", 0, 3000), At("u1", "buy", 6000),
+            At("u1", "later", 60000),
+        ]);
+        await _kafka.ReadAsync(output, 1, 4, running.Run);
+        await running.StopAsync();
+
+        Assert.Equal(
+        [
+            "u1 {\"User\":\"u1\",\"Name\":\"Alice\",\"Page\":\"home\"}", "u1 {\"User\":\"u1\",\"Name\":\"Alicia\",\"Page\":\"buy\"}",
+            "u2 {\"User\":\"u2\",\"Name\":\"Bob\",\"Page\":\"cart\"}", "u3 {\"User\":\"u3\",\"Name\":null,\"Page\":\"help\"}",
+        ], _kafka.ReadToEnd(output, 1, IsolationLevel.ReadCommitted).Select(r => $"{r.Message.Key} {r.Message.Value}").Order());
     }
 }
