@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
 using Quill.Streams.Checkpoints;
+using Quill.Streams.Connectors.Kafka;
 using Quill.Streams.Examples.WordCount;
 using Quill.Streams.Serialization;
 using Quill.Testing;
@@ -162,5 +163,76 @@ public sealed class SavepointTests(BrokerFixture fixture) : IDisposable
         await using var again = new RunningJob(allowed);
         var counted = await _kafka.ReadAsync(output2, 1, 1, again.Run, IsolationLevel.ReadUncommitted);
         Assert.Equal("be:1", $"{counted[0].Message.Key}:{counted[0].Message.Value}");
+    }
+
+    /// <summary>
+    /// Clicks joined with a table of user names; with <paramref name="countFirst"/> a new stateful operator (clicks
+    /// counted per user) is defined before the table, which moves the table's place in the job's definition.
+    /// </summary>
+    private static void DefineEnrich(StreamJob job, string users, string clicks, string output, bool countFirst, string? tableUid)
+    {
+        var keyed = job.FromKafka([clicks], StartFrom.Earliest, Serdes.String, Serdes.String).Uid("clicks").KeyBy(c => c.Key!);
+        if (countFirst)
+            keyed.Process<string>((click, context) =>
+            {
+                var seen = context.State.GetValueState<long>("seen");
+                seen.Value++;
+            }).Uid("click-counts");
+        var table = job.TableFromKafka<string, string?>(users, Serdes.String!, Serdes.String);
+        if (tableUid is not null) table.Uid(tableUid);
+        keyed.LeftJoin(table, (click, name) => $"{click.Value} {name ?? "(none)"}").Uid("enrich").ToKafka(output, Serdes.String!);
+    }
+
+    [Fact]
+    public async Task a_table_given_a_uid_is_restored_from_a_savepoint_after_an_operator_was_added_before_it()
+    {
+        string users = Kafka.NewTopic("users"), clicks = Kafka.NewTopic("clicks"), output = Kafka.NewTopic("enriched");
+        await _kafka.CreateTopicAsync(users, 1);
+        await _kafka.CreateTopicAsync(clicks, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        await _kafka.ProduceAsync(users, [new("u1", "Alice", 0, null)]);
+        await _kafka.ProduceAsync(clicks, [new("u1", "a", 0, null)]);
+        var v1 = StreamJob.Create(Options("v1"));
+        DefineEnrich(v1, users, clicks, output, countFirst: false, tableUid: "users");
+        string savepoint;
+        await using (var running = new RunningJob(v1))
+        {
+            await _kafka.ReadAsync(output, 1, 1, running.Run, IsolationLevel.ReadUncommitted);
+            savepoint = await v1.TriggerSavepointAsync();
+        }
+        Assert.Equal(1, Savepoints.Read(savepoint).SourceOffsets["users"][$"{users}:0"]);
+
+        // Without its uid the table is the job's "table-3": the savepoint's table state (named "users") is nobody's.
+        var unnamed = StreamJob.Create(Options("v2", fromSavepoint: savepoint));
+        DefineEnrich(unnamed, users, clicks, output, countFirst: true, tableUid: null);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => unnamed.RunAsync(CancellationToken.None).WaitAsync(Kafka.Timeout));
+        Assert.Contains("does not have: users", error.Message);
+
+        // With it, the changed job reads the table on from the savepoint's offset (u2 only) on top of the restored u1.
+        await _kafka.ProduceAsync(users, [new("u2", "Bob", 0, null)]);
+        await _kafka.ProduceAsync(clicks, [new("u1", "b", 0, null), new("u2", "c", 0, null)]);
+        var v3 = StreamJob.Create(Options("v3", fromSavepoint: savepoint));
+        DefineEnrich(v3, users, clicks, output, countFirst: true, tableUid: "users");
+        await using (var running = new RunningJob(v3))
+        {
+            await _kafka.ReadAsync(output, 1, 3, running.Run, IsolationLevel.ReadUncommitted);
+            var progress = new CheckpointStorage(Path.Combine(_directory, "v3"));
+            await HighAvailabilityTests.WaitForAsync(() => TableOffset(progress, users) == 2, "a checkpoint with the table read to offset 2");
+        }
+        Assert.Equal(["a Alice", "b Alice", "c Bob"],
+            _kafka.ReadToEnd(output, 1, IsolationLevel.ReadCommitted).Select(r => r.Message.Value).Order());
+    }
+
+    /// <summary>The table's offset in the newest checkpoint (null before one, or while its file is being replaced).</summary>
+    private static long? TableOffset(CheckpointStorage checkpoints, string topic)
+    {
+        try
+        {
+            return checkpoints.LoadLatest()?.SourceOffsets.GetValueOrDefault("users")?.GetValueOrDefault($"{topic}:0");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }

@@ -100,6 +100,36 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         JoinInput<T, TableUpdate<TKey, TValue>>.KeyTogether(_upstream, _keySelector, table.Updates, update => update.Key)
             .Process(() => new TableJoinFunction<TKey, T, TValue, TOut>(join, inner));
 
+    /// <summary>
+    /// Joins each record with the value its key had in <paramref name="table"/> at the record's event time (Flink's
+    /// event-time temporal join, <c>FOR SYSTEM_TIME AS OF</c> a versioned table): the table's latest update of the key
+    /// with a timestamp at or before the record's, whenever that update was read. The table must be read with a
+    /// watermark strategy (<see cref="StreamJob.TableFromKafka{TKey,TValue}"/>), and this stream must have event time.
+    /// A record waits in keyed state until the watermark (the minimum over the stream and the table) reaches its
+    /// timestamp, then is joined and emitted with its own timestamp; a record whose key has no value then (none yet,
+    /// or deleted) gives nothing. Table updates give no output; versions older than the one valid at the watermark are
+    /// dropped. A record at or below the watermark when it comes is joined, as Flink does, at the next watermark with
+    /// the versions still held: the right one if its key's version at the watermark began at or before the record.
+    /// </summary>
+    public DataStream<TOut> TemporalJoin<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue, TOut> join) =>
+        JoinTemporal(table, (record, value) => join(record, value!), inner: true);
+
+    /// <summary>
+    /// As <see cref="TemporalJoin{TValue,TOut}"/>, but a record whose key has no value at its time is joined with
+    /// default (null) (Flink's <c>LEFT JOIN ... FOR SYSTEM_TIME AS OF</c>).
+    /// </summary>
+    public DataStream<TOut> TemporalLeftJoin<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join) =>
+        JoinTemporal(table, join, inner: false);
+
+    private DataStream<TOut> JoinTemporal<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join, bool inner)
+    {
+        if (!table.HasEventTime)
+            throw new ArgumentException("a temporal join needs a versioned table: read it with a watermark strategy "
+                + "(TableFromKafka(topic, keySerde, valueSerde, watermarks))", nameof(table));
+        return JoinInput<T, TableUpdate<TKey, TValue>>.KeyTogether(_upstream, _keySelector, table.Updates, update => update.Key)
+            .Process(() => new TemporalJoinFunction<TKey, T, TValue, TOut>(join, inner));
+    }
+
     void IStage.CreateChannels(JobContext context)
     {
         var options = new BoundedChannelOptions(context.Options.MailboxCapacity) { SingleReader = true, SingleWriter = false };

@@ -73,19 +73,40 @@ public sealed class StreamJob
     /// <summary>
     /// A table of <paramref name="topic"/> (Kafka Streams' KTable; the topic is usually compacted): each key's latest
     /// value, a null value deleting the key; records with a null key are skipped. It is read from the earliest offset
-    /// (or a checkpoint's), and the job's other sources start reading only once it has been read to its end. Join a
-    /// keyed stream with it: <see cref="KeyedStream{TKey,T}.Join{TValue,TOut}"/>, <see cref="KeyedStream{TKey,T}.LeftJoin{TValue,TOut}"/>.
+    /// (or a checkpoint's). Join a keyed stream with it: <see cref="KeyedStream{TKey,T}.Join{TValue,TOut}"/>,
+    /// <see cref="KeyedStream{TKey,T}.LeftJoin{TValue,TOut}"/>.
+    /// <para>
+    /// Without <paramref name="watermarks"/> the job's other sources start reading only once the table has been read to
+    /// its end, and the table is idle for event time. With them the table is versioned (Flink's versioned table): each
+    /// update is a version of its key from its timestamp on (the Kafka timestamp unless the strategy assigns one; a
+    /// tombstone's value is default), the table's watermarks take part in event time as any source's, and it is read
+    /// alongside the other sources; join by event time with <see cref="KeyedStream{TKey,T}.TemporalJoin{TValue,TOut}"/>.
+    /// </para>
     /// </summary>
-    public KafkaTable<TKey, TValue> TableFromKafka<TKey, TValue>(string topic, Serde<TKey> keySerde, Serde<TValue> valueSerde) where TKey : notnull
+    public KafkaTable<TKey, TValue> TableFromKafka<TKey, TValue>(string topic, Serde<TKey> keySerde, Serde<TValue> valueSerde,
+        WatermarkStrategy<KafkaRecord<TKey, TValue>>? watermarks = null) where TKey : notnull
     {
         ArgumentException.ThrowIfNullOrEmpty(topic);
         var records = new DataStream<KafkaRecord<byte[]?, byte[]?>>(this);
         _markerTopic ??= topic;
-        _stages.Add(new KafkaSourceStage<byte[]?, byte[]?>(NextOperatorId("table"), [topic], StartFrom.Earliest, Serdes.Bytes, Serdes.Bytes,
-            null, records, isTable: true));
+        string sourceId = NextOperatorId("table");
+        records.OperatorId = sourceId;
+        TValue Value(byte[]? bytes) => bytes is null ? default! : valueSerde.Deserialize(bytes);
+        WatermarkStrategy<KafkaRecord<byte[]?, byte[]?>>? byteWatermarks = null;
+        if (watermarks is not null)
+        {
+            byteWatermarks = WatermarkStrategy<KafkaRecord<byte[]?, byte[]?>>.ForBoundedOutOfOrderness(watermarks.MaxOutOfOrderness);
+            if (watermarks.TimestampAssigner is { } assigner)
+                byteWatermarks = byteWatermarks.WithTimestampAssigner((r, kafkaTimestamp) => r.Key is null ? kafkaTimestamp
+                    : assigner(new KafkaRecord<TKey, TValue>(r.Topic, r.Partition, r.Offset, r.Timestamp, keySerde.Deserialize(r.Key), Value(r.Value)), kafkaTimestamp));
+            if (watermarks.Idleness is { } idleness) byteWatermarks = byteWatermarks.WithIdleness(idleness);
+        }
+        // A versioned table is an event-time source like the others: not loaded first, not idle.
+        _stages.Add(new KafkaSourceStage<byte[]?, byte[]?>(sourceId, [topic], StartFrom.Earliest, Serdes.Bytes, Serdes.Bytes,
+            byteWatermarks, records, isTable: watermarks is null));
         var updates = records.Filter(r => r.Key is not null)
-            .Map(r => new TableUpdate<TKey, TValue>(keySerde.Deserialize(r.Key), r.Value is null, r.Value is null ? default! : valueSerde.Deserialize(r.Value)));
-        return new KafkaTable<TKey, TValue>(updates);
+            .Map(r => new TableUpdate<TKey, TValue>(keySerde.Deserialize(r.Key), r.Value is null, Value(r.Value)));
+        return new KafkaTable<TKey, TValue>(this, sourceId, updates, hasEventTime: watermarks is not null);
     }
 
     internal void AddStage(IStage stage) => _stages.Add(stage);
