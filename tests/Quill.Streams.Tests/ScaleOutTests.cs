@@ -26,7 +26,7 @@ public sealed class ScaleOutTests(BrokerFixture fixture, ITestOutputHelper log) 
     [
         "--bootstrap-server", fixture.Broker.BootstrapServers, "--input", input, "--output", output, "--parallelism", "4",
         "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "300",
-        "--keeper", Keeper, "--job-id", jobId, "--ha-session-timeout-ms", "4000", "--instance-id", instance, "--scale-out",
+        "--keeper", Keeper, "--job-id", jobId, "--ha-session-timeout-ms", "8000", "--instance-id", instance, "--scale-out",
     ];
 
     /// <summary>The generation's subtasks per instance, from the assignment znode.</summary>

@@ -91,13 +91,26 @@ internal sealed class CheckpointCoordinator : IDisposable
     public void RequestBarrierFromLeader(long checkpointId)
     {
         IBarrierSource[] sources;
-        lock (_lock) sources = [.. _sources];
+        lock (_lock)
+        {
+            _leaderRequested = Math.Max(_leaderRequested, checkpointId);
+            sources = [.. _sources];
+        }
         foreach (var source in sources) source.RequestBarrier(checkpointId);
     }
 
+    /// <summary>Relayed mode: the newest barrier the leader asked for (a source created after the request is asked too).</summary>
+    private long _leaderRequested;
+
     public void AddSource(IBarrierSource source)
     {
-        lock (_lock) _sources.Add(source);
+        long requested;
+        lock (_lock)
+        {
+            _sources.Add(source);
+            requested = _leaderRequested;
+        }
+        if (requested > 0) source.RequestBarrier(requested);
     }
 
     /// <summary>Called once every task exists: how many acknowledgements complete a checkpoint.</summary>
