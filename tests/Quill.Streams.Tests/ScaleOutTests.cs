@@ -94,6 +94,14 @@ public sealed class ScaleOutTests(BrokerFixture fixture, ITestOutputHelper log) 
         Assert.Contains(leader, subtasks.Keys);
         Assert.All(assignment.GetProperty("instances").EnumerateArray(), i => Assert.StartsWith("127.0.0.1:", i.GetProperty("endpoint").GetString()));
 
+        // `quill streams list` shows the same share-out, one row per instance, under the instances table.
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var list = await Quill.Testing.ToolRunner.RunAsync(dotnet, [Path.Combine(AppContext.BaseDirectory, "quill.dll"), "streams", "list", "--keeper", Keeper]);
+        Assert.True(list.Succeeded, list.ToString());
+        var taskRows = list.StdOut.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(cells => cells.Length >= 5 && cells[1] == jobId).ToDictionary(cells => cells[2], cells => cells[3]);
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "0,3", ["b"] = "1", ["c"] = "2" }, taskRows);
+
         await _kafka.ProduceAsync(input, lines, partitions: 4);
         await WaitForExactCountsAsync(output, totals, a, b, c);
         // Records did cross processes: every instance counted words (a word's count is written by the task that owns it).

@@ -32,17 +32,13 @@ internal sealed class ScaleOutMember(KeeperHaServices ha, DataEndpoint endpoint,
         {
             await Task.WhenAll(follow, lead);
         }
-        catch (Exception) when (stop.IsCancellationRequested)
+        catch (Exception)
         {
-            return;
+            // Observed below: the one that ended first says why.
         }
-        catch (OperationCanceledException) when (ha.Lost.IsCancellationRequested)
-        {
-            throw new OperationCanceledException($"the Keeper session was lost ({ha.LostReason})", ha.Lost);
-        }
-        stop.ThrowIfCancellationRequested();
-        ha.Lost.ThrowIfCancellationRequested();
-        await first; // surfaces the failure that ended the instance
+        if (stop.IsCancellationRequested) return;
+        if (ha.Lost.IsCancellationRequested) throw new OperationCanceledException($"the Keeper session was lost ({ha.LostReason})", ha.Lost);
+        await first; // the failure that ended the instance
     }
 
     private async Task LeadAsync(CancellationToken stop, CancellationToken session)
