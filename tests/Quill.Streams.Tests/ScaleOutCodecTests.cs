@@ -90,6 +90,12 @@ public sealed class ScaleOutCodecTests
         }));
         Assert.Contains("ScaleOut", error.Message);
         Assert.Contains("one Kafka transaction", error.Message);
+        // The data host is an address the other instances connect to.
+        Assert.Contains("DataHost", Assert.Throws<ArgumentException>(() => StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = "127.0.0.1:9", CheckpointDirectory = "/tmp/x",
+            HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true, DataHost = "not an address" },
+        })).Message);
         // Each alone is fine.
         StreamJob.Create(new StreamJobOptions
         {

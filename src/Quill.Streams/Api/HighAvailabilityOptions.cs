@@ -49,6 +49,8 @@ public sealed class HighAvailabilityOptions
         if (!Root.StartsWith('/') || (Root.Length > 1 && Root.EndsWith('/')))
             throw new ArgumentException($"HighAvailability.Root must be an absolute znode path without a trailing slash: '{Root}'");
         if (JobId is { } id && (id.Length == 0 || id.Contains('/'))) throw new ArgumentException($"HighAvailability.JobId must be a non-empty znode name: '{id}'");
+        if (ScaleOut && !System.Net.IPAddress.TryParse(DataHost, out _))
+            throw new ArgumentException($"HighAvailability.DataHost must be an IP address the other instances reach this one on: '{DataHost}'");
         if (SessionTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SessionTimeout), SessionTimeout, "must be positive");
     }
 }
