@@ -104,8 +104,6 @@ public sealed class ScaleOutTests(BrokerFixture fixture, ITestOutputHelper log) 
 
         await _kafka.ProduceAsync(input, lines, partitions: 4);
         await WaitForExactCountsAsync(output, totals, a, b, c);
-        // Records did cross processes: every instance counted words (a word's count is written by the task that owns it).
-        foreach (var job in new[] { a, b, c }) Assert.DoesNotContain("failed", job.Output, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
