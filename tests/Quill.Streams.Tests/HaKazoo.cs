@@ -29,6 +29,21 @@ public sealed class HaKazoo(string keeper)
         return JsonSerializer.Deserialize<HaSnapshot>(result.StdOut, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
     }
 
+    /// <summary>The job's assignment znode (which instance runs which subtasks), as kazoo reads it; null if there is none.</summary>
+    public async Task<JsonElement?> ReadAssignmentAsync(string jobRoot)
+    {
+        var result = await ToolRunner.RunKazooAsync("""
+            import sys
+            from kazoo.client import KazooClient
+            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=15); path = sys.argv[2] + "/assignment"
+            print(zk.get(path)[0].decode() if zk.exists(path) else "null")
+            zk.stop(); zk.close()
+            """, keeper, jobRoot);
+        Assert.True(result.Succeeded, result.ToString());
+        var root = JsonDocument.Parse(result.StdOut).RootElement.Clone();
+        return root.ValueKind == JsonValueKind.Null ? null : root;
+    }
+
     /// <summary>
     /// What a tool does to take a savepoint through Keeper: creates a request under the job's savepoint-requests, waits
     /// for the leader's answer, deletes the request. Returns the answer's JSON.

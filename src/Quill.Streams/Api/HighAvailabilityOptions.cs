@@ -29,6 +29,18 @@ public sealed class HighAvailabilityOptions
     /// <summary>Told each change of this instance's role (standby, leader, lost), one line each; null: silent.</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// Scale-out: the job runs spread over every instance started with this set, instead of in the leader alone. The
+    /// leader assigns each instance some of the job's subtasks (subtask s of every stage to the s mod n-th instance,
+    /// in id order), records the assignment in Keeper, and assigns again from the newest checkpoint whenever an
+    /// instance joins, leaves or fails. Records between instances go over TCP (<see cref="DataHost"/>), so shuffled
+    /// records must round-trip through System.Text.Json. At-least-once only (exactly-once is refused with it).
+    /// </summary>
+    public bool ScaleOut { get; init; }
+
+    /// <summary>Scale-out: the address this instance listens on for the other instances' records (port chosen free).</summary>
+    public string DataHost { get; init; } = "127.0.0.1";
+
     internal string EffectiveJobId(string jobName) => JobId ?? jobName;
 
     internal void Validate()
@@ -37,6 +49,8 @@ public sealed class HighAvailabilityOptions
         if (!Root.StartsWith('/') || (Root.Length > 1 && Root.EndsWith('/')))
             throw new ArgumentException($"HighAvailability.Root must be an absolute znode path without a trailing slash: '{Root}'");
         if (JobId is { } id && (id.Length == 0 || id.Contains('/'))) throw new ArgumentException($"HighAvailability.JobId must be a non-empty znode name: '{id}'");
+        if (ScaleOut && !System.Net.IPAddress.TryParse(DataHost, out _))
+            throw new ArgumentException($"HighAvailability.DataHost must be an IP address the other instances reach this one on: '{DataHost}'");
         if (SessionTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SessionTimeout), SessionTimeout, "must be positive");
     }
 }

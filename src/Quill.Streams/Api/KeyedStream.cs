@@ -38,8 +38,8 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
             _staged = true;
             _upstream.AddConsumer((context, task) =>
             {
-                var mailboxes = context.MailboxesOf<T>(this).Select(m => m.Writer).ToArray();
                 int sender = task.Lane * context.Options.Parallelism + task.Subtask;
+                var mailboxes = context.WritersOf<T>(this, sender);
                 return new KeyedShuffle<TKey, T>(_keySelector, mailboxes, sender, context.Abort);
             });
             _upstream.Job.AddStage(this);
@@ -143,6 +143,7 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         var tasks = new List<IJobTask>(mailboxes.Length);
         for (int i = 0; i < mailboxes.Length; i++)
         {
+            if (!context.RunsSubtask(i)) continue; // another process runs it (scale-out)
             // Every stage has the same parallelism, so each keyed task hears from that many senders per lane.
             var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism * _upstream.Lanes, context.Options.TimeProvider, context.Checkpoints);
             task.Chain = _input.BuildChain(context, new TaskInfo(i, task));

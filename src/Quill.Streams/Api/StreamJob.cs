@@ -1,4 +1,5 @@
 using Quill.Streams.Checkpoints;
+using Quill.Streams.Cluster;
 using Quill.Streams.Connectors.Kafka;
 using Quill.Streams.HighAvailability;
 using Quill.Streams.Runtime;
@@ -160,13 +161,15 @@ public sealed class StreamJob
             await RunAttemptAsync(null, names, stop);
             return;
         }
+        // Scale-out: one listener for the other instances' records for the life of the process (its address in the info znode).
+        using var endpoint = haOptions.ScaleOut ? DataEndpoint.Open(haOptions.DataHost, haOptions.Log) : null;
         while (true)
         {
             stop.ThrowIfCancellationRequested();
             KeeperHaServices ha;
             try
             {
-                ha = await KeeperHaServices.StartAsync(haOptions, Options.JobName, stop);
+                ha = await KeeperHaServices.StartAsync(haOptions, Options.JobName, stop, endpoint?.Address);
             }
             catch (Quill.Keeper.Protocol.KeeperException e) when (!stop.IsCancellationRequested
                 && e.Code is Quill.Keeper.Protocol.ErrorCode.SessionExpired or Quill.Keeper.Protocol.ErrorCode.ConnectionLoss)
@@ -177,6 +180,11 @@ public sealed class StreamJob
             }
             await using var owned = ha;
             haOptions.Log?.Invoke($"instance {ha.InstanceId} of job {ha.Paths.JobId}: standby, waiting for leadership ({ha.Paths.Leader})");
+            if (endpoint is not null)
+            {
+                if (await RunScaledOutAsync(ha, endpoint, names, stop)) return;
+                continue;
+            }
             try
             {
                 await ha.AwaitLeadershipAsync(stop);
@@ -206,6 +214,28 @@ public sealed class StreamJob
     }
 
     /// <summary>
+    /// Scale-out, for one session: takes the subtasks each generation gives this instance, and leads when elected
+    /// (<see cref="ScaleOutMember"/>). True when the job stopped; false when the session was lost (join again).
+    /// </summary>
+    private async Task<bool> RunScaledOutAsync(KeeperHaServices ha, DataEndpoint endpoint, OperatorNames names, CancellationToken stop)
+    {
+        var member = new ScaleOutMember(ha, endpoint, Options, _stages, names,
+            (generation, token) => Task.Run(() => RunAttemptAsync(ha, names, token, generation), CancellationToken.None));
+        try
+        {
+            await member.RunAsync(stop);
+            return true;
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested
+            && (ha.Lost.IsCancellationRequested || ha.Client.State is Quill.Keeper.Client.SessionState.Expired or Quill.Keeper.Client.SessionState.Closed
+                || IsSessionTrouble(e)))
+        {
+            Options.HighAvailability!.Log?.Invoke($"instance {ha.InstanceId}: stopped processing ({ha.LostReason}; {e.Message}); joining the election again");
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Whether a run failed because of its Keeper session (expired, or the connection lost in the middle of a write),
     /// possibly before the client reported the session's state: the instance then joins the election again, and
     /// whoever leads next restores from the newest checkpoint.
@@ -225,8 +255,11 @@ public sealed class StreamJob
         return false;
     }
 
-    /// <summary>One run of the job: as the leader under high availability (<paramref name="ha"/>), or alone.</summary>
-    private async Task RunAttemptAsync(KeeperHaServices? ha, OperatorNames names, CancellationToken stop)
+    /// <summary>
+    /// One run of the job: as the leader under high availability (<paramref name="ha"/>), or alone; with scale-out, one
+    /// generation of it (<paramref name="generation"/>: this process runs its share, the coordinator counts every process's).
+    /// </summary>
+    private async Task RunAttemptAsync(KeeperHaServices? ha, OperatorNames names, CancellationToken stop, LeaderGeneration? generation = null)
     {
         using var abort = new CancellationTokenSource();
         using var lost = ha?.Lost.Register(abort.Cancel);
@@ -240,6 +273,7 @@ public sealed class StreamJob
             ? await Task.Run(() => ExactlyOnceOutput.Open(Options, storage, _markerTopic!), stop)
             : null;
         CheckpointCoordinator? checkpoints = null;
+        ClusterRun? cluster = null;
         try
         {
             var stored = output is not null ? output.Restored : await Task.Run(() => CommittedCheckpoints.LoadLatest(Options, storage), stop);
@@ -264,14 +298,30 @@ public sealed class StreamJob
                     abort.Cancel();
                 };
             }
+            if (ha is not null)
+            {
+                // Which instance runs which subtasks (what `quill streams list` shows): with scale-out this generation's
+                // share-out; otherwise the leader runs them all.
+                string? restoredPath = stored is null ? null
+                    : from.StartsWith("checkpoint", StringComparison.Ordinal) ? Path.GetFullPath(new CheckpointStorage(directory!).PathOf(stored.Id))
+                    : Options.FromSavepoint;
+                if (generation is not null) cluster = await generation.BeginAsync(restoredPath, checkpoints!, abort, stop);
+                else await AssignmentZnode.WriteNextAsync(ha, g => Assignment.Compute(g, Options.Parallelism, ha.InstanceId, restoredPath, [(ha.InstanceId, null)]), stop);
+            }
         }
         catch
         {
             output?.Dispose();
+            checkpoints?.Dispose();
             throw;
         }
         using var disposeCheckpoints = checkpoints;
-        var context = new JobContext(Options, abort.Token, checkpoints, output);
+        using var disposeCluster = cluster;
+        // Spread over processes, a stop cannot drain (the other processes' sources go on): it aborts, and the next
+        // leader goes on from the newest checkpoint.
+        var runStop = cluster is { HasRemote: true } ? CancellationToken.None : stop;
+        using var stopAborts = cluster is { HasRemote: true } ? stop.Register(abort.Cancel) : default;
+        var context = new JobContext(Options, abort.Token, checkpoints, output) { Cluster = cluster };
         if (output is not null) context.Resources.Add(output);
         _coordinator = checkpoints;
         var requests = ha is not null && checkpoints is not null
@@ -279,7 +329,7 @@ public sealed class StreamJob
             : Task.CompletedTask;
         try
         {
-            await JobRunner.RunAsync(context, abort, _stages, stop);
+            await JobRunner.RunAsync(context, abort, _stages, runStop);
         }
         catch (OperationCanceledException) when (failure is not null)
         {

@@ -87,9 +87,37 @@ internal sealed class CheckpointCoordinator : IDisposable
     /// <summary>Raised when taking a checkpoint fails outside a task (the id counter, on the timer): the job must fail.</summary>
     public Action<Exception>? Failed { get; set; }
 
+    /// <summary>
+    /// In a process that runs part of a job spread over several (scale-out) but does not lead it: what the tasks here
+    /// report goes to the leader's coordinator instead (<see cref="Cluster.ICheckpointRelay"/>), and barriers are
+    /// asked for by the leader (<see cref="RequestBarrierFromLeader"/>). Null: this coordinator completes checkpoints.
+    /// </summary>
+    public Cluster.ICheckpointRelay? Relay { get; set; }
+
+    /// <summary>Relayed mode: the leader asks for checkpoint <paramref name="checkpointId"/>'s barrier from this process's sources.</summary>
+    public void RequestBarrierFromLeader(long checkpointId)
+    {
+        IBarrierSource[] sources;
+        lock (_lock)
+        {
+            _leaderRequested = Math.Max(_leaderRequested, checkpointId);
+            sources = [.. _sources];
+        }
+        foreach (var source in sources) source.RequestBarrier(checkpointId);
+    }
+
+    /// <summary>Relayed mode: the newest barrier the leader asked for (a source created after the request is asked too).</summary>
+    private long _leaderRequested;
+
     public void AddSource(IBarrierSource source)
     {
-        lock (_lock) _sources.Add(source);
+        long requested;
+        lock (_lock)
+        {
+            _sources.Add(source);
+            requested = _leaderRequested;
+        }
+        if (requested > 0) source.RequestBarrier(requested);
     }
 
     /// <summary>Called once every task exists: how many acknowledgements complete a checkpoint.</summary>
@@ -198,6 +226,11 @@ internal sealed class CheckpointCoordinator : IDisposable
 
     public void AddSourceOffsets(long checkpointId, string sourceId, IEnumerable<KeyValuePair<string, long>> offsets)
     {
+        if (Relay is { } relay)
+        {
+            relay.SourceOffsets(checkpointId, sourceId, offsets);
+            return;
+        }
         lock (_lock)
         {
             if (_pending?.Id != checkpointId) return;
@@ -208,6 +241,11 @@ internal sealed class CheckpointCoordinator : IDisposable
 
     public void AddOperatorSnapshot(long checkpointId, string operatorId, OperatorSnapshot snapshot)
     {
+        if (Relay is { } relay)
+        {
+            relay.OperatorSnapshot(checkpointId, operatorId, snapshot);
+            return;
+        }
         lock (_lock)
         {
             if (_pending?.Id != checkpointId) return;
@@ -219,6 +257,11 @@ internal sealed class CheckpointCoordinator : IDisposable
     /// <summary>A task has passed checkpoint <paramref name="checkpointId"/>'s barrier through its whole chain.</summary>
     public void Acknowledge(long checkpointId)
     {
+        if (Relay is { } relay)
+        {
+            relay.Acknowledge(checkpointId);
+            return;
+        }
         Checkpoint complete;
         List<SavepointRequest> savepoints;
         lock (_lock)

@@ -7,6 +7,7 @@ namespace Quill.Streams.HighAvailability;
 /// &lt;root&gt;/&lt;job id&gt;/checkpoints/&lt;id, 19 digits&gt;        one per retained completed checkpoint, data JSON {id, path, timestamp}
 /// &lt;root&gt;/&lt;job id&gt;/checkpoint-counter                  the next checkpoint id (decimal text), changed by versioned setData
 /// &lt;root&gt;/&lt;job id&gt;/instances/&lt;instance id&gt;           ephemeral, data JSON (host, pid, started, role)
+/// &lt;root&gt;/&lt;job id&gt;/assignment                          persistent, data JSON: which instance runs which subtasks (written by the leader)
 /// &lt;root&gt;/&lt;job id&gt;/savepoint-requests/request-NNNNNNNNNN  persistent sequential, written by tools; the leader answers in it
 /// </code>
 /// </summary>
@@ -18,6 +19,7 @@ public sealed record HaPaths(string Root, string JobId)
     public string Counter => Job + "/checkpoint-counter";
     public string Instances => Job + "/instances";
     public string SavepointRequests => Job + "/savepoint-requests";
+    public string Assignment => Job + "/assignment";
 
     public string Checkpoint(long id) => $"{Checkpoints}/{id:D19}";
 }

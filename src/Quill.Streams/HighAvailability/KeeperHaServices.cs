@@ -45,10 +45,15 @@ internal sealed class KeeperHaServices : IAsyncDisposable
 
     public static string DefaultInstanceId() => $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
 
-    public static async Task<KeeperHaServices> StartAsync(HighAvailabilityOptions options, string jobName, CancellationToken cancellationToken)
+    /// <param name="endpoint">Scale-out: where this instance takes the other instances' records (host:port), in its info znode.</param>
+    public static async Task<KeeperHaServices> StartAsync(HighAvailabilityOptions options, string jobName, CancellationToken cancellationToken,
+        string? endpoint = null)
     {
         var client = await KeeperClient.ConnectAsync(options.Keeper, new KeeperClientOptions { SessionTimeout = options.SessionTimeout }, cancellationToken);
-        var services = new KeeperHaServices(client, options, new HaPaths(options.Root, options.EffectiveJobId(jobName)), options.InstanceId ?? DefaultInstanceId());
+        var services = new KeeperHaServices(client, options, new HaPaths(options.Root, options.EffectiveJobId(jobName)), options.InstanceId ?? DefaultInstanceId())
+        {
+            Endpoint = endpoint,
+        };
         try
         {
             await services.JoinAsync(cancellationToken);
@@ -151,6 +156,9 @@ internal sealed class KeeperHaServices : IAsyncDisposable
 
     public string? LostReason { get; private set; }
 
+    /// <summary>Scale-out: this instance's data endpoint (host:port); null when it only runs the job as a leader.</summary>
+    public string? Endpoint { get; private init; }
+
     /// <summary>This instance's info znode (ephemeral): what `quill streams list` shows.</summary>
     private async Task WriteInfoAsync(bool create, CancellationToken cancellationToken)
     {
@@ -162,6 +170,7 @@ internal sealed class KeeperHaServices : IAsyncDisposable
             Started = _started,
             Role = Latch.HasLeadership ? "leader" : "standby",
             Latch = Latch.NodePath is { } node ? node[(node.LastIndexOf('/') + 1)..] : null,
+            Endpoint = Endpoint,
         };
         byte[] data = JsonSerializer.SerializeToUtf8Bytes(info, InstanceInfo.Json);
         string path = $"{Paths.Instances}/{InstanceId}";
@@ -224,4 +233,8 @@ public sealed class InstanceInfo
     public string Role { get; set; } = "";
     /// <summary>The instance's latch node (its place in the election).</summary>
     public string? Latch { get; set; }
+
+    /// <summary>Scale-out: where the instance takes records from the others (host:port); null: it takes no subtasks unless it leads.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Endpoint { get; set; }
 }

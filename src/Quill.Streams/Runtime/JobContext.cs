@@ -25,9 +25,26 @@ internal sealed class JobContext(StreamJobOptions options, CancellationToken abo
     /// <summary>The sinks' transactional producers when the job is exactly-once; null otherwise.</summary>
     public ExactlyOnceOutput? ExactlyOnceOutput { get; } = exactlyOnceOutput;
 
-    public void AddMailboxes<T>(object stage, Channel<StreamElement<T>>[] mailboxes) => _mailboxes.Add(stage, mailboxes);
+    public void AddMailboxes<T>(object stage, Channel<StreamElement<T>>[] mailboxes)
+    {
+        _mailboxes.Add(stage, mailboxes);
+        Cluster?.AddEdge(stage, mailboxes);
+    }
 
     public Channel<StreamElement<T>>[] MailboxesOf<T>(object stage) => (Channel<StreamElement<T>>[])_mailboxes[stage];
+
+    /// <summary>
+    /// Where <paramref name="sender"/> writes to reach each task of a keyed stage: the mailboxes in this process, and,
+    /// when the job is spread over processes (<see cref="Cluster"/>), a connection to the process that runs the task.
+    /// </summary>
+    public ChannelWriter<StreamElement<T>>[] WritersOf<T>(object stage, int sender) =>
+        Cluster?.WritersOf<T>(stage, sender, MailboxesOf<T>(stage), Abort) ?? [.. MailboxesOf<T>(stage).Select(m => m.Writer)];
+
+    /// <summary>The job's part in a job spread over several processes (scale-out); null when it runs whole here.</summary>
+    public Cluster.ClusterRun? Cluster { get; init; }
+
+    /// <summary>Whether this process runs subtask <paramref name="subtask"/> of every stage (always, unless spread over processes).</summary>
+    public bool RunsSubtask(int subtask) => Cluster?.RunsSubtask(subtask) ?? true;
 
     /// <summary>Whether the job's table sources have read their topics to the end (the other sources wait for it).</summary>
     public TableBootstrap Tables { get; } = new();

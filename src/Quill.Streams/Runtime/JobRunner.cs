@@ -22,7 +22,8 @@ internal static class JobRunner
             throw;
         }
 
-        context.Checkpoints?.Start(tasks.Count);
+        // Spread over processes, the coordinator (in the leader) hears from every stage's every subtask, wherever it runs.
+        context.Checkpoints?.Start(context.Cluster is { } cluster ? cluster.TaskCount(stages.Count) : tasks.Count);
         using var stopCheckpoints = stop.Register(() => context.Checkpoints?.Stop());
         using var abortCheckpoints = abort.Token.Register(() => context.Checkpoints?.Stop());
         var runs = tasks.Select(task => Task.Run(async () =>

@@ -132,6 +132,42 @@ public static class StreamsCommand
             }
         }
         table.Write(output);
+        await WriteTasksAsync(client, root, output, ct);
+    }
+
+    /// <summary>
+    /// Which instance runs which subtasks, from each job's assignment znode (written by its leader: with scale-out the
+    /// subtasks are spread over the instances, otherwise the leader runs them all); nothing for jobs without one.
+    /// </summary>
+    private static async Task WriteTasksAsync(KeeperClient client, string root, TextWriter output, CancellationToken ct)
+    {
+        var table = new TextTable("GENERATION", "JOB", "INSTANCE", "SUBTASKS", "OF", "ENDPOINT", "RESTORED-FROM");
+        int rows = 0;
+        foreach (string jobId in (await client.GetChildrenAsync(root, cancellationToken: ct)).Order(StringComparer.Ordinal))
+        {
+            if (await DataAsync(client, $"{root.TrimEnd('/')}/{jobId}/assignment", ct) is not { } data) continue;
+            try
+            {
+                var assignment = JsonDocument.Parse(data).RootElement;
+                string generation = assignment.GetProperty("generation").ToString();
+                string parallelism = assignment.GetProperty("parallelism").ToString();
+                string from = assignment.TryGetProperty("checkpoint", out var c) && c.GetString() is { } path ? path : "-";
+                foreach (var instance in assignment.GetProperty("instances").EnumerateArray())
+                {
+                    string subtasks = string.Join(",", instance.GetProperty("subtasks").EnumerateArray().Select(s => s.GetInt32()));
+                    string endpoint = instance.TryGetProperty("endpoint", out var e) && e.GetString() is { } address ? address : "-";
+                    table.Add(generation, jobId, instance.GetProperty("instance").GetString() ?? "-", subtasks, parallelism, endpoint, from);
+                    rows++;
+                }
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                // Not an assignment this tool understands: left out.
+            }
+        }
+        if (rows == 0) return;
+        output.WriteLine();
+        table.Write(output);
     }
 
     private static string PointerText(string pointer)

@@ -35,6 +35,7 @@ internal sealed class KafkaSourceStage<TKey, TValue>(
         var tasks = new List<IJobTask>(parallelism);
         for (int i = 0; i < parallelism; i++)
         {
+            if (!context.RunsSubtask(i)) continue; // another process runs it (scale-out)
             var mine = partitions.Where((_, index) => index % parallelism == i).ToList();
             var chain = output.BuildChain(context, new TaskInfo(i, null));
             var task = new KafkaSourceTask<TKey, TValue>(context.Options, sourceId, mine, start, restored, keySerde, valueSerde, watermarks,

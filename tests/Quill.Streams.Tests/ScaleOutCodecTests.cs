@@ -1,0 +1,106 @@
+using System.Buffers;
+using Quill.Streams.Api;
+using Quill.Streams.Cluster;
+using Quill.Streams.Connectors.Kafka;
+using Quill.Streams.Runtime;
+
+namespace Quill.Streams.Tests;
+
+/// <summary>The scale-out pieces that need no broker: element frames, the assignment's share-out, the refusal of exactly-once.</summary>
+public sealed class ScaleOutCodecTests
+{
+    private sealed record Word(string Text, long Count);
+
+    private static List<StreamElement<T>> RoundTrip<T>(IEnumerable<StreamElement<T>> elements)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        foreach (var element in elements) ElementCodec.Write(element, buffer);
+        var frames = new FrameReader(new MemoryStream(buffer.WrittenMemory.ToArray()));
+        var read = new List<StreamElement<T>>();
+        while (frames.NextAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult() is { } frame) read.Add(ElementCodec.Read<T>(frame.Span));
+        return read;
+    }
+
+    [Fact]
+    public void records_and_control_elements_come_back_as_they_were_written_in_order()
+    {
+        StreamElement<Word>[] written =
+        [
+            StreamElement<Word>.Record(new Word("to", 2), 1_700_000_000_123, 5),
+            StreamElement<Word>.Control(ElementKind.Watermark, 1_700_000_000_000, 5),
+            StreamElement<Word>.Control(ElementKind.WatermarkStatus, 1, 5),
+            StreamElement<Word>.Record(new Word("ünïcödé words", long.MaxValue), long.MinValue, 5),
+            StreamElement<Word>.Control(ElementKind.Barrier, 42, 5),
+            StreamElement<Word>.Record(null!, 0, 5),
+            StreamElement<Word>.Control(ElementKind.End, 0, 5),
+        ];
+        Assert.Equal(written, RoundTrip(written));
+    }
+
+    [Fact]
+    public void kafka_records_with_byte_keys_and_many_frames_past_the_batch_size_round_trip()
+    {
+        var written = Enumerable.Range(0, 5000)
+            .Select(i => StreamElement<KafkaRecord<byte[]?, string?>>.Record(
+                new KafkaRecord<byte[]?, string?>("lines", i % 4, i, 1000 + i, i % 3 == 0 ? null : [(byte)i, 0, 255], i % 5 == 0 ? null : $"line {i}"), 1000 + i, i % 8))
+            .ToList();
+        var read = RoundTrip(written);
+        Assert.Equal(written.Count, read.Count);
+        for (int i = 0; i < written.Count; i++)
+        {
+            Assert.Equal(written[i].Value.Key, read[i].Value.Key);
+            Assert.Equal(written[i] with { Value = read[i].Value }, read[i]);
+            Assert.Equal(written[i].Value with { Key = read[i].Value.Key }, read[i].Value);
+        }
+    }
+
+    [Fact]
+    public void a_truncated_frame_is_an_error_not_a_short_record()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        ElementCodec.Write(StreamElement<string>.Record("hello", 1, 0), buffer);
+        var bytes = buffer.WrittenMemory.ToArray()[..^2];
+        var frames = new FrameReader(new MemoryStream(bytes));
+        Assert.Throws<EndOfStreamException>(() => frames.NextAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult());
+    }
+
+    [Fact]
+    public void subtasks_are_shared_out_by_instance_id_and_the_same_inputs_give_the_same_assignment()
+    {
+        var assignment = Assignment.Compute(7, 5, "b", "/chk", [("c", "h:3"), ("a", "h:1"), ("b", "h:2")]);
+        Assert.Equal(["a", "b", "c"], assignment.Instances.Select(i => i.Instance));
+        Assert.Equal([0, 3], assignment.Of("a")!.Subtasks);
+        Assert.Equal([1, 4], assignment.Of("b")!.Subtasks);
+        Assert.Equal([2], assignment.Of("c")!.Subtasks);
+        Assert.Equal("c", assignment.OwnerOf(2).Instance);
+        var parsed = Assignment.Parse(assignment.ToBytes());
+        Assert.Equal(assignment.ToBytes(), parsed.ToBytes());
+        Assert.Equal(7, parsed.Generation);
+        // More instances than subtasks: the extra ones get none and are left out.
+        Assert.Equal(["a", "b"], Assignment.Compute(1, 2, "a", null, [("a", null), ("b", null), ("c", null)]).Instances.Select(i => i.Instance));
+    }
+
+    [Fact]
+    public void exactly_once_with_scale_out_is_refused_at_create_saying_why()
+    {
+        var error = Assert.Throws<ArgumentException>(() => StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = "127.0.0.1:9", CheckpointDirectory = "/tmp/x", DeliveryGuarantee = DeliveryGuarantee.ExactlyOnce,
+            HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true },
+        }));
+        Assert.Contains("ScaleOut", error.Message);
+        Assert.Contains("one Kafka transaction", error.Message);
+        // The data host is an address the other instances connect to.
+        Assert.Contains("DataHost", Assert.Throws<ArgumentException>(() => StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = "127.0.0.1:9", CheckpointDirectory = "/tmp/x",
+            HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true, DataHost = "not an address" },
+        })).Message);
+        // Each alone is fine.
+        StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = "127.0.0.1:9", CheckpointDirectory = "/tmp/x",
+            HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true },
+        });
+    }
+}
