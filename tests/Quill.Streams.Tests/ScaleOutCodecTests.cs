@@ -103,4 +103,27 @@ public sealed class ScaleOutCodecTests
             HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true },
         });
     }
+
+    private sealed record WordKey(string Text, int Length);
+
+    private enum Colour { Red, Green, Blue }
+
+    /// <summary>
+    /// A key's slot must be the same in every process (the sender's process picks the task, the owner's process restores
+    /// its state), so these are fixed values: a hash randomized per process (string.GetHashCode, or a record's or tuple's
+    /// GetHashCode, which mixes its strings') would give other slots in other runs and fail here.
+    /// </summary>
+    [Fact]
+    public void a_keys_slot_is_a_fixed_function_of_the_key_the_same_in_every_process()
+    {
+        const int slots = 1_000_003;
+        Assert.Equal(121367, KeySlots.SlotOf("word", slots));
+        Assert.Equal(725038, KeySlots.SlotOf(new WordKey("word", 4), slots));
+        Assert.Equal(175707, KeySlots.SlotOf(("word", 4), slots));
+        Assert.Equal(42, KeySlots.SlotOf(42, slots));
+        Assert.Equal(2, KeySlots.SlotOf(Colour.Blue, slots));
+        // Equal keys, equal slots; and the keys spread over the tasks.
+        Assert.Equal(KeySlots.SlotOf(new WordKey("w", 1), 4), KeySlots.SlotOf(new WordKey("w", 1), 4));
+        Assert.Equal(4, Enumerable.Range(0, 100).Select(i => KeySlots.SlotOf(new WordKey($"w{i}", i), 4)).Distinct().Count());
+    }
 }

@@ -104,6 +104,16 @@ public sealed class ScaleOutTests(BrokerFixture fixture, ITestOutputHelper log) 
 
         await _kafka.ProduceAsync(input, lines, partitions: 4);
         await WaitForExactCountsAsync(output, totals, a, b, c);
+
+        // Each instance's sources commit their partitions' offsets to the job's group as checkpoints complete (the leader
+        // tells the followers), so the group reaches the end of all four partitions, two of which b and c read.
+        using var group = new Confluent.Kafka.ConsumerBuilder<Confluent.Kafka.Ignore, Confluent.Kafka.Ignore>(
+            new Confluent.Kafka.ConsumerConfig { BootstrapServers = fixture.Broker.BootstrapServers, GroupId = "word-count" }).Build();
+        var partitions = Enumerable.Range(0, 4).Select(p => new Confluent.Kafka.TopicPartition(input, p)).ToArray();
+        long[] ends = [.. partitions.Select(p => group.QueryWatermarkOffsets(p, Kafka.Timeout).High.Value)];
+        await HighAvailabilityTests.WaitForAsync(
+            () => group.Committed(partitions, Kafka.Timeout).Select(o => o.Offset.Value).SequenceEqual(ends),
+            $"the group's offsets at the partitions' ends [{string.Join(",", ends)}]", a, b, c);
     }
 
     [Fact]

@@ -106,6 +106,9 @@ internal sealed class CheckpointCoordinator : IDisposable
         foreach (var source in sources) source.RequestBarrier(checkpointId);
     }
 
+    /// <summary>Relayed mode: the leader completed <paramref name="checkpoint"/> (its id and source offsets): raises <see cref="Completed"/> here too.</summary>
+    public void CompletedByLeader(Checkpoint checkpoint) => Completed?.Invoke(checkpoint);
+
     /// <summary>Relayed mode: the newest barrier the leader asked for (a source created after the request is asked too).</summary>
     private long _leaderRequested;
 

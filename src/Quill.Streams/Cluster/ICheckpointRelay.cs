@@ -27,6 +27,8 @@ internal static class ControlTypes
     public const string Snapshot = "snapshot";
     /// <summary>Follower to leader: a task passed checkpoint Id's barrier.</summary>
     public const string Ack = "ack";
+    /// <summary>Leader to follower: checkpoint Id completed (Sources: its offsets), so at-least-once sources commit them.</summary>
+    public const string Completed = "completed";
     /// <summary>Follower to leader: its part of the generation failed (Error).</summary>
     public const string Failed = "failed";
 }
@@ -38,6 +40,7 @@ internal sealed class ControlMessage
     public long Id { get; set; }
     public string? Source { get; set; }
     public Dictionary<string, long>? Offsets { get; set; }
+    public Dictionary<string, Dictionary<string, long>>? Sources { get; set; }
     public string? Operator { get; set; }
     public OperatorSnapshot? Snapshot { get; set; }
     public string? Error { get; set; }

@@ -22,6 +22,7 @@ internal sealed class LeaderControl : IDisposable
         _checkpoints = checkpoints;
         _links = run.Assignment.Instances.Where(i => i.Instance != run.InstanceId).ToDictionary(i => i.Instance, i => new FollowerLink(i.Instance));
         foreach (var link in _links.Values) checkpoints.AddSource(link);
+        checkpoints.Completed += TellCompleted;
         _readyTimeout = TimeProvider.System.CreateTimer(_ =>
         {
             var missing = _links.Values.Where(l => !l.Connected).Select(l => l.Instance).ToList();
@@ -69,7 +70,18 @@ internal sealed class LeaderControl : IDisposable
         }
     }
 
-    public void Dispose() => _readyTimeout.Dispose();
+    /// <summary>Every follower hears of a completed checkpoint, as the leader's own sources do (they commit its offsets).</summary>
+    private void TellCompleted(Checkpoint checkpoint)
+    {
+        var message = new ControlMessage { Type = ControlTypes.Completed, Id = checkpoint.Id, Sources = checkpoint.SourceOffsets };
+        foreach (var link in _links.Values) link.Send(message);
+    }
+
+    public void Dispose()
+    {
+        _checkpoints.Completed -= TellCompleted;
+        _readyTimeout.Dispose();
+    }
 
     /// <summary>A follower, as the coordinator's barrier source: a barrier asked for before it connected is sent once it has.</summary>
     private sealed class FollowerLink(string instance) : IBarrierSource
@@ -110,6 +122,22 @@ internal sealed class LeaderControl : IDisposable
                 catch (Exception e) when (e is IOException or ObjectDisposedException)
                 {
                     // The reading side sees the connection go and fails the generation.
+                }
+            }
+        }
+
+        /// <summary>Sends a message if connected; a broken connection is the reading side's to report.</summary>
+        public void Send(ControlMessage message)
+        {
+            lock (_lock)
+            {
+                if (_stream is null) return;
+                try
+                {
+                    _stream.Write(JsonFrames.Encode(message));
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
+                {
                 }
             }
         }

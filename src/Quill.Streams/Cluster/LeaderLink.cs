@@ -36,6 +36,7 @@ internal sealed class LeaderLink : ICheckpointRelay, IDisposable
             {
                 var message = JsonFrames.Decode<ControlMessage>(frame);
                 if (message.Type == ControlTypes.Barrier) checkpoints.RequestBarrierFromLeader(message.Id);
+                else if (message.Type == ControlTypes.Completed) checkpoints.CompletedByLeader(new Checkpoint { Id = message.Id, SourceOffsets = message.Sources ?? [] });
             }
             run.Fail(new IOException($"the leader {run.Assignment.Leader} closed the control connection (it left, or started another generation)"));
         }
