@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Quill.Keeper.Ensemble.Tests.Checking;
 using Quill.Keeper.Ensemble.Tests.Faults;
@@ -73,8 +74,11 @@ public static class FaultRun
             var nemesis = new Nemesis(ensemble, options.Faults, options.Seed, log);
             log($"workload: {options.Workers} workers for {options.Duration.TotalSeconds:F0} s, history in {historyPath}");
             var workload = KazooWorkload.RunAsync(servers, historyPath, options.Duration, options.Workers, options.Seed);
+            // The faults start once the workload records its first op: on a busy machine python, kazoo and the reset
+            // can take longer than the nemesis's first quiet spell, and a fault before any op tests nothing.
+            var sinceWorkloadStart = await WaitForFirstOpAsync(historyPath, workload);
             // The nemesis stops a little before the workload so the last ops run on a healed ensemble.
-            var faults = nemesis.RunAsync(options.Duration - TimeSpan.FromSeconds(2));
+            var faults = nemesis.RunAsync(options.Duration - TimeSpan.FromSeconds(2) - sinceWorkloadStart);
             await Task.WhenAll(workload, faults);
             await ensemble.WaitForQuorumAsync(TimeSpan.FromSeconds(90));
             log("final reads");
@@ -96,5 +100,21 @@ public static class FaultRun
         {
             await ensemble.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Waits until the history has its first line (or the workload has ended) and returns how long ago the workload
+    /// opened the history, which is when its duration started.
+    /// </summary>
+    private static async Task<TimeSpan> WaitForFirstOpAsync(string historyPath, Task workload)
+    {
+        Stopwatch? sinceOpened = null;
+        while (!workload.IsCompleted)
+        {
+            if (sinceOpened is null && File.Exists(historyPath)) sinceOpened = Stopwatch.StartNew();
+            if (sinceOpened is not null && new FileInfo(historyPath).Length > 0) break;
+            await Task.Delay(50);
+        }
+        return sinceOpened?.Elapsed ?? TimeSpan.Zero;
     }
 }
