@@ -76,8 +76,12 @@ public sealed class ScaleOutCodecTests
         var parsed = Assignment.Parse(assignment.ToBytes());
         Assert.Equal(assignment.ToBytes(), parsed.ToBytes());
         Assert.Equal(7, parsed.Generation);
-        // More instances than subtasks: the extra ones get none and are left out.
+        // More instances than subtasks: the extra ones get none and are left out, never the leader (followers connect to it).
         Assert.Equal(["a", "b"], Assignment.Compute(1, 2, "a", null, [("a", null), ("b", null), ("c", null)]).Instances.Select(i => i.Instance));
+        var leaderLast = Assignment.Compute(1, 2, "c", null, [("a", null), ("b", null), ("c", null)]);
+        Assert.Equal(["a", "c"], leaderLast.Instances.Select(i => i.Instance));
+        Assert.Equal([1], leaderLast.Of("c")!.Subtasks);
+        Assert.Equal(["c"], Assignment.Compute(1, 1, "c", null, [("a", null), ("b", null), ("c", null)]).Instances.Select(i => i.Instance));
     }
 
     [Fact]

@@ -98,7 +98,8 @@ public sealed class StreamJob
         {
             byteWatermarks = WatermarkStrategy<KafkaRecord<byte[]?, byte[]?>>.ForBoundedOutOfOrderness(watermarks.MaxOutOfOrderness);
             if (watermarks.TimestampAssigner is { } assigner)
-                byteWatermarks = byteWatermarks.WithTimestampAssigner((r, kafkaTimestamp) => r.Key is null ? kafkaTimestamp
+                // A tombstone (null value) has no value to read a time from: it takes the Kafka timestamp.
+                byteWatermarks = byteWatermarks.WithTimestampAssigner((r, kafkaTimestamp) => r.Key is null || r.Value is null ? kafkaTimestamp
                     : assigner(new KafkaRecord<TKey, TValue>(r.Topic, r.Partition, r.Offset, r.Timestamp, keySerde.Deserialize(r.Key), Value(r.Value)), kafkaTimestamp));
             if (watermarks.Idleness is { } idleness) byteWatermarks = byteWatermarks.WithIdleness(idleness);
         }

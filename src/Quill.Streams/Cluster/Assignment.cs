@@ -29,13 +29,22 @@ public sealed class Assignment
 
     /// <summary>
     /// Subtask s goes to the (s mod n)-th instance, instances in ordinal order of their ids: the same inputs always
-    /// give the same assignment, and the subtasks spread evenly (a difference of at most one).
+    /// give the same assignment, and the subtasks spread evenly (a difference of at most one). With more instances than
+    /// subtasks, the leader and the first others by id take part.
     /// </summary>
     public static Assignment Compute(long generation, int parallelism, string leader, string? checkpoint,
         IEnumerable<(string Instance, string? Endpoint)> members)
     {
         var sorted = members.DistinctBy(m => m.Instance).OrderBy(m => m.Instance, StringComparer.Ordinal).ToList();
         if (sorted.Count == 0) throw new ArgumentException("an assignment needs at least one instance", nameof(members));
+        if (sorted.Count > parallelism)
+        {
+            // More instances than subtasks: the leader always takes part (its coordinator completes the checkpoints, and
+            // the followers connect to it), then the first others by id; the rest get nothing this generation.
+            var taking = sorted.Where(m => m.Instance == leader).Concat(sorted.Where(m => m.Instance != leader))
+                .Take(parallelism).Select(m => m.Instance).ToHashSet(StringComparer.Ordinal);
+            sorted = [.. sorted.Where(m => taking.Contains(m.Instance))];
+        }
         var instances = sorted.Select(m => new AssignedInstance { Instance = m.Instance, Endpoint = m.Endpoint }).ToList();
         for (int subtask = 0; subtask < parallelism; subtask++) instances[subtask % instances.Count].Subtasks.Add(subtask);
         return new Assignment

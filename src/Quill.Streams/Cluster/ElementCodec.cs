@@ -56,8 +56,13 @@ internal static class ElementCodec
 }
 
 /// <summary>Reads length-prefixed frames (4-byte big-endian length) from a stream, one buffer reused.</summary>
-internal sealed class FrameReader(Stream input)
+/// <param name="maxFrame">The largest frame accepted: a record's for channels; control connections carry whole
+/// snapshots of a task's state and take <see cref="ControlMaxFrame"/>.</param>
+internal sealed class FrameReader(Stream input, int maxFrame = ElementCodec.MaxFrame)
 {
+    /// <summary>A task's keyed state as one JSON snapshot can be large (the on-disk backend exists for state larger than memory).</summary>
+    public const int ControlMaxFrame = int.MaxValue - 64;
+
     private byte[] _buffer = new byte[64 << 10];
 
     /// <summary>The next frame's body, valid until the next call; null at a clean end of the stream.</summary>
@@ -67,8 +72,8 @@ internal sealed class FrameReader(Stream input)
         if (await input.ReadAsync(lengthBytes[..1], cancellationToken) == 0) return null;
         await input.ReadExactlyAsync(lengthBytes[1..], cancellationToken);
         int length = BinaryPrimitives.ReadInt32BigEndian(lengthBytes.Span);
-        if (length is < 0 or > ElementCodec.MaxFrame) throw new InvalidDataException($"a frame of {length} bytes");
-        if (_buffer.Length < length) _buffer = new byte[Math.Max(length, _buffer.Length * 2)];
+        if (length < 0 || length > maxFrame) throw new InvalidDataException($"a frame of {length} bytes");
+        if (_buffer.Length < length) _buffer = new byte[(int)Math.Min(Math.Max(length, _buffer.Length * 2L), Array.MaxLength)];
         await input.ReadExactlyAsync(_buffer.AsMemory(0, length), cancellationToken);
         return _buffer.AsMemory(0, length);
     }

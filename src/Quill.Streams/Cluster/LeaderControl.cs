@@ -39,7 +39,7 @@ internal sealed class LeaderControl : IDisposable
         try
         {
             link.Attach(stream);
-            var frames = new FrameReader(stream);
+            var frames = new FrameReader(stream, FrameReader.ControlMaxFrame);
             while (await frames.NextAsync(CancellationToken.None) is { } frame)
             {
                 var message = JsonFrames.Decode<ControlMessage>(frame);

@@ -31,7 +31,7 @@ internal sealed class LeaderLink : ICheckpointRelay, IDisposable
     {
         try
         {
-            var frames = new FrameReader(_stream);
+            var frames = new FrameReader(_stream, FrameReader.ControlMaxFrame);
             while (await frames.NextAsync(abort) is { } frame)
             {
                 var message = JsonFrames.Decode<ControlMessage>(frame);
