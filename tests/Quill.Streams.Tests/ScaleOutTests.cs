@@ -152,4 +152,35 @@ public sealed class ScaleOutTests(BrokerFixture fixture, ITestOutputHelper log) 
         await WaitForExactCountsAsync(output, totals, a, c);
         Assert.Equal("a", afterJoin.GetProperty("leader").GetString());
     }
+
+    [Fact]
+    public async Task a_killed_leader_is_followed_by_the_other_instance_which_stops_its_part_and_runs_every_subtask_with_exact_counts()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts"), jobId = Kafka.NewTopic("wc");
+        await _kafka.CreateTopicAsync(input, 4);
+        await _kafka.CreateTopicAsync(output, 2);
+        string[] lines = [.. Enumerable.Range(0, 1000).Select(i => $"a{i % 7} b{i % 13} c{i % 101}")];
+        var totals = CheckpointProgress.WordTotals(lines);
+        var kazoo = new HaKazoo(Keeper);
+        string jobRoot = "/quill-streams/" + jobId;
+
+        using var a = JobProcess.Start("WordCount", Arguments(input, output, jobId, "a"));
+        await HighAvailabilityTests.WaitForAsync(() => a.Output.Contains($"instance a of job {jobId}: leader"), "a leading", a);
+        using var b = JobProcess.Start("WordCount", Arguments(input, output, jobId, "b"));
+        var first = await WaitForAssignmentAsync(kazoo, jobRoot, ["a", "b"], a, b);
+        Assert.Equal("a", first.GetProperty("leader").GetString());
+
+        await _kafka.ProduceAsync(input, lines[..500], partitions: 4);
+        await HighAvailabilityTests.WaitForAsync(() => CheckpointProgress.Records(_directory) >= 250, "a checkpoint covering 250 lines", a, b);
+        a.Kill();
+
+        // Once a's session expires, b leads: its follower part of a's generation stops, and it runs all four subtasks
+        // from the newest checkpoint.
+        var afterKill = await WaitForAssignmentAsync(kazoo, jobRoot, ["b"], b);
+        Assert.Equal("b", afterKill.GetProperty("leader").GetString());
+        Assert.Equal([0, 1, 2, 3], SubtasksOf(afterKill)["b"]);
+        Assert.NotNull(afterKill.GetProperty("checkpoint").GetString());
+        await _kafka.ProduceAsync(input, lines[500..], partitions: 4);
+        await WaitForExactCountsAsync(output, totals, b);
+    }
 }

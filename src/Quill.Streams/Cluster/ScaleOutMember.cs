@@ -19,6 +19,10 @@ internal sealed class ScaleOutMember(KeeperHaServices ha, DataEndpoint endpoint,
     /// <summary>Generations in a row that may fail, each soon after it started, before the job fails.</summary>
     private const int MaxQuickFailures = 10;
     private readonly Action<string>? _log = options.HighAvailability!.Log;
+    /// <summary>Set once this instance leads: its follower part (if any) must stop before it runs a generation of its own.</summary>
+    private readonly TaskCompletionSource _leading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Set once the follower part has stopped for good (this instance leads, or the session ended).</summary>
+    private readonly TaskCompletionSource _followingStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Runs until <paramref name="stop"/> (returns) or the session is lost (throws); fails if the job keeps failing.</summary>
     public async Task RunAsync(CancellationToken stop)
@@ -45,6 +49,10 @@ internal sealed class ScaleOutMember(KeeperHaServices ha, DataEndpoint endpoint,
     {
         await ha.AwaitLeadershipAsync(session);
         _log?.Invoke($"instance {ha.InstanceId} of job {ha.Paths.JobId}: leader");
+        // The part of the old leader's generation this instance ran must be gone before the same subtasks start again
+        // here (two consumers of one partition; two runs of one state directory).
+        _leading.TrySetResult();
+        await _followingStopped.Task.WaitAsync(session);
         int quickFailures = 0;
         while (true)
         {
@@ -83,7 +91,7 @@ internal sealed class ScaleOutMember(KeeperHaServices ha, DataEndpoint endpoint,
         FollowerGeneration? running = null;
         try
         {
-            while (!session.IsCancellationRequested)
+            while (!session.IsCancellationRequested && !_leading.Task.IsCompleted)
             {
                 var changed = new KeeperWatch();
                 Assignment? assignment;
@@ -109,12 +117,17 @@ internal sealed class ScaleOutMember(KeeperHaServices ha, DataEndpoint endpoint,
                 }
                 // A new assignment, or this instance's part failing (it then waits for the leader's next generation).
                 var ended = running is { Completion.IsCompleted: false } ? running.Completion : Task.Delay(Timeout.Infinite, session);
-                await Task.WhenAny(changed.Fired, ended).WaitAsync(session);
+                await Task.WhenAny(changed.Fired, ended, _leading.Task).WaitAsync(session);
             }
+            if (running is not null) await running.StopAsync();
+            running = null;
+            _followingStopped.TrySetResult();
+            await Task.Delay(Timeout.Infinite, session); // leading now: the follower part ends with the session
         }
         finally
         {
             if (running is not null) await running.StopAsync();
+            _followingStopped.TrySetResult();
         }
     }
 }
