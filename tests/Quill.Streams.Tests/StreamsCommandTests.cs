@@ -45,11 +45,16 @@ public sealed class StreamsCommandTests(BrokerFixture fixture) : IDisposable
         WordCountJob.Define(job, input, output);
         await using var running = new RunningJob(job);
         await _kafka.ReadAsync(output, 1, 6, running.Run, IsolationLevel.ReadUncommitted);
-        await HighAvailabilityTests.WaitForAsync(() => Directory.Exists(Path.Combine(_directory, "checkpoints"))
-            && Directory.GetFiles(Path.Combine(_directory, "checkpoints"), "chk-*.json").Length > 0, "a checkpoint");
-
-        var list = await QuillAsync("streams", "list", "--keeper", Keeper);
-        Assert.True(list.Succeeded, list.ToString());
+        // A checkpoint is complete once its pointer is in Keeper (the file is written first): wait until `list` names it.
+        ToolResult list = null!;
+        var deadline = DateTime.UtcNow + Kafka.Timeout;
+        do
+        {
+            if (list is not null) await Task.Delay(200);
+            list = await QuillAsync("streams", "list", "--keeper", Keeper);
+            Assert.True(list.Succeeded, list.ToString());
+        }
+        while (!list.StdOut.Contains(Path.Combine(_directory, "checkpoints"), StringComparison.Ordinal) && DateTime.UtcNow < deadline);
         // The instances come first; the lag and savepoint sections follow after a blank line.
         var row = list.StdOut.Split('\n').TakeWhile(l => l.Trim().Length > 0).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Single(cells => cells.Length > 0 && cells[0] == jobId);

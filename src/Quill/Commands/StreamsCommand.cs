@@ -226,7 +226,8 @@ public static class StreamsCommand
         }
     }
 
-    private static async Task<IReadOnlyList<string>> ChildrenAsync(KeeperClient client, string path, CancellationToken ct)
+    /// <summary>A znode's children; none if it does not exist.</summary>
+    internal static async Task<IReadOnlyList<string>> ChildrenAsync(KeeperClient client, string path, CancellationToken ct)
     {
         try
         {
@@ -238,7 +239,8 @@ public static class StreamsCommand
         }
     }
 
-    private static async Task<string?> DataAsync(KeeperClient client, string path, CancellationToken ct)
+    /// <summary>A znode's data as UTF-8 text; null if it does not exist.</summary>
+    internal static async Task<string?> DataAsync(KeeperClient client, string path, CancellationToken ct)
     {
         try
         {

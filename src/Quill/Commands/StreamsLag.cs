@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
@@ -259,27 +258,8 @@ public static class StreamsLag
             .ToDictionary(r => r.TopicPartitionOffsetError.TopicPartition, r => r.TopicPartitionOffsetError.Offset.Value);
     }
 
-    private static async Task<IReadOnlyList<string>> ChildrenAsync(KeeperClient client, string path, CancellationToken ct)
-    {
-        try
-        {
-            return await client.GetChildrenAsync(path, cancellationToken: ct);
-        }
-        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
-        {
-            return [];
-        }
-    }
+    private static Task<IReadOnlyList<string>> ChildrenAsync(KeeperClient client, string path, CancellationToken ct) =>
+        StreamsCommand.ChildrenAsync(client, path, ct);
 
-    private static async Task<string?> DataAsync(KeeperClient client, string path, CancellationToken ct)
-    {
-        try
-        {
-            return Encoding.UTF8.GetString((await client.GetDataAsync(path, cancellationToken: ct)).Data);
-        }
-        catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
-        {
-            return null;
-        }
-    }
+    private static Task<string?> DataAsync(KeeperClient client, string path, CancellationToken ct) => StreamsCommand.DataAsync(client, path, ct);
 }
