@@ -170,16 +170,20 @@ public static class StreamsCommand
         table.Write(output);
     }
 
-    private static string PointerText(string pointer)
+    private static string PointerText(string pointer) => TryPointerPath(pointer, out string? path) ? path ?? "-" : pointer;
+
+    /// <summary>The checkpoint file a pointer znode's JSON names; false if the data is not JSON with a path.</summary>
+    internal static bool TryPointerPath(string pointer, out string? path)
     {
         try
         {
-            var element = JsonDocument.Parse(pointer).RootElement;
-            return element.GetProperty("path").GetString() ?? "-";
+            path = JsonDocument.Parse(pointer).RootElement.GetProperty("path").GetString();
+            return true;
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            return pointer;
+            path = null;
+            return false;
         }
     }
 

@@ -45,17 +45,9 @@ public static class StreamsLag
         string job = jobPath[(jobPath.LastIndexOf('/') + 1)..];
         var pointers = await ChildrenAsync(client, $"{jobPath}/checkpoints", ct);
         string? path = null;
-        if (pointers.Count > 0 && await DataAsync(client, $"{jobPath}/checkpoints/{pointers.Order(StringComparer.Ordinal).Last()}", ct) is { } pointer)
-        {
-            try
-            {
-                path = JsonDocument.Parse(pointer).RootElement.GetProperty("path").GetString();
-            }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-            {
-                warnings.WriteLine($"Warning: job {job}: the newest checkpoint pointer is not JSON with a path: {pointer}");
-            }
-        }
+        if (pointers.Count > 0 && await DataAsync(client, $"{jobPath}/checkpoints/{pointers.Order(StringComparer.Ordinal).Last()}", ct) is { } pointer
+            && !StreamsCommand.TryPointerPath(pointer, out path))
+            warnings.WriteLine($"Warning: job {job}: the newest checkpoint pointer is not JSON with a path: {pointer}");
         return await ReadAsync(job, path, admin, group, job, warnings);
     }
 
