@@ -72,13 +72,8 @@ internal sealed class DiskTimerQueue<TKey>(DiskKeyedStateStore<TKey> store, stri
         return (entry, ReadTime(entry));
     }
 
-    private byte[] TimePrefix(long time)
-    {
-        var bytes = new byte[_prefix.Length + 8];
-        _prefix.CopyTo(bytes, 0);
-        BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(_prefix.Length), (ulong)(time ^ long.MinValue));
-        return bytes;
-    }
+    /// <summary>Where a time's entries start: the prefix and the time, no key.</summary>
+    private byte[] TimePrefix(long time) => EntryKey([], time);
 
     private byte[] EntryKey(byte[] keyJson, long time)
     {
