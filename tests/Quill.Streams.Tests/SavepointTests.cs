@@ -7,6 +7,7 @@ using Quill.Streams.Connectors.Kafka;
 using Quill.Streams.Examples.WordCount;
 using Quill.Streams.Serialization;
 using Quill.Testing;
+using Xunit.Abstractions;
 
 namespace Quill.Streams.Tests;
 
@@ -15,11 +16,24 @@ namespace Quill.Streams.Tests;
 /// cleaned up, and restored into a changed job by operator uid; state no operator maps to is refused unless allowed.
 /// </summary>
 [Collection(BrokerCollection.Name)]
-public sealed class SavepointTests(BrokerFixture fixture) : IDisposable
+public sealed class SavepointTests(BrokerFixture fixture, ITestOutputHelper log) : IDisposable
 {
     private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "quill-streams-sp-" + Guid.NewGuid().ToString("N")[..12]);
     private string Keeper => $"127.0.0.1:{fixture.Broker.KeeperPort}";
+
+    /// <summary>The job's high-availability log, shown with a failure (a lost session explains most).</summary>
+    private void Log(string line)
+    {
+        try
+        {
+            log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+        }
+        catch (InvalidOperationException)
+        {
+            // the test has ended
+        }
+    }
 
     public void Dispose()
     {
@@ -65,7 +79,7 @@ public sealed class SavepointTests(BrokerFixture fixture) : IDisposable
         await _kafka.CreateTopicAsync(output, 1);
         await _kafka.ProduceAsync(input, ["to be or not to be"]);
 
-        var v1 = StreamJob.Create(Options("v1", ha: new HighAvailabilityOptions { Keeper = Keeper, JobId = jobId, SessionTimeout = TimeSpan.FromSeconds(8) }));
+        var v1 = StreamJob.Create(Options("v1", ha: new HighAvailabilityOptions { Keeper = Keeper, JobId = jobId, SessionTimeout = TimeSpan.FromSeconds(8), Log = Log }));
         WordCountJob.Define(v1, input, output);
         string throughApi, throughKeeper;
         await using (var running = new RunningJob(v1))

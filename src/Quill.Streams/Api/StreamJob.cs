@@ -162,6 +162,20 @@ public sealed class StreamJob
             await RunAttemptAsync(null, names, stop);
             return;
         }
+        try
+        {
+            await RunHighlyAvailableAsync(haOptions, names, stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // Stopped between sessions (joining the election again after a lost session, or waiting to retry):
+            // nothing of the job runs here, so there is nothing to drain; a stop is not a failure.
+        }
+    }
+
+    /// <summary>The high-availability loop: one Keeper session at a time, as a standby, a leader or (scale-out) a member.</summary>
+    private async Task RunHighlyAvailableAsync(HighAvailabilityOptions haOptions, OperatorNames names, CancellationToken stop)
+    {
         // Scale-out: one listener for the other instances' records for the life of the process (its address in the info znode).
         using var endpoint = haOptions.ScaleOut ? DataEndpoint.Open(haOptions.DataHost, haOptions.Log) : null;
         while (true)
