@@ -29,6 +29,8 @@ internal sealed class DataEndpoint : IDisposable
     private readonly ConcurrentDictionary<long, IGenerationEndpoint> _generations = new();
     private readonly Action<string>? _log;
     private long _newest;
+    /// <summary>Accept errors in a row (only the accept loop touches it).</summary>
+    private int _acceptErrors;
 
     private DataEndpoint(string host, Action<string>? log)
     {
@@ -68,10 +70,21 @@ internal sealed class DataEndpoint : IDisposable
             {
                 return;
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
+                // A persistent error (too many open files) would spin here: back off, and say so once.
+                if (_acceptErrors++ == 0) _log?.Invoke($"scale-out endpoint {Address}: accepting failed ({e.Message}); retrying");
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 10 * _acceptErrors)), _closed.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
                 continue;
             }
+            _acceptErrors = 0;
             _ = Task.Run(() => HandleAsync(socket));
         }
     }

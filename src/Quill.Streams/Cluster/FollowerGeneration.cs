@@ -13,6 +13,7 @@ internal sealed class FollowerGeneration
 {
     private readonly CancellationTokenSource _abort = new();
     private volatile bool _superseded;
+    private LeaderLink? _link;
 
     public FollowerGeneration(Assignment assignment, string instanceId, DataEndpoint endpoint, StreamJobOptions options, IReadOnlyList<IStage> stages,
         OperatorNames names, Action<string>? log)
@@ -40,16 +41,20 @@ internal sealed class FollowerGeneration
     private async Task RunAsync(Assignment assignment, string instanceId, DataEndpoint endpoint, StreamJobOptions options, IReadOnlyList<IStage> stages,
         OperatorNames names)
     {
-        var stored = assignment.Checkpoint is { } path ? await Task.Run(() => Savepoints.Read(path)) : null;
-        var restored = stored is null ? null : names.ToRunning(stored, options.AllowNonRestoredState, $"checkpoint {assignment.Checkpoint}");
-        using var checkpoints = new CheckpointCoordinator(null, options.CheckpointInterval, options.TimeProvider, restored, names: names, jobName: options.JobName);
         using var run = new ClusterRun(assignment, instanceId, endpoint, options.MailboxCapacity, _abort);
         run.Listen();
         LeaderLink? link = null;
+        CheckpointCoordinator? checkpoints = null;
         try
         {
-            link = await LeaderLink.ConnectAsync(run, checkpoints, _abort.Token);
+            link = await LeaderLink.ConnectAsync(run, _abort.Token);
+            Volatile.Write(ref _link, link);
+            if (_superseded) link.Dispose();
+            var stored = assignment.Checkpoint is { } path ? await Task.Run(() => Savepoints.Read(path)) : null;
+            var restored = stored is null ? null : names.ToRunning(stored, options.AllowNonRestoredState, $"checkpoint {assignment.Checkpoint}");
+            checkpoints = new CheckpointCoordinator(null, options.CheckpointInterval, options.TimeProvider, restored, names: names, jobName: options.JobName);
             checkpoints.Relay = link;
+            link.Start(run, checkpoints, _abort.Token);
             var context = new JobContext(options, _abort.Token, checkpoints) { Cluster = run };
             // No clean stop here: a follower's part ends when its generation does (the job's stop aborts it).
             await JobRunner.RunAsync(context, _abort, stages, CancellationToken.None);
@@ -60,6 +65,10 @@ internal sealed class FollowerGeneration
             if (run.Failure is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             throw;
         }
+        finally
+        {
+            checkpoints?.Dispose();
+        }
     }
 
     /// <summary>Ends this part (the next generation replaces it, or the instance stops) and waits until it has.</summary>
@@ -67,6 +76,9 @@ internal sealed class FollowerGeneration
     {
         _superseded = true;
         await _abort.CancelAsync();
+        // A task blocked writing to a leader that stopped reading (gone without a reset) does not see the abort: closing
+        // the connection ends its write.
+        Volatile.Read(ref _link)?.Dispose();
         await Completion;
     }
 }

@@ -42,6 +42,9 @@ internal sealed class LeaderControl : IDisposable
             var frames = new FrameReader(stream, FrameReader.ControlMaxFrame);
             while (await frames.NextAsync(CancellationToken.None) is { } frame)
             {
+                // Once the generation has failed, its checkpoint in progress must not complete: the next generation may
+                // already be restoring an older one, and (exactly-once) the failed generation's output is aborted.
+                if (_run.Failure is not null) return;
                 var message = JsonFrames.Decode<ControlMessage>(frame);
                 switch (message.Type)
                 {
@@ -60,7 +63,7 @@ internal sealed class LeaderControl : IDisposable
                         return;
                 }
             }
-            _run.Fail(new IOException($"instance {instance} left (its control connection closed)"));
+            if (_run.Failure is null) _run.Fail(new IOException($"instance {instance} left (its control connection closed)"));
         }
         catch (Exception e)
         {

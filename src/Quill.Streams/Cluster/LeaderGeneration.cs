@@ -98,6 +98,12 @@ internal sealed class LeaderGeneration(KeeperHaServices ha, DataEndpoint endpoin
                 if (ha.Lost.IsCancellationRequested) return;
                 await Task.Delay(200, CancellationToken.None);
             }
+            catch (Exception e)
+            {
+                // Without the watch a join or a leave would go unnoticed: end the generation, the next one watches anew.
+                run.Fail(new InvalidOperationException($"watching the instances failed: {e.Message}", e));
+                return;
+            }
         }
     }
 }

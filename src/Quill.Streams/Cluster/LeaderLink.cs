@@ -15,7 +15,11 @@ internal sealed class LeaderLink : ICheckpointRelay, IDisposable
 
     private LeaderLink(Stream stream) => _stream = stream;
 
-    public static async Task<LeaderLink> ConnectAsync(ClusterRun run, CheckpointCoordinator checkpoints, CancellationToken abort)
+    /// <summary>
+    /// Connects first, before the follower restores anything, so that a failure from then on (a checkpoint it cannot
+    /// read) reaches the leader at once; <see cref="Start"/> then takes the leader's messages (they wait in the socket).
+    /// </summary>
+    public static async Task<LeaderLink> ConnectAsync(ClusterRun run, CancellationToken abort)
     {
         var leader = run.Assignment.Of(run.Assignment.Leader)
             ?? throw new InvalidOperationException($"the leader {run.Assignment.Leader} is not in generation {run.Generation}");
@@ -23,9 +27,12 @@ internal sealed class LeaderLink : ICheckpointRelay, IDisposable
         var stream = await DataEndpoint.ConnectAsync(leader.Endpoint ?? throw new InvalidOperationException("the leader has no data endpoint"), hello, abort);
         var link = new LeaderLink(stream);
         run.Track(link);
-        _ = Task.Run(() => link.ReadAsync(run, checkpoints, abort));
         return link;
     }
+
+    /// <summary>Barriers and completed checkpoints from the leader go to <paramref name="checkpoints"/> from now on.</summary>
+    public void Start(ClusterRun run, CheckpointCoordinator checkpoints, CancellationToken abort) =>
+        _ = Task.Run(() => ReadAsync(run, checkpoints, abort));
 
     private async Task ReadAsync(ClusterRun run, CheckpointCoordinator checkpoints, CancellationToken abort)
     {
@@ -76,5 +83,6 @@ internal sealed class LeaderLink : ICheckpointRelay, IDisposable
         }
     }
 
+    /// <summary>Closes the connection; a write blocked on a leader that stopped reading ends with an error.</summary>
     public void Dispose() => _stream.Dispose();
 }
