@@ -66,8 +66,9 @@ public sealed class TemporalJoinTests(BrokerFixture fixture) : IDisposable
     [Fact]
     public async Task an_order_joins_the_rate_valid_at_its_time_though_a_later_rate_was_read_first_inner_and_left_and_old_versions_are_dropped()
     {
-        string rates = Kafka.NewTopic("rates"), orders = Kafka.NewTopic("orders"), inner = Kafka.NewTopic("inner"), left = Kafka.NewTopic("left");
-        foreach (string topic in new[] { rates, orders, inner, left }) await _kafka.CreateTopicAsync(topic, 1);
+        string rates = Kafka.NewTopic("rates"), orders = Kafka.NewTopic("orders"), inner = Kafka.NewTopic("inner"), left = Kafka.NewTopic("left"),
+            retained = Kafka.NewTopic("retained");
+        foreach (string topic in new[] { rates, orders, inner, left, retained }) await _kafka.CreateTopicAsync(topic, 1);
         // EUR changes at 1000 and 3000; GBP exists from 2000 (written after EUR's 3000: out of order within the bound) and
         // is deleted at 4000; CHF never has a rate. z@10000 moves the table's event time to 8999.
         await _kafka.ProduceAsync(rates,
@@ -78,6 +79,9 @@ public sealed class TemporalJoinTests(BrokerFixture fixture) : IDisposable
         var keyed = Orders(job, orders);
         keyed.TemporalJoin(table, (order, rate) => $"{order.Value} {rate}").Uid("inner").ToKafka(inner, Serdes.String!);
         keyed.TemporalLeftJoin(table, (order, rate) => $"{order.Value} {rate ?? "(none)"}").Uid("left").ToKafka(left, Serdes.String!);
+        // The same left join keeping a deleted key for 2 s of event time: GBP (deleted at 4000) is gone at 8999.
+        keyed.TemporalLeftJoin(table, (order, rate) => $"{order.Value} {rate ?? "(none)"}", deletedKeyRetention: TimeSpan.FromSeconds(2))
+            .Uid("retained").ToKafka(retained, Serdes.String!);
         await using var running = new RunningJob(job);
         // The whole table is read (a checkpoint covers it) before any order is written: EUR's 1.20 from 3000 is in the
         // job when o1 at 2500 comes, yet o1 gets 1.10.
@@ -92,14 +96,15 @@ public sealed class TemporalJoinTests(BrokerFixture fixture) : IDisposable
         ]);
         await _kafka.ReadAsync(inner, 1, 3, running.Run);
         await _kafka.ReadAsync(left, 1, 6, running.Run);
+        await _kafka.ReadAsync(retained, 1, 6, running.Run);
 
         // Once a checkpoint covers every input (event time 8999), each key holds only its version valid at 8999 (a
         // tombstone for GBP) and z's, and only z's order still waits.
         var checkpoint = await WaitForCheckpointCoveringAsync(5 + 7, running.Run);
-        foreach (string join in new[] { "inner", "left" })
+        foreach (string join in new[] { "inner", "left", "retained" })
         {
             var states = checkpoint.Operators[join].SelectMany(s => s.States).ToLookup(s => s.Key, s => s.Value);
-            Assert.Equal(["EUR:3000", "GBP:4000", "z:10000"], states["temporal-join-versions"].SelectMany(entries => entries)
+            Assert.Equal(join == "retained" ? ["EUR:3000", "z:10000"] : ["EUR:3000", "GBP:4000", "z:10000"], states["temporal-join-versions"].SelectMany(entries => entries)
                 .SelectMany(e => e[1].EnumerateArray().Select(version => $"{e[0].GetString()}:{version[0].GetInt64()}")).Order());
             Assert.Equal(["z"], states["temporal-join-records"].SelectMany(entries => entries).Select(e => e[0].GetString()));
         }
@@ -108,6 +113,7 @@ public sealed class TemporalJoinTests(BrokerFixture fixture) : IDisposable
         // Each result carries its order's timestamp.
         Assert.Equal(["o1 1.10@2500", "o2 1.20@3000", "o5 0.80@2100"], ReadOutput(inner));
         Assert.Equal(["o1 1.10@2500", "o2 1.20@3000", "o3 (none)@2600", "o4 (none)@1700", "o5 0.80@2100", "o6 (none)@4500"], ReadOutput(left));
+        Assert.Equal(ReadOutput(left), ReadOutput(retained));
     }
 
     [Fact]

@@ -110,24 +110,29 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
     /// or deleted) gives nothing. Table updates give no output; versions older than the one valid at the watermark are
     /// dropped. A record at or below the watermark when it comes is joined, as Flink does, at the next watermark with
     /// the versions still held: the right one if its key's version at the watermark began at or before the record.
+    /// A deleted key keeps its tombstone (so a late update older than the deletion cannot bring it back) for good, or,
+    /// with <paramref name="deletedKeyRetention"/> (as a versioned store's history retention in Kafka Streams), until
+    /// the watermark is that far past the deletion: then the key's state is gone, so key churn does not grow it.
     /// </summary>
-    public DataStream<TOut> TemporalJoin<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue, TOut> join) =>
-        JoinTemporal(table, (record, value) => join(record, value!), inner: true);
+    public DataStream<TOut> TemporalJoin<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue, TOut> join, TimeSpan? deletedKeyRetention = null) =>
+        JoinTemporal(table, (record, value) => join(record, value!), inner: true, deletedKeyRetention);
 
     /// <summary>
     /// As <see cref="TemporalJoin{TValue,TOut}"/>, but a record whose key has no value at its time is joined with
     /// default (null) (Flink's <c>LEFT JOIN ... FOR SYSTEM_TIME AS OF</c>).
     /// </summary>
-    public DataStream<TOut> TemporalLeftJoin<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join) =>
-        JoinTemporal(table, join, inner: false);
+    public DataStream<TOut> TemporalLeftJoin<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join, TimeSpan? deletedKeyRetention = null) =>
+        JoinTemporal(table, join, inner: false, deletedKeyRetention);
 
-    private DataStream<TOut> JoinTemporal<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join, bool inner)
+    private DataStream<TOut> JoinTemporal<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join, bool inner, TimeSpan? deletedKeyRetention)
     {
+        if (deletedKeyRetention < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(deletedKeyRetention), "a retention is not negative");
+        long? retentionMs = deletedKeyRetention is { } retention ? (long)retention.TotalMilliseconds : null;
         if (!table.HasEventTime)
             throw new ArgumentException("a temporal join needs a versioned table: read it with a watermark strategy "
                 + "(TableFromKafka(topic, keySerde, valueSerde, watermarks))", nameof(table));
         return JoinInput<T, TableUpdate<TKey, TValue>>.KeyTogether(_upstream, _keySelector, table.Updates, update => update.Key)
-            .Process(() => new TemporalJoinFunction<TKey, T, TValue, TOut>(join, inner));
+            .Process(() => new TemporalJoinFunction<TKey, T, TValue, TOut>(join, inner, retentionMs));
     }
 
     void IStage.CreateChannels(JobContext context)

@@ -15,14 +15,18 @@ namespace Quill.Streams.Runtime;
 /// - each time the watermark passes records or updates of a key, the key's versions older than the one valid at the
 ///   watermark are dropped (no record still to come can need them), so a key keeps one version at or below the
 ///   watermark and those above it. A deleted key keeps its tombstone, so an update older than the deletion that comes
-///   late cannot bring the key back.
+///   late cannot bring the key back; with a retention for deleted keys (Kafka Streams' history retention of a
+///   versioned store), a tombstone that is all a key has left goes once the watermark is that far past it, so that key
+///   churn does not grow the state for good (the joins give the same results without it; only an update older than the
+///   deletion, coming later than that, would then count).
 /// A record that comes at or below the watermark is not dropped: its timer is due at once and fires at the next
 /// watermark, where it is joined with the versions still held, as Flink's operator does (right when the key's version
 /// at the watermark began at or before the record; otherwise the record finds no version). Updates that come late are
 /// taken as versions as well (they affect only records not joined yet). Both buffers are keyed state and the timers are
 /// the operator's, so a checkpoint holds them and a restore at any parallelism gives each key's to its new task.
 /// </summary>
-internal sealed class TemporalJoinFunction<TKey, T, TValue, TOut>(Func<T, TValue?, TOut> join, bool inner)
+/// <param name="deletedKeyRetentionMs">How long past the watermark a deleted key's tombstone is kept; null: for good.</param>
+internal sealed class TemporalJoinFunction<TKey, T, TValue, TOut>(Func<T, TValue?, TOut> join, bool inner, long? deletedKeyRetentionMs = null)
     : KeyedProcessFunction<TKey, JoinInput<T, TableUpdate<TKey, TValue>>, TOut> where TKey : notnull
 {
     private IListState<WaitingRecord<T>> _waiting = null!;
@@ -41,6 +45,8 @@ internal sealed class TemporalJoinFunction<TKey, T, TValue, TOut>(Func<T, TValue
         else _versions.Put(time, new TableVersion<TValue> { Deleted = input.Right.Deleted, Value = input.Right.Value });
         // Due once the watermark reaches the time: then the record is joined, or the versions before this one dropped.
         context.Timers.RegisterEventTimeTimer(time);
+        if (!input.IsLeft && input.Right.Deleted && deletedKeyRetentionMs is { } retention)
+            context.Timers.RegisterEventTimeTimer(time > long.MaxValue - retention ? long.MaxValue : time + retention);
     }
 
     public override void OnTimer(long time, KeyedContext<TKey, TOut> context)
@@ -79,16 +85,25 @@ internal sealed class TemporalJoinFunction<TKey, T, TValue, TOut>(Func<T, TValue
         return version is { Deleted: false };
     }
 
-    /// <summary>Drops the versions older than the one valid at <paramref name="watermark"/>.</summary>
+    /// <summary>
+    /// Drops the versions older than the one valid at <paramref name="watermark"/>, and a lone tombstone the watermark
+    /// has passed by the retention for deleted keys.
+    /// </summary>
     private void DropVersionsBefore(long watermark)
     {
         var entries = _versions.Entries;
-        if (entries.Count < 2) return;
+        if (entries.Count == 0) return;
         long valid = long.MinValue;
         foreach (long from in entries.Keys)
             if (from <= watermark && from > valid) valid = from;
         if (valid == long.MinValue) return;
-        foreach (long from in entries.Keys.Where(from => from < valid).ToList()) _versions.Remove(from);
+        if (entries.Count > 1)
+            foreach (long from in entries.Keys.Where(from => from < valid).ToList()) _versions.Remove(from);
+        // Without it the key has no version at all, which joins as the tombstone does (nothing, or default).
+        var left = _versions.Entries;
+        if (deletedKeyRetentionMs is { } retention && left.Count == 1 && left.TryGetValue(valid, out var last) && last.Deleted
+            && unchecked((ulong)(watermark - valid)) >= (ulong)retention)
+            _versions.Remove(valid);
     }
 }
 
