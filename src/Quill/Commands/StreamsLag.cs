@@ -181,18 +181,7 @@ public static class StreamsLag
     /// <summary>The brokers registered in this Keeper (/brokers/ids), as `quill start` has them; null if none.</summary>
     private static async Task<string?> RegisteredBrokersAsync(KeeperClient client, CancellationToken ct)
     {
-        var endpoints = new List<string>();
-        foreach (string id in await ChildrenAsync(client, "/brokers/ids", ct))
-        {
-            try
-            {
-                if (ZookeeperBootstrap.ParseEndpoint((await client.GetDataAsync($"/brokers/ids/{id}", cancellationToken: ct)).Data) is { } endpoint)
-                    endpoints.Add(endpoint);
-            }
-            catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
-            {
-            }
-        }
+        var endpoints = await ZookeeperBootstrap.RegisteredEndpointsAsync(client, await ChildrenAsync(client, "/brokers/ids", ct), ct);
         return endpoints.Count == 0 ? null : string.Join(',', endpoints);
     }
 

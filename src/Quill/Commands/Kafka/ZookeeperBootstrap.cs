@@ -24,16 +24,32 @@ public static class ZookeeperBootstrap
         {
             throw new ToolException($"--zookeeper {connectString}: cannot read /brokers/ids ({e.Message}); is a broker registered there?", ExitCodes.Failed);
         }
-        var endpoints = new List<string>();
-        foreach (var id in ids.OrderBy(i => int.TryParse(i, out int n) ? n : int.MaxValue))
-        {
-            var node = await client.GetDataAsync($"/brokers/ids/{id}", cancellationToken: ct);
-            if (ParseEndpoint(node.Data) is { } endpoint) endpoints.Add(endpoint);
-        }
+        var endpoints = await RegisteredEndpointsAsync(client, ids, ct);
         if (endpoints.Count == 0) throw new ToolException($"--zookeeper {connectString}: no broker is registered under /brokers/ids", ExitCodes.Failed);
         string bootstrap = string.Join(',', endpoints);
         Console.Error.WriteLine($"Note: --zookeeper: asking the broker(s) registered in /brokers/ids ({bootstrap}) through the Kafka protocol.");
         return bootstrap;
+    }
+
+    /// <summary>
+    /// host:port of each of the brokers <paramref name="ids"/> (children of /brokers/ids), in id order; a broker whose
+    /// registration went meanwhile (it stopped) is skipped.
+    /// </summary>
+    public static async Task<List<string>> RegisteredEndpointsAsync(KeeperClient client, IEnumerable<string> ids, CancellationToken ct)
+    {
+        var endpoints = new List<string>();
+        foreach (var id in ids.OrderBy(i => int.TryParse(i, out int n) ? n : int.MaxValue))
+        {
+            try
+            {
+                var node = await client.GetDataAsync($"/brokers/ids/{id}", cancellationToken: ct);
+                if (ParseEndpoint(node.Data) is { } endpoint) endpoints.Add(endpoint);
+            }
+            catch (KeeperException e) when (e.Code == ErrorCode.NoNode)
+            {
+            }
+        }
+        return endpoints;
     }
 
     /// <summary>host:port from a broker registration: the first PLAINTEXT endpoint, else the host and port fields.</summary>
