@@ -139,6 +139,48 @@ public sealed class DiskStateBackendTests : IDisposable
     }
 
     [Fact]
+    public void a_snapshot_streamed_into_a_state_file_restores_the_same_entries_into_either_backend()
+    {
+        var disk = DiskStore<string>();
+        var counts = disk.GetValueState<long>("count");
+        var seen = disk.GetMapState<int, string>("seen");
+        foreach (string key in new[] { "a", "b", "c" })
+        {
+            disk.CurrentKey = key;
+            counts.Value = key[0];
+            seen.Put(1, key + "1");
+            seen.Put(2, key + "2");
+        }
+        var timers = disk.CreateTimerQueue("event");
+        timers.Register("a", 50);
+        timers.Register("c", -7);
+        Assert.True(disk.SnapshotsToFile);
+
+        string file = Path.Combine(_directory, "checkpoints", Quill.Streams.Checkpoints.StateFiles.RelativePath(3, "process/2", 1));
+        static IEnumerable<System.Text.Json.JsonElement[]> Timers(Quill.Streams.Time.ITimerQueue<string> queue) =>
+            queue.Registered.Select(t => new[] { Quill.Streams.Checkpoints.StateJson.Write(t.Key), Quill.Streams.Checkpoints.StateJson.Write(t.Time) });
+        Quill.Streams.Checkpoints.StateFiles.Write(file, disk.SnapshotStates(), Timers(timers), []);
+        Assert.EndsWith(Path.Combine("chk-0000000000000000003.state", "process_2-1.jsonl"), file);
+
+        foreach (var restored in new IKeyedStateStore<string>[] { new KeyedStateStore<string>(), DiskStore<string>() })
+        {
+            restored.Restore(Quill.Streams.Checkpoints.StateFiles.ReadStates(file), key => key != "b");
+            restored.CurrentKey = "c";
+            Assert.Equal('c', restored.GetValueState<long>("count").Value);
+            Assert.Equal(new Dictionary<int, string> { [1] = "c1", [2] = "c2" }, restored.GetMapState<int, string>("seen").Entries);
+            restored.CurrentKey = "b";
+            Assert.False(restored.GetValueState<long>("count").HasValue);
+        }
+        Assert.Equal(["a@50", "c@-7"], Quill.Streams.Checkpoints.StateFiles.ReadTimers(file, eventTime: true)
+            .Select(t => $"{t[0].GetString()}@{t[1].GetInt64()}").Order());
+        Assert.Empty(Quill.Streams.Checkpoints.StateFiles.ReadTimers(file, eventTime: false));
+        // The same entries as the snapshot held whole.
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(disk.Snapshot().OrderBy(s => s.Key)),
+            System.Text.Json.JsonSerializer.Serialize(Quill.Streams.Checkpoints.StateFiles.ReadStates(file).GroupBy(e => e.Name)
+                .ToDictionary(g => g.Key, g => g.Select(e => e.Entry).ToList()).OrderBy(s => s.Key)));
+    }
+
+    [Fact]
     public void values_and_map_entries_with_a_time_to_live_expire_on_disk_as_in_memory_and_keep_their_times_across_a_restore()
     {
         long now = 0;

@@ -1,4 +1,8 @@
 using Quill.Broker.Compat.Tests;
+using Quill.Streams.Api;
+using Quill.Streams.Checkpoints;
+using Quill.Streams.Examples.WordCount;
+using Quill.Streams.State;
 
 namespace Quill.Streams.Tests;
 
@@ -50,11 +54,71 @@ public sealed class DiskStateJobTests(BrokerFixture fixture) : IDisposable
             Assert.Contains(Directory.EnumerateFiles(Path.Combine(State, "word-count")), f => Path.GetFileName(f) == "CURRENT");
             first.Kill();
         }
+        // The checkpoint names a state file per counting task instead of holding the counts.
+        var newest = new CheckpointStorage(Checkpoints).LoadLatest()!;
+        var tasks = newest.Operators["counts"];
+        Assert.Equal(2, tasks.Count);
+        Assert.All(tasks, t => Assert.True(File.Exists(Path.Combine(Checkpoints, t.File!)), t.File));
+        Assert.All(tasks, t => Assert.Empty(t.States));
 
         await _kafka.ProduceAsync(input, after, partitions: 2);
         var totals = CheckpointProgress.WordTotals([.. before, .. after]);
         using var second = JobProcess.Start("WordCount", Arguments(input, output, 3, "disk"));
         AssertExactCounts(totals, await _kafka.ReadAsync(output, 1, (int)totals.Values.Sum(), second.Exited));
+    }
+
+    [Fact]
+    public async Task a_savepoint_of_state_on_disk_carries_its_state_files_and_a_job_restores_it_once_the_checkpoints_are_gone()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(input, 2);
+        await _kafka.CreateTopicAsync(output, 1);
+        string[] before = ["to be or not to be", "that is the question"], after = ["to be quick", "question"];
+        StreamJobOptions Options(string? fromSavepoint) => new()
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers,
+            JobName = "word-count",
+            Parallelism = 2,
+            CheckpointDirectory = Checkpoints,
+            CheckpointInterval = TimeSpan.FromMilliseconds(100),
+            SavepointDirectory = Path.Combine(_directory, "savepoints"),
+            FromSavepoint = fromSavepoint,
+            StateBackend = StateBackend.OnDisk(State, 8 << 20),
+        };
+
+        await _kafka.ProduceAsync(input, before, partitions: 2);
+        var first = StreamJob.Create(Options(null));
+        WordCountJob.Define(first, input, output);
+        string savepoint;
+        await using (var running = new RunningJob(first))
+        {
+            await _kafka.ReadAsync(output, 1, (int)CheckpointProgress.WordTotals(before).Values.Sum(), running.Run);
+            savepoint = await first.TriggerSavepointAsync();
+            await running.StopAsync();
+        }
+        // Old checkpoints' state files went with them (the newest two are kept; a checkpoint cut short by the stop
+        // may have left files above the newest).
+        long newestId = new CheckpointStorage(Checkpoints).LoadLatest()!.Id;
+        var stateDirectories = Directory.GetDirectories(Checkpoints, "chk-*.state");
+        Assert.InRange(stateDirectories.Count(d => string.CompareOrdinal(Path.GetFileName(d), $"chk-{newestId:D19}.state") <= 0), 1, 2);
+        Assert.All(stateDirectories.Where(d => string.CompareOrdinal(Path.GetFileName(d), $"chk-{newestId:D19}.state") <= 0),
+            d => Assert.True(File.Exists(Path.ChangeExtension(d, ".json")), $"{d} outlived its checkpoint"));
+        var stored = Savepoints.Read(savepoint);
+        Assert.Equal(2, stored.Operators["counts"].Count);
+        Assert.All(stored.Operators["counts"], t => Assert.True(File.Exists(Path.Combine(savepoint, t.File!)), t.File));
+
+        // Without the checkpoints (and their state files) the savepoint alone carries the counts on.
+        Directory.Delete(Checkpoints, recursive: true);
+        await _kafka.ProduceAsync(input, after, partitions: 2);
+        var totals = CheckpointProgress.WordTotals([.. before, .. after]);
+        var second = StreamJob.Create(Options(savepoint));
+        WordCountJob.Define(second, input, output);
+        await using (var running = new RunningJob(second))
+        {
+            await _kafka.ReadAsync(output, 1, (int)totals.Values.Sum(), running.Run);
+            await running.StopAsync();
+        }
+        AssertExactCounts(totals, _kafka.ReadToEnd(output, 1, Confluent.Kafka.IsolationLevel.ReadCommitted));
     }
 
     [Fact]

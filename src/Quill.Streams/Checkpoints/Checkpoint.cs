@@ -22,6 +22,10 @@ internal sealed class Checkpoint
     /// (flushed, still open) when the checkpoint was written and committed right after. Null for at-least-once.
     /// </summary>
     public OutputTransaction? Transaction { get; set; }
+
+    /// <summary>The directory this checkpoint was read from: the state files it names are relative to it. Not written.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? Directory { get; set; }
 }
 
 /// <summary>
@@ -35,9 +39,16 @@ internal sealed class OutputTransaction
     public long Marker { get; set; }
 }
 
-/// <summary>A keyed operator's state in one task, as JSON: each state's [key, value] pairs, and the timers as [key, time].</summary>
+/// <summary>
+/// A keyed operator's state in one task, as JSON: each state's [key, value] pairs, and the timers as [key, time]; or,
+/// for state on disk, the file holding them (<see cref="File"/>, and the lists empty).
+/// </summary>
 internal sealed class OperatorSnapshot
 {
+    /// <summary>The task's state file (<see cref="StateFiles"/>), relative to the checkpoint's directory; null: the entries are here.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? File { get; set; }
+
     public Dictionary<string, List<JsonElement[]>> States { get; set; } = [];
     public List<JsonElement[]> EventTimers { get; set; } = [];
     public List<JsonElement[]> ProcessingTimers { get; set; } = [];

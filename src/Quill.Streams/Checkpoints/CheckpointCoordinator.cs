@@ -307,7 +307,7 @@ internal sealed class CheckpointCoordinator : IDisposable
     {
         try
         {
-            string path = Savepoints.Write(request.Directory, _jobName, stored);
+            string path = Savepoints.Write(request.Directory, _jobName, stored, _storage?.Directory);
             // Once it is on disk, a store that lists savepoints (Keeper's) records it; that only logs its failures.
             (_storage as ISavepointCatalog)?.Add(stored.Id, path);
             request.Result.TrySetResult(path);

@@ -6,7 +6,8 @@ namespace Quill.Streams.Checkpoints;
 /// Checkpoints as files in a directory, one per checkpoint (chk-&lt;id&gt;.json): written to a temp file, fsynced, then
 /// renamed, so a crash leaves either the whole new file or none. The newest <c>retained</c> (default two) are kept:
 /// under exactly-once a restart falls back to the older one when the newest one's output transaction never committed.
-/// With <c>retained</c> null nothing is removed here: the Keeper store decides (by its pointers) what is kept.
+/// With <c>retained</c> null nothing is removed here: the Keeper store decides (by its pointers) what is kept. A
+/// checkpoint's state files (<see cref="StateFiles"/>, chk-&lt;id&gt;.state/) go with its file.
 /// </summary>
 internal sealed class CheckpointStorage(string directory, int? retained = 2) : ICheckpointStore
 {
@@ -19,7 +20,30 @@ internal sealed class CheckpointStorage(string directory, int? retained = 2) : I
     {
         WriteFile(PathOf(checkpoint.Id), checkpoint);
         if (retained is { } count)
-            foreach (string old in Completed().Skip(count)) File.Delete(old);
+            foreach (string old in Completed().Skip(count)) StateFiles.DeleteCheckpoint(old);
+        RemoveAbandonedStateFiles(checkpoint.Id);
+    }
+
+    /// <summary>
+    /// State files of checkpoints below <paramref name="completed"/> that never completed (no chk file: a task wrote
+    /// its file, then the checkpoint was aborted or the process died). One checkpoint is taken at a time, so nothing
+    /// below a completed one is still being written by this job.
+    /// </summary>
+    public void RemoveAbandonedStateFiles(long completed)
+    {
+        foreach (string states in System.IO.Directory.EnumerateDirectories(Directory, "chk-*.state"))
+        {
+            string digits = Path.GetFileName(states)[4..^6];
+            if (!long.TryParse(digits, out long id) || id >= completed || File.Exists(PathOf(id))) continue;
+            try
+            {
+                System.IO.Directory.Delete(states, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Tried again after the next checkpoint.
+            }
+        }
     }
 
     /// <summary>Writes <paramref name="checkpoint"/> to <paramref name="path"/>: a temp file, fsynced, then renamed.</summary>
@@ -38,12 +62,14 @@ internal sealed class CheckpointStorage(string directory, int? retained = 2) : I
     public static Checkpoint ReadFile(string path)
     {
         using var file = File.OpenRead(path);
-        return JsonSerializer.Deserialize<Checkpoint>(file, StateJson.Options)
+        var checkpoint = JsonSerializer.Deserialize<Checkpoint>(file, StateJson.Options)
             ?? throw new InvalidDataException($"{path} holds no checkpoint");
+        checkpoint.Directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        return checkpoint;
     }
 
     /// <summary>Removes checkpoint <paramref name="id"/> (one whose output was never committed).</summary>
-    public void Delete(long id) => File.Delete(PathOf(id));
+    public void Delete(long id) => StateFiles.DeleteCheckpoint(PathOf(id));
 
     /// <summary>The newest checkpoint, or null if there is none.</summary>
     public Checkpoint? LoadLatest()

@@ -9,6 +9,9 @@ internal interface ICheckpointStore
 {
     void Write(Checkpoint checkpoint);
 
+    /// <summary>The directory the checkpoint files are written to (state files are relative to it).</summary>
+    string Directory { get; }
+
     /// <summary>Removes checkpoint <paramref name="id"/> (one whose output was never committed).</summary>
     void Delete(long id);
 

@@ -28,6 +28,7 @@ internal sealed class OperatorNames
     {
         Id = checkpoint.Id,
         Transaction = checkpoint.Transaction,
+        Directory = checkpoint.Directory,
         SourceOffsets = checkpoint.SourceOffsets.ToDictionary(p => _nameOf.GetValueOrDefault(p.Key, p.Key), p => p.Value),
         Operators = checkpoint.Operators.ToDictionary(p => _nameOf.GetValueOrDefault(p.Key, p.Key), p => p.Value),
     };
@@ -47,6 +48,7 @@ internal sealed class OperatorNames
         {
             Id = stored.Id,
             Transaction = stored.Transaction,
+            Directory = stored.Directory,
             SourceOffsets = stored.SourceOffsets.Where(p => _idOf.ContainsKey(p.Key)).ToDictionary(p => _idOf[p.Key], p => p.Value),
             Operators = stored.Operators.Where(p => _idOf.ContainsKey(p.Key)).ToDictionary(p => _idOf[p.Key], p => p.Value),
         };

@@ -10,8 +10,11 @@ internal static class Savepoints
 {
     public const string MetadataFile = "_metadata";
 
-    /// <summary>Writes <paramref name="checkpoint"/> (as stored: state under operator names) as a savepoint; returns its directory.</summary>
-    public static string Write(string directory, string jobName, Checkpoint checkpoint)
+    /// <summary>
+    /// Writes <paramref name="checkpoint"/> (as stored: state under operator names) as a savepoint, its state files
+    /// copied from <paramref name="stateDirectory"/> (the checkpoint directory) first; returns its directory.
+    /// </summary>
+    public static string Write(string directory, string jobName, Checkpoint checkpoint, string? stateDirectory)
     {
         string safeJob = string.Concat(jobName.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
         string path = Path.GetFullPath(Path.Combine(directory, $"savepoint-{safeJob}-{checkpoint.Id}-{Guid.NewGuid().ToString("N")[..6]}"));
@@ -23,6 +26,8 @@ internal static class Savepoints
             // Committed before this copy was written: a job started from it has nothing to check or fall back from.
             Transaction = null,
         };
+        if (checkpoint.Operators.Values.Any(snapshots => snapshots.Any(s => s.File is not null)))
+            StateFiles.Copy(checkpoint, stateDirectory ?? throw new InvalidOperationException("a checkpoint with state files has no directory"), path);
         CheckpointStorage.WriteFile(Path.Combine(path, MetadataFile), copy);
         return path;
     }

@@ -40,9 +40,12 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
         });
         var ids = Ids();
         foreach (long old in ids.Take(Math.Max(0, ids.Count - retained))) Remove(old);
+        files.RemoveAbandonedStateFiles(checkpoint.Id);
     }
 
     public void Delete(long id) => Remove(id);
+
+    public string Directory => files.Directory;
 
     public Checkpoint? LoadLatest()
     {
@@ -75,8 +78,8 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
     /// </summary>
     private void RemoveUnpointedFiles(long newestPointed)
     {
-        if (!Directory.Exists(files.Directory)) return;
-        foreach (string file in Directory.EnumerateFiles(files.Directory, "chk-*"))
+        if (!System.IO.Directory.Exists(files.Directory)) return;
+        foreach (string file in System.IO.Directory.EnumerateFiles(files.Directory, "chk-*"))
         {
             string name = Path.GetFileName(file);
             string digits = name.EndsWith(".json.tmp", StringComparison.Ordinal) ? name[4..^9]
@@ -84,7 +87,7 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
             if (digits.Length == 0 || !digits.All(char.IsAsciiDigit) || !long.TryParse(digits, out long id) || id <= newestPointed) continue;
             try
             {
-                File.Delete(file);
+                StateFiles.DeleteCheckpoint(file);
                 log?.Invoke($"removed {file}: checkpoint {id} was never completed (no pointer; the newest is {newestPointed})");
             }
             catch (IOException e)
@@ -152,7 +155,7 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
             }
             return true;
         });
-        File.Delete(files.PathOf(id));
+        StateFiles.DeleteCheckpoint(files.PathOf(id));
     }
 
 }

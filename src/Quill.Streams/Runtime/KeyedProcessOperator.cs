@@ -24,6 +24,8 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private readonly ITimerQueue<TKey> _processingTimers;
     private readonly KeyedContext<TKey, TOut> _context;
     private readonly IStreamControl[] _sideOutputs;
+    private readonly int _subtask;
+    private readonly string? _checkpointDirectory;
 
     public KeyedProcessOperator(KeyedProcessFunction<TKey, TIn, TOut> function, Func<TIn, TKey> keySelector, string operatorId,
         JobContext job, TaskInfo task, IStreamInput<TOut> next, IReadOnlyDictionary<string, IStreamControl> sideOutputs) : base(next)
@@ -37,23 +39,32 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         _eventTimers = _state.CreateTimerQueue("event");
         _processingTimers = _state.CreateTimerQueue("processing");
         _checkpoints = job.Checkpoints;
+        _subtask = task.Subtask;
+        _checkpointDirectory = job.Options.CheckpointDirectory;
         _context = new KeyedContext<TKey, TOut>(this, _state, sideOutputs);
         _function.Open(_state);
         if (_checkpoints?.Restored?.Operators.TryGetValue(operatorId, out var snapshots) == true)
         {
             int parallelism = job.Options.Parallelism;
-            Restore(snapshots, key => KeySlots.SlotOf(key, parallelism) == task.Subtask);
+            Restore(snapshots, _checkpoints.Restored.Directory, key => KeySlots.SlotOf(key, parallelism) == task.Subtask);
         }
     }
 
-    /// <summary>The keys this task owns, from the snapshots of every task of the run that wrote the checkpoint.</summary>
-    private void Restore(List<OperatorSnapshot> snapshots, Func<TKey, bool> keyOwned)
+    /// <summary>
+    /// The keys this task owns, from the snapshots of every task of the run that wrote the checkpoint: held in the
+    /// checkpoint, or in state files (relative to <paramref name="directory"/>) read as they are restored.
+    /// </summary>
+    private void Restore(List<OperatorSnapshot> snapshots, string? directory, Func<TKey, bool> keyOwned)
     {
-        _state.Restore(snapshots.Select(s => s.States), keyOwned);
+        string FileOf(OperatorSnapshot snapshot) => Path.Combine(directory ?? throw new InvalidOperationException(
+            $"a checkpoint naming state file {snapshot.File} was not read from a directory"), snapshot.File!);
+        _state.Restore(snapshots.SelectMany(s => s.File is null ? KeyedStateSnapshots.Entries([s.States]) : StateFiles.ReadStates(FileOf(s))), keyOwned);
         foreach (var snapshot in snapshots)
         {
-            foreach (var (key, time) in ReadTimers(snapshot.EventTimers, keyOwned)) _eventTimers.Register(key, time);
-            foreach (var (key, time) in ReadTimers(snapshot.ProcessingTimers, keyOwned))
+            var eventTimers = snapshot.File is null ? snapshot.EventTimers : StateFiles.ReadTimers(FileOf(snapshot), eventTime: true);
+            foreach (var (key, time) in ReadTimers(eventTimers, keyOwned)) _eventTimers.Register(key, time);
+            var processingTimers = snapshot.File is null ? snapshot.ProcessingTimers : StateFiles.ReadTimers(FileOf(snapshot), eventTime: false);
+            foreach (var (key, time) in ReadTimers(processingTimers, keyOwned))
             {
                 _processingTimers.Register(key, time);
                 _clock.RequestTick(time);
@@ -61,21 +72,37 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         }
     }
 
-    private static IEnumerable<(TKey Key, long Time)> ReadTimers(List<JsonElement[]> timers, Func<TKey, bool> keyOwned) =>
+    private static IEnumerable<(TKey Key, long Time)> ReadTimers(IEnumerable<JsonElement[]> timers, Func<TKey, bool> keyOwned) =>
         timers.Select(t => (Key: StateJson.Read<TKey>(t[0]), Time: t[1].GetInt64())).Where(t => keyOwned(t.Key));
 
-    private static List<JsonElement[]> WriteTimers(ITimerQueue<TKey> timers) =>
-        [.. timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) })];
+    private static IEnumerable<JsonElement[]> WriteTimers(ITimerQueue<TKey> timers) =>
+        timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) });
+
+    /// <summary>
+    /// This task's snapshot for checkpoint <paramref name="checkpointId"/>: held in the checkpoint, or (state on disk,
+    /// with a checkpoint directory) streamed into a state file of its own, so that state larger than memory is never
+    /// held in memory to be checkpointed.
+    /// </summary>
+    private OperatorSnapshot Snapshot(long checkpointId)
+    {
+        if (_state.SnapshotsToFile && _checkpointDirectory is { } directory)
+        {
+            string file = StateFiles.RelativePath(checkpointId, _operatorId, _subtask);
+            StateFiles.Write(Path.Combine(directory, file), _state.SnapshotStates(), WriteTimers(_eventTimers), WriteTimers(_processingTimers));
+            return new OperatorSnapshot { File = file };
+        }
+        return new OperatorSnapshot
+        {
+            States = _state.Snapshot(),
+            EventTimers = [.. WriteTimers(_eventTimers)],
+            ProcessingTimers = [.. WriteTimers(_processingTimers)],
+        };
+    }
 
     /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>
     public override async ValueTask BarrierAsync(long checkpointId)
     {
-        _checkpoints?.AddOperatorSnapshot(checkpointId, _operatorId, new OperatorSnapshot
-        {
-            States = _state.Snapshot(),
-            EventTimers = WriteTimers(_eventTimers),
-            ProcessingTimers = WriteTimers(_processingTimers),
-        });
+        if (_checkpoints is not null) _checkpoints.AddOperatorSnapshot(checkpointId, _operatorId, Snapshot(checkpointId));
         await Next.BarrierAsync(checkpointId);
         foreach (var side in _sideOutputs) await side.BarrierAsync(checkpointId);
     }

@@ -36,31 +36,26 @@ internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStat
     /// <summary>Every state's [key, value] pairs, by name; restored ones not registered yet included.</summary>
     public Time.ITimerQueue<TKey> CreateTimerQueue(string domain) => new Time.TimerQueue<TKey>();
 
-    public Dictionary<string, List<JsonElement[]>> Snapshot()
+    /// <summary>On the heap, a snapshot is held in the checkpoint file: the state is in memory anyway.</summary>
+    public bool SnapshotsToFile => false;
+
+    public IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> SnapshotStates()
     {
-        var snapshot = _states.ToDictionary(s => s.Key, s => s.Value.Snapshot().ToList(), StringComparer.Ordinal);
-        foreach (var (name, entries) in _restored) snapshot[name] = [.. entries.Select(e => new[] { StateJson.Write(e.Key), e.Value })];
-        return snapshot;
+        foreach (var (name, state) in _states) yield return (name, state.Snapshot());
+        foreach (var (name, entries) in _restored) yield return (name, entries.Select(e => new[] { StateJson.Write(e.Key), e.Value }));
     }
 
-    /// <summary>Takes the entries of <paramref name="keyOwned"/> keys from the snapshots (one per task of the run that wrote them).</summary>
-    public void Restore(IEnumerable<Dictionary<string, List<JsonElement[]>>> snapshots, Func<TKey, bool> keyOwned)
+    public void Restore(IEnumerable<(string Name, JsonElement[] Entry)> entries, Func<TKey, bool> keyOwned)
     {
-        foreach (var snapshot in snapshots)
+        foreach (var (name, entry) in entries)
         {
-            foreach (var (name, entries) in snapshot)
+            var key = StateJson.Read<TKey>(entry[0]);
+            if (!keyOwned(key)) continue;
+            if (_states.TryGetValue(name, out var state)) state.Restore(key, entry[1]);
+            else
             {
-                foreach (var entry in entries)
-                {
-                    var key = StateJson.Read<TKey>(entry[0]);
-                    if (!keyOwned(key)) continue;
-                    if (_states.TryGetValue(name, out var state)) state.Restore(key, entry[1]);
-                    else
-                    {
-                        if (!_restored.TryGetValue(name, out var pending)) _restored[name] = pending = [];
-                        pending.Add((key, entry[1]));
-                    }
-                }
+                if (!_restored.TryGetValue(name, out var pending)) _restored[name] = pending = [];
+                pending.Add((key, entry[1]));
             }
         }
     }

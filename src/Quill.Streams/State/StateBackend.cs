@@ -47,14 +47,37 @@ internal interface IKeyedStateStore<TKey> : IKeyedStateProvider where TKey : not
     /// <summary>The key every state handle reads and writes at; set before the user's function is called.</summary>
     TKey CurrentKey { get; set; }
 
-    /// <summary>Every state's [key, value] pairs, by name, in the checkpoint's format (the same for every backend).</summary>
-    Dictionary<string, List<JsonElement[]>> Snapshot();
+    /// <summary>
+    /// Every state's [key, value] pairs, by name, in the checkpoint's format (the same for every backend), read as
+    /// they are enumerated: a snapshot written to a file never holds them all.
+    /// </summary>
+    IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> SnapshotStates();
+
+    /// <summary>Whether a checkpoint streams this store's snapshot into a file of its own (state larger than memory).</summary>
+    bool SnapshotsToFile { get; }
 
     /// <summary>A new queue for the operator's timers of one time domain (<paramref name="domain"/>: "event" or "processing").</summary>
     Time.ITimerQueue<TKey> CreateTimerQueue(string domain);
 
-    /// <summary>Takes the entries of <paramref name="keyOwned"/> keys from the snapshots (one per task of the run that wrote them).</summary>
-    void Restore(IEnumerable<Dictionary<string, List<JsonElement[]>>> snapshots, Func<TKey, bool> keyOwned);
+    /// <summary>
+    /// Takes the entries (state name, [key, value]) of <paramref name="keyOwned"/> keys, from the snapshots of every task
+    /// of the run that wrote them, read as enumerated.
+    /// </summary>
+    void Restore(IEnumerable<(string Name, JsonElement[] Entry)> entries, Func<TKey, bool> keyOwned);
+}
+
+/// <summary>A store's snapshot held whole: what a checkpoint file holds for state on the heap.</summary>
+internal static class KeyedStateSnapshots
+{
+    public static Dictionary<string, List<JsonElement[]>> Snapshot<TKey>(this IKeyedStateStore<TKey> store) where TKey : notnull =>
+        store.SnapshotStates().ToDictionary(s => s.Name, s => s.Entries.ToList(), StringComparer.Ordinal);
+
+    public static void Restore<TKey>(this IKeyedStateStore<TKey> store, IEnumerable<Dictionary<string, List<JsonElement[]>>> snapshots,
+        Func<TKey, bool> keyOwned) where TKey : notnull =>
+        store.Restore(Entries(snapshots), keyOwned);
+
+    public static IEnumerable<(string Name, JsonElement[] Entry)> Entries(IEnumerable<Dictionary<string, List<JsonElement[]>>> snapshots) =>
+        snapshots.SelectMany(snapshot => snapshot.SelectMany(state => state.Value.Select(entry => (state.Key, entry))));
 }
 
 internal sealed class InMemoryStateBackend : StateBackend

@@ -8,7 +8,7 @@ namespace Quill.Streams.State.Disk;
 /// The keyed state of one operator in one task, in the run's RocksDB (<see cref="DiskStateBackend"/>): the same
 /// contract as the in-memory <see cref="KeyedStateStore{TKey}"/>, each read and write going to the database. Only the
 /// task's thread touches it. A snapshot is a full scan of this operator's and task's entries into the checkpoint's
-/// JSON form (not incremental); a restore writes the owned keys' entries into the database. Entries of states not
+/// JSON form, streamed into a state file of its own (<see cref="StateFiles"/>; not incremental); a restore writes the owned keys' entries into the database. Entries of states not
 /// registered yet wait in the database under their own prefix until the state is registered, when they are converted.
 /// </summary>
 internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorId, int subtask, Func<long> now)
@@ -62,36 +62,31 @@ internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorI
     /// <summary>Timers in the database too: with this backend nothing grows on the heap with the number of keys.</summary>
     public Time.ITimerQueue<TKey> CreateTimerQueue(string domain) => new DiskTimerQueue<TKey>(this, domain);
 
-    public Dictionary<string, List<JsonElement[]>> Snapshot()
+    /// <summary>State larger than memory: a checkpoint streams it into a file of its own instead of holding it.</summary>
+    public bool SnapshotsToFile => true;
+
+    public IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> SnapshotStates()
     {
-        var snapshot = _states.ToDictionary(s => s.Key, s => s.Value.Snapshot().ToList(), StringComparer.Ordinal);
+        foreach (var (name, state) in _states) yield return (name, state.Snapshot());
         foreach (var name in _pending)
         {
             var prefix = PrefixOf(name, DiskStateKeys.PendingTag);
-            snapshot[name] = [.. Scan(prefix).Select(e => new[] { DiskStateKeys.Element(DiskStateKeys.Split(e.Key, prefix.Length).Key.Span), DiskStateKeys.Element(e.Value) })];
+            yield return (name, Scan(prefix).Select(e => new[] { DiskStateKeys.Element(DiskStateKeys.Split(e.Key, prefix.Length).Key.Span), DiskStateKeys.Element(e.Value) }));
         }
-        return snapshot;
     }
 
-    public void Restore(IEnumerable<Dictionary<string, List<JsonElement[]>>> snapshots, Func<TKey, bool> keyOwned)
+    public void Restore(IEnumerable<(string Name, JsonElement[] Entry)> entries, Func<TKey, bool> keyOwned)
     {
-        foreach (var snapshot in snapshots)
+        foreach (var (name, entry) in entries)
         {
-            foreach (var (name, entries) in snapshot)
+            var key = StateJson.Read<TKey>(entry[0]);
+            if (!keyOwned(key)) continue;
+            var keyJson = DiskStateKeys.Json(key);
+            if (_states.TryGetValue(name, out var state)) state.Restore(keyJson, entry[1]);
+            else
             {
-                var pendingPrefix = PrefixOf(name, DiskStateKeys.PendingTag);
-                foreach (var entry in entries)
-                {
-                    var key = StateJson.Read<TKey>(entry[0]);
-                    if (!keyOwned(key)) continue;
-                    var keyJson = DiskStateKeys.Json(key);
-                    if (_states.TryGetValue(name, out var state)) state.Restore(keyJson, entry[1]);
-                    else
-                    {
-                        Put(DiskStateKeys.Entry(pendingPrefix, keyJson), DiskStateKeys.Json(entry[1]));
-                        _pending.Add(name);
-                    }
-                }
+                Put(DiskStateKeys.Entry(PrefixOf(name, DiskStateKeys.PendingTag), keyJson), DiskStateKeys.Json(entry[1]));
+                _pending.Add(name);
             }
         }
     }

@@ -19,7 +19,7 @@ internal sealed class DiskTimerQueue<TKey>(DiskKeyedStateStore<TKey> store, stri
     private long _lowerBound = long.MaxValue;
 
     public IEnumerable<(TKey Key, long Time)> Registered =>
-        store.Scan(_prefix).Select(entry => Decode(entry.Key)).ToList();
+        store.Scan(_prefix).Select(entry => Decode(entry.Key)); // read as enumerated: a snapshot streams them to its file
 
     public void Register(TKey key, long time)
     {
