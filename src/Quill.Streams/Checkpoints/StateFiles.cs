@@ -7,13 +7,14 @@ namespace Quill.Streams.Checkpoints;
 /// A keyed operator task's snapshot as a file of its own, for state kept on disk: the task streams its entries into
 /// the file as it reads them, so neither the task nor the checkpoint coordinator ever holds the state in memory (the
 /// checkpoint file names the state file instead of holding the entries). The files of checkpoint N are in
-/// <c>chk-N.state/</c> beside <c>chk-N.json</c>, removed with it. One JSON array per line:
-/// <c>["state", name, key, value]</c>, <c>["event", key, time]</c>, <c>["processing", key, time]</c> (the same JSON
-/// forms as a snapshot held in the checkpoint file, so either backend restores either).
+/// <c>chk-N.state/</c> beside <c>chk-N.json</c>, removed with it. One JSON value per line, in sections: a header object
+/// (<c>{"state": name}</c>, <c>{"timers": "event"}</c>, <c>{"timers": "processing"}</c>) and then its entries as arrays,
+/// <c>[key, value]</c> or <c>[key, time]</c> (the same JSON forms as a snapshot held in the checkpoint file, so either
+/// backend restores either).
 /// </summary>
 internal static class StateFiles
 {
-    private const string State = "state", EventTimer = "event", ProcessingTimer = "processing";
+    private const string State = "state", Timers = "timers", EventTime = "event", ProcessingTime = "processing";
     private static readonly byte[] NewLine = "\n"u8.ToArray();
 
     /// <summary>The directory of checkpoint <paramref name="checkpointFile"/>'s state files (chk-N.json: chk-N.state).</summary>
@@ -31,52 +32,71 @@ internal static class StateFiles
         IEnumerable<JsonElement[]> eventTimers, IEnumerable<JsonElement[]> processingTimers)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        using var writer = new Utf8JsonWriter(file);
-        void Line(string kind, string? name, JsonElement[] entry)
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        // Lines are encoded into one buffer and written to the file in large pieces.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1 << 17);
+        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+        void EndLine()
         {
-            writer.WriteStartArray();
-            writer.WriteStringValue(kind);
-            if (name is not null) writer.WriteStringValue(name);
-            foreach (var element in entry) element.WriteTo(writer);
-            writer.WriteEndArray();
             writer.Flush();
-            file.Write(NewLine);
+            System.Buffers.BuffersExtensions.Write(buffer, NewLine);
             writer.Reset();
+            if (buffer.WrittenCount < 1 << 16) return;
+            file.Write(buffer.WrittenSpan);
+            buffer.ResetWrittenCount();
         }
-        foreach (var (name, entries) in states)
-            foreach (var entry in entries) Line(State, name, entry);
-        foreach (var timer in eventTimers) Line(EventTimer, null, timer);
-        foreach (var timer in processingTimers) Line(ProcessingTimer, null, timer);
+        void Section(string kind, string name, IEnumerable<JsonElement[]> entries)
+        {
+            writer.WriteStartObject();
+            writer.WriteString(kind, name);
+            writer.WriteEndObject();
+            EndLine();
+            foreach (var entry in entries)
+            {
+                writer.WriteStartArray();
+                foreach (var element in entry) element.WriteTo(writer);
+                writer.WriteEndArray();
+                EndLine();
+            }
+        }
+        foreach (var (name, entries) in states) Section(State, name, entries);
+        Section(Timers, EventTime, eventTimers);
+        Section(Timers, ProcessingTime, processingTimers);
+        file.Write(buffer.WrittenSpan);
         file.Flush(flushToDisk: true);
     }
 
     /// <summary>The state entries of a file, read as enumerated: (state name, [key, value]).</summary>
-    public static IEnumerable<(string Name, JsonElement[] Entry)> ReadStates(string path)
-    {
-        foreach (var line in Lines(path))
-            if (line[0].GetString() == State) yield return (line[1].GetString()!, line[2..]);
-    }
+    public static IEnumerable<(string Name, JsonElement[] Entry)> ReadStates(string path) =>
+        Entries(path, (kind, _) => kind == State).Select(e => (e.Name, e.Entry));
 
     /// <summary>The timers of a file, read as enumerated: [key, time], of event time or else of processing time.</summary>
     public static IEnumerable<JsonElement[]> ReadTimers(string path, bool eventTime)
     {
-        string kind = eventTime ? EventTimer : ProcessingTimer;
-        foreach (var line in Lines(path))
-            if (line[0].GetString() == kind) yield return line[1..];
+        string domain = eventTime ? EventTime : ProcessingTime;
+        return Entries(path, (kind, name) => kind == Timers && name == domain).Select(e => e.Entry);
     }
 
-    private static IEnumerable<JsonElement[]> Lines(string path)
+    /// <summary>The entries of the sections <paramref name="wanted"/> takes, with their section's name; the others are not parsed.</summary>
+    private static IEnumerable<(string Name, JsonElement[] Entry)> Entries(string path, Func<string, string, bool> wanted)
     {
         int number = 0;
+        string? kind = null, name = null;
+        bool taking = false;
         foreach (string line in File.ReadLines(path, Encoding.UTF8))
         {
             number++;
-            if (line.Length == 0) continue;
-            var elements = JsonSerializer.Deserialize<JsonElement[]>(line);
-            if (elements is not { Length: >= 3 } || elements[0].ValueKind != JsonValueKind.String)
-                throw new InvalidDataException($"{path}:{number} is not a state entry or timer");
-            yield return elements;
+            if (line.Length == 0 || (!taking && line[0] == '[')) continue;
+            var value = JsonSerializer.Deserialize<JsonElement>(line);
+            if (value.ValueKind == JsonValueKind.Object && value.EnumerateObject().ToList() is [var header] && header.Value.ValueKind == JsonValueKind.String)
+            {
+                (kind, name) = (header.Name, header.Value.GetString()!);
+                taking = wanted(kind, name);
+                continue;
+            }
+            if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != 2 || kind is null)
+                throw new InvalidDataException($"{path}:{number} is neither a section header nor an entry of one");
+            yield return (name!, [value[0], value[1]]);
         }
     }
 
