@@ -122,6 +122,40 @@ public abstract class SessionTests(KeeperServerFixture server) : ClientTestBase(
     }
 
     [Fact]
+    public async Task Connections_dropped_again_and_again_for_longer_than_the_session_timeout_keep_the_session()
+    {
+        var proxy = await ProxyAsync();
+        var client = await ConnectAsync(connectString: proxy.ConnectString);
+        long session = client.SessionId;
+        await client.CreateAsync(P("eph"), null, mode: CreateMode.Ephemeral);
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(16); // past the 10 s session timeout
+        int drops = 0;
+        while (DateTime.UtcNow < until)
+        {
+            proxy.DropAll();
+            drops++;
+            await Soon(client.WaitForStateAsync(SessionState.Connected));
+            await Task.Delay(Random.Shared.Next(50, 400));
+            // A write between drops (retried if a drop catches it): the session is alive and ours.
+            while (true)
+            {
+                try
+                {
+                    await client.SetDataAsync(P("eph"), BitConverter.GetBytes(drops), -1);
+                    break;
+                }
+                catch (KeeperException e) when (e.Code == ErrorCode.ConnectionLoss)
+                {
+                    await Soon(client.WaitForStateAsync(SessionState.Connected));
+                }
+            }
+        }
+        Assert.Equal(SessionState.Connected, client.State);
+        Assert.Equal(session, client.SessionId);
+        Assert.Equal(session, (await client.ExistsAsync(P("eph")))!.Value.EphemeralOwner);
+    }
+
+    [Fact]
     public async Task Silent_server_is_abandoned_and_in_flight_calls_fail_with_ConnectionLoss()
     {
         var proxy = await ProxyAsync();

@@ -103,6 +103,59 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public async Task a_leader_whose_keeper_connection_is_reset_again_and_again_within_its_session_keeps_leading_and_checkpointing()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts"), jobId = Kafka.NewTopic("wc");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        string[] lines = ["to be or not to be", "that is the question"];
+        await _kafka.ProduceAsync(input, lines);
+        // Keeper through a proxy that resets every connection: the client reconnects with the same session.
+        await using var proxy = new FaultProxy(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, fixture.Broker.KeeperPort));
+        var lost = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Log(string line)
+        {
+            // A connection lost and regained within the session must not cost the lead (an expired session does).
+            if (line.Contains("stopped processing", StringComparison.Ordinal) && !line.Contains("session Expired", StringComparison.Ordinal)) lost.Enqueue(line);
+            try
+            {
+                log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            }
+            catch (InvalidOperationException)
+            {
+                // the test has ended
+            }
+        }
+        var job = StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers,
+            JobName = "word-count",
+            CheckpointDirectory = _directory,
+            CheckpointInterval = TimeSpan.FromMilliseconds(50),
+            HighAvailability = new HighAvailabilityOptions
+            {
+                Keeper = $"127.0.0.1:{proxy.Port}", JobId = jobId, SessionTimeout = TimeSpan.FromSeconds(10), Log = Log,
+            },
+        });
+        WordCountJob.Define(job, input, output);
+        await using var running = new RunningJob(job);
+        await _kafka.ReadAsync(output, 1, 10, running.Run, IsolationLevel.ReadUncommitted);
+        var checkpoints = new Checkpoints.CheckpointStorage(_directory);
+        for (int i = 0; i < 8; i++)
+        {
+            long before = checkpoints.LoadLatest()?.Id ?? 0;
+            proxy.Cut(CutMode.Reset);
+            await Task.Delay(100 + 50 * i);
+            proxy.Heal();
+            // Checkpoints go on after each reconnect (each needs the id counter and a pointer in Keeper).
+            await WaitForAsync(() => checkpoints.LoadLatest()?.Id > before + 1, $"checkpoints after reset {i + 1}");
+        }
+        Assert.False(running.Run.IsCompleted, "the job ended");
+        Assert.Empty(lost);
+        await running.StopAsync();
+    }
+
+    [Fact]
     public async Task a_leader_frozen_past_its_session_stops_processing_when_it_wakes_and_waits_as_a_standby()
     {
         string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts"), jobId = Kafka.NewTopic("wc");

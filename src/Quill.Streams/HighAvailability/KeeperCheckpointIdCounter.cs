@@ -59,22 +59,33 @@ internal sealed class KeeperCheckpointIdCounter : ICheckpointIdCounter
         lock (_lock)
         {
             long id = _next;
-            try
+            var until = DateTime.UtcNow + Timeout;
+            while (true)
             {
-                var results = _ha.Client.MultiAsync([_ha.Fence(), Op.SetData(_ha.Paths.Counter, Encode(id + 1), _version)])
-                    .WaitAsync(Timeout).GetAwaiter().GetResult();
-                _version = ((SetDataResult)results[1]).Stat.Version;
-            }
-            catch (KeeperException e) when (e.Code == ErrorCode.ConnectionLoss)
-            {
-                // The multi may have happened: the counter says whether it did (only this leader writes it).
-                var node = KeeperRetry.Idempotent(() => _ha.Client.GetDataAsync(_ha.Paths.Counter));
-                if (Decode(node.Data) != id + 1 || node.Stat.Version != _version + 1) throw;
-                _version = node.Stat.Version;
-            }
-            catch (KeeperException e) when (e.Code == ErrorCode.BadVersion)
-            {
-                throw new InvalidOperationException($"the checkpoint id counter {_ha.Paths.Counter} was changed by another instance: this one no longer leads", e);
+                try
+                {
+                    var results = _ha.Client.MultiAsync([_ha.Fence(), Op.SetData(_ha.Paths.Counter, Encode(id + 1), _version)])
+                        .WaitAsync(Timeout).GetAwaiter().GetResult();
+                    _version = ((SetDataResult)results[1]).Stat.Version;
+                    break;
+                }
+                catch (KeeperException e) when (e.Code == ErrorCode.ConnectionLoss)
+                {
+                    // The multi may have happened: the counter says whether it did (only this leader writes it). If it
+                    // did not, it is tried again: a connection lost and regained within the session is not a reason to
+                    // give up the lead (a busy machine drops a connection now and then).
+                    var node = KeeperRetry.Idempotent(() => _ha.Client.GetDataAsync(_ha.Paths.Counter));
+                    if (Decode(node.Data) == id + 1 && node.Stat.Version == _version + 1)
+                    {
+                        _version = node.Stat.Version;
+                        break;
+                    }
+                    if (Decode(node.Data) != id || node.Stat.Version != _version || DateTime.UtcNow > until) throw;
+                }
+                catch (KeeperException e) when (e.Code == ErrorCode.BadVersion)
+                {
+                    throw new InvalidOperationException($"the checkpoint id counter {_ha.Paths.Counter} was changed by another instance: this one no longer leads", e);
+                }
             }
             _next = id + 1;
             return id;
