@@ -170,7 +170,12 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             // After records, only a look at what the client has at hand: when it has none, the chain is flushed (its
             // batches for the next stage go) before the task waits for more.
             var result = _consumer.Consume(_unflushed ? TimeSpan.Zero : PollTimeout);
-            if (result is { IsPartitionEOF: true } && _loading is not null) PartitionLoaded(result.TopicPartition);
+            if (result is { IsPartitionEOF: true } && _loading is not null)
+            {
+                // The table's records reach the keyed tasks' mailboxes before the other sources may start reading.
+                await FlushAsync();
+                PartitionLoaded(result.TopicPartition);
+            }
             if (result is not null && !result.IsPartitionEOF)
             {
                 await PushAsync(result);
