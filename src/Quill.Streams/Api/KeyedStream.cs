@@ -40,7 +40,11 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
             {
                 int sender = task.Lane * context.Options.Parallelism + task.Subtask;
                 var mailboxes = context.WritersOf<T>(this, sender);
-                return new KeyedShuffle<TKey, T>(_keySelector, mailboxes, sender, context.Abort);
+                // Batches go only to the mailboxes in this process (the others are connections to another process).
+                var local = context.MailboxesOf<T>(this);
+                return new KeyedShuffle<TKey, T>(_keySelector, mailboxes, sender, context.Abort,
+                    KeyedShuffle<TKey, T>.BatchSizeFor(context.Options.MailboxCapacity),
+                    [.. mailboxes.Select((writer, i) => ReferenceEquals(writer, local[i].Writer))]);
             });
             _upstream.Job.AddStage(this);
             return _input;
@@ -66,12 +70,23 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
         Process(() => new DelegateKeyedProcessFunction<TKey, T, TOut>(null, process, onTimer));
 
     /// <summary>A running reduce: emits, for each record, its key's value folded so far (Flink's KeyedStream.reduce).</summary>
-    public DataStream<T> Reduce(Func<T, T, T> reduce) => Process<T>((value, context) =>
+    public DataStream<T> Reduce(Func<T, T, T> reduce) => Process(() => new ReduceFunction(reduce));
+
+    /// <summary>
+    /// Reduce's function, one per task: it asks for its state at its first record, as before, and then keeps it instead
+    /// of looking it up by name for every record (the store gives the same state for a name every time).
+    /// </summary>
+    private sealed class ReduceFunction(Func<T, T, T> reduce) : KeyedProcessFunction<TKey, T, T>
     {
-        var state = context.State.GetReducingState("reduce", reduce);
-        state.Add(value);
-        context.Emit(state.Value!);
-    });
+        private State.IReducingState<T>? _state;
+
+        public override void ProcessElement(T value, KeyedContext<TKey, T> context)
+        {
+            var state = _state ??= context.State.GetReducingState("reduce", reduce);
+            state.Add(value);
+            context.Emit(state.Value!);
+        }
+    }
 
     /// <summary>
     /// Cuts each key's records into windows of event time: <see cref="Time.TumblingEventTimeWindows"/>,

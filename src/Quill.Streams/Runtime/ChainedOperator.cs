@@ -16,4 +16,5 @@ public abstract class ChainedOperator<TIn, TOut>(IStreamInput<TOut> next) : IStr
     public virtual ValueTask BarrierAsync(long checkpointId) => Next.BarrierAsync(checkpointId);
     public virtual ValueTask ProcessingTimeAsync(long now) => Next.ProcessingTimeAsync(now);
     public virtual ValueTask EndAsync() => Next.EndAsync();
+    public virtual ValueTask FlushAsync() => Next.FlushAsync();
 }

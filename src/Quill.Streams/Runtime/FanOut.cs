@@ -34,4 +34,9 @@ internal sealed class FanOut<T>(IReadOnlyList<IStreamInput<T>> outputs) : IStrea
     {
         foreach (var output in outputs) await output.EndAsync();
     }
+
+    public async ValueTask FlushAsync()
+    {
+        foreach (var output in outputs) await output.FlushAsync();
+    }
 }

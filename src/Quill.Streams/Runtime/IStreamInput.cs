@@ -30,4 +30,11 @@ public interface IStreamControl
 
     /// <summary>The input is over: flush what is buffered and pass it on.</summary>
     ValueTask EndAsync();
+
+    /// <summary>
+    /// The task has no more input at hand for now (it is about to wait for some): what an operator holds back only to
+    /// send records together (a shuffle's batches to the next stage) goes now, so that no record waits for later input.
+    /// Operators pass it on. It moves no event time and takes no checkpoint; the control elements above flush as well.
+    /// </summary>
+    ValueTask FlushAsync() => ValueTask.CompletedTask;
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
@@ -18,10 +19,32 @@ public static class KeySlots
     {
         uint hash = key switch
         {
-            string s => XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(s)),
+            string s => HashUtf8(s),
             int or long or short or byte or sbyte or uint or ulong or ushort or char or bool or Guid or Enum => (uint)key.GetHashCode(),
             _ => XxHash32.HashToUInt32(JsonSerializer.SerializeToUtf8Bytes(key, StateJson.Options)),
         };
         return (int)(hash % (uint)parallelism);
+    }
+
+    /// <summary>The xxHash32 of the string's UTF-8 bytes, encoded on the stack (or a pooled buffer) instead of a new array per key.</summary>
+    private static uint HashUtf8(string s)
+    {
+        const int StackLimit = 256;
+        if (s.Length <= StackLimit / 3)
+        {
+            Span<byte> buffer = stackalloc byte[StackLimit];
+            int length = Encoding.UTF8.GetBytes(s, buffer);
+            return XxHash32.HashToUInt32(buffer[..length]);
+        }
+        byte[] rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(s.Length));
+        try
+        {
+            int length = Encoding.UTF8.GetBytes(s, rented);
+            return XxHash32.HashToUInt32(rented.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 }

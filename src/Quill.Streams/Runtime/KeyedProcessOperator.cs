@@ -119,6 +119,12 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         foreach (var side in _sideOutputs) await side.EndAsync();
     }
 
+    public override async ValueTask FlushAsync()
+    {
+        await Next.FlushAsync();
+        foreach (var side in _sideOutputs) await side.FlushAsync();
+    }
+
     public long CurrentProcessingTime => _clock.Now;
     public long CurrentWatermark { get; private set; } = long.MinValue;
 
@@ -133,13 +139,13 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
 
     public void DeleteProcessingTimeTimer(long time) => _processingTimers.Delete(_state.CurrentKey, time);
 
-    public override async ValueTask RecordAsync(TIn value, long timestamp)
+    public override ValueTask RecordAsync(TIn value, long timestamp)
     {
         var key = _keySelector(value);
         _state.CurrentKey = key;
         _context.Enter(key, timestamp, null);
         _function.ProcessElement(value, _context);
-        await PushEmittedAsync();
+        return PushEmittedAsync();
     }
 
     public override async ValueTask WatermarkAsync(long watermark)
@@ -166,11 +172,31 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         await PushEmittedAsync();
     }
 
-    private async ValueTask PushEmittedAsync()
+    /// <summary>
+    /// Pushes what the function emitted. Without side outputs, as long as each push completes at once (a chained sink,
+    /// a shuffle's batch), no async state machine is started per record.
+    /// </summary>
+    private ValueTask PushEmittedAsync()
+    {
+        var emitted = _context.Emitted;
+        if (_context.SideEmitted.Count > 0) return PushEmittedSlowAsync(default, 0);
+        for (int i = 0; i < emitted.Count; i++)
+        {
+            var pushed = Next.RecordAsync(emitted[i].Value, emitted[i].Timestamp);
+            if (!pushed.IsCompletedSuccessfully) return PushEmittedSlowAsync(pushed, i + 1);
+            pushed.GetAwaiter().GetResult();
+        }
+        emitted.Clear();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Waits for <paramref name="pending"/> (the push before), then pushes from the <paramref name="next"/>th emitted record on.</summary>
+    private async ValueTask PushEmittedSlowAsync(ValueTask pending, int next)
     {
         // Nothing downstream calls back into this operator (the dataflow is acyclic), so the list is stable while pushed.
         var emitted = _context.Emitted;
-        for (int i = 0; i < emitted.Count; i++) await Next.RecordAsync(emitted[i].Value, emitted[i].Timestamp);
+        await pending;
+        for (int i = next; i < emitted.Count; i++) await Next.RecordAsync(emitted[i].Value, emitted[i].Timestamp);
         emitted.Clear();
         var sideEmitted = _context.SideEmitted;
         for (int i = 0; i < sideEmitted.Count; i++) await sideEmitted[i]();

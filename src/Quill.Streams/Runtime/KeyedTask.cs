@@ -16,6 +16,9 @@ namespace Quill.Streams.Runtime;
 ///   every live sender has sent the same barrier; then the barrier goes down the chain (its operators snapshot, its
 ///   sinks flush), the task acknowledges the checkpoint, and the held elements follow;
 /// - the end: when every sender has ended, the chain ends and the task finishes.
+/// A batch of records (<see cref="ElementKind.RecordBatch"/>, from a sender in this process) is its records in order;
+/// held while its sender is blocked, it is held whole. When the mailbox is empty, before waiting, the task flushes its
+/// chain (<see cref="IStreamControl.FlushAsync"/>), so batches for a later stage do not wait for more input.
 /// </summary>
 internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
 {
@@ -69,10 +72,23 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
     public async Task RunAsync(CancellationToken stop, CancellationToken abort)
     {
         var reader = _mailbox.Reader;
+        bool unflushed = false;
         while (_endedCount < _ended.Length)
         {
-            var element = await reader.ReadAsync(abort);
+            abort.ThrowIfCancellationRequested();
+            if (!reader.TryRead(out var element))
+            {
+                // Nothing more at hand: before waiting, what the chain holds back for the next stage goes on.
+                if (unflushed)
+                {
+                    unflushed = false;
+                    await Chain.FlushAsync();
+                    continue;
+                }
+                element = await reader.ReadAsync(abort);
+            }
             await HandleAsync(element);
+            unflushed = true;
         }
         await Chain.EndAsync();
     }
@@ -95,6 +111,10 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
         {
             case ElementKind.Record:
                 await Chain.RecordAsync(element.Value, element.Timestamp);
+                break;
+            case ElementKind.RecordBatch:
+                var batch = element.Batch!;
+                for (int i = 0; i < batch.Count; i++) await Chain.RecordAsync(batch.ValueAt(i), batch.TimestampAt(i));
                 break;
             case ElementKind.Watermark:
                 _watermarks[sender] = Math.Max(_watermarks[sender], element.Marker);

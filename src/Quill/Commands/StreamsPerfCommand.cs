@@ -78,8 +78,8 @@ public static class StreamsPerfCommand
     private static void PrintSummary(List<StreamsPerfResult> results)
     {
         Console.WriteLine();
-        Console.WriteLine("| case | lines/s (median) | lines/s (rounds) | p50 ms (median) | p99 ms (median) |");
-        Console.WriteLine("| --- | ---: | --- | ---: | ---: |");
+        Console.WriteLine("| case | lines/s (median) | lines/s (rounds) | CPU us/line (median) | p50 ms (median) | p99 ms (median) |");
+        Console.WriteLine("| --- | ---: | --- | ---: | ---: | ---: |");
         var medians = new Dictionary<string, double>();
         foreach (var group in results.GroupBy(r => r.Case))
         {
@@ -87,6 +87,7 @@ public static class StreamsPerfCommand
             medians[group.Key] = rate;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {group.Key} | {rate:0} | {string.Join(", ", group.Select(r => r.LinesPerSecond.ToString("0", CultureInfo.InvariantCulture)))} | " +
+                $"{Median(group.Select(r => r.CpuMicrosPerLine)):0.0} | " +
                 $"{Median(group.Select(r => r.Percentile(50))):0.0} | {Median(group.Select(r => r.Percentile(99))):0.0} |"));
         }
         Console.WriteLine();

@@ -36,8 +36,18 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
     private readonly CheckpointCoordinator? _checkpoints;
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly bool _exactlyOnce;
-    /// <summary>Per partition, the offset after the last record pushed (or the restored offset, before any).</summary>
-    private readonly Dictionary<TopicPartition, long> _nextOffsets = [];
+    /// <summary>
+    /// Per partition (in <see cref="_partitions"/>' order), the offset after the last record pushed (or the restored
+    /// offset, before any); <see cref="Unknown"/> before either. An array, so a record costs no lookup by a new TopicPartition.
+    /// </summary>
+    private readonly long[] _nextOffsets;
+    private const long Unknown = long.MinValue;
+    /// <summary>Per topic read, each partition id's index in <see cref="_partitions"/> (-1: not this task's).</summary>
+    private readonly Dictionary<string, int[]> _partitionIndexes = new(StringComparer.Ordinal);
+    private string? _lastTopic;
+    private int[] _lastTopicIndexes = [];
+    /// <summary>Records were pushed since the chain was last flushed (<see cref="IStreamControl.FlushAsync"/>).</summary>
+    private bool _unflushed;
     private readonly TimeProvider _time;
     /// <summary>Null without a watermark strategy, or with no partitions.</summary>
     private PartitionWatermarks<TopicPartition>? _partitionWatermarks;
@@ -76,10 +86,45 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             _loading = [.. partitions];
             if (_loading.Count > 0) tables.AddTableTask();
         }
-        foreach (var partition in partitions)
+        _nextOffsets = new long[partitions.Count];
+        for (int i = 0; i < partitions.Count; i++)
+            _nextOffsets[i] = restoredOffsets.TryGetValue(Name(partitions[i]), out long offset) ? offset : Unknown;
+        foreach (var topic in partitions.GroupBy(p => p.Topic))
         {
-            if (restoredOffsets.TryGetValue(Name(partition), out long offset)) _nextOffsets[partition] = offset;
+            var indexes = new int[topic.Max(p => p.Partition.Value) + 1];
+            Array.Fill(indexes, -1);
+            foreach (var partition in topic) indexes[partition.Partition.Value] = IndexOf(partitions, partition);
+            _partitionIndexes.Add(topic.Key, indexes);
         }
+    }
+
+    private static int IndexOf(IReadOnlyList<TopicPartition> partitions, TopicPartition partition)
+    {
+        for (int i = 0; i < partitions.Count; i++)
+            if (partitions[i] == partition) return i;
+        return -1;
+    }
+
+    /// <summary>The index in <see cref="_partitions"/> of a record's partition (-1 if the consumer returned another one).</summary>
+    private int PartitionIndex(string? topic, int partition)
+    {
+        // Without the topic in the results (a user's consume.result.fields), a task reading one topic still knows it.
+        if (topic is null && _partitionIndexes.Count == 1) topic = _partitions[0].Topic;
+        if (topic is null) return -1;
+        if (!string.Equals(topic, _lastTopic, StringComparison.Ordinal))
+        {
+            if (!_partitionIndexes.TryGetValue(topic, out var indexes)) return -1;
+            _lastTopic = topic;
+            _lastTopicIndexes = indexes;
+        }
+        return (uint)partition < (uint)_lastTopicIndexes.Length ? _lastTopicIndexes[partition] : -1;
+    }
+
+    /// <summary>The partitions whose next offset is known, with it.</summary>
+    private IEnumerable<(TopicPartition Partition, long Offset)> KnownOffsets()
+    {
+        for (int i = 0; i < _partitions.Count; i++)
+            if (_nextOffsets[i] != Unknown) yield return (_partitions[i], _nextOffsets[i]);
     }
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -109,7 +154,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         }
         if (_loading is not null) await _chain.WatermarkStatusAsync(WatermarkStatus.Idle);
         if (_partitions.Count > 0)
-            _consumer.Assign(_partitions.Select(p => new TopicPartitionOffset(p, _nextOffsets.TryGetValue(p, out long o) ? new Offset(o) : start)));
+            _consumer.Assign(_partitions.Select((p, i) => new TopicPartitionOffset(p, _nextOffsets[i] != Unknown ? new Offset(_nextOffsets[i]) : start)));
 
         while (!stop.IsCancellationRequested)
         {
@@ -118,16 +163,37 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             CommitCompletedCheckpoint();
             if (_partitions.Count == 0 || (_loading is null && !_tables.IsLoaded))
             {
+                await FlushAsync();
                 await Task.WhenAny(Task.Delay(PollTimeout, stop));
                 continue;
             }
-            var result = _consumer.Consume(PollTimeout);
-            if (result is { IsPartitionEOF: true } && _loading is not null) PartitionLoaded(result.TopicPartition);
-            if (result is not null && !result.IsPartitionEOF) await PushAsync(result);
-            else if (_partitionWatermarks is not null) await UpdateWatermarkAsync(); // a partition may have gone idle
+            // After records, only a look at what the client has at hand: when it has none, the chain is flushed (its
+            // batches for the next stage go) before the task waits for more.
+            var result = _consumer.Consume(_unflushed ? TimeSpan.Zero : PollTimeout);
+            if (result is { IsPartitionEOF: true } && _loading is not null)
+            {
+                // The table's records reach the keyed tasks' mailboxes before the other sources may start reading.
+                await FlushAsync();
+                PartitionLoaded(result.TopicPartition);
+            }
+            if (result is not null && !result.IsPartitionEOF)
+            {
+                await PushAsync(result);
+                _unflushed = true;
+                continue;
+            }
+            await FlushAsync();
+            if (_partitionWatermarks is not null) await UpdateWatermarkAsync(); // a partition may have gone idle
         }
         if (_exactlyOnce) await InjectFinalBarrierAsync(abort);
         await _chain.EndAsync();
+    }
+
+    private async ValueTask FlushAsync()
+    {
+        if (!_unflushed) return;
+        _unflushed = false;
+        await _chain.FlushAsync();
     }
 
     /// <summary>
@@ -156,7 +222,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         long requested = Interlocked.Read(ref _requestedBarrier);
         if (requested <= _injectedBarrier || _checkpoints is null) return;
         _injectedBarrier = requested;
-        _checkpoints.AddSourceOffsets(requested, _sourceId, _nextOffsets.Select(p => KeyValuePair.Create(Name(p.Key), p.Value)));
+        _checkpoints.AddSourceOffsets(requested, _sourceId, KnownOffsets().Select(p => KeyValuePair.Create(Name(p.Partition), p.Offset)));
         await _chain.BarrierAsync(requested);
         _checkpoints.Acknowledge(requested);
     }
@@ -193,17 +259,24 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         var record = new KafkaRecord<TKey, TValue>(result.Topic, result.Partition.Value, result.Offset.Value, kafkaTimestamp,
             _keySerde.Deserialize(message.Key), _valueSerde.Deserialize(message.Value));
         long timestamp = _watermarks?.TimestampAssigner?.Invoke(record, kafkaTimestamp) ?? kafkaTimestamp;
+        int index = PartitionIndex(result.Topic, result.Partition.Value);
         if (_partitionWatermarks is null)
         {
             await _chain.RecordAsync(record, timestamp);
-            _nextOffsets[result.TopicPartition] = result.Offset.Value + 1;
+            SetNextOffset(index, result);
             return;
         }
         // An idle task says it is active again before its record (Flink's source does the same).
         if (_partitionWatermarks.OnRecord(result.TopicPartition, timestamp, Now)) await _chain.WatermarkStatusAsync(WatermarkStatus.Active);
         await _chain.RecordAsync(record, timestamp);
-        _nextOffsets[result.TopicPartition] = result.Offset.Value + 1;
+        SetNextOffset(index, result);
         await UpdateWatermarkAsync();
+    }
+
+    private void SetNextOffset(int index, ConsumeResult<byte[]?, byte[]?> result)
+    {
+        if (index < 0) throw new InvalidOperationException($"source {_sourceId}: a record of {result.TopicPartition}, which this task was not assigned");
+        _nextOffsets[index] = result.Offset.Value + 1;
     }
 
     private async ValueTask UpdateWatermarkAsync()
@@ -218,8 +291,8 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         if (_checkpoints is not null && !_exactlyOnce) _checkpoints.Completed -= OnCheckpointCompleted;
         try
         {
-            if (completed && !_exactlyOnce && _nextOffsets.Count > 0)
-                _consumer.Commit(_nextOffsets.Select(p => new TopicPartitionOffset(p.Key, p.Value)));
+            var known = KnownOffsets().Select(p => new TopicPartitionOffset(p.Partition, p.Offset)).ToList();
+            if (completed && !_exactlyOnce && known.Count > 0) _consumer.Commit(known);
         }
         finally
         {

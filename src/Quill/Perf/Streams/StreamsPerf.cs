@@ -20,8 +20,13 @@ public sealed record StreamsPerfOptions(
     int LatencySeconds,
     TimeSpan StallTimeout);
 
-/// <summary>One case of one round.</summary>
-public sealed record StreamsPerfResult(string Case, int Round, long Lines, double LinesPerSecond, LongHistogram Latency)
+/// <summary>
+/// One case of one round. <paramref name="CpuMicrosPerLine"/>: processor time per input line from the processor's start
+/// to its last output, of this process (the processor when it runs here, and the output reader) plus the processor's own
+/// process (Streamiz): on a busy machine a steadier figure than lines/s, which counts the time the job waited for a core.
+/// </summary>
+public sealed record StreamsPerfResult(string Case, int Round, long Lines, double LinesPerSecond, LongHistogram Latency,
+    double CpuMicrosPerLine = double.NaN)
 {
     public double Percentile(double p) => Latency.TotalCount == 0 ? double.NaN : Latency.GetValueAtPercentile(p) / 1000.0;
 }
@@ -63,8 +68,8 @@ public static class StreamsPerf
                     failures++;
                     continue;
                 }
-                log($"round {round} {name,-15} {result.LinesPerSecond,10:0} lines/s   latency p50 {result.Percentile(50),8:0.0} ms  " +
-                    $"p99 {result.Percentile(99),8:0.0} ms  ({result.Latency.TotalCount} probes)");
+                log($"round {round} {name,-15} {result.LinesPerSecond,10:0} lines/s   cpu {result.CpuMicrosPerLine,6:0.0} us/line   " +
+                    $"latency p50 {result.Percentile(50),8:0.0} ms  p99 {result.Percentile(99),8:0.0} ms  ({result.Latency.TotalCount} probes)");
                 results.Add(result);
             }
         }
@@ -88,16 +93,19 @@ public static class StreamsPerf
         long expected = options.Lines * (topology == StreamsPerfTopology.Count ? WordsPerLine : 1);
         var reader = new OutputReader(options.BootstrapServers, output, options.Partitions);
         var reading = Task.Factory.StartNew(() => reader.Read(ct), TaskCreationOptions.LongRunning);
+        var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         await using var processor = Start(options, name, topology, input, output, prefix);
         try
         {
             await WaitAsync(() => reader.Outputs >= expected, reader, processor, options.StallTimeout, $"{name}: {expected} outputs", ct);
             double seconds = Stopwatch.GetElapsedTime(reader.FirstOutputAt, reader.LastOutputAt).TotalSeconds;
             double linesPerSecond = (expected - 1) / Math.Max(seconds, 1e-6) / (expected / (double)options.Lines);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart + processor.OwnProcessorTime;
+            double cpuMicrosPerLine = cpu.TotalMicroseconds / options.Lines;
 
             long probes = await ProbeAsync(options, input, ct);
             await WaitAsync(() => reader.Probes >= probes, reader, processor, options.StallTimeout, $"{name}: {probes} probes", ct);
-            return new StreamsPerfResult(name, round, options.Lines, linesPerSecond, reader.Latency);
+            return new StreamsPerfResult(name, round, options.Lines, linesPerSecond, reader.Latency, cpuMicrosPerLine);
         }
         finally
         {

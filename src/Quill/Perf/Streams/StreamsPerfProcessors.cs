@@ -13,6 +13,9 @@ public interface IStreamsPerfProcessor : IAsyncDisposable
 {
     /// <summary>Fails (faulted) if the processor stops by itself.</summary>
     Task Running { get; }
+
+    /// <summary>Processor time used so far by a process of the processor's own (zero when it runs in this process).</summary>
+    TimeSpan OwnProcessorTime => TimeSpan.Zero;
 }
 
 /// <summary>The two topologies: the stateless map and the word count.</summary>
@@ -161,6 +164,22 @@ public sealed class StreamizProcessor : IStreamsPerfProcessor
     }
 
     public string? LastError { get; private set; }
+
+    public TimeSpan OwnProcessorTime
+    {
+        get
+        {
+            try
+            {
+                _process.Refresh();
+                return _process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                return TimeSpan.Zero; // it exited: the case fails anyway
+            }
+        }
+    }
 
     public Task Running { get; }
 
