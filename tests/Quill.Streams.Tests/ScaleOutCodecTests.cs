@@ -6,7 +6,7 @@ using Quill.Streams.Runtime;
 
 namespace Quill.Streams.Tests;
 
-/// <summary>The scale-out pieces that need no broker: element frames, the assignment's share-out, the refusal of exactly-once.</summary>
+/// <summary>The scale-out pieces that need no broker: element frames, sink frames, the assignment's share-out, the options it takes.</summary>
 public sealed class ScaleOutCodecTests
 {
     private sealed record Word(string Text, long Count);
@@ -85,27 +85,66 @@ public sealed class ScaleOutCodecTests
     }
 
     [Fact]
-    public void exactly_once_with_scale_out_is_refused_at_create_saying_why()
+    public void exactly_once_with_scale_out_is_accepted_and_a_bad_data_host_is_refused_saying_why()
     {
-        var error = Assert.Throws<ArgumentException>(() => StreamJob.Create(new StreamJobOptions
+        // Exactly-once with scale-out: the followers' sink tasks write through the leader (ScaleOutExactlyOnceTests).
+        StreamJob.Create(new StreamJobOptions
         {
             BootstrapServers = "127.0.0.1:9", CheckpointDirectory = "/tmp/x", DeliveryGuarantee = DeliveryGuarantee.ExactlyOnce,
             HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true },
-        }));
-        Assert.Contains("ScaleOut", error.Message);
-        Assert.Contains("one Kafka transaction", error.Message);
+        });
+        // Still needs checkpointing, as exactly-once always does.
+        Assert.Contains("CheckpointDirectory", Assert.Throws<ArgumentException>(() => StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = "127.0.0.1:9", DeliveryGuarantee = DeliveryGuarantee.ExactlyOnce,
+            HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true },
+        })).Message);
         // The data host is an address the other instances connect to.
         Assert.Contains("DataHost", Assert.Throws<ArgumentException>(() => StreamJob.Create(new StreamJobOptions
         {
             BootstrapServers = "127.0.0.1:9", CheckpointDirectory = "/tmp/x",
             HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true, DataHost = "not an address" },
         })).Message);
-        // Each alone is fine.
+        // At-least-once too.
         StreamJob.Create(new StreamJobOptions
         {
             BootstrapServers = "127.0.0.1:9", CheckpointDirectory = "/tmp/x",
             HighAvailability = new HighAvailabilityOptions { Keeper = "127.0.0.1:2181", ScaleOut = true },
         });
+    }
+
+    /// <summary>What a follower's exactly-once sink task sends the leader: records as the sink made them, barriers, the end.</summary>
+    [Fact]
+    public async Task sink_frames_carry_records_barriers_and_the_end_as_written()
+    {
+        var stamped = new Confluent.Kafka.Message<byte[]?, byte[]?>
+        {
+            Key = "wörd"u8.ToArray(), Value = "12"u8.ToArray(),
+            Timestamp = new Confluent.Kafka.Timestamp(1_700_000_000_123, Confluent.Kafka.TimestampType.CreateTime),
+        };
+        var bare = new Confluent.Kafka.Message<byte[]?, byte[]?> { Key = null, Value = [] };
+        var stream = new MemoryStream([.. SinkFrames.EncodeRecord("counts-ü", stamped), .. SinkFrames.EncodeControl(SinkFrames.Barrier, 42),
+            .. SinkFrames.EncodeRecord("t", bare), .. SinkFrames.EncodeControl(SinkFrames.End, 0)]);
+        var frames = new FrameReader(stream);
+        async Task<byte[]> Next() => (await frames.NextAsync(CancellationToken.None))!.Value.ToArray();
+
+        var first = await Next();
+        Assert.Equal(SinkFrames.Record, first[0]);
+        var (topic, message) = SinkFrames.DecodeRecord(first);
+        Assert.Equal("counts-ü", topic);
+        Assert.Equal(stamped.Key, message.Key);
+        Assert.Equal(stamped.Value, message.Value);
+        Assert.Equal(1_700_000_000_123, message.Timestamp.UnixTimestampMs);
+        var barrier = await Next();
+        Assert.Equal(SinkFrames.Barrier, barrier[0]);
+        Assert.Equal(42, System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(barrier.AsSpan(1)));
+        var (bareTopic, bareMessage) = SinkFrames.DecodeRecord(await Next());
+        Assert.Equal("t", bareTopic);
+        Assert.Null(bareMessage.Key);
+        Assert.Equal([], bareMessage.Value!);
+        Assert.Equal(Confluent.Kafka.TimestampType.NotAvailable, bareMessage.Timestamp.Type);
+        Assert.Equal(SinkFrames.End, (await Next())[0]);
+        Assert.Null(await frames.NextAsync(CancellationToken.None));
     }
 
     private sealed record WordKey(string Text, int Length);

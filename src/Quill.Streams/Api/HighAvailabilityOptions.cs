@@ -34,7 +34,8 @@ public sealed class HighAvailabilityOptions
     /// leader assigns each instance some of the job's subtasks (subtask s of every stage to the s mod n-th instance,
     /// in id order), records the assignment in Keeper, and assigns again from the newest checkpoint whenever an
     /// instance joins, leaves or fails. Records between instances go over TCP (<see cref="DataHost"/>), so shuffled
-    /// records must round-trip through System.Text.Json. At-least-once only (exactly-once is refused with it).
+    /// records must round-trip through System.Text.Json. Under exactly-once the followers' sink tasks write through the
+    /// leader, into the job's one transaction per checkpoint (all sink output passes through the leader).
     /// </summary>
     public bool ScaleOut { get; init; }
 

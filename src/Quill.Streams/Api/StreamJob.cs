@@ -320,7 +320,7 @@ public sealed class StreamJob
                 string? restoredPath = stored is null ? null
                     : from.StartsWith("checkpoint", StringComparison.Ordinal) ? Path.GetFullPath(new CheckpointStorage(directory!).PathOf(stored.Id))
                     : Options.FromSavepoint;
-                if (generation is not null) cluster = await generation.BeginAsync(restoredPath, checkpoints!, abort, stop);
+                if (generation is not null) cluster = await generation.BeginAsync(restoredPath, checkpoints!, abort, stop, output);
                 else await AssignmentZnode.WriteNextAsync(ha, g => Assignment.Compute(g, Options.Parallelism, ha.InstanceId, restoredPath, [(ha.InstanceId, null)]), stop);
             }
         }

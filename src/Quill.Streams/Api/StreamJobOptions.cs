@@ -94,10 +94,6 @@ public sealed class StreamJobOptions
         if (HighAvailability is { } ha)
         {
             ha.Validate();
-            if (ha.ScaleOut && ExactlyOnce)
-                throw new ArgumentException("DeliveryGuarantee.ExactlyOnce cannot be combined with HighAvailability.ScaleOut: exactly-once output is one "
-                    + "Kafka transaction for the whole job, written by the leader's producers, and the tasks of other processes cannot write into it; "
-                    + "run scale-out at-least-once, or exactly-once without scale-out", nameof(DeliveryGuarantee));
             if (CheckpointDirectory is null)
                 throw new ArgumentException("HighAvailability needs checkpointing: set CheckpointDirectory (a directory every instance of the job "
                     + "can read: a standby restores from the checkpoints the leader wrote there)", nameof(HighAvailability));

@@ -44,6 +44,27 @@ internal sealed class ClusterRun : IGenerationEndpoint, IDisposable
     /// <summary>The leader's side of the followers' control connections; null in a follower.</summary>
     public LeaderControl? Control { get; set; }
 
+    /// <summary>
+    /// Exactly-once, in the leader: the job's transactional output, into which the followers' sink tasks write through
+    /// their connections (set before <see cref="Listen"/>); null otherwise.
+    /// </summary>
+    public Connectors.Kafka.ExactlyOnceOutput? Output { get; set; }
+
+    /// <summary>Exactly-once, in a follower: a sink task's writer, a connection of its own to the leader (closed with the generation).</summary>
+    public SinkForwarder OpenSinkForwarder(CancellationToken abort)
+    {
+        var leader = Assignment.Of(Assignment.Leader) ?? throw new InvalidOperationException($"the leader {Assignment.Leader} runs no part of generation {Generation}");
+        int sender;
+        lock (_lock) sender = _sinkForwarders++;
+        var hello = new Hello { Kind = Hello.Sink, Generation = Generation, Instance = InstanceId, Sender = sender };
+        var forwarder = new SinkForwarder(leader.Endpoint ?? throw new InvalidOperationException($"the leader {leader.Instance} has no data endpoint"),
+            hello, _mailboxCapacity, Fail, abort);
+        Track(forwarder);
+        return forwarder;
+    }
+
+    private int _sinkForwarders;
+
     /// <summary>Whether another process runs part of this generation.</summary>
     public bool HasRemote => Assignment.Instances.Any(i => i.Instance != InstanceId);
 
@@ -124,6 +145,7 @@ internal sealed class ClusterRun : IGenerationEndpoint, IDisposable
     {
         Hello.Data => RunsSubtask(hello.Target) && hello.Edge >= 0,
         Hello.Control => Control?.Expects(hello.Instance) == true,
+        Hello.Sink => Output is not null && hello.Instance != InstanceId && Assignment.Of(hello.Instance ?? "") is not null,
         _ => false,
     };
 
@@ -141,6 +163,18 @@ internal sealed class ClusterRun : IGenerationEndpoint, IDisposable
         if (hello.Kind == Hello.Control)
         {
             await Control!.ServeAsync(hello.Instance!, stream);
+            return;
+        }
+        if (hello.Kind == Hello.Sink)
+        {
+            try
+            {
+                await SinkReceiver.ReceiveAsync(stream, Output!, _abortToken);
+            }
+            catch (Exception e) when (!_abort.IsCancellationRequested)
+            {
+                Fail(e);
+            }
             return;
         }
         try

@@ -55,7 +55,9 @@ internal sealed class FollowerGeneration
             checkpoints = new CheckpointCoordinator(null, options.CheckpointInterval, options.TimeProvider, restored, names: names, jobName: options.JobName);
             checkpoints.Relay = link;
             link.Start(run, checkpoints, _abort.Token);
-            var context = new JobContext(options, _abort.Token, checkpoints) { Cluster = run };
+            // Exactly-once: the sink tasks here write through the leader, into the job's one transaction per checkpoint.
+            var output = options.ExactlyOnce ? Connectors.Kafka.ExactlyOnceOutput.Forwarding(run.OpenSinkForwarder) : null;
+            var context = new JobContext(options, _abort.Token, checkpoints, output) { Cluster = run };
             // No clean stop here: a follower's part ends when its generation does (the job's stop aborts it).
             await JobRunner.RunAsync(context, _abort, stages, CancellationToken.None);
         }

@@ -6,12 +6,13 @@ namespace Quill.Streams.Cluster;
 /// <summary>
 /// The first frame of every connection to an instance's <see cref="DataEndpoint"/>, JSON: a data channel
 /// (<c>kind "data"</c>: the generation, the keyed stage's edge, the sending and the receiving subtask), the control
-/// connection of a follower to its leader (<c>"control"</c>: the generation and the follower's id), or a probe (is the
-/// instance there). The endpoint answers one byte: 1 accepted, 0 refused (another generation, or unknown).
+/// connection of a follower to its leader (<c>"control"</c>: the generation and the follower's id), a follower's
+/// exactly-once sink task writing through the leader (<c>"sink"</c>: the generation, the follower's id and the subtask;
+/// see <see cref="SinkFrames"/>), or a probe (is the instance there). The endpoint answers one byte: 1 accepted, 0 refused (another generation, or unknown).
 /// </summary>
 internal sealed class Hello
 {
-    public const string Data = "data", Control = "control", Probe = "probe";
+    public const string Data = "data", Control = "control", Probe = "probe", Sink = "sink";
 
     public string Kind { get; set; } = "";
     public long Generation { get; set; }
@@ -24,6 +25,7 @@ internal sealed class Hello
     {
         Data => $"generation {Generation}, edge {Edge}, subtask {Sender} -> {Target}",
         Control => $"generation {Generation}, control of {Instance}",
+        Sink => $"generation {Generation}, sink of subtask {Sender} on {Instance}",
         _ => Kind,
     };
 }

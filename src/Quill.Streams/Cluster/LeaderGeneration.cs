@@ -48,14 +48,17 @@ internal sealed class LeaderGeneration(KeeperHaServices ha, DataEndpoint endpoin
 
     /// <summary>
     /// Called by the leader's run once it knows the checkpoint it restores: writes this generation's assignment and
-    /// opens its connections. The coordinator gets each follower as a barrier source.
+    /// opens its connections. The coordinator gets each follower as a barrier source; under exactly-once the followers'
+    /// sink tasks write into <paramref name="output"/>.
     /// </summary>
-    public async Task<ClusterRun> BeginAsync(string? checkpoint, CheckpointCoordinator checkpoints, CancellationTokenSource abort, CancellationToken cancellationToken)
+    public async Task<ClusterRun> BeginAsync(string? checkpoint, CheckpointCoordinator checkpoints, CancellationTokenSource abort, CancellationToken cancellationToken,
+        Connectors.Kafka.ExactlyOnceOutput? output = null)
     {
         var assignment = await AssignmentZnode.WriteNextAsync(ha,
             generation => Assignment.Compute(generation, parallelism, ha.InstanceId, checkpoint, members), cancellationToken);
         var run = new ClusterRun(assignment, ha.InstanceId, endpoint, mailboxCapacity, abort);
         if (run.HasRemote) run.Control = new LeaderControl(run, checkpoints, ReadyTimeout);
+        run.Output = output;
         run.Listen();
         Run = run;
         log?.Invoke($"instance {ha.InstanceId}: generation {assignment.Generation} from {checkpoint ?? "the start"}: "

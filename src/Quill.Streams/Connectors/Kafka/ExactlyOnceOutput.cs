@@ -25,17 +25,47 @@ namespace Quill.Streams.Connectors.Kafka;
 /// this sound: per-task transactions could be committed for some tasks and not others, with no state to restore that
 /// fits both.
 /// </para>
+/// <para>
+/// A scaled-out job keeps the one transaction: the leader's output is the job's, and a follower's sink tasks hand their
+/// records to it (<see cref="Forwarding"/>: each sink task a connection to the leader, its barriers with its records). The
+/// leader writes them into the transaction of the epoch the channel is in, and a barrier is answered only once the
+/// records before it are in their producer: a follower's task acknowledges a checkpoint after its sink's barrier is
+/// answered, so when the checkpoint completes its epoch holds every record before it, from every process.
+/// </para>
 /// </summary>
 internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private readonly IProducer<byte[]?, byte[]?>[] _producers;
     private readonly string[] _transactionalIds;
-    private readonly IConsumer<byte[]?, byte[]?> _jobGroup;
-    private readonly IConsumer<byte[]?, byte[]?> _markerGroup;
+    private readonly IConsumer<byte[]?, byte[]?>? _jobGroup;
+    private readonly IConsumer<byte[]?, byte[]?>? _markerGroup;
     private readonly TopicPartition _markerPartition;
     private readonly string _markerGroupId;
+    /// <summary>A follower's output: where its sink tasks' writers come from (a connection to the leader each); null in the leader.</summary>
+    private readonly Func<CancellationToken, IExactlyOnceWriter>? _forward;
     private int _disposed;
+
+    private ExactlyOnceOutput(Func<CancellationToken, IExactlyOnceWriter> forward)
+    {
+        _forward = forward;
+        _producers = [];
+        _transactionalIds = [];
+        _markerPartition = new TopicPartition("", 0);
+        _markerGroupId = "";
+    }
+
+    /// <summary>
+    /// A follower's part of a scaled-out exactly-once job: no producers of its own; each sink task writes through
+    /// <paramref name="forward"/> (to the leader, which owns the job's transactions).
+    /// </summary>
+    public static ExactlyOnceOutput Forwarding(Func<CancellationToken, IExactlyOnceWriter> forward) => new(forward);
+
+    /// <summary>
+    /// Where one sink task writes: the current epoch's transaction here (the leader, or a job in one process), or the
+    /// leader through a connection (a follower).
+    /// </summary>
+    public IExactlyOnceWriter OpenWriter(CancellationToken abort) => _forward?.Invoke(abort) ?? new EpochWriter(this, abort);
 
     private ExactlyOnceOutput(StreamJobOptions options, string markerTopic)
     {
@@ -95,7 +125,7 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
     {
         var newest = storage.LoadLatest();
         if (newest?.Transaction is not { } transaction) return newest; // none, or written by an at-least-once run
-        long committed = _markerGroup.Committed([_markerPartition], Timeout).Single().Offset.Value;
+        long committed = _markerGroup!.Committed([_markerPartition], Timeout).Single().Offset.Value;
         if (committed == transaction.Marker) return newest;
         // Crashed between writing chk-N and committing its output, which InitTransactions has just aborted.
         storage.Delete(newest.Id);
@@ -126,9 +156,9 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
             .Select(p => new TopicPartitionOffset(p.Key[..p.Key.LastIndexOf(':')], int.Parse(p.Key[(p.Key.LastIndexOf(':') + 1)..],
                 System.Globalization.CultureInfo.InvariantCulture), p.Value))
             .ToList();
-        if (sourceOffsets.Count > 0) producer.SendOffsetsToTransaction(sourceOffsets, _jobGroup.ConsumerGroupMetadata, Timeout);
+        if (sourceOffsets.Count > 0) producer.SendOffsetsToTransaction(sourceOffsets, _jobGroup!.ConsumerGroupMetadata, Timeout);
         long marker = Random.Shared.NextInt64(1, long.MaxValue);
-        producer.SendOffsetsToTransaction([new TopicPartitionOffset(_markerPartition, marker)], _markerGroup.ConsumerGroupMetadata, Timeout);
+        producer.SendOffsetsToTransaction([new TopicPartitionOffset(_markerPartition, marker)], _markerGroup!.ConsumerGroupMetadata, Timeout);
         checkpoint.Transaction = new OutputTransaction
         {
             TransactionalId = _transactionalIds[checkpoint.Id % 2],
@@ -164,7 +194,50 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
             }
             producer.Dispose();
         }
-        _jobGroup.Dispose();
-        _markerGroup.Dispose();
+        _jobGroup?.Dispose();
+        _markerGroup?.Dispose();
+    }
+}
+
+/// <summary>Where one exactly-once sink task writes its records, and how its barriers move it to the next epoch.</summary>
+internal interface IExactlyOnceWriter : IDisposable
+{
+    /// <summary>Hands a record to the current epoch's transaction (waits while the way there is full).</summary>
+    ValueTask ProduceAsync(string topic, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery);
+
+    /// <summary>
+    /// Checkpoint <paramref name="checkpointId"/>'s barrier: completes once every record before it is in its epoch's
+    /// producer (what the checkpoint flushes and commits); what follows goes to the next epoch.
+    /// </summary>
+    ValueTask BarrierAsync(long checkpointId);
+
+    /// <summary>The task's input ended (a clean stop).</summary>
+    ValueTask EndAsync();
+}
+
+/// <summary>
+/// A sink's writer in the process that owns the transactions: each record to the producer of the epoch it is in (the
+/// checkpoint after the last barrier), starting at the run's first epoch.
+/// </summary>
+internal sealed class EpochWriter(ExactlyOnceOutput output, CancellationToken abort) : IExactlyOnceWriter
+{
+    private long _epoch = output.FirstEpoch;
+
+    public ValueTask ProduceAsync(string topic, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery)
+    {
+        output.ProducerFor(_epoch).ProduceWaiting(topic, message, onDelivery, abort);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask BarrierAsync(long checkpointId)
+    {
+        _epoch = checkpointId + 1;
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask EndAsync() => ValueTask.CompletedTask;
+
+    public void Dispose()
+    {
     }
 }

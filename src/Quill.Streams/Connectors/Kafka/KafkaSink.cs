@@ -8,10 +8,11 @@ namespace Quill.Streams.Connectors.Kafka;
 /// <summary>
 /// Writes each record to a topic, the record's timestamp as the Kafka timestamp. At-least-once: with its own producer
 /// per task (idempotent, acks=all); sends are asynchronous; a barrier or the end waits until everything sent is
-/// acknowledged (what an at-least-once checkpoint needs). Exactly-once: through the job's transactional producer of the
-/// current epoch (<see cref="ExactlyOnceOutput"/>); a barrier moves the task on to the next epoch's transaction, which
-/// the checkpoint then flushes and commits; the end leaves the open transaction to be aborted with the job. A failed
-/// delivery fails the task at the next record or flush.
+/// acknowledged (what an at-least-once checkpoint needs). Exactly-once: through the job's output
+/// (<see cref="ExactlyOnceOutput.OpenWriter"/>): in the leader, the transactional producer of the current epoch, a barrier
+/// moving the task on to the next epoch's transaction, which the checkpoint then flushes and commits; in a follower of a
+/// scaled-out job, a connection to the leader, which writes the records into the same transactions. The end leaves the
+/// open transaction to be aborted with the job. A failed delivery fails the task at the next record or flush.
 /// </summary>
 internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
 {
@@ -21,9 +22,8 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
     private readonly CancellationToken _abort;
     /// <summary>At-least-once only: this task's own producer.</summary>
     private readonly IProducer<byte[]?, byte[]?>? _ownProducer;
-    private readonly ExactlyOnceOutput? _exactlyOnce;
-    /// <summary>Exactly-once only: the checkpoint whose transaction this task writes to (the one after its last barrier).</summary>
-    private long _epoch;
+    /// <summary>Exactly-once only: where this task's records go (the epoch's transaction, here or in the leader).</summary>
+    private readonly IExactlyOnceWriter? _exactlyOnce;
     private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
     private volatile Exception? _failure;
     private int _disposed;
@@ -35,61 +35,51 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
         _key = key;
         _value = value;
         _abort = abort;
-        _exactlyOnce = exactlyOnce;
         if (exactlyOnce is null) _ownProducer = new ProducerBuilder<byte[]?, byte[]?>(KafkaClientConfigs.Producer(options)).Build();
-        else _epoch = exactlyOnce.FirstEpoch;
+        else _exactlyOnce = exactlyOnce.OpenWriter(abort);
         _onDelivery = report =>
         {
             if (report.Error.IsError) _failure ??= new KafkaException(report.Error);
         };
     }
 
-    private IProducer<byte[]?, byte[]?> Producer => _exactlyOnce?.ProducerFor(_epoch) ?? _ownProducer!;
-
     public ValueTask RecordAsync(T value, long timestamp)
     {
         ThrowIfFailed();
-        var producer = Producer;
         var message = new Message<byte[]?, byte[]?> { Key = _key(value), Value = _value(value) };
         if (timestamp >= 0) message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
-        while (true)
-        {
-            try
-            {
-                producer.Produce(_topic, message, _onDelivery);
-                return ValueTask.CompletedTask;
-            }
-            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                // The client's send queue is full: serve delivery reports until there is room.
-                _abort.ThrowIfCancellationRequested();
-                producer.Poll(TimeSpan.FromMilliseconds(100));
-            }
-        }
+        if (_exactlyOnce is not null) return _exactlyOnce.ProduceAsync(_topic, message, _onDelivery);
+        _ownProducer!.ProduceWaiting(_topic, message, _onDelivery, _abort);
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask WatermarkAsync(long watermark) => ValueTask.CompletedTask;
     public ValueTask WatermarkStatusAsync(WatermarkStatus status) => ValueTask.CompletedTask;
     public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
 
-    public ValueTask BarrierAsync(long checkpointId)
+    public async ValueTask BarrierAsync(long checkpointId)
     {
         if (_exactlyOnce is null) Flush();
-        else _epoch = checkpointId + 1;
-        return ValueTask.CompletedTask;
+        else
+        {
+            ThrowIfFailed();
+            await _exactlyOnce.BarrierAsync(checkpointId);
+        }
     }
 
-    public ValueTask EndAsync()
+    public async ValueTask EndAsync()
     {
         if (_exactlyOnce is null) Flush();
+        else await _exactlyOnce.EndAsync();
         Dispose();
-        return ValueTask.CompletedTask;
     }
 
     /// <summary>Also called by the job when it ends (a failed job never reaches the end of its streams).</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _ownProducer?.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _ownProducer?.Dispose();
+        _exactlyOnce?.Dispose();
     }
 
     private void Flush()
@@ -101,5 +91,28 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
     private void ThrowIfFailed()
     {
         if (_failure is { } failure) throw new InvalidOperationException($"writing to '{_topic}' failed: {failure.Message}", failure);
+    }
+}
+
+internal static class ProducerExtensions
+{
+    /// <summary>Hands <paramref name="message"/> to <paramref name="producer"/>, waiting while the client's send queue is full.</summary>
+    public static void ProduceWaiting(this IProducer<byte[]?, byte[]?> producer, string topic, Message<byte[]?, byte[]?> message,
+        Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery, CancellationToken abort)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(topic, message, onDelivery);
+                return;
+            }
+            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // The client's send queue is full: serve delivery reports until there is room.
+                abort.ThrowIfCancellationRequested();
+                producer.Poll(TimeSpan.FromMilliseconds(100));
+            }
+        }
     }
 }
