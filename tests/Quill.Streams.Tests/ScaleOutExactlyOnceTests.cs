@@ -33,22 +33,10 @@ public sealed class ScaleOutExactlyOnceTests(BrokerFixture fixture, ITestOutputH
         "--keeper", Keeper, "--job-id", jobId, "--ha-session-timeout-ms", "4000", "--instance-id", instance, "--scale-out",
     ];
 
-    private static Dictionary<string, int[]> SubtasksOf(JsonElement assignment) =>
-        assignment.GetProperty("instances").EnumerateArray()
-            .ToDictionary(i => i.GetProperty("instance").GetString()!, i => i.GetProperty("subtasks").EnumerateArray().Select(s => s.GetInt32()).ToArray());
+    private static Dictionary<string, int[]> SubtasksOf(JsonElement assignment) => ScaleOutAssignments.SubtasksOf(assignment);
 
-    /// <summary>Waits until the assignment names exactly <paramref name="instances"/>, each with subtasks; returns it.</summary>
-    private async Task<JsonElement> WaitForAssignmentAsync(HaKazoo kazoo, string jobRoot, string[] instances, params JobProcess[] jobs)
-    {
-        JsonElement? assignment = null;
-        await HighAvailabilityTests.WaitForAsync(() =>
-        {
-            assignment = kazoo.ReadAssignmentAsync(jobRoot).GetAwaiter().GetResult();
-            return assignment is { } a && SubtasksOf(a).Keys.Order().SequenceEqual(instances.Order()) && SubtasksOf(a).Values.All(s => s.Length > 0);
-        }, $"an assignment over {string.Join(", ", instances)}", jobs);
-        log.WriteLine(assignment!.Value.GetRawText());
-        return assignment.Value;
-    }
+    private Task<JsonElement> WaitForAssignmentAsync(HaKazoo kazoo, string jobRoot, string[] instances, params JobProcess[] jobs) =>
+        ScaleOutAssignments.WaitForAsync(kazoo, jobRoot, instances, log, jobs);
 
     /// <summary>Every (word, count) pair a read_committed reader sees now, as "word count", sorted.</summary>
     private List<string> CommittedPairs(string output) =>
