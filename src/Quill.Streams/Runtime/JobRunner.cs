@@ -7,6 +7,38 @@ namespace Quill.Streams.Runtime;
 /// </summary>
 internal static class JobRunner
 {
+    private static readonly Lock PoolLock = new();
+    private static int _reserved;
+    private static int _defaultMinimum = -1;
+
+    /// <summary>
+    /// Tasks block pool threads at times: a source in the Kafka client's poll (up to 100 ms each time), a sink in a
+    /// flush, the coordinator in a Keeper write. With only the default minimum of one thread per core, the pool adds
+    /// threads slowly (about one a second) when they are all taken, and everything else waits behind them, timers
+    /// included: on a busy machine a Keeper client's pings waited long enough for its session to expire. So the pool's
+    /// minimum is raised by the tasks of the job runs in the process while they run.
+    /// </summary>
+    private static void ReservePoolThreads(int tasks)
+    {
+        lock (PoolLock)
+        {
+            ThreadPool.GetMinThreads(out int workers, out int io);
+            if (_defaultMinimum < 0) _defaultMinimum = workers;
+            _reserved += tasks;
+            ThreadPool.SetMinThreads(Math.Min(_defaultMinimum + Environment.ProcessorCount + _reserved, 1024), io);
+        }
+    }
+
+    private static void ReleasePoolThreads(int tasks)
+    {
+        lock (PoolLock)
+        {
+            ThreadPool.GetMinThreads(out _, out int io);
+            _reserved -= tasks;
+            ThreadPool.SetMinThreads(_reserved == 0 ? _defaultMinimum : Math.Min(_defaultMinimum + Environment.ProcessorCount + _reserved, 1024), io);
+        }
+    }
+
     public static async Task RunAsync(JobContext context, CancellationTokenSource abort, IReadOnlyList<IStage> stages, CancellationToken stop)
     {
         foreach (var stage in stages) stage.CreateChannels(context);
@@ -26,6 +58,7 @@ internal static class JobRunner
         context.Checkpoints?.Start(context.Cluster is { } cluster ? cluster.TaskCount(stages.Count) : tasks.Count);
         using var stopCheckpoints = stop.Register(() => context.Checkpoints?.Stop());
         using var abortCheckpoints = abort.Token.Register(() => context.Checkpoints?.Stop());
+        ReservePoolThreads(tasks.Count);
         var runs = tasks.Select(task => Task.Run(async () =>
         {
             try
@@ -47,6 +80,7 @@ internal static class JobRunner
             // The first real failure explains the job's end; the others were only stopped because of it.
         }
         bool completed = runs.All(r => r.IsCompletedSuccessfully);
+        ReleasePoolThreads(tasks.Count);
         try
         {
             foreach (var task in tasks) task.Finish(completed);
