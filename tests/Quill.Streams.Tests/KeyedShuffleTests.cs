@@ -11,23 +11,6 @@ namespace Quill.Streams.Tests;
 /// </summary>
 public sealed class KeyedShuffleTests
 {
-    private sealed class RecordingChain : IStreamInput<string>
-    {
-        public List<string> Events { get; } = [];
-        public ValueTask RecordAsync(string value, long timestamp) => Add($"record {value}@{timestamp}");
-        public ValueTask WatermarkAsync(long watermark) => Add($"watermark {watermark}");
-        public ValueTask WatermarkStatusAsync(WatermarkStatus status) => Add($"status {status}");
-        public ValueTask BarrierAsync(long checkpointId) => Add($"barrier {checkpointId}");
-        public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
-        public ValueTask EndAsync() => Add("end");
-
-        private ValueTask Add(string e)
-        {
-            Events.Add(e);
-            return ValueTask.CompletedTask;
-        }
-    }
-
     private static List<StreamElement<string>> Drain(Channel<StreamElement<string>> mailbox)
     {
         var elements = new List<StreamElement<string>>();
@@ -120,7 +103,7 @@ public sealed class KeyedShuffleTests
         await from0.EndAsync();
         await from1.EndAsync();
 
-        var chain = new RecordingChain();
+        var chain = new RecordingChain(timestamps: true);
         var task = new KeyedTask<string>(mailbox, 2, TimeProvider.System, checkpoints: null) { Chain = chain };
         await task.RunAsync(CancellationToken.None, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         task.Finish(completed: true);

@@ -7,24 +7,6 @@ namespace Quill.Streams.Tests;
 /// <summary>How a keyed task combines what its senders send: watermarks, aligned barriers, the end (no broker needed).</summary>
 public sealed class KeyedTaskTests
 {
-    /// <summary>Writes down everything the task pushes into its chain.</summary>
-    private sealed class RecordingChain : IStreamInput<string>
-    {
-        public List<string> Events { get; } = [];
-        public ValueTask RecordAsync(string value, long timestamp) => Add($"record {value}");
-        public ValueTask WatermarkAsync(long watermark) => Add($"watermark {watermark}");
-        public ValueTask WatermarkStatusAsync(WatermarkStatus status) => Add($"status {status}");
-        public ValueTask BarrierAsync(long checkpointId) => Add($"barrier {checkpointId}");
-        public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
-        public ValueTask EndAsync() => Add("end");
-
-        private ValueTask Add(string e)
-        {
-            Events.Add(e);
-            return ValueTask.CompletedTask;
-        }
-    }
-
     private static async Task<List<string>> RunAsync(int senders, params StreamElement<string>[] elements)
     {
         var mailbox = Channel.CreateUnbounded<StreamElement<string>>();

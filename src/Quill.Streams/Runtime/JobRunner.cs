@@ -15,8 +15,9 @@ internal static class JobRunner
     /// Tasks block pool threads at times: a source in the Kafka client's poll (up to 100 ms each time), a sink in a
     /// flush, the coordinator in a Keeper write. With only the default minimum of one thread per core, the pool adds
     /// threads slowly (about one a second) when they are all taken, and everything else waits behind them, timers
-    /// included: on a busy machine a Keeper client's pings waited long enough for its session to expire. So the pool's
-    /// minimum is raised by the tasks of the job runs in the process while they run.
+    /// included (Keeper pings: the likely cause of a test job's session expiring on a busy machine). So the pool's
+    /// minimum is raised by the tasks of the job runs in the process while they run (<paramref name="tasks"/> is
+    /// positive when a run starts, negative when it ends).
     /// </summary>
     private static void ReservePoolThreads(int tasks)
     {
@@ -25,16 +26,6 @@ internal static class JobRunner
             ThreadPool.GetMinThreads(out int workers, out int io);
             if (_defaultMinimum < 0) _defaultMinimum = workers;
             _reserved += tasks;
-            ThreadPool.SetMinThreads(Math.Min(_defaultMinimum + Environment.ProcessorCount + _reserved, 1024), io);
-        }
-    }
-
-    private static void ReleasePoolThreads(int tasks)
-    {
-        lock (PoolLock)
-        {
-            ThreadPool.GetMinThreads(out _, out int io);
-            _reserved -= tasks;
             ThreadPool.SetMinThreads(_reserved == 0 ? _defaultMinimum : Math.Min(_defaultMinimum + Environment.ProcessorCount + _reserved, 1024), io);
         }
     }
@@ -80,7 +71,7 @@ internal static class JobRunner
             // The first real failure explains the job's end; the others were only stopped because of it.
         }
         bool completed = runs.All(r => r.IsCompletedSuccessfully);
-        ReleasePoolThreads(tasks.Count);
+        ReservePoolThreads(-tasks.Count);
         try
         {
             foreach (var task in tasks) task.Finish(completed);
