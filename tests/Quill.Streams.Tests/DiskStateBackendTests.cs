@@ -139,7 +139,7 @@ public sealed class DiskStateBackendTests : IDisposable
     }
 
     [Fact]
-    public void a_snapshot_streamed_into_a_state_file_restores_the_same_entries_into_either_backend()
+    public void a_snapshot_captured_at_the_barrier_and_streamed_into_a_state_file_later_restores_the_entries_of_the_barrier_into_either_backend()
     {
         var disk = DiskStore<string>();
         var counts = disk.GetValueState<long>("count");
@@ -154,12 +154,23 @@ public sealed class DiskStateBackendTests : IDisposable
         var timers = disk.CreateTimerQueue("event");
         timers.Register("a", 50);
         timers.Register("c", -7);
-        Assert.True(disk.SnapshotsToFile);
 
+        string atBarrier = System.Text.Json.JsonSerializer.Serialize(disk.Snapshot().OrderBy(s => s.Key));
+
+        // Captured at the barrier; the task goes on changing its state before (and while) the file is written.
         string file = Path.Combine(_directory, "checkpoints", Quill.Streams.Checkpoints.StateFiles.RelativePath(3, "process/2", 1));
-        static IEnumerable<System.Text.Json.JsonElement[]> Timers(Quill.Streams.Time.ITimerQueue<string> queue) =>
-            queue.Registered.Select(t => new[] { Quill.Streams.Checkpoints.StateJson.Write(t.Key), Quill.Streams.Checkpoints.StateJson.Write(t.Time) });
-        Quill.Streams.Checkpoints.StateFiles.Write(file, disk.SnapshotStates(), Timers(timers), []);
+        using (var capture = disk.CaptureForFile()!)
+        {
+            disk.CurrentKey = "a";
+            counts.Value = 1000;
+            seen.Remove(1);
+            disk.CurrentKey = "d";
+            counts.Value = 4;
+            timers.Register("d", 60);
+            timers.Delete("c", -7);
+            disk.GetValueState<string>("registered-later").Value = "after the barrier";
+            Quill.Streams.Checkpoints.StateFiles.Write(file, capture.States, capture.Timers("event"), capture.Timers("processing"));
+        }
         Assert.EndsWith(Path.Combine("chk-0000000000000000003.state", "process_2-1.jsonl"), file);
 
         foreach (var restored in new IKeyedStateStore<string>[] { new KeyedStateStore<string>(), DiskStore<string>() })
@@ -170,12 +181,19 @@ public sealed class DiskStateBackendTests : IDisposable
             Assert.Equal(new Dictionary<int, string> { [1] = "c1", [2] = "c2" }, restored.GetMapState<int, string>("seen").Entries);
             restored.CurrentKey = "b";
             Assert.False(restored.GetValueState<long>("count").HasValue);
+            // What changed after the capture is not in the file.
+            restored.CurrentKey = "a";
+            Assert.Equal('a', restored.GetValueState<long>("count").Value);
+            Assert.Equal(new Dictionary<int, string> { [1] = "a1", [2] = "a2" }, restored.GetMapState<int, string>("seen").Entries);
+            restored.CurrentKey = "d";
+            Assert.False(restored.GetValueState<long>("count").HasValue);
         }
+        Assert.DoesNotContain("registered-later", Quill.Streams.Checkpoints.StateFiles.ReadStates(file).Select(e => e.Name));
         Assert.Equal(["a@50", "c@-7"], Quill.Streams.Checkpoints.StateFiles.ReadTimers(file, eventTime: true)
             .Select(t => $"{t[0].GetString()}@{t[1].GetInt64()}").Order());
         Assert.Empty(Quill.Streams.Checkpoints.StateFiles.ReadTimers(file, eventTime: false));
-        // The same entries as the snapshot held whole.
-        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(disk.Snapshot().OrderBy(s => s.Key)),
+        // The same entries as the snapshot held whole at the barrier.
+        Assert.Equal(atBarrier,
             System.Text.Json.JsonSerializer.Serialize(Quill.Streams.Checkpoints.StateFiles.ReadStates(file).GroupBy(e => e.Name)
                 .ToDictionary(g => g.Key, g => g.Select(e => e.Entry).ToList()).OrderBy(s => s.Key)));
     }

@@ -142,4 +142,29 @@ public sealed class DiskStateJobTests(BrokerFixture fixture) : IDisposable
         // Everything the three runs wrote, to the end of the topic: nothing counted twice, nothing started over.
         AssertExactCounts(CheckpointProgress.WordTotals(sent), _kafka.ReadToEnd(output, 1, Confluent.Kafka.IsolationLevel.ReadCommitted));
     }
+
+    [Fact]
+    public async Task a_state_file_that_cannot_be_written_off_the_task_fails_the_job_and_no_checkpoint_completes_without_it()
+    {
+        string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
+        await _kafka.CreateTopicAsync(input, 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        // Files where the first checkpoints' state directories would go: a task's write fails on another thread.
+        Directory.CreateDirectory(Checkpoints);
+        for (long id = 1; id <= 100; id++) await File.WriteAllTextAsync(Path.Combine(Checkpoints, $"chk-{id:D19}.state"), "in the way");
+        await _kafka.ProduceAsync(input, ["a b a"], partitions: 1);
+        var job = StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers,
+            JobName = "word-count",
+            CheckpointDirectory = Checkpoints,
+            CheckpointInterval = TimeSpan.FromMilliseconds(100),
+            StateBackend = StateBackend.OnDisk(State, 8 << 20),
+        });
+        WordCountJob.Define(job, input, output);
+        await using var running = new RunningJob(job);
+        var failure = await Assert.ThrowsAnyAsync<IOException>(() => running.Run.WaitAsync(Kafka.Timeout));
+        Assert.Contains(".state", failure.Message);
+        Assert.Empty(Directory.GetFiles(Checkpoints, "chk-*.json"));
+    }
 }

@@ -166,7 +166,7 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
             if (!context.RunsSubtask(i)) continue; // another process runs it (scale-out)
             // Every stage has the same parallelism, so each keyed task hears from that many senders per lane.
             var task = new KeyedTask<T>(mailboxes[i], context.Options.Parallelism * _upstream.Lanes, context.Options.TimeProvider, context.Checkpoints);
-            task.Chain = _input.BuildChain(context, new TaskInfo(i, task));
+            task.Chain = _input.BuildChain(context, new TaskInfo(i, task, Snapshots: task.Snapshots));
             tasks.Add(task);
         }
         return Task.FromResult<IReadOnlyList<IJobTask>>(tasks);

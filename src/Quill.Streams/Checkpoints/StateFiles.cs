@@ -27,9 +27,12 @@ internal static class StateFiles
         return Path.Combine($"chk-{checkpointId:D19}.state", $"{safe}-{subtask}.jsonl");
     }
 
-    /// <summary>Writes the entries to <paramref name="path"/> and fsyncs it (the checkpoint file names it once it is complete).</summary>
+    /// <summary>
+    /// Writes the entries to <paramref name="path"/> and fsyncs it (the checkpoint file names it once it is complete);
+    /// <paramref name="cancel"/> stops it part way (the file is then named by no checkpoint, and swept later).
+    /// </summary>
     public static void Write(string path, IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> states,
-        IEnumerable<JsonElement[]> eventTimers, IEnumerable<JsonElement[]> processingTimers)
+        IEnumerable<JsonElement[]> eventTimers, IEnumerable<JsonElement[]> processingTimers, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
@@ -42,6 +45,7 @@ internal static class StateFiles
             System.Buffers.BuffersExtensions.Write(buffer, NewLine);
             writer.Reset();
             if (buffer.WrittenCount < 1 << 16) return;
+            cancel.ThrowIfCancellationRequested();
             file.Write(buffer.WrittenSpan);
             buffer.ResetWrittenCount();
         }

@@ -69,10 +69,10 @@ internal sealed class JobContext(StreamJobOptions options, CancellationToken abo
 }
 
 /// <summary>
-/// Which parallel instance a chain is built for, its task's clock (keyed tasks only have one), and which lane of a
-/// union it is (<see cref="Api.DataStream{T}.Union"/>; 0 elsewhere).
+/// Which parallel instance a chain is built for, its task's clock and the asynchronous phase of its checkpoints (keyed
+/// tasks only have them), and which lane of a union it is (<see cref="Api.DataStream{T}.Union"/>; 0 elsewhere).
 /// </summary>
-internal readonly record struct TaskInfo(int Subtask, IProcessingTimeScheduler? Clock, int Lane = 0);
+internal readonly record struct TaskInfo(int Subtask, IProcessingTimeScheduler? Clock, int Lane = 0, AsyncSnapshots? Snapshots = null);
 
 /// <summary>A source or a keyed stage: what the job is made of at run time.</summary>
 internal interface IStage

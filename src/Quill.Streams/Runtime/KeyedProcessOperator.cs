@@ -26,6 +26,9 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private readonly IStreamControl[] _sideOutputs;
     private readonly int _subtask;
     private readonly string? _checkpointDirectory;
+    private readonly AsyncSnapshots? _asyncSnapshots;
+    /// <summary>The timer queues' names in the state store.</summary>
+    private const string EventTime = "event", ProcessingTime = "processing";
 
     public KeyedProcessOperator(KeyedProcessFunction<TKey, TIn, TOut> function, Func<TIn, TKey> keySelector, string operatorId,
         JobContext job, TaskInfo task, IStreamInput<TOut> next, IReadOnlyDictionary<string, IStreamControl> sideOutputs) : base(next)
@@ -36,11 +39,12 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         _operatorId = operatorId;
         _clock = task.Clock ?? throw new InvalidOperationException("a keyed operator runs in a keyed task");
         _state = job.StateBackend.CreateKeyedStore<TKey>(operatorId, task.Subtask, () => _clock.Now);
-        _eventTimers = _state.CreateTimerQueue("event");
-        _processingTimers = _state.CreateTimerQueue("processing");
+        _eventTimers = _state.CreateTimerQueue(EventTime);
+        _processingTimers = _state.CreateTimerQueue(ProcessingTime);
         _checkpoints = job.Checkpoints;
         _subtask = task.Subtask;
         _checkpointDirectory = job.Options.CheckpointDirectory;
+        _asyncSnapshots = task.Snapshots;
         _context = new KeyedContext<TKey, TOut>(this, _state, sideOutputs);
         _function.Open(_state);
         if (_checkpoints?.Restored?.Operators.TryGetValue(operatorId, out var snapshots) == true)
@@ -79,30 +83,37 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) });
 
     /// <summary>
-    /// This task's snapshot for checkpoint <paramref name="checkpointId"/>: held in the checkpoint, or (state on disk,
-    /// with a checkpoint directory) streamed into a state file of its own, so that state larger than memory is never
-    /// held in memory to be checkpointed.
+    /// This task's snapshot for checkpoint <paramref name="checkpointId"/>. State on disk, with a checkpoint directory:
+    /// captured now (a RocksDB snapshot, no copy) and streamed into a state file of the task's own off the task's
+    /// thread, so that state larger than memory is never held in memory to be checkpointed and the task does not wait
+    /// while its file is written; the task's acknowledgement waits for it instead. Otherwise held in the checkpoint.
     /// </summary>
-    private OperatorSnapshot Snapshot(long checkpointId)
+    private void Snapshot(CheckpointCoordinator checkpoints, long checkpointId)
     {
-        if (_state.SnapshotsToFile && _checkpointDirectory is { } directory)
+        if (_checkpointDirectory is { } directory && _asyncSnapshots is { } phase && _state.CaptureForFile() is { } capture)
         {
             string file = StateFiles.RelativePath(checkpointId, _operatorId, _subtask);
-            StateFiles.Write(Path.Combine(directory, file), _state.SnapshotStates(), WriteTimers(_eventTimers), WriteTimers(_processingTimers));
-            return new OperatorSnapshot { File = file };
+            string operatorId = _operatorId;
+            phase.Start(abort =>
+            {
+                using (capture)
+                    StateFiles.Write(Path.Combine(directory, file), capture.States, capture.Timers(EventTime), capture.Timers(ProcessingTime), abort);
+                checkpoints.AddOperatorSnapshot(checkpointId, operatorId, new OperatorSnapshot { File = file });
+            });
+            return;
         }
-        return new OperatorSnapshot
+        checkpoints.AddOperatorSnapshot(checkpointId, _operatorId, new OperatorSnapshot
         {
             States = _state.Snapshot(),
             EventTimers = [.. WriteTimers(_eventTimers)],
             ProcessingTimers = [.. WriteTimers(_processingTimers)],
-        };
+        });
     }
 
     /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>
     public override async ValueTask BarrierAsync(long checkpointId)
     {
-        if (_checkpoints is not null) _checkpoints.AddOperatorSnapshot(checkpointId, _operatorId, Snapshot(checkpointId));
+        if (_checkpoints is not null) Snapshot(_checkpoints, checkpointId);
         await Next.BarrierAsync(checkpointId);
         foreach (var side in _sideOutputs) await side.BarrierAsync(checkpointId);
     }

@@ -14,7 +14,8 @@ namespace Quill.Streams.Runtime;
 ///   one source task happened to end before another;
 /// - barriers (Flink's aligned checkpoints): once a sender's barrier arrives, that sender's later elements wait until
 ///   every live sender has sent the same barrier; then the barrier goes down the chain (its operators snapshot, its
-///   sinks flush), the task acknowledges the checkpoint, and the held elements follow;
+///   sinks flush), the task acknowledges the checkpoint (at once, or, when an operator writes its state file off the
+///   loop, once that is written: <see cref="AsyncSnapshots"/>), and the held elements follow;
 /// - the end: when every sender has ended, the chain ends and the task finishes.
 /// A batch of records (<see cref="ElementKind.RecordBatch"/>, from a sender in this process) is its records in order;
 /// held while its sender is blocked, it is held whole. When the mailbox is empty, before waiting, the task flushes its
@@ -47,7 +48,11 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
         _blocked = new bool[senders];
         _idle = new bool[senders];
         _tickTimer = time.CreateTimer(_ => PostTick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Snapshots = new AsyncSnapshots(PostTick);
     }
+
+    /// <summary>The state files the chain's operators write off the loop, which this task's acknowledgements wait for.</summary>
+    public AsyncSnapshots Snapshots { get; }
 
     /// <summary>The operators this task pushes into; set once, after they are built with this task as their clock.</summary>
     public IStreamInput<T> Chain { get; set; } = null!;
@@ -73,24 +78,35 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
     {
         var reader = _mailbox.Reader;
         bool unflushed = false;
-        while (_endedCount < _ended.Length)
+        Snapshots.Abort = abort;
+        try
         {
-            abort.ThrowIfCancellationRequested();
-            if (!reader.TryRead(out var element))
+            while (_endedCount < _ended.Length)
             {
-                // Nothing more at hand: before waiting, what the chain holds back for the next stage goes on.
-                if (unflushed)
+                abort.ThrowIfCancellationRequested();
+                Snapshots.ThrowIfFailed();
+                if (!reader.TryRead(out var element))
                 {
-                    unflushed = false;
-                    await Chain.FlushAsync();
-                    continue;
+                    // Nothing more at hand: before waiting, what the chain holds back for the next stage goes on.
+                    if (unflushed)
+                    {
+                        unflushed = false;
+                        await Chain.FlushAsync();
+                        continue;
+                    }
+                    element = await reader.ReadAsync(abort);
                 }
-                element = await reader.ReadAsync(abort);
+                await HandleAsync(element);
+                unflushed = true;
             }
-            await HandleAsync(element);
-            unflushed = true;
+            await Chain.EndAsync();
         }
-        await Chain.EndAsync();
+        finally
+        {
+            // The last checkpoint may still be writing: it is acknowledged (or fails) before the task ends.
+            await Snapshots.DrainAsync();
+        }
+        Snapshots.ThrowIfFailed();
     }
 
     private async ValueTask HandleAsync(StreamElement<T> element)
@@ -184,7 +200,7 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
         _pendingBarrier = -1;
         Array.Clear(_blocked);
         await Chain.BarrierAsync(checkpointId);
-        _checkpoints?.Acknowledge(checkpointId);
+        if (_checkpoints is { } checkpoints) Snapshots.Acknowledge(checkpointId, checkpoints.Acknowledge);
         int count = _held.Count;
         for (int i = 0; i < count; i++) await HandleAsync(_held.Dequeue());
     }

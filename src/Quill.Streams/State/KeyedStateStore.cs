@@ -37,7 +37,7 @@ internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStat
     public Time.ITimerQueue<TKey> CreateTimerQueue(string domain) => new Time.TimerQueue<TKey>();
 
     /// <summary>On the heap, a snapshot is held in the checkpoint file: the state is in memory anyway.</summary>
-    public bool SnapshotsToFile => false;
+    public IStateCapture? CaptureForFile() => null;
 
     public IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> SnapshotStates()
     {

@@ -53,8 +53,12 @@ internal interface IKeyedStateStore<TKey> : IKeyedStateProvider where TKey : not
     /// </summary>
     IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> SnapshotStates();
 
-    /// <summary>Whether a checkpoint streams this store's snapshot into a file of its own (state larger than memory).</summary>
-    bool SnapshotsToFile { get; }
+    /// <summary>
+    /// For state larger than memory: the states and timers as they are now, captured for a snapshot that a checkpoint
+    /// streams into a state file of the task's own off the task's thread while the task goes on; null when the store's
+    /// snapshot is held in the checkpoint (state on the heap).
+    /// </summary>
+    IStateCapture? CaptureForFile();
 
     /// <summary>A new queue for the operator's timers of one time domain (<paramref name="domain"/>: "event" or "processing").</summary>
     Time.ITimerQueue<TKey> CreateTimerQueue(string domain);

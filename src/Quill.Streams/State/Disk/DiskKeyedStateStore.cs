@@ -43,10 +43,10 @@ internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorI
     public void Put(byte[] key, byte[] value) => Db.Db.Put(key, value, null, Db.Write);
     public void Remove(byte[] key) => Db.Db.Remove(key, null, Db.Write);
 
-    /// <summary>Every entry whose database key starts with <paramref name="prefix"/>, in key order.</summary>
-    public IEnumerable<(byte[] Key, byte[] Value)> Scan(byte[] prefix)
+    /// <summary>Every entry whose database key starts with <paramref name="prefix"/>, in key order (as of <paramref name="read"/>'s snapshot, if it has one).</summary>
+    public IEnumerable<(byte[] Key, byte[] Value)> Scan(byte[] prefix, ReadOptions? read = null)
     {
-        using var iterator = Db.Db.NewIterator(null, new ReadOptions().SetFillCache(false));
+        using var iterator = Db.Db.NewIterator(null, read ?? new ReadOptions().SetFillCache(false));
         for (iterator.Seek(prefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(prefix); iterator.Next())
             yield return (iterator.Key(), iterator.Value());
     }
@@ -62,16 +62,30 @@ internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorI
     /// <summary>Timers in the database too: with this backend nothing grows on the heap with the number of keys.</summary>
     public Time.ITimerQueue<TKey> CreateTimerQueue(string domain) => new DiskTimerQueue<TKey>(this, domain);
 
-    /// <summary>State larger than memory: a checkpoint streams it into a file of its own instead of holding it.</summary>
-    public bool SnapshotsToFile => true;
+    /// <summary>State larger than memory: a checkpoint streams it into a file of its own, from a RocksDB snapshot, instead of holding it.</summary>
+    public IStateCapture? CaptureForFile() => new DiskStateCapture<TKey>(this);
 
-    public IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> SnapshotStates()
+    public IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> SnapshotStates() => StatesAt(null, Now);
+
+    /// <summary>
+    /// Every state's entries as of <paramref name="read"/>'s snapshot (or the live database), <paramref name="now"/>
+    /// deciding what has expired. Which states there are is taken now, so the entries may be read on another thread
+    /// while this task registers more.
+    /// </summary>
+    internal IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> StatesAt(ReadOptions? read, long now)
     {
-        foreach (var (name, state) in _states) yield return (name, state.Snapshot());
-        foreach (var name in _pending)
+        var states = _states.ToArray();
+        string[] pending = [.. _pending];
+        return Read();
+
+        IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> Read()
         {
-            var prefix = PrefixOf(name, DiskStateKeys.PendingTag);
-            yield return (name, Scan(prefix).Select(e => new[] { DiskStateKeys.Element(DiskStateKeys.Split(e.Key, prefix.Length).Key.Span), DiskStateKeys.Element(e.Value) }));
+            foreach (var (name, state) in states) yield return (name, state.Snapshot(read, now));
+            foreach (var name in pending)
+            {
+                var prefix = PrefixOf(name, DiskStateKeys.PendingTag);
+                yield return (name, Scan(prefix, read).Select(e => new[] { DiskStateKeys.Element(DiskStateKeys.Split(e.Key, prefix.Length).Key.Span), DiskStateKeys.Element(e.Value) }));
+            }
         }
     }
 
@@ -124,8 +138,11 @@ internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorI
 /// <summary>A state of a <see cref="DiskKeyedStateStore{TKey}"/>, seen without its types.</summary>
 internal interface IDiskState
 {
-    /// <summary>Every key's value as [key, value] JSON, as the in-memory state of the same kind writes it.</summary>
-    IEnumerable<JsonElement[]> Snapshot();
+    /// <summary>
+    /// Every key's value as [key, value] JSON, as the in-memory state of the same kind writes it: as of
+    /// <paramref name="read"/>'s snapshot (null: the live database), leaving out what has expired at <paramref name="now"/>.
+    /// </summary>
+    IEnumerable<JsonElement[]> Snapshot(ReadOptions? read, long now);
 
     /// <summary>Writes one key's value, in the checkpoint's form, into the database.</summary>
     void Restore(byte[] keyJson, JsonElement value);

@@ -79,12 +79,11 @@ internal abstract class DiskMapStateBase<TKey, TMapKey, TMapValue, TStored>(Disk
     public void Clear() => Store.RemoveAll(CurrentKeyPrefix);
 
     /// <summary>[key, [[map key, value], ...]] per key, as the in-memory map states write it; expired entries, and keys left with none, left out.</summary>
-    public IEnumerable<JsonElement[]> Snapshot()
+    public IEnumerable<JsonElement[]> Snapshot(ReadOptions? read, long now)
     {
-        long now = Store.Now;
         ReadOnlyMemory<byte> currentKey = default;
         List<JsonElement[]>? pairs = null;
-        foreach (var (key, bytes) in Store.Scan(_prefix))
+        foreach (var (key, bytes) in Store.Scan(_prefix, read))
         {
             var (keyJson, mapKeyJson) = DiskStateKeys.Split(key, _prefix.Length);
             if (pairs is null || !keyJson.Span.SequenceEqual(currentKey.Span))

@@ -63,6 +63,20 @@ internal static class DiskStateKeys
         return (entry.AsMemory(keyStart, keyLength), entry.AsMemory(keyStart + keyLength));
     }
 
+    /// <summary>A timer's entry: prefix, then the time (8 bytes big-endian with the sign bit flipped, so entries sort by time, negative times first), then the key's JSON.</summary>
+    public static byte[] TimerEntry(byte[] prefix, byte[] keyJson, long time)
+    {
+        var bytes = new byte[prefix.Length + 8 + keyJson.Length];
+        prefix.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(prefix.Length), (ulong)(time ^ long.MinValue));
+        keyJson.CopyTo(bytes, prefix.Length + 8);
+        return bytes;
+    }
+
+    /// <summary>The time and the key's JSON of a timer's entry under <paramref name="prefixLength"/>.</summary>
+    public static (long Time, ReadOnlyMemory<byte> Key) SplitTimer(byte[] entry, int prefixLength) =>
+        ((long)BinaryPrimitives.ReadUInt64BigEndian(entry.AsSpan(prefixLength)) ^ long.MinValue, entry.AsMemory(prefixLength + 8));
+
     public static byte[] Json<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, StateJson.Options);
 
     public static T FromJson<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<T>(json, StateJson.Options)!;

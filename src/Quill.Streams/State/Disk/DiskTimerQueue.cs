@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using Quill.Streams.Time;
 using RocksDbSharp;
 
@@ -75,17 +74,13 @@ internal sealed class DiskTimerQueue<TKey>(DiskKeyedStateStore<TKey> store, stri
     /// <summary>Where a time's entries start: the prefix and the time, no key.</summary>
     private byte[] TimePrefix(long time) => EntryKey([], time);
 
-    private byte[] EntryKey(byte[] keyJson, long time)
+    private byte[] EntryKey(byte[] keyJson, long time) => DiskStateKeys.TimerEntry(_prefix, keyJson, time);
+
+    private long ReadTime(byte[] entry) => DiskStateKeys.SplitTimer(entry, _prefix.Length).Time;
+
+    private (TKey Key, long Time) Decode(byte[] entry)
     {
-        var bytes = new byte[_prefix.Length + 8 + keyJson.Length];
-        _prefix.CopyTo(bytes, 0);
-        BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(_prefix.Length), (ulong)(time ^ long.MinValue));
-        keyJson.CopyTo(bytes, _prefix.Length + 8);
-        return bytes;
+        var (time, key) = DiskStateKeys.SplitTimer(entry, _prefix.Length);
+        return (DiskStateKeys.FromJson<TKey>(key.Span), time);
     }
-
-    private long ReadTime(byte[] entry) => (long)BinaryPrimitives.ReadUInt64BigEndian(entry.AsSpan(_prefix.Length)) ^ long.MinValue;
-
-    private (TKey Key, long Time) Decode(byte[] entry) =>
-        (DiskStateKeys.FromJson<TKey>(entry.AsSpan(_prefix.Length + 8)), ReadTime(entry));
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Quill.Streams.Checkpoints;
+using RocksDbSharp;
 
 namespace Quill.Streams.State.Disk;
 
@@ -25,10 +26,9 @@ internal abstract class DiskSingleValueState<TKey, TStored>(DiskKeyedStateStore<
     /// <summary>Which stored values a snapshot leaves out (expired ones).</summary>
     protected virtual bool Live(ReadOnlySpan<byte> value, long now) => true;
 
-    public IEnumerable<JsonElement[]> Snapshot()
+    public IEnumerable<JsonElement[]> Snapshot(ReadOptions? read, long now)
     {
-        long now = Store.Now;
-        foreach (var (key, value) in Store.Scan(_prefix))
+        foreach (var (key, value) in Store.Scan(_prefix, read))
             if (Live(value, now)) yield return [DiskStateKeys.Element(DiskStateKeys.Split(key, _prefix.Length).Key.Span), DiskStateKeys.Element(value)];
     }
 
