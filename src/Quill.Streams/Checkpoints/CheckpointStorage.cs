@@ -14,13 +14,13 @@ internal sealed class CheckpointStorage(string directory, int? retained = 2) : I
     public string Directory { get; } = directory;
 
     /// <summary>Where checkpoint <paramref name="id"/>'s file is.</summary>
-    public string PathOf(long id) => Path.Combine(Directory, $"chk-{id:D19}.json");
+    public string PathOf(long id) => Path.Combine(Directory, CheckpointNames.File(id));
 
     public void Write(Checkpoint checkpoint)
     {
         WriteFile(PathOf(checkpoint.Id), checkpoint);
         if (retained is { } count)
-            foreach (string old in Completed().Skip(count)) StateFiles.DeleteCheckpoint(old);
+            foreach (long old in Completed().Skip(count)) StateFiles.DeleteCheckpoint(Directory, old);
         RemoveAbandonedStateFiles(checkpoint.Id);
     }
 
@@ -31,10 +31,9 @@ internal sealed class CheckpointStorage(string directory, int? retained = 2) : I
     /// </summary>
     public void RemoveAbandonedStateFiles(long completed)
     {
-        foreach (string states in System.IO.Directory.EnumerateDirectories(Directory, "chk-*.state"))
+        foreach (string states in System.IO.Directory.EnumerateDirectories(Directory, CheckpointNames.StateDirectories))
         {
-            string digits = Path.GetFileName(states)[4..^6];
-            if (!long.TryParse(digits, out long id) || id >= completed || File.Exists(PathOf(id))) continue;
+            if (!CheckpointNames.TryParse(Path.GetFileName(states), out long id) || id >= completed || File.Exists(PathOf(id))) continue;
             try
             {
                 System.IO.Directory.Delete(states, recursive: true);
@@ -69,18 +68,19 @@ internal sealed class CheckpointStorage(string directory, int? retained = 2) : I
     }
 
     /// <summary>Removes checkpoint <paramref name="id"/> (one whose output was never committed).</summary>
-    public void Delete(long id) => StateFiles.DeleteCheckpoint(PathOf(id));
+    public void Delete(long id) => StateFiles.DeleteCheckpoint(Directory, id);
 
     /// <summary>The newest checkpoint, or null if there is none.</summary>
     public Checkpoint? LoadLatest()
     {
-        string? newest = Completed().FirstOrDefault();
-        return newest is null ? null : ReadFile(newest);
+        foreach (long newest in Completed()) return ReadFile(PathOf(newest));
+        return null;
     }
 
-    /// <summary>Completed checkpoint files, newest first (the id is zero-padded, so names sort by id).</summary>
-    private IEnumerable<string> Completed() =>
+    /// <summary>The ids of the completed checkpoint files, newest first.</summary>
+    private IEnumerable<long> Completed() =>
         System.IO.Directory.Exists(Directory)
-            ? System.IO.Directory.GetFiles(Directory, "chk-*.json").OrderDescending(StringComparer.Ordinal)
+            ? System.IO.Directory.GetFiles(Directory, CheckpointNames.Files)
+                .Select(path => CheckpointNames.TryParse(Path.GetFileName(path), out long id) ? id : -1).Where(id => id >= 0).OrderDescending()
             : [];
 }

@@ -17,14 +17,11 @@ internal static class StateFiles
     private const string State = "state", Timers = "timers", EventTime = "event", ProcessingTime = "processing";
     private static readonly byte[] NewLine = "\n"u8.ToArray();
 
-    /// <summary>The directory of checkpoint <paramref name="checkpointFile"/>'s state files (chk-N.json: chk-N.state).</summary>
-    public static string DirectoryOf(string checkpointFile) => Path.ChangeExtension(checkpointFile, ".state");
-
     /// <summary>Where a task's file of checkpoint <paramref name="checkpointId"/> goes, relative to the checkpoint directory.</summary>
     public static string RelativePath(long checkpointId, string operatorId, int subtask)
     {
         string safe = string.Concat(operatorId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
-        return Path.Combine($"chk-{checkpointId:D19}.state", $"{safe}-{subtask}.jsonl");
+        return Path.Combine(CheckpointNames.StateDirectory(checkpointId), $"{safe}-{subtask}.jsonl");
     }
 
     /// <summary>
@@ -118,11 +115,12 @@ internal static class StateFiles
         }
     }
 
-    /// <summary>Removes checkpoint file <paramref name="checkpointFile"/> and its state files.</summary>
-    public static void DeleteCheckpoint(string checkpointFile)
+    /// <summary>Removes checkpoint <paramref name="id"/>'s file (or what is left of its writing) and its state files from <paramref name="directory"/>.</summary>
+    public static void DeleteCheckpoint(string directory, long id)
     {
-        File.Delete(checkpointFile);
-        string states = DirectoryOf(checkpointFile);
+        File.Delete(Path.Combine(directory, CheckpointNames.File(id)));
+        File.Delete(Path.Combine(directory, CheckpointNames.TempFile(id)));
+        string states = Path.Combine(directory, CheckpointNames.StateDirectory(id));
         if (Directory.Exists(states)) Directory.Delete(states, recursive: true);
     }
 }

@@ -79,15 +79,12 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
     private void RemoveUnpointedFiles(long newestPointed)
     {
         if (!System.IO.Directory.Exists(files.Directory)) return;
-        foreach (string file in System.IO.Directory.EnumerateFiles(files.Directory, "chk-*"))
+        foreach (string file in System.IO.Directory.EnumerateFiles(files.Directory, CheckpointNames.Any))
         {
-            string name = Path.GetFileName(file);
-            string digits = name.EndsWith(".json.tmp", StringComparison.Ordinal) ? name[4..^9]
-                : name.EndsWith(".json", StringComparison.Ordinal) ? name[4..^5] : "";
-            if (digits.Length == 0 || !digits.All(char.IsAsciiDigit) || !long.TryParse(digits, out long id) || id <= newestPointed) continue;
+            if (!CheckpointNames.TryParse(Path.GetFileName(file), out long id) || id <= newestPointed) continue;
             try
             {
-                StateFiles.DeleteCheckpoint(file);
+                StateFiles.DeleteCheckpoint(files.Directory, id);
                 log?.Invoke($"removed {file}: checkpoint {id} was never completed (no pointer; the newest is {newestPointed})");
             }
             catch (IOException e)
@@ -155,7 +152,7 @@ internal sealed class KeeperCheckpointStore(KeeperHaServices ha, CheckpointStora
             }
             return true;
         });
-        StateFiles.DeleteCheckpoint(files.PathOf(id));
+        StateFiles.DeleteCheckpoint(files.Directory, id);
     }
 
 }
