@@ -88,15 +88,21 @@ internal static class SavepointRequests
         await AnswerAsync(ha, path, request, node.Stat.Version, stop);
     }
 
+    /// <summary>
+    /// Writes the answer at the version read. Tried again after a connection loss: a request left unanswered would be
+    /// served again, a second savepoint. The version makes the retry safe: if the first try was applied, the retry
+    /// finds the next version and stops (BadVersion), as it does when the requester changed or deleted the request.
+    /// </summary>
     private static async Task AnswerAsync(KeeperHaServices ha, string path, SavepointRequest answer, int version, CancellationToken stop)
     {
+        byte[] data = JsonSerializer.SerializeToUtf8Bytes(answer, Json);
         try
         {
-            await ha.Client.SetDataAsync(path, JsonSerializer.SerializeToUtf8Bytes(answer, Json), version, stop);
+            await KeeperRetry.IdempotentAsync(() => ha.Client.SetDataAsync(path, data, version, stop));
         }
         catch (KeeperException e) when (e.Code is ErrorCode.NoNode or ErrorCode.BadVersion)
         {
-            // The requester gave up (deleted it) or changed it meanwhile.
+            // Answered by the try before a connection loss, or the requester gave up (deleted it) or changed it meanwhile.
         }
     }
 }
