@@ -1,8 +1,8 @@
 using Quill.Streams.Streamiz.Bench;
 
 // The Streamiz.Kafka.Net side of `quill perf streams`: runs one topology until standard input closes or SIGTERM.
-//   Quill.Streams.Streamiz.Bench --topology map|count --bootstrap-server HOST:PORT --input T --output T
-//       --application-id ID [--threads N] [--exactly-once]
+//   Quill.Streams.Streamiz.Bench --topology map|count|window --bootstrap-server HOST:PORT --input T --output T
+//       --application-id ID [--threads N] [--exactly-once] [--window-ms MS] [--grace-ms MS]
 var arguments = new Dictionary<string, string>();
 var flags = new HashSet<string>();
 for (int i = 0; i < args.Length; i++)
@@ -11,10 +11,10 @@ for (int i = 0; i < args.Length; i++)
     else if (i + 1 < args.Length) arguments[args[i]] = args[++i];
 }
 string[] required = ["--topology", "--bootstrap-server", "--input", "--output", "--application-id"];
-if (required.Any(r => !arguments.ContainsKey(r)) || arguments["--topology"] is not ("map" or "count"))
+if (required.Any(r => !arguments.ContainsKey(r)) || arguments["--topology"] is not ("map" or "count" or "window"))
 {
-    Console.Error.WriteLine("usage: Quill.Streams.Streamiz.Bench --topology map|count --bootstrap-server HOST:PORT --input TOPIC " +
-                            "--output TOPIC --application-id ID [--threads N] [--exactly-once]");
+    Console.Error.WriteLine("usage: Quill.Streams.Streamiz.Bench --topology map|count|window --bootstrap-server HOST:PORT --input TOPIC " +
+                            "--output TOPIC --application-id ID [--threads N] [--exactly-once] [--window-ms MS] [--grace-ms MS]");
     return 2;
 }
 
@@ -29,6 +29,7 @@ _ = Task.Run(() =>
 });
 
 var options = new BenchTopologies.Options(arguments["--bootstrap-server"], arguments["--input"], arguments["--output"],
-    arguments["--application-id"], arguments.TryGetValue("--threads", out var t) ? int.Parse(t) : 1, flags.Contains("--exactly-once"));
+    arguments["--application-id"], arguments.TryGetValue("--threads", out var t) ? int.Parse(t) : 1, flags.Contains("--exactly-once"),
+    arguments.TryGetValue("--window-ms", out var w) ? long.Parse(w) : 1000, arguments.TryGetValue("--grace-ms", out var g) ? long.Parse(g) : 1000);
 await BenchTopologies.RunAsync(arguments["--topology"], options, stop.Token);
 return 0;

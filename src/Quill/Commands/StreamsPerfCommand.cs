@@ -95,6 +95,7 @@ public static class StreamsPerfCommand
         Ratio(medians, "quill-map", "raw-tuned", "stateless map vs the raw ceiling with the job's client settings (goal >= 0.80)");
         Ratio(medians, "quill-map", "streamiz-map", "stateless map, Quill.Streams vs Streamiz (goal >= 2)");
         Ratio(medians, "quill-count", "streamiz-count", "word count, Quill.Streams vs Streamiz (goal >= 2)");
+        Ratio(medians, "quill-window", "streamiz-window", "windowed word count, Quill.Streams vs Streamiz (goal >= 2)");
     }
 
     private static void Ratio(Dictionary<string, double> medians, string a, string b, string what)

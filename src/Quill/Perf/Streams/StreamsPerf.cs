@@ -38,13 +38,37 @@ public sealed record StreamsPerfResult(string Case, int Round, long Lines, doubl
 /// the first and the last output record (so start-up and group joins are not counted). Then latency: probe lines at a
 /// fixed rate, each carrying the wall-clock time it was produced in its first word; the reader takes the time it reads
 /// the probe's output (the map's output is keyed by the line, the word count's by the word) minus that.
+/// <para>
+/// The windowed count (<see cref="StreamsPerfTopology.Window"/>) needs event time. Its input lines carry timestamps that
+/// advance 1 ms every <see cref="LinesPerEventMs"/> lines (10,000 lines per second of event time, about the pace these
+/// jobs process at here: a 1 s window holds 10,000 lines, each word of the vocabulary about 50 times), starting minutes
+/// in the past. Before them a warm-up line in a window that closes as soon as the first real line is processed: its
+/// result marks the start, as the first output record does for the other topologies. After them a closing line that
+/// closes every real window. Throughput: the input lines per second between the warm-up's result and the last real
+/// window's result; the run checks that the real results add up to every word of the input. Its topics have one
+/// partition, whatever <see cref="StreamsPerfOptions.Partitions"/> says: a Streamiz task's stream time is the highest
+/// timestamp it has seen from any upstream task, so on a backlog over two partitions, one read ahead of the other, the
+/// records of the one behind were dropped as late (half the words, with a 10 s grace); a Quill.Streams job takes the
+/// minimum over its partitions and drops none. Latency: probe lines in wall-clock event time, then filler lines at the
+/// same rate until the last probe's window has closed; a probe's first word is counted once in its window, and the
+/// latency is the time the reader gets that result minus the moment the window could first close, its end plus the
+/// bound (the window's length and the bound are the job's choice, not its delay).
+/// </para>
 /// </summary>
 public static class StreamsPerf
 {
     public const int WordsPerLine = 5;
     public const int Vocabulary = 1000;
 
-    public static readonly string[] AllCases = ["raw", "raw-tuned", "quill-map", "streamiz-map", "quill-count", "streamiz-count"];
+    /// <summary>The windowed count: tumbling windows of event time, and the bound on out-of-orderness (Streamiz: the grace).</summary>
+    public const long WindowMs = 1000;
+    public const long OutOfOrdernessMs = 1000;
+
+    /// <summary>The windowed count's input: event time advances 1 ms every this many lines.</summary>
+    public const int LinesPerEventMs = 10;
+
+    public static readonly string[] AllCases =
+        ["raw", "raw-tuned", "quill-map", "streamiz-map", "quill-count", "streamiz-count", "quill-window", "streamiz-window"];
 
     public static async Task<List<StreamsPerfResult>> RunAsync(StreamsPerfOptions options, Action<string> log, CancellationToken ct)
     {
@@ -80,7 +104,10 @@ public static class StreamsPerf
     private static async Task<StreamsPerfResult> RunCaseAsync(StreamsPerfOptions options, string name, string prefix, int round,
         Action<string> log, CancellationToken ct)
     {
-        var topology = name.EndsWith("-count", StringComparison.Ordinal) ? StreamsPerfTopology.Count : StreamsPerfTopology.Map;
+        var topology = name.EndsWith("-count", StringComparison.Ordinal) ? StreamsPerfTopology.Count
+            : name.EndsWith("-window", StringComparison.Ordinal) ? StreamsPerfTopology.Window : StreamsPerfTopology.Map;
+        bool windowed = topology == StreamsPerfTopology.Window;
+        if (windowed) options = options with { Partitions = 1 }; // see the class
         string input = prefix + "-in", output = prefix + "-out";
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = options.BootstrapServers }).Build())
         {
@@ -89,21 +116,31 @@ public static class StreamsPerf
                 new TopicSpecification { Name = output, NumPartitions = options.Partitions, ReplicationFactor = 1 },
             ]);
         }
-        await LoadAsync(options, input, ct);
-        long expected = options.Lines * (topology == StreamsPerfTopology.Count ? WordsPerLine : 1);
-        var reader = new OutputReader(options.BootstrapServers, output, options.Partitions);
+        var windows = await LoadAsync(options, input, windowed, ct);
+        long expected = topology switch
+        {
+            StreamsPerfTopology.Count => options.Lines * WordsPerLine,
+            StreamsPerfTopology.Window => windows!.Results,
+            _ => options.Lines,
+        };
+        var reader = new OutputReader(options.BootstrapServers, output, options.Partitions, windows);
         var reading = Task.Factory.StartNew(() => reader.Read(ct), TaskCreationOptions.LongRunning);
         var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
         await using var processor = Start(options, name, topology, input, output, prefix);
         try
         {
-            await WaitAsync(() => reader.Outputs >= expected, reader, processor, options.StallTimeout, $"{name}: {expected} outputs", ct);
+            await WaitAsync(() => (windowed ? reader.WindowResults : reader.Outputs) >= expected, reader, processor, options.StallTimeout, $"{name}: {expected} outputs", ct);
             double seconds = Stopwatch.GetElapsedTime(reader.FirstOutputAt, reader.LastOutputAt).TotalSeconds;
-            double linesPerSecond = (expected - 1) / Math.Max(seconds, 1e-6) / (expected / (double)options.Lines);
+            double linesPerSecond = windowed
+                ? options.Lines / Math.Max(seconds, 1e-6)
+                : (expected - 1) / Math.Max(seconds, 1e-6) / (expected / (double)options.Lines);
+            if (windowed && reader.WindowCountSum != options.Lines * WordsPerLine)
+                throw new InvalidOperationException($"{name}: the window results count {reader.WindowCountSum} words, the input has " +
+                                                    $"{options.Lines * WordsPerLine} (records dropped as late, or results repeated)");
             var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart + processor.OwnProcessorTime;
             double cpuMicrosPerLine = cpu.TotalMicroseconds / options.Lines;
 
-            long probes = await ProbeAsync(options, input, ct);
+            long probes = await ProbeAsync(options, input, windowed, ct);
             await WaitAsync(() => reader.Probes >= probes, reader, processor, options.StallTimeout, $"{name}: {probes} probes", ct);
             return new StreamsPerfResult(name, round, options.Lines, linesPerSecond, reader.Latency, cpuMicrosPerLine);
         }
@@ -119,8 +156,8 @@ public static class StreamsPerf
         {
             "raw" => new RawLoopProcessor(options.BootstrapServers, input, options.Partitions, output, id),
             "raw-tuned" => new RawLoopProcessor(options.BootstrapServers, input, options.Partitions, output, id, tuned: true),
-            "quill-map" or "quill-count" => new QuillStreamsProcessor(topology, options.BootstrapServers, input, output, id, options.Parallelism),
-            "streamiz-map" or "streamiz-count" => new StreamizProcessor(options.StreamizBench!, topology, options.BootstrapServers, input, output,
+            "quill-map" or "quill-count" or "quill-window" => new QuillStreamsProcessor(topology, options.BootstrapServers, input, output, id, options.Parallelism),
+            "streamiz-map" or "streamiz-count" or "streamiz-window" => new StreamizProcessor(options.StreamizBench!, topology, options.BootstrapServers, input, output,
                 id, options.Parallelism),
             _ => throw new ArgumentException($"unknown case '{name}'"),
         };
@@ -150,119 +187,113 @@ public static class StreamsPerf
     private static ProducerConfig ProducerConfig(StreamsPerfOptions options, int lingerMs = 5) =>
         new() { BootstrapServers = options.BootstrapServers, Acks = Acks.All, EnableIdempotence = true, LingerMs = lingerMs };
 
-    /// <summary>The input: lines of five words out of a vocabulary of 1000, the same for every case and round.</summary>
-    private static async Task LoadAsync(StreamsPerfOptions options, string input, CancellationToken ct)
+    /// <summary>
+    /// The input: lines of five words out of a vocabulary of 1000, the same for every case and round. For the windowed
+    /// count, with event timestamps, a warm-up and closing lines (see the class).
+    /// </summary>
+    private static async Task<WindowedInput?> LoadAsync(StreamsPerfOptions options, string input, bool windowed, CancellationToken ct)
     {
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(ProducerConfig(options)).Build();
         var random = new Random(42);
         Exception? failure = null;
         Action<DeliveryReport<byte[]?, byte[]?>> onDelivery = r => { if (r.Error.IsError) failure ??= new KafkaException(r.Error); };
         var line = new StringBuilder();
+        long eventSpanMs = (options.Lines + LinesPerEventMs - 1) / LinesPerEventMs;
+        // Aligned to the windows (epoch multiples), so that each holds the same lines.
+        long startMs = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - eventSpanMs - 2 * OutOfOrdernessMs - 60_000) / WindowMs * WindowMs;
+        var windowWords = new HashSet<long>();
+        // On every partition (a source's watermark is the minimum over its partitions) and with words enough to reach
+        // every partition of a repartition topic (Streamiz's stream time is per task).
+        byte[] marker = Encoding.UTF8.GetBytes(string.Join(' ', Enumerable.Range(0, 100).Select(w => "w" + w)));
+        if (windowed)
+        {
+            // Its window closes at the first real line: its end plus the bound is startMs.
+            for (int p = 0; p < options.Partitions; p++) Produce(producer, input, marker, onDelivery, ct, startMs - OutOfOrdernessMs - WindowMs, p);
+        }
         for (long i = 0; i < options.Lines; i++)
         {
             line.Clear();
-            for (int w = 0; w < WordsPerLine; w++) line.Append(w == 0 ? "w" : " w").Append(random.Next(Vocabulary));
-            Produce(producer, input, Encoding.UTF8.GetBytes(line.ToString()), onDelivery, ct);
+            long timestampMs = startMs + i / LinesPerEventMs;
+            for (int w = 0; w < WordsPerLine; w++)
+            {
+                int word = random.Next(Vocabulary);
+                line.Append(w == 0 ? "w" : " w").Append(word);
+                if (windowed) windowWords.Add((timestampMs - startMs) / WindowMs * Vocabulary + word);
+            }
+            // The windowed count's partitions in turn, so that event time advances alike on each.
+            Produce(producer, input, Encoding.UTF8.GetBytes(line.ToString()), onDelivery, ct, windowed ? timestampMs : null,
+                windowed ? (int)(i % options.Partitions) : null);
+        }
+        if (windowed)
+        {
+            long closingMs = EndMs() + OutOfOrdernessMs;
+            for (int p = 0; p < options.Partitions; p++) Produce(producer, input, marker, onDelivery, ct, closingMs, p);
         }
         while (producer.Flush(TimeSpan.FromMilliseconds(500)) > 0) ct.ThrowIfCancellationRequested();
         if (failure is not null) throw new InvalidOperationException($"loading '{input}' failed: {failure.Message}", failure);
         await Task.CompletedTask;
+        return windowed ? new WindowedInput(startMs, EndMs(), windowWords.Count) : null;
+
+        long EndMs() => startMs + (eventSpanMs + WindowMs - 1) / WindowMs * WindowMs;
     }
 
-    /// <summary>Probe lines at the latency rate; returns how many were sent.</summary>
-    private static async Task<long> ProbeAsync(StreamsPerfOptions options, string input, CancellationToken ct)
+    /// <summary>
+    /// Probe lines at the latency rate; returns how many were sent. For the windowed count, filler lines (no probe word)
+    /// follow at the same rate until the last probe's window has closed in event time, and then one on every partition.
+    /// </summary>
+    private static async Task<long> ProbeAsync(StreamsPerfOptions options, string input, bool windowed, CancellationToken ct)
     {
         using var producer = new ProducerBuilder<byte[]?, byte[]?>(ProducerConfig(options, lingerMs: 0)).Build();
         long total = (long)options.LatencyRate * options.LatencySeconds, sent = 0;
         var started = Stopwatch.GetTimestamp();
         var random = new Random(7);
-        while (sent < total)
+        long lastProbeMs = 0, closedAtMs = long.MaxValue;
+        for (long lines = 0; sent < total || DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() < closedAtMs;)
         {
             long due = (long)(Stopwatch.GetElapsedTime(started).TotalSeconds * options.LatencyRate);
-            for (; sent < Math.Min(due, total); sent++)
+            for (; lines < due && (windowed || sent < total); lines++)
             {
-                string line = $"p{DateTime.UtcNow.Ticks} w{random.Next(Vocabulary)} w{random.Next(Vocabulary)} w{random.Next(Vocabulary)} w{random.Next(Vocabulary)}";
-                Produce(producer, input, Encoding.UTF8.GetBytes(line), null, ct);
+                var now = DateTime.UtcNow;
+                string words = $"w{random.Next(Vocabulary)} w{random.Next(Vocabulary)} w{random.Next(Vocabulary)} w{random.Next(Vocabulary)}";
+                string line = sent < total ? $"p{now.Ticks} {words}" : $"w{random.Next(Vocabulary)} {words}";
+                long timestampMs = (now.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMillisecond;
+                Produce(producer, input, Encoding.UTF8.GetBytes(line), null, ct, timestampMs);
+                if (sent < total)
+                {
+                    lastProbeMs = timestampMs;
+                    sent++;
+                }
             }
+            if (sent == total && closedAtMs == long.MaxValue)
+                closedAtMs = windowed ? (lastProbeMs / WindowMs + 1) * WindowMs + OutOfOrdernessMs + 200 : 0;
             await Task.Delay(1, ct);
+        }
+        if (windowed)
+        {
+            long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (int p = 0; p < options.Partitions; p++) Produce(producer, input, "w0"u8.ToArray(), null, ct, nowMs, p);
         }
         while (producer.Flush(TimeSpan.FromMilliseconds(500)) > 0) ct.ThrowIfCancellationRequested();
         return total;
     }
 
     private static void Produce(IProducer<byte[]?, byte[]?> producer, string topic, byte[] value,
-        Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery, CancellationToken ct)
+        Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery, CancellationToken ct, long? timestampMs = null, int? partition = null)
     {
         var message = new Message<byte[]?, byte[]?> { Value = value };
+        if (timestampMs is { } ms) message.Timestamp = new Timestamp(ms, TimestampType.CreateTime);
         while (true)
         {
             try
             {
-                producer.Produce(topic, message, onDelivery);
+                if (partition is { } p) producer.Produce(new TopicPartition(topic, p), message, onDelivery);
+                else producer.Produce(topic, message, onDelivery);
                 return;
             }
             catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 ct.ThrowIfCancellationRequested();
                 producer.Poll(TimeSpan.FromMilliseconds(50));
-            }
-        }
-    }
-
-    /// <summary>Reads the output topic from the start on its own thread: counts records, times probes.</summary>
-    private sealed class OutputReader(string bootstrap, string topic, int partitions)
-    {
-        private long _outputs;
-        private long _probes;
-        private volatile bool _stop;
-
-        public long Outputs => Interlocked.Read(ref _outputs);
-        public long Probes => Interlocked.Read(ref _probes);
-        public long FirstOutputAt { get; private set; }
-        public long LastOutputAt { get; private set; }
-        public LongHistogram Latency { get; } = new(TimeSpan.FromMinutes(10).Ticks / 10, 3);
-        public Exception? Failure { get; private set; }
-
-        public void Stop() => _stop = true;
-
-        public void Read(CancellationToken ct)
-        {
-            try
-            {
-                var config = new ConsumerConfig
-                {
-                    BootstrapServers = bootstrap, GroupId = topic + "-reader", EnableAutoCommit = false,
-                    // librdkafka's default fetch.wait.max.ms (500): a fetch returns as soon as a record is there, so a
-                    // shorter wait only adds fetches of empty partitions.
-                    AutoOffsetReset = AutoOffsetReset.Earliest,
-                };
-                using var consumer = new ConsumerBuilder<byte[]?, Ignore>(config).Build();
-                consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-                while (!_stop && !ct.IsCancellationRequested)
-                {
-                    var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
-                    if (result is null || result.IsPartitionEOF) continue;
-                    long at = Stopwatch.GetTimestamp();
-                    if (FirstOutputAt == 0) FirstOutputAt = at;
-                    LastOutputAt = at;
-                    var key = result.Message.Key;
-                    if (key is { Length: > 1 } && key[0] == (byte)'p')
-                    {
-                        int end = Array.IndexOf(key, (byte)' ');
-                        if (long.TryParse(Encoding.ASCII.GetString(key, 1, (end < 0 ? key.Length : end) - 1), out long ticks))
-                        {
-                            long micros = (DateTime.UtcNow.Ticks - ticks) / 10;
-                            Latency.RecordValue(Math.Max(1, micros));
-                            Interlocked.Increment(ref _probes);
-                        }
-                    }
-                    Interlocked.Increment(ref _outputs);
-                }
-                consumer.Close();
-            }
-            catch (Exception e)
-            {
-                Failure = e;
             }
         }
     }

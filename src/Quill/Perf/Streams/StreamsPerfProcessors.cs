@@ -5,6 +5,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Quill.Streams.Api;
 using Quill.Streams.Serialization;
+using Quill.Streams.Time;
 
 namespace Quill.Perf.Streams;
 
@@ -18,8 +19,8 @@ public interface IStreamsPerfProcessor : IAsyncDisposable
     TimeSpan OwnProcessorTime => TimeSpan.Zero;
 }
 
-/// <summary>The two topologies: the stateless map and the word count.</summary>
-public enum StreamsPerfTopology { Map, Count }
+/// <summary>The topologies: the stateless map, the word count and the windowed word count.</summary>
+public enum StreamsPerfTopology { Map, Count, Window }
 
 public sealed record ValueLength(string Value, int Length);
 
@@ -95,7 +96,7 @@ public sealed class RawLoopProcessor : IStreamsPerfProcessor
     }
 }
 
-/// <summary>A Quill.Streams job in this process: the seed job (map) or a word count.</summary>
+/// <summary>A Quill.Streams job in this process: the seed job (map), a word count or a windowed word count.</summary>
 public sealed class QuillStreamsProcessor : IStreamsPerfProcessor
 {
     private readonly CancellationTokenSource _stop = new();
@@ -104,6 +105,8 @@ public sealed class QuillStreamsProcessor : IStreamsPerfProcessor
     {
         var job = StreamJob.Create(new StreamJobOptions { BootstrapServers = bootstrap, JobName = jobName, Parallelism = parallelism });
         if (topology == StreamsPerfTopology.Map) DefineMap(job, input, output);
+        else if (topology == StreamsPerfTopology.Window)
+            DefineWindowedWordCount(job, input, output, TimeSpan.FromMilliseconds(StreamsPerf.WindowMs), TimeSpan.FromMilliseconds(StreamsPerf.OutOfOrdernessMs));
         else DefineWordCount(job, input, output);
         Running = Task.Run(() => job.RunAsync(_stop.Token));
     }
@@ -123,7 +126,22 @@ public sealed class QuillStreamsProcessor : IStreamsPerfProcessor
             .Reduce((a, b) => new WordCount(a.Word, a.Count + b.Count))
             .ToKafka(output, c => c.Word, Serdes.String, c => c.Count.ToString(CultureInfo.InvariantCulture), Serdes.String);
 
+    /// <summary>
+    /// Counts per word in tumbling event-time windows (the records' Kafka timestamps, watermarks with a bounded
+    /// out-of-orderness): one result per word and window when the watermark passes the window's end, keyed by the word,
+    /// "COUNT WINDOW_END_MS" as its value.
+    /// </summary>
+    public static void DefineWindowedWordCount(StreamJob job, string input, string output, TimeSpan window, TimeSpan outOfOrderness) =>
+        job.FromKafka(input, Serdes.String, watermarks: WatermarkStrategy<string?>.ForBoundedOutOfOrderness(outOfOrderness))
+            .FlatMap(line => (line ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .KeyBy(word => word)
+            .Window(TumblingEventTimeWindows.Of(window))
+            .Aggregate(() => 0L, (count, _) => count + 1, (word, w, count) => new WindowCount(word, w.End, count))
+            .ToKafka(output, c => c.Word, Serdes.String, c => string.Create(CultureInfo.InvariantCulture, $"{c.Count} {c.EndMs}"), Serdes.String);
+
     private sealed record WordCount(string Word, long Count);
+
+    private sealed record WindowCount(string Word, long EndMs, long Count);
 
     public async ValueTask DisposeAsync()
     {
@@ -150,8 +168,10 @@ public sealed class StreamizProcessor : IStreamsPerfProcessor
         };
         foreach (var arg in new[]
                  {
-                     benchDll, "--topology", topology == StreamsPerfTopology.Map ? "map" : "count", "--bootstrap-server", bootstrap,
+                     benchDll, "--topology", topology.ToString().ToLowerInvariant(), "--bootstrap-server", bootstrap,
                      "--input", input, "--output", output, "--application-id", applicationId, "--threads", threads.ToString(CultureInfo.InvariantCulture),
+                     "--window-ms", StreamsPerf.WindowMs.ToString(CultureInfo.InvariantCulture),
+                     "--grace-ms", StreamsPerf.OutOfOrdernessMs.ToString(CultureInfo.InvariantCulture),
                  })
             start.ArgumentList.Add(arg);
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet " + benchDll);
