@@ -7,7 +7,7 @@ namespace Quill.Streams.Examples;
 internal static class ExampleArguments
 {
     /// <summary>Options that take no value; present means "true".</summary>
-    private static readonly string[] Flags = ["--exactly-once", "--allow-non-restored-state"];
+    private static readonly string[] Flags = ["--exactly-once", "--allow-non-restored-state", "--scale-out"];
 
     public static Dictionary<string, string>? Parse(string[] args, string example, params string[] required)
     {
@@ -20,12 +20,16 @@ internal static class ExampleArguments
         Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]"
             + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS] [--retained-checkpoints N] [--exactly-once]]"
             + " [--state-backend memory|disk --state-dir DIR [--state-cache-mb MB]]"
-            + " [--keeper HOST:PORT [--job-id ID] [--ha-root PATH] [--ha-session-timeout-ms MS] [--instance-id NAME]]"
+            + " [--keeper HOST:PORT [--job-id ID] [--ha-root PATH] [--ha-session-timeout-ms MS] [--instance-id NAME] [--scale-out [--data-host HOST]]]"
             + " [--savepoint-dir DIR] [--from-savepoint PATH [--allow-non-restored-state]]");
         return null;
     }
 
-    /// <summary>The job's options from the common arguments (--exactly-once needs --checkpoint-dir).</summary>
+    /// <summary>
+    /// The job's options from the common arguments (--exactly-once needs --checkpoint-dir). --scale-out (with --keeper):
+    /// the job runs spread over every instance started so, not in the leader alone; --data-host HOST: the address this
+    /// instance takes the others' records on (default 127.0.0.1).
+    /// </summary>
     public static StreamJobOptions JobOptions(Dictionary<string, string> values, string jobName) => new()
     {
         BootstrapServers = values["--bootstrap-server"],
@@ -48,7 +52,10 @@ internal static class ExampleArguments
                 InstanceId = values.GetValueOrDefault("--instance-id"),
                 SessionTimeout = TimeSpan.FromMilliseconds(Int(values, "--ha-session-timeout-ms", 5_000)),
                 Log = line => Console.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"),
+                ScaleOut = values.ContainsKey("--scale-out"),
+                DataHost = values.GetValueOrDefault("--data-host") ?? "127.0.0.1",
             }
+            : values.ContainsKey("--scale-out") ? throw new ArgumentException("--scale-out needs --keeper (the instances find each other through it)")
             : null,
     };
 

@@ -32,6 +32,7 @@ public sealed class ScaleOutCodecTests
             StreamElement<Word>.Record(new Word("ünïcödé words", long.MaxValue), long.MinValue, 5),
             StreamElement<Word>.Control(ElementKind.Barrier, 42, 5),
             StreamElement<Word>.Record(null!, 0, 5),
+            StreamElement<Word>.Control(ElementKind.TableLoaded, 4, 5),
             StreamElement<Word>.Control(ElementKind.End, 0, 5),
         ];
         Assert.Equal(written, RoundTrip(written));

@@ -113,7 +113,7 @@ public sealed class KeyedStream<TKey, T> : IStage where TKey : notnull
 
     private DataStream<TOut> JoinTable<TValue, TOut>(KafkaTable<TKey, TValue> table, Func<T, TValue?, TOut> join, bool inner) =>
         JoinInput<T, TableUpdate<TKey, TValue>>.KeyTogether(_upstream, _keySelector, table.Updates, update => update.Key)
-            .Process(() => new TableJoinFunction<TKey, T, TValue, TOut>(join, inner));
+            .Process(() => new TableJoinFunction<TKey, T, TValue, TOut>(join, inner, waitsForTable: !table.HasEventTime));
 
     /// <summary>
     /// Joins each record with the value its key had in <paramref name="table"/> at the record's event time (Flink's

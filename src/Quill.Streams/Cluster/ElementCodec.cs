@@ -8,7 +8,7 @@ namespace Quill.Streams.Cluster;
 
 /// <summary>
 /// How an element travels between processes: a frame of a 4-byte big-endian length, then the kind (1 byte), the
-/// sender subtask (4), the timestamp (8), the marker (8: watermark, status, checkpoint id) and, for a record only, its
+/// sender subtask (4), the timestamp (8), the marker (8: watermark, status, checkpoint id, a loaded table's subtasks) and, for a record only, its
 /// value as JSON (System.Text.Json with fields, as checkpoints write state). Ticks never travel (each task has its
 /// own clock).
 /// </summary>
@@ -45,7 +45,7 @@ internal static class ElementCodec
     {
         if (body.Length < HeaderSize) throw new InvalidDataException($"a frame of {body.Length} bytes is shorter than an element's header");
         var kind = (ElementKind)body[0];
-        if (kind is < ElementKind.Record or >= ElementKind.ProcessingTimeTick) throw new InvalidDataException($"unknown element kind {body[0]}");
+        if (kind is < ElementKind.Record or > ElementKind.TableLoaded or ElementKind.ProcessingTimeTick or ElementKind.RecordBatch) throw new InvalidDataException($"unknown element kind {body[0]}");
         int sender = BinaryPrimitives.ReadInt32BigEndian(body[1..]);
         long timestamp = BinaryPrimitives.ReadInt64BigEndian(body[5..]);
         long marker = BinaryPrimitives.ReadInt64BigEndian(body[13..]);

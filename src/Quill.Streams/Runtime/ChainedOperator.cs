@@ -16,5 +16,6 @@ public abstract class ChainedOperator<TIn, TOut>(IStreamInput<TOut> next) : IStr
     public virtual ValueTask BarrierAsync(long checkpointId) => Next.BarrierAsync(checkpointId);
     public virtual ValueTask ProcessingTimeAsync(long now) => Next.ProcessingTimeAsync(now);
     public virtual ValueTask EndAsync() => Next.EndAsync();
+    public virtual ValueTask TableLoadedAsync(int tableSenders) => Next.TableLoadedAsync(tableSenders);
     public virtual ValueTask FlushAsync() => Next.FlushAsync();
 }

@@ -35,6 +35,11 @@ internal sealed class FanOut<T>(IReadOnlyList<IStreamInput<T>> outputs) : IStrea
         foreach (var output in outputs) await output.EndAsync();
     }
 
+    public async ValueTask TableLoadedAsync(int tableSenders)
+    {
+        foreach (var output in outputs) await output.TableLoadedAsync(tableSenders);
+    }
+
     public async ValueTask FlushAsync()
     {
         foreach (var output in outputs) await output.FlushAsync();

@@ -28,6 +28,14 @@ public interface IStreamControl
     /// <summary>The task's clock reached <paramref name="now"/> (ms since the epoch): processing-time timers due fire.</summary>
     ValueTask ProcessingTimeAsync(long now);
 
+    /// <summary>
+    /// A table's source subtask has read its partitions to their end (<see cref="ElementKind.TableLoaded"/>;
+    /// <paramref name="tableSenders"/>: the table's number of source subtasks). Operators between the table's source and
+    /// its join pass it on; a keyed task passes it to its chain once it has it from that many senders, and the join
+    /// then joins the stream records it held. Nothing else needs it.
+    /// </summary>
+    ValueTask TableLoadedAsync(int tableSenders) => ValueTask.CompletedTask;
+
     /// <summary>The input is over: flush what is buffered and pass it on.</summary>
     ValueTask EndAsync();
 

@@ -11,6 +11,15 @@ namespace Quill.Streams.Runtime;
 /// the function, pushes what it emitted. Event-time timers fire when a watermark reaches them, before the watermark
 /// goes on (so their outputs are not late for the next operator); processing-time timers fire on the task's ticks.
 /// Side outputs get the same control elements as the main output, after it.
+/// <para>
+/// A function that joins a table with a bootstrap (<see cref="IWaitsForTable{TIn}"/>) gets the stream's records only
+/// once the table is loaded (<see cref="TableLoadedAsync"/>: the keyed task had the loaded marker of every source
+/// subtask of the table): until then they wait here in the order they came, table updates going on to the function,
+/// and then they are handed to it in that order. The waiting records are part of this operator's snapshot (a state of
+/// their own, each with its key, so a restore at any parallelism gives each to the task that owns its key), so a
+/// checkpoint taken meanwhile, whose barrier is after them, has them; a restored task holds them again until the table
+/// of its own run is loaded. At the end of the input they are joined with what the table has (nothing is dropped).
+/// </para>
 /// </summary>
 internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TIn, TOut>, ITimerService where TKey : notnull
 {
@@ -29,6 +38,13 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private readonly AsyncSnapshots? _asyncSnapshots;
     /// <summary>The timer queues' names in the state store.</summary>
     private const string EventTime = "event", ProcessingTime = "processing";
+    /// <summary>Null unless the function waits for its table to be loaded.</summary>
+    private readonly IWaitsForTable<TIn>? _tableWait;
+    private bool _tableLoaded;
+    /// <summary>The stream records that came before the table was loaded, in order.</summary>
+    private readonly List<(TKey Key, TIn Value, long Timestamp)> _waiting = [];
+    /// <summary>The state name of the waiting records in snapshots (not a name a function's state can take by accident).</summary>
+    internal const string WaitingState = "$waiting-for-table";
 
     public KeyedProcessOperator(KeyedProcessFunction<TKey, TIn, TOut> function, Func<TIn, TKey> keySelector, string operatorId,
         JobContext job, TaskInfo task, IStreamInput<TOut> next, IReadOnlyDictionary<string, IStreamControl> sideOutputs) : base(next)
@@ -46,6 +62,8 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         _checkpointDirectory = job.Options.CheckpointDirectory;
         _asyncSnapshots = task.Snapshots;
         _context = new KeyedContext<TKey, TOut>(this, _state, sideOutputs);
+        _tableWait = function is IWaitsForTable<TIn> { WaitsForTable: true } waits ? waits : null;
+        _tableLoaded = _tableWait is null;
         _function.Open(_state);
         if (_checkpoints?.Restored?.Operators.TryGetValue(operatorId, out var snapshots) == true)
         {
@@ -62,7 +80,20 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     {
         string FileOf(OperatorSnapshot snapshot) => Path.Combine(directory ?? throw new InvalidOperationException(
             $"a checkpoint naming state file {snapshot.File} was not read from a directory"), snapshot.File!);
-        _state.Restore(snapshots.SelectMany(s => s.File is null ? KeyedStateSnapshots.Entries([s.States]) : StateFiles.ReadStates(FileOf(s))), keyOwned);
+        var entries = snapshots.SelectMany(s => s.File is null ? KeyedStateSnapshots.Entries([s.States]) : StateFiles.ReadStates(FileOf(s)));
+        var waiting = new List<(long Seq, TKey Key, TIn Value, long Timestamp)>();
+        _state.Restore(entries.Where(e =>
+        {
+            if (_tableWait is null || e.Name != WaitingState) return true;
+            var key = StateJson.Read<TKey>(e.Entry[0]);
+            if (keyOwned(key))
+            {
+                var record = StateJson.Read<WaitingRecord>(e.Entry[1]);
+                waiting.Add((record.Seq, key, record.Value, record.Timestamp));
+            }
+            return false;
+        }), keyOwned);
+        _waiting.AddRange(waiting.OrderBy(w => w.Seq).Select(w => (w.Key, w.Value, w.Timestamp)));
         foreach (var snapshot in snapshots)
         {
             var eventTimers = snapshot.File is null ? snapshot.EventTimers : StateFiles.ReadTimers(FileOf(snapshot), eventTime: true);
@@ -94,20 +125,54 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         {
             string file = StateFiles.RelativePath(checkpointId, _operatorId, _subtask);
             string operatorId = _operatorId;
+            var states = WithWaiting(capture.States); // the waiting records as they are now, at the barrier
             phase.Start(abort =>
             {
                 using (capture)
-                    StateFiles.Write(Path.Combine(directory, file), capture.States, capture.Timers(EventTime), capture.Timers(ProcessingTime), abort);
+                    StateFiles.Write(Path.Combine(directory, file), states, capture.Timers(EventTime), capture.Timers(ProcessingTime), abort);
                 checkpoints.AddOperatorSnapshot(checkpointId, operatorId, new OperatorSnapshot { File = file });
             });
             return;
         }
         checkpoints.AddOperatorSnapshot(checkpointId, _operatorId, new OperatorSnapshot
         {
-            States = _state.Snapshot(),
+            States = WithWaiting(_state.SnapshotStates()).ToDictionary(s => s.Name, s => s.Entries.ToList(), StringComparer.Ordinal),
             EventTimers = [.. WriteTimers(_eventTimers)],
             ProcessingTimers = [.. WriteTimers(_processingTimers)],
         });
+    }
+
+    /// <summary>
+    /// The function's <paramref name="states"/>, and the records waiting for the table if there are any (copied now, at
+    /// the barrier: the file of state on disk is written after the task has gone on).
+    /// </summary>
+    private IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> WithWaiting(IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> states) =>
+        _waiting.Count == 0 ? states
+        : states.Append((WaitingState, _waiting.Select((w, i) =>
+            new[] { StateJson.Write(w.Key), StateJson.Write(new WaitingRecord(i, w.Timestamp, w.Value)) }).ToList()));
+
+    /// <summary>A record waiting for the table, as a snapshot holds it: its place in the order they came, its timestamp.</summary>
+    private readonly record struct WaitingRecord(long Seq, long Timestamp, TIn Value);
+
+    /// <summary>The table is loaded (every source subtask of it said so): the waiting records are joined, in order.</summary>
+    public override async ValueTask TableLoadedAsync(int tableSenders)
+    {
+        // Consumed here: the stage after this one does not join this table.
+        if (_tableLoaded) return;
+        _tableLoaded = true;
+        await ReleaseWaitingAsync();
+    }
+
+    private async ValueTask ReleaseWaitingAsync()
+    {
+        foreach (var (key, value, timestamp) in _waiting)
+        {
+            _state.CurrentKey = key;
+            _context.Enter(key, timestamp, null);
+            _function.ProcessElement(value, _context);
+            await PushEmittedAsync();
+        }
+        _waiting.Clear();
     }
 
     /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>
@@ -126,6 +191,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
 
     public override async ValueTask EndAsync()
     {
+        await ReleaseWaitingAsync();
         await Next.EndAsync();
         foreach (var side in _sideOutputs) await side.EndAsync();
     }
@@ -153,6 +219,11 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     public override ValueTask RecordAsync(TIn value, long timestamp)
     {
         var key = _keySelector(value);
+        if (!_tableLoaded && _tableWait!.IsStreamRecord(value))
+        {
+            _waiting.Add((key, value, timestamp));
+            return ValueTask.CompletedTask;
+        }
         _state.CurrentKey = key;
         _context.Enter(key, timestamp, null);
         _function.ProcessElement(value, _context);

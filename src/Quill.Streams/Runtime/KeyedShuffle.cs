@@ -5,7 +5,7 @@ namespace Quill.Streams.Runtime;
 
 /// <summary>
 /// The end of an upstream task's chain in front of a keyed stage: each record goes to the mailbox of the task that owns
-/// its key; watermarks, barriers and the end go to every mailbox, tagged with this sender so each receiver can combine
+/// its key; watermarks, barriers, a table's loaded marker and the end go to every mailbox, tagged with this sender so each receiver can combine
 /// its inputs. Writing waits while a mailbox is full (backpressure).
 /// <para>
 /// To a mailbox in this process, records go in batches (<see cref="ElementKind.RecordBatch"/>): one channel write per
@@ -64,6 +64,7 @@ internal sealed class KeyedShuffle<TKey, T> : IStreamInput<T> where TKey : notnu
     public ValueTask WatermarkStatusAsync(WatermarkStatus status) => BroadcastAsync(ElementKind.WatermarkStatus, (long)status);
     public ValueTask BarrierAsync(long checkpointId) => BroadcastAsync(ElementKind.Barrier, checkpointId);
     public ValueTask EndAsync() => BroadcastAsync(ElementKind.End, 0);
+    public ValueTask TableLoadedAsync(int tableSenders) => BroadcastAsync(ElementKind.TableLoaded, tableSenders);
 
     /// <summary>Ticks stay in their task: the keyed stage has its own clocks.</summary>
     public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;

@@ -16,6 +16,10 @@ namespace Quill.Streams.Runtime;
 ///   every live sender has sent the same barrier; then the barrier goes down the chain (its operators snapshot, its
 ///   sinks flush), the task acknowledges the checkpoint (at once, or, when an operator writes its state file off the
 ///   loop, once that is written: <see cref="AsyncSnapshots"/>), and the held elements follow;
+/// - a table's loaded markers (<see cref="ElementKind.TableLoaded"/>, from each source subtask of a table this stage
+///   joins, wherever it runs): once the task has one from as many senders as the table has subtasks, the chain is told
+///   the table is loaded (a stream-table join then joins the stream records it held). A marker is an element of its
+///   sender like the others, so it waits behind that sender's barrier, and never holds a barrier back;
 /// - the end: when every sender has ended, the chain ends and the task finishes.
 /// A batch of records (<see cref="ElementKind.RecordBatch"/>, from a sender in this process) is its records in order;
 /// held while its sender is blocked, it is held whole. When the mailbox is empty, before waiting, the task flushes its
@@ -30,6 +34,8 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
     private readonly bool[] _ended;
     private readonly bool[] _blocked;
     private readonly bool[] _idle;
+    private readonly bool[] _tableLoaded;
+    private int _tableLoadedCount;
     private readonly Queue<StreamElement<T>> _held = new();
     private readonly ITimer _tickTimer;
     private long _watermark = long.MinValue;
@@ -47,6 +53,7 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
         _ended = new bool[senders];
         _blocked = new bool[senders];
         _idle = new bool[senders];
+        _tableLoaded = new bool[senders];
         _tickTimer = time.CreateTimer(_ => PostTick(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Snapshots = new AsyncSnapshots(PostTick);
     }
@@ -144,6 +151,11 @@ internal sealed class KeyedTask<T> : IProcessingTimeScheduler, IJobTask
                 _blocked[sender] = true;
                 _pendingBarrier = element.Marker;
                 await ReleaseIfAlignedAsync();
+                break;
+            case ElementKind.TableLoaded:
+                if (_tableLoaded[sender]) break;
+                _tableLoaded[sender] = true;
+                if (++_tableLoadedCount == element.Marker) await Chain.TableLoadedAsync((int)element.Marker);
                 break;
             case ElementKind.End:
                 _ended[sender] = true;

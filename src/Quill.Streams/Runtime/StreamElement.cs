@@ -15,11 +15,16 @@ public enum ElementKind
     /// mailbox in the same process, so that a record costs a channel write only once per batch. Never sent over TCP.
     /// </summary>
     RecordBatch,
+    /// <summary>
+    /// A table's source subtask has read its partitions up to the end (its bootstrap; the marker: how many source
+    /// subtasks the table has). A stream-table join holds its stream's records until every one of them has said so.
+    /// </summary>
+    TableLoaded,
 }
 
 /// <summary>
 /// One element on a channel between tasks: a record with its timestamp, or a control element. <see cref="Marker"/> is
-/// the watermark, the watermark status, the checkpoint id or the tick's time; <see cref="Sender"/> the upstream subtask it came from, so the
+/// the watermark, the watermark status, the checkpoint id, the tick's time or a loaded table's number of source subtasks; <see cref="Sender"/> the upstream subtask it came from, so the
 /// receiving task can take the minimum watermark and align barriers per input.
 /// </summary>
 public readonly record struct StreamElement<T>(ElementKind Kind, T Value, long Timestamp, long Marker, int Sender)

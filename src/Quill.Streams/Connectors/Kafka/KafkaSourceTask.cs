@@ -18,9 +18,11 @@ namespace Quill.Streams.Connectors.Kafka;
 /// and at a clean finish (everything pushed has then gone through the sinks); exactly-once, offsets are committed with
 /// the checkpoints' output transactions only, and a clean stop takes a final checkpoint before the end.
 /// <para>
-/// A table's source task says it is idle at once (a table holds back no event time) and tells the job's
-/// <see cref="TableBootstrap"/> when each of its partitions has been read to its end; the other source tasks read
-/// nothing before every table is loaded (they still pass on barriers).
+/// A table's source task says it is idle at once (a table holds back no event time). Once each of its partitions has
+/// been read to its end (at once if it has none) it sends a loaded marker (<see cref="ElementKind.TableLoaded"/>) down
+/// its chain, so that every join subtask the table feeds, in this process or another, learns that this subtask's part
+/// of the table is there, and then tells the job's <see cref="TableBootstrap"/>: the other source tasks of this process
+/// read nothing before every table task of this process is loaded (they still pass on barriers).
 /// </para>
 /// </summary>
 internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
@@ -54,6 +56,8 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
     private readonly TableBootstrap _tables;
     /// <summary>A table's partitions not read to their end yet; null for other sources.</summary>
     private readonly HashSet<TopicPartition>? _loading;
+    /// <summary>The job's parallelism: how many source subtasks a table has (the loaded marker tells its joins).</summary>
+    private readonly int _tableSubtasks;
     private long _requestedBarrier;
     private long _injectedBarrier;
     /// <summary>At-least-once: the newest completed checkpoint's offsets of this task's partitions, not committed yet.</summary>
@@ -81,6 +85,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         _log = options.HighAvailability?.Log ?? Console.Error.WriteLine;
         if (checkpoints is not null && !_exactlyOnce) checkpoints.Completed += OnCheckpointCompleted;
         _tables = tables;
+        _tableSubtasks = options.Parallelism;
         if (isTable)
         {
             _loading = [.. partitions];
@@ -152,7 +157,11 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             long? idlenessMs = _watermarks.Idleness is { } idleness ? (long)idleness.TotalMilliseconds : null;
             _partitionWatermarks = new PartitionWatermarks<TopicPartition>(_partitions, _watermarks.WatermarkFor, idlenessMs, Now);
         }
-        if (_loading is not null) await _chain.WatermarkStatusAsync(WatermarkStatus.Idle);
+        if (_loading is not null)
+        {
+            await _chain.WatermarkStatusAsync(WatermarkStatus.Idle);
+            if (_loading.Count == 0) await _chain.TableLoadedAsync(_tableSubtasks); // no partitions: nothing to load
+        }
         if (_partitions.Count > 0)
             _consumer.Assign(_partitions.Select((p, i) => new TopicPartitionOffset(p, _nextOffsets[i] != Unknown ? new Offset(_nextOffsets[i]) : start)));
 
@@ -174,7 +183,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             {
                 // The table's records reach the keyed tasks' mailboxes before the other sources may start reading.
                 await FlushAsync();
-                PartitionLoaded(result.TopicPartition);
+                await PartitionLoadedAsync(result.TopicPartition);
             }
             if (result is not null && !result.IsPartitionEOF)
             {
@@ -212,9 +221,15 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         }
     }
 
-    private void PartitionLoaded(TopicPartition partition)
+    /// <summary>
+    /// A partition reached its end: when it was the last one, the joins fed by this task get the loaded marker (after
+    /// every update before it, on each channel), then this process's other sources may start.
+    /// </summary>
+    private async ValueTask PartitionLoadedAsync(TopicPartition partition)
     {
-        if (_loading!.Remove(partition) && _loading.Count == 0) _tables.TableTaskLoaded();
+        if (!_loading!.Remove(partition) || _loading.Count > 0) return;
+        await _chain.TableLoadedAsync(_tableSubtasks);
+        _tables.TableTaskLoaded();
     }
 
     private async ValueTask InjectRequestedBarrierAsync()
