@@ -74,4 +74,18 @@ public sealed class KeyedTaskTests
             "status Active", "record from-1", "end",
         ], events);
     }
+
+    [Fact]
+    public async Task the_chain_hears_a_table_is_loaded_once_as_many_senders_as_the_table_has_subtasks_said_so_each_behind_its_barrier()
+    {
+        // Senders 0 and 1 are the stream, 2 and 3 the table's two subtasks (marker: 2).
+        var events = await RunAsync(4,
+            Record("s0", 0), Control(ElementKind.TableLoaded, 2, 2), Control(ElementKind.TableLoaded, 2, 2),
+            Control(ElementKind.Barrier, 1, 3), Control(ElementKind.TableLoaded, 2, 3), Record("s1", 1),
+            Control(ElementKind.Barrier, 1, 0), Control(ElementKind.Barrier, 1, 1), Control(ElementKind.Barrier, 1, 2),
+            Control(ElementKind.End, 0, 0), Control(ElementKind.End, 0, 1), Control(ElementKind.End, 0, 2), Control(ElementKind.End, 0, 3));
+
+        // Sender 2's second marker counts once; sender 3's waits behind its barrier, so the table is loaded after it.
+        Assert.Equal(["record s0", "record s1", "barrier 1", "table loaded 2", "end"], events);
+    }
 }

@@ -5,7 +5,7 @@ namespace Quill.Streams.Tests;
 
 /// <summary>
 /// Writes down everything a task pushes into its chain, one line per element ("record v", or "record v@t" with
-/// <paramref name="timestamps"/>; "watermark w", "status s", "barrier id", "end").
+/// <paramref name="timestamps"/>; "watermark w", "status s", "barrier id", "table loaded n", "end").
 /// </summary>
 internal sealed class RecordingChain(bool timestamps = false) : IStreamInput<string>
 {
@@ -16,6 +16,7 @@ internal sealed class RecordingChain(bool timestamps = false) : IStreamInput<str
     public ValueTask BarrierAsync(long checkpointId) => Add($"barrier {checkpointId}");
     public ValueTask ProcessingTimeAsync(long now) => ValueTask.CompletedTask;
     public ValueTask EndAsync() => Add("end");
+    public ValueTask TableLoadedAsync(int tableSenders) => Add($"table loaded {tableSenders}");
 
     private ValueTask Add(string e)
     {

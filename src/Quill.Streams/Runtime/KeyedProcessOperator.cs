@@ -18,7 +18,9 @@ namespace Quill.Streams.Runtime;
 /// and then they are handed to it in that order. The waiting records are part of this operator's snapshot (a state of
 /// their own, each with its key, so a restore at any parallelism gives each to the task that owns its key), so a
 /// checkpoint taken meanwhile, whose barrier is after them, has them; a restored task holds them again until the table
-/// of its own run is loaded. At the end of the input they are joined with what the table has (nothing is dropped).
+/// of its own run is loaded. Watermarks that come meanwhile wait too (the newest of them goes on after the records),
+/// so that the joined records are not late for the operators after the join. At the end of the input the waiting
+/// records are joined with what the table has (nothing is dropped).
 /// </para>
 /// </summary>
 internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TIn, TOut>, ITimerService where TKey : notnull
@@ -43,6 +45,8 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     private bool _tableLoaded;
     /// <summary>The stream records that came before the table was loaded, in order.</summary>
     private readonly List<(TKey Key, TIn Value, long Timestamp)> _waiting = [];
+    /// <summary>The newest watermark that came while the table was loading: it goes on after the waiting records.</summary>
+    private long? _deferredWatermark;
     /// <summary>The state name of the waiting records in snapshots (not a name a function's state can take by accident).</summary>
     internal const string WaitingState = "$waiting-for-table";
 
@@ -159,12 +163,13 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
     {
         // Consumed here: the stage after this one does not join this table.
         if (_tableLoaded) return;
-        _tableLoaded = true;
         await ReleaseWaitingAsync();
     }
 
+    /// <summary>Joins the waiting records, then lets the watermark that waited behind them go on.</summary>
     private async ValueTask ReleaseWaitingAsync()
     {
+        _tableLoaded = true;
         foreach (var (key, value, timestamp) in _waiting)
         {
             _state.CurrentKey = key;
@@ -173,6 +178,11 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
             await PushEmittedAsync();
         }
         _waiting.Clear();
+        if (_deferredWatermark is { } watermark)
+        {
+            _deferredWatermark = null;
+            await WatermarkAsync(watermark);
+        }
     }
 
     /// <summary>The barrier passes: snapshot state and timers for the checkpoint, then pass it on.</summary>
@@ -232,6 +242,11 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
 
     public override async ValueTask WatermarkAsync(long watermark)
     {
+        if (!_tableLoaded)
+        {
+            _deferredWatermark = watermark;
+            return;
+        }
         CurrentWatermark = watermark;
         while (_eventTimers.TryTakeDue(watermark, out var key, out long time)) await FireAsync(key, time, TimeDomain.EventTime);
         await Next.WatermarkAsync(watermark);
