@@ -51,11 +51,9 @@ public sealed class ClusterTests(ITestOutputHelper log) : IDisposable
         var kafka = new Kafka(bootstrap);
         string input = Kafka.NewTopic("lines"), output = Kafka.NewTopic("counts");
         foreach (string topic in new[] { input, output })
-        {
             await kafka.CreateTopicAsync(topic, Partitions, new() { ["min.insync.replicas"] = "2" }, replicationFactor: 3);
-            for (int p = 0; p < Partitions; p++)
-                await cluster.WaitForPartitionStateAsync(topic, p, s => s.Leader > 0 && s.Isr.Length == Brokers, Deadline, "a leader and all three in sync");
-        }
+        await WaitForStatesAsync(cluster, [.. new[] { input, output }.SelectMany(t => Enumerable.Range(0, Partitions).Select(p => (t, p)))],
+            s => s.Leader > 0 && s.Isr.Length == Brokers, "a leader and all three in sync");
 
         // 3 words a line: a few frequent words (long runs of counts) and one unique word per line; three parts, written
         // with acks=all by Confluent.Kafka: before the broker kill, during it, and around the job's kill.
@@ -89,11 +87,12 @@ public sealed class ClusterTests(ITestOutputHelper log) : IDisposable
             await WaitForCheckpointAsync(700, job, cluster);
             cluster.Brokers[victim].Kill();
             log.WriteLine($"broker {victim} killed after {DateTime.UtcNow - started}; the newest checkpoint covered {CheckpointProgress.Records(_directory)} records");
+            var moved = await WaitForStatesAsync(cluster, [.. roles.Where(r => r.Leader == victim).Select(r => (r.Topic, r.Partition))],
+                s => s.Leader > 0 && s.Leader != victim, $"a new leader in place of the killed broker {victim}");
             foreach (var role in roles.Where(r => r.Leader == victim))
             {
-                var state = await cluster.WaitForPartitionStateAsync(role.Topic, role.Partition, s => s.Leader > 0 && s.Leader != victim, Deadline,
-                    $"a new leader in place of the killed broker {victim}");
-                log.WriteLine($"{role.What}: broker {state.Leader} now (leader epoch {state.LeaderEpoch}, ISR [{string.Join(",", state.Isr)}])");
+                var state = moved[(role.Topic, role.Partition)];
+                log.WriteLine($"{role.What}: broker {state.Leader} now (ISR [{string.Join(",", state.Isr)}])");
             }
             await producing;
             await WaitForCheckpointAsync(1200, job, cluster);
@@ -160,8 +159,49 @@ public sealed class ClusterTests(ITestOutputHelper log) : IDisposable
             partitions.Add(($"group coordinator of {group}", OffsetsTopic.Name, OffsetsTopic.PartitionFor(group, InternalPartitions)));
         foreach (string topic in new[] { input, output })
             for (int p = 0; p < Partitions; p++) partitions.Add(($"leader of {topic}-{p}", topic, p));
-        var roles = new List<Role>();
-        foreach (var (what, topic, partition) in partitions) roles.Add(new Role(what, topic, partition, (await cluster.PartitionStateAsync(topic, partition)).Leader));
-        return roles;
+        var states = await StatesAsync(cluster, [.. partitions.Select(p => (p.Topic, p.Partition))]);
+        return [.. partitions.Select(p => new Role(p.What, p.Topic, p.Partition, states[(p.Topic, p.Partition)].Leader))];
+    }
+
+    /// <summary>The leader and ISR in the state znodes of <paramref name="partitions"/> (leader -1 for none yet), read with one kazoo run.</summary>
+    private static async Task<Dictionary<(string Topic, int Partition), (int Leader, int[] Isr)>> StatesAsync(BrokerCluster cluster,
+        IReadOnlyList<(string Topic, int Partition)> partitions)
+    {
+        string output = await cluster.KazooAsync("""
+            import sys, json
+            from kazoo.client import KazooClient
+            zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=30)
+            for name in sys.argv[2:]:
+                topic, partition = name.rsplit(':', 1)
+                path = '/brokers/topics/%s/partitions/%s/state' % (topic, partition)
+                state = json.loads(zk.get(path)[0]) if zk.exists(path) else {'leader': -1, 'isr': []}
+                print(name, state['leader'], ','.join(map(str, state['isr'])))
+            zk.stop()
+            """, [.. partitions.Select(p => $"{p.Topic}:{p.Partition}")]);
+        var states = new Dictionary<(string, int), (int, int[])>();
+        foreach (string line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = line.Split(' ');
+            int colon = parts[0].LastIndexOf(':');
+            int[] isr = parts.Length > 2 && parts[2].Length > 0 ? [.. parts[2].Split(',').Select(int.Parse)] : [];
+            states[(parts[0][..colon], int.Parse(parts[0][(colon + 1)..]))] = (int.Parse(parts[1]), isr);
+        }
+        return states;
+    }
+
+    /// <summary>Waits (up to <see cref="Deadline"/>) until the state of every one of <paramref name="partitions"/> satisfies <paramref name="done"/>.</summary>
+    private static async Task<Dictionary<(string Topic, int Partition), (int Leader, int[] Isr)>> WaitForStatesAsync(BrokerCluster cluster,
+        IReadOnlyList<(string Topic, int Partition)> partitions, Func<(int Leader, int[] Isr), bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (true)
+        {
+            var states = await StatesAsync(cluster, partitions);
+            if (states.Values.All(done)) return states;
+            Assert.True(DateTime.UtcNow < deadline, $"within {Deadline} the partitions never all showed {what}: "
+                + string.Join(", ", states.Select(s => $"{s.Key.Topic}-{s.Key.Partition} leader {s.Value.Leader} ISR [{string.Join(",", s.Value.Isr)}]"))
+                + $"\n{cluster.Diagnostics()}");
+            await Task.Delay(250);
+        }
     }
 }
