@@ -10,9 +10,9 @@ namespace Quill.Streams.Tests;
 /// An exactly-once job on a replicated cluster: three `quill broker start` processes on one Keeper
 /// (<see cref="BrokerCluster"/>), every topic (input, output, <c>__consumer_offsets</c>, <c>__transaction_state</c>)
 /// with replication factor 3 and min.insync.replicas 2. The WordCount example runs as a process while the broker that
-/// coordinates its checkpoints' marker group is killed with SIGKILL (new leaders are elected for everything it led) and later
-/// restarted, and the job itself is killed and restarted; a read_committed Confluent.Kafka consumer then reads every
-/// (word, running count) exactly once.
+/// coordinates its checkpoints' marker group is killed with SIGKILL (new leaders are elected for everything it led) and
+/// later restarted, and the job itself is killed and restarted; a read_committed Confluent.Kafka consumer then reads
+/// every (word, running count) exactly once.
 /// </summary>
 public sealed class ClusterTests(ITestOutputHelper log) : IDisposable
 {
@@ -77,7 +77,7 @@ public sealed class ClusterTests(ITestOutputHelper log) : IDisposable
 
             // The broker that matters most to the job: the coordinator of its marker group (every checkpoint's
             // pre-commit adds the marker to the transaction there, with TxnOffsetCommit); with leaders spread round-robin
-            // it leads a share of everything else too (which, is logged).
+            // it leads a share of everything else too (the log says which).
             var roles = await RolesAsync(cluster, input, output);
             int victim = roles.First(r => r.What == $"group coordinator of {JobName}.checkpoints").Leader;
             log.WriteLine($"broker {victim} to be killed; {string.Join(", ", roles.Select(r => $"{r.What}: {r.Leader}"))}");
