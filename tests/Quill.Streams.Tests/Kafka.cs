@@ -10,10 +10,10 @@ public sealed class Kafka(string bootstrap)
 
     public static string NewTopic(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    public async Task CreateTopicAsync(string topic, int partitions, Dictionary<string, string>? configs = null)
+    public async Task CreateTopicAsync(string topic, int partitions, Dictionary<string, string>? configs = null, short replicationFactor = 1)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1, Configs = configs }]);
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor, Configs = configs }]);
     }
 
     /// <summary>Writes the values (key null) round-robin over partitions, in order within each partition.</summary>

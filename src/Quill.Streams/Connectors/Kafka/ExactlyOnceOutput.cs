@@ -80,6 +80,13 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
             var config = KafkaClientConfigs.Producer(options);
             config.TransactionalId = id;
             config.TransactionTimeoutMs = timeoutMs;
+            // librdkafka (2.10 and later; its issues #5511 and #5456) can wait forever in SendOffsetsToTransaction when
+            // the group's coordinator was a broker that has left the cluster: the client drops that broker once the
+            // metadata stops naming it, but its coordinator cache still points there, and it looks the coordinator up
+            // again only when some connection of the producer goes up or down (the call's timeout is not applied).
+            // Closing idle connections makes that happen: the producer is idle while it waits, so within about this
+            // time one of its connections closes, it looks up the new coordinator and the checkpoint goes on.
+            config.ConnectionsMaxIdleMs ??= 10_000;
             return new ProducerBuilder<byte[]?, byte[]?>(config).Build();
         })];
         _jobGroup = GroupClient(options, options.EffectiveGroupId);
