@@ -67,38 +67,45 @@ internal static class StateFiles
         file.Flush(flushToDisk: true);
     }
 
-    /// <summary>The state entries of a file, read as enumerated: (state name, [key, value]).</summary>
-    public static IEnumerable<(string Name, JsonElement[] Entry)> ReadStates(string path) =>
-        Entries(path, (kind, _) => kind == State).Select(e => (e.Name, e.Entry));
-
-    /// <summary>The timers of a file, read as enumerated: [key, time], of event time or else of processing time.</summary>
-    public static IEnumerable<JsonElement[]> ReadTimers(string path, bool eventTime)
-    {
-        string domain = eventTime ? EventTime : ProcessingTime;
-        return Entries(path, (kind, name) => kind == Timers && name == domain).Select(e => e.Entry);
-    }
-
-    /// <summary>The entries of the sections <paramref name="wanted"/> takes, with their section's name; the others are not parsed.</summary>
-    private static IEnumerable<(string Name, JsonElement[] Entry)> Entries(string path, Func<string, string, bool> wanted)
+    /// <summary>
+    /// Every entry of a file in one pass, read as enumerated: a state's as (null, state name, [key, value]), a timer's
+    /// as (its time domain, the section's name, [key, time]).
+    /// </summary>
+    public static IEnumerable<(Time.TimeDomain? Timers, string Name, JsonElement[] Entry)> Read(string path)
     {
         int number = 0;
         string? kind = null, name = null;
-        bool taking = false;
+        Time.TimeDomain? timers = null;
         foreach (string line in File.ReadLines(path, Encoding.UTF8))
         {
             number++;
-            if (line.Length == 0 || (!taking && line[0] == '[')) continue;
+            if (line.Length == 0) continue;
             var value = JsonSerializer.Deserialize<JsonElement>(line);
             if (value.ValueKind == JsonValueKind.Object && value.EnumerateObject().ToList() is [var header] && header.Value.ValueKind == JsonValueKind.String)
             {
                 (kind, name) = (header.Name, header.Value.GetString()!);
-                taking = wanted(kind, name);
+                timers = kind != Timers ? null
+                    : name == EventTime ? Time.TimeDomain.EventTime
+                    : name == ProcessingTime ? Time.TimeDomain.ProcessingTime
+                    : throw new InvalidDataException($"{path}:{number}: unknown timer section '{name}'");
+                if (kind is not (State or Timers)) throw new InvalidDataException($"{path}:{number}: unknown section '{kind}'");
                 continue;
             }
             if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != 2 || kind is null)
                 throw new InvalidDataException($"{path}:{number} is neither a section header nor an entry of one");
-            yield return (name!, [value[0], value[1]]);
+            yield return (timers, name!, [value[0], value[1]]);
         }
+    }
+
+    /// <summary>The state entries of a file, read as enumerated: (state name, [key, value]).</summary>
+    public static IEnumerable<(string Name, JsonElement[] Entry)> ReadStates(string path) =>
+        Read(path).Where(e => e.Timers is null).Select(e => (e.Name, e.Entry));
+
+    /// <summary>The timers of a file, read as enumerated: [key, time], of event time or else of processing time.</summary>
+    public static IEnumerable<JsonElement[]> ReadTimers(string path, bool eventTime)
+    {
+        var domain = eventTime ? Time.TimeDomain.EventTime : Time.TimeDomain.ProcessingTime;
+        return Read(path).Where(e => e.Timers == domain).Select(e => e.Entry);
     }
 
     /// <summary>Copies the state files <paramref name="checkpoint"/> names from <paramref name="from"/> to <paramref name="to"/> (same relative paths).</summary>

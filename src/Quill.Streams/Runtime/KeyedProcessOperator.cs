@@ -78,13 +78,32 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
 
     /// <summary>
     /// The keys this task owns, from the snapshots of every task of the run that wrote the checkpoint: held in the
-    /// checkpoint, or in state files (relative to <paramref name="directory"/>) read as they are restored.
+    /// checkpoint, or in state files (relative to <paramref name="directory"/>) read once each, as they are restored:
+    /// the timers in a file are registered as the read passes them.
     /// </summary>
     private void Restore(List<OperatorSnapshot> snapshots, string? directory, Func<TKey, bool> keyOwned)
     {
         string FileOf(OperatorSnapshot snapshot) => Path.Combine(directory ?? throw new InvalidOperationException(
             $"a checkpoint naming state file {snapshot.File} was not read from a directory"), snapshot.File!);
-        var entries = snapshots.SelectMany(s => s.File is null ? KeyedStateSnapshots.Entries([s.States]) : StateFiles.ReadStates(FileOf(s)));
+        IEnumerable<(string Name, JsonElement[] Entry)> StatesOf(OperatorSnapshot snapshot)
+        {
+            if (snapshot.File is null)
+            {
+                foreach (var timer in snapshot.EventTimers) RestoreTimer(TimeDomain.EventTime, timer, keyOwned);
+                foreach (var timer in snapshot.ProcessingTimers) RestoreTimer(TimeDomain.ProcessingTime, timer, keyOwned);
+                return KeyedStateSnapshots.Entries([snapshot.States]);
+            }
+            return FromFile(FileOf(snapshot));
+        }
+        IEnumerable<(string Name, JsonElement[] Entry)> FromFile(string path)
+        {
+            foreach (var (timers, name, entry) in StateFiles.Read(path))
+            {
+                if (timers is { } domain) RestoreTimer(domain, entry, keyOwned);
+                else yield return (name, entry);
+            }
+        }
+        var entries = snapshots.SelectMany(StatesOf);
         var waiting = new List<(long Seq, TKey Key, TIn Value, long Timestamp)>();
         _state.Restore(entries.Where(e =>
         {
@@ -98,21 +117,21 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
             return false;
         }), keyOwned);
         _waiting.AddRange(waiting.OrderBy(w => w.Seq).Select(w => (w.Key, w.Value, w.Timestamp)));
-        foreach (var snapshot in snapshots)
-        {
-            var eventTimers = snapshot.File is null ? snapshot.EventTimers : StateFiles.ReadTimers(FileOf(snapshot), eventTime: true);
-            foreach (var (key, time) in ReadTimers(eventTimers, keyOwned)) _eventTimers.Register(key, time);
-            var processingTimers = snapshot.File is null ? snapshot.ProcessingTimers : StateFiles.ReadTimers(FileOf(snapshot), eventTime: false);
-            foreach (var (key, time) in ReadTimers(processingTimers, keyOwned))
-            {
-                _processingTimers.Register(key, time);
-                _clock.RequestTick(time);
-            }
-        }
     }
 
-    private static IEnumerable<(TKey Key, long Time)> ReadTimers(IEnumerable<JsonElement[]> timers, Func<TKey, bool> keyOwned) =>
-        timers.Select(t => (Key: StateJson.Read<TKey>(t[0]), Time: t[1].GetInt64())).Where(t => keyOwned(t.Key));
+    /// <summary>A restored timer ([key, time]) of a key this task owns goes back into its queue.</summary>
+    private void RestoreTimer(TimeDomain domain, JsonElement[] timer, Func<TKey, bool> keyOwned)
+    {
+        var key = StateJson.Read<TKey>(timer[0]);
+        if (!keyOwned(key)) return;
+        long time = timer[1].GetInt64();
+        if (domain == TimeDomain.EventTime) _eventTimers.Register(key, time);
+        else
+        {
+            _processingTimers.Register(key, time);
+            _clock.RequestTick(time);
+        }
+    }
 
     private static IEnumerable<JsonElement[]> WriteTimers(ITimerQueue<TKey> timers) =>
         timers.Registered.Select(t => new[] { StateJson.Write(t.Key), StateJson.Write(t.Time) });
