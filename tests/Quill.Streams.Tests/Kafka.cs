@@ -22,7 +22,8 @@ public sealed class Kafka(string bootstrap)
 
     public async Task ProduceAsync(string topic, IEnumerable<Input> inputs)
     {
-        using var producer = new ProducerBuilder<string?, string?>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All }).Build();
+        // Idempotent: a retry after a broker's failure (the cluster tests kill one mid-write) must not write a line twice.
+        using var producer = new ProducerBuilder<string?, string?>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, EnableIdempotence = true }).Build();
         foreach (var input in inputs)
         {
             var message = new Message<string?, string?> { Key = input.Key, Value = input.Value };

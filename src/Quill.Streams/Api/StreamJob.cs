@@ -19,8 +19,8 @@ public sealed class StreamJob
     private readonly List<IStage> _stages = [];
     private int _runs;
     private int _operatorCount;
-    /// <summary>Where an exactly-once job keeps its commit marker (its first source topic: one that exists).</summary>
-    private string? _markerTopic;
+    /// <summary>Where an exactly-once job keeps its commit marker (its first source topic: one that exists), looked up when it runs.</summary>
+    private Func<string>? _markerTopic;
     /// <summary>Every stateful operator's id (sources and keyed functions), and the uids some were given.</summary>
     private readonly List<string> _statefulIds = [];
     private readonly Dictionary<string, string> _uids = new(StringComparer.Ordinal);
@@ -47,16 +47,34 @@ public sealed class StreamJob
         var topicList = topics.ToList();
         if (topicList.Count == 0) throw new ArgumentException("a source needs at least one topic", nameof(topics));
         var stream = new DataStream<KafkaRecord<TKey, TValue>>(this);
-        _markerTopic ??= topicList[0];
+        _markerTopic ??= () => topicList[0];
         stream.OperatorId = NextOperatorId("source");
-        _stages.Add(new KafkaSourceStage<TKey, TValue>(stream.OperatorId, topicList, start, keySerde, valueSerde, watermarks, stream));
+        _stages.Add(new KafkaSourceStage<TKey, TValue>(stream.OperatorId, topicList, null, start, keySerde, valueSerde, watermarks, stream));
+        return stream;
+    }
+
+    /// <summary>
+    /// Reads every topic whose whole name matches <paramref name="pattern"/> (Flink's topic pattern; topics whose names
+    /// start with "__", the brokers' own, are left out): each record with its place, timestamp, key and value. The
+    /// topics are matched when the job (or a restart of it) starts: a topic created later is read from the next start
+    /// on. Matching no topic at all is an error, so a mistyped pattern does not read nothing in silence.
+    /// </summary>
+    public DataStream<KafkaRecord<TKey, TValue>> FromKafka<TKey, TValue>(System.Text.RegularExpressions.Regex pattern, StartFrom start,
+        Serde<TKey> keySerde, Serde<TValue> valueSerde, WatermarkStrategy<KafkaRecord<TKey, TValue>>? watermarks = null)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        var stream = new DataStream<KafkaRecord<TKey, TValue>>(this);
+        _markerTopic ??= () => KafkaSourceStage<TKey, TValue>.MatchingTopics(Options, pattern)[0];
+        stream.OperatorId = NextOperatorId("source");
+        _stages.Add(new KafkaSourceStage<TKey, TValue>(stream.OperatorId, [], pattern, start, keySerde, valueSerde, watermarks, stream));
         return stream;
     }
 
     /// <summary>Reads the values of <paramref name="topic"/> (keys are ignored).</summary>
-    public DataStream<TValue> FromKafka<TValue>(string topic, Serde<TValue> valueSerde, StartFrom start = StartFrom.Earliest,
+    public DataStream<TValue> FromKafka<TValue>(string topic, Serde<TValue> valueSerde, StartFrom? start = null,
         WatermarkStrategy<TValue>? watermarks = null)
     {
+        start ??= StartFrom.Earliest;
         WatermarkStrategy<KafkaRecord<byte[]?, TValue>>? recordWatermarks = null;
         if (watermarks is not null)
         {
@@ -89,7 +107,7 @@ public sealed class StreamJob
     {
         ArgumentException.ThrowIfNullOrEmpty(topic);
         var records = new DataStream<KafkaRecord<byte[]?, byte[]?>>(this);
-        _markerTopic ??= topic;
+        _markerTopic ??= () => topic;
         string sourceId = NextOperatorId("table");
         records.OperatorId = sourceId;
         TValue Value(byte[]? bytes) => bytes is null ? default! : valueSerde.Deserialize(bytes);
@@ -104,7 +122,7 @@ public sealed class StreamJob
             if (watermarks.Idleness is { } idleness) byteWatermarks = byteWatermarks.WithIdleness(idleness);
         }
         // A versioned table is an event-time source like the others: not loaded first, not idle.
-        _stages.Add(new KafkaSourceStage<byte[]?, byte[]?>(sourceId, [topic], StartFrom.Earliest, Serdes.Bytes, Serdes.Bytes,
+        _stages.Add(new KafkaSourceStage<byte[]?, byte[]?>(sourceId, [topic], null, StartFrom.Earliest, Serdes.Bytes, Serdes.Bytes,
             byteWatermarks, records, isTable: watermarks is null));
         var updates = records.Filter(r => r.Key is not null)
             .Map(r => new TableUpdate<TKey, TValue>(keySerde.Deserialize(r.Key), r.Value is null, Value(r.Value)));
@@ -285,7 +303,7 @@ public sealed class StreamJob
             : new KeeperCheckpointStore(ha, new CheckpointStorage(directory, retained: null), Options.RetainedCheckpoints, Options.HighAvailability!.Log);
         // Exactly-once decides which checkpoint to restore (the newest whose output committed); JobRunner disposes it.
         var output = storage is not null && Options.ExactlyOnce
-            ? await Task.Run(() => ExactlyOnceOutput.Open(Options, storage, _markerTopic!), stop)
+            ? await Task.Run(() => ExactlyOnceOutput.Open(Options, storage, _markerTopic!()), stop)
             : null;
         CheckpointCoordinator? checkpoints = null;
         ClusterRun? cluster = null;

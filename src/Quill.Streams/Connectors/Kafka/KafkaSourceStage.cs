@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Quill.Streams.Api;
 using Quill.Streams.Runtime;
@@ -7,13 +8,15 @@ using Quill.Streams.Time;
 namespace Quill.Streams.Connectors.Kafka;
 
 /// <summary>
-/// A Kafka source: the topics' partitions, looked up when the job starts, spread over the job's parallelism (the i-th
+/// A Kafka source: the topics' partitions (the topics named, or those matching a pattern), looked up when the job
+/// starts, spread over the job's parallelism (the i-th
 /// partition, in topic and partition order, goes to task i mod parallelism), each task with its own consumer. A table's
 /// source (<see cref="StreamJob.TableFromKafka{TKey,TValue}"/>) loads its topic before the job's other sources read.
 /// </summary>
 internal sealed class KafkaSourceStage<TKey, TValue>(
     string sourceId,
     IReadOnlyList<string> topics,
+    Regex? pattern,
     StartFrom start,
     Serde<TKey> keySerde,
     Serde<TValue> valueSerde,
@@ -46,11 +49,24 @@ internal sealed class KafkaSourceStage<TKey, TValue>(
         return tasks;
     }
 
-    private List<TopicPartition> LookUpPartitions(StreamJobOptions options)
+    /// <summary>The topics whose whole names match <paramref name="pattern"/>, in order, but the brokers' own ("__..."); at least one.</summary>
+    public static IReadOnlyList<string> MatchingTopics(StreamJobOptions options, Regex pattern)
     {
         using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options)).Build();
+        var whole = new Regex($"^(?:{pattern})$", pattern.Options);
+        var matching = admin.GetMetadata(MetadataTimeout).Topics
+            .Where(t => !t.Error.IsError && !t.Topic.StartsWith("__", StringComparison.Ordinal) && whole.IsMatch(t.Topic))
+            .Select(t => t.Topic).Order(StringComparer.Ordinal).ToList();
+        return matching.Count > 0 ? matching
+            : throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPart, $"no topic matches the source's pattern '{pattern}'"));
+    }
+
+    private List<TopicPartition> LookUpPartitions(StreamJobOptions options)
+    {
+        var names = pattern is null ? topics : MatchingTopics(options, pattern);
+        using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options)).Build();
         var partitions = new List<TopicPartition>();
-        foreach (string topic in topics)
+        foreach (string topic in names)
         {
             var metadata = admin.GetMetadata(topic, MetadataTimeout).Topics.Single(t => t.Topic == topic);
             if (metadata.Error.IsError)

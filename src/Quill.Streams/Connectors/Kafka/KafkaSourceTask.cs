@@ -28,6 +28,8 @@ namespace Quill.Streams.Connectors.Kafka;
 internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
 {
     private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
+    /// <summary>For the offset lookups of a start from latest or from a timestamp.</summary>
+    private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(30);
     private readonly string _sourceId;
     private readonly IReadOnlyList<TopicPartition> _partitions;
     private readonly StartFrom _start;
@@ -146,12 +148,6 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             // source idle).
             await _chain.WatermarkAsync(long.MaxValue);
         }
-        var start = _start switch
-        {
-            StartFrom.Earliest => Offset.Beginning,
-            StartFrom.Latest => Offset.End,
-            _ => Offset.Stored,
-        };
         if (_partitions.Count > 0 && _watermarks is not null)
         {
             long? idlenessMs = _watermarks.Idleness is { } idleness ? (long)idleness.TotalMilliseconds : null;
@@ -162,8 +158,7 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
             await _chain.WatermarkStatusAsync(WatermarkStatus.Idle);
             if (_loading.Count == 0) await _chain.TableLoadedAsync(_tableSubtasks); // no partitions: nothing to load
         }
-        if (_partitions.Count > 0)
-            _consumer.Assign(_partitions.Select((p, i) => new TopicPartitionOffset(p, _nextOffsets[i] != Unknown ? new Offset(_nextOffsets[i]) : start)));
+        if (_partitions.Count > 0) _consumer.Assign(StartPositions());
 
         while (!stop.IsCancellationRequested)
         {
@@ -196,6 +191,35 @@ internal sealed class KafkaSourceTask<TKey, TValue> : IJobTask, IBarrierSource
         }
         if (_exactlyOnce) await InjectFinalBarrierAsync(abort);
         await _chain.EndAsync();
+    }
+
+    /// <summary>
+    /// Where each partition starts: its restored offset; else the source's start. Latest and a timestamp are resolved
+    /// to offsets now and kept as the partitions' next offsets, so that a checkpoint taken before a partition's first
+    /// record holds where it starts and a restore starts there (not at a later end of the log: records written in
+    /// between would be skipped). Earliest and committed are left to the client: they give the same offset again
+    /// (committed offsets move only with this job's own checkpoints, which hold every partition's offset).
+    /// </summary>
+    private List<TopicPartitionOffset> StartPositions()
+    {
+        var unresolved = Enumerable.Range(0, _partitions.Count).Where(i => _nextOffsets[i] == Unknown).ToList();
+        if (_start.IsTimestamp && unresolved.Count > 0)
+        {
+            var times = unresolved.Select(i => new TopicPartitionTimestamp(_partitions[i], new Timestamp(_start.Time)));
+            foreach (var found in _consumer.OffsetsForTimes(times, LookupTimeout))
+            {
+                int index = IndexOf(_partitions, found.TopicPartition);
+                if (index >= 0 && found.Offset.Value >= 0) _nextOffsets[index] = found.Offset.Value;
+            }
+        }
+        if (_start.IsLatest || _start.IsTimestamp)
+        {
+            // Latest, or no record at or after the timestamp yet: the end of the log now.
+            foreach (int i in unresolved)
+                if (_nextOffsets[i] == Unknown) _nextOffsets[i] = _consumer.QueryWatermarkOffsets(_partitions[i], LookupTimeout).High.Value;
+        }
+        var unknown = _start.IsCommitted ? Offset.Stored : Offset.Beginning;
+        return [.. _partitions.Select((p, i) => new TopicPartitionOffset(p, _nextOffsets[i] != Unknown ? new Offset(_nextOffsets[i]) : unknown))];
     }
 
     private async ValueTask FlushAsync()
