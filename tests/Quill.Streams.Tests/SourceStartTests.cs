@@ -120,4 +120,51 @@ public sealed class SourceStartTests(BrokerFixture fixture) : IDisposable
         }
         Assert.Equal(["between the runs"], _kafka.ReadAll(output, 1).Select(r => r.Message.Value));
     }
+
+    [Fact]
+    public async Task an_exactly_once_job_on_a_pattern_restores_its_newest_checkpoint_when_a_new_topic_sorts_before_the_one_its_marker_is_on()
+    {
+        string prefix = Kafka.NewTopic("eos-pattern"), output = Kafka.NewTopic("out");
+        string checkpoints = Path.Combine(_directory, "checkpoints");
+        await _kafka.CreateTopicAsync($"{prefix}-b", 1);
+        await _kafka.CreateTopicAsync(output, 1);
+        await _kafka.ProduceAsync($"{prefix}-b", ["b1", "b2"]);
+        var options = new StreamJobOptions
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers,
+            JobName = prefix,
+            CheckpointDirectory = checkpoints,
+            CheckpointInterval = TimeSpan.FromMilliseconds(100),
+            DeliveryGuarantee = DeliveryGuarantee.ExactlyOnce,
+        };
+        var pattern = new Regex(Regex.Escape(prefix) + "-[a-z]");
+
+        var first = StreamJob.Create(options);
+        CopyValues(first.FromKafka(pattern, StartFrom.Earliest, Serdes.String, Serdes.String), output);
+        await using (var running = new RunningJob(first))
+        {
+            await _kafka.ReadAsync(output, 1, 2, running.Run);
+            await running.StopAsync(); // a final checkpoint, committed with its marker on the first matching topic, -b
+        }
+        var storage = new CheckpointStorage(checkpoints);
+        var newest = storage.LoadLatest()!;
+        Assert.Equal($"{prefix}-b", newest.Transaction!.MarkerTopic);
+        // Only the newest is left (as after a retention that had removed the one before it): taking it for uncommitted
+        // would leave nothing to restore, and the restart would write b1 and b2 again.
+        foreach (string file in Directory.GetFiles(checkpoints, CheckpointNames.Files))
+            if (CheckpointNames.TryParse(Path.GetFileName(file), out long id) && id != newest.Id) storage.Delete(id);
+
+        // Now -a is the first matching topic. The restore must look for the newest checkpoint's marker where it was
+        // put, and restore that checkpoint.
+        await _kafka.CreateTopicAsync($"{prefix}-a", 1);
+        await _kafka.ProduceAsync($"{prefix}-a", ["a1"]);
+        var second = StreamJob.Create(options);
+        CopyValues(second.FromKafka(pattern, StartFrom.Earliest, Serdes.String, Serdes.String), output);
+        await using (var running = new RunningJob(second))
+        {
+            await _kafka.ReadAsync(output, 1, 3, running.Run);
+            await running.StopAsync();
+        }
+        Assert.Equal(["a1", "b1", "b2"], _kafka.ReadToEnd(output, 1, Confluent.Kafka.IsolationLevel.ReadCommitted).Select(r => r.Message.Value).Order());
+    }
 }

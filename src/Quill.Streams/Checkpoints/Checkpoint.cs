@@ -36,6 +36,13 @@ internal sealed class OutputTransaction
 {
     public string TransactionalId { get; set; } = "";
     public string MarkerGroup { get; set; } = "";
+    /// <summary>
+    /// The topic whose partition 0 carries the marker in <see cref="MarkerGroup"/> (null in checkpoints written before
+    /// it was recorded: the job's first source topic). Recorded because it can change between runs: a source reading
+    /// a topic pattern may match another first topic next time.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? MarkerTopic { get; set; }
     public long Marker { get; set; }
 }
 

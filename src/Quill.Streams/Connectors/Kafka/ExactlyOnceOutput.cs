@@ -132,7 +132,9 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
     {
         var newest = storage.LoadLatest();
         if (newest?.Transaction is not { } transaction) return newest; // none, or written by an at-least-once run
-        long committed = _markerGroup!.Committed([_markerPartition], Timeout).Single().Offset.Value;
+        // The marker is where the checkpoint's run put it (the first source topic can change between runs: a pattern).
+        var markerPartition = transaction.MarkerTopic is { } topic ? new TopicPartition(topic, 0) : _markerPartition;
+        long committed = _markerGroup!.Committed([markerPartition], Timeout).Single().Offset.Value;
         if (committed == transaction.Marker) return newest;
         // Crashed between writing chk-N and committing its output, which InitTransactions has just aborted.
         storage.Delete(newest.Id);
@@ -170,6 +172,7 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
         {
             TransactionalId = _transactionalIds[checkpoint.Id % 2],
             MarkerGroup = _markerGroupId,
+            MarkerTopic = _markerPartition.Topic,
             Marker = marker,
         };
     }
