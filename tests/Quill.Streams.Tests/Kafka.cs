@@ -10,10 +10,19 @@ public sealed class Kafka(string bootstrap)
 
     public static string NewTopic(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
 
+    /// <summary>
+    /// Creates <paramref name="topic"/> with no deletion by time (retention.ms=-1) unless <paramref name="configs"/> sets
+    /// it: the event-time tests write records stamped a few seconds after 1970, which the broker's default retention
+    /// (7 days, judged by the records' timestamps, as in Kafka) deletes at its next check (every 5 minutes of the broker's
+    /// life), even while a test is about to read them.
+    /// </summary>
     public async Task CreateTopicAsync(string topic, int partitions, Dictionary<string, string>? configs = null, short replicationFactor = 1)
     {
+        var all = new Dictionary<string, string> { ["retention.ms"] = "-1" };
+        if (configs is not null)
+            foreach (var (key, value) in configs) all[key] = value;
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor, Configs = configs }]);
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = replicationFactor, Configs = all }]);
     }
 
     /// <summary>Writes the values (key null) round-robin over partitions, in order within each partition.</summary>
