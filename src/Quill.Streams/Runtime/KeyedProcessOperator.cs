@@ -159,7 +159,7 @@ internal sealed class KeyedProcessOperator<TKey, TIn, TOut> : ChainedOperator<TI
         }
         checkpoints.AddOperatorSnapshot(checkpointId, _operatorId, new OperatorSnapshot
         {
-            States = WithWaiting(_state.SnapshotStates()).ToDictionary(s => s.Name, s => s.Entries.ToList(), StringComparer.Ordinal),
+            States = KeyedStateSnapshots.Hold(WithWaiting(_state.SnapshotStates())),
             EventTimers = [.. WriteTimers(_eventTimers)],
             ProcessingTimers = [.. WriteTimers(_processingTimers)],
         });

@@ -74,7 +74,11 @@ internal interface IKeyedStateStore<TKey> : IKeyedStateProvider where TKey : not
 internal static class KeyedStateSnapshots
 {
     public static Dictionary<string, List<JsonElement[]>> Snapshot<TKey>(this IKeyedStateStore<TKey> store) where TKey : notnull =>
-        store.SnapshotStates().ToDictionary(s => s.Name, s => s.Entries.ToList(), StringComparer.Ordinal);
+        Hold(store.SnapshotStates());
+
+    /// <summary>States read as enumerated (<see cref="IKeyedStateStore{TKey}.SnapshotStates"/>, and what an operator adds to them) held whole.</summary>
+    public static Dictionary<string, List<JsonElement[]>> Hold(IEnumerable<(string Name, IEnumerable<JsonElement[]> Entries)> states) =>
+        states.ToDictionary(s => s.Name, s => s.Entries.ToList(), StringComparer.Ordinal);
 
     public static void Restore<TKey>(this IKeyedStateStore<TKey> store, IEnumerable<Dictionary<string, List<JsonElement[]>>> snapshots,
         Func<TKey, bool> keyOwned) where TKey : notnull =>

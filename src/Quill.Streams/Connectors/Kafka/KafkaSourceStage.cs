@@ -53,26 +53,28 @@ internal sealed class KafkaSourceStage<TKey, TValue>(
     public static IReadOnlyList<string> MatchingTopics(StreamJobOptions options, Regex pattern)
     {
         using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options)).Build();
+        return [.. Matching(admin, pattern).Select(t => t.Topic)];
+    }
+
+    /// <summary>The metadata of the topics <see cref="MatchingTopics"/> names, partitions included, from one request.</summary>
+    private static List<TopicMetadata> Matching(IAdminClient admin, Regex pattern)
+    {
         var whole = new Regex($"^(?:{pattern})$", pattern.Options);
         var matching = admin.GetMetadata(MetadataTimeout).Topics
             .Where(t => !t.Error.IsError && !t.Topic.StartsWith("__", StringComparison.Ordinal) && whole.IsMatch(t.Topic))
-            .Select(t => t.Topic).Order(StringComparer.Ordinal).ToList();
+            .OrderBy(t => t.Topic, StringComparer.Ordinal).ToList();
         return matching.Count > 0 ? matching
             : throw new KafkaException(new Error(ErrorCode.UnknownTopicOrPart, $"no topic matches the source's pattern '{pattern}'"));
     }
 
     private List<TopicPartition> LookUpPartitions(StreamJobOptions options)
     {
-        var names = pattern is null ? topics : MatchingTopics(options, pattern);
         using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options)).Build();
-        var partitions = new List<TopicPartition>();
-        foreach (string topic in names)
+        var metadata = pattern is not null ? Matching(admin, pattern) : topics.Select(topic =>
         {
-            var metadata = admin.GetMetadata(topic, MetadataTimeout).Topics.Single(t => t.Topic == topic);
-            if (metadata.Error.IsError)
-                throw new KafkaException(new Error(metadata.Error.Code, $"source topic '{topic}': {metadata.Error.Reason}"));
-            partitions.AddRange(metadata.Partitions.Select(p => p.PartitionId).Order().Select(p => new TopicPartition(topic, p)));
-        }
-        return partitions;
+            var one = admin.GetMetadata(topic, MetadataTimeout).Topics.Single(t => t.Topic == topic);
+            return one.Error.IsError ? throw new KafkaException(new Error(one.Error.Code, $"source topic '{topic}': {one.Error.Reason}")) : one;
+        }).ToList();
+        return [.. metadata.SelectMany(t => t.Partitions.Select(p => p.PartitionId).Order().Select(p => new TopicPartition(t.Topic, p)))];
     }
 }
