@@ -245,6 +245,77 @@ public sealed class DiskStateBackendTests : IDisposable
         Assert.False(refreshedOnRead.HasValue);
     }
 
+    [Theory]
+    [InlineData("memory", "disk")]
+    [InlineData("disk", "memory")]
+    public void list_elements_with_a_time_to_live_expire_one_by_one_and_a_reduced_value_as_a_whole_in_either_backend_and_across_a_restore(
+        string backend, string restoredInto)
+    {
+        long now = 0;
+        IKeyedStateStore<string> Store(string kind) => kind == "disk" ? DiskStore<string>(() => now) : new KeyedStateStore<string>(() => now);
+        var ttl = new StateTtlConfig(TimeSpan.FromSeconds(10));
+        var readTtl = new StateTtlConfig(TimeSpan.FromSeconds(10), StateTtlUpdateType.OnReadAndWrite);
+        static int Sum(int a, int b) => a + b;
+        var store = Store(backend);
+        var list = store.GetListState<string>("list", ttl);
+        var sum = store.GetReducingState<int>("sum", Sum, ttl);
+        var readList = store.GetListState<string>("read-list", readTtl);
+        var readSum = store.GetReducingState<int>("read-sum", Sum, readTtl);
+        store.CurrentKey = "a";
+        list.Add("at 0");
+        sum.Add(1);
+        readList.Add("kept by reading");
+        readSum.Add(10);
+        store.CurrentKey = "b";
+        list.Add("b at 0");
+        now = 6_000;
+        store.CurrentKey = "a";
+        list.Add("at 6");
+        sum.Add(2); // a write: the sum (3) now lives until 16 s
+        Assert.Equal(["kept by reading"], readList.Get()); // read at 6 s: lives until 16 s
+        Assert.Equal(10, readSum.Value);
+
+        now = 10_000; // 10 s after 0: the first element and b's only one are gone, the one added at 6 s is not
+        Assert.Equal(["at 6"], list.Get());
+        Assert.Equal(3, sum.Value);
+        var snapshot = store.Snapshot();
+        Assert.Equal(["a"], snapshot["list"].Select(e => e[0].GetString())); // b's list has only expired elements
+        var restored = Store(restoredInto);
+        restored.Restore([snapshot], _ => true);
+        var restoredList = restored.GetListState<string>("list", ttl);
+        var restoredSum = restored.GetReducingState<int>("sum", Sum, ttl);
+        restored.CurrentKey = "a";
+        Assert.Equal(["at 6"], restoredList.Get());
+        Assert.Equal(3, restoredSum.Value);
+
+        now = 15_000;
+        store.CurrentKey = "a";
+        Assert.Equal(["kept by reading"], readList.Get()); // read again: lives until 25 s
+        Assert.Equal(10, readSum.Value);
+        list.Add("at 15");
+        now = 16_000; // 10 s after the last writes at 6 s, in both stores: the restore kept each element's time
+        Assert.Equal(["at 15"], list.Get());
+        Assert.Empty(restoredList.Get());
+        Assert.False(sum.HasValue);
+        Assert.False(restoredSum.HasValue);
+        sum.Add(5); // adding to an expired value starts anew
+        Assert.Equal(5, sum.Value);
+        list.Update(["x", "y"]);
+        Assert.Empty(restored.Snapshot()["list"]);
+
+        now = 24_000;
+        Assert.Equal(["kept by reading"], readList.Get());
+        Assert.True(readSum.HasValue);
+        now = 26_000; // the update and the new sum were written at 16 s; the ones kept by reading were read at 24 s
+        Assert.Empty(list.Get());
+        Assert.False(sum.HasValue);
+        Assert.Equal(["kept by reading"], readList.Get());
+        now = 36_000;
+        Assert.Empty(readList.Get());
+        Assert.False(readSum.HasValue);
+        Assert.All(store.Snapshot().Values, entries => Assert.Empty(entries));
+    }
+
     [Fact]
     public void more_keys_than_the_cache_holds_go_to_files_while_the_cache_and_write_buffers_stay_within_their_bounds()
     {

@@ -16,6 +16,10 @@ public interface IKeyedStateProvider
     IMapState<TMapKey, TMapValue> GetMapState<TMapKey, TMapValue>(string name, StateTtlConfig ttl) where TMapKey : notnull;
     /// <summary>A value that every <see cref="IReducingState{T}.Add"/> folds into with <paramref name="reduce"/>.</summary>
     IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce);
+    /// <summary>A list state whose elements each expire <paramref name="ttl"/> after they were added (or the list updated).</summary>
+    IListState<T> GetListState<T>(string name, StateTtlConfig ttl);
+    /// <summary>A reducing state whose value expires <paramref name="ttl"/> after the last <see cref="IReducingState{T}.Add"/>; adding to an expired value starts anew.</summary>
+    IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce, StateTtlConfig ttl);
 }
 
 /// <summary>One value per key.</summary>

@@ -68,6 +68,9 @@ internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStat
     public IMapState<TMapKey, TMapValue> GetMapState<TMapKey, TMapValue>(string name, StateTtlConfig ttl) where TMapKey : notnull =>
         Register(name, () => new TtlMapState<TKey, TMapKey, TMapValue>(this, ttl));
     public IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce) => Register(name, () => new ReducingState<TKey, T>(this, reduce));
+    public IListState<T> GetListState<T>(string name, StateTtlConfig ttl) => Register(name, () => new TtlListState<TKey, T>(this, ttl));
+    public IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce, StateTtlConfig ttl) =>
+        Register(name, () => new TtlReducingState<TKey, T>(this, ttl, reduce));
 
     /// <summary>Asking again for a name gives the same state (so a function may ask on every call), if the type matches.</summary>
     private TState Register<TState>(string name, Func<TState> create) where TState : IKeyedState<TKey>

@@ -11,9 +11,10 @@ public enum StateTtlUpdateType
 }
 
 /// <summary>
-/// Time to live of a keyed value or map state (Flink's StateTtlConfig, with its defaults: processing time, expired
+/// Time to live of a keyed state of any kind (Flink's StateTtlConfig, with its defaults: processing time, expired
 /// values never returned): an entry not written (or read, with <see cref="StateTtlUpdateType.OnReadAndWrite"/>) for
-/// <see cref="Ttl"/> on the task's clock is gone. A map state's entries expire one by one. Expired entries are removed
+/// <see cref="Ttl"/> on the task's clock is gone. A map state's entries and a list state's elements expire one by one;
+/// a reducing state's value as a whole (each add writes it). Expired entries are removed
 /// when they are next accessed and left out of checkpoints; an entry's last write time is in the checkpoint, so its time
 /// to live goes on across a restore. Adding or removing a TTL on a checkpointed state changes its format: start that
 /// state afresh (a new name).

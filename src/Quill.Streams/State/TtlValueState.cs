@@ -3,8 +3,11 @@ using Quill.Streams.Checkpoints;
 
 namespace Quill.Streams.State;
 
-/// <summary>A value state whose values expire (<see cref="StateTtlConfig"/>): an expired value reads as none and is removed.</summary>
-internal sealed class TtlValueState<TKey, T>(KeyedStateStore<TKey> store, StateTtlConfig ttl) : IValueState<T>, IKeyedState<TKey>
+/// <summary>
+/// One value per key with a time to live (<see cref="StateTtlConfig"/>), what the value and reducing states with one
+/// share: an expired value reads as none and is removed.
+/// </summary>
+internal abstract class TtlSingleValueState<TKey, T>(KeyedStateStore<TKey> store, StateTtlConfig ttl) : IKeyedState<TKey>
     where TKey : notnull
 {
     private readonly Dictionary<TKey, Stamped<T>> _values = [];
@@ -12,13 +15,7 @@ internal sealed class TtlValueState<TKey, T>(KeyedStateStore<TKey> store, StateT
     public int KeyCount => _values.Count;
     public bool HasValue => TryRead(out _);
 
-    public T? Value
-    {
-        get => TryRead(out var value) ? value : default;
-        set => _values[store.CurrentKey] = new Stamped<T>(value!, store.Now);
-    }
-
-    private bool TryRead(out T value)
+    protected bool TryRead(out T value)
     {
         var key = store.CurrentKey;
         if (_values.TryGetValue(key, out var stamped))
@@ -36,6 +33,8 @@ internal sealed class TtlValueState<TKey, T>(KeyedStateStore<TKey> store, StateT
         return false;
     }
 
+    protected void Write(T value) => _values[store.CurrentKey] = new Stamped<T>(value, store.Now);
+
     public void Clear() => _values.Remove(store.CurrentKey);
 
     public IEnumerable<JsonElement[]> Snapshot()
@@ -45,4 +44,24 @@ internal sealed class TtlValueState<TKey, T>(KeyedStateStore<TKey> store, StateT
     }
 
     public void Restore(TKey key, JsonElement value) => _values[key] = StateJson.Read<Stamped<T>>(value);
+}
+
+/// <summary>A value state whose values expire.</summary>
+internal sealed class TtlValueState<TKey, T>(KeyedStateStore<TKey> store, StateTtlConfig ttl)
+    : TtlSingleValueState<TKey, T>(store, ttl), IValueState<T> where TKey : notnull
+{
+    public T? Value
+    {
+        get => TryRead(out var value) ? value : default;
+        set => Write(value!);
+    }
+}
+
+/// <summary>A reducing state whose reduced value expires as a whole (as Flink's): adding to an expired value starts a new one, and every add is a write.</summary>
+internal sealed class TtlReducingState<TKey, T>(KeyedStateStore<TKey> store, StateTtlConfig ttl, Func<T, T, T> reduce)
+    : TtlSingleValueState<TKey, T>(store, ttl), IReducingState<T> where TKey : notnull
+{
+    public T? Value => TryRead(out var value) ? value : default;
+
+    public void Add(T value) => Write(TryRead(out var current) ? reduce(current, value) : value);
 }

@@ -113,6 +113,9 @@ internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorI
     public IMapState<TMapKey, TMapValue> GetMapState<TMapKey, TMapValue>(string name, StateTtlConfig ttl) where TMapKey : notnull =>
         Register(name, () => new DiskTtlMapState<TKey, TMapKey, TMapValue>(this, name, ttl));
     public IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce) => Register(name, () => new DiskReducingState<TKey, T>(this, name, reduce));
+    public IListState<T> GetListState<T>(string name, StateTtlConfig ttl) => Register(name, () => new DiskTtlListState<TKey, T>(this, name, ttl));
+    public IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce, StateTtlConfig ttl) =>
+        Register(name, () => new DiskTtlReducingState<TKey, T>(this, name, ttl, reduce));
 
     /// <summary>Asking again for a name gives the same state, if the kind and type match; restored entries waiting for it are converted now.</summary>
     private TState Register<TState>(string name, Func<TState> create) where TState : IDiskState

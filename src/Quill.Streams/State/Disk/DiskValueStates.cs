@@ -23,13 +23,13 @@ internal abstract class DiskSingleValueState<TKey, TStored>(DiskKeyedStateStore<
 
     public void Clear() => Store.Remove(CurrentEntry);
 
-    /// <summary>Which stored values a snapshot leaves out (expired ones).</summary>
-    protected virtual bool Live(ReadOnlySpan<byte> value, long now) => true;
+    /// <summary>What a snapshot holds of a stored value: all of it, or what has not expired at <paramref name="now"/> (null: nothing).</summary>
+    protected virtual JsonElement? LiveValue(byte[] value, long now) => DiskStateKeys.Element(value);
 
     public IEnumerable<JsonElement[]> Snapshot(ReadOptions? read, long now)
     {
         foreach (var (key, value) in Store.Scan(_prefix, read))
-            if (Live(value, now)) yield return [DiskStateKeys.Element(DiskStateKeys.Split(key, _prefix.Length).Key.Span), DiskStateKeys.Element(value)];
+            if (LiveValue(value, now) is { } live) yield return [DiskStateKeys.Element(DiskStateKeys.Split(key, _prefix.Length).Key.Span), live];
     }
 
     /// <summary>Re-encoded through the type, so the stored JSON is what this backend itself writes.</summary>
@@ -61,19 +61,16 @@ internal sealed class DiskReducingState<TKey, T>(DiskKeyedStateStore<TKey> store
     }
 }
 
-/// <summary>A value with a time to live: stored with its write time, as the in-memory one checkpoints it; an expired value reads as none and is removed.</summary>
-internal sealed class DiskTtlValueState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
-    : DiskSingleValueState<TKey, Stamped<T>>(store, name), IValueState<T> where TKey : notnull
+/// <summary>
+/// One value per key with a time to live, what the value and reducing states with one share: stored with its write
+/// time, as the in-memory ones checkpoint it; an expired value reads as none and is removed.
+/// </summary>
+internal abstract class DiskTtlSingleValueState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
+    : DiskSingleValueState<TKey, Stamped<T>>(store, name) where TKey : notnull
 {
     public bool HasValue => TryRead(out _);
 
-    public T? Value
-    {
-        get => TryRead(out var value) ? value : default;
-        set => Save(CurrentEntry, new Stamped<T>(value!, Store.Now));
-    }
-
-    private bool TryRead(out T value)
+    protected bool TryRead(out T value)
     {
         var entry = CurrentEntry;
         if (TryLoad(entry, out var stamped))
@@ -91,7 +88,29 @@ internal sealed class DiskTtlValueState<TKey, T>(DiskKeyedStateStore<TKey> store
         return false;
     }
 
-    protected override bool Live(ReadOnlySpan<byte> value, long now) => !ttl.IsExpired(DiskStateKeys.FromJson<Stamped<T>>(value).At, now);
+    protected void Write(T value) => Save(CurrentEntry, new Stamped<T>(value, Store.Now));
+
+    protected override JsonElement? LiveValue(byte[] value, long now) =>
+        ttl.IsExpired(DiskStateKeys.FromJson<Stamped<T>>(value).At, now) ? null : DiskStateKeys.Element(value);
+}
+
+internal sealed class DiskTtlValueState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
+    : DiskTtlSingleValueState<TKey, T>(store, name, ttl), IValueState<T> where TKey : notnull
+{
+    public T? Value
+    {
+        get => TryRead(out var value) ? value : default;
+        set => Write(value!);
+    }
+}
+
+/// <summary>A reducing state whose reduced value expires as a whole, as the in-memory one.</summary>
+internal sealed class DiskTtlReducingState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl, Func<T, T, T> reduce)
+    : DiskTtlSingleValueState<TKey, T>(store, name, ttl), IReducingState<T> where TKey : notnull
+{
+    public T? Value => TryRead(out var value) ? value : default;
+
+    public void Add(T value) => Write(TryRead(out var current) ? reduce(current, value) : value);
 }
 
 /// <summary>
@@ -116,5 +135,58 @@ internal sealed class DiskListState<TKey, T>(DiskKeyedStateStore<TKey> store, st
         List<T> list = [.. values];
         if (list.Count == 0) Clear();
         else Save(CurrentEntry, list);
+    }
+}
+
+/// <summary>
+/// A list whose elements expire one by one, stored whole with each element's time, as the in-memory one
+/// (<see cref="TtlListState{TKey,T}"/>) keeps and checkpoints it.
+/// </summary>
+internal sealed class DiskTtlListState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
+    : DiskSingleValueState<TKey, List<Stamped<T>>>(store, name), IListState<T> where TKey : notnull
+{
+    public IReadOnlyList<T> Get()
+    {
+        var entry = CurrentEntry;
+        if (!TryLoad(entry, out var list)) return [];
+        long now = Store.Now;
+        int removed = list.RemoveAll(e => ttl.IsExpired(e.At, now));
+        if (list.Count == 0)
+        {
+            Store.Remove(entry);
+            return [];
+        }
+        if (ttl.UpdateType == StateTtlUpdateType.OnReadAndWrite)
+        {
+            for (int i = 0; i < list.Count; i++) list[i] = list[i] with { At = now };
+            Save(entry, list);
+        }
+        else if (removed > 0) Save(entry, list);
+        return list.ConvertAll(e => e.Value);
+    }
+
+    public void Add(T value)
+    {
+        var entry = CurrentEntry;
+        long now = Store.Now;
+        if (TryLoad(entry, out var list)) list.RemoveRange(0, TtlLists.ExpiredAtFront(list, ttl, now));
+        else list = [];
+        list.Add(new Stamped<T>(value, now));
+        Save(entry, list);
+    }
+
+    public void Update(IEnumerable<T> values)
+    {
+        long now = Store.Now;
+        List<Stamped<T>> list = [.. values.Select(v => new Stamped<T>(v, now))];
+        if (list.Count == 0) Clear();
+        else Save(CurrentEntry, list);
+    }
+
+    protected override JsonElement? LiveValue(byte[] value, long now)
+    {
+        var list = DiskStateKeys.FromJson<List<Stamped<T>>>(value);
+        int removed = list.RemoveAll(e => ttl.IsExpired(e.At, now));
+        return list.Count == 0 ? null : removed == 0 ? DiskStateKeys.Element(value) : StateJson.Write(list);
     }
 }
