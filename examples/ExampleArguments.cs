@@ -7,7 +7,7 @@ namespace Quill.Streams.Examples;
 internal static class ExampleArguments
 {
     /// <summary>Options that take no value; present means "true".</summary>
-    private static readonly string[] Flags = ["--exactly-once", "--allow-non-restored-state", "--scale-out"];
+    private static readonly string[] Flags = ["--exactly-once", "--at-least-once", "--allow-non-restored-state", "--scale-out"];
 
     public static Dictionary<string, string>? Parse(string[] args, string example, params string[] required)
     {
@@ -16,9 +16,11 @@ internal static class ExampleArguments
         foreach (string flag in Flags.Where(args.Contains)) values[flag] = "true";
         for (int i = 0; i + 1 < pairs.Length; i += 2) values[pairs[i]] = pairs[i + 1];
         var missing = required.Where(r => !values.ContainsKey(r)).ToList();
-        if (pairs.Length % 2 == 0 && missing.Count == 0) return values;
-        Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N]"
-            + " [--checkpoint-dir DIR [--checkpoint-interval-ms MS] [--retained-checkpoints N] [--exactly-once]]"
+        bool bothGuarantees = values.ContainsKey("--exactly-once") && values.ContainsKey("--at-least-once");
+        if (pairs.Length % 2 == 0 && missing.Count == 0 && !bothGuarantees) return values;
+        if (bothGuarantees) Console.Error.WriteLine("--exactly-once and --at-least-once: choose one");
+        Console.Error.WriteLine($"usage: {example} {string.Join(' ', required.Select(r => $"{r} VALUE"))} [--parallelism N] [--job-name NAME]"
+            + " [--checkpoint-dir DIR] [--checkpoint-interval-ms MS] [--retained-checkpoints N] [--at-least-once]"
             + " [--state-backend memory|disk --state-dir DIR [--state-cache-mb MB]]"
             + " [--keeper HOST:PORT [--job-id ID] [--ha-root PATH] [--ha-session-timeout-ms MS] [--instance-id NAME] [--scale-out [--data-host HOST]]]"
             + " [--savepoint-dir DIR] [--from-savepoint PATH [--allow-non-restored-state]]");
@@ -26,18 +28,28 @@ internal static class ExampleArguments
     }
 
     /// <summary>
-    /// The job's options from the common arguments (--exactly-once needs --checkpoint-dir). --scale-out (with --keeper):
-    /// the job runs spread over every instance started so, not in the leader alone; --data-host HOST: the address this
-    /// instance takes the others' records on (default 127.0.0.1).
+    /// The job's options from the common arguments. An example is exactly-once and checkpoints by default (every 5 s, into
+    /// <see cref="DefaultCheckpointDirectory"/> unless --checkpoint-dir says where), so that its plain command line writes
+    /// each result once and a restart carries on from the last checkpoint; --at-least-once is the cheaper mode (output
+    /// at once, records after the last checkpoint written again after a crash). --job-name NAME (default: the example's)
+    /// names its consumer group, transactions and default checkpoint folder: two runs of one example on other topics
+    /// need different names. --scale-out (with --keeper): the job runs spread over every instance started so, not in the
+    /// leader alone; --data-host HOST: the address this instance takes the others' records on (default 127.0.0.1).
     /// </summary>
-    public static StreamJobOptions JobOptions(Dictionary<string, string> values, string jobName) => new()
+    public static StreamJobOptions JobOptions(Dictionary<string, string> values, string defaultJobName)
+    {
+        string jobName = values.GetValueOrDefault("--job-name", defaultJobName);
+        return Options(values, jobName);
+    }
+
+    private static StreamJobOptions Options(Dictionary<string, string> values, string jobName) => new()
     {
         BootstrapServers = values["--bootstrap-server"],
         JobName = jobName,
         Parallelism = Int(values, "--parallelism", 1),
-        CheckpointDirectory = values.GetValueOrDefault("--checkpoint-dir"),
-        CheckpointInterval = TimeSpan.FromMilliseconds(Int(values, "--checkpoint-interval-ms", 10_000)),
-        DeliveryGuarantee = values.ContainsKey("--exactly-once") ? DeliveryGuarantee.ExactlyOnce : DeliveryGuarantee.AtLeastOnce,
+        CheckpointDirectory = values.GetValueOrDefault("--checkpoint-dir") ?? DefaultCheckpointDirectory(jobName),
+        CheckpointInterval = TimeSpan.FromMilliseconds(Int(values, "--checkpoint-interval-ms", 5_000)),
+        DeliveryGuarantee = values.ContainsKey("--at-least-once") ? DeliveryGuarantee.AtLeastOnce : DeliveryGuarantee.ExactlyOnce,
         StateBackend = StateBackendOf(values),
         RetainedCheckpoints = Int(values, "--retained-checkpoints", 2),
         SavepointDirectory = values.GetValueOrDefault("--savepoint-dir"),
@@ -58,6 +70,16 @@ internal static class ExampleArguments
             : values.ContainsKey("--scale-out") ? throw new ArgumentException("--scale-out needs --keeper (the instances find each other through it)")
             : null,
     };
+
+    /// <summary>
+    /// Where an example checkpoints when no --checkpoint-dir is given: quill/streams/JOB in the user's local data folder
+    /// ($XDG_DATA_HOME, else ~/.local/share, on Linux), which outlives a reboot, unlike the temp folder.
+    /// </summary>
+    public static string DefaultCheckpointDirectory(string jobName)
+    {
+        string data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        return Path.Combine(data.Length > 0 ? data : Path.GetTempPath(), "quill", "streams", jobName);
+    }
 
     /// <summary>--state-backend memory (the default) or disk (with --state-dir, and --state-cache-mb, default 64).</summary>
     public static Quill.Streams.State.StateBackend StateBackendOf(Dictionary<string, string> values) =>
@@ -87,7 +109,10 @@ internal static class ExampleArguments
             context.Cancel = true;
             stop.Cancel();
         });
-        Console.WriteLine($"{job.Options.JobName} running (parallelism {job.Options.Parallelism}); Ctrl+C stops it");
+        var options = job.Options;
+        Console.WriteLine($"{options.JobName} running (parallelism {options.Parallelism}, "
+            + (options.DeliveryGuarantee == DeliveryGuarantee.ExactlyOnce ? "exactly-once: results appear to read_committed readers as each checkpoint completes" : "at-least-once")
+            + $", checkpoints every {options.CheckpointInterval.TotalSeconds:0.###} s in {options.CheckpointDirectory}); Ctrl+C stops it");
         await job.RunAsync(stop.Token);
         Console.WriteLine($"{job.Options.JobName} stopped");
         return 0;

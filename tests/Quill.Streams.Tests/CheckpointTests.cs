@@ -25,7 +25,7 @@ public sealed class CheckpointTests(BrokerFixture fixture) : IDisposable
         string[] Arguments(int parallelism) =>
         [
             "--bootstrap-server", fixture.Broker.BootstrapServers, "--input", input, "--output", output,
-            "--parallelism", $"{parallelism}", "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "100",
+            "--parallelism", $"{parallelism}", "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "100", "--at-least-once",
         ];
 
         await _kafka.ProduceAsync(input, before, partitions: 2);

@@ -23,7 +23,7 @@ public sealed class DiskStateJobTests(BrokerFixture fixture) : IDisposable
     private string[] Arguments(string input, string output, int parallelism, string backend) =>
     [
         "--bootstrap-server", fixture.Broker.BootstrapServers, "--input", input, "--output", output,
-        "--parallelism", $"{parallelism}", "--checkpoint-dir", Checkpoints, "--checkpoint-interval-ms", "100",
+        "--parallelism", $"{parallelism}", "--checkpoint-dir", Checkpoints, "--checkpoint-interval-ms", "100", "--at-least-once",
         "--state-backend", backend, "--state-dir", State, "--state-cache-mb", "8",
     ];
 

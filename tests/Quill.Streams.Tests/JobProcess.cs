@@ -12,7 +12,10 @@ public sealed class JobProcess : IDisposable
 
     private JobProcess(Process process) => _process = process;
 
-    public static JobProcess Start(string example, params string[] arguments)
+    public static JobProcess Start(string example, params string[] arguments) => Start(example, new Dictionary<string, string>(), arguments);
+
+    /// <summary>As the other Start, with <paramref name="environment"/> added to the process's environment.</summary>
+    public static JobProcess Start(string example, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, example + ".dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"{dll} not found: the test project must reference examples/{example}.");
@@ -21,6 +24,7 @@ public sealed class JobProcess : IDisposable
         start.ArgumentList.Add(dll);
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         var process = new Process { StartInfo = start };
         var job = new JobProcess(process);
         process.OutputDataReceived += (_, e) => job.OnLine(e.Data);

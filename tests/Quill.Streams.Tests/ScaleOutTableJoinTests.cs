@@ -79,7 +79,7 @@ public sealed class ScaleOutTableJoinTests(BrokerFixture fixture, ITestOutputHel
         string[] Arguments(string instance) =>
         [
             "--bootstrap-server", fixture.Broker.BootstrapServers, "--input", clicks, "--table", users, "--output", output,
-            "--parallelism", "2", "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "600000",
+            "--parallelism", "2", "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "600000", "--at-least-once",
             "--keeper", Keeper, "--job-id", jobId, "--ha-session-timeout-ms", "8000", "--instance-id", instance, "--scale-out",
         ];
         using var a = JobProcess.Start("EnrichClicks", Arguments("a"));

@@ -25,7 +25,7 @@ public sealed class ScaleOutTests(BrokerFixture fixture, ITestOutputHelper log) 
     private string[] Arguments(string input, string output, string jobId, string instance) =>
     [
         "--bootstrap-server", fixture.Broker.BootstrapServers, "--input", input, "--output", output, "--parallelism", "4",
-        "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "300",
+        "--checkpoint-dir", _directory, "--checkpoint-interval-ms", "300", "--at-least-once",
         "--keeper", Keeper, "--job-id", jobId, "--ha-session-timeout-ms", "8000", "--instance-id", instance, "--scale-out",
     ];
 
