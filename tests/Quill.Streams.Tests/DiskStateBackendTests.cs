@@ -316,6 +316,46 @@ public sealed class DiskStateBackendTests : IDisposable
         Assert.All(store.Snapshot().Values, entries => Assert.Empty(entries));
     }
 
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("disk")]
+    public void expired_state_of_keys_never_accessed_again_is_cleaned_up_in_the_background_as_the_state_is_used(string backend)
+    {
+        long now = 0;
+        var memory = backend == "memory" ? new KeyedStateStore<string>(() => now) : null;
+        var disk = backend == "disk" ? DiskStore<string>(() => now) : null;
+        IKeyedStateStore<string> store = (IKeyedStateStore<string>?)memory ?? disk!;
+        int Held(string name) => memory?.KeyCount(name) ?? disk!.EntryCount(name);
+        var ttl = new StateTtlConfig(TimeSpan.FromSeconds(10));
+        var value = store.GetValueState<int>("value", ttl);
+        var list = store.GetListState<int>("list", ttl);
+        var map = store.GetMapState<string, int>("map", ttl);
+        var sum = store.GetReducingState<int>("sum", (a, b) => a + b, ttl);
+        void WriteAll(string key, int i)
+        {
+            store.CurrentKey = key;
+            value.Value = i;
+            list.Add(i);
+            map.Put("m", i);
+            sum.Add(i);
+        }
+        // 2,000 keys written at 0 s and never again; 100 written at 9 s.
+        for (int i = 0; i < 2_000; i++) WriteAll($"old-{i}", i);
+        now = 9_000;
+        for (int i = 0; i < 100; i++) WriteAll($"recent-{i}", i);
+        string[] names = ["value", "list", "map", "sum"];
+        Assert.All(names, name => Assert.Equal(2_100, Held(name)));
+
+        // At 12 s the old keys have expired; one other key is used (five cleanup checks per access: 2,100 keys take 420).
+        now = 12_000;
+        for (int i = 0; i < 1_000; i++) WriteAll("busy", i);
+        Assert.All(names, name => Assert.Equal(101, Held(name)));
+        store.CurrentKey = "recent-7";
+        Assert.Equal(7, value.Value);
+        Assert.Equal([7], list.Get());
+        Assert.Equal(7, sum.Value);
+    }
+
     [Fact]
     public void more_keys_than_the_cache_holds_go_to_files_while_the_cache_and_write_buffers_stay_within_their_bounds()
     {

@@ -72,6 +72,9 @@ internal sealed class KeyedStateStore<TKey>(Func<long>? now = null) : IKeyedStat
     public IReducingState<T> GetReducingState<T>(string name, Func<T, T, T> reduce, StateTtlConfig ttl) =>
         Register(name, () => new TtlReducingState<TKey, T>(this, ttl, reduce));
 
+    /// <summary>How many keys state <paramref name="name"/> holds (expired ones not cleaned up yet included).</summary>
+    internal int KeyCount(string name) => _states[name].KeyCount;
+
     /// <summary>Asking again for a name gives the same state (so a function may ask on every call), if the type matches.</summary>
     private TState Register<TState>(string name, Func<TState> create) where TState : IKeyedState<TKey>
     {

@@ -13,11 +13,23 @@ internal sealed class TtlListState<TKey, T>(KeyedStateStore<TKey> store, StateTt
     where TKey : notnull
 {
     private readonly Dictionary<TKey, List<Stamped<T>>> _lists = [];
+    private readonly TtlCleanup<TKey, List<Stamped<T>>> _cleanup = new((list, now) =>
+    {
+        list.RemoveAll(e => ttl.IsExpired(e.At, now));
+        return list.Count == 0;
+    });
 
     public int KeyCount => _lists.Count;
 
+    /// <summary>Drops the expired elements of the keys the background cleanup checks, and the keys left with none.</summary>
+    private void CleanUp()
+    {
+        if (_cleanup.Due()) _cleanup.Run(_lists, store.Now);
+    }
+
     public IReadOnlyList<T> Get()
     {
+        CleanUp();
         var key = store.CurrentKey;
         if (!_lists.TryGetValue(key, out var list)) return [];
         long now = store.Now;
@@ -34,6 +46,7 @@ internal sealed class TtlListState<TKey, T>(KeyedStateStore<TKey> store, StateTt
 
     public void Add(T value)
     {
+        CleanUp();
         var key = store.CurrentKey;
         long now = store.Now;
         if (!_lists.TryGetValue(key, out var list)) _lists[key] = list = [];

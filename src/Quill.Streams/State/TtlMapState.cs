@@ -8,6 +8,11 @@ internal sealed class TtlMapState<TKey, TMapKey, TMapValue>(KeyedStateStore<TKey
     : IMapState<TMapKey, TMapValue>, IKeyedState<TKey> where TKey : notnull where TMapKey : notnull
 {
     private readonly Dictionary<TKey, Dictionary<TMapKey, Stamped<TMapValue>>> _maps = [];
+    private readonly TtlCleanup<TKey, Dictionary<TMapKey, Stamped<TMapValue>>> _cleanup = new((map, now) =>
+    {
+        foreach (var expired in map.Where(e => ttl.IsExpired(e.Value.At, now)).Select(e => e.Key).ToList()) map.Remove(expired);
+        return map.Count == 0;
+    });
 
     public int KeyCount => _maps.Count;
 
@@ -28,6 +33,7 @@ internal sealed class TtlMapState<TKey, TMapKey, TMapValue>(KeyedStateStore<TKey
     /// <summary>The current key's map with its expired entries removed (null if none is left).</summary>
     private Dictionary<TMapKey, Stamped<TMapValue>>? LiveMap()
     {
+        CleanUp();
         var key = store.CurrentKey;
         if (!_maps.TryGetValue(key, out var map)) return null;
         long now = store.Now;
@@ -47,8 +53,15 @@ internal sealed class TtlMapState<TKey, TMapKey, TMapValue>(KeyedStateStore<TKey
         return true;
     }
 
+    /// <summary>Drops the expired entries of the keys the background cleanup checks, and the keys left with none.</summary>
+    private void CleanUp()
+    {
+        if (_cleanup.Due()) _cleanup.Run(_maps, store.Now);
+    }
+
     public void Put(TMapKey key, TMapValue value)
     {
+        CleanUp();
         var current = store.CurrentKey;
         if (!_maps.TryGetValue(current, out var map)) _maps[current] = map = [];
         map[key] = new Stamped<TMapValue>(value, store.Now);

@@ -11,12 +11,19 @@ internal abstract class TtlSingleValueState<TKey, T>(KeyedStateStore<TKey> store
     where TKey : notnull
 {
     private readonly Dictionary<TKey, Stamped<T>> _values = [];
+    private readonly TtlCleanup<TKey, Stamped<T>> _cleanup = new((stamped, now) => ttl.IsExpired(stamped.At, now));
 
     public int KeyCount => _values.Count;
     public bool HasValue => TryRead(out _);
 
+    private void CleanUp()
+    {
+        if (_cleanup.Due()) _cleanup.Run(_values, store.Now);
+    }
+
     protected bool TryRead(out T value)
     {
+        CleanUp();
         var key = store.CurrentKey;
         if (_values.TryGetValue(key, out var stamped))
         {
@@ -33,7 +40,11 @@ internal abstract class TtlSingleValueState<TKey, T>(KeyedStateStore<TKey> store
         return false;
     }
 
-    protected void Write(T value) => _values[store.CurrentKey] = new Stamped<T>(value, store.Now);
+    protected void Write(T value)
+    {
+        CleanUp();
+        _values[store.CurrentKey] = new Stamped<T>(value, store.Now);
+    }
 
     public void Clear() => _values.Remove(store.CurrentKey);
 

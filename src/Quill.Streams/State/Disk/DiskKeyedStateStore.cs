@@ -43,13 +43,19 @@ internal sealed class DiskKeyedStateStore<TKey>(DiskStateDb db, string operatorI
     public void Put(byte[] key, byte[] value) => Db.Db.Put(key, value, null, Db.Write);
     public void Remove(byte[] key) => Db.Db.Remove(key, null, Db.Write);
 
-    /// <summary>Every entry whose database key starts with <paramref name="prefix"/>, in key order (as of <paramref name="read"/>'s snapshot, if it has one).</summary>
-    public IEnumerable<(byte[] Key, byte[] Value)> Scan(byte[] prefix, ReadOptions? read = null)
+    /// <summary>
+    /// Every entry whose database key starts with <paramref name="prefix"/>, in key order (as of <paramref name="read"/>'s
+    /// snapshot, if it has one), from the first at or after <paramref name="from"/> if given.
+    /// </summary>
+    public IEnumerable<(byte[] Key, byte[] Value)> Scan(byte[] prefix, ReadOptions? read = null, byte[]? from = null)
     {
         using var iterator = Db.Db.NewIterator(null, read ?? new ReadOptions().SetFillCache(false));
-        for (iterator.Seek(prefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(prefix); iterator.Next())
+        for (iterator.Seek(from ?? prefix); iterator.Valid() && iterator.GetKeySpan().StartsWith(prefix); iterator.Next())
             yield return (iterator.Key(), iterator.Value());
     }
+
+    /// <summary>How many database entries state <paramref name="name"/> has (a map's: one per map entry; expired ones not cleaned up yet included).</summary>
+    internal int EntryCount(string name) => Scan(PrefixOf(name)).Count();
 
     /// <summary>Removes every entry under <paramref name="prefix"/>.</summary>
     public void RemoveAll(byte[] prefix)

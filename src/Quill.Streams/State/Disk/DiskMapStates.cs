@@ -24,9 +24,12 @@ internal abstract class DiskMapStateBase<TKey, TMapKey, TMapValue, TStored>(Disk
     protected abstract bool TryOpen(ref TStored stored, long now, out TMapValue value, out bool changed);
     protected abstract TStored Wrap(TMapValue value, long now);
     protected abstract bool Live(TStored stored, long now);
+    /// <summary>Called on every access of the state (for the background cleanup of expired entries).</summary>
+    protected virtual void OnAccess() { }
 
     public bool TryGetValue(TMapKey key, out TMapValue value)
     {
+        OnAccess();
         var entry = EntryOf(key);
         var bytes = Store.Get(entry);
         value = default!;
@@ -41,10 +44,15 @@ internal abstract class DiskMapStateBase<TKey, TMapKey, TMapValue, TStored>(Disk
         return true;
     }
 
-    public void Put(TMapKey key, TMapValue value) => Store.Put(EntryOf(key), DiskStateKeys.Json(Wrap(value, Store.Now)));
+    public void Put(TMapKey key, TMapValue value)
+    {
+        OnAccess();
+        Store.Put(EntryOf(key), DiskStateKeys.Json(Wrap(value, Store.Now)));
+    }
 
     public bool Remove(TMapKey key)
     {
+        OnAccess();
         var entry = EntryOf(key);
         var bytes = Store.Get(entry);
         if (bytes is null) return false;
@@ -57,6 +65,7 @@ internal abstract class DiskMapStateBase<TKey, TMapKey, TMapValue, TStored>(Disk
     {
         get
         {
+            OnAccess();
             var prefix = CurrentKeyPrefix;
             var entries = new Dictionary<TMapKey, TMapValue>();
             long now = Store.Now;
@@ -125,6 +134,11 @@ internal sealed class DiskMapState<TKey, TMapKey, TMapValue>(DiskKeyedStateStore
 internal sealed class DiskTtlMapState<TKey, TMapKey, TMapValue>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
     : DiskMapStateBase<TKey, TMapKey, TMapValue, Stamped<TMapValue>>(store, name) where TKey : notnull where TMapKey : notnull
 {
+    private readonly DiskTtlCleanup<TKey> _cleanup = new(store, store.PrefixOf(name),
+        (value, now) => ttl.IsExpired(DiskStateKeys.StampedAt(value), now) ? null : value);
+
+    protected override void OnAccess() => _cleanup.OnAccess();
+
     protected override bool TryOpen(ref Stamped<TMapValue> stored, long now, out TMapValue value, out bool changed)
     {
         value = stored.Value;

@@ -81,5 +81,20 @@ internal static class DiskStateKeys
 
     public static T FromJson<T>(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<T>(json, StateJson.Options)!;
 
+    /// <summary>The time of a stored <see cref="Stamped{T}"/>, read without deserializing its value (what the cleanup of expired state checks).</summary>
+    public static long StampedAt(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool at = reader.ValueTextEquals("At"u8);
+            reader.Read();
+            if (at) return reader.GetInt64();
+            reader.Skip();
+        }
+        throw new InvalidDataException("a stored value with a time to live has no time");
+    }
+
     public static JsonElement Element(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<JsonElement>(json);
 }

@@ -68,10 +68,14 @@ internal sealed class DiskReducingState<TKey, T>(DiskKeyedStateStore<TKey> store
 internal abstract class DiskTtlSingleValueState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
     : DiskSingleValueState<TKey, Stamped<T>>(store, name) where TKey : notnull
 {
+    private readonly DiskTtlCleanup<TKey> _cleanup = new(store, store.PrefixOf(name),
+        (value, now) => ttl.IsExpired(DiskStateKeys.StampedAt(value), now) ? null : value);
+
     public bool HasValue => TryRead(out _);
 
     protected bool TryRead(out T value)
     {
+        _cleanup.OnAccess();
         var entry = CurrentEntry;
         if (TryLoad(entry, out var stamped))
         {
@@ -88,10 +92,14 @@ internal abstract class DiskTtlSingleValueState<TKey, T>(DiskKeyedStateStore<TKe
         return false;
     }
 
-    protected void Write(T value) => Save(CurrentEntry, new Stamped<T>(value, Store.Now));
+    protected void Write(T value)
+    {
+        _cleanup.OnAccess();
+        Save(CurrentEntry, new Stamped<T>(value, Store.Now));
+    }
 
     protected override JsonElement? LiveValue(byte[] value, long now) =>
-        ttl.IsExpired(DiskStateKeys.FromJson<Stamped<T>>(value).At, now) ? null : DiskStateKeys.Element(value);
+        ttl.IsExpired(DiskStateKeys.StampedAt(value), now) ? null : DiskStateKeys.Element(value);
 }
 
 internal sealed class DiskTtlValueState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
@@ -145,8 +153,19 @@ internal sealed class DiskListState<TKey, T>(DiskKeyedStateStore<TKey> store, st
 internal sealed class DiskTtlListState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
     : DiskSingleValueState<TKey, List<Stamped<T>>>(store, name), IListState<T> where TKey : notnull
 {
+    private readonly DiskTtlCleanup<TKey> _cleanup = new(store, store.PrefixOf(name), (value, now) => Live(value, now, ttl));
+
+    /// <summary>A stored list with its expired elements dropped: itself if none had, null if all had.</summary>
+    private static byte[]? Live(byte[] value, long now, StateTtlConfig ttl)
+    {
+        var list = DiskStateKeys.FromJson<List<Stamped<T>>>(value);
+        int removed = list.RemoveAll(e => ttl.IsExpired(e.At, now));
+        return list.Count == 0 ? null : removed == 0 ? value : DiskStateKeys.Json(list);
+    }
+
     public IReadOnlyList<T> Get()
     {
+        _cleanup.OnAccess();
         var entry = CurrentEntry;
         if (!TryLoad(entry, out var list)) return [];
         long now = Store.Now;
@@ -167,6 +186,7 @@ internal sealed class DiskTtlListState<TKey, T>(DiskKeyedStateStore<TKey> store,
 
     public void Add(T value)
     {
+        _cleanup.OnAccess();
         var entry = CurrentEntry;
         long now = Store.Now;
         if (TryLoad(entry, out var list)) list.RemoveRange(0, TtlLists.ExpiredAtFront(list, ttl, now));
@@ -183,10 +203,5 @@ internal sealed class DiskTtlListState<TKey, T>(DiskKeyedStateStore<TKey> store,
         else Save(CurrentEntry, list);
     }
 
-    protected override JsonElement? LiveValue(byte[] value, long now)
-    {
-        var list = DiskStateKeys.FromJson<List<Stamped<T>>>(value);
-        int removed = list.RemoveAll(e => ttl.IsExpired(e.At, now));
-        return list.Count == 0 ? null : removed == 0 ? DiskStateKeys.Element(value) : StateJson.Write(list);
-    }
+    protected override JsonElement? LiveValue(byte[] value, long now) => Live(value, now, ttl) is { } live ? DiskStateKeys.Element(live) : null;
 }
