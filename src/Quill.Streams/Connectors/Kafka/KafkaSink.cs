@@ -13,10 +13,26 @@ namespace Quill.Streams.Connectors.Kafka;
 /// moving the task on to the next epoch's transaction, which the checkpoint then flushes and commits; in a follower of a
 /// scaled-out job, a connection to the leader, which writes the records into the same transactions. The end leaves the
 /// open transaction to be aborted with the job. A failed delivery fails the task at the next record or flush.
+/// <para>
+/// The partition: the Kafka client's choice (by the key's hash), or, with a <see cref="KafkaPartitioner{T}"/>, the one it
+/// chooses from the topic's partition count. The count is looked up when the sink is built (each run, each sink subtask)
+/// and the first record waits for it; it is not refreshed on a timer (as in Flink, a topic that grows later is not
+/// noticed), but a partition at or beyond it makes the sink look once more before it fails the task with an error
+/// naming the topic, the partition and the count. The chosen partition travels with the record on every path (a
+/// follower's forwarded records included), so it is where the record lands.
+/// </para>
 /// </summary>
 internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
 {
+    private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(30);
+    private readonly StreamJobOptions _options;
     private readonly string _topic;
+    /// <summary>The topic, the partition left to the Kafka client.</summary>
+    private readonly TopicPartition _anyPartition;
+    /// <summary>Null when the Kafka client chooses the partition.</summary>
+    private readonly KafkaPartitioner<T>? _partitioner;
+    /// <summary>With a partitioner: the topic's partition count, looked up when the sink is built (again when a record needs it).</summary>
+    private Task<int>? _partitionCount;
     private readonly Func<T, byte[]?> _key;
     private readonly Func<T, byte[]?> _value;
     private readonly CancellationToken _abort;
@@ -29,9 +45,13 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
     private int _disposed;
 
     public KafkaSink(StreamJobOptions options, string topic, Func<T, byte[]?> key, Func<T, byte[]?> value, CancellationToken abort,
-        ExactlyOnceOutput? exactlyOnce)
+        ExactlyOnceOutput? exactlyOnce, KafkaPartitioner<T>? partitioner = null)
     {
+        _options = options;
         _topic = topic;
+        _anyPartition = new TopicPartition(topic, Partition.Any);
+        _partitioner = partitioner;
+        if (partitioner is not null) _partitionCount = LookUpPartitionCount();
         _key = key;
         _value = value;
         _abort = abort;
@@ -48,9 +68,63 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
         ThrowIfFailed();
         var message = new Message<byte[]?, byte[]?> { Key = _key(value), Value = _value(value) };
         if (timestamp >= 0) message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
-        if (_exactlyOnce is not null) return _exactlyOnce.ProduceAsync(_topic, message, _onDelivery);
-        _ownProducer!.ProduceWaiting(_topic, message, _onDelivery, _abort);
+        if (_partitioner is null) return WriteAsync(_anyPartition, message);
+        if (!_partitionCount!.IsCompletedSuccessfully) return WritePartitionedAsync(value, message, chosen: null);
+        int count = _partitionCount.Result;
+        int partition = _partitioner.Partition(value, message.Key, message.Value, _topic, count);
+        return (uint)partition < (uint)count ? WriteAsync(new TopicPartition(_topic, partition), message) : WritePartitionedAsync(value, message, partition);
+    }
+
+    /// <summary>
+    /// The partitioner's record when the partition count is not known yet (the first records), or when the partition
+    /// <paramref name="chosen"/> is not below the count looked up (the topic may have grown: looked up once more).
+    /// </summary>
+    private async ValueTask WritePartitionedAsync(T value, Message<byte[]?, byte[]?> message, int? chosen)
+    {
+        int count = await _partitionCount!;
+        int partition = chosen ?? _partitioner!.Partition(value, message.Key, message.Value, _topic, count);
+        if ((uint)partition >= (uint)count)
+        {
+            _partitionCount = LookUpPartitionCount();
+            count = await _partitionCount;
+            if ((uint)partition >= (uint)count)
+                throw new InvalidOperationException(
+                    $"the sink's partitioner chose partition {partition} of topic '{_topic}', which has {count} partitions (0 to {count - 1})");
+        }
+        await WriteAsync(new TopicPartition(_topic, partition), message);
+    }
+
+    private ValueTask WriteAsync(TopicPartition target, Message<byte[]?, byte[]?> message)
+    {
+        if (_exactlyOnce is not null) return _exactlyOnce.ProduceAsync(target, message, _onDelivery);
+        _ownProducer!.ProduceWaiting(target, message, _onDelivery, _abort);
         return ValueTask.CompletedTask;
+    }
+
+    private Task<int> LookUpPartitionCount() => Task.Run(() => PartitionCount(_options, _topic));
+
+    /// <summary>
+    /// How many partitions <paramref name="topic"/> has, from the brokers' metadata; retried while they do not know the
+    /// topic or its partitions (just created, a leader being elected) up to a deadline. The topic must exist: a metadata
+    /// request from an admin client does not create it.
+    /// </summary>
+    private static int PartitionCount(StreamJobOptions options, string topic)
+    {
+        using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options)).Build();
+        var deadline = DateTime.UtcNow + MetadataTimeout;
+        while (true)
+        {
+            var metadata = admin.GetMetadata(topic, MetadataTimeout).Topics.Single(t => t.Topic == topic);
+            if (!metadata.Error.IsError && metadata.Partitions.Count > 0) return metadata.Partitions.Count;
+            if (DateTime.UtcNow > deadline)
+            {
+                string reason = metadata.Error.Code == ErrorCode.UnknownTopicOrPart
+                    ? "it does not exist (a sink with a partitioner needs the topic's partition count: create the topic first)"
+                    : metadata.Error.IsError ? metadata.Error.Reason : "the brokers list no partitions for it";
+                throw new KafkaException(new Error(metadata.Error.Code, $"looking up the partitions of the sink's topic '{topic}' failed: {reason}"));
+            }
+            Thread.Sleep(200);
+        }
     }
 
     public ValueTask WatermarkAsync(long watermark) => ValueTask.CompletedTask;
@@ -97,14 +171,14 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
 internal static class ProducerExtensions
 {
     /// <summary>Hands <paramref name="message"/> to <paramref name="producer"/>, waiting while the client's send queue is full.</summary>
-    public static void ProduceWaiting(this IProducer<byte[]?, byte[]?> producer, string topic, Message<byte[]?, byte[]?> message,
+    public static void ProduceWaiting(this IProducer<byte[]?, byte[]?> producer, TopicPartition target, Message<byte[]?, byte[]?> message,
         Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery, CancellationToken abort)
     {
         while (true)
         {
             try
             {
-                producer.Produce(topic, message, onDelivery);
+                producer.Produce(target, message, onDelivery);
                 return;
             }
             catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
