@@ -7,8 +7,8 @@ namespace Quill.Streams.Connectors.Kafka;
 /// <para>
 /// Each sink subtask works on its own copy (a shallow copy of this object), opened with <see cref="Open"/> before its
 /// first record, so a partitioner may keep per-subtask fields. The partition count is looked up when the sink subtask
-/// starts; a partition beyond it makes the sink look the topic up once more (it may have grown) and, if it is still out
-/// of range, fails the job.
+/// starts (the topic must exist by then) and kept for the run, as in Flink: partitions added later are used after a
+/// restart. A partition outside 0 to count - 1 fails the job with an error naming the topic, the partition and the count.
 /// </para>
 /// </summary>
 public abstract class KafkaPartitioner<T>

@@ -15,24 +15,23 @@ namespace Quill.Streams.Connectors.Kafka;
 /// open transaction to be aborted with the job. A failed delivery fails the task at the next record or flush.
 /// <para>
 /// The partition: the Kafka client's choice (by the key's hash), or, with a <see cref="KafkaPartitioner{T}"/>, the one it
-/// chooses from the topic's partition count. The count is looked up when the sink is built (each run, each sink subtask)
-/// and the first record waits for it; it is not refreshed on a timer (as in Flink, a topic that grows later is not
-/// noticed), but a partition at or beyond it makes the sink look once more before it fails the task with an error
-/// naming the topic, the partition and the count. The chosen partition travels with the record on every path (a
-/// follower's forwarded records included), so it is where the record lands.
+/// chooses from the topic's partition count. The count is looked up when the sink is built (each run, each sink subtask:
+/// a restart looks again) and the first record waits for it. It is not refreshed while the job runs, as in Flink: the
+/// partitions a topic gains later are used after a restart. A partition outside 0 to count - 1 fails the task with an
+/// error naming the topic, the partition and the count, rather than losing the record. The chosen partition travels
+/// with the record on every path (a follower's forwarded records included), so it is where the record lands.
 /// </para>
 /// </summary>
 internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
 {
     private static readonly TimeSpan MetadataTimeout = TimeSpan.FromSeconds(30);
-    private readonly StreamJobOptions _options;
     private readonly string _topic;
     /// <summary>The topic, the partition left to the Kafka client.</summary>
     private readonly TopicPartition _anyPartition;
     /// <summary>Null when the Kafka client chooses the partition.</summary>
     private readonly KafkaPartitioner<T>? _partitioner;
-    /// <summary>With a partitioner: the topic's partition count, looked up when the sink is built (again when a record needs it).</summary>
-    private Task<int>? _partitionCount;
+    /// <summary>With a partitioner: the topic's partition count, looked up when the sink is built.</summary>
+    private readonly Task<int>? _partitionCount;
     private readonly Func<T, byte[]?> _key;
     private readonly Func<T, byte[]?> _value;
     private readonly CancellationToken _abort;
@@ -47,11 +46,10 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
     public KafkaSink(StreamJobOptions options, string topic, Func<T, byte[]?> key, Func<T, byte[]?> value, CancellationToken abort,
         ExactlyOnceOutput? exactlyOnce, KafkaPartitioner<T>? partitioner = null)
     {
-        _options = options;
         _topic = topic;
         _anyPartition = new TopicPartition(topic, Partition.Any);
         _partitioner = partitioner;
-        if (partitioner is not null) _partitionCount = LookUpPartitionCount();
+        if (partitioner is not null) _partitionCount = Task.Run(() => PartitionCount(options, topic));
         _key = key;
         _value = value;
         _abort = abort;
@@ -69,29 +67,25 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
         var message = new Message<byte[]?, byte[]?> { Key = _key(value), Value = _value(value) };
         if (timestamp >= 0) message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
         if (_partitioner is null) return WriteAsync(_anyPartition, message);
-        if (!_partitionCount!.IsCompletedSuccessfully) return WritePartitionedAsync(value, message, chosen: null);
-        int count = _partitionCount.Result;
-        int partition = _partitioner.Partition(value, message.Key, message.Value, _topic, count);
-        return (uint)partition < (uint)count ? WriteAsync(new TopicPartition(_topic, partition), message) : WritePartitionedAsync(value, message, partition);
+        if (!_partitionCount!.IsCompletedSuccessfully) return WriteWhenCountedAsync(value, message);
+        return WriteAsync(Target(value, message, _partitionCount.Result), message);
     }
 
-    /// <summary>
-    /// The partitioner's record when the partition count is not known yet (the first records), or when the partition
-    /// <paramref name="chosen"/> is not below the count looked up (the topic may have grown: looked up once more).
-    /// </summary>
-    private async ValueTask WritePartitionedAsync(T value, Message<byte[]?, byte[]?> message, int? chosen)
+    /// <summary>The first records: they wait for the partition count (or fail with its lookup).</summary>
+    private async ValueTask WriteWhenCountedAsync(T value, Message<byte[]?, byte[]?> message)
     {
         int count = await _partitionCount!;
-        int partition = chosen ?? _partitioner!.Partition(value, message.Key, message.Value, _topic, count);
+        await WriteAsync(Target(value, message, count), message);
+    }
+
+    /// <summary>The partition the partitioner chooses, which must be one the topic has.</summary>
+    private TopicPartition Target(T value, Message<byte[]?, byte[]?> message, int count)
+    {
+        int partition = _partitioner!.Partition(value, message.Key, message.Value, _topic, count);
         if ((uint)partition >= (uint)count)
-        {
-            _partitionCount = LookUpPartitionCount();
-            count = await _partitionCount;
-            if ((uint)partition >= (uint)count)
-                throw new InvalidOperationException(
-                    $"the sink's partitioner chose partition {partition} of topic '{_topic}', which has {count} partitions (0 to {count - 1})");
-        }
-        await WriteAsync(new TopicPartition(_topic, partition), message);
+            throw new InvalidOperationException($"the sink's partitioner chose partition {partition} of topic '{_topic}', which has {count} "
+                + $"partitions (0 to {count - 1}; counted when the sink started)");
+        return new TopicPartition(_topic, partition);
     }
 
     private ValueTask WriteAsync(TopicPartition target, Message<byte[]?, byte[]?> message)
@@ -100,8 +94,6 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
         _ownProducer!.ProduceWaiting(target, message, _onDelivery, _abort);
         return ValueTask.CompletedTask;
     }
-
-    private Task<int> LookUpPartitionCount() => Task.Run(() => PartitionCount(_options, _topic));
 
     /// <summary>
     /// How many partitions <paramref name="topic"/> has, from the brokers' metadata; retried while they do not know the
