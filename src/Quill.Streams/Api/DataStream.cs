@@ -122,25 +122,59 @@ public sealed class DataStream<T> : ISideOutputStream
 
     IStreamControl ISideOutputStream.BuildSideChain(JobContext context, TaskInfo task) => BuildChain(context, task);
 
-    /// <summary>Writes each record's value to <paramref name="topic"/> with a null key.</summary>
-    public void ToKafka(string topic, Serde<T> valueSerde) =>
-        AddSink(topic, _ => null, valueSerde.Serialize);
+    /// <summary>
+    /// Writes each record's value to <paramref name="topic"/> with a null key; to the partition
+    /// <paramref name="partitioner"/> chooses, or where the Kafka client puts it when there is none.
+    /// </summary>
+    public void ToKafka(string topic, Serde<T> valueSerde, KafkaPartitioner<T>? partitioner = null) =>
+        AddSink(topic, _ => null, valueSerde.Serialize, partitioner);
 
-    /// <summary>Writes each record's value to <paramref name="topic"/>, keyed by <paramref name="keySelector"/>.</summary>
-    public void ToKafka<TKey>(string topic, Func<T, TKey> keySelector, Serde<TKey> keySerde, Serde<T> valueSerde) =>
-        AddSink(topic, r => keySerde.Serialize(keySelector(r)), valueSerde.Serialize);
+    /// <summary>
+    /// Writes each record's value to <paramref name="topic"/> with a null key, to the partition
+    /// <paramref name="partitioner"/> gives for the record and the topic's partition count.
+    /// </summary>
+    public void ToKafka(string topic, Serde<T> valueSerde, Func<T, int, int> partitioner) =>
+        ToKafka(topic, valueSerde, KafkaPartitioner.Of(partitioner));
 
-    /// <summary>Writes a key and a value taken from each record to <paramref name="topic"/>.</summary>
+    /// <summary>
+    /// Writes each record's value to <paramref name="topic"/>, keyed by <paramref name="keySelector"/>; to the partition
+    /// <paramref name="partitioner"/> chooses, or by the key's hash (the Kafka client's partitioner) when there is none.
+    /// </summary>
+    public void ToKafka<TKey>(string topic, Func<T, TKey> keySelector, Serde<TKey> keySerde, Serde<T> valueSerde,
+        KafkaPartitioner<T>? partitioner = null) =>
+        AddSink(topic, r => keySerde.Serialize(keySelector(r)), valueSerde.Serialize, partitioner);
+
+    /// <summary>
+    /// Writes each record's value to <paramref name="topic"/>, keyed by <paramref name="keySelector"/>, to the partition
+    /// <paramref name="partitioner"/> gives for the record and the topic's partition count.
+    /// </summary>
+    public void ToKafka<TKey>(string topic, Func<T, TKey> keySelector, Serde<TKey> keySerde, Serde<T> valueSerde,
+        Func<T, int, int> partitioner) =>
+        ToKafka(topic, keySelector, keySerde, valueSerde, KafkaPartitioner.Of(partitioner));
+
+    /// <summary>
+    /// Writes a key and a value taken from each record to <paramref name="topic"/>; to the partition
+    /// <paramref name="partitioner"/> chooses, or by the key's hash (the Kafka client's partitioner) when there is none.
+    /// </summary>
     public void ToKafka<TKey, TValue>(string topic, Func<T, TKey> keySelector, Serde<TKey> keySerde,
-        Func<T, TValue> valueSelector, Serde<TValue> valueSerde) =>
-        AddSink(topic, r => keySerde.Serialize(keySelector(r)), r => valueSerde.Serialize(valueSelector(r)));
+        Func<T, TValue> valueSelector, Serde<TValue> valueSerde, KafkaPartitioner<T>? partitioner = null) =>
+        AddSink(topic, r => keySerde.Serialize(keySelector(r)), r => valueSerde.Serialize(valueSelector(r)), partitioner);
 
-    private void AddSink(string topic, Func<T, byte[]?> key, Func<T, byte[]?> value)
+    /// <summary>
+    /// Writes a key and a value taken from each record to <paramref name="topic"/>, to the partition
+    /// <paramref name="partitioner"/> gives for the record and the topic's partition count.
+    /// </summary>
+    public void ToKafka<TKey, TValue>(string topic, Func<T, TKey> keySelector, Serde<TKey> keySerde,
+        Func<T, TValue> valueSelector, Serde<TValue> valueSerde, Func<T, int, int> partitioner) =>
+        ToKafka(topic, keySelector, keySerde, valueSelector, valueSerde, KafkaPartitioner.Of(partitioner));
+
+    private void AddSink(string topic, Func<T, byte[]?> key, Func<T, byte[]?> value, KafkaPartitioner<T>? partitioner)
     {
         ArgumentException.ThrowIfNullOrEmpty(topic);
-        _consumers.Add((context, _) =>
+        _consumers.Add((context, task) =>
         {
-            var sink = new KafkaSink<T>(context.Options, topic, key, value, context.Abort, context.ExactlyOnceOutput);
+            var sink = new KafkaSink<T>(context.Options, topic, key, value, context.Abort, context.ExactlyOnceOutput,
+                partitioner?.OpenFor(task.Subtask, context.Options.Parallelism));
             context.Resources.Add(sink);
             return sink;
         });

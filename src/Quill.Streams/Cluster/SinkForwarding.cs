@@ -11,7 +11,7 @@ namespace Quill.Streams.Cluster;
 /// <summary>
 /// How a follower's exactly-once sink task reaches the leader's transactions (a <c>"sink"</c> connection to the leader's
 /// data endpoint, one per sink task): length-prefixed frames, a record (kind 0: timestamp (8, -1 none), topic (2-byte
-/// length, UTF-8), key and value (4-byte length each, -1 null)), a barrier (kind 1: the checkpoint id, 8) or the end
+/// length, UTF-8), partition (4, -1 for the Kafka client's choice), key and value (4-byte length each, -1 null)), a barrier (kind 1: the checkpoint id, 8) or the end
 /// (kind 2). The leader answers each barrier with its checkpoint id (8 bytes, big-endian) once the records before it
 /// are in the epoch's producer.
 /// </summary>
@@ -19,10 +19,16 @@ internal static class SinkFrames
 {
     public const byte Record = 0, Barrier = 1, End = 2;
 
-    public static byte[] EncodeRecord(string topic, Message<byte[]?, byte[]?> message)
+    /// <summary>A record for the partition the Kafka client chooses.</summary>
+    public static byte[] EncodeRecord(string topic, Message<byte[]?, byte[]?> message) =>
+        EncodeRecord(new TopicPartition(topic, Partition.Any), message);
+
+    /// <summary>A record for <paramref name="target"/>'s partition (the sink's partitioner chose it in the follower).</summary>
+    public static byte[] EncodeRecord(TopicPartition target, Message<byte[]?, byte[]?> message)
     {
+        string topic = target.Topic;
         int topicBytes = Encoding.UTF8.GetByteCount(topic);
-        int body = 1 + 8 + 2 + topicBytes + 4 + (message.Key?.Length ?? 0) + 4 + (message.Value?.Length ?? 0);
+        int body = 1 + 8 + 2 + topicBytes + 4 + 4 + (message.Key?.Length ?? 0) + 4 + (message.Value?.Length ?? 0);
         var frame = new byte[4 + body];
         var span = frame.AsSpan();
         BinaryPrimitives.WriteInt32BigEndian(span, body);
@@ -31,7 +37,8 @@ internal static class SinkFrames
         BinaryPrimitives.WriteInt64BigEndian(span[5..], timestamp);
         BinaryPrimitives.WriteUInt16BigEndian(span[13..], checked((ushort)topicBytes));
         int at = 15 + Encoding.UTF8.GetBytes(topic, span[15..]);
-        at = WriteBytes(span, at, message.Key);
+        BinaryPrimitives.WriteInt32BigEndian(span[at..], target.Partition.Value);
+        at = WriteBytes(span, at + 4, message.Key);
         WriteBytes(span, at, message.Value);
         return frame;
     }
@@ -56,15 +63,24 @@ internal static class SinkFrames
 
     public static (string Topic, Message<byte[]?, byte[]?> Message) DecodeRecord(ReadOnlySpan<byte> body)
     {
+        var (target, message) = DecodeTargetedRecord(body);
+        return (target.Topic, message);
+    }
+
+    /// <summary>A record and where it goes: its topic and partition (<see cref="Partition.Any"/>: the Kafka client's choice).</summary>
+    public static (TopicPartition Target, Message<byte[]?, byte[]?> Message) DecodeTargetedRecord(ReadOnlySpan<byte> body)
+    {
         long timestamp = BinaryPrimitives.ReadInt64BigEndian(body[1..]);
         int topicBytes = BinaryPrimitives.ReadUInt16BigEndian(body[9..]);
         string topic = Encoding.UTF8.GetString(body.Slice(11, topicBytes));
         int at = 11 + topicBytes;
+        int partition = BinaryPrimitives.ReadInt32BigEndian(body[at..]);
+        at += 4;
         var key = ReadBytes(body, ref at);
         var value = ReadBytes(body, ref at);
         var message = new Message<byte[]?, byte[]?> { Key = key, Value = value };
         if (timestamp >= 0) message.Timestamp = new Timestamp(timestamp, TimestampType.CreateTime);
-        return (topic, message);
+        return (new TopicPartition(topic, partition), message);
     }
 
     private static byte[]? ReadBytes(ReadOnlySpan<byte> body, ref int at)
@@ -106,11 +122,11 @@ internal sealed class SinkForwarder : IExactlyOnceWriter
         _ = Task.Run(PumpAsync);
     }
 
-    public ValueTask ProduceAsync(string topic, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery)
+    public ValueTask ProduceAsync(TopicPartition target, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery)
     {
         // Delivery is the leader's: a record it cannot write fails its transaction and the generation.
         ThrowIfFailed();
-        var frame = SinkFrames.EncodeRecord(topic, message);
+        var frame = SinkFrames.EncodeRecord(target, message);
         return _queue.Writer.TryWrite((frame, null)) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync((frame, null), _stop.Token);
     }
 
@@ -250,8 +266,8 @@ internal static class SinkReceiver
             switch (body[0])
             {
                 case SinkFrames.Record:
-                    var (topic, message) = SinkFrames.DecodeRecord(body);
-                    await writer.ProduceAsync(topic, message, onDelivery);
+                    var (target, message) = SinkFrames.DecodeTargetedRecord(body);
+                    await writer.ProduceAsync(target, message, onDelivery);
                     break;
                 case SinkFrames.Barrier:
                     long id = BinaryPrimitives.ReadInt64BigEndian(body[1..]);

@@ -212,8 +212,11 @@ internal sealed class ExactlyOnceOutput : ITwoPhaseCommit, IDisposable
 /// <summary>Where one exactly-once sink task writes its records, and how its barriers move it to the next epoch.</summary>
 internal interface IExactlyOnceWriter : IDisposable
 {
-    /// <summary>Hands a record to the current epoch's transaction (waits while the way there is full).</summary>
-    ValueTask ProduceAsync(string topic, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery);
+    /// <summary>
+    /// Hands a record to the current epoch's transaction (waits while the way there is full), for
+    /// <paramref name="target"/>'s partition (<see cref="Partition.Any"/>: the Kafka client's choice).
+    /// </summary>
+    ValueTask ProduceAsync(TopicPartition target, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery);
 
     /// <summary>
     /// Checkpoint <paramref name="checkpointId"/>'s barrier: completes once every record before it is in its epoch's
@@ -233,9 +236,9 @@ internal sealed class EpochWriter(ExactlyOnceOutput output, CancellationToken ab
 {
     private long _epoch = output.FirstEpoch;
 
-    public ValueTask ProduceAsync(string topic, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery)
+    public ValueTask ProduceAsync(TopicPartition target, Message<byte[]?, byte[]?> message, Action<DeliveryReport<byte[]?, byte[]?>>? onDelivery)
     {
-        output.ProducerFor(_epoch).ProduceWaiting(topic, message, onDelivery, abort);
+        output.ProducerFor(_epoch).ProduceWaiting(target, message, onDelivery, abort);
         return ValueTask.CompletedTask;
     }
 
