@@ -5,8 +5,9 @@ namespace Quill.Streams.Api;
 
 /// <summary>
 /// A keyed stream cut into event-time windows (<see cref="KeyedStream{TKey,T}.Window"/>); needs watermarks. Set the
-/// allowed lateness and the late-data side output before <see cref="Reduce(Func{T,T,T})"/> or
-/// <see cref="Aggregate{TAcc,TOut}(Func{TAcc},Func{TAcc,T,TAcc},Func{TKey,TimeWindow,TAcc,TOut})"/>.
+/// allowed lateness and the late-data side output before <see cref="Reduce(Func{T,T,T})"/>,
+/// <see cref="Aggregate{TAcc,TOut}(Func{TAcc},Func{TAcc,T,TAcc},Func{TKey,TimeWindow,TAcc,TOut})"/> (incremental: one
+/// value per window) or <see cref="Process{TOut}(Action{IReadOnlyList{T},WindowContext{TKey,TOut}})"/> (the whole window).
 /// </summary>
 public sealed class WindowedStream<TKey, T> where TKey : notnull
 {
@@ -67,12 +68,50 @@ public sealed class WindowedStream<TKey, T> where TKey : notnull
     public DataStream<TOut> Aggregate<TAcc, TOut>(Func<TAcc> createAccumulator, Func<TAcc, T, TAcc> add, Func<TAcc, TAcc, TAcc> merge,
         Func<TKey, TimeWindow, TAcc, TOut> result) => Build(createAccumulator, add, merge, result);
 
+    /// <summary>
+    /// A whole-window function (Flink's ProcessWindowFunction): when a window fires, <paramref name="process"/> runs once
+    /// for its key with all its records, in the order they came, and emits any number of outputs (and side outputs)
+    /// through the context, each stamped with the window's last timestamp. The window keeps its records until it fires
+    /// (until its cleanup, with an allowed lateness: a late record within it fires the window again with all of its
+    /// records). An incremental <see cref="Reduce{TOut}(Func{T,T,T},Func{TKey,TimeWindow,T,TOut})"/> or
+    /// <see cref="Aggregate{TAcc,TOut}(Func{TAcc},Func{TAcc,T,TAcc},Func{TKey,TimeWindow,TAcc,TOut})"/> keeps one value
+    /// per window instead, and its result sees the key and the window too.
+    /// </summary>
+    public DataStream<TOut> Process<TOut>(Action<IReadOnlyList<T>, WindowContext<TKey, TOut>> process) =>
+        Process(() => new DelegateProcessWindowFunction<TKey, T, TOut>(process));
+
+    /// <summary>As the lambda form; <paramref name="createFunction"/> makes one instance per task.</summary>
+    public DataStream<TOut> Process<TOut>(Func<ProcessWindowFunction<TKey, T, TOut>> createFunction)
+    {
+        var (windows, lateness, lateData) = (_windows, _allowedLateness, _lateData);
+        return _keyed.Process(() =>
+        {
+            var function = createFunction();
+            var context = new WindowContext<TKey, TOut>();
+            // The accumulator is the window's list, added to in place (on the heap nothing is copied per record; the
+            // checkpoint writes it at the barrier); merged sessions' lists are appended in the order of their starts.
+            return new WindowOperatorFunction<TKey, T, List<T>, TOut>(windows, lateness, lateData, () => [],
+                (records, value) =>
+                {
+                    records.Add(value);
+                    return records;
+                },
+                (first, second) =>
+                {
+                    first.AddRange(second);
+                    return first;
+                },
+                (window, records, keyed) => function.Process(records, context.Enter(keyed, window)));
+        });
+    }
+
     private DataStream<TOut> Build<TAcc, TOut>(Func<TAcc> createAccumulator, Func<TAcc, T, TAcc> add, Func<TAcc, TAcc, TAcc>? merge,
         Func<TKey, TimeWindow, TAcc, TOut> result)
     {
         // Copied now: the stream can be windowed again with other settings.
         var (windows, lateness, lateData) = (_windows, _allowedLateness, _lateData);
-        return _keyed.Process(() => new WindowOperatorFunction<TKey, T, TAcc, TOut>(windows, lateness, lateData, createAccumulator, add, merge, result));
+        return _keyed.Process(() => new WindowOperatorFunction<TKey, T, TAcc, TOut>(windows, lateness, lateData, createAccumulator, add, merge,
+            (window, accumulator, context) => context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp)));
     }
 }
 

@@ -7,7 +7,8 @@ namespace Quill.Streams.Runtime;
 /// <summary>
 /// Event-time windows as a keyed function (Flink's WindowOperator with its default EventTimeTrigger): per key, an
 /// accumulator per open window (map state by window) and an event-time timer at each window's last timestamp. When the
-/// watermark reaches it, the window's result is emitted, stamped with that time. A window is kept until the watermark
+/// watermark reaches it, the window fires: <paramref name="fire"/> emits its results from the accumulator (one for a
+/// reduce or an aggregate, any number for a whole-window function), stamped with that time. A window is kept until the watermark
 /// passes its end plus the allowed lateness (a cleanup timer); a record for a window that has fired but is within the
 /// lateness updates it and fires it again at once, with the updated result. A record no window takes any more is late:
 /// sent to the late-data side output if there is one, else dropped. Session windows merge: a record's window takes in
@@ -24,7 +25,7 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
     Func<TAcc> createAccumulator,
     Func<TAcc, T, TAcc> add,
     Func<TAcc, TAcc, TAcc>? merge,
-    Func<TKey, TimeWindow, TAcc, TOut> result) : KeyedProcessFunction<TKey, T, TOut> where TKey : notnull
+    Action<TimeWindow, TAcc, KeyedContext<TKey, TOut>> fire) : KeyedProcessFunction<TKey, T, TOut> where TKey : notnull
 {
     private IMapState<TimeWindow, TAcc> _windows = null!;
 
@@ -92,7 +93,7 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
     /// </summary>
     private void FireOrWait(TimeWindow window, TAcc accumulator, long watermark, KeyedContext<TKey, TOut> context)
     {
-        if (window.MaxTimestamp <= watermark) context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp);
+        if (window.MaxTimestamp <= watermark) fire(window, accumulator, context);
         else context.Timers.RegisterEventTimeTimer(window.MaxTimestamp);
         if (allowedLateness > 0) context.Timers.RegisterEventTimeTimer(CleanupTime(window));
     }
@@ -101,7 +102,7 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
     {
         foreach (var (window, accumulator) in _windows.Entries.OrderBy(w => w.Key.Start).ToList())
         {
-            if (window.MaxTimestamp == time) context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp);
+            if (window.MaxTimestamp == time) fire(window, accumulator, context);
             if (CleanupTime(window) <= time) _windows.Remove(window);
         }
     }
