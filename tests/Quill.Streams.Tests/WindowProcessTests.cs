@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Quill.Broker.Compat.Tests;
 using Quill.Streams.Api;
 using Quill.Streams.Serialization;
@@ -212,5 +213,69 @@ public sealed class WindowProcessTests(BrokerFixture fixture) : IDisposable
         Assert.Equal(["a@0-10000:1 2 4", "b@0-10000:5 6"], tumblingRecords.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
         Assert.Equal(2, _kafka.ReadAll(sessions, 1).Count);
         Assert.Equal(2, _kafka.ReadAll(tumbling, 1).Count);
+    }
+    /// <summary>
+    /// Processing-time windows on the job's (fake) clock, no watermarks: a record is in the windows holding the clock when
+    /// the window operator takes it, and a window fires when the clock passes its end. Every window operator takes a
+    /// record before the echo does (one keyed stream feeds them in order), so its echo in the output means the windows have it.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task processing_time_windows_take_records_by_the_tasks_clock_and_fire_when_it_passes_their_end(bool stateOnDisk)
+    {
+        string input = Kafka.NewTopic("readings"), echo = Kafka.NewTopic("echo");
+        string tumbling = Kafka.NewTopic("tumbling"), sliding = Kafka.NewTopic("sliding"), sessions = Kafka.NewTopic("sessions");
+        await CreateTopicsAsync(2, input, echo, tumbling, sliding, sessions);
+        const long T = 1_700_000_000_000; // a multiple of 10 s
+        var clock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(T + 1000));
+        var job = StreamJob.Create(new StreamJobOptions
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers,
+            JobName = Kafka.NewTopic("window-process"),
+            Parallelism = 2,
+            TimeProvider = clock,
+            StateBackend = stateOnDisk ? StateBackend.OnDisk(Path.Combine(_directory, "state"), 1 << 20) : StateBackend.InMemory,
+        });
+        var keyed = job.FromKafka(input, Serdes.String).Map(Parse).KeyBy(r => r.Sensor);
+        string Relative(TimeWindow window) => $"{window.Start - T}-{window.End - T}";
+        keyed.Window(TumblingProcessingTimeWindows.Of(TimeSpan.FromSeconds(10)))
+            .Process<string>((records, context) => context.Emit($"{context.Key}@{Relative(context.Window)}:{string.Join(' ', records.Select(r => r.Reading))}"))
+            .ToKafka(tumbling, Serdes.String!);
+        keyed.Window(SlidingProcessingTimeWindows.Of(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)))
+            .Reduce((a, b) => (a.Sensor, a.Reading + b.Reading), (sensor, window, sum) => $"{sensor}@{Relative(window)}:{sum.Reading}")
+            .ToKafka(sliding, Serdes.String!);
+        keyed.Window(ProcessingTimeSessionWindows.WithGap(TimeSpan.FromSeconds(3)))
+            .Process<string>((records, context) => context.Emit($"{context.Key}@{Relative(context.Window)}:{string.Join(' ', records.Select(r => r.Reading))}"))
+            .ToKafka(sessions, Serdes.String!);
+        keyed.Process<string>((record, context) => context.Emit($"{record.Sensor},{record.Reading}")).ToKafka(echo, Serdes.String!);
+        await using var running = new RunningJob(job);
+
+        // At T+1 s: a 1 s session each for a and b, the sliding windows from T-5 s and T, the tumbling one from T.
+        await _kafka.ProduceAsync(input, [new Input("a", "a,1", 0, null), new Input("b", "b,10", 1, null), new Input("a", "a,2", 0, null)]);
+        await _kafka.ReadAsync(echo, 1, 3, running.Run);
+        // At T+5 s the sessions [T+1 s, T+4 s) and the sliding windows [T-5 s, T+5 s) have fired; a's next record is
+        // in the windows from T and T+5 s and in a new session.
+        clock.Advance(TimeSpan.FromSeconds(4));
+        var firstSessions = await _kafka.ReadAsync(sessions, 1, 2, running.Run);
+        var firstSliding = await _kafka.ReadAsync(sliding, 1, 2, running.Run);
+        await _kafka.ProduceAsync(input, [new Input("a", "a,4", 0, null)]);
+        await _kafka.ReadAsync(echo, 1, 4, running.Run);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var tumblingRecords = await _kafka.ReadAsync(tumbling, 1, 2, running.Run);
+        var slidingRecords = await _kafka.ReadAsync(sliding, 1, 4, running.Run);
+        var sessionRecords = await _kafka.ReadAsync(sessions, 1, 3, running.Run);
+        await running.StopAsync();
+
+        Assert.Equal(["a@1000-4000:1 2", "b@1000-4000:10"], firstSessions.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(["a@-5000-5000:3", "b@-5000-5000:10"], firstSliding.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(["a@0-10000:1 2 4", "b@0-10000:10"], tumblingRecords.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(["a@-5000-5000:3", "a@0-10000:7", "b@-5000-5000:10", "b@0-10000:10"], slidingRecords.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        Assert.Equal(["a@1000-4000:1 2", "a@5000-8000:4", "b@1000-4000:10"], sessionRecords.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        // Results carry their window's last millisecond.
+        Assert.Equal([T + 9999, T + 9999], tumblingRecords.Select(r => r.Message.Timestamp.UnixTimestampMs));
+        Assert.Equal([T + 3999, T + 3999, T + 7999], sessionRecords.Select(r => r.Message.Timestamp.UnixTimestampMs).Order());
+        Assert.Equal(2, _kafka.ReadAll(tumbling, 1).Count);
+        Assert.Equal(4, _kafka.ReadAll(sliding, 1).Count);
     }
 }

@@ -4,7 +4,8 @@ using Quill.Streams.Time;
 namespace Quill.Streams.Api;
 
 /// <summary>
-/// A keyed stream cut into event-time windows (<see cref="KeyedStream{TKey,T}.Window"/>); needs watermarks. Set the
+/// A keyed stream cut into windows (<see cref="KeyedStream{TKey,T}.Window"/>): event-time windows need watermarks;
+/// processing-time ones (<see cref="WindowAssigner.IsEventTime"/> false) take the task's clock and need none. Set the
 /// allowed lateness and the late-data side output before <see cref="Reduce(Func{T,T,T})"/>,
 /// <see cref="Aggregate{TAcc,TOut}(Func{TAcc},Func{TAcc,T,TAcc},Func{TKey,TimeWindow,TAcc,TOut})"/> (incremental: one
 /// value per window) or <see cref="Process{TOut}(Action{IReadOnlyList{T},WindowContext{TKey,TOut}})"/> (the whole window).
@@ -26,6 +27,7 @@ public sealed class WindowedStream<TKey, T> where TKey : notnull
     /// Flink's allowedLateness: a window's state is kept until the watermark passes its end plus
     /// <paramref name="lateness"/>; a record for it that comes after it fired, within that time, fires it again with the
     /// updated result (a second output for the same key and window). Later records are late (see <see cref="SideOutputLateData"/>).
+    /// Processing-time windows have no lateness (as Flink's): they go when they fire, and no record is late for them.
     /// </summary>
     public WindowedStream<TKey, T> AllowedLateness(TimeSpan lateness)
     {

@@ -5,14 +5,19 @@ using Quill.Streams.Time;
 namespace Quill.Streams.Runtime;
 
 /// <summary>
-/// Event-time windows as a keyed function (Flink's WindowOperator with its default EventTimeTrigger): per key, an
-/// accumulator per open window (map state by window) and an event-time timer at each window's last timestamp. When the
-/// watermark reaches it, the window fires: <paramref name="fire"/> emits its results from the accumulator (one for a
-/// reduce or an aggregate, any number for a whole-window function), stamped with that time. A window is kept until the watermark
+/// Windows as a keyed function (Flink's WindowOperator with its default EventTimeTrigger): per key, an accumulator per
+/// open window (map state by window) and an event-time timer at each window's last timestamp. When the watermark
+/// reaches it, the window fires: <paramref name="fire"/> emits its results from the accumulator (one for a reduce or an
+/// aggregate, any number for a whole-window function), stamped with that time. A window is kept until the watermark
 /// passes its end plus the allowed lateness (a cleanup timer); a record for a window that has fired but is within the
 /// lateness updates it and fires it again at once, with the updated result. A record no window takes any more is late:
 /// sent to the late-data side output if there is one, else dropped. Session windows merge: a record's window takes in
 /// every window of its key it intersects, their accumulators merged.
+/// <para>
+/// Processing-time windows (<see cref="WindowAssigner.IsEventTime"/> false; Flink's ProcessingTimeTrigger) are the same
+/// with the task's clock in place of the record's timestamp and processing-time timers in place of event-time ones: no
+/// record is late for them, and the allowed lateness does not apply.
+/// </para>
 /// <para>
 /// Timers are never deleted (two windows of a key can share a time, as one's end and another's cleanup): a timer finds
 /// its work in the state, and one whose window merged away finds none.
@@ -33,20 +38,26 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
 
     public override void Open(IKeyedStateProvider state) => _windows = state.GetMapState<TimeWindow, TAcc>("windows");
 
-    /// <summary>When the window's state goes: the watermark has passed its end and the lateness (saturating).</summary>
+    /// <summary>
+    /// When the window's state goes: the watermark has passed its end and the lateness (saturating). A processing-time
+    /// window goes when it fires (as Flink's, it has no lateness).
+    /// </summary>
     private long CleanupTime(TimeWindow window) =>
-        window.MaxTimestamp > long.MaxValue - allowedLateness ? long.MaxValue : window.MaxTimestamp + allowedLateness;
+        !assigner.IsEventTime ? window.MaxTimestamp
+        : window.MaxTimestamp > long.MaxValue - allowedLateness ? long.MaxValue : window.MaxTimestamp + allowedLateness;
 
-    private bool IsLate(TimeWindow window, long watermark) => CleanupTime(window) <= watermark;
+    /// <summary>Only event-time windows are ever late: a processing-time window is assigned from the clock, so it is still open.</summary>
+    private bool IsLate(TimeWindow window, long watermark) => assigner.IsEventTime && CleanupTime(window) <= watermark;
 
     public override void ProcessElement(T value, KeyedContext<TKey, TOut> context)
     {
         long watermark = context.Timers.CurrentWatermark;
+        long time = assigner.IsEventTime ? context.Timestamp : context.Timers.CurrentProcessingTime;
         bool taken = false;
-        if (assigner.IsMerging) taken = AddToSession(value, assigner.AssignWindows(context.Timestamp)[0], watermark, context);
+        if (assigner.IsMerging) taken = AddToSession(value, assigner.AssignWindows(time)[0], watermark, context);
         else
         {
-            foreach (var window in assigner.AssignWindows(context.Timestamp))
+            foreach (var window in assigner.AssignWindows(time))
             {
                 if (IsLate(window, watermark)) continue;
                 taken = true;
@@ -93,6 +104,12 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
     /// </summary>
     private void FireOrWait(TimeWindow window, TAcc accumulator, long watermark, KeyedContext<TKey, TOut> context)
     {
+        if (!assigner.IsEventTime)
+        {
+            // Flink's ProcessingTimeTrigger: the task's clock reaching the window's last millisecond fires it, once.
+            context.Timers.RegisterProcessingTimeTimer(window.MaxTimestamp);
+            return;
+        }
         if (window.MaxTimestamp <= watermark) fire(window, accumulator, context);
         else context.Timers.RegisterEventTimeTimer(window.MaxTimestamp);
         if (allowedLateness > 0) context.Timers.RegisterEventTimeTimer(CleanupTime(window));
