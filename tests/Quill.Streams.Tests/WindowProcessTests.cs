@@ -93,8 +93,11 @@ public sealed class WindowProcessTests(BrokerFixture fixture) : IDisposable
         Assert.Equal(2, _kafka.ReadAll(side, 1).Count);
     }
 
-    [Fact]
-    public async Task sliding_windows_give_each_window_its_own_records_and_merged_sessions_concatenate_their_records()
+    /// <summary>On disk a merge moves the later parts' records after the earliest part's, entry by entry, as on the heap.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task sliding_windows_give_each_window_its_own_records_and_merged_sessions_concatenate_their_records(bool stateOnDisk)
     {
         string input = Kafka.NewTopic("readings"), sliding = Kafka.NewTopic("sliding"), sessions = Kafka.NewTopic("sessions");
         await CreateTopicsAsync(1, input, sliding, sessions);
@@ -107,7 +110,7 @@ public sealed class WindowProcessTests(BrokerFixture fixture) : IDisposable
             new Input(null, "b,1", 0, 100), new Input(null, "a,32", 0, 2200), new Input(null, "b,2", 0, 5000), new Input(null, "f,0", 0, 20000),
         ]);
 
-        var job = NewJob(parallelism: 2);
+        var job = NewJob(parallelism: 2, stateOnDisk: stateOnDisk);
         var keyed = Readings(job, input, WatermarkStrategy<string?>.ForBoundedOutOfOrderness(TimeSpan.FromSeconds(3)));
         keyed.Window(SlidingEventTimeWindows.Of(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)))
             .Process<string>((records, context) => context.Emit(Listed(records, context)))

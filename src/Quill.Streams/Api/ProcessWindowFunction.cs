@@ -13,7 +13,7 @@ public abstract class ProcessWindowFunction<TKey, TIn, TOut> where TKey : notnul
     /// <summary>
     /// The window <see cref="WindowContext{TKey,TOut}.Window"/> of key <see cref="WindowContext{TKey,TOut}.Key"/> fired:
     /// <paramref name="elements"/> are its records in the order they came (a merged session's: each merged part's in
-    /// order, the parts by their start). The list is only valid during the call.
+    /// order, the parts by their start).
     /// </summary>
     public abstract void Process(IReadOnlyList<TIn> elements, WindowContext<TKey, TOut> context);
 }

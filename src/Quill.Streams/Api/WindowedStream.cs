@@ -90,19 +90,7 @@ public sealed class WindowedStream<TKey, T> where TKey : notnull
         {
             var function = createFunction();
             var context = new WindowContext<TKey, TOut>();
-            // The accumulator is the window's list, added to in place (on the heap nothing is copied per record; the
-            // checkpoint writes it at the barrier); merged sessions' lists are appended in the order of their starts.
-            return new WindowOperatorFunction<TKey, T, List<T>, TOut>(windows, lateness, lateData, () => [],
-                (records, value) =>
-                {
-                    records.Add(value);
-                    return records;
-                },
-                (first, second) =>
-                {
-                    first.AddRange(second);
-                    return first;
-                },
+            return new WindowOperatorFunction<TKey, T, IReadOnlyList<T>, TOut>(windows, lateness, lateData, new WindowRecordLists<T>(),
                 (window, records, keyed) => function.Process(records, context.Enter(keyed, window)));
         });
     }
@@ -112,7 +100,8 @@ public sealed class WindowedStream<TKey, T> where TKey : notnull
     {
         // Copied now: the stream can be windowed again with other settings.
         var (windows, lateness, lateData) = (_windows, _allowedLateness, _lateData);
-        return _keyed.Process(() => new WindowOperatorFunction<TKey, T, TAcc, TOut>(windows, lateness, lateData, createAccumulator, add, merge,
+        return _keyed.Process(() => new WindowOperatorFunction<TKey, T, TAcc, TOut>(windows, lateness, lateData,
+            new WindowAccumulators<T, TAcc>(createAccumulator, add, merge),
             (window, accumulator, context) => context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp)));
     }
 }
