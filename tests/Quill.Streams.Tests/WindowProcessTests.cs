@@ -281,4 +281,67 @@ public sealed class WindowProcessTests(BrokerFixture fixture) : IDisposable
         Assert.Equal(2, _kafka.ReadAll(tumbling, 1).Count);
         Assert.Equal(4, _kafka.ReadAll(sliding, 1).Count);
     }
+    /// <summary>
+    /// A processing-time window's records and timer are in the checkpoint; restored after its end has passed on the
+    /// clock, the window fires at once with the first run's records, and the second run's records make a new window.
+    /// </summary>
+    [Fact]
+    public async Task a_processing_time_window_restored_after_its_end_fires_at_once_with_the_records_of_the_first_run()
+    {
+        string input = Kafka.NewTopic("readings"), echo = Kafka.NewTopic("echo"), output = Kafka.NewTopic("windows");
+        await CreateTopicsAsync(1, input, echo, output);
+        const long T = 1_700_000_040_000; // a multiple of 60 s
+        string checkpoints = Path.Combine(_directory, "checkpoints");
+        StreamJob Job(FakeTimeProvider clock)
+        {
+            var job = StreamJob.Create(new StreamJobOptions
+            {
+                BootstrapServers = fixture.Broker.BootstrapServers,
+                JobName = Kafka.NewTopic("window-process"),
+                Parallelism = 2,
+                TimeProvider = clock,
+                CheckpointDirectory = checkpoints,
+                CheckpointInterval = TimeSpan.FromSeconds(10),
+            });
+            var keyed = job.FromKafka(input, Serdes.String).Map(Parse).KeyBy(r => r.Sensor);
+            keyed.Window(TumblingProcessingTimeWindows.Of(TimeSpan.FromMinutes(1)))
+                .Process<string>((records, context) =>
+                    context.Emit($"{context.Key}@{context.Window.Start - T}:{string.Join(' ', records.Select(r => r.Reading))}"))
+                .ToKafka(output, Serdes.String!);
+            keyed.Process<string>((record, context) => context.Emit($"{record.Sensor},{record.Reading}")).ToKafka(echo, Serdes.String!);
+            return job;
+        }
+
+        // First run, at T+1 s: a's and b's records go into [T, T+60 s); at T+11 s a checkpoint has them; the stop fires nothing.
+        await _kafka.ProduceAsync(input, [new Input(null, "a,1", 0, null), new Input(null, "b,10", 0, null), new Input(null, "a,2", 0, null)]);
+        var firstClock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(T + 1000));
+        await using (var first = new RunningJob(Job(firstClock)))
+        {
+            await _kafka.ReadAsync(echo, 1, 3, first.Run);
+            firstClock.Advance(TimeSpan.FromSeconds(10));
+            var deadline = DateTime.UtcNow + Kafka.Timeout;
+            while (CheckpointProgress.Records(checkpoints) != 3)
+            {
+                if (first.Run.IsCompleted) await first.Run;
+                Assert.True(DateTime.UtcNow < deadline, "no checkpoint covered the first three records");
+                await Task.Delay(50);
+            }
+        }
+        Assert.Empty(_kafka.ReadAll(output, 1));
+
+        // Second run, at T+70 s: [T, T+60 s) fires at once; a@T+70 s is in [T+60 s, T+120 s), which fires at T+120 s.
+        var secondClock = new FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(T + 70_000));
+        await using var second = new RunningJob(Job(secondClock));
+        var restored = await _kafka.ReadAsync(output, 1, 2, second.Run);
+        await _kafka.ProduceAsync(input, [new Input(null, "a,4", 0, null)]);
+        await _kafka.ReadAsync(echo, 1, 4, second.Run);
+        secondClock.Advance(TimeSpan.FromSeconds(50));
+        var records = await _kafka.ReadAsync(output, 1, 3, second.Run);
+        await second.StopAsync();
+
+        Assert.Equal(["a@0:1 2", "b@0:10"], restored.Select(r => r.Message.Value).Order(StringComparer.Ordinal));
+        Assert.Equal("a@60000:4", records[2].Message.Value);
+        Assert.Equal(T + 119_999, records[2].Message.Timestamp.UnixTimestampMs);
+        Assert.Equal(3, _kafka.ReadAll(output, 1).Count);
+    }
 }

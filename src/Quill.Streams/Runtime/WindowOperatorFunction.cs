@@ -7,9 +7,9 @@ namespace Quill.Streams.Runtime;
 /// <summary>
 /// Windows as a keyed function (Flink's WindowOperator with its default EventTimeTrigger): per key, the contents of each
 /// open window (an accumulator, or the records: <see cref="IWindowContents{T,TAcc}"/>) and an event-time timer at each
-/// window's last timestamp. When the watermark
-/// reaches it, the window fires: <paramref name="fire"/> emits its results from the contents (one for a reduce or an
-/// aggregate, any number for a whole-window function), stamped with that time. A window is kept until the watermark
+/// window's last timestamp. When the watermark reaches it, the window fires: <paramref name="fire"/> emits its results
+/// from the contents (one for a reduce or an aggregate, any number for a whole-window function), stamped with that
+/// time. A window is kept until the watermark
 /// passes its end plus the allowed lateness (a cleanup timer); a record for a window that has fired but is within the
 /// lateness updates it and fires it again at once, with the updated result. A record no window takes any more is late:
 /// sent to the late-data side output if there is one, else dropped. Session windows merge: a record's window takes in
