@@ -5,13 +5,20 @@ using Quill.Streams.Time;
 namespace Quill.Streams.Runtime;
 
 /// <summary>
-/// Event-time windows as a keyed function (Flink's WindowOperator with its default EventTimeTrigger): per key, an
-/// accumulator per open window (map state by window) and an event-time timer at each window's last timestamp. When the
-/// watermark reaches it, the window's result is emitted, stamped with that time. A window is kept until the watermark
+/// Windows as a keyed function (Flink's WindowOperator with its default EventTimeTrigger): per key, the contents of each
+/// open window (an accumulator, or the records: <see cref="IWindowContents{T,TAcc}"/>) and an event-time timer at each
+/// window's last timestamp. When the watermark reaches it, the window fires: <paramref name="fire"/> emits its results
+/// from the contents (one for a reduce or an aggregate, any number for a whole-window function), stamped with that
+/// time. A window is kept until the watermark
 /// passes its end plus the allowed lateness (a cleanup timer); a record for a window that has fired but is within the
 /// lateness updates it and fires it again at once, with the updated result. A record no window takes any more is late:
 /// sent to the late-data side output if there is one, else dropped. Session windows merge: a record's window takes in
-/// every window of its key it intersects, their accumulators merged.
+/// every window of its key it intersects, their contents merged.
+/// <para>
+/// Processing-time windows (<see cref="WindowAssigner.IsEventTime"/> false; Flink's ProcessingTimeTrigger) are the same
+/// with the task's clock in place of the record's timestamp and processing-time timers in place of event-time ones: no
+/// record is late for them, and the allowed lateness does not apply.
+/// </para>
 /// <para>
 /// Timers are never deleted (two windows of a key can share a time, as one's end and another's cleanup): a timer finds
 /// its work in the state, and one whose window merged away finds none.
@@ -21,37 +28,38 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
     WindowAssigner assigner,
     long allowedLateness,
     OutputTag<T>? lateData,
-    Func<TAcc> createAccumulator,
-    Func<TAcc, T, TAcc> add,
-    Func<TAcc, TAcc, TAcc>? merge,
-    Func<TKey, TimeWindow, TAcc, TOut> result) : KeyedProcessFunction<TKey, T, TOut> where TKey : notnull
+    IWindowContents<T, TAcc> contents,
+    Action<TimeWindow, TAcc, KeyedContext<TKey, TOut>> fire) : KeyedProcessFunction<TKey, T, TOut> where TKey : notnull
 {
-    private IMapState<TimeWindow, TAcc> _windows = null!;
-
     public long DroppedLateRecords { get; private set; }
 
-    public override void Open(IKeyedStateProvider state) => _windows = state.GetMapState<TimeWindow, TAcc>("windows");
+    public override void Open(IKeyedStateProvider state) => contents.Open(state);
 
-    /// <summary>When the window's state goes: the watermark has passed its end and the lateness (saturating).</summary>
+    /// <summary>
+    /// When the window's state goes: the watermark has passed its end and the lateness (saturating). A processing-time
+    /// window goes when it fires (as Flink's, it has no lateness).
+    /// </summary>
     private long CleanupTime(TimeWindow window) =>
-        window.MaxTimestamp > long.MaxValue - allowedLateness ? long.MaxValue : window.MaxTimestamp + allowedLateness;
+        !assigner.IsEventTime ? window.MaxTimestamp
+        : window.MaxTimestamp > long.MaxValue - allowedLateness ? long.MaxValue : window.MaxTimestamp + allowedLateness;
 
-    private bool IsLate(TimeWindow window, long watermark) => CleanupTime(window) <= watermark;
+    /// <summary>Only event-time windows are ever late: a processing-time window is assigned from the clock, so it is still open.</summary>
+    private bool IsLate(TimeWindow window, long watermark) => assigner.IsEventTime && CleanupTime(window) <= watermark;
 
     public override void ProcessElement(T value, KeyedContext<TKey, TOut> context)
     {
         long watermark = context.Timers.CurrentWatermark;
+        long time = assigner.IsEventTime ? context.Timestamp : context.Timers.CurrentProcessingTime;
         bool taken = false;
-        if (assigner.IsMerging) taken = AddToSession(value, assigner.AssignWindows(context.Timestamp)[0], watermark, context);
+        if (assigner.IsMerging) taken = AddToSession(value, assigner.AssignWindows(time)[0], watermark, context);
         else
         {
-            foreach (var window in assigner.AssignWindows(context.Timestamp))
+            foreach (var window in assigner.AssignWindows(time))
             {
                 if (IsLate(window, watermark)) continue;
                 taken = true;
-                var accumulator = add(_windows.TryGetValue(window, out var current) ? current : createAccumulator(), value);
-                _windows.Put(window, accumulator);
-                FireOrWait(window, accumulator, watermark, context);
+                contents.Add(window, value);
+                FireOrWait(window, watermark, context);
             }
         }
         if (taken) return;
@@ -64,25 +72,16 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
     {
         var merged = window;
         var mergees = new List<TimeWindow>();
-        foreach (var existing in _windows.Entries.Keys)
+        foreach (var existing in contents.Windows)
         {
             if (!existing.Intersects(window)) continue;
             merged = merged.Cover(existing);
             mergees.Add(existing);
         }
         if (IsLate(merged, watermark)) return false;
-        var accumulator = createAccumulator();
-        bool first = true;
-        foreach (var mergee in mergees.OrderBy(w => w.Start))
-        {
-            _windows.TryGetValue(mergee, out var other);
-            _windows.Remove(mergee);
-            accumulator = first ? other : merge!(accumulator, other);
-            first = false;
-        }
-        accumulator = add(accumulator, value);
-        _windows.Put(merged, accumulator);
-        FireOrWait(merged, accumulator, watermark, context);
+        if (mergees.Count > 0) contents.Merge([.. mergees.OrderBy(w => w.Start)], merged);
+        contents.Add(merged, value);
+        FireOrWait(merged, watermark, context);
         return true;
     }
 
@@ -90,19 +89,25 @@ internal sealed class WindowOperatorFunction<TKey, T, TAcc, TOut>(
     /// A window that got a record: if the watermark is already past its end (a late record within the lateness), its
     /// result is emitted again now; else its timer waits for the watermark. Either way its state waits for the cleanup.
     /// </summary>
-    private void FireOrWait(TimeWindow window, TAcc accumulator, long watermark, KeyedContext<TKey, TOut> context)
+    private void FireOrWait(TimeWindow window, long watermark, KeyedContext<TKey, TOut> context)
     {
-        if (window.MaxTimestamp <= watermark) context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp);
+        if (!assigner.IsEventTime)
+        {
+            // Flink's ProcessingTimeTrigger: the task's clock reaching the window's last millisecond fires it, once.
+            context.Timers.RegisterProcessingTimeTimer(window.MaxTimestamp);
+            return;
+        }
+        if (window.MaxTimestamp <= watermark) fire(window, contents.Get(window), context);
         else context.Timers.RegisterEventTimeTimer(window.MaxTimestamp);
         if (allowedLateness > 0) context.Timers.RegisterEventTimeTimer(CleanupTime(window));
     }
 
     public override void OnTimer(long time, KeyedContext<TKey, TOut> context)
     {
-        foreach (var (window, accumulator) in _windows.Entries.OrderBy(w => w.Key.Start).ToList())
+        foreach (var window in contents.Windows.OrderBy(w => w.Start).ToList())
         {
-            if (window.MaxTimestamp == time) context.Emit(result(context.Key, window, accumulator), window.MaxTimestamp);
-            if (CleanupTime(window) <= time) _windows.Remove(window);
+            if (window.MaxTimestamp == time) fire(window, contents.Get(window), context);
+            if (CleanupTime(window) <= time) contents.Remove(window);
         }
     }
 }

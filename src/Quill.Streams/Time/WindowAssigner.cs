@@ -1,8 +1,10 @@
 namespace Quill.Streams.Time;
 
 /// <summary>
-/// Which event-time windows a record belongs to (Flink's WindowAssigner): <see cref="TumblingEventTimeWindows"/>,
-/// <see cref="SlidingEventTimeWindows"/>, <see cref="EventTimeSessionWindows"/>.
+/// Which windows a record belongs to (Flink's WindowAssigner): by event time, <see cref="TumblingEventTimeWindows"/>,
+/// <see cref="SlidingEventTimeWindows"/>, <see cref="EventTimeSessionWindows"/>; by the task's clock when the record
+/// comes, <see cref="TumblingProcessingTimeWindows"/>, <see cref="SlidingProcessingTimeWindows"/>,
+/// <see cref="ProcessingTimeSessionWindows"/>.
 /// </summary>
 public abstract class WindowAssigner
 {
@@ -15,6 +17,12 @@ public abstract class WindowAssigner
 
     /// <summary>True for session windows: a record's window merges with the key's windows it intersects.</summary>
     public virtual bool IsMerging => false;
+
+    /// <summary>
+    /// True for event-time windows (timestamps from the records, fired by the watermark); false for processing-time
+    /// ones (the task's clock when the record comes, fired by processing-time timers; no watermarks needed).
+    /// </summary>
+    public virtual bool IsEventTime => true;
 
     private protected static long Milliseconds(TimeSpan span, string name)
     {
