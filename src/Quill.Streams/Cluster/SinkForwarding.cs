@@ -111,6 +111,10 @@ internal sealed class SinkForwarder : IExactlyOnceWriter
     private readonly CancellationTokenSource _stop;
     private Stream? _connection;
     private volatile Exception? _failure;
+    /// <summary>Set before the end frame is queued: the leader may close the connection once it has it.</summary>
+    private volatile bool _ending;
+    /// <summary>Completes once every queued frame, the end's included, is written to the connection.</summary>
+    private readonly TaskCompletionSource _allSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public SinkForwarder(string address, Hello hello, int capacity, Action<Exception> failed, CancellationToken abort)
     {
@@ -141,8 +145,11 @@ internal sealed class SinkForwarder : IExactlyOnceWriter
     public async ValueTask EndAsync()
     {
         ThrowIfFailed();
+        _ending = true;
         await _queue.Writer.WriteAsync((SinkFrames.EncodeControl(SinkFrames.End, 0), null), _stop.Token);
         _queue.Writer.TryComplete();
+        // The end on the wire before the sink lets go of the connection (disposing it would cut the end off).
+        await _allSent.Task.WaitAsync(_stop.Token);
     }
 
     private void ThrowIfFailed()
@@ -183,6 +190,7 @@ internal sealed class SinkForwarder : IExactlyOnceWriter
                 await stream.WriteAsync(buffer.WrittenMemory, token);
                 buffer.ResetWrittenCount();
             }
+            _allSent.TrySetResult();
             await answers;
         }
         catch (Exception e) when (token.IsCancellationRequested)
@@ -208,7 +216,8 @@ internal sealed class SinkForwarder : IExactlyOnceWriter
             int read = await stream.ReadAtLeastAsync(answer, 8, throwOnEndOfStream: false, token);
             if (read < 8)
             {
-                if (_queue.Reader.Completion.IsCompleted) return; // the leader closes after the end
+                // The leader closes after the end, which it may have read before the queue was marked complete here.
+                if (_ending) return;
                 throw new IOException("the leader closed the connection");
             }
             long id = BinaryPrimitives.ReadInt64BigEndian(answer);
@@ -226,6 +235,7 @@ internal sealed class SinkForwarder : IExactlyOnceWriter
     {
         _failure ??= failure;
         _queue.Writer.TryComplete(failure);
+        _allSent.TrySetException(failure);
         lock (_unanswered)
         {
             while (_unanswered.TryDequeue(out var next)) next.Answered.TrySetException(failure);
