@@ -12,7 +12,7 @@ namespace Quill.Streams.Tests;
 /// with two instances under high availability, its leader killed and the standby taking over, the killed one started
 /// again as the new standby): a read_committed reader ends with every word's counts exactly 1, 2, ... up to its total,
 /// each once. The input is written a little ahead of the job, so that the job keeps reading and writing while it is
-/// killed.
+/// killed (at most 200 lines past the newest checkpoint, at most 100 lines a second).
 /// <para>
 /// Each kill comes once the restarted run has got past its restored checkpoint (a checkpoint covers a point of the input
 /// drawn at random in each stretch of it, and at least 100 records more than the one before the kill), then either a
@@ -53,14 +53,21 @@ public sealed class WordCountCrashTests(BrokerFixture fixture, ITestOutputHelper
         return [.. Enumerable.Range(0, kills).Select(k => 200 + k * stretch + random.Next(stretch / 2))];
     }
 
-    /// <summary>Writes the lines 20 at a time over the partitions, never more than 200 ahead of what the newest checkpoint covers.</summary>
+    /// <summary>
+    /// Writes the lines 20 at a time over the partitions, never more than 200 ahead of what the newest checkpoint covers
+    /// and at most 100 a second: on a fast machine, too, the job is still reading (and writing output) at the last kill
+    /// points, however far a random delay lets it go on.
+    /// </summary>
     private Task FeedAsync(string topic, string[] lines, CancellationToken stop) => Task.Run(async () =>
     {
         for (int next = 0; next < lines.Length; next += 20)
         {
+            var batch = Stopwatch.StartNew();
             while (next - CheckpointProgress.Records(_directory) > 200) await Task.Delay(20, stop);
             int from = next;
             await _kafka.ProduceAsync(topic, lines[from..Math.Min(from + 20, lines.Length)].Select((l, i) => new Input(null, l, (from + i) % Partitions, null)));
+            int rest = 200 - (int)batch.ElapsedMilliseconds;
+            if (rest > 0) await Task.Delay(rest, stop);
         }
     }, stop);
 
