@@ -6,7 +6,8 @@
 # output is committed (a read_committed kcat consumer sees records again after the gap); then it starts the killed
 # instance again (a new process, a new instance id) as the new standby and waits until it is waiting.
 # Prints each takeover and the median and range of both times. A takeover cannot be faster than the Keeper session
-# timeout (the dead leader's latch node goes with its session): SESSION_MS (default 5000, the examples' default).
+# timeout (the dead leader's latch node goes with its session): SESSION_MS (default 5000, the examples' default; Keeper
+# raises one below 2 x tickTime, 4000 ms with `quill start`'s defaults, to that).
 # Usage: scripts/bench-streams-failover.sh [kills] [checkpoint interval ms] [session timeout ms] [lines per second]
 set -euo pipefail
 cd "$(dirname "$0")/.."
