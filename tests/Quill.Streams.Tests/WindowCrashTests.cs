@@ -16,7 +16,8 @@ namespace Quill.Streams.Tests;
 /// The input has explicit timestamps over 24 windows of 1 s and 8 keys, written to 3 partitions a little ahead of the
 /// job, each partition's records up to 300 ms out of order (the job's bound is 400 ms, so none is late, in any run: a
 /// restored job starts without a watermark and rebuilds it from the records it reads again). A last record without a key
-/// per partition, far in the future, makes every window fire. Set QUILL_WINDOW_CRASH_SEED to try another seed.
+/// per partition, far in the future, makes every window fire. The seed is new each run, written to the test output
+/// and into any failure's message; QUILL_WINDOW_CRASH_SEED=N replays a run.
 /// </para>
 /// </summary>
 [Collection(BrokerCollection.Name)]
@@ -26,8 +27,6 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
     private readonly Kafka _kafka = new(fixture.Broker.BootstrapServers);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "quill-window-crash-" + Guid.NewGuid().ToString("N")[..12]);
     private string Keeper => $"127.0.0.1:{fixture.Broker.KeeperPort}";
-
-    private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("QUILL_WINDOW_CRASH_SEED"), out int seed) ? seed : 20261204;
 
     public void Dispose()
     {
@@ -129,50 +128,54 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
     [Fact]
     public async Task windowed_counts_killed_at_random_points_and_restarted_give_each_key_and_window_its_count_once_for_read_committed_readers()
     {
-        var clock = Stopwatch.StartNew();
-        var random = new Random(Seed);
-        string input = Kafka.NewTopic("events"), output = Kafka.NewTopic("window-counts");
-        await _kafka.CreateTopicAsync(input, Partitions);
-        await _kafka.CreateTopicAsync(output, 2);
-        var workload = Generate(random, 2400);
-        int[] killPoints = KillPoints(random, 4, workload.Records.Length);
-        string[] arguments = Arguments(input, output);
-
-        using var stopFeeding = new CancellationTokenSource();
-        var feeding = FeedAsync(input, workload.Records, stopFeeding.Token);
-        using var open = new OpenTransactions(fixture.Broker.BootstrapServers, output, 2);
-        var job = JobProcess.Start("WindowedCounts", arguments);
-        try
+        var seed = new CrashSeed("QUILL_WINDOW_CRASH_SEED", log);
+        await seed.RunAsync(async () =>
         {
-            long covered = 0;
-            for (int k = 0; k < killPoints.Length; k++)
+            var clock = Stopwatch.StartNew();
+            var random = new Random(seed.Value);
+            string input = Kafka.NewTopic("events"), output = Kafka.NewTopic("window-counts");
+            await _kafka.CreateTopicAsync(input, Partitions);
+            await _kafka.CreateTopicAsync(output, 2);
+            var workload = Generate(random, 2400);
+            int[] killPoints = KillPoints(random, 4, workload.Records.Length);
+            string[] arguments = Arguments(input, output);
+
+            using var stopFeeding = new CancellationTokenSource();
+            var feeding = FeedAsync(input, workload.Records, stopFeeding.Token);
+            using var open = new OpenTransactions(fixture.Broker.BootstrapServers, output, 2);
+            var job = JobProcess.Start("WindowedCounts", arguments);
+            try
             {
-                // Each run gets past its restored checkpoint before it is killed.
-                long target = Math.Min(Math.Max(killPoints[k], covered + 100), workload.Records.Length - 100);
-                string when = await ReachKillPointAsync(target, whileFiring: k % 2 == 0, random, open, [job]);
-                job.Kill();
-                covered = CheckpointProgress.Records(_directory);
-                log.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: kill {k + 1} {when}");
-                job.Dispose();
-                job = JobProcess.Start("WindowedCounts", arguments);
+                long covered = 0;
+                for (int k = 0; k < killPoints.Length; k++)
+                {
+                    // Each run gets past its restored checkpoint before it is killed.
+                    long target = Math.Min(Math.Max(killPoints[k], covered + 100), workload.Records.Length - 100);
+                    string when = await ReachKillPointAsync(target, whileFiring: k % 2 == 0, random, open, [job]);
+                    job.Kill();
+                    covered = CheckpointProgress.Records(_directory);
+                    log.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: kill {k + 1} {when}");
+                    job.Dispose();
+                    job = JobProcess.Start("WindowedCounts", arguments);
+                }
+                await feeding;
+                await _kafka.ProduceAsync(input, workload.Ends);
+                await _kafka.ReadAsync(output, 2, workload.Expected.Count, job.Exited);
+                Assert.Equal(0, await job.TerminateAsync()); // a clean stop commits whatever is still open
             }
-            await feeding;
-            await _kafka.ProduceAsync(input, workload.Ends);
-            await _kafka.ReadAsync(output, 2, workload.Expected.Count, job.Exited);
-            Assert.Equal(0, await job.TerminateAsync()); // a clean stop commits whatever is still open
-        }
-        finally
-        {
-            stopFeeding.Cancel(); // a failure above leaves the feeding loop waiting for a checkpoint
-            job.Dispose();
-        }
+            finally
+            {
+                stopFeeding.Cancel(); // a failure above leaves the feeding loop waiting for a checkpoint
+                job.Dispose();
+            }
 
-        Assert.Equal(workload.Expected, CommittedResults(output));
-        log.WriteLine($"seed {Seed}: {killPoints.Length} kills, {workload.Expected.Count} results, {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.Equal(workload.Expected, CommittedResults(output));
+            log.WriteLine($"seed {seed.Value}: {killPoints.Length} kills, {workload.Expected.Count} results, {clock.Elapsed.TotalSeconds:F1} s");
+        });
     }
 
     /// <summary>The role an instance's output says it has now: leader, standby, or null (starting, or stopped processing).</summary>
-    private static string? Role(JobProcess job, string instance, string jobId)
+    internal static string? Role(JobProcess job, string instance, string jobId)
     {
         string text = job.Output;
         int leader = text.LastIndexOf($"instance {instance} of job {jobId}: leader", StringComparison.Ordinal);
@@ -182,81 +185,85 @@ public sealed class WindowCrashTests(BrokerFixture fixture, ITestOutputHelper lo
         return last < 0 || last == lost ? null : last == leader ? "leader" : "standby";
     }
 
-    private static int LeaderLines(JobProcess job, string instance, string jobId) =>
+    internal static int LeaderLines(JobProcess job, string instance, string jobId) =>
         job.Output.Split('\n').Count(l => l.Contains($"instance {instance} of job {jobId}: leader", StringComparison.Ordinal));
 
     [Fact]
     public async Task windowed_counts_on_two_instances_whose_leader_is_killed_again_and_again_give_each_key_and_window_its_count_once()
     {
-        var clock = Stopwatch.StartNew();
-        var random = new Random(Seed + 1);
-        string input = Kafka.NewTopic("events"), output = Kafka.NewTopic("window-counts"), jobId = Kafka.NewTopic("windows");
-        await _kafka.CreateTopicAsync(input, Partitions);
-        await _kafka.CreateTopicAsync(output, 2);
-        var workload = Generate(random, 1800);
-        int[] killPoints = KillPoints(random, 3, workload.Records.Length);
-        // Window state in RocksDB here (each process its own database: the checkpoints are what a standby restores from).
-        // Each process its own instance id, as a supervisor's restart gets (the default id has the pid in it): the killed
-        // one's latch and info znodes stay until its session expires.
-        int started = 0;
-        var instances = new List<(string Name, JobProcess Job)>();
-        (string Name, JobProcess Job) Start()
+        var seed = new CrashSeed("QUILL_WINDOW_CRASH_SEED", log);
+        await seed.RunAsync(async () =>
         {
-            string name = $"i{++started}";
-            var job = JobProcess.Start("WindowedCounts", [.. Arguments(input, output), "--keeper", Keeper, "--job-id", jobId,
-                "--ha-session-timeout-ms", "4000", "--instance-id", name,
-                "--state-backend", "disk", "--state-dir", Path.Combine(_directory, "state-" + name)]);
-            instances.Add((name, job));
-            return (name, job);
-        }
-        IEnumerable<JobProcess> Jobs() => instances.Select(i => i.Job);
-
-        using var stopFeeding = new CancellationTokenSource();
-        using var open = new OpenTransactions(fixture.Broker.BootstrapServers, output, 2);
-        try
-        {
-            // Both at once: whichever joins the election first leads.
-            Start();
-            Start();
-            var feeding = FeedAsync(input, workload.Records, stopFeeding.Token);
-            await WaitForAsync(() => instances.Select(i => Role(i.Job, i.Name, jobId)).Order().SequenceEqual(["leader", "standby"]),
-                "one instance leading and the other waiting", Jobs());
-
-            long covered = 0;
-            for (int k = 0; k < killPoints.Length; k++)
+            var clock = Stopwatch.StartNew();
+            var random = new Random(seed.Value);
+            string input = Kafka.NewTopic("events"), output = Kafka.NewTopic("window-counts"), jobId = Kafka.NewTopic("windows");
+            await _kafka.CreateTopicAsync(input, Partitions);
+            await _kafka.CreateTopicAsync(output, 2);
+            var workload = Generate(random, 1800);
+            int[] killPoints = KillPoints(random, 3, workload.Records.Length);
+            // Window state in RocksDB here (each process its own database: the checkpoints are what a standby restores from).
+            // Each process its own instance id, as a supervisor's restart gets (the default id has the pid in it): the killed
+            // one's latch and info znodes stay until its session expires.
+            int started = 0;
+            var instances = new List<(string Name, JobProcess Job)>();
+            (string Name, JobProcess Job) Start()
             {
-                long target = Math.Min(Math.Max(killPoints[k], covered + 100), workload.Records.Length - 100);
-                string when = await ReachKillPointAsync(target, whileFiring: k % 2 == 0, random, open, Jobs());
-                // Whoever leads now (a leader that lost its session under load may have handed over already).
-                await WaitForAsync(() => instances.Count(i => Role(i.Job, i.Name, jobId) == "leader") == 1, "one leader", Jobs());
-                var leader = instances.Single(i => Role(i.Job, i.Name, jobId) == "leader");
-                var standby = instances.Single(i => i != leader);
-                int standbyLeads = LeaderLines(standby.Job, standby.Name, jobId);
-                leader.Job.Kill();
-                covered = CheckpointProgress.Records(_directory);
-                instances.Remove(leader);
-                leader.Job.Dispose();
-                log.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: killed leader {leader.Name} {when}");
-                var restarted = Start();
-                await WaitForAsync(() => LeaderLines(standby.Job, standby.Name, jobId) > standbyLeads, $"standby {standby.Name} taking over", Jobs());
-                await WaitForAsync(() => Role(restarted.Job, restarted.Name, jobId) == "standby", $"{restarted.Name} waiting as the standby", Jobs());
-                log.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {standby.Name} leads, {restarted.Name} waits");
+                string name = $"i{++started}";
+                var job = JobProcess.Start("WindowedCounts", [.. Arguments(input, output), "--keeper", Keeper, "--job-id", jobId,
+                    "--ha-session-timeout-ms", "4000", "--instance-id", name,
+                    "--state-backend", "disk", "--state-dir", Path.Combine(_directory, "state-" + name)]);
+                instances.Add((name, job));
+                return (name, job);
             }
-            await feeding;
-            await _kafka.ProduceAsync(input, workload.Ends);
-            await _kafka.ReadAsync(output, 2, workload.Expected.Count, Task.WhenAny(Jobs().Select(j => j.Exited)).Unwrap());
+            IEnumerable<JobProcess> Jobs() => instances.Select(i => i.Job);
 
-            // The standby first (it just stops), then the leader (a clean stop commits whatever is still open).
-            foreach (var instance in instances.OrderBy(i => Role(i.Job, i.Name, jobId) == "leader").ToList())
-                Assert.Equal(0, await instance.Job.TerminateAsync());
-        }
-        finally
-        {
-            stopFeeding.Cancel();
-            foreach (var instance in instances) instance.Job.Dispose();
-        }
+            using var stopFeeding = new CancellationTokenSource();
+            using var open = new OpenTransactions(fixture.Broker.BootstrapServers, output, 2);
+            try
+            {
+                // Both at once: whichever joins the election first leads.
+                Start();
+                Start();
+                var feeding = FeedAsync(input, workload.Records, stopFeeding.Token);
+                await WaitForAsync(() => instances.Select(i => Role(i.Job, i.Name, jobId)).Order().SequenceEqual(["leader", "standby"]),
+                    "one instance leading and the other waiting", Jobs());
 
-        Assert.Equal(workload.Expected, CommittedResults(output));
-        log.WriteLine($"seed {Seed + 1}: {killPoints.Length} leader kills, {workload.Expected.Count} results, {clock.Elapsed.TotalSeconds:F1} s");
+                long covered = 0;
+                for (int k = 0; k < killPoints.Length; k++)
+                {
+                    long target = Math.Min(Math.Max(killPoints[k], covered + 100), workload.Records.Length - 100);
+                    string when = await ReachKillPointAsync(target, whileFiring: k % 2 == 0, random, open, Jobs());
+                    // Whoever leads now (a leader that lost its session under load may have handed over already).
+                    await WaitForAsync(() => instances.Count(i => Role(i.Job, i.Name, jobId) == "leader") == 1, "one leader", Jobs());
+                    var leader = instances.Single(i => Role(i.Job, i.Name, jobId) == "leader");
+                    var standby = instances.Single(i => i != leader);
+                    int standbyLeads = LeaderLines(standby.Job, standby.Name, jobId);
+                    leader.Job.Kill();
+                    covered = CheckpointProgress.Records(_directory);
+                    instances.Remove(leader);
+                    leader.Job.Dispose();
+                    log.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: killed leader {leader.Name} {when}");
+                    var restarted = Start();
+                    await WaitForAsync(() => LeaderLines(standby.Job, standby.Name, jobId) > standbyLeads, $"standby {standby.Name} taking over", Jobs());
+                    await WaitForAsync(() => Role(restarted.Job, restarted.Name, jobId) == "standby", $"{restarted.Name} waiting as the standby", Jobs());
+                    log.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: {standby.Name} leads, {restarted.Name} waits");
+                }
+                await feeding;
+                await _kafka.ProduceAsync(input, workload.Ends);
+                await _kafka.ReadAsync(output, 2, workload.Expected.Count, Task.WhenAny(Jobs().Select(j => j.Exited)).Unwrap());
+
+                // The standby first (it just stops), then the leader (a clean stop commits whatever is still open).
+                foreach (var instance in instances.OrderBy(i => Role(i.Job, i.Name, jobId) == "leader").ToList())
+                    Assert.Equal(0, await instance.Job.TerminateAsync());
+            }
+            finally
+            {
+                stopFeeding.Cancel();
+                foreach (var instance in instances) instance.Job.Dispose();
+            }
+
+            Assert.Equal(workload.Expected, CommittedResults(output));
+            log.WriteLine($"seed {seed.Value}: {killPoints.Length} leader kills, {workload.Expected.Count} results, {clock.Elapsed.TotalSeconds:F1} s");
+        });
     }
 }
