@@ -39,15 +39,31 @@ internal static class ExampleArguments
     public static StreamJobOptions JobOptions(Dictionary<string, string> values, string defaultJobName)
     {
         string jobName = values.GetValueOrDefault("--job-name", defaultJobName);
-        return Options(values, jobName);
+        return Options(values, jobName, values.GetValueOrDefault("--checkpoint-dir") ?? DefaultCheckpointDirectory(values, jobName));
     }
 
-    private static StreamJobOptions Options(Dictionary<string, string> values, string jobName) => new()
+    /// <summary>
+    /// The checkpoint folder when no --checkpoint-dir is given: the job's under the user's data folder; for a start from a
+    /// savepoint, a folder of that start's own (a job restores its newest checkpoint before any savepoint, so the job's
+    /// usual folder would hide the savepoint; a restart after a crash still finds this start's checkpoints). Instances
+    /// under --keeper need a folder every instance reads: no default there.
+    /// </summary>
+    private static string DefaultCheckpointDirectory(Dictionary<string, string> values, string jobName)
+    {
+        if (values.ContainsKey("--keeper"))
+            throw new ArgumentException("--keeper needs --checkpoint-dir DIR: a folder every instance of the job reads (a standby restores from it)");
+        string folder = DefaultCheckpointDirectory(jobName);
+        return values.TryGetValue("--from-savepoint", out string? savepoint)
+            ? $"{folder}-from-{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(savepoint)))}"
+            : folder;
+    }
+
+    private static StreamJobOptions Options(Dictionary<string, string> values, string jobName, string checkpointDirectory) => new()
     {
         BootstrapServers = values["--bootstrap-server"],
         JobName = jobName,
         Parallelism = Int(values, "--parallelism", 1),
-        CheckpointDirectory = values.GetValueOrDefault("--checkpoint-dir") ?? DefaultCheckpointDirectory(jobName),
+        CheckpointDirectory = checkpointDirectory,
         CheckpointInterval = TimeSpan.FromMilliseconds(Int(values, "--checkpoint-interval-ms", 5_000)),
         DeliveryGuarantee = values.ContainsKey("--at-least-once") ? DeliveryGuarantee.AtLeastOnce : DeliveryGuarantee.ExactlyOnce,
         StateBackend = StateBackendOf(values),

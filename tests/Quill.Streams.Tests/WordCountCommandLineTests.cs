@@ -59,4 +59,16 @@ public sealed class WordCountCommandLineTests(BrokerFixture fixture) : IDisposab
         foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
         Assert.Equal(totals.Values.Sum(), records.Count);
     }
+
+    [Fact]
+    public async Task instances_under_keeper_without_a_checkpoint_directory_refuse_to_start_saying_why()
+    {
+        var environment = new Dictionary<string, string> { ["XDG_DATA_HOME"] = _dataHome };
+        using var job = JobProcess.Start("WordCount", environment, "--bootstrap-server", fixture.Broker.BootstrapServers,
+            "--input", Kafka.NewTopic("lines"), "--output", Kafka.NewTopic("counts"), "--keeper", $"127.0.0.1:{fixture.Broker.KeeperPort}");
+        // A standby restores from the leader's checkpoints: a folder local to each instance would not do.
+        var exited = await Assert.ThrowsAsync<InvalidOperationException>(() => job.Exited.WaitAsync(Kafka.Timeout));
+        Assert.Contains("--keeper needs --checkpoint-dir", exited.Message);
+        Assert.False(Directory.Exists(Path.Combine(_dataHome, "quill")));
+    }
 }

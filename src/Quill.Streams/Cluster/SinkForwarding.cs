@@ -123,6 +123,8 @@ internal sealed class SinkForwarder : IExactlyOnceWriter
         _failed = failed;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
         _queue = Channel.CreateBounded<(byte[], TaskCompletionSource?)>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
+        // Observed here: a forwarder that fails before its end has nobody waiting for the end to be sent.
+        _allSent.Task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         _ = Task.Run(PumpAsync);
     }
 

@@ -102,7 +102,7 @@ internal sealed class WindowRecordLists<T> : IWindowContents<T, IReadOnlyList<T>
             for (int i = 0; i < other.Count; i++)
             {
                 var from = other.Slot(i);
-                _records.TryGetValue(from, out var value);
+                if (!_records.TryGetValue(from, out var value)) continue; // as Get, which skips a missing slot
                 _records.Remove(from);
                 _records.Put(target.Slot(target.Count), value);
                 target = target with { Count = target.Count + 1 };

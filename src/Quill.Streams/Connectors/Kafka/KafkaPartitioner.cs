@@ -45,7 +45,11 @@ public static class KafkaPartitioner
     /// </summary>
     public static KafkaPartitioner<T> Fixed<T>() => new FixedPartitioner<T>();
 
-    /// <summary>The partition <paramref name="select"/> gives for a record and the topic's partition count.</summary>
+    /// <summary>
+    /// The partition <paramref name="select"/> gives for a record and the topic's partition count. Every sink subtask
+    /// calls the same function, each on its own thread: state it captures must be safe for that (a subclass of
+    /// <see cref="KafkaPartitioner{T}"/> gets a copy per subtask instead).
+    /// </summary>
     public static KafkaPartitioner<T> Of<T>(Func<T, int, int> select)
     {
         ArgumentNullException.ThrowIfNull(select);

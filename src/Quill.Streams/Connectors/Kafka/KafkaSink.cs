@@ -49,7 +49,12 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
         _topic = topic;
         _anyPartition = new TopicPartition(topic, Partition.Any);
         _partitioner = partitioner;
-        if (partitioner is not null) _partitionCount = Task.Run(() => PartitionCount(options, topic));
+        if (partitioner is not null)
+        {
+            _partitionCount = Task.Run(() => PartitionCount(options, topic, abort), abort);
+            // Observed here too: a sink that never gets a record never awaits it.
+            _partitionCount.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
         _key = key;
         _value = value;
         _abort = abort;
@@ -100,7 +105,7 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
     /// topic or its partitions (just created, a leader being elected) up to a deadline. The topic must exist: a metadata
     /// request from an admin client does not create it.
     /// </summary>
-    private static int PartitionCount(StreamJobOptions options, string topic)
+    private static int PartitionCount(StreamJobOptions options, string topic, CancellationToken abort)
     {
         using var admin = new AdminClientBuilder(KafkaClientConfigs.Admin(options)).Build();
         var deadline = DateTime.UtcNow + MetadataTimeout;
@@ -115,7 +120,8 @@ internal sealed class KafkaSink<T> : IStreamInput<T>, IDisposable
                     : metadata.Error.IsError ? metadata.Error.Reason : "the brokers list no partitions for it";
                 throw new KafkaException(new Error(metadata.Error.Code, $"looking up the partitions of the sink's topic '{topic}' failed: {reason}"));
             }
-            Thread.Sleep(200);
+            // The job's abort ends the wait (and the admin client with it).
+            if (abort.WaitHandle.WaitOne(200)) abort.ThrowIfCancellationRequested();
         }
     }
 

@@ -96,5 +96,24 @@ internal static class DiskStateKeys
         throw new InvalidDataException("a stored value with a time to live has no time");
     }
 
+    /// <summary>
+    /// The time of the first element of a stored list of <see cref="Stamped{T}"/> (null for an empty list), read without
+    /// the rest: elements are stamped in the order they are added, so the first is the oldest.
+    /// </summary>
+    public static long? FirstStampedAt(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool at = reader.ValueTextEquals("At"u8);
+            reader.Read();
+            if (at) return reader.GetInt64();
+            reader.Skip();
+        }
+        throw new InvalidDataException("a stored list element with a time to live has no time");
+    }
+
     public static JsonElement Element(ReadOnlySpan<byte> json) => JsonSerializer.Deserialize<JsonElement>(json);
 }

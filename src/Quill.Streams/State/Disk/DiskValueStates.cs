@@ -153,7 +153,9 @@ internal sealed class DiskListState<TKey, T>(DiskKeyedStateStore<TKey> store, st
 internal sealed class DiskTtlListState<TKey, T>(DiskKeyedStateStore<TKey> store, string name, StateTtlConfig ttl)
     : DiskSingleValueState<TKey, List<Stamped<T>>>(store, name), IListState<T> where TKey : notnull
 {
-    private readonly DiskTtlCleanup<TKey> _cleanup = new(store, store.PrefixOf(name), (value, now) => Live(value, now, ttl));
+    /// <summary>The cleanup reads a whole list only when its first (oldest) element has expired.</summary>
+    private readonly DiskTtlCleanup<TKey> _cleanup = new(store, store.PrefixOf(name),
+        (value, now) => DiskStateKeys.FirstStampedAt(value) is { } first && !ttl.IsExpired(first, now) ? value : Live(value, now, ttl));
 
     /// <summary>A stored list with its expired elements dropped: itself if none had, null if all had.</summary>
     private static byte[]? Live(byte[] value, long now, StateTtlConfig ttl)
