@@ -75,11 +75,7 @@ public sealed class HighAvailabilityTests(BrokerFixture fixture, ITestOutputHelp
         await WaitForAsync(() => CheckpointProgress.Records(_directory) == lines.Length, "a checkpoint covering every line", second);
 
         // Every word's counts, read committed: exactly 1, 2, ... up to its total, none twice, none missing.
-        var records = _kafka.ReadToEnd(output, 2, IsolationLevel.ReadCommitted);
-        var counts = records.GroupBy(r => r.Message.Key!).ToDictionary(g => g.Key, g => g.Select(r => int.Parse(r.Message.Value!)).Order().ToList());
-        Assert.Equal(totals.Keys.Order(), counts.Keys.Order());
-        foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
-        Assert.Equal(totals.Values.Sum(), records.Count);
+        _kafka.AssertEveryCountOnce(output, 2, totals);
 
         // Keeper, while the standby leads: the dead leader's latch node and info went with its session.
         var running = await kazoo.ReadAsync(jobRoot);

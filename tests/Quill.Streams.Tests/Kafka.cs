@@ -75,6 +75,20 @@ public sealed class Kafka(string bootstrap)
     /// What a reader with <paramref name="isolation"/> sees now: every partition read until the client reports its end
     /// (for read_committed the last stable offset: nothing of a transaction still open, nor anything after it).
     /// </summary>
+    /// <summary>
+    /// A word count's exactly-once output, read committed: every word's counts exactly 1, 2, ... up to its total in
+    /// <paramref name="totals"/>: none twice (a replay after a kill whose output had been committed), none missing
+    /// (output of a checkpoint lost in a kill), none of an aborted transaction, no word that is not in the input.
+    /// </summary>
+    public void AssertEveryCountOnce(string topic, int partitions, IReadOnlyDictionary<string, int> totals)
+    {
+        var records = ReadToEnd(topic, partitions, IsolationLevel.ReadCommitted);
+        var counts = records.GroupBy(r => r.Message.Key!).ToDictionary(g => g.Key, g => g.Select(r => int.Parse(r.Message.Value!)).Order().ToList());
+        Assert.Equal(totals.Keys.Order(), counts.Keys.Order());
+        foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
+        Assert.Equal(totals.Values.Sum(), records.Count);
+    }
+
     public List<ConsumeResult<string?, string?>> ReadToEnd(string topic, int partitions, IsolationLevel isolation)
     {
         using var consumer = new ConsumerBuilder<string?, string?>(new ConsumerConfig

@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using Quill.Broker.Compat.Tests;
 using Quill.Streams.Checkpoints;
 
@@ -53,11 +52,7 @@ public sealed class WordCountCommandLineTests(BrokerFixture fixture) : IDisposab
             job.Dispose();
         }
 
-        var records = _kafka.ReadToEnd(output, 2, IsolationLevel.ReadCommitted);
-        var counts = records.GroupBy(r => r.Message.Key!).ToDictionary(g => g.Key, g => g.Select(r => int.Parse(r.Message.Value!)).Order().ToList());
-        Assert.Equal(totals.Keys.Order(), counts.Keys.Order());
-        foreach (var (word, total) in totals) Assert.Equal(Enumerable.Range(1, total), counts[word]);
-        Assert.Equal(totals.Values.Sum(), records.Count);
+        _kafka.AssertEveryCountOnce(output, 2, totals);
     }
 
     [Fact]
